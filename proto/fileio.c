@@ -1,0 +1,74 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int read_file(const char *path, size_t max, struct buf *out, struct err *e)
+{
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	size_t start = out->len;
+	int rc = 0;
+	for (;;) {
+		if (!buf_reserve(out, 65536)) {
+			rc = err_set(e, "%s: out of memory", path);
+			break;
+		}
+		ssize_t got = read(fd, out->data + out->len, 65536);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = err_set(e, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (got == 0)
+			break;
+		out->len += (size_t)got;
+		if (out->len - start > max) {
+			rc = err_set(e, "%s is larger than %zu bytes", path, max);
+			break;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return rc;
+}
+
+int write_file_atomic(const char *path, const void *p, size_t n, int mode, struct err *e)
+{
+	char tmp[4200];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return err_set(e, "%s: path too long", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return err_set(e, "%s: %s", tmp, strerror(errno));
+	const char *c = p;
+	size_t left = n;
+	while (left > 0) {
+		ssize_t w = write(fd, c, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int saved = errno;
+			close(fd);
+			unlink(tmp);
+			return err_set(e, "%s: %s", tmp, strerror(saved));
+		}
+		c += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		unlink(tmp);
+		return err_set(e, "%s: %s", tmp, strerror(errno));
+	}
+	if (rename(tmp, path) != 0) {
+		int saved = errno;
+		unlink(tmp);
+		return err_set(e, "%s: %s", path, strerror(saved));
+	}
+	return 0;
+}

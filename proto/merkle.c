@@ -1,0 +1,308 @@
+#include "merkle.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+#include "enc.h"
+
+void sha256(const void *p, size_t n, uint8_t out[HASH_LEN])
+{
+	SHA256(p, n, out);
+}
+
+void merkle_leaf_hash(const void *p, size_t n, uint8_t out[HASH_LEN])
+{
+	static const uint8_t zero = 0x00;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int len = HASH_LEN;
+	/* EVP fails only on allocation failure; then fall back to a hash that
+	 * can never match, which verification reports as an error. */
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(ctx, &zero, 1) || !EVP_DigestUpdate(ctx, p, n) ||
+	    !EVP_DigestFinal_ex(ctx, out, &len))
+		memset(out, 0xff, HASH_LEN);
+	EVP_MD_CTX_free(ctx);
+}
+
+void merkle_node_hash(const uint8_t l[HASH_LEN], const uint8_t r[HASH_LEN],
+		      uint8_t out[HASH_LEN])
+{
+	uint8_t in[1 + 2 * HASH_LEN];
+	in[0] = 0x01;
+	memcpy(in + 1, l, HASH_LEN);
+	memcpy(in + 1 + HASH_LEN, r, HASH_LEN);
+	SHA256(in, sizeof in, out);
+}
+
+void merkle_empty_root(uint8_t out[HASH_LEN])
+{
+	SHA256((const unsigned char *)"", 0, out);
+}
+
+/* largest power of two strictly less than n (n >= 2) */
+static uint64_t split_point(uint64_t n)
+{
+	uint64_t k = 1;
+	while (k << 1 < n)
+		k <<= 1;
+	return k;
+}
+
+static unsigned log2u(uint64_t v)
+{
+	unsigned l = 0;
+	while (v >>= 1)
+		l++;
+	return l;
+}
+
+/* Hash of leaves [start, end), where start is a multiple of the largest
+ * power of two not exceeding end - start (true for every range the RFC
+ * algorithms visit). */
+static int range_hash(merkle_node_fn get, void *ctx, uint64_t start, uint64_t end,
+		      uint8_t out[HASH_LEN], struct err *e)
+{
+	uint64_t size = end - start;
+	if ((size & (size - 1)) == 0) {
+		unsigned level = log2u(size);
+		return get(ctx, level, start >> level, out, e);
+	}
+	uint64_t k = split_point(size);
+	uint8_t l[HASH_LEN], r[HASH_LEN];
+	if (range_hash(get, ctx, start, start + k, l, e) ||
+	    range_hash(get, ctx, start + k, end, r, e))
+		return -1;
+	merkle_node_hash(l, r, out);
+	return 0;
+}
+
+int merkle_root(merkle_node_fn get, void *ctx, uint64_t n, uint8_t out[HASH_LEN],
+		struct err *e)
+{
+	if (n == 0) {
+		merkle_empty_root(out);
+		return 0;
+	}
+	return range_hash(get, ctx, 0, n, out, e);
+}
+
+static void reverse(uint8_t proof[][HASH_LEN], size_t len)
+{
+	for (size_t a = 0, b = len ? len - 1 : 0; a < b; a++, b--) {
+		uint8_t t[HASH_LEN];
+		memcpy(t, proof[a], HASH_LEN);
+		memcpy(proof[a], proof[b], HASH_LEN);
+		memcpy(proof[b], t, HASH_LEN);
+	}
+}
+
+int merkle_inclusion_proof(merkle_node_fn get, void *ctx, uint64_t i, uint64_t n,
+			   uint8_t proof[][HASH_LEN], size_t *len, struct err *e)
+{
+	if (i >= n)
+		return err_set(e, "leaf index %llu is not in a tree of size %llu",
+			       (unsigned long long)i, (unsigned long long)n);
+	/* Walk from the root down; siblings come out root-side first. */
+	uint64_t lo = 0, hi = n;
+	size_t k = 0;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + split_point(hi - lo);
+		if (i < mid) {
+			if (range_hash(get, ctx, mid, hi, proof[k++], e))
+				return -1;
+			hi = mid;
+		} else {
+			if (range_hash(get, ctx, lo, mid, proof[k++], e))
+				return -1;
+			lo = mid;
+		}
+	}
+	reverse(proof, k);
+	*len = k;
+	return 0;
+}
+
+int merkle_consistency_proof(merkle_node_fn get, void *ctx, uint64_t m, uint64_t n,
+			     uint8_t proof[][HASH_LEN], size_t *len, struct err *e)
+{
+	if (m == 0 || m > n)
+		return err_set(e, "no consistency proof from size %llu to size %llu",
+			       (unsigned long long)m, (unsigned long long)n);
+	size_t k = 0;
+	uint64_t lo = 0, hi = n;
+	bool whole = true;	/* SUBPROOF's b: m covers the whole left edge so far */
+	while (m != hi) {
+		uint64_t split = split_point(hi - lo);
+		uint64_t mid = lo + split;
+		if (m - lo <= split) {
+			if (range_hash(get, ctx, mid, hi, proof[k++], e))
+				return -1;
+			hi = mid;
+		} else {
+			if (range_hash(get, ctx, lo, mid, proof[k++], e))
+				return -1;
+			lo = mid;
+			whole = false;
+		}
+	}
+	if (!whole && range_hash(get, ctx, lo, hi, proof[k++], e))
+		return -1;
+	reverse(proof, k);
+	*len = k;
+	return 0;
+}
+
+int merkle_verify_inclusion(uint64_t i, uint64_t n, const uint8_t leaf[HASH_LEN],
+			    const uint8_t proof[][HASH_LEN], size_t len,
+			    const uint8_t root[HASH_LEN], struct err *e)
+{
+	if (i >= n)
+		return err_set(e, "inclusion proof: leaf index %llu is not in a tree of size %llu",
+			       (unsigned long long)i, (unsigned long long)n);
+	uint64_t fn = i, sn = n - 1;
+	uint8_t r[HASH_LEN];
+	memcpy(r, leaf, HASH_LEN);
+	for (size_t k = 0; k < len; k++) {
+		if (sn == 0)
+			return err_set(e, "inclusion proof has %zu hashes, more than the tree needs", len);
+		if ((fn & 1) || fn == sn) {
+			merkle_node_hash(proof[k], r, r);
+			if (!(fn & 1))
+				while (fn != 0 && !(fn & 1)) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+		} else {
+			merkle_node_hash(r, proof[k], r);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0)
+		return err_set(e, "inclusion proof has %zu hashes, fewer than the tree needs", len);
+	if (memcmp(r, root, HASH_LEN) != 0)
+		return err_set(e, "inclusion proof does not lead to the expected root");
+	return 0;
+}
+
+int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[HASH_LEN],
+			      const uint8_t root2[HASH_LEN], const uint8_t proof[][HASH_LEN],
+			      size_t len, struct err *e)
+{
+	if (m > n)
+		return err_set(e, "consistency proof: old size %llu is larger than new size %llu",
+			       (unsigned long long)m, (unsigned long long)n);
+	if (m == 0)
+		return err_set(e, "consistency proof: old size must be at least 1");
+	if (m == n) {
+		if (len != 0)
+			return err_set(e, "consistency proof between equal sizes must be empty");
+		if (memcmp(root1, root2, HASH_LEN) != 0)
+			return err_set(e, "same tree size %llu but different roots: the log has forked",
+				       (unsigned long long)m);
+		return 0;
+	}
+	if (len == 0)
+		return err_set(e, "consistency proof is empty");
+
+	/* If m is a power of two, the old root itself starts the path. */
+	size_t k = 0;
+	const uint8_t *first;
+	if ((m & (m - 1)) == 0)
+		first = root1;
+	else
+		first = proof[k++];
+	uint64_t fn = m - 1, sn = n - 1;
+	while (fn & 1) {
+		fn >>= 1;
+		sn >>= 1;
+	}
+	uint8_t fr[HASH_LEN], sr[HASH_LEN];
+	memcpy(fr, first, HASH_LEN);
+	memcpy(sr, first, HASH_LEN);
+	for (; k < len; k++) {
+		if (sn == 0)
+			return err_set(e, "consistency proof has more hashes than the trees need");
+		if ((fn & 1) || fn == sn) {
+			merkle_node_hash(proof[k], fr, fr);
+			merkle_node_hash(proof[k], sr, sr);
+			if (!(fn & 1))
+				while (fn != 0 && !(fn & 1)) {
+					fn >>= 1;
+					sn >>= 1;
+				}
+		} else {
+			merkle_node_hash(sr, proof[k], sr);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	if (sn != 0)
+		return err_set(e, "consistency proof has fewer hashes than the trees need");
+	if (memcmp(fr, root1, HASH_LEN) != 0)
+		return err_set(e, "consistency proof does not lead to the old root");
+	if (memcmp(sr, root2, HASH_LEN) != 0)
+		return err_set(e, "consistency proof does not lead to the new root");
+	return 0;
+}
+
+void merkle_cr_init(struct merkle_cr *cr)
+{
+	memset(cr, 0, sizeof *cr);
+}
+
+int merkle_cr_load(struct merkle_cr *cr, merkle_node_fn get, void *ctx, uint64_t n,
+		   struct err *e)
+{
+	merkle_cr_init(cr);
+	uint64_t start = 0;
+	for (int level = 63; level >= 0; level--) {
+		uint64_t bit = (uint64_t)1 << level;
+		if (!(n & bit))
+			continue;
+		if (get(ctx, (unsigned)level, start >> level, cr->h[cr->n], e))
+			return -1;
+		cr->n++;
+		start += bit;
+	}
+	cr->size = n;
+	return 0;
+}
+
+int merkle_cr_append(struct merkle_cr *cr, const uint8_t leaf[HASH_LEN],
+		     merkle_emit_fn emit, void *ctx, struct err *e)
+{
+	if (cr->size == UINT64_MAX)
+		return err_set(e, "tree is full");
+	uint64_t index = cr->size;
+	unsigned level = 0;
+	uint8_t h[HASH_LEN];
+	memcpy(h, leaf, HASH_LEN);
+	if (emit && emit(ctx, 0, index, h, e))
+		return -1;
+	/* Each trailing 1 bit of the old size is a subtree to merge with. */
+	while (index & 1) {
+		merkle_node_hash(cr->h[--cr->n], h, h);
+		level++;
+		index >>= 1;
+		if (emit && emit(ctx, level, index, h, e))
+			return -1;
+	}
+	memcpy(cr->h[cr->n++], h, HASH_LEN);
+	cr->size++;
+	return 0;
+}
+
+void merkle_cr_root(const struct merkle_cr *cr, uint8_t out[HASH_LEN])
+{
+	if (cr->n == 0) {
+		merkle_empty_root(out);
+		return;
+	}
+	uint8_t h[HASH_LEN];
+	memcpy(h, cr->h[cr->n - 1], HASH_LEN);
+	for (unsigned k = cr->n - 1; k-- > 0;)
+		merkle_node_hash(cr->h[k], h, h);
+	memcpy(out, h, HASH_LEN);
+}
