@@ -1,0 +1,83 @@
+/*
+ * note: C2SP signed-note (Ed25519) and C2SP tlog-checkpoint.
+ *
+ *   key id       = SHA-256(name || 0x0A || 0x01 || public key)[:4]
+ *   verifier key = <name>+<hex key id>+<base64(0x01 || public key)>
+ *   signed note  = text, "\n", then lines "— <name> <base64(key id || sig)>\n"
+ *   checkpoint   = note text "<origin>\n<size>\n<base64 root>\n[extensions]"
+ *
+ * Scope Ledger names its signing key after the log's origin, and a
+ * checkpoint is only accepted if its origin equals the name of the key that
+ * verified it.
+ */
+#ifndef SCOPE_NOTE_H
+#define SCOPE_NOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "merkle.h"
+
+#define NOTE_NAME_MAX	255
+#define NOTE_MAX_BYTES	(64 * 1024)
+#define NOTE_MAX_SIGS	100
+
+struct note_verifier {
+	char name[NOTE_NAME_MAX + 1];
+	uint8_t key_id[4];
+	uint8_t pub[32];
+};
+
+/* A signing key.  Owns an OpenSSL key object: note_signer_free() releases
+ * it and wipes the struct. */
+struct note_signer {
+	char name[NOTE_NAME_MAX + 1];
+	uint8_t key_id[4];
+	uint8_t pub[32];
+	void *pkey;		/* EVP_PKEY * */
+};
+
+bool note_name_valid(const char *s, size_t n);
+void note_key_id(const char *name, const uint8_t pub[32], uint8_t out[4]);
+
+int note_verifier_parse(const char *s, size_t n, struct note_verifier *v, struct err *e);
+/* Appends the verifier key string. */
+void note_verifier_format(const struct note_verifier *v, struct buf *out);
+
+/* From a raw 32-byte Ed25519 seed (private key). */
+int note_signer_from_seed(struct note_signer *s, const char *name, const uint8_t seed[32],
+			  struct err *e);
+/* Takes ownership of an Ed25519 EVP_PKEY. */
+int note_signer_from_pkey(struct note_signer *s, const char *name, void *pkey, struct err *e);
+void note_signer_verifier(const struct note_signer *s, struct note_verifier *v);
+void note_signer_free(struct note_signer *s);
+
+/* Signs text (non-empty, ends in '\n', no blank line) and appends the
+ * signed note to out. */
+int note_sign(const struct note_signer *s, const char *text, size_t n, struct buf *out,
+	      struct err *e);
+
+/* Opens a signed note: at least one signature must come from one of the
+ * verifiers and verify; a signature that claims a known key but does not
+ * verify rejects the note.  On success *text_len is the length of the text
+ * (which starts at msg) and *by is the index of the verifier that matched. */
+int note_open(const char *msg, size_t n, const struct note_verifier *vs, size_t nv,
+	      size_t *text_len, size_t *by, struct err *e);
+
+struct checkpoint {
+	char origin[NOTE_NAME_MAX + 1];
+	uint64_t size;
+	uint8_t root[HASH_LEN];
+};
+
+/* Appends the checkpoint body (the text that gets signed). */
+void checkpoint_format(const struct checkpoint *cp, struct buf *out);
+int checkpoint_parse(const char *text, size_t n, struct checkpoint *cp, struct err *e);
+/* note_open + checkpoint_parse + origin == key name. */
+int checkpoint_open(const char *msg, size_t n, const struct note_verifier *vs, size_t nv,
+		    struct checkpoint *cp, struct err *e);
+
+#endif
