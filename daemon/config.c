@@ -1,0 +1,174 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "note.h"
+
+enum opt_type { OPT_STR, OPT_PATH, OPT_U64 };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	size_t size;		/* for strings */
+	uint64_t min, max;	/* for numbers */
+	const char *def;
+	const char *help;
+};
+
+#define STR(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct opt OPTS[] = {
+	{ "origin", OPT_STR, STR(origin), 0, 0, "",
+	  "log origin: names the log in every checkpoint and the signing key (e.g. ledger.example.com/acme)" },
+	{ "data_dir", OPT_PATH, STR(data_dir), 0, 0, "data",
+	  "directory holding the LMDB files and the write lock" },
+	{ "signing_key", OPT_PATH, STR(signing_key), 0, 0, "keys/signing.key",
+	  "Ed25519 private key (PEM, mode 0600) that signs checkpoints" },
+	{ "map_initial_mib", OPT_U64, offsetof(struct config, map_initial_mib), 0, 1, 1u << 20, "64",
+	  "initial LMDB map size in MiB; it doubles on demand" },
+	{ "map_max_mib", OPT_U64, offsetof(struct config, map_max_mib), 0, 1, 1u << 30, "1048576",
+	  "largest LMDB map size in MiB; appends fail cleanly beyond it" },
+};
+
+static const struct opt *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++)
+		if (strcmp(OPTS[i].name, name) == 0)
+			return &OPTS[i];
+	return NULL;
+}
+
+int config_set(struct config *c, const char *name, const char *value, const char *base_dir,
+	       struct err *e)
+{
+	const struct opt *o = find(name);
+	if (o == NULL)
+		return err_set(e, "unknown option \"%s\"", name);
+	char *dst = (char *)c + o->offset;
+	switch (o->type) {
+	case OPT_STR:
+		if (strlen(value) >= o->size)
+			return err_set(e, "%s: value too long", name);
+		strcpy(dst, value);
+		return 0;
+	case OPT_PATH: {
+		int n;
+		if (value[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+			n = snprintf(dst, o->size, "%s", value);
+		else
+			n = snprintf(dst, o->size, "%s/%s", base_dir, value);
+		if (n < 0 || (size_t)n >= o->size)
+			return err_set(e, "%s: path too long", name);
+		return 0;
+	}
+	case OPT_U64: {
+		char *end;
+		errno = 0;
+		if (!isdigit((unsigned char)value[0]))
+			return err_set(e, "%s: \"%s\" is not a number", name, value);
+		unsigned long long v = strtoull(value, &end, 10);
+		if (errno || *end)
+			return err_set(e, "%s: \"%s\" is not a number", name, value);
+		if (v < o->min || v > o->max)
+			return err_set(e, "%s: %llu is outside %llu..%llu", name, v,
+				       (unsigned long long)o->min, (unsigned long long)o->max);
+		*(uint64_t *)(void *)dst = v;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++)
+		config_set(c, OPTS[i].name, OPTS[i].def, NULL, NULL);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+int config_load(struct config *c, const char *path, struct err *e)
+{
+	char base[CONFIG_PATH_MAX];
+	snprintf(base, sizeof base, "%s", path);
+	char *slash = strrchr(base, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(base, ".");
+	/* defaults for paths are relative to the file too */
+	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++)
+		if (OPTS[i].type == OPT_PATH)
+			config_set(c, OPTS[i].name, OPTS[i].def, base, NULL);
+
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return err_set(e, "configuration %s: %s", path, strerror(errno));
+	char line[8192];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			rc = err_set(e, "%s:%u: line too long", path, lineno);
+			break;
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			rc = err_set(e, "%s:%u: expected \"name = value\"", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		char *name = trim(s), *value = trim(eq + 1);
+		if (config_set(c, name, value, base, e)) {
+			rc = err_prefix(e, "%s:%u", path, lineno);
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+		rc = err_set(e, "configuration %s: read error", path);
+	fclose(f);
+	return rc;
+}
+
+int config_validate(const struct config *c, struct err *e)
+{
+	if (!note_name_valid(c->origin, strlen(c->origin)))
+		return err_set(e, "origin must be set, without spaces or '+' (e.g. ledger.example.com/acme)");
+	if (c->map_initial_mib > c->map_max_mib)
+		return err_set(e, "map_initial_mib (%llu) is larger than map_max_mib (%llu)",
+			       (unsigned long long)c->map_initial_mib,
+			       (unsigned long long)c->map_max_mib);
+	return 0;
+}
+
+void config_print(const struct config *c, FILE *f)
+{
+	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++) {
+		const struct opt *o = &OPTS[i];
+		const char *p = (const char *)c + o->offset;
+		fprintf(f, "# %s (default: %s)\n", o->help, o->def[0] ? o->def : "none");
+		if (o->type == OPT_U64)
+			fprintf(f, "%s = %llu\n\n", o->name,
+				(unsigned long long)*(const uint64_t *)(const void *)p);
+		else
+			fprintf(f, "%s = %s\n\n", o->name, p);
+	}
+}

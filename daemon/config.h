@@ -1,0 +1,36 @@
+/*
+ * config: scoped's configuration, one table of options (name, type, bounds,
+ * default, help).  The file format is one "name = value" per line; '#'
+ * starts a comment line; blank lines are ignored; unknown names and values
+ * out of bounds are errors naming the line.  Relative paths are relative to
+ * the configuration file's directory.
+ */
+#ifndef SCOPE_CONFIG_H
+#define SCOPE_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define CONFIG_PATH_MAX 4096
+
+struct config {
+	char origin[256];
+	char data_dir[CONFIG_PATH_MAX];
+	char signing_key[CONFIG_PATH_MAX];
+	uint64_t map_initial_mib;
+	uint64_t map_max_mib;
+};
+
+void config_defaults(struct config *c);
+int config_load(struct config *c, const char *path, struct err *e);
+/* Sets one option by name from text (also used for command-line overrides). */
+int config_set(struct config *c, const char *name, const char *value, const char *base_dir,
+	       struct err *e);
+/* Checks cross-field rules after everything is set. */
+int config_validate(const struct config *c, struct err *e);
+/* Writes every option with its value and help, in file syntax. */
+void config_print(const struct config *c, FILE *f);
+
+#endif

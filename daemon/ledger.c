@@ -1,0 +1,638 @@
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "entry.h"
+#include "enc.h"
+#include "verify.h"
+
+struct ledger {
+	struct store *store;
+	struct note_signer *signer;
+	char origin[NOTE_NAME_MAX + 1];
+	int lock_fd;
+	bool read_only;
+	/* committed state, changed only after a successful commit */
+	uint64_t size;
+	uint64_t last_time;
+	uint8_t last_leaf[HASH_LEN];
+	struct merkle_cr cr;
+	uint64_t (*now_us)(void);
+	struct buf scratch;
+};
+
+static uint64_t clock_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[HASH_LEN],
+		    struct err *e)
+{
+	return store_node_get(ctx, level, index, out, e);
+}
+
+static int node_put(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
+		    struct err *e)
+{
+	return store_node_put(ctx, level, index, h, e);
+}
+
+static int take_lock(struct ledger *l, const char *dir, struct err *e)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/scoped.lock", dir);
+	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (l->lock_fd < 0)
+		return err_set(e, "lock file %s: %s", path, strerror(errno));
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(l->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(l->lock_fd);
+		l->lock_fd = -1;
+		if (errno == EWOULDBLOCK)
+			return err_set(e, "data directory %s is in use by another process%s%s%s", dir,
+				       pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		return err_set(e, "locking %s: %s", path, strerror(errno));
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(l->lock_fd, 0) != 0 || pwrite(l->lock_fd, pid, (size_t)n, 0) != n) {
+		/* the pid is only informational */
+	}
+	return 0;
+}
+
+/* Loads the committed state in O(log n): meta, then one node per set bit. */
+static int load_state(struct ledger *l, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	uint64_t count, last;
+	int rc;
+
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	l->size = 0;
+	l->last_time = 0;
+	if (store_meta_get_u64(t, "size", &l->size, e) < 0 ||
+	    store_meta_get_u64(t, "last_time", &l->last_time, e) < 0)
+		goto fail;
+	rc = store_meta_get(t, "origin", &p, &n, e);
+	if (rc < 0)
+		goto fail;
+	if (rc == 1) {
+		if (n == 0 || n > NOTE_NAME_MAX) {
+			err_setc(e, STORE_E_CORRUPT, "stored origin is damaged");
+			goto fail;
+		}
+		if (l->origin[0] && (strlen(l->origin) != n || memcmp(l->origin, p, n) != 0)) {
+			err_set(e, "this data directory belongs to origin \"%.*s\", not \"%s\"",
+				(int)n, (const char *)p, l->origin);
+			goto fail;
+		}
+		memcpy(l->origin, p, n);
+		l->origin[n] = '\0';
+	}
+	if (store_entry_stat(t, &count, &last, e))
+		goto fail;
+	if (count != l->size || (count > 0 && last != count - 1)) {
+		err_setc(e, STORE_E_CORRUPT,
+			 "store is inconsistent: metadata says %llu entries but %llu are stored",
+			 (unsigned long long)l->size, (unsigned long long)count);
+		goto fail;
+	}
+	if (merkle_cr_load(&l->cr, node_get, t, l->size, e))
+		goto fail;
+	memset(l->last_leaf, 0, HASH_LEN);
+	if (l->size > 0 && store_node_get(t, 0, l->size - 1, l->last_leaf, e))
+		goto fail;
+	store_abort(t);
+	return 0;
+fail:
+	store_abort(t);
+	return -1;
+}
+
+/* Signs a checkpoint for (size, cr) and stores it with size/root/origin. */
+static int write_head(struct ledger *l, struct store_txn *t, uint64_t size,
+		      const struct merkle_cr *cr, uint64_t last_time, struct err *e)
+{
+	struct checkpoint cp;
+	memset(&cp, 0, sizeof cp);
+	snprintf(cp.origin, sizeof cp.origin, "%s", l->origin);
+	cp.size = size;
+	merkle_cr_root(cr, cp.root);
+	buf_reset(&l->scratch);
+	checkpoint_format(&cp, &l->scratch);
+	struct buf note;
+	buf_init(&note);
+	int rc = note_sign(l->signer, (const char *)l->scratch.data, l->scratch.len, &note, e);
+	if (rc == 0)
+		rc = store_meta_put_u64(t, "size", size, e) ||
+		     store_meta_put(t, "root", cp.root, HASH_LEN, e) ||
+		     store_meta_put_u64(t, "last_time", last_time, e) ||
+		     store_meta_put(t, "origin", l->origin, strlen(l->origin), e) ||
+		     store_meta_put(t, "checkpoint", note.data, note.len, e) ? -1 : 0;
+	buf_free(&note);
+	return rc;
+}
+
+/* A writer makes sure a checkpoint signed by its current key exists. */
+static int ensure_checkpoint(struct ledger *l, struct err *eout)
+{
+	struct err le, *e = &le;
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	struct note_verifier v;
+	struct checkpoint cp;
+	note_signer_verifier(l->signer, &v);
+	err_clear(e);
+	if (store_begin(l->store, false, &t, e))
+		goto fail;
+	int rc = store_meta_get(t, "checkpoint", &p, &n, e);
+	bool fresh = rc == 1 && checkpoint_open((const char *)p, n, &v, 1, &cp, NULL) == 0 &&
+		     cp.size == l->size;
+	store_abort(t);
+	if (rc < 0)
+		goto fail;
+	if (fresh)
+		return 0;
+	for (;;) {
+		err_clear(e);
+		if (store_begin(l->store, true, &t, e))
+			goto fail;
+		if (write_head(l, t, l->size, &l->cr, l->last_time, e)) {
+			store_abort(t);
+		} else if (store_commit(t, e) == 0) {
+			return 0;
+		}
+		if (e->code != STORE_E_MAP_FULL || store_grow(l->store, e))
+			goto fail;
+	}
+fail:
+	if (eout)
+		*eout = *e;
+	return -1;
+}
+
+int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
+{
+	struct ledger *l = calloc(1, sizeof *l);
+	if (l == NULL)
+		return err_set(e, "out of memory");
+	l->lock_fd = -1;
+	l->read_only = o->read_only;
+	l->signer = o->signer;
+	l->now_us = clock_now_us;
+	buf_init(&l->scratch);
+	if (o->origin) {
+		if (!note_name_valid(o->origin, strlen(o->origin))) {
+			err_set(e, "origin \"%.64s\" is not valid (non-empty, no spaces or '+')", o->origin);
+			goto fail;
+		}
+		snprintf(l->origin, sizeof l->origin, "%s", o->origin);
+	}
+	if (!l->read_only && l->signer == NULL) {
+		err_set(e, "a signing key is needed to write to the ledger");
+		goto fail;
+	}
+	if (!l->read_only && take_lock(l, o->dir, e))
+		goto fail;
+	struct store_opts so = { o->map_initial, o->map_max, o->read_only };
+	if (store_open(&l->store, o->dir, &so, e))
+		goto fail;
+	if (load_state(l, e))
+		goto fail;
+	if (!l->origin[0]) {
+		err_set(e, "no origin configured and none stored in %s", o->dir);
+		goto fail;
+	}
+	if (!l->read_only) {
+		if (strcmp(l->signer->name, l->origin) != 0) {
+			err_set(e, "signing key is named \"%s\" but the origin is \"%s\"", l->signer->name,
+				l->origin);
+			goto fail;
+		}
+		if (ensure_checkpoint(l, e))
+			goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	ledger_close(l);
+	return -1;
+}
+
+void ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	store_close(l->store);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);	/* releases the flock */
+	buf_free(&l->scratch);
+	free(l);
+}
+
+uint64_t ledger_size(const struct ledger *l) { return l->size; }
+const char *ledger_origin(const struct ledger *l) { return l->origin; }
+struct store *ledger_store(struct ledger *l) { return l->store; }
+void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void)) { l->now_us = now_us; }
+
+static int check_request(const struct ledger_append *r, struct err *e)
+{
+	if (entry_check_kind(r->kind, r->kind_len, e) ||
+	    entry_check_project(r->project, r->project_len, e) ||
+	    entry_check_author(r->author, r->author_len, e) ||
+	    entry_check_request_id(r->request_id, r->request_id_len, e) ||
+	    entry_check_body(r->body, r->body_len, e)) {
+		e->code = LEDGER_E_INVALID;
+		return -1;
+	}
+	return 0;
+}
+
+/* Same request id seen before: same content -> the original, else conflict. */
+static int match_original(struct store_txn *t, uint64_t seq, const struct ledger_append *r,
+			  struct ledger_result *res, struct err *e)
+{
+	const uint8_t *p;
+	size_t n;
+	struct entry en;
+	if (store_entry_get(t, seq, &p, &n, e))
+		return -1;
+	if (entry_decode(p, n, &en, e))
+		return err_prefix(e, "stored entry %llu", (unsigned long long)seq);
+	if (en.kind_len == r->kind_len && memcmp(en.kind, r->kind, r->kind_len) == 0 &&
+	    en.project_len == r->project_len &&
+	    memcmp(en.project, r->project, r->project_len) == 0 &&
+	    en.body_len == r->body_len && memcmp(en.body, r->body, r->body_len) == 0) {
+		res->status = LEDGER_DUPLICATE;
+		res->seq = seq;
+		merkle_leaf_hash(p, n, res->leaf);
+	} else {
+		res->status = LEDGER_REJECTED;
+		err_setc(&res->err, LEDGER_E_CONFLICT,
+			 "request id \"%.*s\" was already used for entry %llu with different content",
+			 (int)r->request_id_len, r->request_id, (unsigned long long)seq);
+	}
+	return 0;
+}
+
+int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
+			struct ledger_result *res, struct err *eout)
+{
+	struct err le, *e = &le;
+	if (l->read_only)
+		return err_set(eout, "ledger is open read-only");
+retry:
+	err_clear(e);
+	struct store_txn *t = NULL;
+	struct merkle_cr cr = l->cr;
+	uint64_t size = l->size, time_us = l->now_us();
+	uint8_t prev[HASH_LEN];
+	size_t appended = 0;
+	memcpy(prev, l->last_leaf, HASH_LEN);
+	if (time_us < l->last_time)
+		time_us = l->last_time;	/* commit times never go backwards */
+
+	for (size_t k = 0; k < n; k++) {
+		memset(&res[k], 0, sizeof res[k]);
+		res[k].status = LEDGER_REJECTED;
+	}
+	if (store_begin(l->store, true, &t, e))
+		goto fail;
+	for (size_t k = 0; k < n; k++) {
+		const struct ledger_append *r = &reqs[k];
+		uint64_t seen;
+		if (check_request(r, &res[k].err))
+			continue;
+		int rc = store_reqid_get(t, r->author, r->author_len, r->request_id,
+					 r->request_id_len, &seen, e);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			if (match_original(t, seen, r, &res[k], e))
+				goto fail;
+			continue;
+		}
+		struct entry en = {
+			.version = ENTRY_VERSION, .seq = size, .time_us = time_us,
+			.kind = r->kind, .kind_len = r->kind_len,
+			.project = r->project, .project_len = r->project_len,
+			.author = r->author, .author_len = r->author_len,
+			.request_id = r->request_id, .request_id_len = r->request_id_len,
+			.body = r->body, .body_len = r->body_len,
+		};
+		memcpy(en.prev, prev, HASH_LEN);
+		buf_reset(&l->scratch);
+		if (entry_encode(&en, &l->scratch, &res[k].err)) {
+			res[k].err.code = LEDGER_E_INVALID;
+			continue;
+		}
+		uint8_t leaf[HASH_LEN];
+		merkle_leaf_hash(l->scratch.data, l->scratch.len, leaf);
+		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
+		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
+		    store_reqid_put(t, r->author, r->author_len, r->request_id, r->request_id_len,
+				    size, e))
+			goto fail;
+		res[k].status = LEDGER_APPENDED;
+		res[k].seq = size;
+		memcpy(res[k].leaf, leaf, HASH_LEN);
+		memcpy(prev, leaf, HASH_LEN);
+		size++;
+		appended++;
+	}
+	if (appended == 0) {
+		store_abort(t);
+		return 0;
+	}
+	if (write_head(l, t, size, &cr, time_us, e))
+		goto fail;
+	int rc = store_commit(t, e);
+	t = NULL;
+	if (rc)
+		goto fail;
+	/* durable: now, and only now, the in-memory state moves */
+	l->cr = cr;
+	l->size = size;
+	l->last_time = time_us;
+	memcpy(l->last_leaf, prev, HASH_LEN);
+	return 0;
+fail:
+	store_abort(t);
+	if (e->code == STORE_E_MAP_FULL && store_grow(l->store, e) == 0)
+		goto retry;
+	for (size_t k = 0; k < n; k++) {
+		res[k].status = LEDGER_REJECTED;
+		res[k].err = *e;
+	}
+	if (eout)
+		*eout = *e;
+	return -1;
+}
+
+int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, "checkpoint", &p, &n, e);
+	if (rc == 1)
+		buf_add(out, p, n);
+	else if (rc == 0)
+		err_set(e, "no checkpoint has been signed yet");
+	store_abort(t);
+	return rc == 1 ? 0 : -1;
+}
+
+int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_entry_get(t, seq, &p, &n, e);
+	if (rc == 0)
+		buf_add(out, p, n);
+	store_abort(t);
+	return rc;
+}
+
+/* Size as seen by a read transaction (another process may have appended). */
+static int txn_size(struct store_txn *t, uint64_t *size, struct err *e)
+{
+	*size = 0;
+	return store_meta_get_u64(t, "size", size, e) < 0 ? -1 : 0;
+}
+
+int ledger_root(struct ledger *l, uint64_t n, uint8_t root[HASH_LEN], struct err *e)
+{
+	struct store_txn *t;
+	uint64_t size;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = txn_size(t, &size, e);
+	if (rc == 0 && n > size)
+		rc = err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
+			     (unsigned long long)n, (unsigned long long)size);
+	if (rc == 0)
+		rc = merkle_root(node_get, t, n, root, e);
+	store_abort(t);
+	return rc;
+}
+
+int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf[HASH_LEN],
+		     uint8_t root[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
+		     struct err *e)
+{
+	struct store_txn *t;
+	uint64_t cur;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = txn_size(t, &cur, e);
+	if (rc == 0 && size > cur)
+		rc = err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
+			     (unsigned long long)size, (unsigned long long)cur);
+	if (rc == 0 && seq >= size)
+		rc = err_set(e, "entry %llu is not in a tree of size %llu", (unsigned long long)seq,
+			     (unsigned long long)size);
+	if (rc == 0)
+		rc = store_node_get(t, 0, seq, leaf, e);
+	if (rc == 0)
+		rc = merkle_root(node_get, t, size, root, e);
+	if (rc == 0)
+		rc = merkle_inclusion_proof(node_get, t, seq, size, proof, len, e);
+	store_abort(t);
+	return rc;
+}
+
+int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[HASH_LEN],
+		       uint8_t root2[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
+		       struct err *e)
+{
+	struct store_txn *t;
+	uint64_t cur;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = txn_size(t, &cur, e);
+	if (rc == 0 && (m == 0 || m > n || n > cur))
+		rc = err_set(e, "no consistency proof from size %llu to %llu (ledger has %llu entries; "
+			     "need 1 <= old <= new <= %llu)", (unsigned long long)m,
+			     (unsigned long long)n, (unsigned long long)cur, (unsigned long long)cur);
+	if (rc == 0)
+		rc = merkle_root(node_get, t, m, root1, e);
+	if (rc == 0)
+		rc = merkle_root(node_get, t, n, root2, e);
+	if (rc == 0)
+		rc = merkle_consistency_proof(node_get, t, m, n, proof, len, e);
+	store_abort(t);
+	return rc;
+}
+
+int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
+		  int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+		  void *ctx, struct err *e)
+{
+	struct store_txn *t;
+	uint64_t cur;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = txn_size(t, &cur, e);
+	if (rc == 0)
+		rc = store_entry_scan(t, from, to < cur ? to : cur, fn, ctx, e);
+	store_abort(t);
+	return rc;
+}
+
+/* ---- full verification of the stored state ---- */
+
+struct vctx {
+	struct store_txn *t;
+	struct lverify v;
+	struct ledger_verify_report *r;
+	void (*progress)(void *, uint64_t, uint64_t);
+	void *pctx;
+	uint64_t total;
+};
+
+static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
+			struct err *e)
+{
+	struct vctx *c = ctx;
+	uint8_t stored[HASH_LEN];
+	if (store_node_get(c->t, level, index, stored, e))
+		return -1;
+	if (memcmp(stored, h, HASH_LEN) == 0)
+		return 0;
+	c->r->bad_seq_known = true;
+	if (level == 0) {
+		c->r->bad_seq = index;
+		return err_set(e, "entry %llu does not match its stored leaf hash: entry %llu was altered",
+			       (unsigned long long)index, (unsigned long long)index);
+	}
+	/* an interior node differs although every leaf under it matched */
+	c->r->bad_seq = index << level;
+	return err_set(e, "stored tree node (level %u, index %llu, entries %llu..%llu) differs from "
+		       "the hash of those entries: the stored tree was altered", level,
+		       (unsigned long long)index, (unsigned long long)(index << level),
+		       (unsigned long long)(((index + 1) << level) - 1));
+}
+
+static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct vctx *c = ctx;
+	if (seq != c->v.count) {
+		c->r->bad_seq_known = true;
+		c->r->bad_seq = c->v.count;
+		return err_set(e, "entry %llu is missing from storage", (unsigned long long)c->v.count);
+	}
+	if (lverify_entry(&c->v, p, n, NULL, NULL, e)) {
+		if (!c->r->bad_seq_known) {
+			c->r->bad_seq_known = true;
+			c->r->bad_seq = c->v.bad_seq;
+		}
+		return -1;
+	}
+	if (c->progress && (seq % 65536 == 0 || seq + 1 == c->total))
+		c->progress(c->pctx, seq + 1, c->total);
+	return 0;
+}
+
+int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
+		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
+		  struct ledger_verify_report *r, struct err *e)
+{
+	struct vctx c;
+	const uint8_t *p;
+	size_t n;
+	uint64_t count, last;
+	uint8_t stored_root[HASH_LEN];
+	struct note_verifier own;
+	struct checkpoint cp;
+
+	memset(r, 0, sizeof *r);
+	memset(&c, 0, sizeof c);
+	c.r = r;
+	c.progress = progress;
+	c.pctx = pctx;
+	lverify_init(&c.v);
+	c.v.emit = compare_node;
+	c.v.emit_ctx = &c;
+	if (verifier == NULL) {
+		if (l->signer == NULL)
+			return err_set(e, "no verifier key to check the checkpoint with");
+		note_signer_verifier(l->signer, &own);
+		verifier = &own;
+	}
+	if (store_begin(l->store, false, &c.t, e))
+		return -1;
+	int rc = -1;
+	if (txn_size(c.t, &c.total, e) || store_entry_stat(c.t, &count, &last, e))
+		goto out;
+	if (count != c.total) {
+		err_set(e, "metadata says %llu entries but %llu are stored",
+			(unsigned long long)c.total, (unsigned long long)count);
+		goto out;
+	}
+	/* the signed checkpoint is checked first so the stream can meet it */
+	int have = store_meta_get(c.t, "checkpoint", &p, &n, e);
+	if (have < 0)
+		goto out;
+	if (have == 0) {
+		err_set(e, "no signed checkpoint is stored");
+		goto out;
+	}
+	if (checkpoint_open((const char *)p, n, verifier, 1, &cp, e)) {
+		err_prefix(e, "stored checkpoint");
+		goto out;
+	}
+	if (cp.size > c.total) {
+		err_set(e, "the stored checkpoint covers %llu entries but only %llu are stored",
+			(unsigned long long)cp.size, (unsigned long long)c.total);
+		goto out;
+	}
+	lverify_set_checkpoint(&c.v, &cp);
+	if (store_entry_scan(c.t, 0, c.total, verify_one, &c, e) || lverify_finish(&c.v, e))
+		goto out;
+	lverify_root(&c.v, r->root);
+	r->entries = c.v.count;
+	int hr = store_meta_get(c.t, "root", &p, &n, e);
+	if (hr < 0)
+		goto out;
+	if (c.total > 0 && (hr == 0 || n != HASH_LEN)) {
+		err_set(e, "stored root is missing or damaged");
+		goto out;
+	}
+	if (hr == 1) {
+		memcpy(stored_root, p, HASH_LEN);
+		if (memcmp(stored_root, r->root, HASH_LEN) != 0) {
+			err_set(e, "stored root differs from the root recomputed from the entries");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	store_abort(c.t);
+	if (rc)
+		r->failed = true;
+	return rc;
+}

@@ -1,0 +1,112 @@
+/*
+ * ledger: the append-only log on top of the store.  Assigns sequence
+ * numbers, commit times and prev links, encodes entries canonically,
+ * extends the Merkle tree, signs a checkpoint per committed batch, answers
+ * reads and proofs, and verifies the whole stored state.
+ *
+ * A write handle holds an exclusive lock on DIR/scoped.lock, so exactly one
+ * process appends to a data directory.  Read-only handles take no lock and
+ * read LMDB snapshots.
+ *
+ * In-memory state (size, compact range, last leaf, last time) changes only
+ * after a commit returned success, so a failed batch leaves both disk and
+ * memory exactly as they were.
+ */
+#ifndef SCOPE_LEDGER_H
+#define SCOPE_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "merkle.h"
+#include "note.h"
+#include "store.h"
+
+struct ledger;
+
+struct ledger_opts {
+	const char *dir;		/* data directory (LMDB files, lock) */
+	const char *origin;		/* checkpoint origin; NULL = whatever is stored */
+	struct note_signer *signer;	/* borrowed; required for writing */
+	size_t map_initial, map_max;	/* bytes; 0 = defaults */
+	bool read_only;
+};
+
+struct ledger_append {
+	const char *kind;
+	size_t kind_len;
+	const char *project;
+	size_t project_len;
+	const char *author;		/* from the authenticated identity, never the request */
+	size_t author_len;
+	const char *request_id;
+	size_t request_id_len;
+	const uint8_t *body;		/* canonical msgpack map */
+	size_t body_len;
+};
+
+enum ledger_status {
+	LEDGER_APPENDED = 1,	/* new entry */
+	LEDGER_DUPLICATE,	/* same author + request id + content: original returned */
+	LEDGER_REJECTED,	/* invalid, or request id reused with other content */
+};
+
+enum { LEDGER_E_INVALID = 100, LEDGER_E_CONFLICT };
+
+struct ledger_result {
+	enum ledger_status status;
+	uint64_t seq;
+	uint8_t leaf[HASH_LEN];
+	struct err err;		/* why, when rejected */
+};
+
+int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e);
+void ledger_close(struct ledger *l);
+
+uint64_t ledger_size(const struct ledger *l);
+const char *ledger_origin(const struct ledger *l);
+struct store *ledger_store(struct ledger *l);
+/* Replaces the clock (microseconds since 1970 UTC); for tests. */
+void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
+
+/* Appends a batch in one durable transaction (group commit).  Returns 0 when
+ * the transaction committed (each result says what happened to its request)
+ * and -1 when nothing was written (storage error in *e; every result is
+ * LEDGER_REJECTED with that error). */
+int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
+			struct ledger_result *res, struct err *e);
+
+/* Latest signed checkpoint, exactly as signed. */
+int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e);
+int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e);
+/* Root of the tree at size n (n <= current size). */
+int ledger_root(struct ledger *l, uint64_t n, uint8_t root[HASH_LEN], struct err *e);
+int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf[HASH_LEN],
+		     uint8_t root[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
+		     struct err *e);
+int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[HASH_LEN],
+		       uint8_t root2[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
+		       struct err *e);
+/* Calls fn for entries from <= seq < to (clamped to the size). */
+int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
+		  int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+		  void *ctx, struct err *e);
+
+struct ledger_verify_report {
+	uint64_t entries;
+	uint8_t root[HASH_LEN];
+	bool failed;
+	uint64_t bad_seq;	/* valid when failed and the fault is tied to an entry */
+	bool bad_seq_known;
+};
+/* Recomputes everything from the stored entries: chain, leaf hashes, every
+ * stored tree node, the root, and the stored checkpoint's signature (with
+ * `verifier`, or the ledger's own key when NULL). */
+int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
+		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
+		  struct ledger_verify_report *r, struct err *e);
+
+#endif

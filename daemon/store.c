@@ -1,0 +1,497 @@
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct store {
+	MDB_env *env;
+	MDB_dbi entries, nodes, reqids, meta;
+	size_t map_size, map_max;
+	bool read_only;
+	unsigned fault_countdown;
+	int fault_code;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	bool write;
+	int code;		/* sticky: first failure's STORE_E_* code */
+	char msg[200];
+};
+
+static void be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int lmdb_code(int rc)
+{
+	switch (rc) {
+	case MDB_MAP_FULL: return STORE_E_MAP_FULL;
+	case ENOSPC: return STORE_E_FULL;
+	case MDB_NOTFOUND: return STORE_E_NOTFOUND;
+	case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_BAD_TXN: return STORE_E_CORRUPT;
+	default: return STORE_E_IO;
+	}
+}
+
+static int fail_lmdb(struct err *e, int rc, const char *what)
+{
+	int code = lmdb_code(rc);
+	if (code == STORE_E_FULL)
+		return err_setc(e, code, "%s: disk full (%s)", what, mdb_strerror(rc));
+	if (code == STORE_E_MAP_FULL)
+		return err_setc(e, code, "%s: storage map full", what);
+	return err_setc(e, code, "%s: %s", what, mdb_strerror(rc));
+}
+
+int store_open(struct store **out, const char *dir, const struct store_opts *o, struct err *e)
+{
+	struct store *s = calloc(1, sizeof *s);
+	MDB_txn *txn = NULL;
+	int rc;
+	if (s == NULL)
+		return err_set(e, "out of memory");
+	s->map_size = o && o->map_initial ? o->map_initial : (size_t)64 << 20;
+	s->map_max = o && o->map_max ? o->map_max : (size_t)1 << 40;
+	s->read_only = o && o->read_only;
+	if (s->map_size > s->map_max)
+		s->map_size = s->map_max;
+
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		err_set(e, "data directory %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err_set(e, "data directory %s is not a directory", dir);
+		goto fail;
+	}
+	if (s->read_only) {
+		char f[4200];
+		snprintf(f, sizeof f, "%s/data.mdb", dir);
+		if (stat(f, &st) != 0) {
+			err_set(e, "%s holds no Scope Ledger data (run 'scoped init' first)", dir);
+			goto fail;
+		}
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, 8)) != 0) {
+		fail_lmdb(e, rc, "creating LMDB environment");
+		goto fail;
+	}
+	/* The existing file may be larger than our initial size: LMDB then
+	 * keeps the file's size, which mdb_env_info reports below. */
+	if ((rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
+	    (rc = mdb_env_open(s->env, dir, s->read_only ? MDB_RDONLY : 0, 0600)) != 0) {
+		err_set(e, "opening LMDB in %s: %s", dir, mdb_strerror(rc));
+		goto fail;
+	}
+	MDB_envinfo info;
+	if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+		s->map_size = info.me_mapsize;
+
+	unsigned dbflags = s->read_only ? 0 : MDB_CREATE;
+	if ((rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn)) != 0) {
+		fail_lmdb(e, rc, "opening databases");
+		goto fail;
+	}
+	if ((rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "nodes", dbflags, &s->nodes)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "reqids", dbflags, &s->reqids)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0) {
+		if (rc == MDB_NOTFOUND)
+			err_set(e, "%s holds no Scope Ledger data (run 'scoped init' first)", dir);
+		else
+			fail_lmdb(e, rc, "opening databases");
+		goto fail;
+	}
+	/* store format: written once by the first writer; a newer one is refused */
+	MDB_val k = { 6, (void *)"format" }, v;
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0) {
+		if (v.mv_size != 8) {
+			err_set(e, "%s: store format record is damaged", dir);
+			goto fail;
+		}
+		uint64_t fmt = rd64(v.mv_data);
+		if (fmt != STORE_FORMAT) {
+			err_set(e, "%s was written in store format %llu; this build reads format %d%s", dir,
+				(unsigned long long)fmt, STORE_FORMAT,
+				fmt > STORE_FORMAT ? " (written by a newer version)" : "");
+			goto fail;
+		}
+	} else if (rc == MDB_NOTFOUND && !s->read_only) {
+		uint8_t b[8];
+		be64(b, STORE_FORMAT);
+		v.mv_size = 8;
+		v.mv_data = b;
+		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0) {
+			fail_lmdb(e, rc, "writing store format");
+			goto fail;
+		}
+	} else if (rc != MDB_NOTFOUND) {
+		fail_lmdb(e, rc, "reading store format");
+		goto fail;
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;		/* freed by commit, whatever it returned */
+	if (rc != 0) {
+		fail_lmdb(e, rc, "opening databases");
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s);
+	return -1;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+}
+
+size_t store_map_size(const struct store *s)
+{
+	return s->map_size;
+}
+
+int store_grow(struct store *s, struct err *e)
+{
+	if (s->map_size >= s->map_max)
+		return err_setc(e, STORE_E_FULL,
+				"ledger storage is full: the map reached its configured maximum of %zu MiB",
+				s->map_max >> 20);
+	size_t next = s->map_size > s->map_max / 2 ? s->map_max : s->map_size * 2;
+	int rc = mdb_env_set_mapsize(s->env, next);
+	if (rc != 0)
+		return fail_lmdb(e, rc, "growing the storage map");
+	s->map_size = next;
+	return 0;
+}
+
+int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e)
+{
+	struct store_txn *x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return err_set(e, "out of memory");
+	if (write && s->read_only) {
+		free(x);
+		return err_set(e, "store is open read-only");
+	}
+	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &x->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map: adopt its size and retry */
+		mdb_env_set_mapsize(s->env, 0);
+		MDB_envinfo info;
+		if (mdb_env_info(s->env, &info) == 0)
+			s->map_size = info.me_mapsize;
+		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &x->txn);
+	}
+	if (rc != 0) {
+		free(x);
+		return fail_lmdb(e, rc, "beginning transaction");
+	}
+	x->s = s;
+	x->write = write;
+	*t = x;
+	return 0;
+}
+
+static int sticky(struct store_txn *t, struct err *e)
+{
+	if (t->code == 0)
+		return 0;
+	return err_setc(e, t->code, "%s", t->msg);
+}
+
+static int record(struct store_txn *t, int rc, const char *what, struct err *e)
+{
+	struct err tmp;
+	fail_lmdb(&tmp, rc, what);
+	t->code = tmp.code;
+	memcpy(t->msg, tmp.msg, sizeof t->msg - 1);
+	t->msg[sizeof t->msg - 1] = '\0';
+	return err_setc(e, t->code, "%s", t->msg);
+}
+
+int store_commit(struct store_txn *t, struct err *e)
+{
+	int rc;
+	if (t->code != 0) {
+		sticky(t, e);
+		store_abort(t);
+		return -1;
+	}
+	rc = mdb_txn_commit(t->txn);
+	t->txn = NULL;		/* commit frees it, success or not */
+	free(t);
+	if (rc != 0)
+		return fail_lmdb(e, rc, "committing");
+	return 0;
+}
+
+void store_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->txn)
+		mdb_txn_abort(t->txn);
+	free(t);
+}
+
+static int get(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v,
+	       const char *what, struct err *e)
+{
+	if (sticky(t, e))
+		return -1;
+	MDB_val k = { klen, (void *)key };
+	int rc = mdb_get(t->txn, dbi, &k, v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return record(t, rc, what, e);
+	return 1;
+}
+
+static int put(struct store_txn *t, MDB_dbi dbi, const void *key, size_t klen,
+	       const void *val, size_t vlen, unsigned flags, const char *what, struct err *e)
+{
+	if (sticky(t, e))
+		return -1;
+	struct store *s = t->s;
+	if (s->fault_countdown && --s->fault_countdown == 0) {
+		int code = s->fault_code;
+		return record(t, code == STORE_E_MAP_FULL ? MDB_MAP_FULL :
+				 code == STORE_E_FULL ? ENOSPC : EIO, what, e);
+	}
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_put(t->txn, dbi, &k, &v, flags);
+	if (rc != 0)
+		return record(t, rc, what, e);
+	return 0;
+}
+
+void store_fault_put(struct store *s, unsigned n, int code)
+{
+	s->fault_countdown = n;
+	s->fault_code = code;
+}
+
+int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,
+		    struct err *e)
+{
+	uint8_t k[8];
+	MDB_val v;
+	be64(k, seq);
+	int rc = get(t, t->s->entries, k, 8, &v, "reading entry", e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_setc(e, STORE_E_NOTFOUND, "entry %llu does not exist",
+				(unsigned long long)seq);
+	*p = v.mv_data;
+	*n = v.mv_size;
+	return 0;
+}
+
+int store_entry_put(struct store_txn *t, uint64_t seq, const uint8_t *p, size_t n,
+		    struct err *e)
+{
+	uint8_t k[8];
+	be64(k, seq);
+	/* MDB_APPEND: LMDB refuses a key that is not after the last one, so an
+	 * entry can never be overwritten or inserted out of order. */
+	return put(t, t->s->entries, k, 8, p, n, MDB_APPEND, "writing entry", e);
+}
+
+int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
+		     int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+		     void *ctx, struct err *e)
+{
+	MDB_cursor *cur;
+	uint8_t kb[8];
+	int rc;
+	if (sticky(t, e))
+		return -1;
+	if (from >= to)
+		return 0;
+	if ((rc = mdb_cursor_open(t->txn, t->s->entries, &cur)) != 0)
+		return record(t, rc, "opening cursor", e);
+	be64(kb, from);
+	MDB_val k = { 8, kb }, v;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	int ret = 0;
+	while (rc == 0) {
+		if (k.mv_size != 8) {
+			ret = err_setc(e, STORE_E_CORRUPT, "entries database holds a malformed key");
+			break;
+		}
+		uint64_t seq = rd64(k.mv_data);
+		if (seq >= to)
+			break;
+		if (fn(ctx, seq, v.mv_data, v.mv_size, e)) {
+			ret = -1;
+			break;
+		}
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = fail_lmdb(e, rc, "reading entries");
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+int store_entry_stat(struct store_txn *t, uint64_t *count, uint64_t *last, struct err *e)
+{
+	MDB_stat st;
+	MDB_cursor *cur;
+	int rc;
+	if (sticky(t, e))
+		return -1;
+	if ((rc = mdb_stat(t->txn, t->s->entries, &st)) != 0)
+		return record(t, rc, "reading entry count", e);
+	*count = st.ms_entries;
+	*last = 0;
+	if (st.ms_entries == 0)
+		return 0;
+	if ((rc = mdb_cursor_open(t->txn, t->s->entries, &cur)) != 0)
+		return record(t, rc, "opening cursor", e);
+	MDB_val k, v;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8)
+		*last = rd64(k.mv_data);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return fail_lmdb(e, rc, "reading last entry");
+	return 0;
+}
+
+static void node_key(uint8_t k[9], unsigned level, uint64_t index)
+{
+	k[0] = (uint8_t)level;
+	be64(k + 1, index);
+}
+
+int store_node_get(struct store_txn *t, unsigned level, uint64_t index, uint8_t out[32],
+		   struct err *e)
+{
+	uint8_t k[9];
+	MDB_val v;
+	node_key(k, level, index);
+	int rc = get(t, t->s->nodes, k, 9, &v, "reading tree node", e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || v.mv_size != 32)
+		return err_setc(e, STORE_E_CORRUPT, "tree node (level %u, index %llu) is %s", level,
+				(unsigned long long)index, rc == 0 ? "missing" : "damaged");
+	memcpy(out, v.mv_data, 32);
+	return 0;
+}
+
+int store_node_put(struct store_txn *t, unsigned level, uint64_t index, const uint8_t h[32],
+		   struct err *e)
+{
+	uint8_t k[9];
+	node_key(k, level, index);
+	return put(t, t->s->nodes, k, 9, h, 32, MDB_NOOVERWRITE, "writing tree node", e);
+}
+
+int store_meta_get(struct store_txn *t, const char *name, const uint8_t **p, size_t *n,
+		   struct err *e)
+{
+	MDB_val v;
+	int rc = get(t, t->s->meta, name, strlen(name), &v, "reading metadata", e);
+	if (rc == 1) {
+		*p = v.mv_data;
+		*n = v.mv_size;
+	}
+	return rc;
+}
+
+int store_meta_put(struct store_txn *t, const char *name, const void *p, size_t n,
+		   struct err *e)
+{
+	return put(t, t->s->meta, name, strlen(name), p, n, 0, "writing metadata", e);
+}
+
+int store_meta_get_u64(struct store_txn *t, const char *name, uint64_t *v, struct err *e)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc = store_meta_get(t, name, &p, &n, e);
+	if (rc != 1)
+		return rc;
+	if (n != 8)
+		return err_setc(e, STORE_E_CORRUPT, "metadata %s is damaged", name);
+	*v = rd64(p);
+	return 1;
+}
+
+int store_meta_put_u64(struct store_txn *t, const char *name, uint64_t v, struct err *e)
+{
+	uint8_t b[8];
+	be64(b, v);
+	return store_meta_put(t, name, b, 8, e);
+}
+
+static size_t reqid_key(uint8_t *k, const char *author, size_t alen, const char *reqid,
+			size_t rlen)
+{
+	memcpy(k, author, alen);
+	k[alen] = 0;
+	memcpy(k + alen + 1, reqid, rlen);
+	return alen + 1 + rlen;
+}
+
+int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const char *reqid,
+		    size_t rlen, uint64_t *seq, struct err *e)
+{
+	uint8_t k[512];
+	MDB_val v;
+	if (alen + rlen + 1 > sizeof k)
+		return err_set(e, "author and request id too long");
+	size_t kn = reqid_key(k, author, alen, reqid, rlen);
+	int rc = get(t, t->s->reqids, k, kn, &v, "reading request id", e);
+	if (rc == 1) {
+		if (v.mv_size != 8)
+			return err_setc(e, STORE_E_CORRUPT, "request id index is damaged");
+		*seq = rd64(v.mv_data);
+	}
+	return rc;
+}
+
+int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const char *reqid,
+		    size_t rlen, uint64_t seq, struct err *e)
+{
+	uint8_t k[512], v[8];
+	if (alen + rlen + 1 > sizeof k)
+		return err_set(e, "author and request id too long");
+	size_t kn = reqid_key(k, author, alen, reqid, rlen);
+	be64(v, seq);
+	return put(t, t->s->reqids, k, kn, v, 8, MDB_NOOVERWRITE, "writing request id", e);
+}

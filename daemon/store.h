@@ -1,0 +1,94 @@
+/*
+ * store: the LMDB environment and its key layout.  The only file that
+ * includes lmdb.h.
+ *
+ * Databases (proto/FORMAT.md, "Storage"):
+ *   entries  u64be seq             -> entry bytes, exactly as hashed
+ *   nodes    u8 level ‖ u64be idx  -> 32-byte Merkle node hash (level 0 = leaves)
+ *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq (idempotency index)
+ *   meta     name                  -> value (format, size, root, checkpoint, ...)
+ *
+ * Transactions carry a sticky error: after the first failed call every
+ * further call on the transaction fails at once with the same code, so a
+ * sequence of puts needs one check at the end.  store_commit() and
+ * store_abort() both free the transaction; the caller drops its pointer.
+ *
+ * Pointers returned by the get functions point into LMDB's map and are valid
+ * only until the transaction ends.  One write transaction at a time
+ * (LMDB's rule); the daemon is single-threaded.
+ */
+#ifndef SCOPE_STORE_H
+#define SCOPE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORE_FORMAT 1
+
+/* error codes in struct err.code */
+enum {
+	STORE_E_IO = 1,		/* I/O or other LMDB failure */
+	STORE_E_FULL,		/* map at its maximum size, or disk full */
+	STORE_E_MAP_FULL,	/* map full but may grow: caller grows and retries */
+	STORE_E_CORRUPT,	/* stored data is inconsistent */
+	STORE_E_NOTFOUND,
+};
+
+struct store;
+struct store_txn;
+
+struct store_opts {
+	size_t map_initial;	/* bytes; 0 = 64 MiB */
+	size_t map_max;		/* bytes; 0 = 1 TiB */
+	bool read_only;
+};
+
+int store_open(struct store **out, const char *dir, const struct store_opts *o, struct err *e);
+void store_close(struct store *s);
+/* Doubles the map size (bounded by map_max).  No transaction may be open. */
+int store_grow(struct store *s, struct err *e);
+size_t store_map_size(const struct store *s);
+
+int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e);
+int store_commit(struct store_txn *t, struct err *e);
+void store_abort(struct store_txn *t);
+
+int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,
+		    struct err *e);
+int store_entry_put(struct store_txn *t, uint64_t seq, const uint8_t *p, size_t n,
+		    struct err *e);
+/* Calls fn for each entry with from <= seq < to, in order; stops on fn's -1. */
+int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
+		     int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+		     void *ctx, struct err *e);
+/* Number of stored entries and the highest key, for consistency checks. */
+int store_entry_stat(struct store_txn *t, uint64_t *count, uint64_t *last, struct err *e);
+
+int store_node_get(struct store_txn *t, unsigned level, uint64_t index, uint8_t out[32],
+		   struct err *e);
+int store_node_put(struct store_txn *t, unsigned level, uint64_t index, const uint8_t h[32],
+		   struct err *e);
+
+/* 1 found, 0 absent, -1 error */
+int store_meta_get(struct store_txn *t, const char *name, const uint8_t **p, size_t *n,
+		   struct err *e);
+int store_meta_put(struct store_txn *t, const char *name, const void *p, size_t n,
+		   struct err *e);
+int store_meta_get_u64(struct store_txn *t, const char *name, uint64_t *v, struct err *e);
+int store_meta_put_u64(struct store_txn *t, const char *name, uint64_t v, struct err *e);
+
+/* 1 found (seq set), 0 absent, -1 error */
+int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const char *reqid,
+		    size_t rlen, uint64_t *seq, struct err *e);
+int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const char *reqid,
+		    size_t rlen, uint64_t seq, struct err *e);
+
+/* Fault injection for tests: the n-th put from now (1 = the next one) fails
+ * with the given code (STORE_E_MAP_FULL, STORE_E_FULL or STORE_E_IO);
+ * n = 0 turns it off. */
+void store_fault_put(struct store *s, unsigned n, int code);
+
+#endif
