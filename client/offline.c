@@ -1,0 +1,256 @@
+#include "offline.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "enc.h"
+#include "entry.h"
+#include "export.h"
+#include "fileio.h"
+#include "json.h"
+#include "merkle.h"
+#include "note.h"
+#include "proof.h"
+#include "verify.h"
+
+#define MAX_TRUST 8
+
+static int usage(const char *msg)
+{
+	fprintf(stderr, "scopectl verify: %s (see scopectl --help)\n", msg);
+	return CTL_EXIT_USAGE;
+}
+
+static int failed(const char *msg)
+{
+	fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", msg);
+	return CTL_EXIT_VERIFY;
+}
+
+/* A verifier key given inline, or the first line of a file. */
+static int load_trust(const char *arg, struct note_verifier *v, struct err *e)
+{
+	if (note_verifier_parse(arg, strlen(arg), v, NULL) == 0)
+		return 0;
+	struct buf b;
+	buf_init(&b);
+	if (read_file(arg, 4096, &b, e)) {
+		buf_free(&b);
+		return err_set(e, "--trust %s is neither a verifier key nor a readable file", arg);
+	}
+	size_t n = 0;
+	while (n < b.len && b.data[n] != '\n' && b.data[n] != '\r')
+		n++;
+	int rc = note_verifier_parse((const char *)b.data, n, v, e);
+	buf_free(&b);
+	if (rc)
+		return err_prefix(e, "--trust %s", arg);
+	return 0;
+}
+
+static int load_checkpoint(const char *path, const struct note_verifier *vs, size_t nv,
+			   struct checkpoint *cp, struct err *e)
+{
+	struct buf b;
+	buf_init(&b);
+	int rc = read_file(path, NOTE_MAX_BYTES, &b, e);
+	if (rc == 0)
+		rc = checkpoint_open((const char *)b.data, b.len, vs, nv, cp, e);
+	buf_free(&b);
+	if (rc)
+		return err_prefix(e, "checkpoint %s", path);
+	return 0;
+}
+
+static void progress(uint64_t done, bool final)
+{
+	fprintf(stderr, "\rverified %llu entries", (unsigned long long)done);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static int verify_export(const char *path, const struct checkpoint *cp, bool json)
+{
+	struct err e = { 0 };
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "scopectl: %s: %s\n", path, strerror(errno));
+		return CTL_EXIT_USAGE;
+	}
+	struct export_reader r;
+	struct lverify v;
+	export_reader_init(&r, f, EXPORT_AUTO);
+	lverify_init(&v);
+	lverify_set_checkpoint(&v, cp);
+	bool tty = isatty(2) && !json;
+	int rc = 0;
+	for (;;) {
+		const uint8_t *p;
+		size_t n;
+		int got = export_next(&r, &p, &n, &e);
+		if (got < 0) {
+			v.failed = true;
+			v.bad_seq = r.index;
+			rc = -1;
+			break;
+		}
+		if (got == 0)
+			break;
+		if (lverify_entry(&v, p, n, NULL, NULL, &e)) {
+			rc = -1;
+			break;
+		}
+		if (tty && v.count % 100000 == 0)
+			progress(v.count, false);
+	}
+	if (tty)
+		progress(v.count, true);
+	if (rc == 0)
+		rc = lverify_finish(&v, &e);
+	export_reader_free(&r);
+	if (f != stdin)
+		fclose(f);
+
+	char root[65];
+	uint8_t rb[HASH_LEN];
+	lverify_root(&v, rb);
+	hex_encode(rb, HASH_LEN, root);
+	if (json) {
+		struct buf out;
+		buf_init(&out);
+		if (rc == 0) {
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"checkpoint_size\":%llu,\"root_hash\":\"%s\"}",
+				   (unsigned long long)v.count, (unsigned long long)cp->size, root);
+		} else {
+			buf_adds(&out, "{\"ok\":false,\"error\":");
+			json_put_str(&out, e.msg, strlen(e.msg));
+			if (v.failed)
+				buf_printf(&out, ",\"first_bad_seq\":%llu", (unsigned long long)v.bad_seq);
+			buf_addc(&out, '}');
+		}
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+		return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_VERIFY;
+	}
+	if (rc) {
+		failed(e.msg);
+		if (v.failed)
+			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)v.bad_seq);
+		return CTL_EXIT_VERIFY;
+	}
+	printf("ok: %llu entries verified; the first %llu match the checkpoint signed by %s\nroot %s\n",
+	       (unsigned long long)v.count, (unsigned long long)cp->size, cp->origin, root);
+	return CTL_EXIT_OK;
+}
+
+static int verify_proof(const char *path, const char *entry_path, const struct checkpoint *cp)
+{
+	struct err e = { 0 };
+	struct buf b;
+	struct inclusion_proof p;
+	buf_init(&b);
+	int rc = read_file(path, 1 << 20, &b, &e);
+	if (rc == 0)
+		rc = inclusion_from_json((const char *)b.data, b.len, &p, &e);
+	buf_free(&b);
+	if (rc) {
+		fprintf(stderr, "scopectl: %s: %s\n", path, e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	if (p.tree_size != cp->size || memcmp(p.root_hash, cp->root, HASH_LEN) != 0)
+		return failed("the proof is for another tree than the signed checkpoint (size or root differ)");
+	if (merkle_verify_inclusion(p.leaf_index, p.tree_size, p.leaf_hash, p.proof, p.len, cp->root,
+				    &e))
+		return failed(e.msg);
+	if (entry_path) {
+		FILE *f = fopen(entry_path, "rb");
+		if (f == NULL) {
+			fprintf(stderr, "scopectl: %s: %s\n", entry_path, strerror(errno));
+			return CTL_EXIT_USAGE;
+		}
+		struct export_reader r;
+		const uint8_t *ep;
+		size_t en;
+		struct entry ent;
+		uint8_t leaf[HASH_LEN];
+		export_reader_init(&r, f, EXPORT_AUTO);
+		int got = export_next(&r, &ep, &en, &e);
+		rc = CTL_EXIT_OK;
+		if (got <= 0) {
+			fprintf(stderr, "scopectl: %s: %s\n", entry_path, got == 0 ? "no entry" : e.msg);
+			rc = CTL_EXIT_USAGE;
+		} else if (entry_decode(ep, en, &ent, &e)) {
+			rc = failed(e.msg);
+		} else {
+			merkle_leaf_hash(ep, en, leaf);
+			if (memcmp(leaf, p.leaf_hash, HASH_LEN) != 0)
+				rc = failed("the entry does not hash to the proven leaf");
+			else if (ent.seq != p.leaf_index)
+				rc = failed("the entry's seq differs from the proven leaf index");
+		}
+		export_reader_free(&r);
+		fclose(f);
+		if (rc)
+			return rc;
+	}
+	printf("ok: entry %llu is in the tree of size %llu signed by %s\n",
+	       (unsigned long long)p.leaf_index, (unsigned long long)p.tree_size, cp->origin);
+	return CTL_EXIT_OK;
+}
+
+int cmd_verify_offline(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "export", required_argument, NULL, 'x' },
+		{ "proof", required_argument, NULL, 'p' },
+		{ "entry", required_argument, NULL, 'E' },
+		{ "checkpoint", required_argument, NULL, 'k' },
+		{ "trust", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL;
+	const char *trust[MAX_TRUST];
+	size_t ntrust = 0;
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x': exp = optarg; break;
+		case 'p': proof = optarg; break;
+		case 'E': entry = optarg; break;
+		case 'k': cpath = optarg; break;
+		case 't':
+			if (ntrust == MAX_TRUST)
+				return usage("too many --trust keys");
+			trust[ntrust++] = optarg;
+			break;
+		case 'j': json = true; break;
+		default: return usage("bad option");
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected argument");
+	if ((exp == NULL) == (proof == NULL))
+		return usage("give either --export FILE or --proof FILE");
+	if (cpath == NULL || ntrust == 0)
+		return usage("needs --checkpoint FILE and --trust KEY");
+	if (entry && !proof)
+		return usage("--entry goes with --proof");
+
+	struct note_verifier vs[MAX_TRUST];
+	struct checkpoint cp;
+	struct err e = { 0 };
+	for (size_t i = 0; i < ntrust; i++)
+		if (load_trust(trust[i], &vs[i], &e)) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+	if (load_checkpoint(cpath, vs, ntrust, &cp, &e))
+		return failed(e.msg);
+	return exp ? verify_export(exp, &cp, json) : verify_proof(proof, entry, &cp);
+}

@@ -1,0 +1,645 @@
+#include "admin.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "enc.h"
+#include "entry.h"
+#include "export.h"
+#include "fileio.h"
+#include "json.h"
+#include "ledger.h"
+#include "proof.h"
+#include "signer.h"
+
+#define DEFAULT_ORIGIN "localhost/scope-ledger"
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "scoped: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int usage_err(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "scoped %s: %s (see scoped --help)\n", cmd, msg);
+	return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* ---- opening the configured ledger ---- */
+
+struct inst {
+	struct config cfg;
+	struct note_signer signer;
+	bool have_signer;
+	struct ledger *ledger;
+};
+
+static int inst_open(struct inst *in, const char *conf, bool write, struct err *e)
+{
+	memset(in, 0, sizeof *in);
+	if (conf == NULL)
+		conf = getenv("SCOPED_CONFIG");
+	if (conf == NULL || !*conf) {
+		err_setc(e, EXIT_USAGE, "no configuration: give -c FILE or set SCOPED_CONFIG");
+		return -1;
+	}
+	config_defaults(&in->cfg);
+	if (config_load(&in->cfg, conf, e) || config_validate(&in->cfg, e)) {
+		e->code = EXIT_USAGE;
+		return -1;
+	}
+	/* the key is loaded even for reads: verification checks the
+	 * checkpoint signature with it */
+	if (signer_load(&in->signer, in->cfg.signing_key, in->cfg.origin, e)) {
+		e->code = EXIT_USAGE;
+		return -1;
+	}
+	in->have_signer = true;
+	struct ledger_opts lo = {
+		.dir = in->cfg.data_dir,
+		.origin = in->cfg.origin,
+		.signer = &in->signer,
+		.map_initial = (size_t)in->cfg.map_initial_mib << 20,
+		.map_max = (size_t)in->cfg.map_max_mib << 20,
+		.read_only = !write,
+	};
+	if (ledger_open(&in->ledger, &lo, e)) {
+		e->code = EXIT_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+static void inst_close(struct inst *in)
+{
+	ledger_close(in->ledger);
+	if (in->have_signer)
+		note_signer_free(&in->signer);
+}
+
+/* ---- init ---- */
+
+static int mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+	char tmp[CONFIG_PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return err_set(e, "creating %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+		return err_set(e, "creating %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+int admin_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "origin", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *origin = DEFAULT_ORIGIN;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': origin = optarg; break;
+		case 'h': puts("usage: scoped init DIR [--origin NAME]"); return EXIT_OK;
+		default: return usage_err("init", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_err("init", "expected one directory");
+	const char *dir = argv[optind];
+	if (!note_name_valid(origin, strlen(origin)))
+		return usage_err("init", "origin must be non-empty, without spaces or '+'");
+
+	struct err e = { 0 };
+	char path[CONFIG_PATH_MAX + 64];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/scoped.conf", dir);
+	if (stat(path, &st) == 0)
+		return fail(EXIT_USAGE, "%s already exists: this instance is initialised", path);
+	if (mkdir_p(dir, 0700, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	snprintf(path, sizeof path, "%s/data", dir);
+	if (mkdir_p(path, 0700, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	snprintf(path, sizeof path, "%s/keys", dir);
+	if (mkdir_p(path, 0700, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	snprintf(path, sizeof path, "%s/keys/signing.key", dir);
+	if (signer_generate(path, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+
+	struct buf conf;
+	buf_init(&conf);
+	buf_printf(&conf,
+		   "# Scope Ledger daemon configuration (see scoped config for every option)\n"
+		   "origin = %s\n"
+		   "data_dir = data\n"
+		   "signing_key = keys/signing.key\n", origin);
+	snprintf(path, sizeof path, "%s/scoped.conf", dir);
+	int rc = write_file_atomic(path, conf.data, conf.len, 0600, &e);
+	buf_free(&conf);
+	if (rc)
+		return fail(EXIT_ERROR, "%s", e.msg);
+
+	/* create the store and sign the first (empty) checkpoint */
+	struct inst in;
+	if (inst_open(&in, path, true, &e)) {
+		inst_close(&in);
+		return fail(e.code ? e.code : EXIT_ERROR, "%s", e.msg);
+	}
+	struct note_verifier v;
+	struct buf vk;
+	buf_init(&vk);
+	note_signer_verifier(&in.signer, &v);
+	note_verifier_format(&v, &vk);
+	buf_addc(&vk, '\n');
+	snprintf(path, sizeof path, "%s/keys/verifier.txt", dir);
+	rc = write_file_atomic(path, vk.data, vk.len, 0644, &e);
+	inst_close(&in);
+	if (rc) {
+		buf_free(&vk);
+		return fail(EXIT_ERROR, "%s", e.msg);
+	}
+	printf("initialised %s\n  origin:       %s\n  config:       %s/scoped.conf\n"
+	       "  verifier key: %s", dir, origin, dir, buf_cstr(&vk));
+	buf_free(&vk);
+	return EXIT_OK;
+}
+
+/* ---- append ---- */
+
+static void local_author(const char *name, char *out, size_t n)
+{
+	if (name == NULL) {
+		struct passwd *pw = getpwuid(getuid());
+		name = pw && pw->pw_name ? pw->pw_name : getenv("USER");
+	}
+	snprintf(out, n, "local:%s", name ? name : "unknown");
+}
+
+int admin_append(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "project", required_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "body-json", required_argument, NULL, 'b' },
+		{ "body-file", required_argument, NULL, 'f' },
+		{ "request-id", required_argument, NULL, 'r' },
+		{ "author", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *conf = NULL, *project = NULL, *kind = NULL, *body = NULL, *bodyfile = NULL;
+	const char *reqid = NULL, *author = NULL;
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:p:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'p': project = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'b': body = optarg; break;
+		case 'f': bodyfile = optarg; break;
+		case 'r': reqid = optarg; break;
+		case 'a': author = optarg; break;
+		case 'j': json = true; break;
+		default: return usage_err("append", "bad option");
+		}
+	}
+	if (optind != argc)
+		return usage_err("append", "unexpected argument");
+	if (project == NULL || kind == NULL || (body == NULL) == (bodyfile == NULL))
+		return usage_err("append", "needs --project, --kind and one of --body-json/--body-file");
+
+	struct err e = { 0 };
+	struct buf text, mp;
+	buf_init(&text);
+	buf_init(&mp);
+	int rc = EXIT_OK;
+	if (bodyfile) {
+		if (read_file(bodyfile, ENTRY_BODY_MAX * 4, &text, &e)) {
+			rc = fail(EXIT_USAGE, "%s", e.msg);
+			goto out;
+		}
+	} else {
+		buf_adds(&text, body);
+	}
+	if (json_to_canonical((const char *)text.data, text.len, &mp, &e)) {
+		rc = fail(EXIT_USAGE, "body: %s", e.msg);
+		goto out;
+	}
+	if (!(mp.data[0] >= 0x80 && mp.data[0] <= 0x8f) && mp.data[0] != 0xde && mp.data[0] != 0xdf) {
+		rc = fail(EXIT_USAGE, "body must be a JSON object");
+		goto out;
+	}
+	char reqbuf[40], authbuf[ENTRY_AUTHOR_MAX + 8];
+	if (reqid == NULL) {
+		uint8_t rnd[16];
+		char hex[33];
+		if (RAND_bytes(rnd, sizeof rnd) != 1) {
+			rc = fail(EXIT_ERROR, "%s", "no randomness for a request id");
+			goto out;
+		}
+		hex_encode(rnd, sizeof rnd, hex);
+		snprintf(reqbuf, sizeof reqbuf, "r-%s", hex);
+		reqid = reqbuf;
+	}
+	local_author(author, authbuf, sizeof authbuf);
+
+	struct inst in;
+	if (inst_open(&in, conf, true, &e)) {
+		inst_close(&in);
+		rc = fail(e.code, "%s", e.msg);
+		goto out;
+	}
+	struct ledger_append req = {
+		kind, strlen(kind), project, strlen(project), authbuf, strlen(authbuf),
+		reqid, strlen(reqid), mp.data, mp.len,
+	};
+	struct ledger_result res;
+	if (ledger_append_batch(in.ledger, &req, 1, &res, &e)) {
+		rc = fail(EXIT_ERROR, "%s", e.msg);
+	} else if (res.status == LEDGER_REJECTED) {
+		rc = fail(EXIT_REFUSED, "refused: %s", res.err.msg);
+	} else {
+		char hex[65];
+		hex_encode(res.leaf, HASH_LEN, hex);
+		const char *what = res.status == LEDGER_DUPLICATE ? "already recorded" : "appended";
+		if (json)
+			printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":\"%s\",\"duplicate\":%s}\n",
+			       (unsigned long long)res.seq, hex, reqid,
+			       res.status == LEDGER_DUPLICATE ? "true" : "false");
+		else
+			printf("%s: entry %llu, leaf hash %s\n", what, (unsigned long long)res.seq, hex);
+	}
+	inst_close(&in);
+out:
+	buf_free(&text);
+	buf_free(&mp);
+	return rc;
+}
+
+/* ---- read commands ---- */
+
+/* Parses -c and the listed extra flags; the rest are positionals. */
+struct rd_args {
+	const char *conf;
+	bool json, hex;
+	uint64_t size, from, to;
+	bool have_size, have_from, have_to;
+	const char *out, *format;
+	int npos;
+	char *pos[4];
+};
+
+static int rd_parse(const char *cmd, int argc, char **argv, struct rd_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "size", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'F' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->conf = optarg; break;
+		case 'j': a->json = true; break;
+		case 'x': a->hex = true; break;
+		case 's':
+			if (!parse_u64(optarg, &a->size))
+				return usage_err(cmd, "--size needs a number");
+			a->have_size = true;
+			break;
+		case 'f':
+			if (!parse_u64(optarg, &a->from))
+				return usage_err(cmd, "--from needs a number");
+			a->have_from = true;
+			break;
+		case 't':
+			if (!parse_u64(optarg, &a->to))
+				return usage_err(cmd, "--to needs a number");
+			a->have_to = true;
+			break;
+		case 'o': a->out = optarg; break;
+		case 'F': a->format = optarg; break;
+		default: return usage_err(cmd, "bad option");
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npos == 4)
+			return usage_err(cmd, "too many arguments");
+		a->pos[a->npos++] = argv[optind];
+	}
+	return EXIT_OK;
+}
+
+static int open_read(struct inst *in, const char *conf)
+{
+	struct err e = { 0 };
+	if (inst_open(in, conf, false, &e)) {
+		inst_close(in);
+		return fail(e.code, "%s", e.msg);
+	}
+	return EXIT_OK;
+}
+
+int admin_get(int argc, char **argv)
+{
+	struct rd_args a;
+	uint64_t seq;
+	int rc = rd_parse("get", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 1 || !parse_u64(a.pos[0], &seq))
+		return usage_err("get", "expected one sequence number");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	struct buf raw, out;
+	buf_init(&raw);
+	buf_init(&out);
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	if (ledger_get(in.ledger, seq, &raw, &e)) {
+		rc = fail(e.code == STORE_E_NOTFOUND ? EXIT_REFUSED : EXIT_ERROR, "%s", e.msg);
+	} else if (a.hex) {
+		export_write(stdout, EXPORT_HEX, raw.data, raw.len);
+	} else if (entry_decode(raw.data, raw.len, &en, &e)) {
+		rc = fail(EXIT_VERIFY, "stored entry does not decode: %s", e.msg);
+	} else {
+		merkle_leaf_hash(raw.data, raw.len, leaf);
+		if (entry_to_json(&en, leaf, &out, &e) == 0) {
+			if (a.json) {
+				printf("%s\n", buf_cstr(&out));
+			} else {
+				char t[40], h[65];
+				entry_format_time(en.time_us, t);
+				hex_encode(leaf, HASH_LEN, h);
+				printf("entry %llu  %s  kind %.*s  project %.*s\n  author %.*s  request %.*s\n"
+				       "  leaf %s\n", (unsigned long long)en.seq, t, (int)en.kind_len,
+				       en.kind, (int)en.project_len, en.project, (int)en.author_len,
+				       en.author, (int)en.request_id_len, en.request_id, h);
+				buf_reset(&out);
+				msgpack_to_json(en.body, en.body_len, &out, &e);
+				printf("  body %s\n", buf_cstr(&out));
+			}
+		} else {
+			rc = fail(EXIT_ERROR, "%s", e.msg);
+		}
+	}
+	buf_free(&raw);
+	buf_free(&out);
+	inst_close(&in);
+	return rc;
+}
+
+int admin_checkpoint(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("checkpoint", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 0)
+		return usage_err("checkpoint", "takes no arguments");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	struct buf out;
+	buf_init(&out);
+	if (ledger_checkpoint(in.ledger, &out, &e))
+		rc = fail(EXIT_ERROR, "%s", e.msg);
+	else
+		fwrite(out.data, 1, out.len, stdout);
+	buf_free(&out);
+	inst_close(&in);
+	return rc;
+}
+
+int admin_prove(int argc, char **argv)
+{
+	struct rd_args a;
+	struct inclusion_proof p;
+	int rc = rd_parse("prove", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 1 || !parse_u64(a.pos[0], &p.leaf_index))
+		return usage_err("prove", "expected one sequence number");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	p.tree_size = a.have_size ? a.size : ledger_size(in.ledger);
+	if (ledger_inclusion(in.ledger, p.leaf_index, p.tree_size, p.leaf_hash, p.root_hash,
+			     p.proof, &p.len, &e)) {
+		rc = fail(EXIT_REFUSED, "%s", e.msg);
+	} else {
+		struct buf out;
+		buf_init(&out);
+		inclusion_to_json(&p, &out);
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+	}
+	inst_close(&in);
+	return rc;
+}
+
+int admin_consistency(int argc, char **argv)
+{
+	struct rd_args a;
+	struct consistency_proof p;
+	int rc = rd_parse("consistency", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos < 1 || a.npos > 2 || !parse_u64(a.pos[0], &p.old_size) ||
+	    (a.npos == 2 && !parse_u64(a.pos[1], &p.new_size)))
+		return usage_err("consistency", "expected OLD [NEW]");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	if (a.npos == 1)
+		p.new_size = ledger_size(in.ledger);
+	if (ledger_consistency(in.ledger, p.old_size, p.new_size, p.old_root, p.new_root, p.proof,
+			       &p.len, &e)) {
+		rc = fail(EXIT_REFUSED, "%s", e.msg);
+	} else {
+		struct buf out;
+		buf_init(&out);
+		consistency_to_json(&p, &out);
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+	}
+	inst_close(&in);
+	return rc;
+}
+
+struct export_ctx {
+	FILE *f;
+	enum export_format format;
+};
+
+static int export_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct export_ctx *x = ctx;
+	if (export_write(x->f, x->format, p, n))
+		return err_set(e, "writing entry %llu: %s", (unsigned long long)seq, strerror(errno));
+	return 0;
+}
+
+int admin_export(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("export", argc, argv, &a);
+	if (rc)
+		return rc;
+	struct export_ctx x = { NULL, EXPORT_HEX };
+	if (a.npos != 0 || a.out == NULL)
+		return usage_err("export", "needs -o FILE");
+	if (a.format && export_parse_format(a.format, &x.format))
+		return usage_err("export", "--format is hex or raw");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	bool to_stdout = strcmp(a.out, "-") == 0;
+	char tmp[CONFIG_PATH_MAX + 8];
+	snprintf(tmp, sizeof tmp, "%s.tmp", a.out);
+	x.f = to_stdout ? stdout : fopen(tmp, "wb");
+	if (x.f == NULL) {
+		inst_close(&in);
+		return fail(EXIT_ERROR, "%s", strerror(errno));
+	}
+	uint64_t from = a.have_from ? a.from : 0, to = a.have_to ? a.to : UINT64_MAX;
+	if (ledger_export(in.ledger, from, to, export_one, &x, &e))
+		rc = fail(EXIT_ERROR, "%s", e.msg);
+	if (!to_stdout) {
+		if (fflush(x.f) != 0 || fsync(fileno(x.f)) != 0)
+			rc = rc ? rc : fail(EXIT_ERROR, "%s", strerror(errno));
+		if (fclose(x.f) != 0)
+			rc = rc ? rc : fail(EXIT_ERROR, "%s", strerror(errno));
+		if (rc == 0 && rename(tmp, a.out) != 0)
+			rc = fail(EXIT_ERROR, "%s", strerror(errno));
+		if (rc)
+			unlink(tmp);
+	}
+	inst_close(&in);
+	return rc;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rverifying: %llu / %llu entries", (unsigned long long)done,
+		(unsigned long long)total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+int admin_verify(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("verify", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 0)
+		return usage_err("verify", "takes no arguments");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	struct err e = { 0 };
+	struct ledger_verify_report r;
+	char root[65];
+	int vr = ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e);
+	hex_encode(r.root, HASH_LEN, root);
+	if (a.json) {
+		struct buf out;
+		buf_init(&out);
+		if (vr == 0) {
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\"}",
+				   (unsigned long long)r.entries, root);
+		} else {
+			buf_adds(&out, "{\"ok\":false,\"error\":");
+			json_put_str(&out, e.msg, strlen(e.msg));
+			if (r.bad_seq_known)
+				buf_printf(&out, ",\"first_bad_seq\":%llu", (unsigned long long)r.bad_seq);
+			buf_addc(&out, '}');
+		}
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+	} else if (vr == 0) {
+		printf("ok: %llu entries, chain, leaf hashes, tree nodes, root and signed checkpoint verified\n"
+		       "root %s\n", (unsigned long long)r.entries, root);
+	} else {
+		fprintf(stderr, "scoped: VERIFICATION FAILED: %s\n", e.msg);
+		if (r.bad_seq_known)
+			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)r.bad_seq);
+	}
+	inst_close(&in);
+	return vr == 0 ? EXIT_OK : EXIT_VERIFY;
+}
+
+int admin_config(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("config", argc, argv, &a);
+	if (rc)
+		return rc;
+	const char *conf = a.conf ? a.conf : getenv("SCOPED_CONFIG");
+	struct config cfg;
+	struct err e = { 0 };
+	config_defaults(&cfg);
+	if (conf && config_load(&cfg, conf, &e))
+		return fail(EXIT_USAGE, "%s", e.msg);
+	config_print(&cfg, stdout);
+	return EXIT_OK;
+}
