@@ -2,6 +2,7 @@
 #include "enc.h"
 #include "entry.h"
 #include "json.h"
+#include "merkle.h"
 #include "mp.h"
 #include "tap.h"
 
@@ -12,7 +13,7 @@ static const char GOLDEN[] =
 	"00000000000000000000000000a770726f6a656374a777656273697465aa726571756573745f6964"
 	"a27231a373657100a774696d655f7573cf00062a99ba0c6000a17601";
 /* SHA-256(0x00 || GOLDEN), computed independently of this code */
-static const char GOLDEN_LEAF[] __attribute__((unused)) =
+static const char GOLDEN_LEAF[] =
 	"19eb67380214b0d6030497c5b6a4fadf19973d0003456800d03d4f809ea9eb02";
 
 static struct entry example(const struct buf *body)
@@ -40,6 +41,11 @@ int main(void)
 	char *hex = malloc(2 * out.len + 1);
 	hex_encode(out.data, out.len, hex);
 	is_str(hex, GOLDEN, "encoding matches the golden bytes of FORMAT.md");
+	uint8_t leaf[32];
+	char leafhex[65];
+	merkle_leaf_hash(out.data, out.len, leaf);
+	hex_encode(leaf, 32, leafhex);
+	is_str(leafhex, GOLDEN_LEAF, "leaf hash = SHA-256(0x00 || entry)");
 	ok(mp_check(out.data, out.len, NULL, MP_CANONICAL, &e) == 0, "the encoding is canonical msgpack");
 	ok(entry_decode(out.data, out.len, &dec, &e) == 0, "decode it back");
 	ok(dec.seq == 0 && dec.time_us == en.time_us && dec.body_len == body.len &&
