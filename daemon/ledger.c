@@ -424,18 +424,28 @@ static int txn_size(struct store_txn *t, uint64_t *size, struct err *e)
 	return store_meta_get_u64(t, "size", size, e) < 0 ? -1 : 0;
 }
 
+/* Begins a read transaction in which a tree of size n exists. */
+static int begin_sized(struct ledger *l, uint64_t n, struct store_txn **t, struct err *e)
+{
+	uint64_t cur;
+	if (store_begin(l->store, false, t, e))
+		return -1;
+	if (txn_size(*t, &cur, e) == 0 && n <= cur)
+		return 0;
+	if (n > cur)
+		err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
+			(unsigned long long)n, (unsigned long long)cur);
+	store_abort(*t);
+	*t = NULL;
+	return -1;
+}
+
 int ledger_root(struct ledger *l, uint64_t n, uint8_t root[HASH_LEN], struct err *e)
 {
 	struct store_txn *t;
-	uint64_t size;
-	if (store_begin(l->store, false, &t, e))
+	if (begin_sized(l, n, &t, e))
 		return -1;
-	int rc = txn_size(t, &size, e);
-	if (rc == 0 && n > size)
-		rc = err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
-			     (unsigned long long)n, (unsigned long long)size);
-	if (rc == 0)
-		rc = merkle_root(node_get, t, n, root, e);
+	int rc = merkle_root(node_get, t, n, root, e);
 	store_abort(t);
 	return rc;
 }
@@ -445,18 +455,12 @@ int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf
 		     struct err *e)
 {
 	struct store_txn *t;
-	uint64_t cur;
-	if (store_begin(l->store, false, &t, e))
+	if (seq >= size)
+		return err_set(e, "entry %llu is not in a tree of size %llu", (unsigned long long)seq,
+			       (unsigned long long)size);
+	if (begin_sized(l, size, &t, e))
 		return -1;
-	int rc = txn_size(t, &cur, e);
-	if (rc == 0 && size > cur)
-		rc = err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
-			     (unsigned long long)size, (unsigned long long)cur);
-	if (rc == 0 && seq >= size)
-		rc = err_set(e, "entry %llu is not in a tree of size %llu", (unsigned long long)seq,
-			     (unsigned long long)size);
-	if (rc == 0)
-		rc = store_node_get(t, 0, seq, leaf, e);
+	int rc = store_node_get(t, 0, seq, leaf, e);
 	if (rc == 0)
 		rc = merkle_root(node_get, t, size, root, e);
 	if (rc == 0)
@@ -470,16 +474,12 @@ int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[H
 		       struct err *e)
 {
 	struct store_txn *t;
-	uint64_t cur;
-	if (store_begin(l->store, false, &t, e))
+	if (m == 0 || m > n)
+		return err_set(e, "no consistency proof from size %llu to %llu (need 1 <= old <= new)",
+			       (unsigned long long)m, (unsigned long long)n);
+	if (begin_sized(l, n, &t, e))
 		return -1;
-	int rc = txn_size(t, &cur, e);
-	if (rc == 0 && (m == 0 || m > n || n > cur))
-		rc = err_set(e, "no consistency proof from size %llu to %llu (ledger has %llu entries; "
-			     "need 1 <= old <= new <= %llu)", (unsigned long long)m,
-			     (unsigned long long)n, (unsigned long long)cur, (unsigned long long)cur);
-	if (rc == 0)
-		rc = merkle_root(node_get, t, m, root1, e);
+	int rc = merkle_root(node_get, t, m, root1, e);
 	if (rc == 0)
 		rc = merkle_root(node_get, t, n, root2, e);
 	if (rc == 0)
