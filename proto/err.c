@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+__attribute__((format(printf, 2, 0)))
 static void vset(struct err *e, const char *fmt, va_list ap)
 {
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);

@@ -338,6 +338,9 @@ static void test_requests(void)
 	struct ledger_verify_report r;
 	ok(verify_ok(l, &r, &e) == 0, "verification passes after all of that: %s", e.msg);
 	ledger_close(l);
+	struct req *all[] = { &a, &a2, &b, &c, &bad, &d1, &d2, &t1 };
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		buf_free(&all[i]->body);
 }
 
 static void test_faults(void)
