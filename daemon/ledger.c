@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "entry.h"
+#include "rules.h"
 #include "enc.h"
 #include "verify.h"
 
@@ -259,7 +260,8 @@ static int check_request(const struct ledger_append *r, struct err *e)
 	    entry_check_project(r->project, r->project_len, e) ||
 	    entry_check_author(r->author, r->author_len, e) ||
 	    entry_check_request_id(r->request_id, r->request_id_len, e) ||
-	    entry_check_body(r->body, r->body_len, e)) {
+	    entry_check_body(r->body, r->body_len, e) ||
+	    rules_check_body(r->kind, r->kind_len, r->body, r->body_len, e)) {
 		e->code = LEDGER_E_INVALID;
 		return -1;
 	}
@@ -349,7 +351,8 @@ retry:
 		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
 		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
 		    store_reqid_put(t, r->author, r->author_len, r->request_id, r->request_id_len,
-				    size, e))
+				    size, e) ||
+		    store_project_put(t, r->project, r->project_len, size, e))
 			goto fail;
 		res[k].status = LEDGER_APPENDED;
 		res[k].seq = size;
@@ -634,5 +637,42 @@ out:
 	store_abort(c.t);
 	if (rc)
 		r->failed = true;
+	return rc;
+}
+
+struct plist {
+	struct store_txn *t;
+	uint64_t to;
+	int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e);
+	void *ctx;
+};
+
+static int plist_one(void *ctx, uint64_t seq, struct err *e)
+{
+	struct plist *pl = ctx;
+	const uint8_t *p;
+	size_t n;
+	if (seq >= pl->to)
+		return 1;
+	if (store_entry_get(pl->t, seq, &p, &n, e))
+		return -1;
+	int rc = pl->fn(pl->ctx, seq, p, n, e);
+	return rc < 0 ? -1 : rc;
+}
+
+int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint64_t from,
+			uint64_t to,
+			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+			void *ctx, struct err *e)
+{
+	struct plist pl = { NULL, 0, fn, ctx };
+	uint64_t cur;
+	if (store_begin(l->store, false, &pl.t, e))
+		return -1;
+	int rc = txn_size(pl.t, &cur, e);
+	pl.to = to < cur ? to : cur;
+	if (rc == 0)
+		rc = store_project_scan(pl.t, project, plen, from, plist_one, &pl, e);
+	store_abort(pl.t);
 	return rc;
 }

@@ -90,10 +90,18 @@ int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf
 int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[HASH_LEN],
 		       uint8_t root2[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
 		       struct err *e);
-/* Calls fn for entries from <= seq < to (clamped to the size). */
+/* Calls fn for entries from <= seq < to (clamped to the size); fn returns
+ * 0 to go on, 1 to stop, -1 to stop with an error. */
 int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
 		  int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 		  void *ctx, struct err *e);
+
+/* Calls fn for the entries of one project with from <= seq < to, in order;
+ * fn returns 0 to go on, 1 to stop, -1 on error. */
+int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint64_t from,
+			uint64_t to,
+			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+			void *ctx, struct err *e);
 
 struct ledger_verify_report {
 	uint64_t entries;

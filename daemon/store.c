@@ -9,7 +9,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi entries, nodes, reqids, meta;
+	MDB_dbi entries, nodes, reqids, projects, meta;
 	size_t map_size, map_max;
 	bool read_only;
 	unsigned fault_countdown;
@@ -115,6 +115,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *o, 
 	if ((rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "nodes", dbflags, &s->nodes)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "reqids", dbflags, &s->reqids)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "projects", dbflags, &s->projects)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0) {
 		if (rc == MDB_NOTFOUND)
 			err_set(e, "%s holds no Scope Ledger data (run 'scoped init' first)", dir);
@@ -354,10 +355,11 @@ int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
 		uint64_t seq = rd64(k.mv_data);
 		if (seq >= to)
 			break;
-		if (fn(ctx, seq, v.mv_data, v.mv_size, e)) {
+		int r = fn(ctx, seq, v.mv_data, v.mv_size, e);
+		if (r < 0)
 			ret = -1;
+		if (r != 0)
 			break;
-		}
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
@@ -494,4 +496,50 @@ int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const 
 	size_t kn = reqid_key(k, author, alen, reqid, rlen);
 	be64(v, seq);
 	return put(t, t->s->reqids, k, kn, v, 8, MDB_NOOVERWRITE, "writing request id", e);
+}
+
+int store_project_put(struct store_txn *t, const char *project, size_t plen, uint64_t seq,
+		      struct err *e)
+{
+	uint8_t k[128];
+	if (plen + 9 > sizeof k)
+		return err_set(e, "project id too long");
+	memcpy(k, project, plen);
+	k[plen] = 0;
+	be64(k + plen + 1, seq);
+	return put(t, t->s->projects, k, plen + 9, "", 0, MDB_NOOVERWRITE, "writing project index", e);
+}
+
+int store_project_scan(struct store_txn *t, const char *project, size_t plen, uint64_t from,
+		       int (*fn)(void *ctx, uint64_t seq, struct err *e), void *ctx, struct err *e)
+{
+	uint8_t kb[128];
+	MDB_cursor *cur;
+	int rc;
+	if (sticky(t, e))
+		return -1;
+	if (plen + 9 > sizeof kb)
+		return err_set(e, "project id too long");
+	memcpy(kb, project, plen);
+	kb[plen] = 0;
+	be64(kb + plen + 1, from);
+	if ((rc = mdb_cursor_open(t->txn, t->s->projects, &cur)) != 0)
+		return record(t, rc, "opening cursor", e);
+	MDB_val k = { plen + 9, kb }, v;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	int ret = 0;
+	while (rc == 0) {
+		if (k.mv_size != plen + 9 || memcmp(k.mv_data, kb, plen + 1) != 0)
+			break;	/* past this project */
+		int r = fn(ctx, rd64((const uint8_t *)k.mv_data + plen + 1), e);
+		if (r < 0)
+			ret = -1;
+		if (r != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = fail_lmdb(e, rc, "reading project index");
+	mdb_cursor_close(cur);
+	return ret;
 }

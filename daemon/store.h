@@ -6,6 +6,7 @@
  *   entries  u64be seq             -> entry bytes, exactly as hashed
  *   nodes    u8 level ‖ u64be idx  -> 32-byte Merkle node hash (level 0 = leaves)
  *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq (idempotency index)
+ *   projects project ‖ 0x00 ‖ u64be seq -> "" (entries by project)
  *   meta     name                  -> value (format, size, root, checkpoint, ...)
  *
  * Transactions carry a sticky error: after the first failed call every
@@ -60,7 +61,8 @@ int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t
 		    struct err *e);
 int store_entry_put(struct store_txn *t, uint64_t seq, const uint8_t *p, size_t n,
 		    struct err *e);
-/* Calls fn for each entry with from <= seq < to, in order; stops on fn's -1. */
+/* Calls fn for each entry with from <= seq < to, in order; fn returns 0 to
+ * go on, 1 to stop, -1 to stop with an error. */
 int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
 		     int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 		     void *ctx, struct err *e);
@@ -85,6 +87,13 @@ int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const 
 		    size_t rlen, uint64_t *seq, struct err *e);
 int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const char *reqid,
 		    size_t rlen, uint64_t seq, struct err *e);
+
+int store_project_put(struct store_txn *t, const char *project, size_t plen, uint64_t seq,
+		      struct err *e);
+/* Calls fn(ctx, seq) for the project's entries with seq >= from, in order,
+ * until fn returns 1 (stop) or -1 (error). */
+int store_project_scan(struct store_txn *t, const char *project, size_t plen, uint64_t from,
+		       int (*fn)(void *ctx, uint64_t seq, struct err *e), void *ctx, struct err *e);
 
 /* Fault injection for tests: the n-th put from now (1 = the next one) fails
  * with the given code (STORE_E_MAP_FULL, STORE_E_FULL or STORE_E_IO);
