@@ -33,6 +33,30 @@ static const struct opt OPTS[] = {
 	  "initial LMDB map size in MiB; it doubles on demand" },
 	{ "map_max_mib", OPT_U64, offsetof(struct config, map_max_mib), 0, 1, 1u << 30, "1048576",
 	  "largest LMDB map size in MiB; appends fail cleanly beyond it" },
+	{ "listen", OPT_STR, STR(listen), 0, 0, "127.0.0.1:7443",
+	  "address and port to accept TLS connections on (HOST:PORT, [IPv6]:PORT)" },
+	{ "tls_cert", OPT_PATH, STR(tls_cert), 0, 0, "tls/server.crt",
+	  "server certificate chain (PEM)" },
+	{ "tls_key", OPT_PATH, STR(tls_key), 0, 0, "tls/server.key",
+	  "server private key (PEM, mode 0600)" },
+	{ "tls_ca", OPT_PATH, STR(tls_ca), 0, 0, "tls/ca.crt",
+	  "CA certificates that sign client certificates (PEM); clients without one are refused" },
+	{ "tls_crl", OPT_PATH, STR(tls_crl), 0, 0, "",
+	  "certificate revocation lists (PEM); empty for none; reloaded on SIGHUP" },
+	{ "tls_min_version", OPT_STR, STR(tls_min_version), 0, 0, "1.3",
+	  "lowest TLS version accepted: 1.3, or 1.2 for older clients" },
+	{ "roles", OPT_PATH, STR(roles), 0, 0, "roles.conf",
+	  "role file mapping identities to roles and projects; reloaded on SIGHUP" },
+	{ "max_frame", OPT_U64, offsetof(struct config, max_frame), 0, 1024, 64u << 20, "1048576",
+	  "largest request or response frame in bytes" },
+	{ "max_connections", OPT_U64, offsetof(struct config, max_connections), 0, 1, 100000, "1024",
+	  "connections served at once; further ones are closed at accept" },
+	{ "handshake_timeout_s", OPT_U64, offsetof(struct config, handshake_timeout_s), 0, 1, 600, "10",
+	  "seconds a client has to complete the TLS handshake" },
+	{ "idle_timeout_s", OPT_U64, offsetof(struct config, idle_timeout_s), 0, 1, 86400, "300",
+	  "seconds a connection may stay silent (or not read replies) before it is closed" },
+	{ "log_level", OPT_STR, STR(log_level), 0, 0, "info",
+	  "error, warn, info or debug" },
 };
 
 static const struct opt *find(const char *name)
@@ -58,7 +82,7 @@ int config_set(struct config *c, const char *name, const char *value, const char
 		return 0;
 	case OPT_PATH: {
 		int n;
-		if (value[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
+		if (value[0] == '/' || value[0] == '\0' || base_dir == NULL || base_dir[0] == '\0')
 			n = snprintf(dst, o->size, "%s", value);
 		else
 			n = snprintf(dst, o->size, "%s/%s", base_dir, value);
@@ -152,6 +176,13 @@ int config_validate(const struct config *c, struct err *e)
 {
 	if (!note_name_valid(c->origin, strlen(c->origin)))
 		return err_set(e, "origin must be set, without spaces or '+' (e.g. ledger.example.com/acme)");
+	if (strcmp(c->tls_min_version, "1.2") != 0 && strcmp(c->tls_min_version, "1.3") != 0)
+		return err_set(e, "tls_min_version must be 1.2 or 1.3");
+	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warn") &&
+	    strcmp(c->log_level, "info") && strcmp(c->log_level, "debug"))
+		return err_set(e, "log_level must be error, warn, info or debug");
+	if (strrchr(c->listen, ':') == NULL)
+		return err_set(e, "listen must be HOST:PORT");
 	if (c->map_initial_mib > c->map_max_mib)
 		return err_set(e, "map_initial_mib (%llu) is larger than map_max_mib (%llu)",
 			       (unsigned long long)c->map_initial_mib,

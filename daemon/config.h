@@ -21,6 +21,18 @@ struct config {
 	char signing_key[CONFIG_PATH_MAX];
 	uint64_t map_initial_mib;
 	uint64_t map_max_mib;
+	char listen[256];
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
+	char tls_ca[CONFIG_PATH_MAX];
+	char tls_crl[CONFIG_PATH_MAX];
+	char tls_min_version[8];
+	char roles[CONFIG_PATH_MAX];
+	uint64_t max_frame;
+	uint64_t max_connections;
+	uint64_t handshake_timeout_s;
+	uint64_t idle_timeout_s;
+	char log_level[8];
 };
 
 void config_defaults(struct config *c);

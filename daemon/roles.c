@@ -1,0 +1,229 @@
+#include "roles.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry.h"
+
+struct line {
+	char *identity;
+	struct role_grant g;
+};
+
+struct role_map {
+	struct line *lines;
+	size_t n;
+};
+
+static const struct { const char *name; enum role r; } ROLES[] = {
+	{ "lead", ROLE_LEAD }, { "approver", ROLE_APPROVER }, { "finance", ROLE_FINANCE },
+	{ "auditor", ROLE_AUDITOR }, { "client", ROLE_CLIENT }, { "admin", ROLE_ADMIN },
+};
+
+const char *role_name(enum role r)
+{
+	for (size_t i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
+		if (ROLES[i].r == r)
+			return ROLES[i].name;
+	return "?";
+}
+
+void roles_format(unsigned roles, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
+		if (roles & ROLES[i].r) {
+			int w = snprintf(out + len, n - len, "%s%s", len ? "," : "", ROLES[i].name);
+			if (w < 0 || (size_t)w >= n - len)
+				return;
+			len += (size_t)w;
+		}
+}
+
+static void grant_free(struct role_grant *g)
+{
+	for (size_t i = 0; i < g->nprojects; i++)
+		free(g->projects[i]);
+	free(g->projects);
+}
+
+void roles_free(struct role_map *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->lines[i].identity);
+		grant_free(&m->lines[i].g);
+	}
+	free(m->lines);
+	free(m);
+}
+
+/* Splits the next field: whitespace-separated, or in double quotes. */
+static char *field(char **p)
+{
+	char *s = *p;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '#')
+		return NULL;
+	char *start;
+	if (*s == '"') {
+		start = ++s;
+		while (*s && *s != '"')
+			s++;
+		if (*s != '"')
+			return NULL;
+	} else {
+		start = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return start;
+}
+
+static int parse_roles(const char *s, unsigned *out)
+{
+	*out = 0;
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
+			if (strcmp(tok, ROLES[i].name) == 0)
+				break;
+		if (i == sizeof ROLES / sizeof ROLES[0])
+			return -1;
+		*out |= ROLES[i].r;
+	}
+	return *out ? 0 : -1;
+}
+
+static int parse_projects(char *s, struct role_grant *g, struct err *e)
+{
+	if (strcmp(s, "*") == 0) {
+		g->all_projects = true;
+		return 0;
+	}
+	for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (entry_check_project(tok, strlen(tok), e) || tok[0] == '\0')
+			return -1;
+		char **np = realloc(g->projects, (g->nprojects + 1) * sizeof *np);
+		if (np == NULL)
+			return err_set(e, "out of memory");
+		g->projects = np;
+		if ((g->projects[g->nprojects] = strdup(tok)) == NULL)
+			return err_set(e, "out of memory");
+		g->nprojects++;
+	}
+	return 0;
+}
+
+static bool identity_ok(const char *s)
+{
+	if (strncmp(s, "cn:", 3) == 0)
+		return s[3] != '\0';
+	if (strncmp(s, "sha256:", 7) == 0) {
+		if (strlen(s + 7) != 64)
+			return false;
+		for (const char *p = s + 7; *p; p++)
+			if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+int roles_load(struct role_map **out, const char *path, struct err *e)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return err_set(e, "role file %s: %s", path, strerror(errno));
+	struct role_map *m = calloc(1, sizeof *m);
+	char line[4096];
+	unsigned lineno = 0;
+	int rc = 0;
+	if (m == NULL) {
+		fclose(f);
+		return err_set(e, "out of memory");
+	}
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		char *p = line, *id = field(&p);
+		if (id == NULL)
+			continue;	/* blank or comment */
+		char *roles = field(&p), *projects = field(&p);
+		if (field(&p) != NULL) {
+			rc = err_set(e, "%s:%u: too many fields", path, lineno);
+			break;
+		}
+		struct line l = { 0 };
+		if (!identity_ok(id)) {
+			rc = err_set(e, "%s:%u: identity must be cn:NAME or sha256:<64 lowercase hex>", path, lineno);
+			break;
+		}
+		if (roles == NULL || parse_roles(roles, &l.g.roles)) {
+			rc = err_set(e, "%s:%u: roles must be a comma-separated list of lead, approver, "
+				     "finance, auditor, client, admin", path, lineno);
+			break;
+		}
+		if (parse_projects(projects ? projects : (char *)"*", &l.g, e)) {
+			grant_free(&l.g);
+			rc = err_prefix(e, "%s:%u: projects", path, lineno);
+			break;
+		}
+		struct line *nl = realloc(m->lines, (m->n + 1) * sizeof *nl);
+		if (nl == NULL || (l.identity = strdup(id)) == NULL) {
+			if (nl)
+				m->lines = nl;
+			grant_free(&l.g);
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		m->lines = nl;
+		m->lines[m->n++] = l;
+	}
+	fclose(f);
+	if (rc) {
+		roles_free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+static const struct role_grant NONE = { 0, false, NULL, 0 };
+
+const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
+				      const char *fingerprint)
+{
+	const struct role_grant *by_cn = NULL;
+	if (m == NULL)
+		return &NONE;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *id = m->lines[i].identity;
+		if (fingerprint && strncmp(id, "sha256:", 7) == 0 && strcmp(id + 7, fingerprint) == 0)
+			return &m->lines[i].g;
+		if (cn && by_cn == NULL && strncmp(id, "cn:", 3) == 0 && strcmp(id + 3, cn) == 0)
+			by_cn = &m->lines[i].g;
+	}
+	return by_cn ? by_cn : &NONE;
+}
+
+bool grant_has_project(const struct role_grant *g, const char *project, size_t n)
+{
+	if (g->all_projects)
+		return true;
+	for (size_t i = 0; i < g->nprojects; i++)
+		if (strlen(g->projects[i]) == n && memcmp(g->projects[i], project, n) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,52 @@
+/*
+ * roles: who may do what.  The role file maps an identity to roles and,
+ * optionally, a list of projects:
+ *
+ *     # identity            roles                projects
+ *     cn:alice              lead,approver        pr-site,pr-app
+ *     "cn:Bob Smith"        finance              *
+ *     sha256:<64 hex>       auditor
+ *
+ * An identity is "cn:" and the client certificate's subject CN, or "sha256:"
+ * and the SHA-256 fingerprint of the certificate (DER), lowercase hex.  A
+ * fingerprint line wins over a CN line.  Projects default to "*" (all).
+ * Identities without a line may connect but hold no role.
+ */
+#ifndef SCOPE_ROLES_H
+#define SCOPE_ROLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+enum role {
+	ROLE_LEAD = 1 << 0,
+	ROLE_APPROVER = 1 << 1,
+	ROLE_FINANCE = 1 << 2,
+	ROLE_AUDITOR = 1 << 3,
+	ROLE_CLIENT = 1 << 4,
+	ROLE_ADMIN = 1 << 5,
+};
+#define ROLE_ALL (ROLE_LEAD | ROLE_APPROVER | ROLE_FINANCE | ROLE_AUDITOR | ROLE_CLIENT | ROLE_ADMIN)
+
+struct role_grant {
+	unsigned roles;		/* enum role bits; 0 = no mapping */
+	bool all_projects;
+	char **projects;	/* when !all_projects */
+	size_t nprojects;
+};
+
+struct role_map;
+
+int roles_load(struct role_map **out, const char *path, struct err *e);
+void roles_free(struct role_map *m);
+/* The grant for a certificate's CN and fingerprint (hex); never NULL. */
+const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
+				      const char *fingerprint);
+bool grant_has_project(const struct role_grant *g, const char *project, size_t n);
+/* "lead,approver" for messages and info replies. */
+void roles_format(unsigned roles, char *out, size_t n);
+const char *role_name(enum role r);
+
+#endif

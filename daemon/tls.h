@@ -1,0 +1,39 @@
+/*
+ * tls: the server's TLS context and peer identity.  The only daemon file,
+ * with signer.c and pki.c, that calls OpenSSL; connections see opaque
+ * SSL and SSL_CTX pointers.
+ *
+ * Mutual TLS is mandatory: a client without a certificate signed by the
+ * configured CA (and, with a CRL configured, not revoked) fails the
+ * handshake.  TLS 1.3 by default; 1.2 only when configured.
+ */
+#ifndef SCOPE_TLS_H
+#define SCOPE_TLS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct ssl_ctx_st;
+struct ssl_st;
+
+struct tls_opts {
+	const char *cert;	/* PEM chain */
+	const char *key;	/* PEM private key, mode 0600 or stricter */
+	const char *ca;		/* PEM CA certificates that sign client certificates */
+	const char *crl;	/* optional PEM CRLs ("" or NULL: none) */
+	int min_version;	/* 12 or 13 */
+};
+
+int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e);
+void tls_ctx_free(struct ssl_ctx_st *ctx);
+struct ssl_st *tls_new_ssl(struct ssl_ctx_st *ctx);
+/* The verified peer's subject CN (or "" when it has none) and the SHA-256
+ * fingerprint of its certificate, lowercase hex. */
+int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], struct err *e);
+/* Drains OpenSSL's error queue into one message (for logs). */
+void tls_drain_errors(char *out, size_t n);
+/* Refuses a private key file that group or others can read. */
+int tls_check_key_file(const char *path, const char *what, struct err *e);
+
+#endif
