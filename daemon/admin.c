@@ -19,6 +19,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "proof.h"
+#include "pki.h"
 #include "signer.h"
 
 #define DEFAULT_ORIGIN "localhost/scope-ledger"
@@ -110,8 +111,9 @@ static void inst_close(struct inst *in)
 
 static int mkdir_p(const char *path, mode_t mode, struct err *e)
 {
-	char tmp[CONFIG_PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s", path);
+	char tmp[CONFIG_PATH_MAX + 64];
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return err_set(e, "%s: path too long", path);
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -125,20 +127,52 @@ static int mkdir_p(const char *path, mode_t mode, struct err *e)
 	return 0;
 }
 
+static const char *const ROLE_NAMES[] = { "lead", "approver", "finance", "auditor", "client", "admin" };
+
+/* Host part of HOST:PORT for certificates and profiles. */
+static void split_listen(const char *listen, char *host, size_t hn, char *port, size_t pn)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+	if (n >= hn)
+		n = hn - 1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (host[0] == '[') {	/* [v6] */
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	snprintf(port, pn, "%s", colon ? colon + 1 : "7443");
+}
+
+static bool is_ip(const char *h)
+{
+	return strspn(h, "0123456789.") == strlen(h) || strchr(h, ':') != NULL;
+}
+
+static int write_text(const char *path, struct buf *b, int mode, struct err *e)
+{
+	if (buf_failed(b))
+		return err_set(e, "out of memory");
+	return write_file_atomic(path, b->data, b->len, mode, e);
+}
+
 int admin_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "origin", required_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *origin = DEFAULT_ORIGIN;
+	const char *origin = DEFAULT_ORIGIN, *listen = "127.0.0.1:7443";
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': origin = optarg; break;
-		case 'h': puts("usage: scoped init DIR [--origin NAME]"); return EXIT_OK;
+		case 'l': listen = optarg; break;
+		case 'h': puts("usage: scoped init DIR [--origin NAME] [--listen HOST:PORT]"); return EXIT_OK;
 		default: return usage_err("init", "bad option");
 		}
 	}
@@ -147,35 +181,75 @@ int admin_init(int argc, char **argv)
 	const char *dir = argv[optind];
 	if (!note_name_valid(origin, strlen(origin)))
 		return usage_err("init", "origin must be non-empty, without spaces or '+'");
+	char host[256], port[16];
+	split_listen(listen, host, sizeof host, port, sizeof port);
+	if (!host[0] || !port[0] || strspn(port, "0123456789") != strlen(port))
+		return usage_err("init", "--listen must be HOST:PORT");
 
 	struct err e = { 0 };
-	char path[CONFIG_PATH_MAX + 64];
+	char path[CONFIG_PATH_MAX + 64], p2[CONFIG_PATH_MAX + 64];
 	struct stat st;
 	snprintf(path, sizeof path, "%s/scoped.conf", dir);
 	if (stat(path, &st) == 0)
 		return fail(EXIT_USAGE, "%s already exists: this instance is initialised", path);
-	if (mkdir_p(dir, 0700, &e))
-		return fail(EXIT_ERROR, "%s", e.msg);
-	snprintf(path, sizeof path, "%s/data", dir);
-	if (mkdir_p(path, 0700, &e))
-		return fail(EXIT_ERROR, "%s", e.msg);
-	snprintf(path, sizeof path, "%s/keys", dir);
-	if (mkdir_p(path, 0700, &e))
-		return fail(EXIT_ERROR, "%s", e.msg);
+	static const char *const subdirs[] = { "", "/data", "/keys", "/tls", "/clients" };
+	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", dir, subdirs[i]);
+		if (mkdir_p(path, 0700, &e))
+			return fail(EXIT_ERROR, "%s", e.msg);
+	}
 	snprintf(path, sizeof path, "%s/keys/signing.key", dir);
 	if (signer_generate(path, &e))
 		return fail(EXIT_ERROR, "%s", e.msg);
 
-	struct buf conf;
-	buf_init(&conf);
-	buf_printf(&conf,
-		   "# Scope Ledger daemon configuration (see scoped config for every option)\n"
+	/* the private CA, the server certificate and one client per role */
+	char ca_crt[CONFIG_PATH_MAX + 64], ca_key[CONFIG_PATH_MAX + 64], san[600];
+	snprintf(ca_crt, sizeof ca_crt, "%s/tls/ca.crt", dir);
+	snprintf(ca_key, sizeof ca_key, "%s/tls/ca.key", dir);
+	bool wildcard = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+	const char *connect_host = wildcard ? "127.0.0.1" : host;
+	if (wildcard || strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0 ||
+	    strcmp(host, "::1") == 0)
+		snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1");
+	else
+		snprintf(san, sizeof san, "DNS:localhost,IP:127.0.0.1,IP:::1,%s:%s",
+			 is_ip(host) ? "IP" : "DNS", host);
+	const char *server_name = is_ip(connect_host) && strcmp(connect_host, "127.0.0.1") == 0 ?
+				  "localhost" : connect_host;
+	snprintf(path, sizeof path, "%s/tls/server.crt", dir);
+	snprintf(p2, sizeof p2, "%s/tls/server.key", dir);
+	if (pki_make_ca(ca_crt, ca_key, "Scope Ledger local CA", 3650, &e) ||
+	    pki_issue(ca_crt, ca_key, path, p2, "localhost", true, san, 825, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	for (size_t i = 0; i < sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]; i++) {
+		snprintf(path, sizeof path, "%s/clients/%s.crt", dir, ROLE_NAMES[i]);
+		snprintf(p2, sizeof p2, "%s/clients/%s.key", dir, ROLE_NAMES[i]);
+		if (pki_issue(ca_crt, ca_key, path, p2, ROLE_NAMES[i], false, NULL, 825, &e))
+			return fail(EXIT_ERROR, "%s", e.msg);
+	}
+
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b,
+		   "# Scope Ledger daemon configuration (scoped config -c FILE lists every option)\n"
 		   "origin = %s\n"
+		   "listen = %s\n"
 		   "data_dir = data\n"
-		   "signing_key = keys/signing.key\n", origin);
+		   "signing_key = keys/signing.key\n"
+		   "tls_cert = tls/server.crt\n"
+		   "tls_key = tls/server.key\n"
+		   "tls_ca = tls/ca.crt\n"
+		   "roles = roles.conf\n", origin, listen);
 	snprintf(path, sizeof path, "%s/scoped.conf", dir);
-	int rc = write_file_atomic(path, conf.data, conf.len, 0600, &e);
-	buf_free(&conf);
+	int rc = write_text(path, &b, 0600, &e);
+	buf_reset(&b);
+	buf_adds(&b, "# identity (cn:NAME or sha256:FINGERPRINT)   roles   [projects, default *]\n");
+	for (size_t i = 0; i < sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]; i++)
+		buf_printf(&b, "cn:%-12s %s\n", ROLE_NAMES[i], ROLE_NAMES[i]);
+	snprintf(p2, sizeof p2, "%s/roles.conf", dir);
+	if (rc == 0)
+		rc = write_text(p2, &b, 0600, &e);
+	buf_free(&b);
 	if (rc)
 		return fail(EXIT_ERROR, "%s", e.msg);
 
@@ -190,16 +264,36 @@ int admin_init(int argc, char **argv)
 	buf_init(&vk);
 	note_signer_verifier(&in.signer, &v);
 	note_verifier_format(&v, &vk);
-	buf_addc(&vk, '\n');
-	snprintf(path, sizeof path, "%s/keys/verifier.txt", dir);
-	rc = write_file_atomic(path, vk.data, vk.len, 0644, &e);
 	inst_close(&in);
+	snprintf(path, sizeof path, "%s/keys/verifier.txt", dir);
+	buf_addc(&vk, '\n');
+	rc = write_text(path, &vk, 0644, &e);
+	vk.len--;
+	buf_init(&b);
+	for (size_t i = 0; rc == 0 && i < sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]; i++) {
+		buf_reset(&b);
+		buf_printf(&b,
+			   "# scopectl profile: role %s on %s\n"
+			   "server = %s%s%s:%s\n"
+			   "server_name = %s\n"
+			   "cert = %s.crt\n"
+			   "key = %s.key\n"
+			   "ca = ../tls/ca.crt\n"
+			   "trust = %s\n", ROLE_NAMES[i], origin, strchr(connect_host, ':') ? "[" : "",
+			   connect_host, strchr(connect_host, ':') ? "]" : "", port, server_name,
+			   ROLE_NAMES[i], ROLE_NAMES[i], buf_cstr(&vk));
+		snprintf(path, sizeof path, "%s/clients/%s.conf", dir, ROLE_NAMES[i]);
+		rc = write_text(path, &b, 0600, &e);
+	}
+	buf_free(&b);
 	if (rc) {
 		buf_free(&vk);
 		return fail(EXIT_ERROR, "%s", e.msg);
 	}
-	printf("initialised %s\n  origin:       %s\n  config:       %s/scoped.conf\n"
-	       "  verifier key: %s", dir, origin, dir, buf_cstr(&vk));
+	printf("initialised %s\n  origin:       %s\n  listen:       %s\n  config:       %s/scoped.conf\n"
+	       "  verifier key: %s\n  clients:      %s/clients/{lead,approver,finance,auditor,client,admin}.conf\n"
+	       "run it with:    scoped -c %s/scoped.conf\n", dir, origin, listen, dir, buf_cstr(&vk), dir,
+	       dir);
 	buf_free(&vk);
 	return EXIT_OK;
 }

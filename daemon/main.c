@@ -6,15 +6,27 @@
 #include <string.h>
 
 #include "admin.h"
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "server.h"
 
 static const char USAGE[] =
-	"usage: scoped COMMAND [OPTIONS]\n"
+	"usage: scoped [-c FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
+	"       scoped COMMAND [OPTIONS]\n"
+	"\n"
+	"Without a command, scoped serves the ledger over mutual TLS in the foreground\n"
+	"(configuration from -c FILE or $SCOPED_CONFIG; SIGTERM stops it cleanly after\n"
+	"committing in-flight appends; SIGHUP reloads certificates, CRL and roles).\n"
 	"\n"
 	"Keeps Scope Ledger's append-only, hash-chained and Merkle-tree ledger in LMDB\n"
 	"and signs its checkpoints (C2SP tlog-checkpoint, Ed25519).\n"
 	"\n"
 	"Commands (each takes -c FILE, or $SCOPED_CONFIG, for the configuration):\n"
-	"  init DIR [--origin NAME]      create an instance: config, data dir, signing key\n"
+	"  init DIR [--origin NAME] [--listen HOST:PORT]\n"
+	"                                create an instance: config, data dir, signing key,\n"
+	"                                a private CA, server and per-role client certificates\n"
+	"                                and client profiles (DIR/clients/ROLE.conf)\n"
 	"  append --project P --kind K (--body-json JSON | --body-file FILE)\n"
 	"         [--request-id ID] [--author NAME] [--json]\n"
 	"                                append one entry locally (author \"local:NAME\")\n"
@@ -46,6 +58,33 @@ static const struct {
 	{ "config", admin_config },
 };
 
+static int serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ 0, 0, 0, 0 },
+	};
+	struct server_overrides ov = { NULL, NULL };
+	const char *conf = getenv("SCOPED_CONFIG");
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'l': ov.listen = optarg; break;
+		case 'L': ov.log_level = optarg; break;
+		default: fputs(USAGE, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || conf == NULL || !*conf) {
+		fprintf(stderr, "scoped: give the configuration with -c FILE (see scoped --help)\n");
+		return EXIT_USAGE;
+	}
+	return server_main(conf, &ov);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -61,6 +100,10 @@ int main(int argc, char **argv)
 		printf("scoped %s\n", SCOPE_VERSION);
 		return EXIT_OK;
 	}
+	if (argv[1][0] == '-')
+		return serve(argc, argv);
+	if (strcmp(argv[1], "serve") == 0)
+		return serve(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
 		if (strcmp(argv[1], COMMANDS[i].name) == 0)
 			return COMMANDS[i].fn(argc - 1, argv + 1);

@@ -1,0 +1,289 @@
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "dispatch.h"
+#include "frame.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+#include "wire.h"
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static void set_state(struct conn *c, enum conn_state st)
+{
+	log_msg(LOG_DEBUG, "conn %llu: state %d -> %d", (unsigned long long)c->id, c->state, st);
+	c->state = st;
+}
+
+static void set_timeouts(struct conn *c, uint64_t secs)
+{
+	struct timeval tv = { (time_t)secs, 0 };
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t n)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		port = ntohs(in->sin_port);
+		snprintf(out, n, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		port = ntohs(in6->sin6_port);
+		snprintf(out, n, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, n, "unknown");
+	}
+}
+
+void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
+{
+	(void)salen;
+	char peer[64];
+	format_peer(sa, peer, sizeof peer);
+	if (s->stopping || s->nconns >= s->cfg.max_connections) {
+		log_msg(LOG_WARN, "refused connection from %s: %s", peer,
+			s->stopping ? "shutting down" : "connection limit reached");
+		close(fd);
+		return;
+	}
+	struct conn *c = calloc(1, sizeof *c);
+	SSL *ssl = c ? tls_new_ssl(s->tls) : NULL;
+	if (c == NULL || ssl == NULL) {
+		log_msg(LOG_ERROR, "out of memory accepting a connection from %s", peer);
+		free(c);
+		SSL_free(ssl);
+		close(fd);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_msg(LOG_ERROR, "cannot set up a connection from %s", peer);
+		SSL_free(ssl);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->srv = s;
+	c->id = ++s->next_conn_id;
+	c->state = CONN_HANDSHAKE;
+	snprintf(c->peer, sizeof c->peer, "%s", peer);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	/* a frame is read as soon as it is whole; never buffer more than one
+	 * maximal frame ahead from a peer */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, s->cfg.max_frame + FRAME_HDR);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
+	set_timeouts(c, s->cfg.handshake_timeout_s);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_msg(LOG_DEBUG, "conn %llu: accepted from %s", (unsigned long long)c->id, peer);
+}
+
+void conn_free(struct conn *c, const char *why)
+{
+	struct server *s = c->srv;
+	if (c->state != CONN_HANDSHAKE)
+		log_msg(LOG_INFO, "conn %llu: %s (%s) closed: %s", (unsigned long long)c->id, c->author,
+			c->peer, why);
+	else
+		log_msg(LOG_INFO, "conn %llu: %s: handshake not completed: %s", (unsigned long long)c->id,
+			c->peer, why);
+	commit_forget_conn(s, c);
+	/* fixed order: callbacks off, then free (closes the SSL and fd) */
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_free(c->bev);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c);
+	server_conn_gone(s);
+}
+
+void conn_send(struct conn *c, const void *p, size_t n)
+{
+	if (c->state == CONN_HANDSHAKE)
+		return;
+	bufferevent_write(c->bev, p, n);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_OUT_HIGH && !c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+bool conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CONN_CLOSING)
+		return false;
+	log_msg(LOG_DEBUG, "conn %llu: closing: %s", (unsigned long long)c->id, why);
+	set_state(c, CONN_CLOSING);
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 && c->pending == 0) {
+		conn_free(c, why);
+		return true;
+	}
+	/* otherwise on_write frees it once the output is flushed */
+	return false;
+}
+
+static bool may_read(const struct conn *c)
+{
+	return c->state == CONN_OPEN && !c->srv->stopping && c->pending < CONN_MAX_PENDING &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) <= CONN_OUT_HIGH;
+}
+
+/* Handles every whole frame in the input.  Returns false if c was freed. */
+static bool process_input(struct conn *c)
+{
+	struct server *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	while (may_read(c)) {
+		uint8_t hdr[FRAME_HDR];
+		uint32_t len;
+		size_t avail = evbuffer_get_length(in);
+		if (avail < FRAME_HDR)
+			break;
+		evbuffer_copyout(in, hdr, FRAME_HDR);
+		enum frame_status st = frame_peek(hdr, FRAME_HDR, (uint32_t)s->cfg.max_frame, &len);
+		if (st == FRAME_BAD_LENGTH) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "frame length %u is outside 1..%llu", len,
+				 (unsigned long long)s->cfg.max_frame);
+			buf_reset(&s->out);
+			wire_error(&s->out, 0, len == 0 ? WERR_BAD_FRAME : WERR_FRAME_TOO_LARGE, msg);
+			conn_send(c, s->out.data, s->out.len);
+			log_msg(LOG_WARN, "conn %llu: %s (%s): %s; closing", (unsigned long long)c->id,
+				c->author, c->peer, msg);
+			return !conn_close(c, msg);
+		}
+		if (avail < FRAME_HDR + (size_t)len)
+			break;
+		evbuffer_drain(in, FRAME_HDR);
+		const uint8_t *p = evbuffer_pullup(in, len);
+		if (p == NULL)
+			return !conn_close(c, "out of memory");
+		buf_reset(&s->out);
+		enum dispatch_result r = dispatch(s, c, p, len, &s->out);
+		evbuffer_drain(in, len);
+		if (s->out.len)
+			conn_send(c, s->out.data, s->out.len);
+		if (r == DISPATCH_CLOSE)
+			return !conn_close(c, "protocol error");
+	}
+	if (c->state == CONN_OPEN && !may_read(c) && !c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	return true;
+}
+
+bool conn_maybe_resume(struct conn *c)
+{
+	if (!c->paused || c->state != CONN_OPEN || c->srv->stopping)
+		return true;
+	if (c->pending >= CONN_MAX_PENDING ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_OUT_LOW)
+		return true;
+	c->paused = false;
+	bufferevent_enable(c->bev, EV_READ);
+	/* frames may already be buffered: no read event will announce them */
+	return process_input(c);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct conn *c = arg;
+	if (c->state == CONN_OPEN)
+		process_input(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	if (c->state == CONN_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && c->pending == 0)
+			conn_free(c, "closed after reply");
+		return;
+	}
+	conn_maybe_resume(c);
+}
+
+static void handshake_done(struct conn *c)
+{
+	struct err e = { 0 };
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, c->fp, &e)) {
+		conn_free(c, e.msg);
+		return;
+	}
+	if (c->cn[0])
+		snprintf(c->author, sizeof c->author, "%s", c->cn);
+	else
+		snprintf(c->author, sizeof c->author, "sha256:%s", c->fp);
+	set_state(c, CONN_OPEN);
+	set_timeouts(c, c->srv->cfg.idle_timeout_s);
+	log_msg(LOG_INFO, "conn %llu: %s connected from %s (%s)", (unsigned long long)c->id, c->author,
+		c->peer, SSL_get_version(ssl));
+	process_input(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		handshake_done(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_free(c, c->state == CONN_HANDSHAKE ? "handshake timeout" : "idle timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		char why[512];
+		unsigned long ssl_err = bufferevent_get_openssl_error(bev);
+		if (ssl_err) {
+			char one[256];
+			ERR_error_string_n(ssl_err, one, sizeof one);
+			snprintf(why, sizeof why, "TLS error: %s", one);
+		} else {
+			snprintf(why, sizeof why, "connection error");
+		}
+		while (bufferevent_get_openssl_error(bev))
+			;
+		conn_free(c, why);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		conn_free(c, "peer closed the connection");
+}

@@ -1,0 +1,51 @@
+/*
+ * conn: one client connection.  Its phase is data (enum conn_state), set in
+ * one place; conn_free() is its one teardown.
+ *
+ *   HANDSHAKE --TLS done, identity read--> OPEN --error/EOF/timeout--> freed
+ *                                          OPEN --conn_close()--> CLOSING --output flushed--> freed
+ *
+ * Reading stops while the connection's queued output is above
+ * CONN_OUT_HIGH or it has CONN_MAX_PENDING appends waiting for a commit, and
+ * resumes when both drop (back-pressure on slow or greedy peers).
+ */
+#ifndef SCOPE_CONN_H
+#define SCOPE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct server;
+struct bufferevent;
+
+enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING };
+
+struct conn {
+	struct server *srv;
+	struct bufferevent *bev;
+	enum conn_state state;
+	uint64_t id;			/* for logs */
+	char peer[64];			/* remote address */
+	char cn[256];			/* certificate subject CN ("" if none) */
+	char fp[65];			/* certificate SHA-256 fingerprint */
+	char author[270];		/* what entries record: the CN, or sha256:<fp> */
+	unsigned pending;		/* appends waiting for the commit */
+	bool paused;
+	struct conn *prev, *next;
+};
+
+/* Takes ownership of fd. */
+void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen);
+/* Queues bytes for the peer. */
+void conn_send(struct conn *c, const void *p, size_t n);
+/* Stops reading, flushes what is queued, then frees.  Returns true if the
+ * connection was freed at once (the caller must not touch it again). */
+bool conn_close(struct conn *c, const char *why);
+void conn_free(struct conn *c, const char *why);
+/* Re-evaluates back-pressure (after commits or drained output); may handle
+ * buffered frames.  Returns false if the connection was freed. */
+bool conn_maybe_resume(struct conn *c);
+
+#endif

@@ -1,0 +1,420 @@
+#include "dispatch.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commit.h"
+#include "conn.h"
+#include "entry.h"
+#include "log.h"
+#include "mp.h"
+#include "note.h"
+#include "roles.h"
+#include "rules.h"
+#include "server.h"
+#include "store.h"
+#include "wire.h"
+
+#define ENTRIES_DEFAULT_LIMIT 100
+
+struct ctx {
+	struct server *s;
+	struct conn *c;
+	const struct role_grant *g;
+	const struct wire_req *r;
+	struct buf *out;
+};
+
+typedef enum dispatch_result (*op_fn)(struct ctx *x);
+
+static enum dispatch_result fail(struct ctx *x, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum dispatch_result fail(struct ctx *x, const char *code, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	buf_reset(x->out);
+	wire_error(x->out, x->r->id, code, msg);
+	if (strcmp(code, WERR_FORBIDDEN) == 0)
+		log_msg(LOG_INFO, "conn %llu: %s: %s refused (request id %llu): %s",
+			(unsigned long long)x->c->id, x->c->author, x->r->op,
+			(unsigned long long)x->r->id, msg);
+	return DISPATCH_REPLIED;
+}
+
+static enum dispatch_result done(struct ctx *x, size_t start)
+{
+	if (wire_seal(x->out, start, (uint32_t)x->s->cfg.max_frame))
+		return fail(x, WERR_INTERNAL, "reply larger than max_frame (%llu bytes)",
+			    (unsigned long long)x->s->cfg.max_frame);
+	return DISPATCH_REPLIED;
+}
+
+/* Reads the latest signed checkpoint and its size. */
+static int latest(struct ctx *x, struct buf *note, uint64_t *size, struct err *e)
+{
+	struct checkpoint cp;
+	size_t tlen, by;
+	if (ledger_checkpoint(x->s->ledger, note, e))
+		return -1;
+	if (note_open((const char *)note->data, note->len, &x->s->verifier, 1, &tlen, &by, e) ||
+	    checkpoint_parse((const char *)note->data, tlen, &cp, e))
+		return -1;
+	*size = cp.size;
+	return 0;
+}
+
+/* The project of entry seq, checked against the caller's grant. */
+static int entry_allowed(struct ctx *x, uint64_t seq, struct buf *raw, struct err *e,
+			 const char **code)
+{
+	struct entry en;
+	*code = WERR_NOT_FOUND;
+	if (ledger_get(x->s->ledger, seq, raw, e))
+		return -1;
+	*code = WERR_INTERNAL;
+	if (entry_decode(raw->data, raw->len, &en, e))
+		return -1;
+	if (!grant_has_project(x->g, en.project, en.project_len)) {
+		*code = WERR_FORBIDDEN;
+		return err_set(e, "entry %llu belongs to project \"%.*s\", which is not among yours",
+			       (unsigned long long)seq, (int)en.project_len, en.project);
+	}
+	return 0;
+}
+
+static void pack_strings(struct buf *out, const char *const *v, size_t n)
+{
+	mp_pack_array(out, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		mp_pack_cstr(out, v[i]);
+}
+
+static enum dispatch_result op_info(struct ctx *x)
+{
+	struct server *s = x->s;
+	const char *roles[6];
+	size_t nroles = 0;
+	for (unsigned r = 1; r <= ROLE_ADMIN; r <<= 1)
+		if (x->g->roles & r)
+			roles[nroles++] = role_name((enum role)r);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, x->r->id, 9);
+	mp_pack_cstr(x->out, "version");
+	mp_pack_cstr(x->out, SCOPE_VERSION);
+	mp_pack_cstr(x->out, "origin");
+	mp_pack_cstr(x->out, ledger_origin(s->ledger));
+	mp_pack_cstr(x->out, "tree_size");
+	mp_pack_uint(x->out, ledger_size(s->ledger));
+	mp_pack_cstr(x->out, "verifier_key");
+	mp_pack_cstr(x->out, s->verifier_key);
+	mp_pack_cstr(x->out, "identity");
+	mp_pack_cstr(x->out, x->c->author);
+	mp_pack_cstr(x->out, "fingerprint");
+	mp_pack_cstr(x->out, x->c->fp);
+	mp_pack_cstr(x->out, "roles");
+	pack_strings(x->out, roles, nroles);
+	mp_pack_cstr(x->out, "projects");
+	if (x->g->roles && x->g->all_projects)
+		mp_pack_cstr(x->out, "*");
+	else
+		pack_strings(x->out, (const char *const *)x->g->projects, x->g->roles ? x->g->nprojects : 0);
+	mp_pack_cstr(x->out, "max_frame");
+	mp_pack_uint(x->out, s->cfg.max_frame);
+	return done(x, start);
+}
+
+static enum dispatch_result op_checkpoint(struct ctx *x)
+{
+	struct buf note;
+	struct err e = { 0 };
+	buf_init(&note);
+	if (ledger_checkpoint(x->s->ledger, &note, &e)) {
+		buf_free(&note);
+		return fail(x, WERR_INTERNAL, "%s", e.msg);
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, x->r->id, 1);
+	mp_pack_cstr(x->out, "checkpoint");
+	mp_pack_str(x->out, note.data, note.len);
+	buf_free(&note);
+	return done(x, start);
+}
+
+static enum dispatch_result op_get(struct ctx *x)
+{
+	struct buf raw;
+	struct err e = { 0 };
+	const char *code;
+	if (!x->r->has_seq)
+		return fail(x, WERR_BAD_REQUEST, "get needs \"seq\"");
+	buf_init(&raw);
+	if (entry_allowed(x, x->r->seq, &raw, &e, &code)) {
+		buf_free(&raw);
+		return fail(x, code, "%s", e.msg);
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, x->r->id, 1);
+	mp_pack_cstr(x->out, "entry");
+	mp_pack_bin(x->out, raw.data, raw.len);
+	buf_free(&raw);
+	return done(x, start);
+}
+
+struct collect {
+	struct buf items;	/* packed bin values */
+	uint32_t count, limit;
+	size_t budget;
+	uint64_t next;
+	bool more;
+};
+
+static int collect_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	(void)e;
+	struct collect *k = ctx;
+	if (k->count == k->limit || (k->count > 0 && k->items.len + n + 8 > k->budget)) {
+		k->more = true;
+		k->next = seq;
+		return 1;
+	}
+	mp_pack_bin(&k->items, p, n);
+	k->count++;
+	k->next = seq + 1;
+	return 0;
+}
+
+static enum dispatch_result op_entries(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	uint64_t from = r->has_from ? r->from : 0, to = r->has_to ? r->to : UINT64_MAX;
+	uint64_t limit = r->has_limit ? r->limit : ENTRIES_DEFAULT_LIMIT;
+	if (limit == 0 || limit > WIRE_MAX_LIMIT)
+		return fail(x, WERR_BAD_REQUEST, "limit must be 1 to %d", WIRE_MAX_LIMIT);
+	struct collect k = { .limit = (uint32_t)limit, .budget = x->s->cfg.max_frame - 256 };
+	buf_init(&k.items);
+	int rc;
+	if (r->project) {
+		if (!grant_has_project(x->g, r->project, r->project_len)) {
+			buf_free(&k.items);
+			return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours",
+				    (int)r->project_len, r->project);
+		}
+		rc = ledger_list_project(x->s->ledger, r->project, r->project_len, from, to, collect_one,
+					 &k, &e);
+	} else {
+		if (!x->g->all_projects) {
+			buf_free(&k.items);
+			return fail(x, WERR_FORBIDDEN,
+				    "reading entries of all projects needs a grant for all projects (\"*\"); "
+				    "name a project");
+		}
+		rc = ledger_export(x->s->ledger, from, to, collect_one, &k, &e);
+	}
+	if (rc) {
+		buf_free(&k.items);
+		return fail(x, WERR_INTERNAL, "%s", e.msg);
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 2);
+	mp_pack_cstr(x->out, "entries");
+	mp_pack_array(x->out, k.count);
+	buf_add(x->out, k.items.data, k.items.len);
+	mp_pack_cstr(x->out, "next");
+	if (k.more)
+		mp_pack_uint(x->out, k.next);
+	else
+		mp_pack_nil(x->out);
+	buf_free(&k.items);
+	return done(x, start);
+}
+
+static void pack_proof(struct buf *out, uint8_t proof[][HASH_LEN], size_t len)
+{
+	mp_pack_array(out, (uint32_t)len);
+	for (size_t i = 0; i < len; i++)
+		mp_pack_bin(out, proof[i], HASH_LEN);
+}
+
+static enum dispatch_result op_prove(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	struct buf note, raw;
+	uint64_t size = r->size;
+	const char *code;
+	uint8_t leaf[HASH_LEN], root[HASH_LEN], proof[MERKLE_MAX_PROOF][HASH_LEN];
+	size_t len;
+	enum dispatch_result res;
+	if (!r->has_seq)
+		return fail(x, WERR_BAD_REQUEST, "prove needs \"seq\"");
+	buf_init(&note);
+	buf_init(&raw);
+	if (entry_allowed(x, r->seq, &raw, &e, &code)) {
+		res = fail(x, code, "%s", e.msg);
+		goto out;
+	}
+	if (!r->has_size && latest(x, &note, &size, &e)) {
+		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+		goto out;
+	}
+	if (ledger_inclusion(x->s->ledger, r->seq, size, leaf, root, proof, &len, &e)) {
+		res = fail(x, WERR_NOT_FOUND, "%s", e.msg);
+		goto out;
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, r->has_size ? 5 : 6);
+	mp_pack_cstr(x->out, "tree_size");
+	mp_pack_uint(x->out, size);
+	mp_pack_cstr(x->out, "leaf_index");
+	mp_pack_uint(x->out, r->seq);
+	mp_pack_cstr(x->out, "leaf_hash");
+	mp_pack_bin(x->out, leaf, HASH_LEN);
+	mp_pack_cstr(x->out, "root_hash");
+	mp_pack_bin(x->out, root, HASH_LEN);
+	mp_pack_cstr(x->out, "proof");
+	pack_proof(x->out, proof, len);
+	if (!r->has_size) {
+		mp_pack_cstr(x->out, "checkpoint");
+		mp_pack_str(x->out, note.data, note.len);
+	}
+	res = done(x, start);
+out:
+	buf_free(&note);
+	buf_free(&raw);
+	return res;
+}
+
+static enum dispatch_result op_consistency(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	struct buf note;
+	uint64_t new_size = r->new_size;
+	uint8_t r1[HASH_LEN], r2[HASH_LEN], proof[MERKLE_MAX_PROOF][HASH_LEN];
+	size_t len;
+	enum dispatch_result res;
+	if (!r->has_old)
+		return fail(x, WERR_BAD_REQUEST, "consistency needs \"old\"");
+	buf_init(&note);
+	if (!r->has_new && latest(x, &note, &new_size, &e)) {
+		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+		goto out;
+	}
+	if (ledger_consistency(x->s->ledger, r->old_size, new_size, r1, r2, proof, &len, &e)) {
+		res = fail(x, WERR_NOT_FOUND, "%s", e.msg);
+		goto out;
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, r->has_new ? 5 : 6);
+	mp_pack_cstr(x->out, "old_size");
+	mp_pack_uint(x->out, r->old_size);
+	mp_pack_cstr(x->out, "new_size");
+	mp_pack_uint(x->out, new_size);
+	mp_pack_cstr(x->out, "old_root");
+	mp_pack_bin(x->out, r1, HASH_LEN);
+	mp_pack_cstr(x->out, "new_root");
+	mp_pack_bin(x->out, r2, HASH_LEN);
+	mp_pack_cstr(x->out, "proof");
+	pack_proof(x->out, proof, len);
+	if (!r->has_new) {
+		mp_pack_cstr(x->out, "checkpoint");
+		mp_pack_str(x->out, note.data, note.len);
+	}
+	res = done(x, start);
+out:
+	buf_free(&note);
+	return res;
+}
+
+static enum dispatch_result op_append(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	if (!r->kind || !r->project || !r->request_id || !r->body)
+		return fail(x, WERR_BAD_REQUEST, "append needs \"kind\", \"project\", \"request_id\" and \"body\"");
+	if (entry_check_kind(r->kind, r->kind_len, &e))
+		return fail(x, WERR_INVALID, "%s", e.msg);
+	unsigned writers = rules_writers(r->kind, r->kind_len);
+	if (writers == 0)
+		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known kinds: note)", (int)r->kind_len,
+			    r->kind);
+	if (!(x->g->roles & writers)) {
+		char need[96];
+		roles_format(writers, need, sizeof need);
+		return fail(x, WERR_FORBIDDEN, "recording a %.*s needs one of the roles %s; %s has %s",
+			    (int)r->kind_len, r->kind, need, x->c->author,
+			    x->g->roles ? "other roles" : "no role");
+	}
+	if (r->project_len == 0 && !(x->g->roles & ROLE_ADMIN))
+		return fail(x, WERR_FORBIDDEN, "ledger-level entries (empty project) need the role admin");
+	if (entry_check_project(r->project, r->project_len, &e) ||
+	    entry_check_request_id(r->request_id, r->request_id_len, &e))
+		return fail(x, WERR_INVALID, "%s", e.msg);
+	if (!grant_has_project(x->g, r->project, r->project_len))
+		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
+			    r->project);
+	struct buf body;
+	buf_init(&body);
+	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
+	if (mp_canonicalize(r->body, r->body_len, &lim, MP_NO_BIN, &body, &e) ||
+	    entry_check_body(body.data, body.len, &e) ||
+	    rules_check_body(r->kind, r->kind_len, body.data, body.len, &e)) {
+		buf_free(&body);
+		return fail(x, WERR_INVALID, "body: %s", e.msg);
+	}
+	struct ledger_append a = {
+		r->kind, r->kind_len, r->project, r->project_len, x->c->author, strlen(x->c->author),
+		r->request_id, r->request_id_len, body.data, body.len,
+	};
+	int rc = commit_enqueue(x->s, x->c, r->id, &a, &e);
+	buf_free(&body);
+	if (rc)
+		return fail(x, WERR_UNAVAILABLE, "%s", e.msg);
+	return DISPATCH_DEFERRED;
+}
+
+static const struct {
+	const char *name;
+	op_fn fn;
+	bool any_identity;	/* also for identities without a role */
+} OPS[] = {
+	{ "info", op_info, true },
+	{ "checkpoint", op_checkpoint, false },
+	{ "get", op_get, false },
+	{ "entries", op_entries, false },
+	{ "prove", op_prove, false },
+	{ "consistency", op_consistency, false },
+	{ "append", op_append, false },
+};
+
+enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p, size_t n,
+			      struct buf *out)
+{
+	struct wire_req r;
+	struct err e = { 0 };
+	uint64_t id;
+	int rc = wire_parse_request(p, n, &r, &id, &e);
+	if (rc) {
+		wire_error(out, id, rc == -2 ? WERR_BAD_FRAME : WERR_BAD_REQUEST, e.msg);
+		log_msg(LOG_INFO, "conn %llu: %s: %s: %s", (unsigned long long)c->id, c->author,
+			rc == -2 ? "bad frame" : "bad request", e.msg);
+		return rc == -2 ? DISPATCH_CLOSE : DISPATCH_REPLIED;
+	}
+	struct ctx x = { s, c, roles_lookup(s->roles, c->cn, c->fp), &r, out };
+	for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
+		if (strcmp(OPS[i].name, r.op) != 0)
+			continue;
+		if (!OPS[i].any_identity && x.g->roles == 0)
+			return fail(&x, WERR_FORBIDDEN,
+				    "%s has no role on this ledger (an administrator maps identities to roles)",
+				    c->author);
+		return OPS[i].fn(&x);
+	}
+	return fail(&x, WERR_UNKNOWN_OP, "unknown operation \"%s\"", r.op);
+}

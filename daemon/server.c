@@ -1,0 +1,240 @@
+#include "server.h"
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "conn.h"
+#include "log.h"
+#include "signer.h"
+#include "tls.h"
+
+static int load_tls(struct server *s, struct ssl_ctx_st **out, struct err *e)
+{
+	struct tls_opts o = {
+		s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_ca, s->cfg.tls_crl,
+		strcmp(s->cfg.tls_min_version, "1.2") == 0 ? 12 : 13,
+	};
+	return tls_server_ctx(out, &o, e);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+		      void *arg)
+{
+	(void)l;
+	conn_accept(arg, fd, sa, salen);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	/* out of descriptors and the like: keep serving the others */
+	log_msg(LOG_WARN, "accept failed: %s", evutil_socket_error_to_string(err));
+}
+
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	commit_run(arg);
+}
+
+void server_conn_gone(struct server *s)
+{
+	if (s->stopping && s->nconns == 0)
+		event_base_loopexit(s->base, NULL);
+}
+
+static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	log_msg(LOG_WARN, "%u connections did not finish in time; closing them", s->nconns);
+	event_base_loopexit(s->base, NULL);
+}
+
+static void stop(struct server *s, const char *why)
+{
+	if (s->stopping)
+		return;
+	log_msg(LOG_INFO, "%s: finishing in-flight appends and closing connections", why);
+	s->stopping = true;
+	evconnlistener_disable(s->listener);
+	commit_run(s);		/* everything read so far is committed and answered */
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CONN_HANDSHAKE)
+			conn_free(c, "shutting down");
+		else
+			conn_close(c, "shutting down");
+	}
+	if (s->nconns == 0) {
+		event_base_loopexit(s->base, NULL);
+		return;
+	}
+	struct timeval tv = { 5, 0 };
+	s->stop_timer = evtimer_new(s->base, on_stop_timer, s);
+	if (s->stop_timer)
+		evtimer_add(s->stop_timer, &tv);
+}
+
+static void reload(struct server *s)
+{
+	struct err e = { 0 };
+	struct ssl_ctx_st *ctx;
+	struct role_map *roles;
+	log_msg(LOG_INFO, "SIGHUP: reloading certificates, CRL and roles");
+	if (load_tls(s, &ctx, &e) == 0) {
+		tls_ctx_free(s->tls);	/* open connections keep a reference */
+		s->tls = ctx;
+	} else {
+		log_msg(LOG_ERROR, "keeping the old TLS settings: %s", e.msg);
+	}
+	if (roles_load(&roles, s->cfg.roles, &e) == 0) {
+		roles_free(s->roles);
+		s->roles = roles;
+	} else {
+		log_msg(LOG_ERROR, "keeping the old roles: %s", e.msg);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct server *s = arg;
+	if (sig == SIGHUP)
+		reload(s);
+	else
+		stop(s, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static struct evconnlistener *listen_on(struct server *s, struct err *e)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	memset(&ss, 0, sizeof ss);
+	if (evutil_parse_sockaddr_port(s->cfg.listen, (struct sockaddr *)&ss, &len) != 0) {
+		err_set(e, "listen: cannot parse \"%s\" (HOST:PORT with a numeric address)", s->cfg.listen);
+		return NULL;
+	}
+	struct evconnlistener *l = evconnlistener_new_bind(
+		s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+		512, (struct sockaddr *)&ss, len);
+	if (l == NULL) {
+		err_set(e, "listen on %s: %s", s->cfg.listen,
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l, on_accept_error);
+	return l;
+}
+
+static void teardown(struct server *s)
+{
+	while (s->conns)
+		conn_free(s->conns, "daemon exiting");
+	commit_free_all(s);
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	if (s->commit_ev)
+		event_free(s->commit_ev);
+	if (s->sig_term)
+		event_free(s->sig_term);
+	if (s->sig_int)
+		event_free(s->sig_int);
+	if (s->sig_hup)
+		event_free(s->sig_hup);
+	if (s->stop_timer)
+		event_free(s->stop_timer);
+	if (s->base)
+		event_base_free(s->base);
+	tls_ctx_free(s->tls);
+	roles_free(s->roles);
+	ledger_close(s->ledger);
+	if (s->signer) {
+		note_signer_free(s->signer);
+		free(s->signer);
+	}
+	buf_free(&s->out);
+}
+
+int server_main(const char *conf_path, const struct server_overrides *ov)
+{
+	struct server srv, *s = &srv;
+	struct err e = { 0 };
+	int code = 2;
+	memset(s, 0, sizeof *s);
+	buf_init(&s->out);
+	s->conf_path = conf_path;
+	config_defaults(&s->cfg);
+	if (config_load(&s->cfg, conf_path, &e) ||
+	    (ov->listen && config_set(&s->cfg, "listen", ov->listen, NULL, &e)) ||
+	    (ov->log_level && config_set(&s->cfg, "log_level", ov->log_level, NULL, &e)) ||
+	    config_validate(&s->cfg, &e))
+		goto fail;
+	enum log_level lvl = LOG_INFO;
+	log_parse_level(s->cfg.log_level, &lvl);
+	log_set_level(lvl);
+
+	s->signer = calloc(1, sizeof *s->signer);
+	if (s->signer == NULL || signer_load(s->signer, s->cfg.signing_key, s->cfg.origin, &e)) {
+		free(s->signer);
+		s->signer = NULL;
+		goto fail;
+	}
+	note_signer_verifier(s->signer, &s->verifier);
+	struct buf vk;
+	buf_init(&vk);
+	note_verifier_format(&s->verifier, &vk);
+	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
+	buf_free(&vk);
+	if (load_tls(s, &s->tls, &e) || roles_load(&s->roles, s->cfg.roles, &e))
+		goto fail;
+	struct ledger_opts lo = {
+		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
+		(size_t)s->cfg.map_max_mib << 20, false,
+	};
+	code = 5;
+	if (ledger_open(&s->ledger, &lo, &e))
+		goto fail;
+	signal(SIGPIPE, SIG_IGN);
+	s->base = event_base_new();
+	if (s->base == NULL) {
+		err_set(&e, "cannot create the event loop");
+		goto fail;
+	}
+	code = 2;
+	if ((s->listener = listen_on(s, &e)) == NULL)
+		goto fail;
+	code = 5;
+	s->commit_ev = event_new(s->base, -1, 0, on_commit, s);
+	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
+	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
+	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
+	if (!s->commit_ev || !s->sig_term || !s->sig_int || !s->sig_hup || event_add(s->sig_term, NULL) ||
+	    event_add(s->sig_int, NULL) || event_add(s->sig_hup, NULL)) {
+		err_set(&e, "cannot set up events");
+		goto fail;
+	}
+	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
+		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
+		s->verifier_key);
+	/* a line a supervisor or test can wait for */
+	log_msg(LOG_INFO, "ready");
+	event_base_dispatch(s->base);
+	log_msg(LOG_INFO, "stopped with %llu entries", (unsigned long long)ledger_size(s->ledger));
+	teardown(s);
+	return 0;
+fail:
+	log_msg(LOG_ERROR, "%s", e.msg);
+	teardown(s);
+	return code;
+}

@@ -1,0 +1,65 @@
+/*
+ * server: the daemon's event loop.  Owns the listener, the TLS context, the
+ * role map, the open ledger, every connection, the group-commit queue and
+ * the signal handlers.  server_run() returns when SIGTERM/SIGINT has been
+ * handled: in-flight appends committed and answered, connections closed.
+ */
+#ifndef SCOPE_SERVER_H
+#define SCOPE_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "ledger.h"
+#include "note.h"
+#include "roles.h"
+
+struct conn;
+struct pending;
+
+/* Limits that are not configuration: they bound memory per connection. */
+#define CONN_OUT_HIGH	(4u << 20)	/* stop reading while more output is queued */
+#define CONN_OUT_LOW	(1u << 20)	/* ... and resume below this */
+#define CONN_MAX_PENDING 1024		/* appends waiting for a commit, per connection */
+#define SERVER_MAX_PENDING 16384	/* appends waiting for a commit, in all */
+
+struct server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct ssl_ctx_st *tls;
+	struct role_map *roles;
+	struct ledger *ledger;
+	struct note_signer *signer;
+	struct note_verifier verifier;
+	char verifier_key[512];
+	struct config cfg;
+	const char *conf_path;
+
+	struct conn *conns;		/* doubly linked list */
+	unsigned nconns;
+	uint64_t next_conn_id;
+
+	struct pending **queue;		/* group-commit queue */
+	size_t nqueue, capqueue;
+	struct event *commit_ev;
+
+	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
+	bool stopping;
+	struct buf out;			/* scratch for building replies */
+};
+
+struct server_overrides {
+	const char *listen;
+	const char *log_level;
+};
+
+/* Runs the daemon in the foreground; returns a process exit code. */
+int server_main(const char *conf_path, const struct server_overrides *ov);
+/* Called when a connection has gone, so that the server can stop once the
+ * last one closes after SIGTERM. */
+void server_conn_gone(struct server *s);
+
+#endif
