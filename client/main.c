@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "offline.h"
+#include "online.h"
 
 static const char USAGE[] =
 	"usage: scopectl COMMAND [OPTIONS]\n"
@@ -42,8 +43,16 @@ int main(int argc, char **argv)
 		printf("scopectl %s\n", SCOPE_VERSION);
 		return CTL_EXIT_OK;
 	}
-	if (strcmp(argv[1], "verify") == 0)
-		return cmd_verify_offline(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (strncmp(argv[i], "--export", 8) == 0 || strncmp(argv[i], "--proof", 7) == 0)
+				return cmd_verify_offline(argc - 1, argv + 1);
+	}
+	static const char *const online[] = { "append", "get", "log", "checkpoint", "prove",
+					      "consistency", "export", "verify", "info" };
+	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)
+		if (strcmp(argv[1], online[i]) == 0)
+			return cmd_online(argv[1], argc - 1, argv + 1);
 	fprintf(stderr, "scopectl: unknown command \"%s\" (see scopectl --help)\n", argv[1]);
 	return CTL_EXIT_USAGE;
 }

@@ -1,0 +1,261 @@
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "offline.h"
+#include "wire.h"
+
+__attribute__((format(printf, 2, 3)))
+static int conn_fail(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[ERR_MSG_MAX];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return err_setc(e, CTL_EXIT_CONN, "%s", msg);
+}
+
+static const char *ossl_why(void)
+{
+	static char why[256];
+	unsigned long code = ERR_get_error();
+	ERR_clear_error();
+	if (code == 0)
+		return "connection closed";
+	ERR_error_string_n(code, why, sizeof why);
+	return why;
+}
+
+static int tcp_connect(const char *host, const char *port, struct err *e)
+{
+	struct addrinfo hints, *res, *ai;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return conn_fail(e, "cannot resolve %s: %s", host, gai_strerror(rc));
+	int fd = -1, saved = 0;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			struct pollfd pfd = { fd, POLLOUT, 0 };
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+			if (poll(&pfd, 1, NET_TIMEOUT_S * 1000) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				break;
+			saved = soerr ? soerr : ETIMEDOUT;
+		} else {
+			saved = errno;
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return conn_fail(e, "cannot connect to %s: %s", host, strerror(saved ? saved : ECONNREFUSED));
+	int flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	struct timeval tv = { NET_TIMEOUT_S, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+static int make_ctx(struct session *s, struct err *e)
+{
+	const struct profile *p = s->prof;
+	struct stat st;
+	if (stat(p->key, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		err_set(e, "client key %s is accessible by group or others; run: chmod 600 %s", p->key, p->key);
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL)
+		return conn_fail(e, "cannot create a TLS context");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_load_verify_locations(ctx, p->ca, NULL) != 1) {
+		SSL_CTX_free(ctx);
+		err_set(e, "CA file %s: %s", p->ca, ossl_why());
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, p->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, p->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		err_set(e, "client certificate %s or key %s: %s", p->cert, p->key, ossl_why());
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	s->ctx = ctx;
+	return 0;
+}
+
+int sess_open(struct session *s, const struct profile *p, struct err *e)
+{
+	if (s->prof == NULL) {
+		memset(s, 0, sizeof *s);
+		s->fd = -1;
+		s->next_id = 1;
+		buf_init(&s->req);
+		buf_init(&s->resp);
+	}
+	s->prof = p;
+	if (s->ctx == NULL && make_ctx(s, e))
+		return -1;
+	int fd = tcp_connect(p->host, p->port, e);
+	if (fd < 0)
+		return -1;
+	SSL *ssl = SSL_new(s->ctx);
+	if (ssl == NULL) {
+		close(fd);
+		return conn_fail(e, "cannot create a TLS connection");
+	}
+	SSL_set_fd(ssl, fd);
+	SSL_set_tlsext_host_name(ssl, p->server_name);
+	SSL_set1_host(ssl, p->server_name);
+	if (SSL_connect(ssl) != 1) {
+		long vr = SSL_get_verify_result(ssl);
+		const char *why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) : ossl_why();
+		SSL_free(ssl);
+		close(fd);
+		return conn_fail(e, "TLS handshake with %s failed: %s", p->host, why);
+	}
+	s->ssl = ssl;
+	s->fd = fd;
+	return 0;
+}
+
+void sess_close(struct session *s)
+{
+	if (s->ssl) {
+		SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->ctx) {
+		SSL_CTX_free(s->ctx);
+		s->ctx = NULL;
+	}
+	buf_free(&s->req);
+	buf_free(&s->resp);
+}
+
+static void drop_connection(struct session *s)
+{
+	if (s->ssl)
+		SSL_free(s->ssl);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->ssl = NULL;
+	s->fd = -1;
+}
+
+void sess_begin(struct session *s, const char *op, uint32_t nparams)
+{
+	buf_reset(&s->req);
+	s->req_start = wire_begin(&s->req);
+	s->req_id = s->next_id++;
+	wire_request(&s->req, s->req_id, op, nparams);
+}
+
+static int io_all(struct session *s, void *p, size_t n, bool writing, struct err *e)
+{
+	uint8_t *c = p;
+	while (n > 0) {
+		int k = writing ? SSL_write(s->ssl, c, (int)(n > 1 << 30 ? 1 << 30 : n))
+				: SSL_read(s->ssl, c, (int)(n > 1 << 30 ? 1 << 30 : n));
+		if (k <= 0) {
+			int err = SSL_get_error(s->ssl, k);
+			const char *why = err == SSL_ERROR_ZERO_RETURN ? "server closed the connection" :
+					  err == SSL_ERROR_SYSCALL && errno == EAGAIN ? "timed out" :
+					  ossl_why();
+			return conn_fail(e, "%s: %s", writing ? "sending" : "receiving", why);
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* One attempt: send, then read frames until ours arrives. */
+static int attempt(struct session *s, const uint8_t **result, size_t *len, struct err *e)
+{
+	if (io_all(s, s->req.data, s->req.len, true, e))
+		return -1;
+	for (;;) {
+		uint8_t hdr[FRAME_HDR];
+		uint32_t n;
+		if (io_all(s, hdr, FRAME_HDR, false, e))
+			return -1;
+		if (frame_peek(hdr, FRAME_HDR, NET_MAX_FRAME, &n) == FRAME_BAD_LENGTH)
+			return conn_fail(e, "server sent a frame of invalid length %u", n);
+		buf_reset(&s->resp);
+		if (!buf_reserve(&s->resp, n))
+			return conn_fail(e, "out of memory");
+		if (io_all(s, s->resp.data, n, false, e))
+			return -1;
+		s->resp.len = n;
+		uint64_t id;
+		char code[32], msg[ERR_MSG_MAX];
+		struct err pe = { 0 };
+		int rc = wire_parse_response(s->resp.data, n, &id, result, len, code, sizeof code, msg,
+					     sizeof msg, &pe);
+		if (rc < 0)
+			return conn_fail(e, "malformed response: %s", pe.msg);
+		if (id != s->req_id && id != 0)
+			continue;	/* a late answer to something else */
+		if (rc == 1)
+			return 0;
+		snprintf(s->server_code, sizeof s->server_code, "%s", code);
+		err_setc(e, CTL_EXIT_REFUSED, "server refused (%s): %s", code, msg);
+		return -1;
+	}
+}
+
+int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e)
+{
+	s->server_code[0] = '\0';
+	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
+		return err_setc(e, CTL_EXIT_USAGE, "request too large");
+	for (int attempt_no = 0;; attempt_no++) {
+		if (s->ssl == NULL && sess_open(s, s->prof, e))
+			return -1;
+		if (attempt(s, result, len, e) == 0)
+			return 0;
+		if (e->code != CTL_EXIT_CONN || attempt_no >= retries)
+			return -1;
+		/* the request may or may not have been committed: resend it with
+		 * the same request id, which the server answers idempotently */
+		fprintf(stderr, "scopectl: %s; reconnecting (attempt %d of %d)\n", e->msg, attempt_no + 2,
+			retries + 1);
+		drop_connection(s);
+		usleep(200000u << attempt_no);
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * net: one mutual-TLS connection to scoped, and request/response calls
+ * over it (blocking, with timeouts).  Errors carry the exit code in
+ * e->code: CTL_EXIT_CONN for connection and TLS problems, CTL_EXIT_REFUSED
+ * when the server answered with an error (its code is kept in
+ * session.server_code).
+ */
+#ifndef SCOPECTL_NET_H
+#define SCOPECTL_NET_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "profile.h"
+
+#define NET_TIMEOUT_S 30
+#define NET_MAX_FRAME (64u << 20)
+
+struct session {
+	const struct profile *prof;
+	void *ctx;		/* SSL_CTX * */
+	void *ssl;		/* SSL * */
+	int fd;
+	uint64_t next_id;
+	struct buf req;		/* the request being built */
+	size_t req_start;
+	uint64_t req_id;
+	struct buf resp;	/* the last response frame */
+	char server_code[32];
+};
+
+int sess_open(struct session *s, const struct profile *p, struct err *e);
+void sess_close(struct session *s);
+
+/* Starts a request with nparams parameters; pack them with mp_pack_*. */
+void sess_begin(struct session *s, const char *op, uint32_t nparams);
+/* Sends it and waits for its response; *result is the result map, valid
+ * until the next call.  With retries > 0 a lost connection is reopened
+ * and the same request (same id, same request_id) sent again. */
+int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e);
+
+#endif

@@ -1,0 +1,829 @@
+#include "online.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "enc.h"
+#include "entry.h"
+#include "export.h"
+#include "fileio.h"
+#include "json.h"
+#include "mp.h"
+#include "net.h"
+#include "offline.h"
+#include "proof.h"
+#include "result.h"
+#include "verify.h"
+#include "wire.h"
+#include "witness.h"
+
+struct args {
+	const char *project, *kind, *body_json, *body_file, *request_id, *format, *output;
+	bool json, have_from, have_to, have_size;
+	uint64_t from, to, size;
+	int npos;
+	char *pos[3];
+};
+
+static int usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "scopectl %s: %s (see scopectl --help)\n", cmd, msg);
+	return CTL_EXIT_USAGE;
+}
+
+static int report(const struct err *e)
+{
+	int code = e->code ? e->code : CTL_EXIT_CONN;
+	if (code == CTL_EXIT_VERIFY)
+		fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", e->msg);
+	else
+		fprintf(stderr, "scopectl: %s\n", e->msg);
+	return code;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* Connection options are shared by every command. */
+static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "server-name", required_argument, NULL, 'N' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "trust", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "project", required_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "body-json", required_argument, NULL, 'b' },
+		{ "body-file", required_argument, NULL, 'F' },
+		{ "request-id", required_argument, NULL, 'r' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'X' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0, 0, 0, 0 },
+	};
+	struct err e = { 0 };
+	const char *conf = getenv("SCOPECTL_CONFIG");
+	int c;
+	memset(a, 0, sizeof *a);
+	memset(p, 0, sizeof *p);
+	/* the profile first, so that flags override it */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:o:p:", opts, NULL)) != -1)
+		if (c == 'c')
+			conf = optarg;
+	if (conf && *conf && profile_load(p, conf, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "c:o:p:", opts, NULL)) != -1) {
+		int rc = 0;
+		switch (c) {
+		case 'c': break;
+		case 'S': rc = profile_set(p, "server", optarg, NULL, &e); break;
+		case 'N': rc = profile_set(p, "server_name", optarg, NULL, &e); break;
+		case 'C': rc = profile_set(p, "cert", optarg, NULL, &e); break;
+		case 'K': rc = profile_set(p, "key", optarg, NULL, &e); break;
+		case 'A': rc = profile_set(p, "ca", optarg, NULL, &e); break;
+		case 'T': rc = profile_set(p, "trust", optarg, NULL, &e); break;
+		case 'j': a->json = true; break;
+		case 'p': a->project = optarg; break;
+		case 'k': a->kind = optarg; break;
+		case 'b': a->body_json = optarg; break;
+		case 'F': a->body_file = optarg; break;
+		case 'r': a->request_id = optarg; break;
+		case 'X': a->format = optarg; break;
+		case 'o': a->output = optarg; break;
+		case 'f':
+			if (!parse_u64(optarg, &a->from))
+				return usage(cmd, "--from needs a number");
+			a->have_from = true;
+			break;
+		case 't':
+			if (!parse_u64(optarg, &a->to))
+				return usage(cmd, "--to needs a number");
+			a->have_to = true;
+			break;
+		case 's':
+			if (!parse_u64(optarg, &a->size))
+				return usage(cmd, "--size needs a number");
+			a->have_size = true;
+			break;
+		default:
+			return usage(cmd, "bad option");
+		}
+		if (rc) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npos == 3)
+			return usage(cmd, "too many arguments");
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (profile_check(p, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* ---- shared pieces ---- */
+
+/* Proves entry seq (with leaf hash `leaf`) against the latest checkpoint. */
+static int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
+			struct inclusion_proof *pr, struct checkpoint *cp, struct err *e)
+{
+	const uint8_t *res;
+	size_t len, sn;
+	const char *note;
+	sess_begin(s, "prove", 1);
+	mp_pack_cstr(&s->req, "seq");
+	mp_pack_uint(&s->req, seq);
+	if (sess_call(s, 2, &res, &len, e) || res_str(res, len, "checkpoint", &note, &sn, e))
+		return -1;
+	/* copy out before the next call reuses the response buffer */
+	memset(pr, 0, sizeof *pr);
+	pr->leaf_index = seq;
+	if (res_u64(res, len, "tree_size", &pr->tree_size, e) ||
+	    res_hash(res, len, "leaf_hash", pr->leaf_hash, e) ||
+	    res_hash(res, len, "root_hash", pr->root_hash, e) || res_proof(res, len, pr->proof, &pr->len, e))
+		return -1;
+	struct buf nb;
+	buf_init(&nb);
+	buf_add(&nb, note, sn);
+	int rc = witness_accept(s, (const char *)nb.data, nb.len, cp, e);
+	buf_free(&nb);
+	if (rc)
+		return -1;
+	if (pr->tree_size != cp->size || memcmp(pr->root_hash, cp->root, HASH_LEN) != 0)
+		return err_setc(e, CTL_EXIT_VERIFY, "the proof is not for the signed checkpoint");
+	if (leaf && memcmp(leaf, pr->leaf_hash, HASH_LEN) != 0)
+		return err_setc(e, CTL_EXIT_VERIFY, "entry %llu does not hash to the leaf the server proves",
+				(unsigned long long)seq);
+	if (merkle_verify_inclusion(seq, cp->size, pr->leaf_hash, (const uint8_t(*)[HASH_LEN])pr->proof,
+				    pr->len, cp->root, e)) {
+		e->code = CTL_EXIT_VERIFY;
+		return -1;
+	}
+	return 0;
+}
+
+static void hex32(const uint8_t h[HASH_LEN], char out[65])
+{
+	hex_encode(h, HASH_LEN, out);
+}
+
+/* ---- append ---- */
+
+static int do_append(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct buf text, body;
+	buf_init(&text);
+	buf_init(&body);
+	int rc = CTL_EXIT_OK;
+	if (a->body_file) {
+		if (read_file(a->body_file, ENTRY_BODY_MAX * 4, &text, &e)) {
+			rc = report(&(struct err){ CTL_EXIT_USAGE, { 0 } });
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			goto out;
+		}
+	} else {
+		buf_adds(&text, a->body_json);
+	}
+	if (json_to_canonical((const char *)text.data, text.len, &body, &e)) {
+		fprintf(stderr, "scopectl append: body: %s\n", e.msg);
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (body.len == 0 || !((body.data[0] >= 0x80 && body.data[0] <= 0x8f) || body.data[0] == 0xde ||
+			       body.data[0] == 0xdf)) {
+		fprintf(stderr, "scopectl append: body must be a JSON object\n");
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	char reqid[48];
+	if (a->request_id) {
+		snprintf(reqid, sizeof reqid, "%s", a->request_id);
+		if (strlen(a->request_id) >= sizeof reqid) {
+			fprintf(stderr, "scopectl append: --request-id is too long\n");
+			rc = CTL_EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		uint8_t rnd[16];
+		char hex[33];
+		RAND_bytes(rnd, sizeof rnd);
+		hex_encode(rnd, sizeof rnd, hex);
+		snprintf(reqid, sizeof reqid, "c-%s", hex);
+	}
+	sess_begin(s, "append", 4);
+	mp_pack_cstr(&s->req, "kind");
+	mp_pack_cstr(&s->req, a->kind);
+	mp_pack_cstr(&s->req, "project");
+	mp_pack_cstr(&s->req, a->project);
+	mp_pack_cstr(&s->req, "request_id");
+	mp_pack_cstr(&s->req, reqid);
+	mp_pack_cstr(&s->req, "body");
+	buf_add(&s->req, body.data, body.len);
+	const uint8_t *res;
+	size_t len;
+	uint64_t seq;
+	uint8_t leaf[HASH_LEN];
+	struct mp_cur dc;
+	struct mp_item dup = { 0 };
+	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
+	    res_hash(res, len, "leaf_hash", leaf, &e)) {
+		rc = report(&e);
+		goto out;
+	}
+	if (mp_map_find(res, len, "duplicate", &dc, NULL) == 1)
+		mp_next(&dc, &dup, NULL);
+	bool duplicate = dup.type == MP_BOOL && dup.b;
+	struct inclusion_proof pr;
+	struct checkpoint cp;
+	if (prove_latest(s, seq, leaf, &pr, &cp, &e)) {
+		rc = report(&e);
+		goto out;
+	}
+	char h[65];
+	hex32(leaf, h);
+	if (a->json)
+		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":\"%s\",\"duplicate\":%s,"
+		       "\"checkpoint_size\":%llu}\n", (unsigned long long)seq, h, reqid,
+		       duplicate ? "true" : "false", (unsigned long long)cp.size);
+	else
+		printf("%s entry %llu (leaf %s), proven in the checkpoint of size %llu\n",
+		       duplicate ? "already recorded:" : "recorded", (unsigned long long)seq, h,
+		       (unsigned long long)cp.size);
+out:
+	buf_free(&text);
+	buf_free(&body);
+	return rc;
+}
+
+/* ---- get ---- */
+
+static void print_entry(const struct entry *en, const uint8_t leaf[HASH_LEN], bool json)
+{
+	struct buf out;
+	struct err e = { 0 };
+	buf_init(&out);
+	if (json) {
+		entry_to_json(en, leaf, &out, &e);
+		printf("%s\n", buf_cstr(&out));
+	} else {
+		char t[40], h[65];
+		entry_format_time(en->time_us, t);
+		hex32(leaf, h);
+		msgpack_to_json(en->body, en->body_len, &out, &e);
+		printf("entry %llu  %s  %.*s  project %.*s  by %.*s\n  request %.*s  leaf %s\n  %s\n",
+		       (unsigned long long)en->seq, t, (int)en->kind_len, en->kind, (int)en->project_len,
+		       en->project, (int)en->author_len, en->author, (int)en->request_id_len,
+		       en->request_id, h, buf_cstr(&out));
+	}
+	buf_free(&out);
+}
+
+static int do_get(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	uint64_t seq;
+	if (a->npos != 1 || !parse_u64(a->pos[0], &seq))
+		return usage("get", "expected one sequence number");
+	const uint8_t *res, *p;
+	size_t len, n;
+	sess_begin(s, "get", 1);
+	mp_pack_cstr(&s->req, "seq");
+	mp_pack_uint(&s->req, seq);
+	if (sess_call(s, 2, &res, &len, &e) || res_bin(res, len, "entry", &p, &n, &e))
+		return report(&e);
+	struct buf raw;
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	buf_init(&raw);
+	buf_add(&raw, p, n);
+	int rc = CTL_EXIT_OK;
+	if (entry_decode(raw.data, raw.len, &en, &e) || en.seq != seq) {
+		if (e.msg[0] == '\0')
+			err_set(&e, "the server returned entry %llu for %llu", (unsigned long long)en.seq,
+				(unsigned long long)seq);
+		e.code = CTL_EXIT_VERIFY;
+		rc = report(&e);
+	} else {
+		merkle_leaf_hash(raw.data, raw.len, leaf);
+		struct inclusion_proof pr;
+		struct checkpoint cp;
+		if (prove_latest(s, seq, leaf, &pr, &cp, &e))
+			rc = report(&e);
+		else
+			print_entry(&en, leaf, a->json);
+	}
+	buf_free(&raw);
+	return rc;
+}
+
+/* ---- paging through entries (log, export, verify) ---- */
+
+typedef int (*entry_fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e);
+
+static int page_entries(struct session *s, const char *project, uint64_t from, uint64_t to,
+			entry_fn fn, void *ctx, struct err *e)
+{
+	uint64_t next = from;
+	while (next < to) {
+		const uint8_t *res;
+		size_t len;
+		uint64_t lim = to - next < WIRE_MAX_LIMIT ? to - next : WIRE_MAX_LIMIT;
+		sess_begin(s, "entries", project ? 4 : 3);
+		mp_pack_cstr(&s->req, "from");
+		mp_pack_uint(&s->req, next);
+		mp_pack_cstr(&s->req, "to");
+		mp_pack_uint(&s->req, to);
+		mp_pack_cstr(&s->req, "limit");
+		mp_pack_uint(&s->req, project ? WIRE_MAX_LIMIT : lim);
+		if (project) {
+			mp_pack_cstr(&s->req, "project");
+			mp_pack_cstr(&s->req, project);
+		}
+		if (sess_call(s, 2, &res, &len, e))
+			return -1;
+		struct mp_cur c;
+		uint32_t count;
+		if (mp_map_find(res, len, "entries", &c, e) != 1 || mp_get_array(&c, &count, e))
+			return err_setc(e, CTL_EXIT_CONN, "server response lacks \"entries\"");
+		uint64_t last = next;
+		for (uint32_t i = 0; i < count; i++) {
+			const uint8_t *p;
+			size_t n;
+			struct entry en;
+			if (mp_get_bin(&c, &p, &n, e))
+				return err_setc(e, CTL_EXIT_CONN, "server response: bad entry");
+			/* the seq inside the entry is checked by the callback's verifier;
+			 * here only that the listing moves forward */
+			if (entry_decode(p, n, &en, e))
+				return err_setc(e, CTL_EXIT_VERIFY, "entry after %llu: %s", (unsigned long long)last,
+						e->msg);
+			if (fn(ctx, en.seq, p, n, e))
+				return -1;
+			last = en.seq + 1;
+		}
+		if (!res_has(res, len, "next"))
+			break;
+		uint64_t nx;
+		if (res_u64(res, len, "next", &nx, e))
+			return -1;
+		if (nx <= next)
+			return err_setc(e, CTL_EXIT_CONN, "server paging does not advance");
+		next = nx;
+	}
+	return 0;
+}
+
+struct logctx {
+	bool json;
+	bool chain;		/* unfiltered: check prev links on the way */
+	bool have_prev;
+	uint64_t prev_seq;
+	uint8_t prev_leaf[HASH_LEN];
+};
+
+static int log_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct logctx *l = ctx;
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	if (entry_decode(p, n, &en, e))
+		return -1;
+	merkle_leaf_hash(p, n, leaf);
+	if (l->chain && l->have_prev && seq == l->prev_seq + 1 && memcmp(en.prev, l->prev_leaf, HASH_LEN))
+		return err_setc(e, CTL_EXIT_VERIFY, "entry %llu does not link to entry %llu",
+				(unsigned long long)seq, (unsigned long long)l->prev_seq);
+	l->have_prev = true;
+	l->prev_seq = seq;
+	memcpy(l->prev_leaf, leaf, HASH_LEN);
+	if (l->json) {
+		struct buf out;
+		buf_init(&out);
+		entry_to_json(&en, leaf, &out, e);
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+		return 0;
+	}
+	char t[40];
+	entry_format_time(en.time_us, t);
+	struct buf body;
+	buf_init(&body);
+	msgpack_to_json(en.body, en.body_len, &body, e);
+	printf("%6llu  %.19s  %-10.*s %-12.*s %-12.*s %.80s\n", (unsigned long long)seq, t,
+	       (int)en.kind_len, en.kind, (int)en.project_len, en.project, (int)en.author_len, en.author,
+	       buf_cstr(&body));
+	buf_free(&body);
+	return 0;
+}
+
+static int do_log(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct logctx l = { .json = a->json, .chain = a->project == NULL };
+	if (a->npos)
+		return usage("log", "takes no arguments");
+	uint64_t to = a->have_to ? a->to : UINT64_MAX;
+	if (page_entries(s, a->project, a->have_from ? a->from : 0, to, log_one, &l, &e))
+		return report(&e);
+	return CTL_EXIT_OK;
+}
+
+/* ---- checkpoint, prove, consistency ---- */
+
+static int do_checkpoint(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct checkpoint cp;
+	struct buf note;
+	if (a->npos)
+		return usage("checkpoint", "takes no arguments");
+	buf_init(&note);
+	int rc = witness_latest(s, &cp, &note, &e) ? report(&e) : CTL_EXIT_OK;
+	if (rc == 0)
+		fwrite(note.data, 1, note.len, stdout);
+	buf_free(&note);
+	return rc;
+}
+
+static int do_prove(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct inclusion_proof pr;
+	struct checkpoint cp;
+	uint64_t seq;
+	if (a->npos != 1 || !parse_u64(a->pos[0], &seq))
+		return usage("prove", "expected one sequence number");
+	if (!a->have_size) {
+		if (prove_latest(s, seq, NULL, &pr, &cp, &e))
+			return report(&e);
+	} else {
+		const uint8_t *res;
+		size_t len;
+		sess_begin(s, "prove", 2);
+		mp_pack_cstr(&s->req, "seq");
+		mp_pack_uint(&s->req, seq);
+		mp_pack_cstr(&s->req, "size");
+		mp_pack_uint(&s->req, a->size);
+		memset(&pr, 0, sizeof pr);
+		pr.leaf_index = seq;
+		pr.tree_size = a->size;
+		if (sess_call(s, 2, &res, &len, &e) || res_hash(res, len, "leaf_hash", pr.leaf_hash, &e) ||
+		    res_hash(res, len, "root_hash", pr.root_hash, &e) ||
+		    res_proof(res, len, pr.proof, &pr.len, &e))
+			return report(&e);
+		struct buf note;
+		buf_init(&note);
+		int rc = witness_latest(s, &cp, &note, &e) ||
+			 witness_prefix(s, a->size, pr.root_hash, &cp, &e);
+		buf_free(&note);
+		if (rc)
+			return report(&e);
+		if (merkle_verify_inclusion(seq, a->size, pr.leaf_hash, (const uint8_t(*)[HASH_LEN])pr.proof,
+					    pr.len, pr.root_hash, &e)) {
+			e.code = CTL_EXIT_VERIFY;
+			return report(&e);
+		}
+	}
+	struct buf out;
+	buf_init(&out);
+	inclusion_to_json(&pr, &out);
+	if (a->json) {
+		printf("%s\n", buf_cstr(&out));
+	} else {
+		char h[65], r[65];
+		hex32(pr.leaf_hash, h);
+		hex32(pr.root_hash, r);
+		printf("entry %llu (leaf %s) is in the tree of size %llu (root %s),\n"
+		       "verified against the checkpoint of size %llu signed by %s\n%s\n",
+		       (unsigned long long)seq, h, (unsigned long long)pr.tree_size, r,
+		       (unsigned long long)cp.size, cp.origin, buf_cstr(&out));
+	}
+	buf_free(&out);
+	return CTL_EXIT_OK;
+}
+
+static int do_consistency(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct consistency_proof p;
+	struct checkpoint cp;
+	const uint8_t *res;
+	size_t len, sn;
+	memset(&p, 0, sizeof p);
+	if (a->npos < 1 || a->npos > 2 || !parse_u64(a->pos[0], &p.old_size) ||
+	    (a->npos == 2 && !parse_u64(a->pos[1], &p.new_size)))
+		return usage("consistency", "expected OLD [NEW]");
+	if (p.old_size == 0)
+		return usage("consistency", "OLD must be at least 1");
+	sess_begin(s, "consistency", a->npos);
+	mp_pack_cstr(&s->req, "old");
+	mp_pack_uint(&s->req, p.old_size);
+	if (a->npos == 2) {
+		mp_pack_cstr(&s->req, "new");
+		mp_pack_uint(&s->req, p.new_size);
+	}
+	if (sess_call(s, 2, &res, &len, &e) || res_u64(res, len, "new_size", &p.new_size, &e) ||
+	    res_hash(res, len, "old_root", p.old_root, &e) ||
+	    res_hash(res, len, "new_root", p.new_root, &e) || res_proof(res, len, p.proof, &p.len, &e))
+		return report(&e);
+	struct buf note;
+	buf_init(&note);
+	int rc = 0;
+	if (a->npos == 1) {
+		const char *str;
+		if (res_str(res, len, "checkpoint", &str, &sn, &e) == 0) {
+			buf_add(&note, str, sn);
+			rc = witness_accept(s, (const char *)note.data, note.len, &cp, &e);
+			if (rc == 0 && (cp.size != p.new_size || memcmp(cp.root, p.new_root, HASH_LEN)))
+				rc = err_setc(&e, CTL_EXIT_VERIFY, "the proof is not for the signed checkpoint");
+		} else {
+			rc = -1;
+		}
+	} else {
+		rc = witness_latest(s, &cp, &note, &e) || witness_prefix(s, p.new_size, p.new_root, &cp, &e);
+	}
+	buf_free(&note);
+	if (rc)
+		return report(&e);
+	if (merkle_verify_consistency(p.old_size, p.new_size, p.old_root, p.new_root,
+				      (const uint8_t(*)[HASH_LEN])p.proof, p.len, &e)) {
+		e.code = CTL_EXIT_VERIFY;
+		return report(&e);
+	}
+	struct buf out;
+	buf_init(&out);
+	consistency_to_json(&p, &out);
+	if (a->json)
+		printf("%s\n", buf_cstr(&out));
+	else
+		printf("the tree of size %llu is a prefix of the tree of size %llu, verified against the\n"
+		       "checkpoint of size %llu signed by %s\n%s\n", (unsigned long long)p.old_size,
+		       (unsigned long long)p.new_size, (unsigned long long)cp.size, cp.origin, buf_cstr(&out));
+	buf_free(&out);
+	return CTL_EXIT_OK;
+}
+
+/* ---- export and verify ---- */
+
+struct streamctx {
+	FILE *f;
+	enum export_format format;
+	struct lverify v;
+	bool verify;
+	bool tty;
+	uint64_t total, done;
+};
+
+static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct streamctx *x = ctx;
+	if (x->verify && lverify_entry(&x->v, p, n, NULL, NULL, e)) {
+		e->code = CTL_EXIT_VERIFY;
+		return -1;
+	}
+	if (x->f && export_write(x->f, x->format, p, n))
+		return err_setc(e, CTL_EXIT_USAGE, "writing entry %llu: %s", (unsigned long long)seq,
+				strerror(errno));
+	x->done++;
+	if (x->tty && (x->done % 10000 == 0 || x->done == x->total))
+		fprintf(stderr, "\r%llu / %llu entries", (unsigned long long)x->done,
+			(unsigned long long)x->total);
+	return 0;
+}
+
+static int do_export(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct checkpoint cp;
+	struct buf note;
+	struct streamctx x = { .format = EXPORT_HEX, .tty = isatty(2) != 0 };
+	if (a->npos || a->output == NULL)
+		return usage("export", "needs -o FILE");
+	if (a->format && export_parse_format(a->format, &x.format))
+		return usage("export", "--format is hex or raw");
+	buf_init(&note);
+	if (witness_latest(s, &cp, &note, &e)) {
+		buf_free(&note);
+		return report(&e);
+	}
+	buf_free(&note);
+	uint64_t from = a->have_from ? a->from : 0, to = a->have_to ? a->to : cp.size;
+	if (to > cp.size)
+		to = cp.size;
+	lverify_init(&x.v);
+	x.verify = from == 0;
+	if (x.verify && to == cp.size)
+		lverify_set_checkpoint(&x.v, &cp);
+	x.total = to > from ? to - from : 0;
+	bool to_stdout = strcmp(a->output, "-") == 0;
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", a->output);
+	x.f = to_stdout ? stdout : fopen(tmp, "wb");
+	if (x.f == NULL) {
+		fprintf(stderr, "scopectl: %s: %s\n", tmp, strerror(errno));
+		return CTL_EXIT_USAGE;
+	}
+	int rc = page_entries(s, NULL, from, to, stream_one, &x, &e);
+	if (rc == 0 && x.verify)
+		rc = lverify_finish(&x.v, &e) ? (e.code = CTL_EXIT_VERIFY, -1) : 0;
+	if (x.tty && x.total)
+		fputc('\n', stderr);
+	if (!to_stdout) {
+		if (fflush(x.f) || fsync(fileno(x.f)))
+			rc = rc ? rc : err_setc(&e, CTL_EXIT_USAGE, "writing %s: %s", tmp, strerror(errno));
+		fclose(x.f);
+		if (rc == 0 && rename(tmp, a->output) != 0)
+			rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", a->output, strerror(errno));
+		if (rc)
+			unlink(tmp);
+	}
+	if (rc)
+		return report(&e);
+	fprintf(stderr, "exported entries %llu..%llu%s\n", (unsigned long long)from,
+		(unsigned long long)(to ? to - 1 : 0),
+		x.verify ? (to == cp.size ? ", verified against the signed checkpoint" : ", chain verified") : "");
+	return CTL_EXIT_OK;
+}
+
+static int do_verify(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	struct checkpoint cp;
+	struct buf note;
+	struct streamctx x = { .verify = true, .tty = isatty(2) != 0 && !a->json };
+	if (a->npos)
+		return usage("verify", "takes no arguments (offline: --export FILE --checkpoint FILE)");
+	buf_init(&note);
+	int rc = witness_latest(s, &cp, &note, &e);
+	buf_free(&note);
+	if (rc)
+		return report(&e);
+	lverify_init(&x.v);
+	lverify_set_checkpoint(&x.v, &cp);
+	x.total = cp.size;
+	rc = page_entries(s, NULL, 0, cp.size, stream_one, &x, &e);
+	if (rc == 0 && lverify_finish(&x.v, &e))
+		rc = (e.code = CTL_EXIT_VERIFY, -1);
+	if (x.tty && x.total)
+		fputc('\n', stderr);
+	uint8_t root[HASH_LEN];
+	char r[65];
+	lverify_root(&x.v, root);
+	hex32(root, r);
+	if (a->json) {
+		struct buf out;
+		buf_init(&out);
+		if (rc == 0) {
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\"}",
+				   (unsigned long long)x.v.count, r);
+		} else {
+			buf_adds(&out, "{\"ok\":false,\"error\":");
+			json_put_str(&out, e.msg, strlen(e.msg));
+			if (x.v.failed)
+				buf_printf(&out, ",\"first_bad_seq\":%llu", (unsigned long long)x.v.bad_seq);
+			buf_addc(&out, '}');
+		}
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+		return rc ? (e.code ? e.code : CTL_EXIT_CONN) : CTL_EXIT_OK;
+	}
+	if (rc) {
+		int code = report(&e);
+		if (x.v.failed)
+			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)x.v.bad_seq);
+		return code;
+	}
+	printf("ok: all %llu entries verified against the checkpoint signed by %s\nroot %s\n",
+	       (unsigned long long)x.v.count, cp.origin, r);
+	return CTL_EXIT_OK;
+}
+
+/* ---- info ---- */
+
+static int do_info(struct session *s, const struct args *a)
+{
+	struct err e = { 0 };
+	const uint8_t *res;
+	size_t len;
+	if (a->npos)
+		return usage("info", "takes no arguments");
+	sess_begin(s, "info", 0);
+	if (sess_call(s, 2, &res, &len, &e))
+		return report(&e);
+	const char *vk, *origin, *ident, *version;
+	size_t vkn, on, in, vn;
+	uint64_t size;
+	if (res_str(res, len, "verifier_key", &vk, &vkn, &e) || res_str(res, len, "origin", &origin, &on, &e) ||
+	    res_str(res, len, "identity", &ident, &in, &e) || res_str(res, len, "version", &version, &vn, &e) ||
+	    res_u64(res, len, "tree_size", &size, &e))
+		return report(&e);
+	bool trusted = false;
+	for (size_t i = 0; i < s->prof->ntrust; i++) {
+		struct buf b;
+		buf_init(&b);
+		note_verifier_format(&s->prof->trust[i], &b);
+		trusted |= b.len == vkn && memcmp(b.data, vk, vkn) == 0;
+		buf_free(&b);
+	}
+	if (a->json) {
+		struct buf out;
+		buf_init(&out);
+		msgpack_to_json(res, len, &out, &e);
+		/* add whether the server's key is one we trust */
+		if (out.len && out.data[out.len - 1] == '}') {
+			out.len--;
+			buf_printf(&out, ",\"trusted\":%s}", trusted ? "true" : "false");
+		}
+		printf("%s\n", buf_cstr(&out));
+		buf_free(&out);
+		return CTL_EXIT_OK;
+	}
+	struct buf roles, projects;
+	buf_init(&roles);
+	buf_init(&projects);
+	struct mp_cur c;
+	if (mp_map_find(res, len, "roles", &c, NULL) == 1) {
+		const uint8_t *st = c.p;
+		mp_skip(&c, 2, NULL);
+		msgpack_to_json(st, (size_t)(c.p - st), &roles, NULL);
+	}
+	if (mp_map_find(res, len, "projects", &c, NULL) == 1) {
+		const uint8_t *st = c.p;
+		mp_skip(&c, 2, NULL);
+		msgpack_to_json(st, (size_t)(c.p - st), &projects, NULL);
+	}
+	printf("server:        %s:%s (scoped %.*s)\norigin:        %.*s\ntree size:     %llu\n"
+	       "verifier key:  %.*s%s\nyou are:       %.*s\nroles:         %s\nprojects:      %s\n",
+	       s->prof->host, s->prof->port, (int)vn, version, (int)on, origin, (unsigned long long)size,
+	       (int)vkn, vk, trusted ? " (trusted)" : " (NOT among your trusted keys)", (int)in, ident,
+	       buf_cstr(&roles), buf_cstr(&projects));
+	buf_free(&roles);
+	buf_free(&projects);
+	return CTL_EXIT_OK;
+}
+
+int cmd_online(const char *cmd, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct session *, const struct args *);
+	} CMDS[] = {
+		{ "append", do_append }, { "get", do_get }, { "log", do_log },
+		{ "checkpoint", do_checkpoint }, { "prove", do_prove }, { "consistency", do_consistency },
+		{ "export", do_export }, { "verify", do_verify }, { "info", do_info },
+	};
+	struct profile p;
+	struct args a;
+	int rc = parse(cmd, argc, argv, &p, &a);
+	if (rc)
+		return rc;
+	if (strcmp(cmd, "append") == 0 &&
+	    (!a.project || !a.kind || (a.body_json == NULL) == (a.body_file == NULL)))
+		return usage(cmd, "needs --project, --kind and one of --body-json/--body-file");
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+		if (strcmp(cmd, CMDS[i].name) != 0)
+			continue;
+		struct session s = { 0 };
+		struct err e = { 0 };
+		if (sess_open(&s, &p, &e)) {
+			sess_close(&s);
+			return report(&e);
+		}
+		rc = CMDS[i].fn(&s, &a);
+		sess_close(&s);
+		return rc;
+	}
+	return usage(cmd, "unknown command");
+}

@@ -1,0 +1,145 @@
+#include "profile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fileio.h"
+
+int trust_parse(const char *arg, struct note_verifier *v, struct err *e)
+{
+	if (note_verifier_parse(arg, strlen(arg), v, NULL) == 0)
+		return 0;
+	struct buf b;
+	buf_init(&b);
+	if (read_file(arg, 4096, &b, e)) {
+		buf_free(&b);
+		return err_set(e, "trust: \"%.80s\" is neither a verifier key nor a readable file", arg);
+	}
+	size_t n = 0;
+	while (n < b.len && b.data[n] != '\n' && b.data[n] != '\r')
+		n++;
+	int rc = note_verifier_parse((const char *)b.data, n, v, e);
+	buf_free(&b);
+	if (rc)
+		return err_prefix(e, "trust %s", arg);
+	return 0;
+}
+
+static int set_path(char *dst, size_t n, const char *value, const char *base, struct err *e)
+{
+	int w;
+	if (value[0] == '/' || base == NULL)
+		w = snprintf(dst, n, "%s", value);
+	else
+		w = snprintf(dst, n, "%s/%s", base, value);
+	if (w < 0 || (size_t)w >= n)
+		return err_set(e, "path too long: %.80s", value);
+	return 0;
+}
+
+int profile_set(struct profile *p, const char *name, const char *value, const char *base,
+		struct err *e)
+{
+	if (strcmp(name, "server") == 0) {
+		const char *colon = strrchr(value, ':');
+		if (colon == NULL || colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+			return err_set(e, "server must be HOST:PORT, not \"%.80s\"", value);
+		size_t hl = (size_t)(colon - value);
+		if (hl >= sizeof p->host || strlen(colon + 1) >= sizeof p->port)
+			return err_set(e, "server too long");
+		memcpy(p->host, value, hl);
+		p->host[hl] = '\0';
+		if (p->host[0] == '[') {
+			memmove(p->host, p->host + 1, strlen(p->host));
+			p->host[strcspn(p->host, "]")] = '\0';
+		}
+		snprintf(p->port, sizeof p->port, "%s", colon + 1);
+		if (!p->server_name[0])
+			snprintf(p->server_name, sizeof p->server_name, "%s", p->host);
+		return 0;
+	}
+	if (strcmp(name, "server_name") == 0) {
+		if (strlen(value) >= sizeof p->server_name)
+			return err_set(e, "server_name too long");
+		snprintf(p->server_name, sizeof p->server_name, "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "cert") == 0)
+		return set_path(p->cert, sizeof p->cert, value, base, e);
+	if (strcmp(name, "key") == 0)
+		return set_path(p->key, sizeof p->key, value, base, e);
+	if (strcmp(name, "ca") == 0)
+		return set_path(p->ca, sizeof p->ca, value, base, e);
+	if (strcmp(name, "trust") == 0) {
+		if (p->ntrust == PROFILE_MAX_TRUST)
+			return err_set(e, "more than %d trusted keys", PROFILE_MAX_TRUST);
+		char tmp[4200];
+		/* a key file named relative to the profile */
+		if (note_verifier_parse(value, strlen(value), &p->trust[p->ntrust], NULL) != 0 && base &&
+		    value[0] != '/') {
+			snprintf(tmp, sizeof tmp, "%s/%s", base, value);
+			value = tmp;
+		}
+		if (trust_parse(value, &p->trust[p->ntrust], e))
+			return -1;
+		p->ntrust++;
+		return 0;
+	}
+	return err_set(e, "unknown profile setting \"%s\"", name);
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+int profile_load(struct profile *p, const char *path, struct err *e)
+{
+	char base[4096];
+	snprintf(base, sizeof base, "%s", path);
+	char *slash = strrchr(base, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(base, ".");
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return err_set(e, "profile %s: %s", path, strerror(errno));
+	char line[8192];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			rc = err_set(e, "%s:%u: expected \"name = value\"", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		if (profile_set(p, trim(s), trim(eq + 1), base, e))
+			rc = err_prefix(e, "%s:%u", path, lineno);
+	}
+	fclose(f);
+	return rc;
+}
+
+int profile_check(const struct profile *p, struct err *e)
+{
+	if (!p->host[0])
+		return err_set(e, "no server: use --config FILE, $SCOPECTL_CONFIG or --server HOST:PORT");
+	if (!p->cert[0] || !p->key[0] || !p->ca[0])
+		return err_set(e, "a client certificate, its key and the CA are needed (--cert, --key, --ca)");
+	if (p->ntrust == 0)
+		return err_set(e, "no trusted verifier key (--trust KEY): checkpoints could not be checked");
+	return 0;
+}

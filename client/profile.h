@@ -1,0 +1,38 @@
+/*
+ * profile: where and how scopectl connects.  A profile file (as written by
+ * `scoped init` into DIR/clients/ROLE.conf) holds "name = value" lines:
+ * server (HOST:PORT), server_name (checked against the server certificate),
+ * cert, key, ca (paths relative to the file) and trust (verifier keys; may
+ * repeat).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
+ */
+#ifndef SCOPECTL_PROFILE_H
+#define SCOPECTL_PROFILE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "note.h"
+
+#define PROFILE_MAX_TRUST 8
+
+struct profile {
+	char host[256];
+	char port[16];
+	char server_name[256];
+	char cert[4096];
+	char key[4096];
+	char ca[4096];
+	struct note_verifier trust[PROFILE_MAX_TRUST];
+	size_t ntrust;
+};
+
+int profile_load(struct profile *p, const char *path, struct err *e);
+/* name is one of server, server_name, cert, key, ca, trust. */
+int profile_set(struct profile *p, const char *name, const char *value, const char *base,
+		struct err *e);
+/* Everything needed to connect is there. */
+int profile_check(const struct profile *p, struct err *e);
+/* A verifier key inline, or the first line of a file. */
+int trust_parse(const char *arg, struct note_verifier *v, struct err *e);
+
+#endif

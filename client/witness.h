@@ -1,0 +1,29 @@
+/*
+ * witness: the client's memory of checkpoints.  Every checkpoint scopectl
+ * is shown must be signed by a trusted key and consistent with the latest
+ * one it remembers for that origin (a consistency proof is asked for and
+ * checked); a newer one is then remembered.  A server that forks or
+ * rewrites its log is reported with both checkpoints.
+ *
+ * The memory lives in $XDG_STATE_HOME/scopectl/ (default
+ * ~/.local/state/scopectl/), one file per origin holding the signed note.
+ */
+#ifndef SCOPECTL_WITNESS_H
+#define SCOPECTL_WITNESS_H
+
+#include "buf.h"
+#include "err.h"
+#include "net.h"
+#include "note.h"
+
+/* Asks the server for its latest checkpoint and accepts it as above. */
+int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e);
+/* Accepts a checkpoint note that came with another answer. */
+int witness_accept(struct session *s, const char *note, size_t n, struct checkpoint *cp,
+		   struct err *e);
+/* Checks with a consistency proof from the server that the tree of size
+ * `size` with root `root` is a prefix of the (already accepted) cp. */
+int witness_prefix(struct session *s, uint64_t size, const uint8_t root[HASH_LEN],
+		   const struct checkpoint *cp, struct err *e);
+
+#endif
