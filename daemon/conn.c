@@ -37,7 +37,7 @@ static void set_timeouts(struct conn *c, uint64_t secs)
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t n)
+void conn_format_addr(const struct sockaddr *sa, char *out, size_t n)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -60,7 +60,7 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 {
 	(void)salen;
 	char peer[64];
-	format_peer(sa, peer, sizeof peer);
+	conn_format_addr(sa, peer, sizeof peer);
 	if (s->stopping || s->nconns >= s->cfg.max_connections) {
 		log_msg(LOG_WARN, "refused connection from %s: %s", peer,
 			s->stopping ? "shutting down" : "connection limit reached");

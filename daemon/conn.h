@@ -36,6 +36,8 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+/* "1.2.3.4:5" or "[::1]:5". */
+void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
 /* Takes ownership of fd. */
 void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen);
 /* Queues bytes for the peer. */

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,16 +119,33 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static struct evconnlistener *listen_on(struct server *s, struct err *e)
 {
-	struct sockaddr_storage ss;
-	int len = sizeof ss;
-	memset(&ss, 0, sizeof ss);
-	if (evutil_parse_sockaddr_port(s->cfg.listen, (struct sockaddr *)&ss, &len) != 0) {
-		err_set(e, "listen: cannot parse \"%s\" (HOST:PORT with a numeric address)", s->cfg.listen);
+	char host[256];
+	const char *colon = strrchr(s->cfg.listen, ':');
+	size_t hl = colon ? (size_t)(colon - s->cfg.listen) : 0;
+	if (colon == NULL || hl == 0 || hl >= sizeof host) {
+		err_set(e, "listen: \"%s\" is not HOST:PORT", s->cfg.listen);
+		return NULL;
+	}
+	memcpy(host, s->cfg.listen, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	struct addrinfo hints, *ai;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (rc != 0) {
+		err_set(e, "listen: cannot use \"%s\" (a numeric address and port): %s", s->cfg.listen,
+			gai_strerror(rc));
 		return NULL;
 	}
 	struct evconnlistener *l = evconnlistener_new_bind(
 		s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-		512, (struct sockaddr *)&ss, len);
+		512, ai->ai_addr, (int)ai->ai_addrlen);
+	freeaddrinfo(ai);
 	if (l == NULL) {
 		err_set(e, "listen on %s: %s", s->cfg.listen,
 			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -227,8 +245,14 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
 		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
 		s->verifier_key);
-	/* a line a supervisor or test can wait for */
-	log_msg(LOG_INFO, "ready");
+	/* a line a supervisor or test can wait for, with the bound address
+	 * (the port may have been 0: "any free port") */
+	char bound[96] = "?";
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) == 0)
+		conn_format_addr((struct sockaddr *)&ss, bound, sizeof bound);
+	log_msg(LOG_INFO, "ready on %s", bound);
 	event_base_dispatch(s->base);
 	log_msg(LOG_INFO, "stopped with %llu entries", (unsigned long long)ledger_size(s->ledger));
 	teardown(s);
