@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "mp.h"
@@ -84,9 +87,16 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 		e->code = CTL_EXIT_VERIFY;
 		return err_prefix(e, "the server's checkpoint does not verify with the trusted key");
 	}
-	char path[4600];
-	if (state_path(cp->origin, path, sizeof path, false, e))
+	char path[4600], lock[4700];
+	if (state_path(cp->origin, path, sizeof path, true, e)) {
+		fprintf(stderr, "scopectl: warning: %s\n", e->msg);
 		return 0;	/* nowhere to remember: the signature check stands alone */
+	}
+	/* one scopectl at a time reads, compares and updates the memory */
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd >= 0)
+		flock(lfd, LOCK_EX);
 	struct buf old;
 	struct checkpoint ocp;
 	buf_init(&old);
@@ -128,10 +138,11 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 	}
 	if (rc == 0 && (!have || cp->size > ocp.size)) {
 		struct err we = { 0 };
-		if (state_path(cp->origin, path, sizeof path, true, &we) ||
-		    write_file_atomic(path, note, n, 0600, &we))
+		if (write_file_atomic(path, note, n, 0600, &we))
 			fprintf(stderr, "scopectl: warning: cannot remember the checkpoint: %s\n", we.msg);
 	}
+	if (lfd >= 0)
+		close(lfd);	/* releases the lock */
 	buf_free(&old);
 	return rc;
 }

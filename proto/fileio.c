@@ -41,7 +41,8 @@ int read_file(const char *path, size_t max, struct buf *out, struct err *e)
 int write_file_atomic(const char *path, const void *p, size_t n, int mode, struct err *e)
 {
 	char tmp[4200];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+	/* the pid keeps concurrent writers of the same file apart */
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return err_set(e, "%s: path too long", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
