@@ -1,0 +1,389 @@
+/*
+ * A real scoped on a free loopback port, spoken to over raw mutual TLS:
+ * refused handshakes, broken and hostile frames, wrong types, pipelining,
+ * handshake and idle timeouts.  The daemon must answer each bad request
+ * with the documented error and keep serving everyone else.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "mp.h"
+#include "tap.h"
+#include "wire.h"
+
+static char dir[256], scoped_bin[1024];
+static int port;
+static pid_t daemon_pid;
+
+static void start_daemon(void)
+{
+	char conf[512];
+	int fds[2];
+	snprintf(conf, sizeof conf, "%s/inst/scoped.conf", dir);
+	if (pipe(fds) != 0)
+		exit(2);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl(scoped_bin, "scoped", "-c", conf, "--listen", "127.0.0.1:0", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	FILE *f = fdopen(fds[0], "r");
+	char line[1024];
+	while (fgets(line, sizeof line, f)) {
+		char *p = strstr(line, "ready on 127.0.0.1:");
+		if (p) {
+			port = atoi(p + strlen("ready on 127.0.0.1:"));
+			break;
+		}
+	}
+	/* keep draining the log in the background so the daemon never blocks */
+	if (fork() == 0) {
+		while (fgets(line, sizeof line, f))
+			;
+		_exit(0);
+	}
+	fclose(f);
+}
+
+static int tcp(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+struct cl {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+};
+
+static int cl_open(struct cl *c, const char *role)
+{
+	char p[600];
+	memset(c, 0, sizeof *c);
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	snprintf(p, sizeof p, "%s/inst/tls/ca.crt", dir);
+	SSL_CTX_load_verify_locations(c->ctx, p, NULL);
+	if (role) {
+		snprintf(p, sizeof p, "%s/inst/clients/%s.crt", dir, role);
+		SSL_CTX_use_certificate_chain_file(c->ctx, p);
+		snprintf(p, sizeof p, "%s/inst/clients/%s.key", dir, role);
+		SSL_CTX_use_PrivateKey_file(c->ctx, p, SSL_FILETYPE_PEM);
+	}
+	c->fd = tcp();
+	c->ssl = SSL_new(c->ctx);
+	SSL_set_fd(c->ssl, c->fd);
+	int rc = SSL_connect(c->ssl) == 1 ? 0 : -1;
+	ERR_clear_error();
+	return rc;
+}
+
+static void cl_close(struct cl *c)
+{
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
+	close(c->fd);
+}
+
+static int cl_write(struct cl *c, const void *p, size_t n)
+{
+	return SSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+/* Reads one response; returns 1 ok, 0 error response (code filled), -1 closed/failed. */
+static int cl_read(struct cl *c, uint64_t *id, char *code, size_t codelen)
+{
+	static struct buf b;
+	uint8_t hdr[4];
+	uint32_t n;
+	size_t got = 0;
+	while (got < 4) {
+		int k = SSL_read(c->ssl, hdr + got, (int)(4 - got));
+		if (k <= 0) {
+			ERR_clear_error();
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	if (frame_peek(hdr, 4, 1u << 26, &n) == FRAME_BAD_LENGTH)
+		return -1;
+	buf_reset(&b);
+	buf_reserve(&b, n);
+	for (got = 0; got < n;) {
+		int k = SSL_read(c->ssl, b.data + got, (int)(n - got));
+		if (k <= 0) {
+			ERR_clear_error();
+			return -1;
+		}
+		got += (size_t)k;
+	}
+	const uint8_t *res;
+	size_t rl;
+	char msg[512];
+	code[0] = '\0';
+	return wire_parse_response(b.data, n, id, &res, &rl, code, codelen, msg, sizeof msg, NULL);
+}
+
+static int send_frame(struct cl *c, const struct buf *payload)
+{
+	uint8_t hdr[4];
+	frame_header(hdr, (uint32_t)payload->len);
+	return cl_write(c, hdr, 4) || cl_write(c, payload->data, payload->len) ? -1 : 0;
+}
+
+static void req_info(struct buf *b, uint64_t id)
+{
+	buf_reset(b);
+	wire_request(b, id, "info", 0);
+}
+
+static int info_works(const char *role)
+{
+	struct cl c;
+	struct buf b;
+	uint64_t id;
+	char code[32];
+	buf_init(&b);
+	int ok = cl_open(&c, role) == 0;
+	req_info(&b, 77);
+	ok = ok && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1 && id == 77;
+	cl_close(&c);
+	buf_free(&b);
+	return ok;
+}
+
+static void append_req(struct buf *b, uint64_t id, const char *reqid)
+{
+	buf_reset(b);
+	wire_request(b, id, "append", 4);
+	mp_pack_cstr(b, "kind");
+	mp_pack_cstr(b, "note");
+	mp_pack_cstr(b, "project");
+	mp_pack_cstr(b, "pr-x");
+	mp_pack_cstr(b, "request_id");
+	mp_pack_cstr(b, reqid);
+	mp_pack_cstr(b, "body");
+	mp_pack_map(b, 1);
+	mp_pack_cstr(b, "text");
+	mp_pack_cstr(b, "pipelined");
+}
+
+/* sends raw bytes as one frame payload and returns the error code seen (or "closed") */
+#define LIT(s) s, sizeof s - 1
+
+static const char *bad(const void *payload, size_t n, bool *still_open, uint64_t *id_out)
+{
+	static char code[32];
+	struct cl c;
+	struct buf b;
+	uint64_t id = 999;
+	buf_init(&b);
+	buf_add(&b, payload, n);
+	cl_open(&c, "lead");
+	send_frame(&c, &b);
+	int rc = cl_read(&c, &id, code, sizeof code);
+	if (id_out)
+		*id_out = id;
+	if (rc < 0)
+		snprintf(code, sizeof code, "closed");
+	else if (rc == 1)
+		snprintf(code, sizeof code, "ok");
+	if (still_open) {
+		req_info(&b, 5);
+		char c2[32];
+		*still_open = send_frame(&c, &b) == 0 && cl_read(&c, &id, c2, sizeof c2) == 1;
+	}
+	cl_close(&c);
+	buf_free(&b);
+	return code;
+}
+
+int main(void)
+{
+	const char *bin = getenv("SCOPED");
+	snprintf(scoped_bin, sizeof scoped_bin, "%s", bin ? bin : "../daemon/scoped");
+	snprintf(dir, sizeof dir, "%s/scope-daemon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s' init '%s/inst' --origin test.example/raw >/dev/null && "
+		 "printf 'handshake_timeout_s = 1\\nidle_timeout_s = 2\\nmax_frame = 65536\\n' >> '%s/inst/scoped.conf'",
+		 scoped_bin, dir, dir);
+	if (system(cmd) != 0) {
+		printf("Bail out! scoped init failed\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	start_daemon();
+	ok(port > 0, "scoped is listening on port %d", port);
+	ok(info_works("lead"), "a client with a certificate gets an answer");
+
+	/* no client certificate: the handshake is refused */
+	struct cl c;
+	struct buf b;
+	uint64_t id;
+	char code[32];
+	buf_init(&b);
+	cl_open(&c, NULL);
+	req_info(&b, 1);
+	send_frame(&c, &b);
+	ok(cl_read(&c, &id, code, sizeof code) < 0, "without a client certificate nothing is answered");
+	cl_close(&c);
+
+	bool open;
+	uint64_t rid;
+	/* length 0xffffffff */
+	cl_open(&c, "lead");
+	cl_write(&c, "\xff\xff\xff\xff", 4);
+	int rc = cl_read(&c, &id, code, sizeof code);
+	ok(rc == 0 && strcmp(code, WERR_FRAME_TOO_LARGE) == 0, "a 4 GiB declared length gets frame_too_large");
+	ok(cl_read(&c, &id, code, sizeof code) < 0, "  and the connection is closed");
+	cl_close(&c);
+	/* just above max_frame */
+	cl_open(&c, "lead");
+	cl_write(&c, "\x00\x01\x00\x01", 4);
+	ok(cl_read(&c, &id, code, sizeof code) == 0 && strcmp(code, WERR_FRAME_TOO_LARGE) == 0,
+	   "max_frame + 1 gets frame_too_large");
+	cl_close(&c);
+	cl_open(&c, "lead");
+	cl_write(&c, "\x00\x00\x00\x00", 4);
+	ok(cl_read(&c, &id, code, sizeof code) == 0 && strcmp(code, WERR_BAD_FRAME) == 0, "length 0 gets bad_frame");
+	cl_close(&c);
+	/* truncated frame, then hang up */
+	cl_open(&c, "lead");
+	cl_write(&c, "\x00\x00\x00\x64\x82\xa2id\x01", 9);
+	cl_close(&c);
+	ok(info_works("lead"), "after a truncated frame and a hang-up the daemon serves others");
+
+	is_str(bad(LIT("\xc1"), &open, NULL), WERR_BAD_FRAME, "not msgpack: bad_frame");
+	ok(!open, "  and the connection is closed");
+	is_str(bad(LIT("\x92\x01\x02"), NULL, NULL), WERR_BAD_FRAME, "an array instead of a map: bad_frame");
+	/* {"id": 5, "op": 7} */
+	is_str(bad(LIT("\x82\xa2id\x05\xa2op\x07"), &open, &rid), WERR_BAD_REQUEST, "op of the wrong type: bad_request");
+	ok(open && rid == 5, "  the id is echoed and the connection stays open");
+	/* {"id": 6, "op": "frobnicate"} */
+	is_str(bad(LIT("\x82\xa2id\x06\xa2op\xaa" "frobnicate"), &open, &rid), WERR_UNKNOWN_OP, "unknown op");
+	ok(open && rid == 6, "  id echoed, connection open");
+	/* {"id": 7, "op": "get", "sneaky": 1} */
+	is_str(bad(LIT("\x83\xa2id\x07\xa2op\xa3get\xa6sneaky\x01"), &open, NULL), WERR_BAD_REQUEST,
+	       "an unknown field: bad_request");
+	/* {"id": 8, "op": "get", "seq": -1} */
+	is_str(bad(LIT("\x83\xa2id\x08\xa2op\xa3get\xa3seq\xff"), &open, NULL), WERR_BAD_REQUEST,
+	       "a negative sequence number: bad_request");
+	/* {"id": 9, "op": "get"} with no seq */
+	is_str(bad(LIT("\x82\xa2id\x09\xa2op\xa3get"), &open, NULL), WERR_BAD_REQUEST, "a missing field: bad_request");
+	/* {"id": 10, "op": "append", "body": array32 of 4 billion} */
+	is_str(bad(LIT("\x83\xa2id\x0a\xa2op\xa6" "append\xa4" "body\xdd\xff\xff\xff\xff"), &open, NULL),
+	       WERR_BAD_FRAME, "a body declaring 4 billion elements: bad_frame, nothing allocated");
+	/* 100 nested arrays */
+	uint8_t deep[200];
+	size_t dn = 0;
+	memcpy(deep, "\x83\xa2id\x0b\xa2op\xa4info\xa4" "body", 16);
+	dn = 16;
+	for (int i = 0; i < 100; i++)
+		deep[dn++] = 0x91;
+	deep[dn++] = 0x00;
+	is_str(bad(deep, dn, NULL, NULL), WERR_BAD_FRAME, "values nested 100 deep: bad_frame");
+	/* invalid UTF-8 in a string: {"id":12,"op":"get","project":"\xff"} */
+	is_str(bad(LIT("\x83\xa2id\x0c\xa2op\xa3get\xa7project\xa1\xff"), NULL, NULL), WERR_BAD_FRAME,
+	       "invalid UTF-8: bad_frame");
+	/* a float where a number belongs */
+	is_str(bad(LIT("\x83\xa2id\x0d\xa2op\xa3get\xa3seq\xcb\x3f\xf0\0\0\0\0\0\0"), NULL, NULL), WERR_BAD_FRAME,
+	       "a float: bad_frame");
+	/* an append with a body of the wrong shape */
+	buf_reset(&b);
+	wire_request(&b, 14, "append", 4);
+	mp_pack_cstr(&b, "kind");
+	mp_pack_cstr(&b, "note");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "pr-x");
+	mp_pack_cstr(&b, "request_id");
+	mp_pack_cstr(&b, "bad-body");
+	mp_pack_cstr(&b, "body");
+	mp_pack_uint(&b, 12);
+	is_str(bad(b.data, b.len, &open, NULL), WERR_INVALID, "an append whose body is not a map: invalid");
+	ok(open, "  the connection stays open");
+
+	/* pipelining: 100 appends in one write, 100 answers */
+	cl_open(&c, "lead");
+	struct buf all;
+	buf_init(&all);
+	for (int i = 0; i < 100; i++) {
+		char rq[32];
+		snprintf(rq, sizeof rq, "pipe-%d", i);
+		append_req(&b, 1000 + (uint64_t)i, rq);
+		uint8_t hdr[4];
+		frame_header(hdr, (uint32_t)b.len);
+		buf_add(&all, hdr, 4);
+		buf_add(&all, b.data, b.len);
+	}
+	cl_write(&c, all.data, all.len);
+	int answered = 0, okays = 0;
+	uint8_t seen[100] = { 0 };
+	for (int i = 0; i < 100; i++) {
+		int r = cl_read(&c, &id, code, sizeof code);
+		if (r < 0)
+			break;
+		answered++;
+		if (r == 1 && id >= 1000 && id < 1100 && !seen[id - 1000]) {
+			seen[id - 1000] = 1;
+			okays++;
+		}
+	}
+	is_int(answered, 100, "100 pipelined appends get 100 answers");
+	is_int(okays, 100, "  each a success for a distinct request id");
+	cl_close(&c);
+	buf_free(&all);
+
+	/* handshake timeout: a TCP connection that never speaks TLS */
+	int fd = tcp();
+	char ch;
+	time_t t0 = time(NULL);
+	ssize_t got = recv(fd, &ch, 1, 0);
+	ok(got == 0 && time(NULL) - t0 <= 4, "a connection that never starts TLS is closed (handshake timeout)");
+	close(fd);
+	/* idle timeout */
+	cl_open(&c, "lead");
+	t0 = time(NULL);
+	rc = cl_read(&c, &id, code, sizeof code);
+	ok(rc < 0 && time(NULL) - t0 >= 1, "a silent connection is closed after the idle timeout");
+	cl_close(&c);
+	ok(info_works("auditor"), "after all of that the daemon still serves");
+
+	kill(daemon_pid, SIGTERM);
+	int st;
+	waitpid(daemon_pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: scoped exits 0");
+	snprintf(cmd, sizeof cmd, "'%s' verify -c '%s/inst/scoped.conf' >/dev/null", scoped_bin, dir);
+	ok(system(cmd) == 0, "the stored ledger verifies");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+	buf_free(&b);
+	return done_testing();
+}
