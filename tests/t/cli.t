@@ -2,30 +2,7 @@
 # End-to-end: scoped's local commands and scopectl's offline verification,
 # on a real instance in a temporary directory.  TAP output.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-SCOPED=${SCOPED:-$here/../../build/daemon/scoped}
-SCOPECTL=${SCOPECTL:-$here/../../build/client/scopectl}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/scope-cli-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-ok() {	# ok DESCRIPTION COMMAND...: passes if the command exits 0
-	local desc=$1; shift
-	n=$((n + 1))
-	if "$@" >"$tmp/out" 2>"$tmp/err"; then echo "ok $n - $desc"
-	else failed=$((failed + 1)); echo "not ok $n - $desc"; sed 's/^/#   /' "$tmp/err" "$tmp/out" | head -20; fi
-}
-exits() {	# exits CODE DESCRIPTION COMMAND...: passes if the command exits CODE
-	local want=$1 desc=$2; shift 2
-	n=$((n + 1))
-	"$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-	if [ "$got" -eq "$want" ]; then echo "ok $n - $desc"
-	else failed=$((failed + 1)); echo "not ok $n - $desc (exit $got, want $want)"; sed 's/^/#   /' "$tmp/err" | head -20; fi
-}
-has() {	# has DESCRIPTION FILE TEXT: FILE contains TEXT
-	n=$((n + 1))
-	if grep -qF -- "$3" "$2"; then echo "ok $n - $1"
-	else failed=$((failed + 1)); echo "not ok $n - $1"; echo "#   '$3' not in:"; sed 's/^/#   /' "$2" | head -10; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 inst=$tmp/inst
 conf=$inst/scoped.conf
@@ -110,5 +87,4 @@ chmod 600 "$inst/keys/signing.key"
 exits 2 "an unknown config option is refused" "$SCOPED" verify -c <(printf 'origin = x\nbogus = 1\n')
 has "  naming the line" "$tmp/err" ":2: unknown option"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

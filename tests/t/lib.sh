@@ -1,8 +1,8 @@
 # Shared helpers for the TAP shell tests: assertions, and a real scoped on
 # a free loopback port.
 here=$(cd "$(dirname "$0")" && pwd)
-SCOPED=${SCOPED:-$here/../../build/daemon/scoped}
-SCOPECTL=${SCOPECTL:-$here/../../build/client/scopectl}
+SCOPED=$(readlink -f "${SCOPED:-$here/../../build/daemon/scoped}")
+SCOPECTL=$(readlink -f "${SCOPECTL:-$here/../../build/client/scopectl}")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scope-t-XXXXXX")
 export XDG_STATE_HOME=$tmp/state
 n=0 failed=0 daemon_pid=
