@@ -53,10 +53,16 @@ static void start_daemon(void)
 			break;
 		}
 	}
-	/* keep draining the log in the background so the daemon never blocks */
+	/* keep draining the log into a file so the daemon never blocks */
 	if (fork() == 0) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/daemon.log", dir);
+		FILE *out = fopen(path, "w");
 		while (fgets(line, sizeof line, f))
-			;
+			if (out) {
+				fputs(line, out);
+				fflush(out);
+			}
 		_exit(0);
 	}
 	fclose(f);
@@ -232,8 +238,9 @@ int main(void)
 		return 2;
 	char cmd[2048];
 	snprintf(cmd, sizeof cmd, "'%s' init '%s/inst' --origin test.example/raw >/dev/null && "
-		 "printf 'handshake_timeout_s = 1\\nidle_timeout_s = 2\\nmax_frame = 65536\\n' >> '%s/inst/scoped.conf'",
-		 scoped_bin, dir, dir);
+		 "echo 'log_level = debug' >> '%s/inst/scoped.conf' && "
+		 "printf 'handshake_timeout_s = 1\\nidle_timeout_s = 2\\nmax_frame = 65536\\nmax_connections = 20\\n' >> '%s/inst/scoped.conf'",
+		 scoped_bin, dir, dir, dir);
 	if (system(cmd) != 0) {
 		printf("Bail out! scoped init failed\n");
 		return 1;
@@ -373,6 +380,20 @@ int main(void)
 	rc = cl_read(&c, &id, code, sizeof code);
 	ok(rc < 0 && time(NULL) - t0 >= 1, "a silent connection is closed after the idle timeout");
 	cl_close(&c);
+	/* connection limit: 25 silent TCP connections against a limit of 20 */
+	int fds[25], closed = 0;
+	for (int i = 0; i < 25; i++)
+		fds[i] = tcp();
+	/* look well within the 1 s handshake timeout, which closes the rest */
+	usleep(300000);
+	for (int i = 0; i < 25; i++)
+		if (fds[i] < 0 || recv(fds[i], &ch, 1, MSG_DONTWAIT) == 0)
+			closed++;
+	is_int(closed, 5, "beyond max_connections (20) new connections are closed at once");
+	for (int i = 0; i < 25; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	usleep(200000);
 	ok(info_works("auditor"), "after all of that the daemon still serves");
 
 	kill(daemon_pid, SIGTERM);
@@ -381,6 +402,8 @@ int main(void)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: scoped exits 0");
 	snprintf(cmd, sizeof cmd, "'%s' verify -c '%s/inst/scoped.conf' >/dev/null", scoped_bin, dir);
 	ok(system(cmd) == 0, "the stored ledger verifies");
+	if (getenv("KEEP"))
+		return done_testing();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
