@@ -9,7 +9,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi entries, nodes, reqids, projects, meta;
+	MDB_dbi entries, nodes, reqids, projects, state, meta;
 	size_t map_size, map_max;
 	bool read_only;
 	unsigned fault_countdown;
@@ -116,6 +116,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *o, 
 	    (rc = mdb_dbi_open(txn, "nodes", dbflags, &s->nodes)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "reqids", dbflags, &s->reqids)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "projects", dbflags, &s->projects)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "state", dbflags, &s->state)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0) {
 		if (rc == MDB_NOTFOUND)
 			err_set(e, "%s holds no Scope Ledger data (run 'scoped init' first)", dir);
@@ -471,7 +472,7 @@ static size_t reqid_key(uint8_t *k, const char *author, size_t alen, const char 
 }
 
 int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const char *reqid,
-		    size_t rlen, uint64_t *seq, struct err *e)
+		    size_t rlen, uint64_t *seq, uint8_t digest[32], struct err *e)
 {
 	uint8_t k[512];
 	MDB_val v;
@@ -480,22 +481,24 @@ int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const 
 	size_t kn = reqid_key(k, author, alen, reqid, rlen);
 	int rc = get(t, t->s->reqids, k, kn, &v, "reading request id", e);
 	if (rc == 1) {
-		if (v.mv_size != 8)
+		if (v.mv_size != 40)
 			return err_setc(e, STORE_E_CORRUPT, "request id index is damaged");
 		*seq = rd64(v.mv_data);
+		memcpy(digest, (const uint8_t *)v.mv_data + 8, 32);
 	}
 	return rc;
 }
 
 int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const char *reqid,
-		    size_t rlen, uint64_t seq, struct err *e)
+		    size_t rlen, uint64_t seq, const uint8_t digest[32], struct err *e)
 {
-	uint8_t k[512], v[8];
+	uint8_t k[512], v[40];
 	if (alen + rlen + 1 > sizeof k)
 		return err_set(e, "author and request id too long");
 	size_t kn = reqid_key(k, author, alen, reqid, rlen);
 	be64(v, seq);
-	return put(t, t->s->reqids, k, kn, v, 8, MDB_NOOVERWRITE, "writing request id", e);
+	memcpy(v + 8, digest, 32);
+	return put(t, t->s->reqids, k, kn, v, 40, MDB_NOOVERWRITE, "writing request id", e);
 }
 
 int store_project_put(struct store_txn *t, const char *project, size_t plen, uint64_t seq,
@@ -542,4 +545,73 @@ int store_project_scan(struct store_txn *t, const char *project, size_t plen, ui
 		ret = fail_lmdb(e, rc, "reading project index");
 	mdb_cursor_close(cur);
 	return ret;
+}
+
+int store_state_get(struct store_txn *t, const void *key, size_t klen, const uint8_t **v,
+		    size_t *vlen, struct err *e)
+{
+	MDB_val val;
+	int rc = get(t, t->s->state, key, klen, &val, "reading derived state", e);
+	if (rc == 1) {
+		*v = val.mv_data;
+		*vlen = val.mv_size;
+	}
+	return rc;
+}
+
+int store_state_put(struct store_txn *t, const void *key, size_t klen, const void *v, size_t vlen,
+		    struct err *e)
+{
+	return put(t, t->s->state, key, klen, v, vlen, 0, "writing derived state", e);
+}
+
+int store_state_del(struct store_txn *t, const void *key, size_t klen, struct err *e)
+{
+	if (sticky(t, e))
+		return -1;
+	MDB_val k = { klen, (void *)key };
+	int rc = mdb_del(t->txn, t->s->state, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return record(t, rc, "deleting derived state", e);
+	return 0;
+}
+
+int store_state_scan(struct store_txn *t, const void *prefix, size_t plen,
+		     int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+			       struct err *e),
+		     void *ctx, struct err *e)
+{
+	MDB_cursor *cur;
+	int rc;
+	if (sticky(t, e))
+		return -1;
+	if ((rc = mdb_cursor_open(t->txn, t->s->state, &cur)) != 0)
+		return record(t, rc, "opening cursor", e);
+	MDB_val k = { plen, (void *)prefix }, v;
+	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	int ret = 0;
+	while (rc == 0) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		int r = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size, e);
+		if (r < 0)
+			ret = -1;
+		if (r != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		ret = fail_lmdb(e, rc, "reading derived state");
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+int store_state_clear(struct store_txn *t, struct err *e)
+{
+	if (sticky(t, e))
+		return -1;
+	int rc = mdb_drop(t->txn, t->s->state, 0);
+	if (rc != 0)
+		return record(t, rc, "clearing derived state", e);
+	return 0;
 }

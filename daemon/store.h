@@ -5,8 +5,9 @@
  * Databases (proto/FORMAT.md, "Storage"):
  *   entries  u64be seq             -> entry bytes, exactly as hashed
  *   nodes    u8 level ‖ u64be idx  -> 32-byte Merkle node hash (level 0 = leaves)
- *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq (idempotency index)
+ *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq ‖ request digest (idempotency)
  *   projects project ‖ 0x00 ‖ u64be seq -> "" (entries by project)
+ *   state    derived state (domain.c): rebuilt from the log by `scoped reindex`
  *   meta     name                  -> value (format, size, root, checkpoint, ...)
  *
  * Transactions carry a sticky error: after the first failed call every
@@ -82,11 +83,12 @@ int store_meta_put(struct store_txn *t, const char *name, const void *p, size_t 
 int store_meta_get_u64(struct store_txn *t, const char *name, uint64_t *v, struct err *e);
 int store_meta_put_u64(struct store_txn *t, const char *name, uint64_t v, struct err *e);
 
-/* 1 found (seq set), 0 absent, -1 error */
+/* The request-id index: (author, request id) -> the entry's seq and a
+ * digest of the request's content.  1 found, 0 absent, -1 error. */
 int store_reqid_get(struct store_txn *t, const char *author, size_t alen, const char *reqid,
-		    size_t rlen, uint64_t *seq, struct err *e);
+		    size_t rlen, uint64_t *seq, uint8_t digest[32], struct err *e);
 int store_reqid_put(struct store_txn *t, const char *author, size_t alen, const char *reqid,
-		    size_t rlen, uint64_t seq, struct err *e);
+		    size_t rlen, uint64_t seq, const uint8_t digest[32], struct err *e);
 
 int store_project_put(struct store_txn *t, const char *project, size_t plen, uint64_t seq,
 		      struct err *e);
@@ -94,6 +96,21 @@ int store_project_put(struct store_txn *t, const char *project, size_t plen, uin
  * until fn returns 1 (stop) or -1 (error). */
 int store_project_scan(struct store_txn *t, const char *project, size_t plen, uint64_t from,
 		       int (*fn)(void *ctx, uint64_t seq, struct err *e), void *ctx, struct err *e);
+
+/* Derived state: 1 found, 0 absent, -1 error. */
+int store_state_get(struct store_txn *t, const void *key, size_t klen, const uint8_t **v,
+		    size_t *vlen, struct err *e);
+int store_state_put(struct store_txn *t, const void *key, size_t klen, const void *v, size_t vlen,
+		    struct err *e);
+int store_state_del(struct store_txn *t, const void *key, size_t klen, struct err *e);
+/* Calls fn for every state record whose key starts with prefix, in key
+ * order; fn returns 0 to go on, 1 to stop, -1 on error. */
+int store_state_scan(struct store_txn *t, const void *prefix, size_t plen,
+		     int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+			       struct err *e),
+		     void *ctx, struct err *e);
+/* Empties the derived state (for reindex). */
+int store_state_clear(struct store_txn *t, struct err *e);
 
 /* Fault injection for tests: the n-th put from now (1 = the next one) fails
  * with the given code (STORE_E_MAP_FULL, STORE_E_FULL or STORE_E_IO);
