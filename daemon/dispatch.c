@@ -6,6 +6,7 @@
 
 #include "commit.h"
 #include "conn.h"
+#include "domain.h"
 #include "entry.h"
 #include "log.h"
 #include "mp.h"
@@ -342,8 +343,9 @@ static enum dispatch_result op_append(struct ctx *x)
 		return fail(x, WERR_INVALID, "%s", e.msg);
 	unsigned writers = rules_writers(r->kind, r->kind_len);
 	if (writers == 0)
-		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known kinds: note)", (int)r->kind_len,
-			    r->kind);
+		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known: project, baseline, change, "
+			    "assessment, quote, response, evidence, invoice, payment, void, note)",
+			    (int)r->kind_len, r->kind);
 	if (!(x->g->roles & writers)) {
 		char need[96];
 		roles_format(writers, need, sizeof need);
@@ -364,13 +366,13 @@ static enum dispatch_result op_append(struct ctx *x)
 	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
 	if (mp_canonicalize(r->body, r->body_len, &lim, MP_NO_BIN, &body, &e) ||
 	    entry_check_body(body.data, body.len, &e) ||
-	    rules_check_body(r->kind, r->kind_len, body.data, body.len, &e)) {
+	    domain_check_shape(r->kind, r->kind_len, body.data, body.len, &e)) {
 		buf_free(&body);
 		return fail(x, WERR_INVALID, "body: %s", e.msg);
 	}
 	struct ledger_append a = {
 		r->kind, r->kind_len, r->project, r->project_len, x->c->author, strlen(x->c->author),
-		r->request_id, r->request_id_len, body.data, body.len,
+		r->request_id, r->request_id_len, body.data, body.len, (x->g->roles & ROLE_CLIENT) != 0,
 	};
 	int rc = commit_enqueue(x->s, x->c, r->id, &a, &e);
 	buf_free(&body);

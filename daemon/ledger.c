@@ -8,10 +8,12 @@
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "entry.h"
-#include "rules.h"
+#include "domain.h"
 #include "enc.h"
+#include "mp.h"
 #include "verify.h"
 
 struct ledger {
@@ -27,6 +29,7 @@ struct ledger {
 	struct merkle_cr cr;
 	uint64_t (*now_us)(void);
 	struct buf scratch;
+	struct buf body;	/* the body being recorded, after the domain rules */
 };
 
 static uint64_t clock_now_us(void)
@@ -200,6 +203,7 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 	l->signer = o->signer;
 	l->now_us = clock_now_us;
 	buf_init(&l->scratch);
+	buf_init(&l->body);
 	if (o->origin) {
 		if (!note_name_valid(o->origin, strlen(o->origin))) {
 			err_set(e, "origin \"%.64s\" is not valid (non-empty, no spaces or '+')", o->origin);
@@ -246,6 +250,7 @@ void ledger_close(struct ledger *l)
 	if (l->lock_fd >= 0)
 		close(l->lock_fd);	/* releases the flock */
 	buf_free(&l->scratch);
+	buf_free(&l->body);
 	free(l);
 }
 
@@ -261,28 +266,38 @@ static int check_request(const struct ledger_append *r, struct err *e)
 	    entry_check_author(r->author, r->author_len, e) ||
 	    entry_check_request_id(r->request_id, r->request_id_len, e) ||
 	    entry_check_body(r->body, r->body_len, e) ||
-	    rules_check_body(r->kind, r->kind_len, r->body, r->body_len, e)) {
+	    domain_check_shape(r->kind, r->kind_len, r->body, r->body_len, e)) {
 		e->code = LEDGER_E_INVALID;
 		return -1;
 	}
 	return 0;
 }
 
+/* What a request asked for: kind, project and the body as sent (before
+ * the ledger filled in numbers), so a repeat can be recognised. */
+static void request_digest(const struct ledger_append *r, uint8_t out[HASH_LEN])
+{
+	struct buf b;
+	buf_init(&b);
+	mp_pack_array(&b, 3);
+	mp_pack_str(&b, r->kind, r->kind_len);
+	mp_pack_str(&b, r->project, r->project_len);
+	buf_add(&b, r->body, r->body_len);
+	sha256(b.data, b.len, out);
+	buf_free(&b);
+}
+
 /* Same request id seen before: same content -> the original, else conflict. */
-static int match_original(struct store_txn *t, uint64_t seq, const struct ledger_append *r,
-			  struct ledger_result *res, struct err *e)
+static int match_original(struct store_txn *t, uint64_t seq, const uint8_t digest[HASH_LEN],
+			  const struct ledger_append *r, struct ledger_result *res, struct err *e)
 {
 	const uint8_t *p;
 	size_t n;
-	struct entry en;
+	uint8_t want[HASH_LEN];
 	if (store_entry_get(t, seq, &p, &n, e))
 		return -1;
-	if (entry_decode(p, n, &en, e))
-		return err_prefix(e, "stored entry %llu", (unsigned long long)seq);
-	if (en.kind_len == r->kind_len && memcmp(en.kind, r->kind, r->kind_len) == 0 &&
-	    en.project_len == r->project_len &&
-	    memcmp(en.project, r->project, r->project_len) == 0 &&
-	    en.body_len == r->body_len && memcmp(en.body, r->body, r->body_len) == 0) {
+	request_digest(r, want);
+	if (memcmp(want, digest, HASH_LEN) == 0) {
 		res->status = LEDGER_DUPLICATE;
 		res->seq = seq;
 		merkle_leaf_hash(p, n, res->leaf);
@@ -321,24 +336,40 @@ retry:
 	for (size_t k = 0; k < n; k++) {
 		const struct ledger_append *r = &reqs[k];
 		uint64_t seen;
+		uint8_t digest[HASH_LEN];
 		if (check_request(r, &res[k].err))
 			continue;
 		int rc = store_reqid_get(t, r->author, r->author_len, r->request_id,
-					 r->request_id_len, &seen, e);
+					 r->request_id_len, &seen, digest, e);
 		if (rc < 0)
 			goto fail;
 		if (rc == 1) {
-			if (match_original(t, seen, r, &res[k], e))
+			if (match_original(t, seen, digest, r, &res[k], e))
 				goto fail;
 			continue;
 		}
+		/* the domain rules against the state so far (including this
+		 * batch's earlier entries); they may fill in numbers */
+		struct domain_in din = { r->kind, r->kind_len, r->project, r->project_len, r->body,
+					 r->body_len, r->as_client, size, time_us };
+		buf_reset(&l->body);
+		err_clear(&res[k].err);
+		if (domain_apply(t, &din, false, &l->body, &res[k].err)) {
+			if (res[k].err.code >= STORE_E_IO && res[k].err.code <= STORE_E_NOTFOUND) {
+				*e = res[k].err;
+				goto fail;
+			}
+			res[k].err.code = LEDGER_E_INVALID;
+			continue;
+		}
+		request_digest(r, digest);
 		struct entry en = {
 			.version = ENTRY_VERSION, .seq = size, .time_us = time_us,
 			.kind = r->kind, .kind_len = r->kind_len,
 			.project = r->project, .project_len = r->project_len,
 			.author = r->author, .author_len = r->author_len,
 			.request_id = r->request_id, .request_id_len = r->request_id_len,
-			.body = r->body, .body_len = r->body_len,
+			.body = l->body.data, .body_len = l->body.len,
 		};
 		memcpy(en.prev, prev, HASH_LEN);
 		buf_reset(&l->scratch);
@@ -351,7 +382,7 @@ retry:
 		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
 		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
 		    store_reqid_put(t, r->author, r->author_len, r->request_id, r->request_id_len,
-				    size, e) ||
+				    size, digest, e) ||
 		    store_project_put(t, r->project, r->project_len, size, e))
 			goto fail;
 		res[k].status = LEDGER_APPENDED;
@@ -674,5 +705,84 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 	if (rc == 0)
 		rc = store_project_scan(pl.t, project, plen, from, plist_one, &pl, e);
 	store_abort(pl.t);
+	return rc;
+}
+
+/* ---- derived state: rebuild and digest ---- */
+
+struct replay {
+	struct store_txn *t;
+	struct buf body;
+};
+
+static int replay_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct replay *r = ctx;
+	struct entry en;
+	if (entry_decode(p, n, &en, e))
+		return err_prefix(e, "entry %llu", (unsigned long long)seq);
+	struct domain_in din = { en.kind, en.kind_len, en.project, en.project_len, en.body, en.body_len,
+				 false, seq, en.time_us };
+	buf_reset(&r->body);
+	if (domain_apply(r->t, &din, true, &r->body, e))
+		return err_prefix(e, "replaying entry %llu (%.*s)", (unsigned long long)seq, (int)en.kind_len,
+				  en.kind);
+	return 0;
+}
+
+int ledger_reindex(struct ledger *l, struct err *e)
+{
+	if (l->read_only)
+		return err_set(e, "ledger is open read-only");
+	for (;;) {
+		struct replay r = { NULL, { 0 } };
+		buf_init(&r.body);
+		err_clear(e);
+		int rc = store_begin(l->store, true, &r.t, e);
+		if (rc == 0)
+			rc = store_state_clear(r.t, e);
+		if (rc == 0)
+			rc = store_entry_scan(r.t, 0, l->size, replay_one, &r, e);
+		buf_free(&r.body);
+		if (rc == 0)
+			return store_commit(r.t, e);
+		store_abort(r.t);
+		if (e == NULL || e->code != STORE_E_MAP_FULL || store_grow(l->store, e))
+			return -1;
+	}
+}
+
+static int digest_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)e;
+	EVP_MD_CTX *md = ctx;
+	uint8_t len[8];
+	for (int i = 0; i < 4; i++) {
+		len[i] = (uint8_t)(kn >> (24 - 8 * i));
+		len[4 + i] = (uint8_t)(vn >> (24 - 8 * i));
+	}
+	EVP_DigestUpdate(md, len, 8);
+	EVP_DigestUpdate(md, k, kn);
+	EVP_DigestUpdate(md, v, vn);
+	return 0;
+}
+
+int ledger_state_digest(struct ledger *l, uint8_t out[HASH_LEN], struct err *e)
+{
+	struct store_txn *t;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return err_set(e, "out of memory");
+	}
+	int rc = store_begin(l->store, false, &t, e);
+	if (rc == 0) {
+		rc = store_state_scan(t, "", 0, digest_one, md, e);
+		store_abort(t);
+	}
+	unsigned int n = HASH_LEN;
+	if (rc == 0 && !EVP_DigestFinal_ex(md, out, &n))
+		rc = err_set(e, "digest failed");
+	EVP_MD_CTX_free(md);
 	return rc;
 }

@@ -46,6 +46,7 @@ struct ledger_append {
 	size_t request_id_len;
 	const uint8_t *body;		/* canonical msgpack map */
 	size_t body_len;
+	bool as_client;			/* the author holds the client role */
 };
 
 enum ledger_status {
@@ -102,6 +103,12 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 			uint64_t to,
 			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 			void *ctx, struct err *e);
+
+/* Rebuilds the derived state from the log (scoped reindex). */
+int ledger_reindex(struct ledger *l, struct err *e);
+/* SHA-256 over every derived-state record, in key order (for comparing
+ * live and rebuilt state). */
+int ledger_state_digest(struct ledger *l, uint8_t out[HASH_LEN], struct err *e);
 
 struct ledger_verify_report {
 	uint64_t entries;

@@ -336,6 +336,29 @@ int main(void)
 	is_str(bad(b.data, b.len, &open, NULL), WERR_INVALID, "an append whose body is not a map: invalid");
 	ok(open, "  the connection stays open");
 
+	/* the project the appends below go to */
+	buf_reset(&b);
+	wire_request(&b, 15, "append", 4);
+	mp_pack_cstr(&b, "kind");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "pr-x");
+	mp_pack_cstr(&b, "request_id");
+	mp_pack_cstr(&b, "make-pr-x");
+	mp_pack_cstr(&b, "body");
+	mp_pack_map(&b, 5);
+	mp_pack_cstr(&b, "client");
+	mp_pack_cstr(&b, "C Corp");
+	mp_pack_cstr(&b, "title");
+	mp_pack_cstr(&b, "X");
+	mp_pack_cstr(&b, "contract_type");
+	mp_pack_cstr(&b, "tm");
+	mp_pack_cstr(&b, "currency");
+	mp_pack_cstr(&b, "EUR");
+	mp_pack_cstr(&b, "amount_minor");
+	mp_pack_uint(&b, 100000);
+	is_str(bad(b.data, b.len, NULL, NULL), "ok", "create project pr-x");
+
 	/* pipelining: 100 appends in one write, 100 answers */
 	cl_open(&c, "lead");
 	struct buf all;

@@ -61,7 +61,7 @@ static void mkreq(struct req *r, const char *author, const char *reqid, const ch
 {
 	char json[ENTRY_BODY_MAX];
 	snprintf(r->kind, sizeof r->kind, "note");
-	snprintf(r->project, sizeof r->project, "site");
+	snprintf(r->project, sizeof r->project, "%s", "");	/* ledger-level notes need no project */
 	snprintf(r->author, sizeof r->author, "%s", author);
 	snprintf(r->reqid, sizeof r->reqid, "%s", reqid);
 	snprintf(json, sizeof json, "{\"text\":\"%s\"}", text);
@@ -70,7 +70,7 @@ static void mkreq(struct req *r, const char *author, const char *reqid, const ch
 		abort();
 	r->a = (struct ledger_append){ r->kind, strlen(r->kind), r->project, strlen(r->project),
 				       r->author, strlen(r->author), r->reqid, strlen(r->reqid),
-				       r->body.data, r->body.len };
+				       r->body.data, r->body.len, false };
 }
 
 /* Appends n entries in one batch; returns the number appended. */

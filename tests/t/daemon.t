@@ -7,6 +7,10 @@ inst=$tmp/inst
 "$SCOPED" init "$inst" --origin test.example/daemon >/dev/null || { echo "Bail out! init failed"; exit 1; }
 cp -a "$inst" "$tmp/twin"	# same keys and origin: used later to play a forking server
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+project='{"client":"C Corp","title":"PR site","contract_type":"fixed","currency":"JPY","amount_minor":3000000}'
+exits 4 "a note for a project that does not exist is refused" ctl "$inst" lead append --project pr-site --kind note --body-json '{"text":"too early"}'
+has "  saying so" "$tmp/err" "project pr-site does not exist"
+ok "the lead creates project pr-site" ctl "$inst" lead append --project pr-site --kind project --body-json "$project"
 
 ok "info as lead" ctl "$inst" lead info
 has "  names the identity" "$tmp/out" "you are:       lead"
@@ -30,15 +34,15 @@ is "  40 entries" "$(grep -c '"kind":"note"' "$tmp/out")" 40
 ok "get entry 17 (and its inclusion proof is checked)" ctl "$inst" auditor get 17 --json
 has "  returns entry 17" "$tmp/out" '"seq":17,'
 ok "prove entry 3" ctl "$inst" auditor prove 3 --json
-has "  in the documented JSON form" "$tmp/out" '{"tree_size":40,"leaf_index":3,"leaf_hash":"'
+has "  in the documented JSON form" "$tmp/out" '{"tree_size":41,"leaf_index":3,"leaf_hash":"'
 ok "prove entry 3 in the older tree of size 10" ctl "$inst" auditor prove 3 --size 10 --json
 has "  for size 10" "$tmp/out" '"tree_size":10,'
 ok "consistency 5 -> latest" ctl "$inst" auditor consistency 5 --json
-has "  documented JSON form" "$tmp/out" '{"old_size":5,"new_size":40,'
+has "  documented JSON form" "$tmp/out" '{"old_size":5,"new_size":41,'
 ok "consistency 5 -> 20" ctl "$inst" auditor consistency 5 20 --json
 exits 2 "consistency from 0 is a usage error" ctl "$inst" auditor consistency 0
 ok "online verify" ctl "$inst" auditor verify
-has "  all 40 entries" "$tmp/out" "all 40 entries verified"
+has "  all 41 entries" "$tmp/out" "all 41 entries verified"
 ok "export" ctl "$inst" auditor export -o "$tmp/all.hex"
 ok "checkpoint" ctl "$inst" auditor checkpoint
 cp "$tmp/out" "$tmp/cp.txt"
@@ -53,18 +57,19 @@ has "  marked as a duplicate" "$tmp/out" '"duplicate":true'
 exits 4 "the same request id with other content is refused" ctl "$inst" lead append --project pr-site --kind note --body-json '{"text":"twice"}' --request-id r-same
 has "  as a conflict" "$tmp/err" "conflict"
 size_now() { ctl "$inst" auditor info --json | sed -n 's/.*"tree_size":\([0-9]*\).*/\1/p'; }
-is "one entry for the repeated request" "$(size_now)" 41
+is "one entry for the repeated request" "$(size_now)" 42
 
 # refusals write nothing
 exits 4 "the auditor may not append" ctl "$inst" auditor append --project pr-site --kind note --body-json '{"text":"x"}'
 has "  the error names the roles needed" "$tmp/err" "needs one of the roles lead,approver,finance,client,admin"
-exits 4 "an unknown kind is refused" ctl "$inst" lead append --project pr-site --kind invoice --body-json '{"text":"x"}'
-has "  naming the known kinds" "$tmp/err" "known kinds: note"
+exits 4 "an unknown kind is refused" ctl "$inst" lead append --project pr-site --kind gossip --body-json '{"text":"x"}'
+has "  naming the known kinds" "$tmp/err" "known: project, baseline"
 exits 4 "a note without text is refused" ctl "$inst" lead append --project pr-site --kind note --body-json '{"txt":"x"}'
 exits 4 "a ledger-level entry needs admin" ctl "$inst" lead append --project "" --kind note --body-json '{"text":"x"}'
 ok "admin may write a ledger-level note" ctl "$inst" admin append --project "" --kind note --body-json '{"text":"ledger note"}'
 "$SCOPED" init "$tmp/other" --origin test.example/other >/dev/null
 exits 3 "a certificate from another CA is refused in the handshake" "$SCOPECTL" info --config "$tmp/other/clients/lead.conf" --server "127.0.0.1:$PORT" --ca "$inst/tls/ca.crt"
+ok "the lead creates project pr-a" ctl "$inst" lead append --project pr-a --kind project --body-json "$project"
 # restrict lead to pr-a, reload with SIGHUP
 sed -i 's/^cn:lead .*/cn:lead lead pr-a/' "$inst/roles.conf"
 kill -HUP "$daemon_pid"; sleep 0.3
@@ -74,25 +79,26 @@ ok "  but may write to pr-a" ctl "$inst" lead append --project pr-a --kind note 
 exits 4 "  and may not read another project's entry" ctl "$inst" lead get 0
 exits 4 "  nor export all projects" ctl "$inst" lead export -o "$tmp/no.hex"
 ok "  but may list its own project" ctl "$inst" lead log --project pr-a --json
-is "  which holds one entry" "$(grep -c '"project":"pr-a"' "$tmp/out")" 1
+is "  which holds two entries" "$(grep -c '"project":"pr-a"' "$tmp/out")" 2
 sed -i '/^cn:client /d' "$inst/roles.conf"
 kill -HUP "$daemon_pid"; sleep 0.3
 exits 4 "an identity without a role can do nothing" ctl "$inst" client log
 has "  and is told so" "$tmp/err" "has no role"
 ok "  except ask who it is" ctl "$inst" client info
-is "nothing was written by the refusals" "$(size_now)" 43
+is "nothing was written by the refusals" "$(size_now)" 45
 
 # restart and continue
 stop_daemon; is "SIGTERM stops scoped cleanly" "$?" 0
 start_daemon "$inst" || { echo "Bail out! no restart"; exit 1; }
 ok "after a restart the chain continues" ctl "$inst" approver append --project pr-site --kind note --body-json '{"text":"after restart"}' --json
-has "  as entry 43" "$tmp/out" '"seq":43,'
+has "  as entry 45" "$tmp/out" '"seq":45,'
 ok "  and the whole log verifies" ctl "$inst" auditor verify
-has "  44 entries" "$tmp/out" "all 44 entries"
+has "  46 entries" "$tmp/out" "all 46 entries"
 stop_daemon
 
 # a forking server: same key and origin, another history
 start_daemon "$tmp/twin" || { echo "Bail out! no twin"; exit 1; }
+ctl "$tmp/twin" lead append --project pr-site --kind project --body-json "$project" >/dev/null 2>&1
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46; do
 	ctl "$tmp/twin" lead append --project pr-site --kind note --body-json "{\"text\":\"rewritten $i\"}" >/dev/null 2>&1 || true
 done 2>/dev/null

@@ -45,8 +45,9 @@ PROFILE
 ok "alice connects with her own certificate" "$SCOPECTL" info --config "$d/alice.conf"
 has "  as alice" "$tmp/out" "you are:       alice"
 has "  with the role lead on pr-site" "$tmp/out" '["pr-site"]'
+ok "alice creates project pr-site" "$SCOPECTL" append --config "$d/alice.conf" --project pr-site --kind project --body-json '{"client":"C Corp","title":"Site","contract_type":"fixed","currency":"JPY","amount_minor":1000000}'
 ok "alice records a note" "$SCOPECTL" append --config "$d/alice.conf" --project pr-site --kind note --body-json '{"text":"hello"}'
-ok "  which names her as the author" "$SCOPECTL" get 0 --config "$d/alice.conf" --json
+ok "  which names her as the author" "$SCOPECTL" get 1 --config "$d/alice.conf" --json
 has "  author alice" "$tmp/out" '"author":"alice"'
 exits 3 "the trial CA's certificates are refused by this server" "$SCOPECTL" info --config "$inst/clients/lead.conf" --server "127.0.0.1:$PORT" --server-name ledger.example.com --ca "$d/ca.crt"
 exits 3 "a wrong server name is refused by the client" "$SCOPECTL" info --config "$d/alice.conf" --server-name other.example.com

@@ -1,0 +1,45 @@
+/*
+ * domain: the change-order state machine (proto/FORMAT.md, "Kinds").
+ *
+ * For every entry about to be appended, domain_apply() checks the body
+ * against its kind's schema and against the derived state (the project
+ * exists, references exist in the same project, the lifecycle only moves
+ * forward, amounts fit), fills the fields the ledger assigns (change
+ * numbers, baseline versions, quote revisions, on_behalf) and updates the
+ * derived state, all inside the append's write transaction.  Every check
+ * happens before the first write, so a refused entry changes nothing.
+ *
+ * With replay set (scoped reindex), the body is the stored one: assigned
+ * fields must equal what would be assigned, and the state is rebuilt.
+ */
+#ifndef SCOPE_DOMAIN_H
+#define SCOPE_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "store.h"
+
+struct domain_in {
+	const char *kind;
+	size_t kind_len;
+	const char *project;
+	size_t project_len;
+	const uint8_t *body;	/* canonical msgpack map */
+	size_t body_len;
+	bool as_client;		/* recorded by an identity holding the client role */
+	uint64_t seq;
+	uint64_t time_us;
+};
+
+/* Checks the body's shape only (no state): for early refusals. */
+int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n,
+		       struct err *e);
+/* 0 with the body to record in out; -1 refused (nothing changed). */
+int domain_apply(struct store_txn *t, const struct domain_in *in, bool replay, struct buf *out,
+		 struct err *e);
+
+#endif

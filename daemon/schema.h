@@ -1,0 +1,66 @@
+/*
+ * schema: table-driven checks of entry bodies.  A body is a canonical
+ * msgpack map; a schema lists its keys with type, bounds and whether they
+ * are required.  Any other key is refused.  Checking fills a struct of
+ * parsed values that point into the body.
+ */
+#ifndef SCOPE_SCHEMA_H
+#define SCOPE_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+enum field_type {
+	F_STR,		/* UTF-8 text, min..max bytes, no control characters except \n and \t */
+	F_ID,		/* identifier: A-Z a-z 0-9 . _ -, 1..max */
+	F_UINT,		/* 0..max */
+	F_BOOL,
+	F_ENUM,		/* one of a NULL-terminated list */
+	F_SHA256,	/* 64 lowercase hex digits */
+	F_DATE,		/* YYYY-MM-DD, a real calendar date */
+	F_CR,		/* change request number: CR-<1..2^31> */
+	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
+};
+
+#define AMOUNT_MAX 1000000000000000ull	/* 10^15 minor units */
+
+struct schema;
+
+struct field {
+	const char *name;
+	enum field_type type;
+	bool required;
+	bool assigned;		/* filled by the ledger; a client may not send it */
+	uint64_t min, max;	/* lengths, values or array counts */
+	const char *const *values;	/* F_ENUM */
+	const struct schema *items;	/* F_ARRAY of maps */
+	enum field_type item_type;	/* F_ARRAY of scalars (F_ID, F_UINT, F_CR) */
+};
+
+struct schema {
+	const char *what;
+	const struct field *fields;
+	size_t n;
+};
+
+struct value {
+	bool present;
+	const char *s;		/* F_STR, F_ID, F_ENUM, F_SHA256, F_DATE, F_CR */
+	size_t len;
+	uint64_t u;		/* F_UINT, F_BOOL (0/1), F_CR (the number) */
+	const uint8_t *p;	/* F_ARRAY: the array value's bytes */
+	size_t plen;
+	uint32_t count;		/* F_ARRAY */
+};
+
+/* Checks body against the schema; vals has one slot per field.  With
+ * allow_assigned false, assigned fields must be absent. */
+int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool allow_assigned,
+		 struct value *vals, struct err *e);
+/* Index of a field by name (for readability at call sites); -1 if none. */
+int schema_index(const struct schema *sc, const char *name);
+
+#endif
