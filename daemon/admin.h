@@ -24,5 +24,6 @@ int admin_consistency(int argc, char **argv);
 int admin_export(int argc, char **argv);
 int admin_verify(int argc, char **argv);
 int admin_config(int argc, char **argv);
+int admin_reindex(int argc, char **argv);
 
 #endif

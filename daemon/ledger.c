@@ -12,6 +12,7 @@
 
 #include "entry.h"
 #include "domain.h"
+#include "reports.h"
 #include "enc.h"
 #include "mp.h"
 #include "verify.h"
@@ -784,5 +785,31 @@ int ledger_state_digest(struct ledger *l, uint8_t out[HASH_LEN], struct err *e)
 	if (rc == 0 && !EVP_DigestFinal_ex(md, out, &n))
 		rc = err_set(e, "digest failed");
 	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int ledger_status(struct ledger *l, const char *project, size_t plen, struct buf *out, struct err *e)
+{
+	struct store_txn *t;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = report_status(t, project, plen, out, e);
+	store_abort(t);
+	return rc;
+}
+
+int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
+		  struct err *e)
+{
+	struct store_txn *t;
+	bool unbilled = strcmp(name, "unbilled") == 0;
+	if (!unbilled && strcmp(name, "exposure") != 0)
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = unbilled ? report_unbilled(t, project, plen, allow, actx, l->now_us(), out, e)
+			  : report_exposure(t, project, plen, allow, actx, out, e);
+	store_abort(t);
 	return rc;
 }

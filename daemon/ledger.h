@@ -104,6 +104,14 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 			void *ctx, struct err *e);
 
+/* A project's status document (reports.h), from the derived state. */
+int ledger_status(struct ledger *l, const char *project, size_t plen, struct buf *out, struct err *e);
+/* A report ("unbilled" or "exposure") over one project, or over all that
+ * allow() admits when project is NULL. */
+int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
+		  struct err *e);
+
 /* Rebuilds the derived state from the log (scoped reindex). */
 int ledger_reindex(struct ledger *l, struct err *e);
 /* SHA-256 over every derived-state record, in key order (for comparing

@@ -38,6 +38,7 @@ static const char USAGE[] =
 	"                                write entries exactly as hashed\n"
 	"  verify [--json]               recompute and check everything stored\n"
 	"  config                        print the effective configuration\n"
+	"  reindex                       rebuild the derived state (status, reports) from the log\n"
 	"\n"
 	"Options: -h, --help; -V, --version.\n"
 	"Exit codes: 0 ok, 1 verification failed, 2 usage or configuration error,\n"
@@ -56,6 +57,7 @@ static const struct {
 	{ "export", admin_export },
 	{ "verify", admin_verify },
 	{ "config", admin_config },
+	{ "reindex", admin_reindex },
 };
 
 static int serve(int argc, char **argv)

@@ -1,0 +1,414 @@
+#include "reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp.h"
+#include "state.h"
+
+#define DAY_US 86400000000ull
+
+static void pack_cr(struct buf *b, uint64_t number)
+{
+	char cr[24];
+	snprintf(cr, sizeof cr, "CR-%llu", (unsigned long long)number);
+	mp_pack_cstr(b, cr);
+}
+
+static bool approved_like(const char *st)
+{
+	return !strcmp(st, "approved") || !strcmp(st, "partly_invoiced") || !strcmp(st, "invoiced") ||
+	       !strcmp(st, "paid");
+}
+
+/* ---- status ---- */
+
+struct stctx {
+	struct buf changes, proceeding, quotes;
+	uint32_t nchanges, nproceeding, nquotes;
+	uint64_t approved;
+	struct {
+		char st[24];
+		uint32_t n;
+	} states[16];
+	uint32_t nstates;
+};
+
+static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k;
+	(void)kn;
+	struct stctx *s = ctx;
+	struct chg c;
+	if (rec_unpack(CHG, CHG_N, v, vn, &c, e))
+		return -1;
+	uint32_t i;
+	for (i = 0; i < s->nstates && strcmp(s->states[i].st, c.status); i++)
+		;
+	if (i == s->nstates && i < 16) {
+		snprintf(s->states[i].st, sizeof s->states[i].st, "%s", c.status);
+		s->states[i].n = 0;
+		s->nstates++;
+	}
+	if (i < 16)
+		s->states[i].n++;
+	if (approved_like(c.status))
+		s->approved += c.approved;
+	mp_pack_map(&s->changes, 10);
+	mp_pack_cstr(&s->changes, "change");
+	pack_cr(&s->changes, c.number);
+	mp_pack_cstr(&s->changes, "title");
+	mp_pack_cstr(&s->changes, c.title);
+	mp_pack_cstr(&s->changes, "status");
+	mp_pack_cstr(&s->changes, c.status);
+	mp_pack_cstr(&s->changes, "class");
+	mp_pack_cstr(&s->changes, c.cls);
+	mp_pack_cstr(&s->changes, "proceeding");
+	mp_pack_bool(&s->changes, c.proceeding);
+	mp_pack_cstr(&s->changes, "quote_revision");
+	mp_pack_uint(&s->changes, c.quote_rev);
+	mp_pack_cstr(&s->changes, "fee_minor");
+	mp_pack_uint(&s->changes, c.fee);
+	mp_pack_cstr(&s->changes, "approved_minor");
+	mp_pack_uint(&s->changes, c.approved);
+	mp_pack_cstr(&s->changes, "invoiced_minor");
+	mp_pack_uint(&s->changes, c.invoiced);
+	mp_pack_cstr(&s->changes, "paid_minor");
+	mp_pack_uint(&s->changes, c.paid);
+	s->nchanges++;
+	/* work going on that the client has not approved */
+	bool settled = approved_like(c.status) || !strcmp(c.status, "approved_no_charge") ||
+		       !strcmp(c.status, "withdrawn") || !strcmp(c.status, "unfounded");
+	if (c.proceeding && !settled) {
+		mp_pack_map(&s->proceeding, 3);
+		mp_pack_cstr(&s->proceeding, "change");
+		pack_cr(&s->proceeding, c.number);
+		mp_pack_cstr(&s->proceeding, "title");
+		mp_pack_cstr(&s->proceeding, c.title);
+		mp_pack_cstr(&s->proceeding, "status");
+		mp_pack_cstr(&s->proceeding, c.status);
+		s->nproceeding++;
+	}
+	if (!strcmp(c.status, "quoted")) {
+		mp_pack_map(&s->quotes, 4);
+		mp_pack_cstr(&s->quotes, "change");
+		pack_cr(&s->quotes, c.number);
+		mp_pack_cstr(&s->quotes, "title");
+		mp_pack_cstr(&s->quotes, c.title);
+		mp_pack_cstr(&s->quotes, "revision");
+		mp_pack_uint(&s->quotes, c.quote_rev);
+		mp_pack_cstr(&s->quotes, "fee_minor");
+		mp_pack_uint(&s->quotes, c.fee);
+		s->nquotes++;
+	}
+	return 0;
+}
+
+struct ulist {
+	struct buf b;
+	uint32_t n;
+};
+
+static int unconfirmed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)v;
+	(void)vn;
+	(void)e;
+	struct ulist *u = ctx;
+	uint64_t seq = 0;
+	for (size_t i = kn - 8; i < kn; i++)
+		seq = seq << 8 | k[i];
+	mp_pack_uint(&u->b, seq);
+	u->n++;
+	return 0;
+}
+
+int report_status(struct store_txn *t, const char *project, size_t plen, struct buf *out,
+		  struct err *e)
+{
+	struct key k;
+	struct proj p;
+	key_init(&k, 'p', project, plen);
+	int rc = LOAD(t, &k, PROJ, &p, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_set(e, "project %.*s does not exist", (int)plen, project);
+	struct stctx s;
+	struct ulist u;
+	memset(&s, 0, sizeof s);
+	memset(&u, 0, sizeof u);
+	buf_init(&s.changes);
+	buf_init(&s.proceeding);
+	buf_init(&s.quotes);
+	buf_init(&u.b);
+	key_init(&k, 'c', project, plen);
+	k.b[k.n++] = 0;
+	rc = store_state_scan(t, k.b, k.n, status_change, &s, e);
+	key_init(&k, 'u', project, plen);
+	k.b[k.n++] = 0;
+	if (rc == 0)
+		rc = store_state_scan(t, k.b, k.n, unconfirmed_one, &u, e);
+	if (rc == 0) {
+		mp_pack_map(out, 13);
+		mp_pack_cstr(out, "project");
+		mp_pack_str(out, project, plen);
+		mp_pack_cstr(out, "currency");
+		mp_pack_cstr(out, p.currency);
+		mp_pack_cstr(out, "exponent");
+		mp_pack_uint(out, p.exp);
+		mp_pack_cstr(out, "contract_minor");
+		mp_pack_uint(out, p.amount);
+		mp_pack_cstr(out, "approved_changes_minor");
+		mp_pack_uint(out, s.approved);
+		mp_pack_cstr(out, "contract_value_minor");
+		mp_pack_uint(out, p.amount + s.approved);
+		mp_pack_cstr(out, "baseline_version");
+		mp_pack_uint(out, p.baseline);
+		mp_pack_cstr(out, "baseline_confirmed");
+		mp_pack_bool(out, p.baseline_confirmed);
+		mp_pack_cstr(out, "by_state");
+		mp_pack_map(out, s.nstates);
+		for (uint32_t i = 0; i < s.nstates; i++) {
+			mp_pack_cstr(out, s.states[i].st);
+			mp_pack_uint(out, s.states[i].n);
+		}
+		mp_pack_cstr(out, "changes");
+		mp_pack_array(out, s.nchanges);
+		buf_add(out, s.changes.data, s.changes.len);
+		mp_pack_cstr(out, "proceeding_unapproved");
+		mp_pack_array(out, s.nproceeding);
+		buf_add(out, s.proceeding.data, s.proceeding.len);
+		mp_pack_cstr(out, "open_quotes");
+		mp_pack_array(out, s.nquotes);
+		buf_add(out, s.quotes.data, s.quotes.len);
+		mp_pack_cstr(out, "unconfirmed_responses");
+		mp_pack_array(out, u.n);
+		buf_add(out, u.b.data, u.b.len);
+	}
+	buf_free(&s.changes);
+	buf_free(&s.proceeding);
+	buf_free(&s.quotes);
+	buf_free(&u.b);
+	return rc;
+}
+
+/* ---- reports across projects ---- */
+
+struct total {
+	char currency[4];
+	uint64_t exp, a, b, c, d;
+};
+
+struct rctx {
+	struct store_txn *t;
+	report_allow_fn allow;
+	void *actx;
+	uint64_t now_us;
+	bool unbilled;
+	struct buf rows;
+	uint32_t nrows;
+	struct total totals[64];
+	uint32_t ntotals;
+	char cur_project[80];
+	struct proj proj;
+	bool proj_ok;
+};
+
+static struct total *total_for(struct rctx *r, const struct proj *p)
+{
+	for (uint32_t i = 0; i < r->ntotals; i++)
+		if (!strcmp(r->totals[i].currency, p->currency))
+			return &r->totals[i];
+	if (r->ntotals == 64)
+		return NULL;
+	struct total *t = &r->totals[r->ntotals++];
+	memset(t, 0, sizeof *t);
+	memcpy(t->currency, p->currency, 4);
+	t->exp = p->exp;
+	return t;
+}
+
+static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct rctx *r = ctx;
+	if (kn < 11)
+		return 0;
+	const char *project = (const char *)k + 2;
+	size_t plen = kn - 2 - 9;
+	if (r->allow && !r->allow(r->actx, project, plen))
+		return 0;
+	if (plen >= sizeof r->cur_project)
+		return 0;
+	if (strlen(r->cur_project) != plen || memcmp(r->cur_project, project, plen) != 0) {
+		struct key pk;
+		memcpy(r->cur_project, project, plen);
+		r->cur_project[plen] = '\0';
+		key_init(&pk, 'p', project, plen);
+		int rc = LOAD(r->t, &pk, PROJ, &r->proj, e);
+		if (rc < 0)
+			return -1;
+		r->proj_ok = rc == 1;
+	}
+	if (!r->proj_ok)
+		return 0;
+	struct chg c;
+	if (rec_unpack(CHG, CHG_N, v, vn, &c, e))
+		return -1;
+	struct total *t = total_for(r, &r->proj);
+	if (t == NULL)
+		return 0;
+	if (r->unbilled) {
+		if (!(approved_like(c.status) && c.approved > c.invoiced))
+			return 0;
+		uint64_t unbilled = c.approved - c.invoiced;
+		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
+		t->a += unbilled;
+		if (age <= 30)
+			t->b += unbilled;
+		else if (age <= 60)
+			t->c += unbilled;
+		else
+			t->d += unbilled;
+		mp_pack_map(&r->rows, 10);
+		mp_pack_cstr(&r->rows, "project");
+		mp_pack_str(&r->rows, project, plen);
+		mp_pack_cstr(&r->rows, "change");
+		pack_cr(&r->rows, c.number);
+		mp_pack_cstr(&r->rows, "title");
+		mp_pack_cstr(&r->rows, c.title);
+		mp_pack_cstr(&r->rows, "approved_minor");
+		mp_pack_uint(&r->rows, c.approved);
+		mp_pack_cstr(&r->rows, "invoiced_minor");
+		mp_pack_uint(&r->rows, c.invoiced);
+		mp_pack_cstr(&r->rows, "unbilled_minor");
+		mp_pack_uint(&r->rows, unbilled);
+		mp_pack_cstr(&r->rows, "currency");
+		mp_pack_cstr(&r->rows, r->proj.currency);
+		mp_pack_cstr(&r->rows, "exponent");
+		mp_pack_uint(&r->rows, r->proj.exp);
+		mp_pack_cstr(&r->rows, "age_days");
+		mp_pack_uint(&r->rows, age);
+		mp_pack_cstr(&r->rows, "approved_at_us");
+		mp_pack_uint(&r->rows, c.approved_at);
+	} else {
+		bool open = !strcmp(c.status, "raised") ||
+			    (!strcmp(c.cls, "out_of_scope") &&
+			     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
+			      !strcmp(c.status, "revise_requested")));
+		if (!open)
+			return 0;
+		uint64_t quoted = c.quote_rev ? c.fee : 0;
+		if (c.proceeding) {
+			t->a++;
+			t->b += quoted;
+		} else {
+			t->c++;
+			t->d += quoted;
+		}
+		mp_pack_map(&r->rows, 9);
+		mp_pack_cstr(&r->rows, "project");
+		mp_pack_str(&r->rows, project, plen);
+		mp_pack_cstr(&r->rows, "change");
+		pack_cr(&r->rows, c.number);
+		mp_pack_cstr(&r->rows, "title");
+		mp_pack_cstr(&r->rows, c.title);
+		mp_pack_cstr(&r->rows, "status");
+		mp_pack_cstr(&r->rows, c.status);
+		mp_pack_cstr(&r->rows, "class");
+		mp_pack_cstr(&r->rows, c.cls);
+		mp_pack_cstr(&r->rows, "proceeding");
+		mp_pack_bool(&r->rows, c.proceeding);
+		mp_pack_cstr(&r->rows, "quoted_minor");
+		mp_pack_uint(&r->rows, quoted);
+		mp_pack_cstr(&r->rows, "currency");
+		mp_pack_cstr(&r->rows, r->proj.currency);
+		mp_pack_cstr(&r->rows, "exponent");
+		mp_pack_uint(&r->rows, r->proj.exp);
+	}
+	r->nrows++;
+	return 0;
+}
+
+static int run(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
+	       uint64_t now_us, bool unbilled, struct buf *out, struct err *e)
+{
+	struct rctx *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return err_set(e, "out of memory");
+	r->t = t;
+	r->allow = allow;
+	r->actx = actx;
+	r->now_us = now_us;
+	r->unbilled = unbilled;
+	buf_init(&r->rows);
+	struct key k;
+	if (project) {
+		struct proj p;
+		key_init(&k, 'p', project, plen);
+		int rc = LOAD(t, &k, PROJ, &p, e);
+		if (rc <= 0) {
+			buf_free(&r->rows);
+			free(r);
+			return rc < 0 ? -1 : err_set(e, "project %.*s does not exist", (int)plen, project);
+		}
+		key_init(&k, 'c', project, plen);
+		k.b[k.n++] = 0;
+	} else {
+		k.b[0] = 'c';
+		k.b[1] = 0;
+		k.n = 2;
+	}
+	int rc = store_state_scan(t, k.b, k.n, report_change, r, e);
+	if (rc == 0) {
+		mp_pack_map(out, 2);
+		mp_pack_cstr(out, "rows");
+		mp_pack_array(out, r->nrows);
+		buf_add(out, r->rows.data, r->rows.len);
+		mp_pack_cstr(out, "totals");
+		mp_pack_array(out, r->ntotals);
+		for (uint32_t i = 0; i < r->ntotals; i++) {
+			const struct total *tt = &r->totals[i];
+			mp_pack_map(out, 6);
+			mp_pack_cstr(out, "currency");
+			mp_pack_cstr(out, tt->currency);
+			mp_pack_cstr(out, "exponent");
+			mp_pack_uint(out, tt->exp);
+			if (unbilled) {
+				mp_pack_cstr(out, "unbilled_minor");
+				mp_pack_uint(out, tt->a);
+				mp_pack_cstr(out, "days_0_30_minor");
+				mp_pack_uint(out, tt->b);
+				mp_pack_cstr(out, "days_31_60_minor");
+				mp_pack_uint(out, tt->c);
+				mp_pack_cstr(out, "days_over_60_minor");
+				mp_pack_uint(out, tt->d);
+			} else {
+				mp_pack_cstr(out, "proceeding_count");
+				mp_pack_uint(out, tt->a);
+				mp_pack_cstr(out, "proceeding_quoted_minor");
+				mp_pack_uint(out, tt->b);
+				mp_pack_cstr(out, "waiting_count");
+				mp_pack_uint(out, tt->c);
+				mp_pack_cstr(out, "waiting_quoted_minor");
+				mp_pack_uint(out, tt->d);
+			}
+		}
+	}
+	buf_free(&r->rows);
+	free(r);
+	return rc;
+}
+
+int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+		    void *actx, uint64_t now_us, struct buf *out, struct err *e)
+{
+	return run(t, project, plen, allow, actx, now_us, true, out, e);
+}
+
+int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+		    void *actx, struct buf *out, struct err *e)
+{
+	return run(t, project, plen, allow, actx, 0, false, out, e);
+}

@@ -1,0 +1,29 @@
+/*
+ * reports: read-only documents built from the derived state, never from
+ * re-reading the log: a project's status, unbilled approved changes, and
+ * out-of-scope exposure.  Each is one msgpack map (proto/PROTOCOL.md,
+ * operations "status" and "report").
+ */
+#ifndef SCOPE_REPORTS_H
+#define SCOPE_REPORTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "store.h"
+
+/* Which projects a report may include (the caller's grant). */
+typedef bool (*report_allow_fn)(void *ctx, const char *project, size_t n);
+
+int report_status(struct store_txn *t, const char *project, size_t plen, struct buf *out,
+		  struct err *e);
+/* project NULL: every project the allow function admits. */
+int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+		    void *actx, uint64_t now_us, struct buf *out, struct err *e);
+int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+		    void *actx, struct buf *out, struct err *e);
+
+#endif

@@ -1,0 +1,113 @@
+#include "state.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "mp.h"
+
+#define RU(st, f) { #f, R_U64, offsetof(struct st, f), 0 }
+#define RB(st, f) { #f, R_BOOL, offsetof(struct st, f), 0 }
+#define RS(st, f) { #f, R_STR, offsetof(struct st, f), sizeof(((struct st *)0)->f) }
+
+const struct rfield PROJ[] = {
+	RU(proj, seq), RU(proj, amount), RU(proj, exp), RU(proj, baseline), RU(proj, next_cr),
+	RB(proj, baseline_confirmed), RS(proj, currency),
+};
+const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
+
+const struct rfield CHG[] = {
+	RU(chg, seq), RU(chg, number), RU(chg, quote_rev), RU(chg, quote_seq), RU(chg, fee),
+	RU(chg, tax), RU(chg, approved), RU(chg, invoiced), RU(chg, paid), RU(chg, raised_at),
+	RU(chg, approved_at), RU(chg, response_seq), RB(chg, proceeding), RB(chg, assessed),
+	RS(chg, status), RS(chg, cls), RS(chg, title),
+};
+const size_t CHG_N = sizeof CHG / sizeof CHG[0];
+
+const struct rfield BASE[] = { RU(base, seq), RB(base, confirmed) };
+const size_t BASE_N = sizeof BASE / sizeof BASE[0];
+
+const struct rfield INV[] = { RU(inv, seq), RU(inv, total), RU(inv, paid) };
+const size_t INV_N = sizeof INV / sizeof INV[0];
+
+void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)
+{
+	const char *o = obj;
+	mp_pack_map(out, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		mp_pack_cstr(out, f[i].name);
+		if (f[i].t == R_U64)
+			mp_pack_uint(out, *(const uint64_t *)(const void *)(o + f[i].off));
+		else if (f[i].t == R_BOOL)
+			mp_pack_bool(out, *(const bool *)(const void *)(o + f[i].off));
+		else
+			mp_pack_cstr(out, o + f[i].off);
+	}
+}
+
+int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
+		      struct err *e)
+{
+	char *o = obj;
+	for (size_t i = 0; i < n; i++) {
+		struct mp_cur c;
+		struct mp_item it;
+		if (mp_map_find(p, len, f[i].name, &c, e) != 1 || mp_next(&c, &it, e))
+			return err_setc(e, STORE_E_CORRUPT, "derived state record lacks %s (run scoped reindex)",
+					f[i].name);
+		if (f[i].t == R_U64 && it.type == MP_UINT)
+			*(uint64_t *)(void *)(o + f[i].off) = it.u;
+		else if (f[i].t == R_BOOL && it.type == MP_BOOL)
+			*(bool *)(void *)(o + f[i].off) = it.b;
+		else if (f[i].t == R_STR && it.type == MP_STR && it.n < f[i].size) {
+			memcpy(o + f[i].off, it.p, it.n);
+			o[f[i].off + it.n] = '\0';
+		} else
+			return err_setc(e, STORE_E_CORRUPT, "derived state record: bad %s", f[i].name);
+	}
+	return 0;
+}
+
+void key_init(struct key *k, char type, const char *project, size_t plen)
+{
+	k->b[0] = (uint8_t)type;
+	k->b[1] = 0;
+	memcpy(k->b + 2, project, plen);
+	k->n = 2 + plen;
+}
+
+void key_u64(struct key *k, uint64_t v)
+{
+	k->b[k->n++] = 0;
+	for (int i = 7; i >= 0; i--)
+		k->b[k->n++] = (uint8_t)(v >> (8 * i));
+}
+
+void key_str(struct key *k, const char *s, size_t n)
+{
+	k->b[k->n++] = 0;
+	memcpy(k->b + k->n, s, n);
+	k->n += n;
+}
+
+int state_load(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+		void *obj, size_t objsize, struct err *e)
+{
+	const uint8_t *v;
+	size_t vn;
+	memset(obj, 0, objsize);
+	int rc = store_state_get(t, k->b, k->n, &v, &vn, e);
+	if (rc != 1)
+		return rc;
+	return rec_unpack(f, nf, v, vn, obj, e) ? -1 : 1;
+}
+
+int state_save(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+		const void *obj, struct err *e)
+{
+	struct buf b;
+	buf_init(&b);
+	rec_pack(f, nf, obj, &b);
+	int rc = buf_failed(&b) ? err_set(e, "out of memory") : store_state_put(t, k->b, k->n, b.data, b.len, e);
+	buf_free(&b);
+	return rc;
+}

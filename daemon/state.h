@@ -1,0 +1,87 @@
+/*
+ * state: the derived-state records that domain.c writes and reports.c
+ * reads (proto/FORMAT.md, "Derived state").  Records are small msgpack maps
+ * described by field tables; keys are a type letter, NUL, the project id,
+ * then NUL-separated parts (u64 big-endian numbers or text).
+ *
+ *   p  project              -> struct proj
+ *   b  project, version     -> struct base
+ *   k  project, version, id -> "" (a baseline item exists)
+ *   c  project, number      -> struct chg
+ *   i  project, invoice     -> struct inv
+ *   l  project, invoice, cr -> u64be amount (an invoice line)
+ *   u  project, seq         -> "" (a response recorded on the client's behalf,
+ *                              without evidence yet)
+ *   v  "", seq              -> u64be seq of the void that withdrew it
+ */
+#ifndef SCOPE_STATE_H
+#define SCOPE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "store.h"
+
+enum rtype { R_U64, R_BOOL, R_STR };
+struct rfield {
+	const char *name;
+	enum rtype t;
+	size_t off, size;
+};
+
+struct proj {
+	uint64_t seq, amount, exp, baseline, next_cr;
+	bool baseline_confirmed;
+	char currency[4];
+};
+extern const struct rfield PROJ[];
+extern const size_t PROJ_N;
+
+struct chg {
+	uint64_t seq, number, quote_rev, quote_seq, fee, tax, approved, invoiced, paid, raised_at,
+		approved_at, response_seq;
+	bool proceeding, assessed;
+	char status[24], cls[16], title[201];
+};
+extern const struct rfield CHG[];
+extern const size_t CHG_N;
+
+struct base {
+	uint64_t seq;
+	bool confirmed;
+};
+extern const struct rfield BASE[];
+extern const size_t BASE_N;
+
+struct inv {
+	uint64_t seq, total, paid;
+};
+extern const struct rfield INV[];
+extern const size_t INV_N;
+
+void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out);
+int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
+	       struct err *e);
+
+struct key {
+	uint8_t b[200];
+	size_t n;
+};
+
+void key_init(struct key *k, char type, const char *project, size_t plen);
+void key_u64(struct key *k, uint64_t v);
+void key_str(struct key *k, const char *s, size_t n);
+
+/* 1 found, 0 absent, -1 error */
+int state_load(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+	       void *obj, size_t objsize, struct err *e);
+int state_save(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+	       const void *obj, struct err *e);
+
+#define LOAD(t, k, F, obj, e) state_load(t, k, F, F##_N, obj, sizeof *(obj), e)
+#define SAVE(t, k, F, obj, e) state_save(t, k, F, F##_N, obj, e)
+
+#endif
