@@ -381,6 +381,54 @@ static enum dispatch_result op_append(struct ctx *x)
 	return DISPATCH_DEFERRED;
 }
 
+static enum dispatch_result op_status(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	if (!r->project)
+		return fail(x, WERR_BAD_REQUEST, "status needs \"project\"");
+	if (!grant_has_project(x->g, r->project, r->project_len))
+		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
+			    r->project);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 1);
+	mp_pack_cstr(x->out, "status");
+	if (ledger_status(x->s->ledger, r->project, r->project_len, x->out, &e)) {
+		buf_reset(x->out);
+		return fail(x, strstr(e.msg, "does not exist") ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
+	}
+	return done(x, start);
+}
+
+static bool grant_allows(void *ctx, const char *project, size_t n)
+{
+	return grant_has_project(ctx, project, n);
+}
+
+static enum dispatch_result op_report(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	char name[16];
+	if (!r->name || r->name_len >= sizeof name)
+		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled or exposure");
+	memcpy(name, r->name, r->name_len);
+	name[r->name_len] = '\0';
+	if (r->project && !grant_has_project(x->g, r->project, r->project_len))
+		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
+			    r->project);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 1);
+	mp_pack_cstr(x->out, "report");
+	if (ledger_report(x->s->ledger, name, r->project, r->project_len, grant_allows, (void *)x->g,
+			  x->out, &e)) {
+		buf_reset(x->out);
+		return fail(x, strstr(e.msg, "unknown report") ? WERR_BAD_REQUEST :
+			       strstr(e.msg, "does not exist") ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
+	}
+	return done(x, start);
+}
+
 static const struct {
 	const char *name;
 	op_fn fn;
@@ -393,6 +441,8 @@ static const struct {
 	{ "prove", op_prove, false },
 	{ "consistency", op_consistency, false },
 	{ "append", op_append, false },
+	{ "status", op_status, false },
+	{ "report", op_report, false },
 };
 
 enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p, size_t n,

@@ -87,6 +87,8 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_s(&c, "kind", &r->kind, &r->kind_len, e);
 		else if (key_is(k, kn, "project"))
 			rc = get_s(&c, "project", &r->project, &r->project_len, e);
+		else if (key_is(k, kn, "name"))
+			rc = get_s(&c, "name", &r->name, &r->name_len, e);
 		else if (key_is(k, kn, "request_id"))
 			rc = get_s(&c, "request_id", &r->request_id, &r->request_id_len, e);
 		else if (key_is(k, kn, "body")) {

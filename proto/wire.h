@@ -38,8 +38,8 @@ struct wire_req {
 	char op[24];
 	bool has_seq, has_size, has_from, has_to, has_limit, has_old, has_new;
 	uint64_t seq, size, from, to, limit, old_size, new_size;
-	const char *kind, *project, *request_id;
-	size_t kind_len, project_len, request_id_len;
+	const char *kind, *project, *request_id, *name;
+	size_t kind_len, project_len, request_id_len, name_len;
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */
 	size_t body_len;
 };
