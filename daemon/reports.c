@@ -256,12 +256,16 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	struct chg c;
 	if (rec_unpack(CHG, CHG_N, v, vn, &c, e))
 		return -1;
+	bool open = !strcmp(c.status, "raised") ||
+		    (!strcmp(c.cls, "out_of_scope") &&
+		     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
+		      !strcmp(c.status, "revise_requested")));
+	if (r->unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
+		return 0;	/* not in this report: no row, no total */
 	struct total *t = total_for(r, &r->proj);
 	if (t == NULL)
 		return 0;
 	if (r->unbilled) {
-		if (!(approved_like(c.status) && c.approved > c.invoiced))
-			return 0;
 		uint64_t unbilled = c.approved - c.invoiced;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
 		t->a += unbilled;
@@ -293,12 +297,6 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		mp_pack_cstr(&r->rows, "approved_at_us");
 		mp_pack_uint(&r->rows, c.approved_at);
 	} else {
-		bool open = !strcmp(c.status, "raised") ||
-			    (!strcmp(c.cls, "out_of_scope") &&
-			     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
-			      !strcmp(c.status, "revise_requested")));
-		if (!open)
-			return 0;
 		uint64_t quoted = c.quote_rev ? c.fee : 0;
 		if (c.proceeding) {
 			t->a++;
