@@ -12,6 +12,8 @@
 
 #include "offline.h"
 #include "online.h"
+#include "orders.h"
+#include "views.h"
 
 static const char USAGE[] =
 	"usage: scopectl COMMAND [OPTIONS]\n"
@@ -45,9 +47,19 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0) {
 		for (int i = 2; i < argc; i++)
-			if (strncmp(argv[i], "--export", 8) == 0 || strncmp(argv[i], "--proof", 7) == 0)
+			if (strncmp(argv[i], "--export", 8) == 0 || strncmp(argv[i], "--proof", 7) == 0 ||
+			    strncmp(argv[i], "--receipt", 9) == 0)
 				return cmd_verify_offline(argc - 1, argv + 1);
 	}
+	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
+					      "invoice", "payment", "void" };
+	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
+		if (strcmp(argv[1], orders[i]) == 0)
+			return cmd_orders(argv[1], argc - 1, argv + 1);
+	static const char *const views[] = { "status", "report", "history" };
+	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
+		if (strcmp(argv[1], views[i]) == 0)
+			return cmd_views(argv[1], argc - 1, argv + 1);
 	static const char *const online[] = { "append", "get", "log", "checkpoint", "prove",
 					      "consistency", "export", "verify", "info" };
 	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)

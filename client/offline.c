@@ -13,6 +13,7 @@
 #include "json.h"
 #include "merkle.h"
 #include "note.h"
+#include "mp.h"
 #include "proof.h"
 #include "verify.h"
 
@@ -201,6 +202,96 @@ static int verify_proof(const char *path, const char *entry_path, const struct c
 	return CTL_EXIT_OK;
 }
 
+/* A receipt: {"scope_ledger_receipt":1,"entry":hex,"proof":{...},"checkpoint":note} */
+static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, bool json)
+{
+	struct err e = { 0 };
+	struct buf text, m, entry;
+	struct inclusion_proof pr;
+	struct checkpoint cp;
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	int rc = CTL_EXIT_OK;
+	buf_init(&text);
+	buf_init(&m);
+	buf_init(&entry);
+	if (read_file(path, 4 << 20, &text, &e) ||
+	    json_to_msgpack((const char *)text.data, text.len, &m, &e)) {
+		fprintf(stderr, "scopectl: %s: %s\n", path, e.msg);
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	uint64_t version;
+	if (mp_map_find(m.data, m.len, "scope_ledger_receipt", &c, &e) != 1 || mp_get_uint(&c, &version, &e) ||
+	    version != 1) {
+		fprintf(stderr, "scopectl: %s is not a version 1 Scope Ledger receipt\n", path);
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (mp_map_find(m.data, m.len, "entry", &c, &e) != 1 || mp_get_str(&c, &s, &n, &e) || n % 2 ||
+	    !buf_reserve(&entry, n / 2) || hex_decode(s, n, entry.data, n / 2)) {
+		rc = failed("the receipt's entry is not hex");
+		goto out;
+	}
+	entry.len = n / 2;
+	if (mp_map_find(m.data, m.len, "proof", &c, &e) != 1) {
+		rc = failed("the receipt has no proof");
+		goto out;
+	}
+	const uint8_t *ps = c.p;
+	mp_skip(&c, 4, &e);
+	if (inclusion_from_msgpack(ps, (size_t)(c.p - ps), &pr, &e)) {
+		rc = failed(e.msg);
+		goto out;
+	}
+	if (mp_map_find(m.data, m.len, "checkpoint", &c, &e) != 1 || mp_get_str(&c, &s, &n, &e) ||
+	    checkpoint_open(s, n, vs, nv, &cp, &e)) {
+		rc = failed(e.msg[0] ? e.msg : "the receipt has no checkpoint");
+		goto out;
+	}
+	if (entry_decode(entry.data, entry.len, &en, &e)) {
+		rc = failed(e.msg);
+		goto out;
+	}
+	merkle_leaf_hash(entry.data, entry.len, leaf);
+	if (memcmp(leaf, pr.leaf_hash, HASH_LEN) != 0 || en.seq != pr.leaf_index) {
+		rc = failed("the entry is not the one the proof is for: it was altered");
+		goto out;
+	}
+	if (pr.tree_size != cp.size || memcmp(pr.root_hash, cp.root, HASH_LEN) != 0) {
+		rc = failed("the proof is not for the receipt's signed checkpoint");
+		goto out;
+	}
+	if (merkle_verify_inclusion(pr.leaf_index, pr.tree_size, leaf, (const uint8_t(*)[HASH_LEN])pr.proof,
+				    pr.len, cp.root, &e)) {
+		rc = failed(e.msg);
+		goto out;
+	}
+	if (json) {
+		struct buf o;
+		buf_init(&o);
+		entry_to_json(&en, leaf, &o, &e);
+		printf("{\"ok\":true,\"checkpoint_size\":%llu,\"entry\":%s}\n", (unsigned long long)cp.size,
+		       buf_cstr(&o));
+		buf_free(&o);
+	} else {
+		char t[40];
+		entry_format_time(en.time_us, t);
+		printf("ok: entry %llu (%.*s in %.*s, recorded by %.*s at %s) is in the log %s,\n"
+		       "proven against its checkpoint of size %llu\n", (unsigned long long)en.seq,
+		       (int)en.kind_len, en.kind, (int)en.project_len, en.project, (int)en.author_len, en.author,
+		       t, cp.origin, (unsigned long long)cp.size);
+	}
+out:
+	buf_free(&text);
+	buf_free(&m);
+	buf_free(&entry);
+	return rc;
+}
+
 int cmd_verify_offline(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -210,9 +301,10 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "checkpoint", required_argument, NULL, 'k' },
 		{ "trust", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "receipt", required_argument, NULL, 'R' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL;
+	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL;
 	const char *trust[MAX_TRUST];
 	size_t ntrust = 0;
 	bool json = false;
@@ -230,11 +322,24 @@ int cmd_verify_offline(int argc, char **argv)
 			trust[ntrust++] = optarg;
 			break;
 		case 'j': json = true; break;
+		case 'R': receipt = optarg; break;
 		default: return usage("bad option");
 		}
 	}
 	if (optind != argc)
 		return usage("unexpected argument");
+	if (receipt) {
+		struct note_verifier rv[MAX_TRUST];
+		struct err re = { 0 };
+		if (exp || proof || cpath || ntrust == 0)
+			return usage("--receipt FILE goes with --trust KEY only");
+		for (size_t i = 0; i < ntrust; i++)
+			if (load_trust(trust[i], &rv[i], &re)) {
+				fprintf(stderr, "scopectl: %s\n", re.msg);
+				return CTL_EXIT_USAGE;
+			}
+		return verify_receipt(receipt, rv, ntrust, json);
+	}
 	if ((exp == NULL) == (proof == NULL))
 		return usage("give either --export FILE or --proof FILE");
 	if (cpath == NULL || ntrust == 0)

@@ -36,7 +36,7 @@ static int usage(const char *cmd, const char *msg)
 	return CTL_EXIT_USAGE;
 }
 
-static int report(const struct err *e)
+int ctl_report(const struct err *e)
 {
 	int code = e->code ? e->code : CTL_EXIT_CONN;
 	if (code == CTL_EXIT_VERIFY)
@@ -57,6 +57,41 @@ static bool parse_u64(const char *s, uint64_t *v)
 		return false;
 	*v = x;
 	return true;
+}
+
+int conn_preload(int argc, char **argv, const struct option *opts, const char *shortopts,
+		 struct profile *p)
+{
+	struct err e = { 0 };
+	const char *conf = getenv("SCOPECTL_CONFIG");
+	int c;
+	memset(p, 0, sizeof *p);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1)
+		if (c == 'c')
+			conf = optarg;
+	opterr = 1;
+	optind = 1;
+	if (conf && *conf && profile_load(p, conf, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+int conn_option(int c, const char *arg, struct profile *p, struct err *e)
+{
+	switch (c) {
+	case 'c': return 0;
+	case 'S': return profile_set(p, "server", arg, NULL, e);
+	case 'N': return profile_set(p, "server_name", arg, NULL, e);
+	case 'C': return profile_set(p, "cert", arg, NULL, e);
+	case 'K': return profile_set(p, "key", arg, NULL, e);
+	case 'A': return profile_set(p, "ca", arg, NULL, e);
+	case 'T': return profile_set(p, "trust", arg, NULL, e);
+	default: return 1;	/* not a connection option */
+	}
 }
 
 /* Connection options are shared by every command. */
@@ -156,8 +191,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 /* ---- shared pieces ---- */
 
 /* Proves entry seq (with leaf hash `leaf`) against the latest checkpoint. */
-static int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
-			struct inclusion_proof *pr, struct checkpoint *cp, struct err *e)
+int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
+		 struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note_out, struct err *e)
 {
 	const uint8_t *res;
 	size_t len, sn;
@@ -178,6 +213,10 @@ static int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH
 	buf_init(&nb);
 	buf_add(&nb, note, sn);
 	int rc = witness_accept(s, (const char *)nb.data, nb.len, cp, e);
+	if (rc == 0 && note_out) {
+		buf_reset(note_out);
+		buf_add(note_out, nb.data, nb.len);
+	}
 	buf_free(&nb);
 	if (rc)
 		return -1;
@@ -210,7 +249,7 @@ static int do_append(struct session *s, const struct args *a)
 	int rc = CTL_EXIT_OK;
 	if (a->body_file) {
 		if (read_file(a->body_file, ENTRY_BODY_MAX * 4, &text, &e)) {
-			rc = report(&(struct err){ CTL_EXIT_USAGE, { 0 } });
+			rc = ctl_report(&(struct err){ CTL_EXIT_USAGE, { 0 } });
 			fprintf(stderr, "scopectl: %s\n", e.msg);
 			goto out;
 		}
@@ -260,7 +299,7 @@ static int do_append(struct session *s, const struct args *a)
 	struct mp_item dup = { 0 };
 	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
 	    res_hash(res, len, "leaf_hash", leaf, &e)) {
-		rc = report(&e);
+		rc = ctl_report(&e);
 		goto out;
 	}
 	if (mp_map_find(res, len, "duplicate", &dc, NULL) == 1)
@@ -268,8 +307,8 @@ static int do_append(struct session *s, const struct args *a)
 	bool duplicate = dup.type == MP_BOOL && dup.b;
 	struct inclusion_proof pr;
 	struct checkpoint cp;
-	if (prove_latest(s, seq, leaf, &pr, &cp, &e)) {
-		rc = report(&e);
+	if (prove_latest(s, seq, leaf, &pr, &cp, NULL, &e)) {
+		rc = ctl_report(&e);
 		goto out;
 	}
 	char h[65];
@@ -323,7 +362,7 @@ static int do_get(struct session *s, const struct args *a)
 	mp_pack_cstr(&s->req, "seq");
 	mp_pack_uint(&s->req, seq);
 	if (sess_call(s, 2, &res, &len, &e) || res_bin(res, len, "entry", &p, &n, &e))
-		return report(&e);
+		return ctl_report(&e);
 	struct buf raw;
 	struct entry en;
 	uint8_t leaf[HASH_LEN];
@@ -335,13 +374,13 @@ static int do_get(struct session *s, const struct args *a)
 			err_set(&e, "the server returned entry %llu for %llu", (unsigned long long)en.seq,
 				(unsigned long long)seq);
 		e.code = CTL_EXIT_VERIFY;
-		rc = report(&e);
+		rc = ctl_report(&e);
 	} else {
 		merkle_leaf_hash(raw.data, raw.len, leaf);
 		struct inclusion_proof pr;
 		struct checkpoint cp;
-		if (prove_latest(s, seq, leaf, &pr, &cp, &e))
-			rc = report(&e);
+		if (prove_latest(s, seq, leaf, &pr, &cp, NULL, &e))
+			rc = ctl_report(&e);
 		else
 			print_entry(&en, leaf, a->json);
 	}
@@ -456,7 +495,7 @@ static int do_log(struct session *s, const struct args *a)
 		return usage("log", "takes no arguments");
 	uint64_t to = a->have_to ? a->to : UINT64_MAX;
 	if (page_entries(s, a->project, a->have_from ? a->from : 0, to, log_one, &l, &e))
-		return report(&e);
+		return ctl_report(&e);
 	return CTL_EXIT_OK;
 }
 
@@ -470,7 +509,7 @@ static int do_checkpoint(struct session *s, const struct args *a)
 	if (a->npos)
 		return usage("checkpoint", "takes no arguments");
 	buf_init(&note);
-	int rc = witness_latest(s, &cp, &note, &e) ? report(&e) : CTL_EXIT_OK;
+	int rc = witness_latest(s, &cp, &note, &e) ? ctl_report(&e) : CTL_EXIT_OK;
 	if (rc == 0)
 		fwrite(note.data, 1, note.len, stdout);
 	buf_free(&note);
@@ -486,8 +525,8 @@ static int do_prove(struct session *s, const struct args *a)
 	if (a->npos != 1 || !parse_u64(a->pos[0], &seq))
 		return usage("prove", "expected one sequence number");
 	if (!a->have_size) {
-		if (prove_latest(s, seq, NULL, &pr, &cp, &e))
-			return report(&e);
+		if (prove_latest(s, seq, NULL, &pr, &cp, NULL, &e))
+			return ctl_report(&e);
 	} else {
 		const uint8_t *res;
 		size_t len;
@@ -502,18 +541,18 @@ static int do_prove(struct session *s, const struct args *a)
 		if (sess_call(s, 2, &res, &len, &e) || res_hash(res, len, "leaf_hash", pr.leaf_hash, &e) ||
 		    res_hash(res, len, "root_hash", pr.root_hash, &e) ||
 		    res_proof(res, len, pr.proof, &pr.len, &e))
-			return report(&e);
+			return ctl_report(&e);
 		struct buf note;
 		buf_init(&note);
 		int rc = witness_latest(s, &cp, &note, &e) ||
 			 witness_prefix(s, a->size, pr.root_hash, &cp, &e);
 		buf_free(&note);
 		if (rc)
-			return report(&e);
+			return ctl_report(&e);
 		if (merkle_verify_inclusion(seq, a->size, pr.leaf_hash, (const uint8_t(*)[HASH_LEN])pr.proof,
 					    pr.len, pr.root_hash, &e)) {
 			e.code = CTL_EXIT_VERIFY;
-			return report(&e);
+			return ctl_report(&e);
 		}
 	}
 	struct buf out;
@@ -557,7 +596,7 @@ static int do_consistency(struct session *s, const struct args *a)
 	if (sess_call(s, 2, &res, &len, &e) || res_u64(res, len, "new_size", &p.new_size, &e) ||
 	    res_hash(res, len, "old_root", p.old_root, &e) ||
 	    res_hash(res, len, "new_root", p.new_root, &e) || res_proof(res, len, p.proof, &p.len, &e))
-		return report(&e);
+		return ctl_report(&e);
 	struct buf note;
 	buf_init(&note);
 	int rc = 0;
@@ -576,11 +615,11 @@ static int do_consistency(struct session *s, const struct args *a)
 	}
 	buf_free(&note);
 	if (rc)
-		return report(&e);
+		return ctl_report(&e);
 	if (merkle_verify_consistency(p.old_size, p.new_size, p.old_root, p.new_root,
 				      (const uint8_t(*)[HASH_LEN])p.proof, p.len, &e)) {
 		e.code = CTL_EXIT_VERIFY;
-		return report(&e);
+		return ctl_report(&e);
 	}
 	struct buf out;
 	buf_init(&out);
@@ -636,7 +675,7 @@ static int do_export(struct session *s, const struct args *a)
 	buf_init(&note);
 	if (witness_latest(s, &cp, &note, &e)) {
 		buf_free(&note);
-		return report(&e);
+		return ctl_report(&e);
 	}
 	buf_free(&note);
 	uint64_t from = a->have_from ? a->from : 0, to = a->have_to ? a->to : cp.size;
@@ -670,7 +709,7 @@ static int do_export(struct session *s, const struct args *a)
 			unlink(tmp);
 	}
 	if (rc)
-		return report(&e);
+		return ctl_report(&e);
 	fprintf(stderr, "exported entries %llu..%llu%s\n", (unsigned long long)from,
 		(unsigned long long)(to ? to - 1 : 0),
 		x.verify ? (to == cp.size ? ", verified against the signed checkpoint" : ", chain verified") : "");
@@ -689,7 +728,7 @@ static int do_verify(struct session *s, const struct args *a)
 	int rc = witness_latest(s, &cp, &note, &e);
 	buf_free(&note);
 	if (rc)
-		return report(&e);
+		return ctl_report(&e);
 	lverify_init(&x.v);
 	lverify_set_checkpoint(&x.v, &cp);
 	x.total = cp.size;
@@ -720,7 +759,7 @@ static int do_verify(struct session *s, const struct args *a)
 		return rc ? (e.code ? e.code : CTL_EXIT_CONN) : CTL_EXIT_OK;
 	}
 	if (rc) {
-		int code = report(&e);
+		int code = ctl_report(&e);
 		if (x.v.failed)
 			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)x.v.bad_seq);
 		return code;
@@ -741,14 +780,14 @@ static int do_info(struct session *s, const struct args *a)
 		return usage("info", "takes no arguments");
 	sess_begin(s, "info", 0);
 	if (sess_call(s, 2, &res, &len, &e))
-		return report(&e);
+		return ctl_report(&e);
 	const char *vk, *origin, *ident, *version;
 	size_t vkn, on, in, vn;
 	uint64_t size;
 	if (res_str(res, len, "verifier_key", &vk, &vkn, &e) || res_str(res, len, "origin", &origin, &on, &e) ||
 	    res_str(res, len, "identity", &ident, &in, &e) || res_str(res, len, "version", &version, &vn, &e) ||
 	    res_u64(res, len, "tree_size", &size, &e))
-		return report(&e);
+		return ctl_report(&e);
 	bool trusted = false;
 	for (size_t i = 0; i < s->prof->ntrust; i++) {
 		struct buf b;
@@ -819,7 +858,7 @@ int cmd_online(const char *cmd, int argc, char **argv)
 		struct err e = { 0 };
 		if (sess_open(&s, &p, &e)) {
 			sess_close(&s);
-			return report(&e);
+			return ctl_report(&e);
 		}
 		rc = CMDS[i].fn(&s, &a);
 		sess_close(&s);

@@ -2,6 +2,32 @@
 #ifndef SCOPECTL_ONLINE_H
 #define SCOPECTL_ONLINE_H
 
+#include <getopt.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "merkle.h"
+#include "net.h"
+#include "note.h"
+#include "proof.h"
+
 int cmd_online(const char *cmd, int argc, char **argv);
+
+/* Shared by the command files. */
+#define CONN_LONGOPTS                                                                         \
+	{ "config", required_argument, NULL, 'c' }, { "server", required_argument, NULL, 'S' },  \
+	{ "server-name", required_argument, NULL, 'N' },                                     \
+	{ "cert", required_argument, NULL, 'C' }, { "key", required_argument, NULL, 'K' },     \
+	{ "ca", required_argument, NULL, 'A' }, { "trust", required_argument, NULL, 'T' }
+/* First pass over argv: loads the profile named by --config or $SCOPECTL_CONFIG. */
+int conn_preload(int argc, char **argv, const struct option *opts, const char *shortopts,
+		 struct profile *p);
+/* 0 handled, -1 bad value (message in e), 1 not a connection option. */
+int conn_option(int c, const char *arg, struct profile *p, struct err *e);
+/* Prints the error the way every command does; returns its exit code. */
+int ctl_report(const struct err *e);
+/* Proves entry seq against the latest checkpoint (accepted by the witness). */
+int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
+		 struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note_out, struct err *e);
 
 #endif

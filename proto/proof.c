@@ -88,16 +88,21 @@ static int get_path(const struct buf *m, uint8_t proof[][HASH_LEN], size_t *len,
 	return 0;
 }
 
+int inclusion_from_msgpack(const uint8_t *mp, size_t n, struct inclusion_proof *p, struct err *e)
+{
+	struct buf m = { (uint8_t *)mp, n, n, false };
+	memset(p, 0, sizeof *p);
+	return get_u64(&m, "tree_size", &p->tree_size, e) || get_u64(&m, "leaf_index", &p->leaf_index, e) ||
+	       get_hash(&m, "leaf_hash", p->leaf_hash, e) || get_hash(&m, "root_hash", p->root_hash, e) ||
+	       get_path(&m, p->proof, &p->len, e) ? -1 : 0;
+}
+
 int inclusion_from_json(const char *s, size_t n, struct inclusion_proof *p, struct err *e)
 {
 	struct buf m;
 	buf_init(&m);
 	memset(p, 0, sizeof *p);
-	int rc = json_to_msgpack(s, n, &m, e) || get_u64(&m, "tree_size", &p->tree_size, e) ||
-		 get_u64(&m, "leaf_index", &p->leaf_index, e) ||
-		 get_hash(&m, "leaf_hash", p->leaf_hash, e) ||
-		 get_hash(&m, "root_hash", p->root_hash, e) || get_path(&m, p->proof, &p->len, e)
-		 ? -1 : 0;
+	int rc = json_to_msgpack(s, n, &m, e) || inclusion_from_msgpack(m.data, m.len, p, e) ? -1 : 0;
 	buf_free(&m);
 	return rc;
 }

@@ -31,6 +31,8 @@ struct consistency_proof {
 void inclusion_to_json(const struct inclusion_proof *p, struct buf *out);
 void consistency_to_json(const struct consistency_proof *p, struct buf *out);
 int inclusion_from_json(const char *s, size_t n, struct inclusion_proof *p, struct err *e);
+/* The same from a msgpack map (e.g. the "proof" member of a receipt). */
+int inclusion_from_msgpack(const uint8_t *m, size_t n, struct inclusion_proof *p, struct err *e);
 int consistency_from_json(const char *s, size_t n, struct consistency_proof *p, struct err *e);
 
 #endif

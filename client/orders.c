@@ -1,0 +1,850 @@
+#define _GNU_SOURCE
+#include "orders.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "currency.h"
+#include "enc.h"
+#include "entry.h"
+#include "fileio.h"
+#include "json.h"
+#include "mp.h"
+#include "offline.h"
+#include "online.h"
+#include "result.h"
+#include "witness.h"
+
+enum {
+	O_CLIENT = 300, O_TITLE, O_CURRENCY, O_AMOUNT, O_TYPE, O_ACCEPT, O_VLEAD, O_CLEAD, O_DOC, O_ITEM,
+	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
+	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
+	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID,
+};
+
+#define MAXMULTI 100
+
+struct oargs {
+	bool json, proceeding, edit;
+	const char *project, *receipt, *request_id;
+	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
+		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
+		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description;
+	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
+	int ndocs, nitem, nchanges;
+	int npos;
+	char *pos[4];
+};
+
+static int usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "scopectl %s: %s (see scopectl --help)\n", cmd, msg);
+	return CTL_EXIT_USAGE;
+}
+
+static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct oargs *a)
+{
+	static const struct option opts[] = {
+		CONN_LONGOPTS,
+		{ "json", no_argument, NULL, 'j' }, { "project", required_argument, NULL, 'p' },
+		{ "receipt", required_argument, NULL, O_RECEIPT }, { "request-id", required_argument, NULL, O_REQID },
+		{ "client", required_argument, NULL, O_CLIENT }, { "title", required_argument, NULL, O_TITLE },
+		{ "currency", required_argument, NULL, O_CURRENCY }, { "amount", required_argument, NULL, O_AMOUNT },
+		{ "type", required_argument, NULL, O_TYPE }, { "acceptance-days", required_argument, NULL, O_ACCEPT },
+		{ "vendor-lead", required_argument, NULL, O_VLEAD }, { "client-lead", required_argument, NULL, O_CLEAD },
+		{ "doc", required_argument, NULL, O_DOC }, { "item", required_argument, NULL, O_ITEM },
+		{ "rule", required_argument, NULL, O_RULE }, { "by", required_argument, NULL, O_BY },
+		{ "via", required_argument, NULL, O_VIA }, { "reason", required_argument, NULL, O_REASON },
+		{ "items", required_argument, NULL, O_ITEMS }, { "proceeding", no_argument, NULL, O_PROCEEDING },
+		{ "occurred", required_argument, NULL, O_OCCURRED }, { "text-file", required_argument, NULL, O_TEXTFILE },
+		{ "class", required_argument, NULL, O_CLASS }, { "rationale", required_argument, NULL, O_RATIONALE },
+		{ "cites", required_argument, NULL, O_CITES }, { "fee", required_argument, NULL, O_FEE },
+		{ "effort-hours", required_argument, NULL, O_EFFORT },
+		{ "schedule-days", required_argument, NULL, O_SCHEDULE },
+		{ "valid-until", required_argument, NULL, O_VALID }, { "tax", required_argument, NULL, O_TAX },
+		{ "change", required_argument, NULL, O_CHANGE }, { "quote", required_argument, NULL, O_QUOTE },
+		{ "baseline", required_argument, NULL, O_BASELINE }, { "decision", required_argument, NULL, O_DECISION },
+		{ "evidence", required_argument, NULL, O_EVIDENCE }, { "edit", no_argument, NULL, O_EDIT },
+		{ "date", required_argument, NULL, O_DATE }, { "description", required_argument, NULL, O_DESCRIPTION },
+		{ 0, 0, 0, 0 },
+	};
+	struct err e = { 0 };
+	int c, rc;
+	memset(a, 0, sizeof *a);
+	if ((rc = conn_preload(argc, argv, opts, "c:p:", p)))
+		return rc;
+	while ((c = getopt_long(argc, argv, "c:p:", opts, NULL)) != -1) {
+		rc = conn_option(c, optarg, p, &e);
+		if (rc < 0) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+		if (rc == 0)
+			continue;
+		switch (c) {
+		case 'j': a->json = true; break;
+		case 'p': a->project = optarg; break;
+		case O_RECEIPT: a->receipt = optarg; break;
+		case O_REQID: a->request_id = optarg; break;
+		case O_CLIENT: a->client = optarg; break;
+		case O_TITLE: a->title = optarg; break;
+		case O_CURRENCY: a->currency = optarg; break;
+		case O_AMOUNT: a->amount = optarg; break;
+		case O_TYPE: a->type = optarg; break;
+		case O_ACCEPT: a->accept = optarg; break;
+		case O_VLEAD: a->vlead = optarg; break;
+		case O_CLEAD: a->clead = optarg; break;
+		case O_RULE: a->rule = optarg; break;
+		case O_BY: a->by = optarg; break;
+		case O_VIA: a->via = optarg; break;
+		case O_REASON: a->reason = optarg; break;
+		case O_ITEMS: a->items = optarg; break;
+		case O_PROCEEDING: a->proceeding = true; break;
+		case O_OCCURRED: a->occurred = optarg; break;
+		case O_TEXTFILE: a->text_file = optarg; break;
+		case O_CLASS: a->cls = optarg; break;
+		case O_RATIONALE: a->rationale = optarg; break;
+		case O_CITES: a->cites = optarg; break;
+		case O_FEE: a->fee = optarg; break;
+		case O_EFFORT: a->effort = optarg; break;
+		case O_SCHEDULE: a->schedule = optarg; break;
+		case O_VALID: a->valid = optarg; break;
+		case O_TAX: a->tax = optarg; break;
+		case O_QUOTE: a->quote = optarg; break;
+		case O_BASELINE: a->baseline = optarg; break;
+		case O_DECISION: a->decision = optarg; break;
+		case O_EVIDENCE: a->evidence = optarg; break;
+		case O_EDIT: a->edit = true; break;
+		case O_DATE: a->date = optarg; break;
+		case O_DESCRIPTION: a->description = optarg; break;
+		case O_DOC:
+			if (a->ndocs == MAXMULTI)
+				return usage(cmd, "too many --doc");
+			a->docs[a->ndocs++] = optarg;
+			break;
+		case O_ITEM:
+			if (a->nitem == MAXMULTI)
+				return usage(cmd, "too many --item");
+			a->item[a->nitem++] = optarg;
+			break;
+		case O_CHANGE:
+			if (a->nchanges == MAXMULTI)
+				return usage(cmd, "too many --change");
+			a->changes[a->nchanges++] = optarg;
+			break;
+		default:
+			return usage(cmd, "bad option");
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npos == 4)
+			return usage(cmd, "too many arguments");
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (profile_check(p, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* ---- body building (JSON text, then the strict JSON parser) ---- */
+
+static void kstr(struct buf *b, const char *k, const char *v)
+{
+	if (b->len > 1)
+		buf_addc(b, ',');
+	json_put_str(b, k, strlen(k));
+	buf_addc(b, ':');
+	json_put_str(b, v, strlen(v));
+}
+
+static void kraw(struct buf *b, const char *k, const char *raw)
+{
+	if (b->len > 1)
+		buf_addc(b, ',');
+	json_put_str(b, k, strlen(k));
+	buf_addc(b, ':');
+	buf_adds(b, raw);
+}
+
+static void knum(struct buf *b, const char *k, uint64_t v)
+{
+	char n[32];
+	snprintf(n, sizeof n, "%llu", (unsigned long long)v);
+	kraw(b, k, n);
+}
+
+static bool parse_uint(const char *s, uint64_t *v)
+{
+	char *end;
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+__attribute__((format(printf, 1, 2)))
+static int fail_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "scopectl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_EXIT_USAGE;
+}
+
+/* {"name":..,"sha256":..,"size":..} for a file, hashed here. */
+static int doc_json(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "scopectl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	uint8_t chunk[65536], h[32];
+	uint64_t size = 0;
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		size += (uint64_t)n;
+	}
+	close(fd);
+	unsigned int hl = 32;
+	EVP_DigestFinal_ex(md, h, &hl);
+	EVP_MD_CTX_free(md);
+	if (n < 0) {
+		fprintf(stderr, "scopectl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char hex[65];
+	hex_encode(h, 32, hex);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	buf_addc(b, '{');
+	kstr(b, "name", base);
+	kstr(b, "sha256", hex);
+	knum(b, "size", size);
+	buf_addc(b, '}');
+	return 0;
+}
+
+static int docs_json(const struct oargs *a, struct buf *b)
+{
+	if (a->ndocs == 0)
+		return 0;
+	if (b->len > 1)
+		buf_addc(b, ',');
+	buf_adds(b, "\"documents\":[");
+	for (int i = 0; i < a->ndocs; i++) {
+		if (i)
+			buf_addc(b, ',');
+		struct buf d;
+		buf_init(&d);
+		if (doc_json(a->docs[i], &d)) {
+			buf_free(&d);
+			return -1;
+		}
+		buf_add(b, d.data, d.len);
+		buf_free(&d);
+	}
+	buf_addc(b, ']');
+	return 0;
+}
+
+static int file_hash(const char *path, char hex[65])
+{
+	struct buf d;
+	buf_init(&d);
+	int rc = doc_json(path, &d);
+	if (rc == 0) {
+		const char *p = strstr(buf_cstr(&d), "\"sha256\":\"");
+		memcpy(hex, p + 10, 64);
+		hex[64] = '\0';
+	}
+	buf_free(&d);
+	return rc;
+}
+
+/* A comma list of identifiers or numbers as a JSON array. */
+static void list_json(struct buf *b, const char *key, const char *csv, bool numbers)
+{
+	if (b->len > 1)
+		buf_addc(b, ',');
+	json_put_str(b, key, strlen(key));
+	buf_adds(b, ":[");
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", csv);
+	int i = 0;
+	for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (i++)
+			buf_addc(b, ',');
+		if (numbers)
+			buf_adds(b, t);
+		else
+			json_put_str(b, t, strlen(t));
+	}
+	buf_addc(b, ']');
+}
+
+/* Long texts: --text-file FILE ("-" = stdin), or $EDITOR with --edit. */
+static int long_text(const struct oargs *a, struct buf *out)
+{
+	if (a->text_file) {
+		struct err e = { 0 };
+		if (read_file(a->text_file, 65536, out, &e)) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (!a->edit)
+		return 0;
+	char path[] = "/tmp/scopectl-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return fail_usage("cannot create a temporary file: %s", strerror(errno));
+	close(fd);
+	const char *ed = getenv("EDITOR");
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp(ed && *ed ? ed : "vi", ed && *ed ? ed : "vi", path, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	struct err e = { 0 };
+	int rc = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_file(path, 65536, out, &e) : -1;
+	unlink(path);
+	if (rc)
+		return fail_usage("the editor failed");
+	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
+		out->len--;
+	return 0;
+}
+
+/* RFC 3339 time or a date -> microseconds since 1970 UTC */
+static int parse_time(const char *s, uint64_t *us)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (end == NULL) {
+		memset(&tm, 0, sizeof tm);
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end == NULL || (*end && strcmp(end, "Z") != 0))
+		return -1;
+	time_t t = timegm(&tm);
+	if (t < 0)
+		return -1;
+	*us = (uint64_t)t * 1000000u;
+	return 0;
+}
+
+/* ---- talking to the server ---- */
+
+struct projinfo {
+	char currency[4];
+	int exp;
+};
+
+static int project_info(struct session *s, const char *project, struct projinfo *pi, struct err *e)
+{
+	const uint8_t *res;
+	size_t len;
+	sess_begin(s, "status", 1);
+	mp_pack_cstr(&s->req, "project");
+	mp_pack_cstr(&s->req, project);
+	if (sess_call(s, 2, &res, &len, e))
+		return -1;
+	struct mp_cur c;
+	if (mp_map_find(res, len, "status", &c, e) != 1)
+		return err_setc(e, CTL_EXIT_CONN, "server response lacks \"status\"");
+	const uint8_t *st = c.p;
+	mp_skip(&c, 8, e);
+	size_t sn = (size_t)(c.p - st);
+	const char *cur;
+	size_t cn;
+	uint64_t exp;
+	if (res_str(st, sn, "currency", &cur, &cn, e) || res_u64(st, sn, "exponent", &exp, e) || cn != 3)
+		return -1;
+	memcpy(pi->currency, cur, 3);
+	pi->currency[3] = '\0';
+	pi->exp = (int)exp;
+	return 0;
+}
+
+static int amount(const char *text, const struct projinfo *pi, uint64_t *minor, const char *what)
+{
+	struct err e = { 0 };
+	if (amount_parse(text, pi->exp, minor, &e)) {
+		fprintf(stderr, "scopectl: %s: %s (%s)\n", what, e.msg, pi->currency);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_receipt(const char *path, const struct buf *entry, const struct inclusion_proof *pr,
+			 const struct buf *note)
+{
+	struct buf r, proof;
+	struct err e = { 0 };
+	buf_init(&r);
+	buf_init(&proof);
+	inclusion_to_json(pr, &proof);
+	buf_adds(&r, "{\"scope_ledger_receipt\":1,\"entry\":");
+	json_put_hex(&r, entry->data, entry->len);
+	buf_adds(&r, ",\"proof\":");
+	buf_add(&r, proof.data, proof.len);
+	buf_adds(&r, ",\"checkpoint\":");
+	json_put_str(&r, (const char *)note->data, note->len);
+	buf_adds(&r, "}\n");
+	int rc = write_file_atomic(path, r.data, r.len, 0644, &e);
+	if (rc)
+		fprintf(stderr, "scopectl: receipt: %s\n", e.msg);
+	buf_free(&r);
+	buf_free(&proof);
+	return rc;
+}
+
+/* Records one entry; prints it with what the ledger assigned. */
+static int record(struct session *s, const struct oargs *a, const char *kind, const char *project,
+		  struct buf *json, const char *assigned)
+{
+	struct err e = { 0 };
+	struct buf body;
+	buf_init(&body);
+	buf_addc(json, '}');
+	if (buf_failed(json) || json_to_canonical((const char *)json->data, json->len, &body, &e)) {
+		fprintf(stderr, "scopectl %s: %s\n", kind, e.msg);
+		buf_free(&body);
+		return CTL_EXIT_USAGE;
+	}
+	char reqid[48];
+	if (a->request_id) {
+		snprintf(reqid, sizeof reqid, "%s", a->request_id);
+	} else {
+		uint8_t rnd[16];
+		char hex[33];
+		RAND_bytes(rnd, sizeof rnd);
+		hex_encode(rnd, sizeof rnd, hex);
+		snprintf(reqid, sizeof reqid, "c-%s", hex);
+	}
+	sess_begin(s, "append", 4);
+	mp_pack_cstr(&s->req, "kind");
+	mp_pack_cstr(&s->req, kind);
+	mp_pack_cstr(&s->req, "project");
+	mp_pack_cstr(&s->req, project);
+	mp_pack_cstr(&s->req, "request_id");
+	mp_pack_cstr(&s->req, reqid);
+	mp_pack_cstr(&s->req, "body");
+	buf_add(&s->req, body.data, body.len);
+	buf_free(&body);
+	const uint8_t *res, *p;
+	size_t len, n;
+	uint64_t seq;
+	uint8_t leaf[HASH_LEN], got[HASH_LEN];
+	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
+	    res_hash(res, len, "leaf_hash", leaf, &e))
+		return ctl_report(&e);
+	/* read it back: what the ledger assigned, and the bytes for a receipt */
+	sess_begin(s, "get", 1);
+	mp_pack_cstr(&s->req, "seq");
+	mp_pack_uint(&s->req, seq);
+	if (sess_call(s, 2, &res, &len, &e) || res_bin(res, len, "entry", &p, &n, &e))
+		return ctl_report(&e);
+	struct buf raw;
+	buf_init(&raw);
+	buf_add(&raw, p, n);
+	merkle_leaf_hash(raw.data, raw.len, got);
+	struct entry en;
+	int rc = CTL_EXIT_OK;
+	struct inclusion_proof pr;
+	struct checkpoint cp;
+	if (memcmp(got, leaf, HASH_LEN) != 0 || entry_decode(raw.data, raw.len, &en, &e)) {
+		err_setc(&e, CTL_EXIT_VERIFY, "the entry read back does not hash to the leaf the server acknowledged");
+		rc = ctl_report(&e);
+		goto out;
+	}
+	struct buf note;
+	buf_init(&note);
+	if (prove_latest(s, seq, leaf, &pr, &cp, &note, &e)) {
+		buf_free(&note);
+		rc = ctl_report(&e);
+		goto out;
+	}
+	char value[64] = "";
+	if (assigned) {
+		struct mp_cur c;
+		struct mp_item it;
+		if (mp_map_find(en.body, en.body_len, assigned, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
+			if (it.type == MP_STR)
+				snprintf(value, sizeof value, "%.*s", (int)it.n, (const char *)it.p);
+			else if (it.type == MP_UINT)
+				snprintf(value, sizeof value, "%s %llu", assigned, (unsigned long long)it.u);
+		}
+	}
+	char h[65];
+	hex_encode(leaf, HASH_LEN, h);
+	if (a->json) {
+		struct buf out;
+		buf_init(&out);
+		entry_to_json(&en, leaf, &out, &e);
+		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"checkpoint_size\":%llu,\"entry\":%s}\n",
+		       (unsigned long long)seq, h, (unsigned long long)cp.size, buf_cstr(&out));
+		buf_free(&out);
+	} else {
+		printf("recorded %s%s%s in %s as entry %llu (leaf %.16s...), proven in the checkpoint of size %llu\n",
+		       kind, value[0] ? " " : "", value, project, (unsigned long long)seq, h,
+		       (unsigned long long)cp.size);
+	}
+	/* the receipt: the entry, its proof and the checkpoint the proof is for */
+	if (a->receipt && write_receipt(a->receipt, &raw, &pr, &note))
+		rc = CTL_EXIT_USAGE;
+	buf_free(&note);
+out:
+	buf_free(&raw);
+	return rc;
+}
+
+/* ---- the commands ---- */
+
+static int c_project(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 2 || strcmp(a->pos[0], "create") != 0)
+		return usage("project", "expected: project create ID --client NAME --title TEXT --currency CODE --amount AMOUNT");
+	if (!a->client || !a->title || !a->currency || !a->amount)
+		return usage("project create", "needs --client, --title, --currency and --amount");
+	int exp = currency_exponent(a->currency, strlen(a->currency));
+	if (exp < 0)
+		return fail_usage("unknown currency %s (ISO 4217 code, e.g. JPY, USD, EUR)", a->currency);
+	struct projinfo pi = { "", exp };
+	snprintf(pi.currency, sizeof pi.currency, "%s", a->currency);
+	uint64_t minor, days;
+	if (amount(a->amount, &pi, &minor, "--amount"))
+		return CTL_EXIT_USAGE;
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "client", a->client);
+	kstr(&b, "title", a->title);
+	kstr(&b, "currency", a->currency);
+	knum(&b, "amount_minor", minor);
+	kstr(&b, "contract_type", a->type ? a->type : "fixed");
+	if (a->vlead)
+		kstr(&b, "vendor_lead", a->vlead);
+	if (a->clead)
+		kstr(&b, "client_lead", a->clead);
+	if (a->accept) {
+		if (!parse_uint(a->accept, &days))
+			return usage("project create", "--acceptance-days needs a number");
+		knum(&b, "acceptance_days", days);
+	}
+	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_baseline(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 1 || strcmp(a->pos[0], "add") != 0 || !a->project)
+		return usage("baseline", "expected: baseline add -p ID --item KEY=TEXT... [--doc FILE...] [--rule TEXT]");
+	if (a->nitem == 0)
+		return usage("baseline add", "needs at least one --item KEY=TEXT");
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, "{\"items\":[");
+	for (int i = 0; i < a->nitem; i++) {
+		const char *eq = strchr(a->item[i], '=');
+		if (eq == NULL || eq == a->item[i]) {
+			buf_free(&b);
+			return usage("baseline add", "--item is KEY=TEXT");
+		}
+		if (i)
+			buf_addc(&b, ',');
+		buf_adds(&b, "{\"id\":");
+		json_put_str(&b, a->item[i], (size_t)(eq - a->item[i]));
+		buf_adds(&b, ",\"text\":");
+		json_put_str(&b, eq + 1, strlen(eq + 1));
+		buf_addc(&b, '}');
+	}
+	buf_addc(&b, ']');
+	if (a->rule)
+		kstr(&b, "rule", a->rule);
+	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "baseline", a->project, &b, "version");
+	buf_free(&b);
+	return rc;
+}
+
+static int c_change(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 2 || !a->project)
+		return usage("change", "expected: change raise|assess|quote -p ID ...");
+	struct buf b;
+	int rc;
+	uint64_t v;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	if (strcmp(a->pos[0], "raise") == 0) {
+		if (!a->by || !a->via || !a->reason) {
+			buf_free(&b);
+			return usage("change raise", "needs TITLE, --by NAME, --via CHANNEL and --reason CODE");
+		}
+		kstr(&b, "title", a->pos[1]);
+		kstr(&b, "raised_by", a->by);
+		kstr(&b, "channel", a->via);
+		kstr(&b, "reason", a->reason);
+		if (a->items)
+			list_json(&b, "items", a->items, false);
+		if (a->proceeding)
+			kraw(&b, "proceeding", "true");
+		if (a->occurred) {
+			if (parse_time(a->occurred, &v)) {
+				buf_free(&b);
+				return usage("change raise", "--occurred is YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z");
+			}
+			knum(&b, "occurred_at", v);
+		}
+		struct buf text;
+		buf_init(&text);
+		if (long_text(a, &text)) {
+			buf_free(&b);
+			buf_free(&text);
+			return CTL_EXIT_USAGE;
+		}
+		if (text.len) {
+			if (b.len > 1)
+				buf_addc(&b, ',');
+			buf_adds(&b, "\"description\":");
+			json_put_str(&b, (const char *)text.data, text.len);
+		} else if (a->description) {
+			kstr(&b, "description", a->description);
+		}
+		buf_free(&text);
+		rc = record(s, a, "change", a->project, &b, "number");
+	} else if (strcmp(a->pos[0], "assess") == 0) {
+		if (!a->cls || !a->rationale) {
+			buf_free(&b);
+			return usage("change assess", "needs CR-N, --class and --rationale");
+		}
+		kstr(&b, "change", a->pos[1]);
+		kstr(&b, "class", a->cls);
+		kstr(&b, "rationale", a->rationale);
+		if (a->cites)
+			list_json(&b, "cites", a->cites, true);
+		rc = record(s, a, "assessment", a->project, &b, NULL);
+	} else if (strcmp(a->pos[0], "quote") == 0) {
+		struct projinfo pi;
+		struct err e = { 0 };
+		uint64_t fee, tax = 0, hours, days;
+		if (!a->fee || !a->effort) {
+			buf_free(&b);
+			return usage("change quote", "needs CR-N, --fee AMOUNT and --effort-hours H");
+		}
+		if (project_info(s, a->project, &pi, &e)) {
+			buf_free(&b);
+			return ctl_report(&e);
+		}
+		if (amount(a->fee, &pi, &fee, "--fee") || (a->tax && amount(a->tax, &pi, &tax, "--tax")) ||
+		    !parse_uint(a->effort, &hours) || (a->schedule && !parse_uint(a->schedule, &days))) {
+			buf_free(&b);
+			return usage("change quote", "bad amount or number");
+		}
+		kstr(&b, "change", a->pos[1]);
+		knum(&b, "fee_minor", fee);
+		if (a->tax)
+			knum(&b, "tax_minor", tax);
+		knum(&b, "effort_hours", hours);
+		if (a->schedule)
+			knum(&b, "schedule_days", days);
+		if (a->valid)
+			kstr(&b, "valid_until", a->valid);
+		kstr(&b, "currency", pi.currency);
+		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "quote", a->project, &b, "revision");
+	} else {
+		rc = usage("change", "raise, assess or quote");
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static int c_respond(struct session *s, const struct oargs *a)
+{
+	if (!a->project || !a->decision || !a->by || !a->via || (!a->nchanges == !a->baseline) ||
+	    a->nchanges > 1)
+		return usage("respond", "needs -p ID, --change CR-N [--quote REV] or --baseline V, --decision, --by and --via");
+	struct buf b;
+	uint64_t v;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	if (a->nchanges) {
+		kstr(&b, "change", a->changes[0]);
+		if (a->quote) {
+			if (!parse_uint(a->quote, &v))
+				return usage("respond", "--quote needs a revision number");
+			knum(&b, "quote", v);
+		}
+	} else {
+		if (!parse_uint(a->baseline, &v))
+			return usage("respond", "--baseline needs a version number");
+		knum(&b, "baseline", v);
+	}
+	kstr(&b, "decision", a->decision);
+	kstr(&b, "respondent", a->by);
+	if (a->title)
+		kstr(&b, "respondent_title", a->title);
+	kstr(&b, "channel", a->via);
+	if (a->reason)
+		kstr(&b, "reason", a->reason);
+	if (a->evidence) {
+		char hex[65];
+		if (file_hash(a->evidence, hex)) {
+			buf_free(&b);
+			return CTL_EXIT_USAGE;
+		}
+		kstr(&b, "evidence_sha256", hex);
+	}
+	int rc = record(s, a, "response", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_evidence(struct session *s, const struct oargs *a)
+{
+	uint64_t seq;
+	char hex[65];
+	if (a->npos != 2 || !a->project || !parse_uint(a->pos[0], &seq))
+		return usage("evidence", "expected: evidence -p ID RESPONSE-SEQ FILE [--description TEXT]");
+	if (file_hash(a->pos[1], hex))
+		return CTL_EXIT_USAGE;
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	knum(&b, "response", seq);
+	kstr(&b, "sha256", hex);
+	if (a->description)
+		kstr(&b, "description", a->description);
+	int rc = record(s, a, "evidence", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_invoice(struct session *s, const struct oargs *a)
+{
+	struct projinfo pi;
+	struct err e = { 0 };
+	if (a->npos != 1 || !a->project || a->nchanges == 0)
+		return usage("invoice", "expected: invoice -p ID NUMBER --change CR-N=AMOUNT...");
+	if (project_info(s, a->project, &pi, &e))
+		return ctl_report(&e);
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "number", a->pos[0]);
+	kstr(&b, "currency", pi.currency);
+	buf_adds(&b, ",\"lines\":[");
+	for (int i = 0; i < a->nchanges; i++) {
+		const char *eq = strchr(a->changes[i], '=');
+		uint64_t minor;
+		if (eq == NULL || amount(eq + 1, &pi, &minor, "--change")) {
+			buf_free(&b);
+			return usage("invoice", "--change is CR-N=AMOUNT");
+		}
+		if (i)
+			buf_addc(&b, ',');
+		buf_adds(&b, "{\"change\":");
+		json_put_str(&b, a->changes[i], (size_t)(eq - a->changes[i]));
+		buf_printf(&b, ",\"amount_minor\":%llu}", (unsigned long long)minor);
+	}
+	buf_addc(&b, ']');
+	int rc = record(s, a, "invoice", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_payment(struct session *s, const struct oargs *a)
+{
+	struct projinfo pi;
+	struct err e = { 0 };
+	uint64_t minor;
+	if (a->npos != 1 || !a->project || !a->amount || !a->date)
+		return usage("payment", "expected: payment -p ID NUMBER --amount AMOUNT --date YYYY-MM-DD");
+	if (project_info(s, a->project, &pi, &e))
+		return ctl_report(&e);
+	if (amount(a->amount, &pi, &minor, "--amount"))
+		return CTL_EXIT_USAGE;
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "invoice", a->pos[0]);
+	knum(&b, "amount_minor", minor);
+	kstr(&b, "date", a->date);
+	kstr(&b, "currency", pi.currency);
+	int rc = record(s, a, "payment", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_void(struct session *s, const struct oargs *a)
+{
+	uint64_t seq;
+	if (a->npos != 1 || !a->project || !a->reason || !parse_uint(a->pos[0], &seq))
+		return usage("void", "expected: void -p ID SEQ --reason TEXT");
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	knum(&b, "target", seq);
+	kstr(&b, "reason", a->reason);
+	int rc = record(s, a, "void", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+int cmd_orders(const char *cmd, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct session *, const struct oargs *);
+	} CMDS[] = {
+		{ "project", c_project }, { "baseline", c_baseline }, { "change", c_change },
+		{ "respond", c_respond }, { "evidence", c_evidence }, { "invoice", c_invoice },
+		{ "payment", c_payment }, { "void", c_void },
+	};
+	struct profile p;
+	struct oargs a;
+	int rc = parse(cmd, argc, argv, &p, &a);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+		if (strcmp(CMDS[i].name, cmd) != 0)
+			continue;
+		struct session s = { 0 };
+		struct err e = { 0 };
+		if (sess_open(&s, &p, &e)) {
+			sess_close(&s);
+			return ctl_report(&e);
+		}
+		rc = CMDS[i].fn(&s, &a);
+		sess_close(&s);
+		return rc;
+	}
+	return usage(cmd, "unknown command");
+}

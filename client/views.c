@@ -1,0 +1,608 @@
+#define _GNU_SOURCE
+#include "views.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "currency.h"
+#include "enc.h"
+#include "entry.h"
+#include "json.h"
+#include "mp.h"
+#include "offline.h"
+#include "online.h"
+#include "result.h"
+
+struct vargs {
+	bool json, csv;
+	const char *project, *change;
+	int npos;
+	char *pos[3];
+};
+
+static int usage(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "scopectl %s: %s (see scopectl --help)\n", cmd, msg);
+	return CTL_EXIT_USAGE;
+}
+
+static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct vargs *a)
+{
+	static const struct option opts[] = {
+		CONN_LONGOPTS,
+		{ "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'v' },
+		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
+		{ 0, 0, 0, 0 },
+	};
+	struct err e = { 0 };
+	int c, rc;
+	memset(a, 0, sizeof *a);
+	if ((rc = conn_preload(argc, argv, opts, "c:p:", p)))
+		return rc;
+	while ((c = getopt_long(argc, argv, "c:p:", opts, NULL)) != -1) {
+		rc = conn_option(c, optarg, p, &e);
+		if (rc < 0) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+		if (rc == 0)
+			continue;
+		switch (c) {
+		case 'j': a->json = true; break;
+		case 'v': a->csv = true; break;
+		case 'p': a->project = optarg; break;
+		case 'g': a->change = optarg; break;
+		default: return usage(cmd, "bad option");
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npos == 3)
+			return usage(cmd, "too many arguments");
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (profile_check(p, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* ---- JSON with formatted amounts ---- */
+
+static int exponent_of(const uint8_t *p, size_t n, int inherited)
+{
+	struct mp_cur c;
+	uint64_t v;
+	if (mp_map_find(p, n, "exponent", &c, NULL) == 1 && mp_get_uint(&c, &v, NULL) == 0 && v < 10)
+		return (int)v;
+	return inherited;
+}
+
+static int doc_json(struct mp_cur *c, int exp, struct buf *out)
+{
+	struct mp_item it;
+	const uint8_t *start = c->p;
+	if (mp_next(c, &it, NULL))
+		return -1;
+	if (it.type == MP_ARRAY) {
+		buf_addc(out, '[');
+		for (uint32_t i = 0; i < it.n; i++) {
+			if (i)
+				buf_addc(out, ',');
+			if (doc_json(c, exp, out))
+				return -1;
+		}
+		buf_addc(out, ']');
+		return 0;
+	}
+	if (it.type != MP_MAP) {
+		struct mp_cur one;
+		mp_cur_init(&one, start, (size_t)(c->p - start));
+		return msgpack_to_json(start, (size_t)(c->p - start), out, NULL);
+	}
+	/* the map's extent, to find its exponent */
+	struct mp_cur scan = *c;
+	for (uint32_t i = 0; i < it.n; i++)
+		if (mp_skip(&scan, 8, NULL) || mp_skip(&scan, 8, NULL))
+			return -1;
+	exp = exponent_of(start, (size_t)(scan.p - start), exp);
+	buf_addc(out, '{');
+	for (uint32_t i = 0; i < it.n; i++) {
+		const char *k;
+		size_t kn;
+		if (mp_get_str(c, &k, &kn, NULL))
+			return -1;
+		if (i)
+			buf_addc(out, ',');
+		json_put_str(out, k, kn);
+		buf_addc(out, ':');
+		struct mp_cur peek = *c;
+		struct mp_item v;
+		mp_next(&peek, &v, NULL);
+		if (doc_json(c, exp, out))
+			return -1;
+		if (kn > 6 && memcmp(k + kn - 6, "_minor", 6) == 0 && v.type == MP_UINT) {
+			char txt[48];
+			amount_format(v.u, exp, txt, sizeof txt);
+			buf_addc(out, ',');
+			json_put_str(out, k, kn - 6);
+			buf_addc(out, ':');
+			json_put_str(out, txt, strlen(txt));
+		}
+	}
+	buf_addc(out, '}');
+	return 0;
+}
+
+static void print_doc_json(const uint8_t *p, size_t n)
+{
+	struct mp_cur c;
+	struct buf out;
+	buf_init(&out);
+	mp_cur_init(&c, p, n);
+	doc_json(&c, 0, &out);
+	printf("%s\n", buf_cstr(&out));
+	buf_free(&out);
+}
+
+/* ---- small readers ---- */
+
+static const uint8_t *member(const uint8_t *p, size_t n, const char *key, size_t *len)
+{
+	struct mp_cur c;
+	if (mp_map_find(p, n, key, &c, NULL) != 1)
+		return NULL;
+	const uint8_t *st = c.p;
+	if (mp_skip(&c, 8, NULL))
+		return NULL;
+	*len = (size_t)(c.p - st);
+	return st;
+}
+
+static uint64_t u(const uint8_t *p, size_t n, const char *key)
+{
+	struct mp_cur c;
+	uint64_t v = 0;
+	if (mp_map_find(p, n, key, &c, NULL) == 1)
+		mp_get_uint(&c, &v, NULL);
+	return v;
+}
+
+static const char *str(const uint8_t *p, size_t n, const char *key)
+{
+	static char bufs[8][256];
+	static int k;
+	char *out = bufs[k++ % 8];
+	struct mp_cur c;
+	struct mp_item it;
+	out[0] = '\0';
+	if (mp_map_find(p, n, key, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
+		if (it.type == MP_STR)
+			snprintf(out, 256, "%.*s", (int)it.n, (const char *)it.p);
+		else if (it.type == MP_BOOL)
+			snprintf(out, 256, "%s", it.b ? "yes" : "no");
+	}
+	return out;
+}
+
+static const char *amt(uint64_t minor, int exp)
+{
+	static char bufs[8][48];
+	static int k;
+	char *out = bufs[k++ % 8];
+	amount_format(minor, exp, out, 48);
+	return out;
+}
+
+/* Calls fn for every element of an array member. */
+static void each(const uint8_t *p, size_t n, const char *key,
+		 void (*fn)(const uint8_t *e, size_t en, void *ctx), void *ctx)
+{
+	size_t len;
+	const uint8_t *arr = member(p, n, key, &len);
+	struct mp_cur c;
+	uint32_t count;
+	if (arr == NULL)
+		return;
+	mp_cur_init(&c, arr, len);
+	if (mp_get_array(&c, &count, NULL))
+		return;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *st = c.p;
+		if (mp_skip(&c, 8, NULL))
+			return;
+		fn(st, (size_t)(c.p - st), ctx);
+	}
+}
+
+static void csv_field(const char *s)
+{
+	if (strpbrk(s, ",\"\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/* ---- status ---- */
+
+struct tabctx {
+	int exp;
+	bool csv;
+	int count;
+};
+
+static void change_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	t->count++;
+	if (t->csv) {
+		const char *f[] = { str(e, n, "change"), str(e, n, "status"), str(e, n, "class"),
+				    amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
+				    amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp),
+				    str(e, n, "proceeding"), str(e, n, "title") };
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+		return;
+	}
+	printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", str(e, n, "change"), str(e, n, "status"),
+	       str(e, n, "class"), amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
+	       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp), str(e, n, "title"));
+}
+
+static void simple_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	t->count++;
+	if (member(e, n, "fee_minor", &(size_t){ 0 }))
+		printf("  %s revision %llu: %s %s\n", str(e, n, "change"), (unsigned long long)u(e, n, "revision"),
+		       amt(u(e, n, "fee_minor"), t->exp), str(e, n, "title"));
+	else
+		printf("  %s (%s): %s\n", str(e, n, "change"), str(e, n, "status"), str(e, n, "title"));
+}
+
+static void seq_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	struct mp_cur c;
+	uint64_t v;
+	mp_cur_init(&c, e, n);
+	if (mp_get_uint(&c, &v, NULL) == 0)
+		printf("%s%llu", t->count++ ? ", " : "  entries ", (unsigned long long)v);
+}
+
+static int do_status(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	const uint8_t *res;
+	size_t len, dn;
+	if (a->npos != 1)
+		return usage("status", "expected: status PROJECT");
+	sess_begin(s, "status", 1);
+	mp_pack_cstr(&s->req, "project");
+	mp_pack_cstr(&s->req, a->pos[0]);
+	if (sess_call(s, 2, &res, &len, &e))
+		return ctl_report(&e);
+	const uint8_t *d = member(res, len, "status", &dn);
+	if (d == NULL)
+		return ctl_report(&(struct err){ CTL_EXIT_CONN, "server response lacks the status" });
+	int exp = (int)u(d, dn, "exponent");
+	if (a->json) {
+		print_doc_json(d, dn);
+		return CTL_EXIT_OK;
+	}
+	struct tabctx t = { exp, a->csv, 0 };
+	if (a->csv) {
+		printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
+		each(d, dn, "changes", change_row, &t);
+		return CTL_EXIT_OK;
+	}
+	const char *cur = str(d, dn, "currency");
+	printf("project %s (%s)\n", a->pos[0], cur);
+	printf("  contract amount     %14s %s\n", amt(u(d, dn, "contract_minor"), exp), cur);
+	printf("  approved changes    %14s %s\n", amt(u(d, dn, "approved_changes_minor"), exp), cur);
+	printf("  contract value      %14s %s\n", amt(u(d, dn, "contract_value_minor"), exp), cur);
+	uint64_t bv = u(d, dn, "baseline_version");
+	if (bv)
+		printf("  baseline            version %llu, %s\n", (unsigned long long)bv,
+		       strcmp(str(d, dn, "baseline_confirmed"), "yes") == 0 ? "confirmed by the client" : "draft (not confirmed)");
+	else
+		printf("  baseline            none recorded\n");
+	size_t bn;
+	const uint8_t *by = member(d, dn, "by_state", &bn);
+	if (by) {
+		struct buf j;
+		buf_init(&j);
+		msgpack_to_json(by, bn, &j, NULL);
+		printf("  changes by state    %s\n", buf_cstr(&j));
+		buf_free(&j);
+	}
+	printf("\n  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee", "approved",
+	       "invoiced", "paid", "title");
+	each(d, dn, "changes", change_row, &t);
+	if (t.count == 0)
+		printf("  (no change requests)\n");
+	printf("\nwork proceeding without the client's approval:\n");
+	t.count = 0;
+	each(d, dn, "proceeding_unapproved", simple_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	printf("open quotes awaiting the client:\n");
+	t.count = 0;
+	each(d, dn, "open_quotes", simple_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	printf("responses recorded on the client's behalf without evidence:\n");
+	t.count = 0;
+	each(d, dn, "unconfirmed_responses", seq_row, &t);
+	printf("%s\n", t.count ? "" : "  none");
+	return CTL_EXIT_OK;
+}
+
+/* ---- reports ---- */
+
+static void unbilled_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	int exp = (int)u(e, n, "exponent");
+	char age[24];
+	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
+	const char *f[] = { str(e, n, "project"), str(e, n, "change"), str(e, n, "currency"),
+			    amt(u(e, n, "approved_minor"), exp), amt(u(e, n, "invoiced_minor"), exp),
+			    amt(u(e, n, "unbilled_minor"), exp), age, str(e, n, "title") };
+	t->count++;
+	if (t->csv) {
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+	} else {
+		printf("  %-12s %-7s %-4s %12s %12s %12s %5s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+	}
+}
+
+static void exposure_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	int exp = (int)u(e, n, "exponent");
+	const char *f[] = { str(e, n, "project"), str(e, n, "change"), str(e, n, "status"), str(e, n, "class"),
+			    str(e, n, "proceeding"), str(e, n, "currency"), amt(u(e, n, "quoted_minor"), exp),
+			    str(e, n, "title") };
+	t->count++;
+	if (t->csv) {
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+	} else {
+		printf("  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
+		       f[7]);
+	}
+}
+
+static void total_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	int exp = (int)u(e, n, "exponent");
+	if (member(e, n, "unbilled_minor", &(size_t){ 0 }))
+		printf("  %s: unbilled %s (0-30 days %s, 31-60 days %s, over 60 days %s)\n", str(e, n, "currency"),
+		       amt(u(e, n, "unbilled_minor"), exp), amt(u(e, n, "days_0_30_minor"), exp),
+		       amt(u(e, n, "days_31_60_minor"), exp), amt(u(e, n, "days_over_60_minor"), exp));
+	else
+		printf("  %s: work proceeding on %llu unapproved change(s) quoted %s; %llu waiting, quoted %s\n",
+		       str(e, n, "currency"), (unsigned long long)u(e, n, "proceeding_count"),
+		       amt(u(e, n, "proceeding_quoted_minor"), exp), (unsigned long long)u(e, n, "waiting_count"),
+		       amt(u(e, n, "waiting_quoted_minor"), exp));
+	t->count++;
+}
+
+static int do_report(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	const uint8_t *res;
+	size_t len, dn;
+	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
+		return usage("report", "expected: report unbilled|exposure [--project P]");
+	bool unbilled = strcmp(a->pos[0], "unbilled") == 0;
+	sess_begin(s, "report", a->project ? 2 : 1);
+	mp_pack_cstr(&s->req, "name");
+	mp_pack_cstr(&s->req, a->pos[0]);
+	if (a->project) {
+		mp_pack_cstr(&s->req, "project");
+		mp_pack_cstr(&s->req, a->project);
+	}
+	if (sess_call(s, 2, &res, &len, &e))
+		return ctl_report(&e);
+	const uint8_t *d = member(res, len, "report", &dn);
+	if (d == NULL)
+		return ctl_report(&(struct err){ CTL_EXIT_CONN, "server response lacks the report" });
+	if (a->json) {
+		print_doc_json(d, dn);
+		return CTL_EXIT_OK;
+	}
+	struct tabctx t = { 0, a->csv, 0 };
+	if (a->csv) {
+		printf(unbilled ? "project,change,currency,approved,invoiced,unbilled,age_days,title\n"
+				: "project,change,status,class,proceeding,currency,quoted,title\n");
+		each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
+		return CTL_EXIT_OK;
+	}
+	if (unbilled)
+		printf("approved changes not yet (fully) invoiced\n  %-12s %-7s %-4s %12s %12s %12s %5s  %s\n",
+		       "project", "change", "cur", "approved", "invoiced", "unbilled", "days", "title");
+	else
+		printf("out-of-scope changes raised or quoted, not yet approved\n  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n",
+		       "project", "change", "status", "class", "proceeding", "cur", "quoted", "title");
+	each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	printf("totals:\n");
+	t.count = 0;
+	each(d, dn, "totals", total_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	return CTL_EXIT_OK;
+}
+
+/* ---- history ---- */
+
+struct hist {
+	const char *change;	/* CR-N, or NULL for everything */
+	bool json;
+	uint64_t related[1024];	/* seqs of entries about this change, for voids */
+	size_t nrel;
+	struct buf out;
+};
+
+static bool names_change(const struct entry *en, const char *cr)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	size_t crn = strlen(cr);
+	if ((mp_map_find(en->body, en->body_len, "change", &c, NULL) == 1 ||
+	     mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1) &&
+	    mp_get_str(&c, &s, &n, NULL) == 0 && n == crn && memcmp(s, cr, n) == 0)
+		return true;
+	/* an invoice line */
+	if (en->kind_len == 7 && memcmp(en->kind, "invoice", 7) == 0) {
+		char pat[40];
+		int pl = snprintf(pat, sizeof pat, "\xa6" "change%c%s", (char)(0xa0 | crn), cr);
+		return pl > 0 && memmem(en->body, en->body_len, pat, (size_t)pl) != NULL;
+	}
+	return false;
+}
+
+static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct hist *h = ctx;
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	if (entry_decode(p, n, &en, e))
+		return -1;
+	if (h->change) {
+		bool mine = names_change(&en, h->change);
+		if (!mine && en.kind_len == 4 && memcmp(en.kind, "void", 4) == 0) {
+			struct mp_cur c;
+			uint64_t target;
+			if (mp_map_find(en.body, en.body_len, "target", &c, NULL) == 1 &&
+			    mp_get_uint(&c, &target, NULL) == 0)
+				for (size_t i = 0; i < h->nrel; i++)
+					mine |= h->related[i] == target;
+		}
+		if (!mine)
+			return 0;
+		if (h->nrel < 1024)
+			h->related[h->nrel++] = seq;
+	}
+	merkle_leaf_hash(p, n, leaf);
+	if (h->json) {
+		buf_reset(&h->out);
+		entry_to_json(&en, leaf, &h->out, e);
+		printf("%s\n", buf_cstr(&h->out));
+		return 0;
+	}
+	char t[40], hx[65];
+	entry_format_time(en.time_us, t);
+	hex_encode(leaf, HASH_LEN, hx);
+	buf_reset(&h->out);
+	msgpack_to_json(en.body, en.body_len, &h->out, e);
+	printf("%6llu  %.19s  %-10.*s %-12.*s %.12s  %.100s\n", (unsigned long long)seq, t, (int)en.kind_len,
+	       en.kind, (int)en.author_len, en.author, hx, buf_cstr(&h->out));
+	return 0;
+}
+
+static int do_history(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	if (a->npos != 1)
+		return usage("history", "expected: history PROJECT [--change CR-N]");
+	struct hist *h = calloc(1, sizeof *h);
+	if (h == NULL)
+		return CTL_EXIT_USAGE;
+	h->change = a->change;
+	h->json = a->json;
+	buf_init(&h->out);
+	if (!h->json)
+		printf("   seq  time (UTC)           kind       author       leaf          body\n");
+	uint64_t next = 0;
+	int rc = CTL_EXIT_OK;
+	for (;;) {
+		const uint8_t *res;
+		size_t len;
+		sess_begin(s, "entries", 3);
+		mp_pack_cstr(&s->req, "project");
+		mp_pack_cstr(&s->req, a->pos[0]);
+		mp_pack_cstr(&s->req, "from");
+		mp_pack_uint(&s->req, next);
+		mp_pack_cstr(&s->req, "limit");
+		mp_pack_uint(&s->req, 1000);
+		if (sess_call(s, 2, &res, &len, &e)) {
+			rc = ctl_report(&e);
+			break;
+		}
+		struct mp_cur c;
+		uint32_t count;
+		if (mp_map_find(res, len, "entries", &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
+			break;
+		for (uint32_t i = 0; i < count; i++) {
+			const uint8_t *p;
+			size_t n;
+			struct entry en;
+			if (mp_get_bin(&c, &p, &n, NULL) || entry_decode(p, n, &en, &e) ||
+			    hist_one(h, en.seq, p, n, &e)) {
+				rc = ctl_report(&e);
+				break;
+			}
+		}
+		if (rc || !res_has(res, len, "next"))
+			break;
+		res_u64(res, len, "next", &next, &e);
+	}
+	buf_free(&h->out);
+	free(h);
+	return rc;
+}
+
+int cmd_views(const char *cmd, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct session *, const struct vargs *);
+	} CMDS[] = { { "status", do_status }, { "report", do_report }, { "history", do_history } };
+	struct profile p;
+	struct vargs a;
+	int rc = parse(cmd, argc, argv, &p, &a);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+		if (strcmp(CMDS[i].name, cmd) != 0)
+			continue;
+		struct session s = { 0 };
+		struct err e = { 0 };
+		if (sess_open(&s, &p, &e)) {
+			sess_close(&s);
+			return ctl_report(&e);
+		}
+		rc = CMDS[i].fn(&s, &a);
+		sess_close(&s);
+		return rc;
+	}
+	return usage(cmd, "unknown command");
+}

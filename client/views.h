@@ -1,0 +1,12 @@
+/*
+ * views: what leads, finance and auditors read: a project's status, the
+ * unbilled and exposure reports (tables, --json, --csv), and a project's
+ * or change's history.  Amounts are shown in the currency's usual form;
+ * JSON gives both the integer minor units (key_minor) and the text (key).
+ */
+#ifndef SCOPECTL_VIEWS_H
+#define SCOPECTL_VIEWS_H
+
+int cmd_views(const char *cmd, int argc, char **argv);
+
+#endif
