@@ -14,6 +14,7 @@
 #include "merkle.h"
 #include "note.h"
 #include "mp.h"
+#include "profile.h"
 #include "proof.h"
 #include "verify.h"
 
@@ -29,27 +30,6 @@ static int failed(const char *msg)
 {
 	fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", msg);
 	return CTL_EXIT_VERIFY;
-}
-
-/* A verifier key given inline, or the first line of a file. */
-static int load_trust(const char *arg, struct note_verifier *v, struct err *e)
-{
-	if (note_verifier_parse(arg, strlen(arg), v, NULL) == 0)
-		return 0;
-	struct buf b;
-	buf_init(&b);
-	if (read_file(arg, 4096, &b, e)) {
-		buf_free(&b);
-		return err_set(e, "--trust %s is neither a verifier key nor a readable file", arg);
-	}
-	size_t n = 0;
-	while (n < b.len && b.data[n] != '\n' && b.data[n] != '\r')
-		n++;
-	int rc = note_verifier_parse((const char *)b.data, n, v, e);
-	buf_free(&b);
-	if (rc)
-		return err_prefix(e, "--trust %s", arg);
-	return 0;
 }
 
 static int load_checkpoint(const char *path, const struct note_verifier *vs, size_t nv,
@@ -334,7 +314,7 @@ int cmd_verify_offline(int argc, char **argv)
 		if (exp || proof || cpath || ntrust == 0)
 			return usage("--receipt FILE goes with --trust KEY only");
 		for (size_t i = 0; i < ntrust; i++)
-			if (load_trust(trust[i], &rv[i], &re)) {
+			if (trust_parse(trust[i], &rv[i], &re)) {
 				fprintf(stderr, "scopectl: %s\n", re.msg);
 				return CTL_EXIT_USAGE;
 			}
@@ -351,7 +331,7 @@ int cmd_verify_offline(int argc, char **argv)
 	struct checkpoint cp;
 	struct err e = { 0 };
 	for (size_t i = 0; i < ntrust; i++)
-		if (load_trust(trust[i], &vs[i], &e)) {
+		if (trust_parse(trust[i], &vs[i], &e)) {
 			fprintf(stderr, "scopectl: %s\n", e.msg);
 			return CTL_EXIT_USAGE;
 		}

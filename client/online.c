@@ -833,6 +833,31 @@ static int do_info(struct session *s, const struct args *a)
 	return CTL_EXIT_OK;
 }
 
+int with_session(const struct profile *p, int (*fn)(struct session *, const void *), const void *args)
+{
+	struct session s = { 0 };
+	struct err e = { 0 };
+	int rc;
+	if (sess_open(&s, p, &e))
+		rc = ctl_report(&e);
+	else
+		rc = fn(&s, args);
+	sess_close(&s);
+	return rc;
+}
+
+/* with_session() takes a generic callback; this calls the typed command. */
+struct call {
+	int (*fn)(struct session *, const struct args *);
+	const struct args *a;
+};
+
+static int call_cmd(struct session *s, const void *ctx)
+{
+	const struct call *c = ctx;
+	return c->fn(s, c->a);
+}
+
 int cmd_online(const char *cmd, int argc, char **argv)
 {
 	static const struct {
@@ -851,18 +876,11 @@ int cmd_online(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "append") == 0 &&
 	    (!a.project || !a.kind || (a.body_json == NULL) == (a.body_file == NULL)))
 		return usage(cmd, "needs --project, --kind and one of --body-json/--body-file");
-	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
-		if (strcmp(cmd, CMDS[i].name) != 0)
-			continue;
-		struct session s = { 0 };
-		struct err e = { 0 };
-		if (sess_open(&s, &p, &e)) {
-			sess_close(&s);
-			return ctl_report(&e);
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++)
+		if (strcmp(cmd, CMDS[i].name) == 0)
+			{
+			struct call c = { CMDS[i].fn, &a };
+			return with_session(&p, call_cmd, &c);
 		}
-		rc = CMDS[i].fn(&s, &a);
-		sess_close(&s);
-		return rc;
-	}
 	return usage(cmd, "unknown command");
 }
