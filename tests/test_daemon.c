@@ -4,163 +4,8 @@
  * handshake and idle timeouts.  The daemon must answer each bad request
  * with the documented error and keep serving everyone else.
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "buf.h"
-#include "frame.h"
-#include "mp.h"
+#include "harness.h"
 #include "tap.h"
-#include "wire.h"
-
-static char dir[256], scoped_bin[1024];
-static int port;
-static pid_t daemon_pid;
-
-static void start_daemon(void)
-{
-	char conf[512];
-	int fds[2];
-	snprintf(conf, sizeof conf, "%s/inst/scoped.conf", dir);
-	if (pipe(fds) != 0)
-		exit(2);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		execl(scoped_bin, "scoped", "-c", conf, "--listen", "127.0.0.1:0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *f = fdopen(fds[0], "r");
-	char line[1024];
-	while (fgets(line, sizeof line, f)) {
-		char *p = strstr(line, "ready on 127.0.0.1:");
-		if (p) {
-			port = atoi(p + strlen("ready on 127.0.0.1:"));
-			break;
-		}
-	}
-	/* keep draining the log into a file so the daemon never blocks */
-	if (fork() == 0) {
-		char path[600];
-		snprintf(path, sizeof path, "%s/daemon.log", dir);
-		FILE *out = fopen(path, "w");
-		while (fgets(line, sizeof line, f))
-			if (out) {
-				fputs(line, out);
-				fflush(out);
-			}
-		_exit(0);
-	}
-	fclose(f);
-}
-
-static int tcp(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		close(fd);
-		return -1;
-	}
-	struct timeval tv = { 5, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	return fd;
-}
-
-struct cl {
-	SSL_CTX *ctx;
-	SSL *ssl;
-	int fd;
-};
-
-static int cl_open(struct cl *c, const char *role)
-{
-	char p[600];
-	memset(c, 0, sizeof *c);
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	snprintf(p, sizeof p, "%s/inst/tls/ca.crt", dir);
-	SSL_CTX_load_verify_locations(c->ctx, p, NULL);
-	if (role) {
-		snprintf(p, sizeof p, "%s/inst/clients/%s.crt", dir, role);
-		SSL_CTX_use_certificate_chain_file(c->ctx, p);
-		snprintf(p, sizeof p, "%s/inst/clients/%s.key", dir, role);
-		SSL_CTX_use_PrivateKey_file(c->ctx, p, SSL_FILETYPE_PEM);
-	}
-	c->fd = tcp();
-	c->ssl = SSL_new(c->ctx);
-	SSL_set_fd(c->ssl, c->fd);
-	int rc = SSL_connect(c->ssl) == 1 ? 0 : -1;
-	ERR_clear_error();
-	return rc;
-}
-
-static void cl_close(struct cl *c)
-{
-	SSL_free(c->ssl);
-	SSL_CTX_free(c->ctx);
-	close(c->fd);
-}
-
-static int cl_write(struct cl *c, const void *p, size_t n)
-{
-	return SSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
-}
-
-/* Reads one response; returns 1 ok, 0 error response (code filled), -1 closed/failed. */
-static int cl_read(struct cl *c, uint64_t *id, char *code, size_t codelen)
-{
-	static struct buf b;
-	uint8_t hdr[4];
-	uint32_t n;
-	size_t got = 0;
-	while (got < 4) {
-		int k = SSL_read(c->ssl, hdr + got, (int)(4 - got));
-		if (k <= 0) {
-			ERR_clear_error();
-			return -1;
-		}
-		got += (size_t)k;
-	}
-	if (frame_peek(hdr, 4, 1u << 26, &n) == FRAME_BAD_LENGTH)
-		return -1;
-	buf_reset(&b);
-	buf_reserve(&b, n);
-	for (got = 0; got < n;) {
-		int k = SSL_read(c->ssl, b.data + got, (int)(n - got));
-		if (k <= 0) {
-			ERR_clear_error();
-			return -1;
-		}
-		got += (size_t)k;
-	}
-	const uint8_t *res;
-	size_t rl;
-	char msg[512];
-	code[0] = '\0';
-	return wire_parse_response(b.data, n, id, &res, &rl, code, codelen, msg, sizeof msg, NULL);
-}
-
-static int send_frame(struct cl *c, const struct buf *payload)
-{
-	uint8_t hdr[4];
-	frame_header(hdr, (uint32_t)payload->len);
-	return cl_write(c, hdr, 4) || cl_write(c, payload->data, payload->len) ? -1 : 0;
-}
 
 static void req_info(struct buf *b, uint64_t id)
 {
@@ -231,21 +76,12 @@ static const char *bad(const void *payload, size_t n, bool *still_open, uint64_t
 
 int main(void)
 {
-	const char *bin = getenv("SCOPED");
-	snprintf(scoped_bin, sizeof scoped_bin, "%s", bin ? bin : "../daemon/scoped");
-	snprintf(dir, sizeof dir, "%s/scope-daemon-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		return 2;
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "'%s' init '%s/inst' --origin test.example/raw >/dev/null && "
-		 "echo 'log_level = debug' >> '%s/inst/scoped.conf' && "
-		 "printf 'handshake_timeout_s = 1\\nidle_timeout_s = 2\\nmax_frame = 65536\\nmax_connections = 20\\n' >> '%s/inst/scoped.conf'",
-		 scoped_bin, dir, dir, dir);
-	if (system(cmd) != 0) {
+	if (harness_init("'handshake_timeout_s = 1' 'idle_timeout_s = 2' 'max_frame = 65536' "
+			 "'max_connections = 20' 'log_level = debug'")) {
 		printf("Bail out! scoped init failed\n");
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	char cmd[2048];
 	start_daemon();
 	ok(port > 0, "scoped is listening on port %d", port);
 	ok(info_works("lead"), "a client with a certificate gets an answer");
@@ -425,11 +261,7 @@ int main(void)
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: scoped exits 0");
 	snprintf(cmd, sizeof cmd, "'%s' verify -c '%s/inst/scoped.conf' >/dev/null", scoped_bin, dir);
 	ok(system(cmd) == 0, "the stored ledger verifies");
-	if (getenv("KEEP"))
-		return done_testing();
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		diag("could not remove %s", dir);
+	harness_cleanup();
 	buf_free(&b);
 	return done_testing();
 }

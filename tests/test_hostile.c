@@ -1,0 +1,212 @@
+/*
+ * A hostile network against a real scoped, on loopback only: hundreds of
+ * idle and slow connections (slowloris), handshakes that never finish, a
+ * flood of garbage handshakes, frames that announce a megabyte and send ten
+ * bytes, huge and deeply nested values, negative and overflowing amounts.
+ * An honest client keeps being served throughout, every bad request gets an
+ * error, and the daemon's memory stays within the stated bound.
+ */
+#include "harness.h"
+#include "tap.h"
+
+#define SLOW_TCP 300	/* TCP connections that send half a ClientHello and stall */
+#define IDLE_TLS 100	/* finished mTLS handshakes, then silence */
+#define SLOW_FRAME 50	/* announce a 1 MiB frame, send 10 bytes, stall */
+#define GARBAGE 200	/* connections that send something that is not TLS */
+/* The bound this test holds the daemon to: the connections above (650 at
+ * once) may cost at most this much resident memory over the idle daemon.
+ * Per connection scoped keeps its TLS state (~30 KiB), at most one frame
+ * of input and 4 MiB of output; a stalled 1 MiB frame is buffered as it
+ * arrives, so 10 bytes cost 10 bytes. */
+#define RSS_BOUND_KB (96 * 1024)
+
+static int honest_appends(int n, int from)
+{
+	int good = 0;
+	for (int i = 0; i < n; i++) {
+		struct cl c;
+		struct buf b;
+		uint64_t id;
+		char code[32], rq[32];
+		buf_init(&b);
+		snprintf(rq, sizeof rq, "honest-%d", from + i);
+		wire_request(&b, 1, "append", 4);
+		mp_pack_cstr(&b, "kind");
+		mp_pack_cstr(&b, "note");
+		mp_pack_cstr(&b, "project");
+		mp_pack_cstr(&b, "");
+		mp_pack_cstr(&b, "request_id");
+		mp_pack_cstr(&b, rq);
+		mp_pack_cstr(&b, "body");
+		mp_pack_map(&b, 1);
+		mp_pack_cstr(&b, "text");
+		mp_pack_cstr(&b, "honest");
+		if (cl_open(&c, "admin") == 0 && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1)
+			good++;
+		cl_close(&c);
+		buf_free(&b);
+	}
+	return good;
+}
+
+static const char *one_request(struct buf *b)
+{
+	static char code[32];
+	struct cl c;
+	uint64_t id;
+	cl_open(&c, "admin");
+	int rc = send_frame(&c, b) ? -1 : cl_read(&c, &id, code, sizeof code);
+	cl_close(&c);
+	if (rc < 0)
+		snprintf(code, sizeof code, "closed");
+	else if (rc == 1)
+		snprintf(code, sizeof code, "ok");
+	return code;
+}
+
+int main(void)
+{
+	if (harness_init("'handshake_timeout_s = 5' 'idle_timeout_s = 60'")) {
+		printf("Bail out! scoped init failed\n");
+		return 1;
+	}
+	start_daemon();
+	ok(port > 0, "scoped is listening on port %d", port);
+	is_int(honest_appends(5, 0), 5, "an honest client appends before the attack");
+	long base = rss_kb(daemon_pid);
+	ok(base > 0, "the idle daemon's resident memory: %ld KiB", base);
+
+	static int fds[SLOW_TCP + SLOW_FRAME + GARBAGE];
+	static struct cl idle[IDLE_TLS], slowf[SLOW_FRAME];
+	int opened = 0;
+	/* half a TLS ClientHello, then nothing */
+	static const uint8_t hello_start[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+	for (int i = 0; i < SLOW_TCP; i++) {
+		fds[i] = tcp();
+		if (fds[i] >= 0 && send(fds[i], hello_start, sizeof hello_start, 0) > 0)
+			opened++;
+	}
+	is_int(opened, SLOW_TCP, "%d slowloris connections are accepted", SLOW_TCP);
+	int idle_ok = 0;
+	for (int i = 0; i < IDLE_TLS; i++)
+		idle_ok += cl_open(&idle[i], "auditor") == 0;
+	is_int(idle_ok, IDLE_TLS, "%d idle mTLS connections", IDLE_TLS);
+	int slow_ok = 0;
+	for (int i = 0; i < SLOW_FRAME; i++)
+		slow_ok += cl_open(&slowf[i], "lead") == 0 &&
+			   cl_write(&slowf[i], "\x00\x10\x00\x00" "\x82\xa2id\x01\xa2op\xa4in", 14) == 0;
+	is_int(slow_ok, SLOW_FRAME, "%d connections stalled inside a 1 MiB frame", SLOW_FRAME);
+	int garbage_closed = 0;
+	for (int i = 0; i < GARBAGE; i++) {
+		int fd = tcp();
+		char ch;
+		if (fd < 0)
+			continue;
+		if (send(fd, "GET / HTTP/1.0\r\n\r\n", 18, 0) == 18 && recv(fd, &ch, 1, 0) <= 0)
+			garbage_closed++;
+		close(fd);
+	}
+	is_int(garbage_closed, GARBAGE, "%d garbage handshakes are each closed at once", GARBAGE);
+
+	is_int(honest_appends(20, 100), 20, "during the attack an honest client appends 20 entries");
+	long during = rss_kb(daemon_pid);
+	ok(during - base < RSS_BOUND_KB, "memory during the attack: %ld KiB over idle (bound %d KiB)",
+	   during - base, RSS_BOUND_KB);
+
+	/* hostile values, each answered with an error */
+	struct buf b;
+	buf_init(&b);
+	wire_request(&b, 2, "append", 4);
+	mp_pack_cstr(&b, "kind");
+	mp_pack_cstr(&b, "note");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "");
+	mp_pack_cstr(&b, "request_id");
+	mp_pack_cstr(&b, "huge");
+	mp_pack_cstr(&b, "body");
+	mp_pack_map(&b, 1);
+	mp_pack_cstr(&b, "text");
+	static char big[900 * 1024];
+	memset(big, 'x', sizeof big);
+	mp_pack_str(&b, big, sizeof big);
+	is_str(one_request(&b), WERR_INVALID, "a 900 KiB text in one frame: invalid (the body limit)");
+	buf_reset(&b);
+	wire_request(&b, 3, "append", 4);
+	mp_pack_cstr(&b, "kind");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "neg");
+	mp_pack_cstr(&b, "request_id");
+	mp_pack_cstr(&b, "neg");
+	mp_pack_cstr(&b, "body");
+	mp_pack_map(&b, 5);
+	mp_pack_cstr(&b, "client");
+	mp_pack_cstr(&b, "C");
+	mp_pack_cstr(&b, "title");
+	mp_pack_cstr(&b, "T");
+	mp_pack_cstr(&b, "contract_type");
+	mp_pack_cstr(&b, "fixed");
+	mp_pack_cstr(&b, "currency");
+	mp_pack_cstr(&b, "JPY");
+	mp_pack_cstr(&b, "amount_minor");
+	size_t at = b.len;
+	mp_pack_int(&b, -5);
+	is_str(one_request(&b), WERR_INVALID, "a negative amount: invalid");
+	b.len = at;
+	mp_pack_uint(&b, UINT64_MAX);
+	is_str(one_request(&b), WERR_INVALID, "an amount of 2^64-1: invalid (beyond 10^15)");
+	buf_reset(&b);
+	wire_request(&b, 4, "get", 1);
+	mp_pack_cstr(&b, "seq");
+	mp_pack_uint(&b, UINT64_MAX);
+	is_str(one_request(&b), WERR_NOT_FOUND, "get of entry 2^64-1: not_found");
+	buf_reset(&b);
+	wire_request(&b, 5, "prove", 2);
+	mp_pack_cstr(&b, "seq");
+	mp_pack_uint(&b, 0);
+	mp_pack_cstr(&b, "size");
+	mp_pack_uint(&b, UINT64_MAX);
+	is_str(one_request(&b), WERR_NOT_FOUND, "a proof for tree size 2^64-1: not_found");
+	buf_reset(&b);
+	wire_request(&b, 6, "entries", 1);
+	mp_pack_cstr(&b, "limit");
+	mp_pack_uint(&b, 1000000);
+	is_str(one_request(&b), WERR_BAD_REQUEST, "entries with limit 1000000: bad_request");
+	buf_reset(&b);
+	wire_request(&b, 7, "append", 4);
+	mp_pack_cstr(&b, "kind");
+	mp_pack_cstr(&b, "note");
+	mp_pack_cstr(&b, "project");
+	mp_pack_cstr(&b, "");
+	mp_pack_cstr(&b, "request_id");
+	mp_pack_cstr(&b, "author");
+	mp_pack_cstr(&b, "body");
+	mp_pack_map(&b, 1);
+	mp_pack_cstr(&b, "text");
+	mp_pack_cstr(&b, "x");
+	/* an extra top-level field trying to set the author */
+	b.data[0] = 0x87;
+	mp_pack_cstr(&b, "author");
+	mp_pack_cstr(&b, "mallory");
+	is_str(one_request(&b), WERR_BAD_REQUEST, "a request naming its own author: bad_request");
+
+	for (int i = 0; i < SLOW_TCP; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (int i = 0; i < IDLE_TLS; i++)
+		cl_close(&idle[i]);
+	for (int i = 0; i < SLOW_FRAME; i++)
+		cl_close(&slowf[i]);
+	usleep(300000);
+	is_int(honest_appends(5, 200), 5, "after the attack the daemon serves as before");
+	diag("resident memory: idle %ld KiB, under attack %ld KiB, after %ld KiB", base, during,
+	     rss_kb(daemon_pid));
+
+	kill(daemon_pid, SIGTERM);
+	int st;
+	waitpid(daemon_pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: scoped exits 0");
+	buf_free(&b);
+	harness_cleanup();
+	return done_testing();
+}
