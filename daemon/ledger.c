@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -55,6 +56,11 @@ static int node_put(void *ctx, unsigned level, uint64_t index, const uint8_t h[H
 static int take_lock(struct ledger *l, const char *dir, struct err *e)
 {
 	char path[4096];
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return err_set(e, "data directory %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, "data directory %s is not a directory", dir);
 	snprintf(path, sizeof path, "%s/scoped.lock", dir);
 	l->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (l->lock_fd < 0)
