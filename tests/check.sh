@@ -20,8 +20,8 @@ if [ -z "${SKIP_SANITIZE:-}" ]; then
 	cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 		-DSCOPE_SANITIZE=ON -DSCOPE_WERROR=ON >/dev/null
 	cmake --build build-asan -j"$jobs"
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --test-dir build-asan --output-on-failure
+	SKIP_VALGRIND=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --test-dir build-asan --output-on-failure
 fi
 
 if [ -z "${SKIP_FUZZ:-}" ]; then
