@@ -67,9 +67,12 @@ for cycle in $(seq 1 "$cycles"); do
 	ctl "$inst" auditor log --json > "$tmp/log.json" 2>"$tmp/err" || { echo "Bail out! log"; cat "$tmp/err"; exit 1; }
 	sed -n 's/.*"seq":\([0-9]*\),.*"request_id":"\([^"]*\)".*"leaf_hash":"\([0-9a-f]*\)".*/\2 \1 \3/p' "$tmp/log.json" > "$tmp/have"
 	# every acknowledged append is there with the same seq and hash
-	while read -r id seq leaf; do
-		grep -qx "$id $seq $leaf" "$tmp/have" || { bad_missing=$((bad_missing + 1)); echo "# missing or changed: $id $seq $leaf"; }
-	done < "$tmp/acked"
+	sort -u "$tmp/acked" > "$tmp/acked.sorted"
+	sort -u "$tmp/have" > "$tmp/have.sorted"
+	comm -23 "$tmp/acked.sorted" "$tmp/have.sorted" > "$tmp/missing"
+	m=$(wc -l < "$tmp/missing")
+	bad_missing=$((bad_missing + m))
+	[ "$m" -eq 0 ] || sed 's/^/# missing or changed: /' "$tmp/missing"
 	# no request id twice
 	d=$(cut -d' ' -f1 "$tmp/have" | sort | uniq -d | wc -l)
 	bad_dup=$((bad_dup + d))
