@@ -76,7 +76,7 @@ static const char *bad(const void *payload, size_t n, bool *still_open, uint64_t
 
 int main(void)
 {
-	if (harness_init("'handshake_timeout_s = 1' 'idle_timeout_s = 2' 'max_frame = 65536' "
+	if (harness_init("'handshake_timeout_s = 1' 'idle_timeout_s = 2' 'max_frame = 300000' "
 			 "'max_connections = 20' 'log_level = debug'")) {
 		printf("Bail out! scoped init failed\n");
 		return 1;
@@ -107,9 +107,9 @@ int main(void)
 	ok(rc == 0 && strcmp(code, WERR_FRAME_TOO_LARGE) == 0, "a 4 GiB declared length gets frame_too_large");
 	ok(cl_read(&c, &id, code, sizeof code) < 0, "  and the connection is closed");
 	cl_close(&c);
-	/* just above max_frame */
+	/* just above max_frame (300000 = 0x000493e0) */
 	cl_open(&c, "lead");
-	cl_write(&c, "\x00\x01\x00\x01", 4);
+	cl_write(&c, "\x00\x04\x93\xe1", 4);
 	ok(cl_read(&c, &id, code, sizeof code) == 0 && strcmp(code, WERR_FRAME_TOO_LARGE) == 0,
 	   "max_frame + 1 gets frame_too_large");
 	cl_close(&c);

@@ -92,5 +92,7 @@ has "  saying how to fix it" "$tmp/err" "chmod 600"
 chmod 600 "$inst/keys/signing.key"
 exits 2 "an unknown config option is refused" "$SCOPED" verify -c <(printf 'origin = x\nbogus = 1\n')
 has "  naming the line" "$tmp/err" ":2: unknown option"
+exits 2 "a max_frame too small for the largest entry is refused" "$SCOPED" verify -c <(printf 'origin = x\nmax_frame = 65536\n')
+has "  naming the bound" "$tmp/err" "max_frame: 65536 is outside 300000.."
 
 finish
