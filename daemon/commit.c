@@ -54,6 +54,7 @@ int commit_enqueue(struct server *s, struct conn *c, uint64_t req_id,
 	p->a.request_id = put(&w, a->request_id, a->request_id_len);
 	p->a.body = (const uint8_t *)put(&w, (const char *)a->body, a->body_len);
 	s->queue[s->nqueue++] = p;
+	s->queue_bytes += sizeof *p + total;
 	c->pending++;
 	if (s->nqueue == 1)
 		event_active(s->commit_ev, EV_TIMEOUT, 0);
@@ -105,6 +106,7 @@ void commit_run(struct server *s)
 	struct pending **batch = s->queue;
 	s->queue = NULL;
 	s->nqueue = s->capqueue = 0;
+	s->queue_bytes = 0;
 
 	struct ledger_append *as = malloc(n * sizeof *as);
 	struct ledger_result *rs = malloc(n * sizeof *rs);
@@ -170,4 +172,5 @@ void commit_free_all(struct server *s)
 	free(s->queue);
 	s->queue = NULL;
 	s->nqueue = s->capqueue = 0;
+	s->queue_bytes = 0;
 }

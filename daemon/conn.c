@@ -159,6 +159,7 @@ bool conn_close(struct conn *c, const char *why)
 static bool may_read(const struct conn *c)
 {
 	return c->state == CONN_OPEN && !c->srv->stopping && c->pending < CONN_MAX_PENDING &&
+	       c->srv->queue_bytes < SERVER_MAX_QUEUE_BYTES &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) <= CONN_OUT_HIGH;
 }
 
@@ -211,7 +212,7 @@ bool conn_maybe_resume(struct conn *c)
 {
 	if (!c->paused || c->state != CONN_OPEN || c->srv->stopping)
 		return true;
-	if (c->pending >= CONN_MAX_PENDING ||
+	if (c->pending >= CONN_MAX_PENDING || c->srv->queue_bytes >= SERVER_MAX_QUEUE_BYTES ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_OUT_LOW)
 		return true;
 	c->paused = false;

@@ -6,8 +6,9 @@
  *                                          OPEN --conn_close()--> CLOSING --output flushed--> freed
  *
  * Reading stops while the connection's queued output is above
- * CONN_OUT_HIGH or it has CONN_MAX_PENDING appends waiting for a commit, and
- * resumes when both drop (back-pressure on slow or greedy peers).
+ * CONN_OUT_HIGH, it has CONN_MAX_PENDING appends waiting for a commit, or
+ * the commit queue holds SERVER_MAX_QUEUE_BYTES, and resumes when they drop
+ * (back-pressure on slow or greedy peers).
  */
 #ifndef SCOPE_CONN_H
 #define SCOPE_CONN_H

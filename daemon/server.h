@@ -25,6 +25,7 @@ struct pending;
 #define CONN_OUT_LOW	(1u << 20)	/* ... and resume below this */
 #define CONN_MAX_PENDING 1024		/* appends waiting for a commit, per connection */
 #define SERVER_MAX_PENDING 16384	/* appends waiting for a commit, in all */
+#define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* their bytes; reading pauses beyond */
 
 struct server {
 	struct event_base *base;
@@ -44,6 +45,7 @@ struct server {
 
 	struct pending **queue;		/* group-commit queue */
 	size_t nqueue, capqueue;
+	size_t queue_bytes;		/* bytes held by the queue */
 	struct event *commit_ev;
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
