@@ -56,8 +56,11 @@ int commit_enqueue(struct server *s, struct conn *c, uint64_t req_id,
 	s->queue[s->nqueue++] = p;
 	s->queue_bytes += sizeof *p + total;
 	c->pending++;
-	if (s->nqueue == 1)
+	if (s->nqueue == 1) {
+		struct timeval tv = { 0, COMMIT_MAX_DELAY_US };
 		event_active(s->commit_ev, EV_TIMEOUT, 0);
+		evtimer_add(s->commit_deadline, &tv);
+	}
 	return 0;
 }
 
@@ -78,10 +81,12 @@ static const char *wire_code(const struct err *e)
 	}
 }
 
+/* Replies collect in the connection's buffer and go out in one write per
+ * connection and commit: one TLS write instead of one per append. */
 static void reply(struct server *s, struct pending *p, const struct ledger_result *r)
 {
-	struct buf *out = &s->out;
-	buf_reset(out);
+	struct buf *out = &p->conn->replies;
+	(void)s;
 	if (r->status == LEDGER_REJECTED) {
 		wire_error(out, p->req_id, wire_code(&r->err), r->err.msg);
 	} else {
@@ -95,12 +100,14 @@ static void reply(struct server *s, struct pending *p, const struct ledger_resul
 		mp_pack_bool(out, r->status == LEDGER_DUPLICATE);
 		wire_seal(out, start, UINT32_MAX);
 	}
-	conn_send(p->conn, out->data, out->len);
 }
 
 void commit_run(struct server *s)
 {
 	size_t n = s->nqueue;
+	/* whichever of the two commit events fires first does the work */
+	event_del(s->commit_deadline);
+	event_del(s->commit_ev);
 	if (n == 0)
 		return;
 	struct pending **batch = s->queue;
@@ -142,13 +149,10 @@ void commit_run(struct server *s)
 		}
 		if (p->conn) {
 			p->conn->pending--;
-			if (r) {
+			if (r)
 				reply(s, p, r);
-			} else {
-				buf_reset(&s->out);
-				wire_error(&s->out, p->req_id, WERR_INTERNAL, "out of memory; nothing written");
-				conn_send(p->conn, s->out.data, s->out.len);
-			}
+			else
+				wire_error(&p->conn->replies, p->req_id, WERR_INTERNAL, "out of memory; nothing written");
 		}
 		free(p);
 	}
@@ -157,10 +161,15 @@ void commit_run(struct server *s)
 	free(batch);
 	free(as);
 	free(rs);
-	/* connections held back by their pending count may read again; a
-	 * resumed connection can only free itself */
+	/* send each connection its replies in one write; connections held back
+	 * by their pending count may read again (a resumed connection can only
+	 * free itself) */
 	for (struct conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
+		if (c->replies.len) {
+			conn_send(c, c->replies.data, c->replies.len);
+			buf_reset(&c->replies);
+		}
 		conn_maybe_resume(c);
 	}
 }

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "buf.h"
+
 struct server;
 struct bufferevent;
 
@@ -33,6 +35,7 @@ struct conn {
 	char fp[65];			/* certificate SHA-256 fingerprint */
 	char author[270];		/* what entries record: the CN, or sha256:<fp> */
 	unsigned pending;		/* appends waiting for the commit */
+	struct buf replies;		/* a commit's replies, sent in one write */
 	bool paused;
 	struct conn *prev, *next;
 };
