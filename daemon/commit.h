@@ -1,9 +1,12 @@
 /*
- * commit: group commit.  Appends from every connection wait in one queue;
- * a low-priority event runs after the loop has read everything that is
- * ready, writes the whole queue in one durable ledger transaction, and only
- * then sends each reply.  Appends that arrive while a commit is being
- * written wait for the next one.
+ * commit: group commit.  Appends from every connection wait in one queue.
+ * The commit event has a lower priority than reading, so it runs once the
+ * loop has read everything that is ready (libevent's TLS bufferevent reads
+ * one TLS record per turn, so this can take several turns); a timer at
+ * reading's priority bounds the wait to COMMIT_MAX_DELAY_US.  The commit
+ * writes the whole queue in one durable ledger transaction and only then
+ * sends the replies, one write per connection.  Appends that arrive while a
+ * commit is being written wait for the next one.
  */
 #ifndef SCOPE_COMMIT_H
 #define SCOPE_COMMIT_H

@@ -164,6 +164,8 @@ static void teardown(struct server *s)
 		evconnlistener_free(s->listener);
 	if (s->commit_ev)
 		event_free(s->commit_ev);
+	if (s->commit_deadline)
+		event_free(s->commit_deadline);
 	if (s->sig_term)
 		event_free(s->sig_term);
 	if (s->sig_int)
@@ -225,7 +227,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	signal(SIGPIPE, SIG_IGN);
 	s->base = event_base_new();
-	if (s->base == NULL) {
+	if (s->base == NULL || event_base_priority_init(s->base, SERVER_NPRIO) != 0) {
 		err_set(&e, "cannot create the event loop");
 		goto fail;
 	}
@@ -234,6 +236,13 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	code = 5;
 	s->commit_ev = event_new(s->base, -1, 0, on_commit, s);
+	s->commit_deadline = evtimer_new(s->base, on_commit, s);
+	if (s->commit_ev == NULL || s->commit_deadline == NULL ||
+	    event_priority_set(s->commit_ev, SERVER_PRIO_COMMIT) ||
+	    event_priority_set(s->commit_deadline, SERVER_PRIO_IO)) {
+		err_set(&e, "cannot set up the commit events");
+		goto fail;
+	}
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);

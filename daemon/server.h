@@ -26,6 +26,12 @@ struct pending;
 #define CONN_MAX_PENDING 1024		/* appends waiting for a commit, per connection */
 #define SERVER_MAX_PENDING 16384	/* appends waiting for a commit, in all */
 #define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* their bytes; reading pauses beyond */
+/* Event priorities (lower runs first): reading and the commit deadline
+ * outrank the commit itself, so a commit takes everything already read. */
+#define SERVER_PRIO_IO 0
+#define SERVER_PRIO_COMMIT 1
+#define SERVER_NPRIO 2
+#define COMMIT_MAX_DELAY_US 2000	/* an append waits at most this long for its commit to start */
 
 struct server {
 	struct event_base *base;
@@ -46,7 +52,8 @@ struct server {
 	struct pending **queue;		/* group-commit queue */
 	size_t nqueue, capqueue;
 	size_t queue_bytes;		/* bytes held by the queue */
-	struct event *commit_ev;
+	struct event *commit_ev;	/* low priority: runs when nothing is left to read */
+	struct event *commit_deadline;	/* high priority: the wait is bounded */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
