@@ -95,6 +95,8 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 	s->conns = c;
 	s->nconns++;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	/* reads outrank the commit: see commit.h */
+	bufferevent_priority_set(c->bev, SERVER_PRIO_IO);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* a frame is read as soon as it is whole; never buffer more than one
 	 * maximal frame ahead from a peer */
@@ -115,6 +117,7 @@ void conn_free(struct conn *c, const char *why)
 		log_msg(LOG_INFO, "conn %llu: %s: handshake not completed: %s", (unsigned long long)c->id,
 			c->peer, why);
 	commit_forget_conn(s, c);
+	buf_free(&c->replies);
 	/* fixed order: callbacks off, then free (closes the SSL and fd) */
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -221,12 +224,37 @@ bool conn_maybe_resume(struct conn *c)
 	return process_input(c);
 }
 
+/* libevent's TLS bufferevent reads one TLS record per readable event; a
+ * client that pipelines sends one record per request, so without this the
+ * loop would see one request per connection per turn (and the group commit
+ * one append per connection).  Read what else the socket holds now, within
+ * the same back-pressure limits.  Returns false if c was freed. */
+static bool drain_tls(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t chunk[16384];
+	while (may_read(c) && evbuffer_get_length(in) < c->srv->cfg.max_frame + FRAME_HDR) {
+		int n = SSL_read(ssl, chunk, sizeof chunk);
+		if (n <= 0) {
+			/* nothing more now, or an error or end of stream that
+			 * libevent sees on its next read of this socket */
+			ERR_clear_error();
+			return true;
+		}
+		evbuffer_add(in, chunk, (size_t)n);
+		if (!process_input(c))
+			return false;
+	}
+	return true;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
 	struct conn *c = arg;
-	if (c->state == CONN_OPEN)
-		process_input(c);
+	if (c->state == CONN_OPEN && process_input(c))
+		drain_tls(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
