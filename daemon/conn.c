@@ -6,6 +6,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -67,6 +68,9 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 		close(fd);
 		return;
 	}
+	/* small replies must not wait for the peer's delayed ACK (Nagle) */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct conn *c = calloc(1, sizeof *c);
 	SSL *ssl = c ? tls_new_ssl(s->tls) : NULL;
 	if (c == NULL || ssl == NULL) {
