@@ -3,7 +3,8 @@
 #   1. the normal build (-Werror) and every test under ctest;
 #   2. the same tests in a clang build with AddressSanitizer and
 #      UndefinedBehaviorSanitizer (any report fails the run);
-#   3. each libFuzzer target for FUZZ_SECONDS (default 20) from its corpus.
+#   3. each libFuzzer target for FUZZ_SECONDS (default 20) from its corpus;
+#   4. the benchmarks for a second each (tests/bench/run.sh, SMOKE=1).
 # Set SKIP_SANITIZE=1 or SKIP_FUZZ=1 to leave a stage out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,5 +47,8 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 	done
 	stages=$((stages + 1))
 fi
+echo "== benchmark smoke run (numbers only, no thresholds)"
+SMOKE=1 tests/bench/run.sh
+stages=$((stages + 1))
 # any failure above has already stopped the run (set -e)
 echo "check: $stages passed, 0 failed"

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the benchmark matrix on this machine and prints one table.
+#   BENCH_SECONDS  seconds per append run (default 3)
+#   BENCH_ENTRIES  size of the generated ledger for verify/prove/open (default 1000000)
+#   SMOKE=1        CI's smoke run: 1-second runs, a 20000-entry ledger
+# Numbers only; nothing here passes or fails on a timing.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${BUILD_DIR:-$top/build}
+scoped=$bin/daemon/scoped
+scopectl=$bin/client/scopectl
+bench=$bin/tests/bench/scope-bench
+secs=${BENCH_SECONDS:-3}
+entries=${BENCH_ENTRIES:-1000000}
+if [ -n "${SMOKE:-}" ]; then secs=1; entries=20000; fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/scope-bench-XXXXXX")
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+export XDG_STATE_HOME=$tmp/state
+
+"$scoped" init "$tmp/live" --origin bench.example/live >/dev/null
+: > "$tmp/live.log"
+"$scoped" -c "$tmp/live/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/live.log" &
+pid=$!
+port=
+for _ in $(seq 1 100); do
+	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/live.log")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+[ -n "$port" ] || { cat "$tmp/live.log"; exit 1; }
+profile=$tmp/live/clients/admin.conf
+sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$profile"
+
+row() {	# row LABEL JSON
+	local j=$2
+	get() { echo "$j" | sed -n "s/.*\"$1\":\([0-9.-]*\).*/\1/p"; }
+	printf '%-34s %10s %9s %9s %9s %9s %8s %9s\n' "$1" "$(get entries_per_s)" "$(get p50_ms)" \
+		"$(get p99_ms)" "$(get p999_ms)" "$(get max_ms)" "$(get server_cpu_s)" "$(get server_rss_kb)"
+}
+echo "machine: $(nproc) cores, $(free -m | awk '/Mem:/ {print $2}') MiB, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)"
+echo "durable appends over mutual TLS, ${secs}s each, 32 in flight per connection"
+printf '%-34s %10s %9s %9s %9s %9s %8s %9s\n' "run" "entries/s" "p50 ms" "p99 ms" "p99.9 ms" "max ms" "cpu s" "rss KiB"
+for size in 256 4096; do
+	for conns in 1 16 64 256; do
+		j=$("$bench" append --config "$profile" --connections "$conns" --pipeline 32 --duration "$secs" \
+			--size "$size" --pid "$pid" --json 2>/dev/null || echo '{}')
+		row "$conns conn x 32, ${size} B" "$j"
+	done
+done
+j=$("$bench" append --config "$profile" --connections 1 --pipeline 1 --duration "$secs" --pid "$pid" --json 2>/dev/null || echo '{}')
+row "1 conn x 1 (no pipelining)" "$j"
+j=$("$bench" append --config "$profile" --connections 16 --pipeline 32 --rate 10000 --duration "$secs" --pid "$pid" --json 2>/dev/null || echo '{}')
+row "offered 10000/s, 16 conn" "$j"
+
+# one scopectl append end to end: process start, handshake, commit, reply,
+# and the inclusion proof it checks
+runs=20; [ -n "${SMOKE:-}" ] && runs=3
+t0=$(date +%s%N)
+for i in $(seq 1 "$runs"); do
+	"$scopectl" append --config "$profile" --project "" --kind note --body-json '{"text":"one"}' >/dev/null
+done
+t1=$(date +%s%N)
+echo "scopectl append end to end (with its proof check): $(( (t1 - t0) / runs / 1000 )) us mean over $runs runs"
+kill -TERM "$pid"; wait "$pid" || true; pid=
+
+# a large ledger, built through the ledger layer
+"$scoped" init "$tmp/big" --origin bench.example/big >/dev/null
+printf 'map_initial_mib = 1024\n' >> "$tmp/big/scoped.conf"
+"$bench" generate -c "$tmp/big/scoped.conf" --count "$entries" --batch 10000 --size 200
+"$bench" verify -c "$tmp/big/scoped.conf"
+"$bench" prove -c "$tmp/big/scoped.conf" --count 20000
+"$bench" open -c "$tmp/big/scoped.conf" --count 20
