@@ -33,6 +33,22 @@
 #define SANITIZED 0
 #endif
 
+/* {"id":id,"op":"append","kind":"note","project":"","request_id":..,"body":{"text":..}} */
+static void note_request(struct buf *b, uint64_t id, const char *reqid, const char *text, size_t n)
+{
+	wire_request(b, id, "append", 4);
+	mp_pack_cstr(b, "kind");
+	mp_pack_cstr(b, "note");
+	mp_pack_cstr(b, "project");
+	mp_pack_cstr(b, "");
+	mp_pack_cstr(b, "request_id");
+	mp_pack_cstr(b, reqid);
+	mp_pack_cstr(b, "body");
+	mp_pack_map(b, 1);
+	mp_pack_cstr(b, "text");
+	mp_pack_str(b, text, n);
+}
+
 static int honest_appends(int n, int from)
 {
 	int good = 0;
@@ -43,17 +59,7 @@ static int honest_appends(int n, int from)
 		char code[32], rq[32];
 		buf_init(&b);
 		snprintf(rq, sizeof rq, "honest-%d", from + i);
-		wire_request(&b, 1, "append", 4);
-		mp_pack_cstr(&b, "kind");
-		mp_pack_cstr(&b, "note");
-		mp_pack_cstr(&b, "project");
-		mp_pack_cstr(&b, "");
-		mp_pack_cstr(&b, "request_id");
-		mp_pack_cstr(&b, rq);
-		mp_pack_cstr(&b, "body");
-		mp_pack_map(&b, 1);
-		mp_pack_cstr(&b, "text");
-		mp_pack_cstr(&b, "honest");
+		note_request(&b, 1, rq, "honest", 6);
 		if (cl_open(&c, "admin") == 0 && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1)
 			good++;
 		cl_close(&c);
@@ -133,19 +139,9 @@ int main(void)
 	/* hostile values, each answered with an error */
 	struct buf b;
 	buf_init(&b);
-	wire_request(&b, 2, "append", 4);
-	mp_pack_cstr(&b, "kind");
-	mp_pack_cstr(&b, "note");
-	mp_pack_cstr(&b, "project");
-	mp_pack_cstr(&b, "");
-	mp_pack_cstr(&b, "request_id");
-	mp_pack_cstr(&b, "huge");
-	mp_pack_cstr(&b, "body");
-	mp_pack_map(&b, 1);
-	mp_pack_cstr(&b, "text");
 	static char big[900 * 1024];
 	memset(big, 'x', sizeof big);
-	mp_pack_str(&b, big, sizeof big);
+	note_request(&b, 2, "huge", big, sizeof big);
 	is_str(one_request(&b), WERR_INVALID, "a 900 KiB text in one frame: invalid (the body limit)");
 	buf_reset(&b);
 	wire_request(&b, 3, "append", 4);
@@ -190,17 +186,7 @@ int main(void)
 	mp_pack_uint(&b, 1000000);
 	is_str(one_request(&b), WERR_BAD_REQUEST, "entries with limit 1000000: bad_request");
 	buf_reset(&b);
-	wire_request(&b, 7, "append", 4);
-	mp_pack_cstr(&b, "kind");
-	mp_pack_cstr(&b, "note");
-	mp_pack_cstr(&b, "project");
-	mp_pack_cstr(&b, "");
-	mp_pack_cstr(&b, "request_id");
-	mp_pack_cstr(&b, "author");
-	mp_pack_cstr(&b, "body");
-	mp_pack_map(&b, 1);
-	mp_pack_cstr(&b, "text");
-	mp_pack_cstr(&b, "x");
+	note_request(&b, 7, "author", "x", 1);
 	/* an extra top-level field trying to set the author */
 	b.data[0] = 0x87;
 	mp_pack_cstr(&b, "author");
@@ -225,17 +211,7 @@ int main(void)
 				char rq[32];
 				snprintf(rq, sizeof rq, "flood-%d-%d", k, i);
 				buf_reset(&b);
-				wire_request(&b, (uint64_t)i + 1, "append", 4);
-				mp_pack_cstr(&b, "kind");
-				mp_pack_cstr(&b, "note");
-				mp_pack_cstr(&b, "project");
-				mp_pack_cstr(&b, "");
-				mp_pack_cstr(&b, "request_id");
-				mp_pack_cstr(&b, rq);
-				mp_pack_cstr(&b, "body");
-				mp_pack_map(&b, 1);
-				mp_pack_cstr(&b, "text");
-				mp_pack_str(&b, text, sizeof text);
+				note_request(&b, (uint64_t)i + 1, rq, text, sizeof text);
 				uint8_t hdr[4];
 				frame_header(hdr, (uint32_t)b.len);
 				buf_add(&all, hdr, 4);
