@@ -7,6 +7,9 @@
  *       requests in flight (with --rate, offering R appends/s in all and
  *       sending only when due); entries/s, latency percentiles, and the
  *       daemon's CPU and memory (from /proc/PID) when --pid is given.
+ *   scope-bench idle --config PROFILE --pid PID [--connections N] [--duration S]
+ *       opens N mutual-TLS connections and keeps them idle; the daemon's
+ *       resident memory before, with them open, and after S seconds.
  *   scope-bench generate -c SCOPED.CONF --count N [--batch B] [--size B]
  *   scope-bench verify   -c SCOPED.CONF
  *   scope-bench prove    -c SCOPED.CONF [--count K]
@@ -22,6 +25,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +359,63 @@ static int cmd_append(int argc, char **argv)
 	return all.count > 0 ? 0 : 1;
 }
 
+/* ---- idle connections: the daemon's memory ---- */
+
+static int cmd_idle(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "connections", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 't' }, { "pid", required_argument, NULL, 'p' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *conf = getenv("SCOPECTL_CONFIG");
+	int conns = 1000, c;
+	double duration = 10;
+	pid_t pid = 0;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'n': conns = atoi(optarg); break;
+		case 't': duration = atof(optarg); break;
+		case 'p': pid = (pid_t)atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	struct profile prof;
+	struct err e = { 0 };
+	memset(&prof, 0, sizeof prof);
+	if (conf == NULL || pid == 0 || profile_load(&prof, conf, &e) || profile_check(&prof, &e) || conns < 1) {
+		fprintf(stderr, "scope-bench idle: needs --config PROFILE and --pid PID\n");
+		return 2;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)conns + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)conns + 64 ? rl.rlim_max : (rlim_t)conns + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	long before = proc_rss_kb(pid);
+	struct session *s = calloc((size_t)conns, sizeof *s);
+	int open = 0;
+	for (int i = 0; i < conns; i++)
+		if (sess_open(&s[i], &prof, &e) == 0)
+			open++;
+	long opened = proc_rss_kb(pid), peak = opened;
+	double t0 = now_s();
+	while (now_s() - t0 < duration) {
+		usleep(500000);
+		long r = proc_rss_kb(pid);
+		if (r > peak)
+			peak = r;
+	}
+	long after = proc_rss_kb(pid);
+	printf("idle: %d of %d connections open; daemon RSS %ld KiB before, %ld KiB with them open, "
+	       "%ld KiB after %.0f s (peak %ld KiB)\n", open, conns, before, opened, after, duration, peak);
+	for (int i = 0; i < conns; i++)
+		sess_close(&s[i]);
+	free(s);
+	return open == conns ? 0 : 1;
+}
+
 /* ---- in-process measurements on a data directory ---- */
 
 struct local {
@@ -523,5 +584,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "append") == 0)
 		return cmd_append(argc - 1, argv + 1);
+	if (strcmp(argv[1], "idle") == 0)
+		return cmd_idle(argc - 1, argv + 1);
 	return cmd_local(argv[1], argc - 1, argv + 1);
 }

@@ -63,6 +63,9 @@ for i in $(seq 1 "$runs"); do
 done
 t1=$(date +%s%N)
 echo "scopectl append end to end (with its proof check): $(( (t1 - t0) / runs / 1000 )) us mean over $runs runs"
+# memory with idle connections (max_connections is 1024 by default)
+idle=1000; idle_secs=10; [ -n "${SMOKE:-}" ] && { idle=50; idle_secs=1; }
+"$bench" idle --config "$profile" --pid "$pid" --connections "$idle" --duration "$idle_secs" || true
 kill -TERM "$pid"; wait "$pid" || true; pid=
 
 # a large ledger, built through the ledger layer
