@@ -331,32 +331,27 @@ int store_entry_put(struct store_txn *t, uint64_t seq, const uint8_t *p, size_t 
 	return put(t, t->s->entries, k, 8, p, n, MDB_APPEND, "writing entry", e);
 }
 
-int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
-		     int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
-		     void *ctx, struct err *e)
+/* The one cursor walk: from start (or the first key when slen is 0), while
+ * keys begin with the first plen bytes of start, calling visit, which
+ * returns 0 to go on, 1 to stop, -1 to stop with an error. */
+static int scan(struct store_txn *t, MDB_dbi dbi, const void *start, size_t slen, size_t plen,
+		int (*visit)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+			     struct err *e),
+		void *ctx, const char *what, struct err *e)
 {
 	MDB_cursor *cur;
-	uint8_t kb[8];
 	int rc;
 	if (sticky(t, e))
 		return -1;
-	if (from >= to)
-		return 0;
-	if ((rc = mdb_cursor_open(t->txn, t->s->entries, &cur)) != 0)
+	if ((rc = mdb_cursor_open(t->txn, dbi, &cur)) != 0)
 		return record(t, rc, "opening cursor", e);
-	be64(kb, from);
-	MDB_val k = { 8, kb }, v;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	MDB_val k = { slen, (void *)start }, v;
+	rc = mdb_cursor_get(cur, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST);
 	int ret = 0;
 	while (rc == 0) {
-		if (k.mv_size != 8) {
-			ret = err_setc(e, STORE_E_CORRUPT, "entries database holds a malformed key");
+		if (k.mv_size < plen || memcmp(k.mv_data, start, plen) != 0)
 			break;
-		}
-		uint64_t seq = rd64(k.mv_data);
-		if (seq >= to)
-			break;
-		int r = fn(ctx, seq, v.mv_data, v.mv_size, e);
+		int r = visit(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size, e);
 		if (r < 0)
 			ret = -1;
 		if (r != 0)
@@ -364,9 +359,39 @@ int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
 		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		ret = fail_lmdb(e, rc, "reading entries");
+		ret = fail_lmdb(e, rc, what);
 	mdb_cursor_close(cur);
 	return ret;
+}
+
+struct entry_walk {
+	uint64_t to;
+	int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e);
+	void *ctx;
+};
+
+static int entry_visit(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+		       struct err *e)
+{
+	struct entry_walk *w = ctx;
+	if (kn != 8)
+		return err_setc(e, STORE_E_CORRUPT, "entries database holds a malformed key");
+	uint64_t seq = rd64(k);
+	if (seq >= w->to)
+		return 1;
+	return w->fn(w->ctx, seq, v, vn, e);
+}
+
+int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
+		     int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
+		     void *ctx, struct err *e)
+{
+	struct entry_walk w = { to, fn, ctx };
+	uint8_t kb[8];
+	if (from >= to)
+		return sticky(t, e);
+	be64(kb, from);
+	return scan(t, t->s->entries, kb, 8, 0, entry_visit, &w, "reading entries", e);
 }
 
 int store_entry_stat(struct store_txn *t, uint64_t *count, uint64_t *last, struct err *e)
@@ -513,38 +538,35 @@ int store_project_put(struct store_txn *t, const char *project, size_t plen, uin
 	return put(t, t->s->projects, k, plen + 9, "", 0, MDB_NOOVERWRITE, "writing project index", e);
 }
 
+struct project_walk {
+	size_t klen;
+	int (*fn)(void *ctx, uint64_t seq, struct err *e);
+	void *ctx;
+};
+
+static int project_visit(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
+			 struct err *e)
+{
+	(void)v;
+	(void)vn;
+	struct project_walk *w = ctx;
+	if (kn != w->klen)
+		return 1;	/* a longer project id sharing this prefix: past ours */
+	return w->fn(w->ctx, rd64(k + kn - 8), e);
+}
+
 int store_project_scan(struct store_txn *t, const char *project, size_t plen, uint64_t from,
 		       int (*fn)(void *ctx, uint64_t seq, struct err *e), void *ctx, struct err *e)
 {
 	uint8_t kb[128];
-	MDB_cursor *cur;
-	int rc;
-	if (sticky(t, e))
-		return -1;
 	if (plen + 9 > sizeof kb)
 		return err_set(e, "project id too long");
 	memcpy(kb, project, plen);
 	kb[plen] = 0;
 	be64(kb + plen + 1, from);
-	if ((rc = mdb_cursor_open(t->txn, t->s->projects, &cur)) != 0)
-		return record(t, rc, "opening cursor", e);
-	MDB_val k = { plen + 9, kb }, v;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	int ret = 0;
-	while (rc == 0) {
-		if (k.mv_size != plen + 9 || memcmp(k.mv_data, kb, plen + 1) != 0)
-			break;	/* past this project */
-		int r = fn(ctx, rd64((const uint8_t *)k.mv_data + plen + 1), e);
-		if (r < 0)
-			ret = -1;
-		if (r != 0)
-			break;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		ret = fail_lmdb(e, rc, "reading project index");
-	mdb_cursor_close(cur);
-	return ret;
+	struct project_walk w = { plen + 9, fn, ctx };
+	return scan(t, t->s->projects, kb, plen + 9, plen + 1, project_visit, &w,
+		    "reading project index", e);
 }
 
 int store_state_get(struct store_txn *t, const void *key, size_t klen, const uint8_t **v,
@@ -581,29 +603,7 @@ int store_state_scan(struct store_txn *t, const void *prefix, size_t plen,
 			       struct err *e),
 		     void *ctx, struct err *e)
 {
-	MDB_cursor *cur;
-	int rc;
-	if (sticky(t, e))
-		return -1;
-	if ((rc = mdb_cursor_open(t->txn, t->s->state, &cur)) != 0)
-		return record(t, rc, "opening cursor", e);
-	MDB_val k = { plen, (void *)prefix }, v;
-	rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	int ret = 0;
-	while (rc == 0) {
-		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
-			break;
-		int r = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size, e);
-		if (r < 0)
-			ret = -1;
-		if (r != 0)
-			break;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		ret = fail_lmdb(e, rc, "reading derived state");
-	mdb_cursor_close(cur);
-	return ret;
+	return scan(t, t->s->state, prefix, plen, plen, fn, ctx, "reading derived state", e);
 }
 
 int store_state_clear(struct store_txn *t, struct err *e)
