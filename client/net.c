@@ -19,6 +19,7 @@
 
 #include "frame.h"
 #include "offline.h"
+#include "resume.h"
 #include "wire.h"
 
 __attribute__((format(printf, 2, 3)))
@@ -86,12 +87,39 @@ static int tcp_connect(const char *host, const char *port, struct err *e)
 	return fd;
 }
 
+/* Called when the server asks for our certificate, i.e. on a full
+ * handshake only: a resumed one skips loading and using the key. */
+static int load_client_cert(SSL *ssl, void *arg)
+{
+	struct session *s = arg;
+	const struct profile *p = s->prof;
+	if (SSL_use_certificate_chain_file(ssl, p->cert) == 1 &&
+	    SSL_use_PrivateKey_file(ssl, p->key, SSL_FILETYPE_PEM) == 1 && SSL_check_private_key(ssl) == 1)
+		return 1;
+	snprintf(s->cert_err, sizeof s->cert_err, "%s", ossl_why());
+	return 0;
+}
+
+static int on_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+	struct session *s = SSL_get_app_data(ssl);
+	if (s && s->ticket[0])
+		resume_save(s->ticket, sess);
+	return 0;	/* not kept: it is on disk */
+}
+
 static int make_ctx(struct session *s, struct err *e)
 {
 	const struct profile *p = s->prof;
 	struct stat st;
 	if (stat(p->key, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		err_set(e, "client key %s is accessible by group or others; run: chmod 600 %s", p->key, p->key);
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	if (access(p->cert, R_OK) != 0 || access(p->key, R_OK) != 0) {
+		const char *f = access(p->cert, R_OK) != 0 ? p->cert : p->key;
+		err_set(e, "client certificate or key %s: %s", f, strerror(errno));
 		e->code = CTL_EXIT_USAGE;
 		return -1;
 	}
@@ -105,23 +133,21 @@ static int make_ctx(struct session *s, struct err *e)
 		e->code = CTL_EXIT_USAGE;
 		return -1;
 	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, p->cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, p->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		SSL_CTX_free(ctx);
-		err_set(e, "client certificate %s or key %s: %s", p->cert, p->key, ossl_why());
-		e->code = CTL_EXIT_USAGE;
-		return -1;
-	}
+	SSL_CTX_set_cert_cb(ctx, load_client_cert, s);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (s->keep_tickets && resume_path(p, s->ticket, sizeof s->ticket) == 0) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, on_ticket);
+	} else {
+		s->ticket[0] = '\0';
+	}
 	s->ctx = ctx;
 	return 0;
 }
 
 int sess_open(struct session *s, const struct profile *p, struct err *e)
 {
-	if (s->prof == NULL) {
-		memset(s, 0, sizeof *s);
+	if (s->prof == NULL) {	/* callers start from a zeroed session */
 		s->fd = -1;
 		s->next_id = 1;
 		buf_init(&s->req);
@@ -139,13 +165,27 @@ int sess_open(struct session *s, const struct profile *p, struct err *e)
 		return conn_fail(e, "cannot create a TLS connection");
 	}
 	SSL_set_fd(ssl, fd);
+	SSL_set_app_data(ssl, s);
 	SSL_set_tlsext_host_name(ssl, p->server_name);
 	SSL_set1_host(ssl, p->server_name);
+	if (s->ticket[0]) {
+		SSL_SESSION *old = resume_load(s->ticket);
+		if (old) {
+			SSL_set_session(ssl, old);
+			SSL_SESSION_free(old);
+		}
+	}
+	s->cert_err[0] = '\0';
 	if (SSL_connect(ssl) != 1) {
 		long vr = SSL_get_verify_result(ssl);
 		const char *why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) : ossl_why();
 		SSL_free(ssl);
 		close(fd);
+		if (s->cert_err[0]) {
+			err_set(e, "client certificate %s or key %s: %s", p->cert, p->key, s->cert_err);
+			e->code = CTL_EXIT_USAGE;
+			return -1;
+		}
 		return conn_fail(e, "TLS handshake with %s failed: %s", p->host, why);
 	}
 	s->ssl = ssl;

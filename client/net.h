@@ -8,6 +8,7 @@
 #ifndef SCOPECTL_NET_H
 #define SCOPECTL_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -19,6 +20,9 @@
 
 struct session {
 	const struct profile *prof;
+	bool keep_tickets;	/* set before sess_open: resume TLS sessions across runs */
+	char ticket[4200];	/* the ticket file, when keep_tickets */
+	char cert_err[256];	/* why loading the certificate or key failed */
 	void *ctx;		/* SSL_CTX * */
 	void *ssl;		/* SSL * */
 	int fd;
@@ -30,6 +34,7 @@ struct session {
 	char server_code[32];
 };
 
+/* s starts zeroed; keep_tickets may be set before the first call. */
 int sess_open(struct session *s, const struct profile *p, struct err *e);
 void sess_close(struct session *s);
 

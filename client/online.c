@@ -838,6 +838,7 @@ int with_session(const struct profile *p, int (*fn)(struct session *, const void
 	struct session s = { 0 };
 	struct err e = { 0 };
 	int rc;
+	s.keep_tickets = true;
 	if (sess_open(&s, p, &e))
 		rc = ctl_report(&e);
 	else

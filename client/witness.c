@@ -13,39 +13,7 @@
 #include "mp.h"
 #include "offline.h"
 #include "result.h"
-
-static int state_path(const char *origin, char *out, size_t n, bool create, struct err *e)
-{
-	char dir[4096];
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof dir, "%s/scopectl", xdg);
-	else if (home && *home)
-		snprintf(dir, sizeof dir, "%s/.local/state/scopectl", home);
-	else
-		return err_set(e, "neither XDG_STATE_HOME nor HOME is set: cannot remember checkpoints");
-	if (create) {
-		char tmp[4096];
-		snprintf(tmp, sizeof tmp, "%s", dir);
-		for (char *p = tmp + 1; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(tmp, 0700);
-				*p = '/';
-			}
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return err_set(e, "creating %s: %s", tmp, strerror(errno));
-	}
-	char name[300];
-	size_t k = 0;
-	for (const char *p = origin; *p && k < sizeof name - 12; p++)
-		name[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				   (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ? *p : '_');
-	name[k] = '\0';
-	if (snprintf(out, n, "%s/%s.checkpoint", dir, name) >= (int)n)
-		return err_set(e, "state directory path too long");
-	return 0;
-}
+#include "state.h"
 
 static void report_fork(const char *why, const char *path, const struct buf *old, const char *new_note,
 			size_t new_len)
@@ -88,7 +56,7 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 		return err_prefix(e, "the server's checkpoint does not verify with the trusted key");
 	}
 	char path[4600], lock[4700];
-	if (state_path(cp->origin, path, sizeof path, true, e)) {
+	if (state_file(cp->origin, ".checkpoint", path, sizeof path, true, e)) {
 		fprintf(stderr, "scopectl: warning: %s\n", e->msg);
 		return 0;	/* nowhere to remember: the signature check stands alone */
 	}

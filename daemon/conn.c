@@ -286,8 +286,8 @@ static void handshake_done(struct conn *c)
 		snprintf(c->author, sizeof c->author, "sha256:%s", c->fp);
 	set_state(c, CONN_OPEN);
 	set_timeouts(c, c->srv->cfg.idle_timeout_s);
-	log_msg(LOG_INFO, "conn %llu: %s connected from %s (%s)", (unsigned long long)c->id, c->author,
-		c->peer, SSL_get_version(ssl));
+	log_msg(LOG_INFO, "conn %llu: %s connected from %s (%s%s)", (unsigned long long)c->id, c->author,
+		c->peer, SSL_get_version(ssl), SSL_session_reused(ssl) ? ", resumed" : "");
 	process_input(c);
 }
 

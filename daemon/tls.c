@@ -98,6 +98,11 @@ int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err
 	SSL_CTX_set_verify_depth(ctx, 4);
 	static const unsigned char sid[] = "scoped";
 	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	/* Resumption: one stateless ticket per handshake, valid two hours.
+	 * The ticket keys belong to this context, so a reload (SIGHUP, e.g.
+	 * after revoking a certificate) invalidates every ticket issued. */
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME_S);
 	*out = ctx;
 	return 0;
 fail:

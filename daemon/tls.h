@@ -5,7 +5,9 @@
  *
  * Mutual TLS is mandatory: a client without a certificate signed by the
  * configured CA (and, with a CRL configured, not revoked) fails the
- * handshake.  TLS 1.3 by default; 1.2 only when configured.
+ * handshake.  TLS 1.3 by default; 1.2 only when configured.  A session
+ * may be resumed with a ticket for TLS_TICKET_LIFETIME_S, or until the
+ * context is replaced (SIGHUP), whichever comes first.
  */
 #ifndef SCOPE_TLS_H
 #define SCOPE_TLS_H
@@ -13,6 +15,8 @@
 #include <stddef.h>
 
 #include "err.h"
+
+#define TLS_TICKET_LIFETIME_S 7200
 
 struct ssl_ctx_st;
 struct ssl_st;

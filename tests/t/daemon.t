@@ -70,9 +70,31 @@ ok "admin may write a ledger-level note" ctl "$inst" admin append --project "" -
 "$SCOPED" init "$tmp/other" --origin test.example/other >/dev/null
 exits 3 "a certificate from another CA is refused in the handshake" "$SCOPECTL" info --config "$tmp/other/clients/lead.conf" --server "127.0.0.1:$PORT" --ca "$inst/tls/ca.crt"
 ok "the lead creates project pr-a" ctl "$inst" lead append --project pr-a --kind project --body-json "$project"
+# TLS session tickets between scopectl runs
+last_conn() { grep "$1 connected from" "$tmp/scoped.log" | tail -n 1; }
+rm -f "$XDG_STATE_HOME"/scopectl/*.ticket
+ok "a lead command without a ticket" ctl "$inst" lead info
+has "  makes a full handshake" <(last_conn lead) "(TLSv1.3)"
+ok "a second lead command" ctl "$inst" lead info
+has "  resumes the TLS session with the ticket of the first" <(last_conn lead) "resumed)"
+ok "then a finance command" ctl "$inst" finance info
+has "  makes a full handshake: the lead's ticket is not offered for another certificate" <(last_conn finance) "(TLSv1.3)"
+has "  and is finance, not a resumed lead" "$tmp/out" "you are:       finance"
+for f in "$XDG_STATE_HOME"/scopectl/*.ticket; do printf 'not a session' > "$f"; done
+ok "a damaged ticket" ctl "$inst" lead info
+has "  costs only a full handshake" <(last_conn lead) "(TLSv1.3)"
+is "ticket files are private" "$(stat -c %a "$XDG_STATE_HOME"/scopectl/*.ticket | sort -u)" 600
+sed 's/^key = .*/key = finance.key/' "$inst/clients/lead.conf" > "$inst/clients/mismatch.conf"
+exits 2 "a profile whose key does not belong to its certificate" ctl "$inst" mismatch info
+has "  is told which files" "$tmp/err" "client certificate $inst/clients/lead.crt or key $inst/clients/finance.key"
+sed 's/^cert = .*/cert = nowhere.crt/' "$inst/clients/lead.conf" > "$inst/clients/nocert.conf"
+exits 2 "a profile whose certificate file is missing" ctl "$inst" nocert info
+has "  names it" "$tmp/err" "nowhere.crt: No such file or directory"
 # restrict lead to pr-a, reload with SIGHUP
 sed -i 's/^cn:lead .*/cn:lead lead pr-a/' "$inst/roles.conf"
 kill -HUP "$daemon_pid"; sleep 0.3
+ok "after SIGHUP the lead connects" ctl "$inst" lead info
+has "  with a full handshake: the reload invalidated every ticket" <(last_conn lead) "(TLSv1.3)"
 exits 4 "after SIGHUP, lead may not write outside its projects" ctl "$inst" lead append --project pr-b --kind note --body-json '{"text":"x"}'
 has "  the error names the project" "$tmp/err" 'project "pr-b" is not among yours'
 ok "  but may write to pr-a" ctl "$inst" lead append --project pr-a --kind note --body-json '{"text":"in a"}'
