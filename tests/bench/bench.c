@@ -400,12 +400,17 @@ static int cmd_idle(int argc, char **argv)
 		if (sess_open(&s[i], &prof, &e) == 0)
 			open++;
 	long opened = proc_rss_kb(pid), peak = opened;
-	double t0 = now_s();
+	double t0 = now_s(), next = 60;
 	while (now_s() - t0 < duration) {
 		usleep(500000);
 		long r = proc_rss_kb(pid);
 		if (r > peak)
 			peak = r;
+		if (now_s() - t0 >= next) {	/* a long run shows its trend once a minute */
+			printf("idle: %4.0f s: daemon RSS %ld KiB\n", next, r);
+			fflush(stdout);
+			next += 60;
+		}
 	}
 	long after = proc_rss_kb(pid);
 	printf("idle: %d of %d connections open; daemon RSS %ld KiB before, %ld KiB with them open, "
