@@ -1,43 +1,71 @@
 #include "merkle.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "enc.h"
 
+/*
+ * Hashing is most of what verification does, so it avoids the per-call
+ * algorithm fetch and context allocation of one-shot SHA256(): the
+ * algorithm is fetched once, and each thread reuses one digest context.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_key_t sha256_key;
+
+static void sha256_ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_setup(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (pthread_key_create(&sha256_key, sha256_ctx_free) != 0)
+		abort();
+}
+
+/* SHA-256 of prefix (if >= 0) || a || b; on allocation failure a hash
+ * that can never match, which verification reports as an error. */
+static void hash_parts(int prefix, const void *a, size_t an, const void *b, size_t bn,
+		       uint8_t out[HASH_LEN])
+{
+	pthread_once(&sha256_once, sha256_setup);
+	EVP_MD_CTX *ctx = pthread_getspecific(sha256_key);
+	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_key, ctx) != 0) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	uint8_t pre = (uint8_t)prefix;
+	unsigned int len = HASH_LEN;
+	if (ctx == NULL || sha256_md == NULL || !EVP_DigestInit_ex2(ctx, sha256_md, NULL) ||
+	    (prefix >= 0 && !EVP_DigestUpdate(ctx, &pre, 1)) || !EVP_DigestUpdate(ctx, a, an) ||
+	    (bn > 0 && !EVP_DigestUpdate(ctx, b, bn)) || !EVP_DigestFinal_ex(ctx, out, &len))
+		memset(out, 0xff, HASH_LEN);
+}
+
 void sha256(const void *p, size_t n, uint8_t out[HASH_LEN])
 {
-	SHA256(p, n, out);
+	hash_parts(-1, p, n, NULL, 0, out);
 }
 
 void merkle_leaf_hash(const void *p, size_t n, uint8_t out[HASH_LEN])
 {
-	static const uint8_t zero = 0x00;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = HASH_LEN;
-	/* EVP fails only on allocation failure; then fall back to a hash that
-	 * can never match, which verification reports as an error. */
-	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, &zero, 1) || !EVP_DigestUpdate(ctx, p, n) ||
-	    !EVP_DigestFinal_ex(ctx, out, &len))
-		memset(out, 0xff, HASH_LEN);
-	EVP_MD_CTX_free(ctx);
+	hash_parts(0x00, p, n, NULL, 0, out);
 }
 
 void merkle_node_hash(const uint8_t l[HASH_LEN], const uint8_t r[HASH_LEN],
 		      uint8_t out[HASH_LEN])
 {
-	uint8_t in[1 + 2 * HASH_LEN];
-	in[0] = 0x01;
-	memcpy(in + 1, l, HASH_LEN);
-	memcpy(in + 1 + HASH_LEN, r, HASH_LEN);
-	SHA256(in, sizeof in, out);
+	hash_parts(0x01, l, HASH_LEN, r, HASH_LEN, out);
 }
 
 void merkle_empty_root(uint8_t out[HASH_LEN])
 {
-	SHA256((const unsigned char *)"", 0, out);
+	hash_parts(-1, "", 0, NULL, 0, out);
 }
 
 /* largest power of two strictly less than n (n >= 2) */
