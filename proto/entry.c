@@ -119,7 +119,8 @@ int entry_encode(const struct entry *en, struct buf *out, struct err *e)
 static int get_str_field(struct mp_cur *c, const char *name, const char **s, size_t *n,
 			 struct err *e)
 {
-	if (mp_expect_key(c, name, e) || mp_get_str(c, s, n, e))
+	/* entry_decode ran mp_check first: the strings are valid UTF-8 */
+	if (mp_expect_key(c, name, e) || mp_get_str_checked(c, s, n, e))
 		return err_prefix(e, "field %s", name);
 	return 0;
 }

@@ -256,15 +256,22 @@ int mp_get_uint(struct mp_cur *c, uint64_t *v, struct err *e)
 	return 0;
 }
 
-int mp_get_str(struct mp_cur *c, const char **s, size_t *n, struct err *e)
+int mp_get_str_checked(struct mp_cur *c, const char **s, size_t *n, struct err *e)
 {
 	struct mp_item it;
 	if (get_typed(c, &it, MP_STR, e))
 		return -1;
-	if (!utf8_valid(it.p, it.n))
-		return err_set(e, "string is not valid UTF-8");
 	*s = (const char *)it.p;
 	*n = it.n;
+	return 0;
+}
+
+int mp_get_str(struct mp_cur *c, const char **s, size_t *n, struct err *e)
+{
+	if (mp_get_str_checked(c, s, n, e))
+		return -1;
+	if (!utf8_valid((const uint8_t *)*s, *n))
+		return err_set(e, "string is not valid UTF-8");
 	return 0;
 }
 
@@ -282,7 +289,8 @@ int mp_expect_key(struct mp_cur *c, const char *want, struct err *e)
 {
 	const char *s;
 	size_t n;
-	if (mp_get_str(c, &s, &n, e))
+	/* no UTF-8 check needed: the bytes must equal want, which is valid */
+	if (mp_get_str_checked(c, &s, &n, e))
 		return err_prefix(e, "reading key \"%s\"", want);
 	if (n != strlen(want) || memcmp(s, want, n) != 0)
 		return err_set(e, "expected key \"%s\", found \"%.*s\"", want,
@@ -296,7 +304,12 @@ bool utf8_valid(const uint8_t *p, size_t n)
 	while (i < n) {
 		uint8_t c = p[i];
 		if (c < 0x80) {
-			i++;
+			/* ASCII runs, the common case, eight bytes at a time */
+			uint64_t w;
+			while (n - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0))
+				i += 8;
+			if (i < n && p[i] < 0x80)
+				i++;
 			continue;
 		}
 		size_t len;
@@ -381,21 +394,26 @@ static int check_value(struct mp_cur *c, struct walk *w, unsigned depth, struct 
 	const uint8_t *prev = NULL;
 	size_t prevn = 0;
 	for (uint32_t k = 0; k < it.n; k++) {
-		struct mp_cur peek = *c;
-		struct mp_item key;
-		if (mp_next(&peek, &key, e))
-			return -1;
-		if ((w->flags & MP_CANONICAL) && key.type != MP_STR)
-			return err_set(e, "map keys must be strings");
-		if (check_value(c, w, depth + 1, e))
-			return -1;
-		if (w->flags & MP_CANONICAL) {
-			if (prev != NULL && keycmp(prev, prevn, key.p, key.n) >= 0)
-				return err_set(e, "map keys not in canonical order or repeated (\"%.*s\")",
-					       (int)(key.n > 64 ? 64 : key.n), (const char *)key.p);
-			prev = key.p;
-			prevn = key.n;
+		if (!(w->flags & MP_CANONICAL)) {
+			if (check_value(c, w, depth + 1, e) || check_value(c, w, depth + 1, e))
+				return -1;
+			continue;
 		}
+		/* canonical: the key is a string, read once */
+		struct mp_item key;
+		if (mp_next(c, &key, e))
+			return -1;
+		if (key.type != MP_STR)
+			return err_set(e, "map keys must be strings");
+		if (++w->items > w->lim->max_items)
+			return err_set(e, "too many msgpack values (limit %zu)", w->lim->max_items);
+		if (scalar_ok(w, &key, e))
+			return -1;
+		if (prev != NULL && keycmp(prev, prevn, key.p, key.n) >= 0)
+			return err_set(e, "map keys not in canonical order or repeated (\"%.*s\")",
+				       (int)(key.n > 64 ? 64 : key.n), (const char *)key.p);
+		prev = key.p;
+		prevn = key.n;
 		if (check_value(c, w, depth + 1, e))
 			return -1;
 	}

@@ -59,6 +59,8 @@ int mp_get_map(struct mp_cur *c, uint32_t *n, struct err *e);
 int mp_get_array(struct mp_cur *c, uint32_t *n, struct err *e);
 int mp_get_uint(struct mp_cur *c, uint64_t *v, struct err *e);
 int mp_get_str(struct mp_cur *c, const char **s, size_t *n, struct err *e);
+/* The same without the UTF-8 check, for bytes mp_check() already passed. */
+int mp_get_str_checked(struct mp_cur *c, const char **s, size_t *n, struct err *e);
 int mp_get_bin(struct mp_cur *c, const uint8_t **p, size_t *n, struct err *e);
 /* Reads a string key and checks it equals `want`. */
 int mp_expect_key(struct mp_cur *c, const char *want, struct err *e);
