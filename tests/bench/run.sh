@@ -75,3 +75,30 @@ printf 'map_initial_mib = 1024\n' >> "$tmp/big/scoped.conf"
 "$bench" verify -c "$tmp/big/scoped.conf"
 "$bench" prove -c "$tmp/big/scoped.conf" --count 20000
 "$bench" open -c "$tmp/big/scoped.conf" --count 20
+
+# offline verification of an export, and online verification over mutual TLS,
+# as an auditor runs them (scopectl: decode, chain, leaf hashes, root, signature)
+rate() {	# rate LABEL COMMAND...: entries/s for the whole ledger
+	local label=$1; shift
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null || { echo "$label: failed"; return 0; }
+	t1=$(date +%s%N)
+	echo "$label: $entries entries in $(( (t1 - t0) / 1000000 )) ms: $(( entries * 1000000000 / (t1 - t0 + 1) )) entries/s"
+}
+"$scoped" export -c "$tmp/big/scoped.conf" --format raw -o "$tmp/big.raw"
+"$scoped" checkpoint -c "$tmp/big/scoped.conf" > "$tmp/big.cp"
+rate "scopectl verify --export (offline)" "$scopectl" verify --export "$tmp/big.raw" --checkpoint "$tmp/big.cp" \
+	--trust "$(cat "$tmp/big/keys/verifier.txt")"
+rm -f "$tmp/big.raw"
+: > "$tmp/big.log"
+"$scoped" -c "$tmp/big/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/big.log" &
+pid=$!
+port=
+for _ in $(seq 1 100); do
+	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/big.log")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+rate "scopectl verify (online, over TLS)" "$scopectl" verify --config "$tmp/big/clients/auditor.conf" \
+	--server "127.0.0.1:$port"
