@@ -158,8 +158,42 @@ static void test_json(void)
 	buf_free(&b);
 }
 
+/* The ASCII fast path reads eight bytes at a time: a bad or multi-byte
+ * sequence at any offset, and at the very end, is still judged. */
+static void test_utf8(void)
+{
+	static const struct {
+		const char *seq;
+		bool valid;
+	} SEQ[] = {
+		{ "\xc3\xa9", true }, { "\xe5\xa4\x89", true }, { "\xf0\x9f\x98\x80", true },
+		{ "\x80", false }, { "\xc0\xaf", false }, { "\xed\xa0\x80", false },
+		{ "\xe5\xa4", false }, { "\xff", false },
+	};
+	int wrong = 0, cases = 0;
+	for (size_t k = 0; k < sizeof SEQ / sizeof SEQ[0]; k++)
+		for (size_t pre = 0; pre <= 20; pre++)
+			for (size_t post = 0; post <= 9; post++) {
+				uint8_t b[64];
+				size_t sl = strlen(SEQ[k].seq), n = 0;
+				memset(b, 'a', pre);
+				n = pre;
+				memcpy(b + n, SEQ[k].seq, sl);
+				n += sl;
+				memset(b + n, 'z', post);
+				n += post;
+				cases++;
+				if (utf8_valid(b, n) != SEQ[k].valid)
+					wrong++;
+			}
+	is_int(wrong, 0, "utf8_valid judges %d placements of valid and invalid sequences", cases);
+	ok(utf8_valid((const uint8_t *)"", 0), "the empty string is valid UTF-8");
+	ok(utf8_valid((const uint8_t *)"0123456789abcdefXYZ", 19), "an ASCII run of odd length is valid");
+}
+
 int main(void)
 {
+	test_utf8();
 	test_enc();
 	test_mp();
 	test_json();
