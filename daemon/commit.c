@@ -14,6 +14,7 @@
 struct pending {
 	struct conn *conn;	/* NULL once the connection is gone */
 	uint64_t req_id;
+	uint64_t queued_us;	/* for the latency in info */
 	struct ledger_append a;	/* strings point into data */
 	uint8_t data[];
 };
@@ -47,6 +48,7 @@ int commit_enqueue(struct server *s, struct conn *c, uint64_t req_id,
 	uint8_t *w = p->data;
 	p->conn = c;
 	p->req_id = req_id;
+	p->queued_us = stats_now_us();
 	p->a = *a;
 	p->a.kind = put(&w, a->kind, a->kind_len);
 	p->a.project = put(&w, a->project, a->project_len);
@@ -86,9 +88,9 @@ static const char *wire_code(const struct err *e)
 static void reply(struct server *s, struct pending *p, const struct ledger_result *r)
 {
 	struct buf *out = &p->conn->replies;
-	(void)s;
 	if (r->status == LEDGER_REJECTED) {
 		wire_error(out, p->req_id, wire_code(&r->err), r->err.msg);
+		stats_refuse(&s->stats, refusal_of_code(wire_code(&r->err)));
 	} else {
 		size_t start = wire_begin(out);
 		wire_ok(out, p->req_id, 3);
@@ -115,6 +117,7 @@ void commit_run(struct server *s)
 	s->nqueue = s->capqueue = 0;
 	s->queue_bytes = 0;
 
+	uint64_t t0 = stats_now_us();
 	struct ledger_append *as = malloc(n * sizeof *as);
 	struct ledger_result *rs = malloc(n * sizeof *rs);
 	struct err e = { 0 };
@@ -131,9 +134,12 @@ void commit_run(struct server *s)
 		if (ledger_append_batch(s->ledger, as, n, rs, &e))
 			log_msg(LOG_ERROR, "commit of %zu appends failed, nothing written: %s", n, e.msg);
 	}
+	uint64_t t1 = stats_now_us();
+	stats_commit(&s->stats, n, t1 - t0);
 	for (size_t i = 0; i < n; i++) {
 		struct pending *p = batch[i];
 		const struct ledger_result *r = rs ? &rs[i] : NULL;
+		stats_append_latency(&s->stats, t1 - p->queued_us);
 		if (r && r->status == LEDGER_APPENDED) {
 			appended++;
 			log_msg(LOG_DEBUG, "%.*s appended entry %llu (request %.*s)", (int)p->a.author_len,
@@ -152,12 +158,18 @@ void commit_run(struct server *s)
 			if (r)
 				reply(s, p, r);
 			else
+				{
 				wire_error(&p->conn->replies, p->req_id, WERR_INTERNAL, "out of memory; nothing written");
+				stats_refuse(&s->stats, REF_INTERNAL);
+			}
 		}
 		free(p);
 	}
-	log_msg(LOG_DEBUG, "commit: %zu appended, %zu repeated, %zu refused; size %llu", appended, dups,
-		refused, (unsigned long long)ledger_size(s->ledger));
+	s->stats.appended += appended;
+	s->stats.duplicates += dups;
+	s->stats.rejected += refused;
+	log_msg(LOG_DEBUG, "commit: %zu appended, %zu repeated, %zu refused in %llu us; size %llu", appended,
+		dups, refused, (unsigned long long)(t1 - t0), (unsigned long long)ledger_size(s->ledger));
 	free(batch);
 	free(as);
 	free(rs);

@@ -65,6 +65,7 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 	if (s->stopping || s->nconns >= s->cfg.max_connections) {
 		log_msg(LOG_WARN, "refused connection from %s: %s", peer,
 			s->stopping ? "shutting down" : "connection limit reached");
+		stats_refuse(&s->stats, s->stopping ? REF_UNAVAILABLE : REF_CONNECTION_LIMIT);
 		close(fd);
 		return;
 	}
@@ -98,6 +99,9 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	s->stats.accepted++;
+	if (s->nconns > s->stats.open_peak)
+		s->stats.open_peak = s->nconns;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	/* reads outrank the commit: see commit.h */
 	bufferevent_priority_set(c->bev, SERVER_PRIO_IO);
@@ -189,6 +193,7 @@ static bool process_input(struct conn *c)
 				 (unsigned long long)s->cfg.max_frame);
 			buf_reset(&s->out);
 			wire_error(&s->out, 0, len == 0 ? WERR_BAD_FRAME : WERR_FRAME_TOO_LARGE, msg);
+			stats_refuse(&s->stats, len == 0 ? REF_BAD_FRAME : REF_FRAME_TOO_LARGE);
 			conn_send(c, s->out.data, s->out.len);
 			log_msg(LOG_WARN, "conn %llu: %s (%s): %s; closing", (unsigned long long)c->id,
 				c->author, c->peer, msg);
@@ -277,6 +282,7 @@ static void handshake_done(struct conn *c)
 	struct err e = { 0 };
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, c->fp, &e)) {
+		stats_refuse(&c->srv->stats, REF_TLS_HANDSHAKE);
 		conn_free(c, e.msg);
 		return;
 	}
@@ -286,6 +292,8 @@ static void handshake_done(struct conn *c)
 		snprintf(c->author, sizeof c->author, "sha256:%s", c->fp);
 	set_state(c, CONN_OPEN);
 	set_timeouts(c, c->srv->cfg.idle_timeout_s);
+	if (SSL_session_reused(ssl))
+		c->srv->stats.resumed++;
 	log_msg(LOG_INFO, "conn %llu: %s connected from %s (%s%s)", (unsigned long long)c->id, c->author,
 		c->peer, SSL_get_version(ssl), SSL_session_reused(ssl) ? ", resumed" : "");
 	process_input(c);
@@ -299,6 +307,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state == CONN_HANDSHAKE)
+			stats_refuse(&c->srv->stats, REF_HANDSHAKE_TIMEOUT);
+		else
+			c->srv->stats.idle_closed++;
 		conn_free(c, c->state == CONN_HANDSHAKE ? "handshake timeout" : "idle timeout");
 		return;
 	}
@@ -314,9 +326,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		}
 		while (bufferevent_get_openssl_error(bev))
 			;
+		if (c->state == CONN_HANDSHAKE)
+			stats_refuse(&c->srv->stats, REF_TLS_HANDSHAKE);
 		conn_free(c, why);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (what & BEV_EVENT_EOF) {
+		if (c->state == CONN_HANDSHAKE)
+			stats_refuse(&c->srv->stats, REF_TLS_HANDSHAKE);
 		conn_free(c, "peer closed the connection");
+	}
 }

@@ -40,10 +40,11 @@ static enum dispatch_result fail(struct ctx *x, const char *code, const char *fm
 	va_end(ap);
 	buf_reset(x->out);
 	wire_error(x->out, x->r->id, code, msg);
-	if (strcmp(code, WERR_FORBIDDEN) == 0)
-		log_msg(LOG_INFO, "conn %llu: %s: %s refused (request id %llu): %s",
-			(unsigned long long)x->c->id, x->c->author, x->r->op,
-			(unsigned long long)x->r->id, msg);
+	stats_refuse(&x->s->stats, refusal_of_code(code));
+	log_msg(strcmp(code, WERR_INTERNAL) == 0 ? LOG_ERROR : LOG_INFO,
+		"conn %llu: %s: %s refused (frame id %llu%s%.*s): %s: %s", (unsigned long long)x->c->id,
+		x->c->author, x->r->op, (unsigned long long)x->r->id, x->r->request_id_len ? ", request " : "",
+		(int)x->r->request_id_len, x->r->request_id ? x->r->request_id : "", code, msg);
 	return DISPATCH_REPLIED;
 }
 
@@ -95,6 +96,70 @@ static void pack_strings(struct buf *out, const char *const *v, size_t n)
 		mp_pack_cstr(out, v[i]);
 }
 
+static void pack_hist(struct buf *out, const char *name, const struct hist *h)
+{
+	mp_pack_cstr(out, name);
+	mp_pack_map(out, 6);
+	mp_pack_cstr(out, "count");
+	mp_pack_uint(out, h->n);
+	mp_pack_cstr(out, "p50");
+	mp_pack_uint(out, hist_pct(h, 50));
+	mp_pack_cstr(out, "p90");
+	mp_pack_uint(out, hist_pct(h, 90));
+	mp_pack_cstr(out, "p99");
+	mp_pack_uint(out, hist_pct(h, 99));
+	mp_pack_cstr(out, "p999");
+	mp_pack_uint(out, hist_pct(h, 99.9));
+	mp_pack_cstr(out, "max");
+	mp_pack_uint(out, h->max);
+}
+
+static void pack_uints(struct buf *out, const char *name, size_t n, const char *const *keys,
+		       const uint64_t *vals)
+{
+	mp_pack_cstr(out, name);
+	mp_pack_map(out, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		mp_pack_cstr(out, keys[i]);
+		mp_pack_uint(out, vals[i]);
+	}
+}
+
+/* The operator's view in info: PROTOCOL.md section 5, info. */
+static void pack_stats(struct server *s, struct buf *out)
+{
+	struct stats *st = &s->stats;
+	struct hist lat, com;
+	struct store_usage u;
+	stats_recent(st, &lat, &com);
+	store_usage(ledger_store(s->ledger), &u);
+	mp_pack_cstr(out, "stats");
+	mp_pack_map(out, 8);
+	mp_pack_cstr(out, "uptime_s");
+	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
+	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle" };
+	const uint64_t conn[] = { s->nconns, st->open_peak, st->accepted, st->resumed, st->idle_closed };
+	pack_uints(out, "connections", 5, CONN, conn);
+	static const char *const APP[] = { "appended", "duplicates", "rejected", "commits", "batch_max",
+					   "queued" };
+	const uint64_t app[] = { st->appended, st->duplicates, st->rejected, st->commits, st->batch_max,
+				 s->nqueue };
+	pack_uints(out, "appends", 6, APP, app);
+	pack_hist(out, "latency_us_last_minute", &lat);
+	pack_hist(out, "latency_us_since_start", &st->latency);
+	mp_pack_cstr(out, "commit_us");
+	mp_pack_map(out, 2);
+	pack_hist(out, "last_minute", &com);
+	pack_hist(out, "since_start", &st->commit);
+	const char *names[REF_COUNT];
+	for (unsigned r = 0; r < REF_COUNT; r++)
+		names[r] = refusal_name((enum refusal)r);
+	pack_uints(out, "refused", REF_COUNT, names, st->refused);
+	static const char *const MAP[] = { "used_bytes", "size_bytes", "max_bytes" };
+	const uint64_t map[] = { u.used, u.map_size, u.map_max };
+	pack_uints(out, "map", 3, MAP, map);
+}
+
 static enum dispatch_result op_info(struct ctx *x)
 {
 	struct server *s = x->s;
@@ -103,8 +168,9 @@ static enum dispatch_result op_info(struct ctx *x)
 	for (unsigned r = 1; r <= ROLE_ADMIN; r <<= 1)
 		if (x->g->roles & r)
 			roles[nroles++] = role_name((enum role)r);
+	bool operator = x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR);
 	size_t start = wire_begin(x->out);
-	wire_ok(x->out, x->r->id, 9);
+	wire_ok(x->out, x->r->id, operator ? 10 : 9);
 	mp_pack_cstr(x->out, "version");
 	mp_pack_cstr(x->out, SCOPE_VERSION);
 	mp_pack_cstr(x->out, "origin");
@@ -126,6 +192,8 @@ static enum dispatch_result op_info(struct ctx *x)
 		pack_strings(x->out, (const char *const *)x->g->projects, x->g->roles ? x->g->nprojects : 0);
 	mp_pack_cstr(x->out, "max_frame");
 	mp_pack_uint(x->out, s->cfg.max_frame);
+	if (operator)
+		pack_stats(s, x->out);
 	return done(x, start);
 }
 
@@ -454,6 +522,7 @@ enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p
 	int rc = wire_parse_request(p, n, &r, &id, &e);
 	if (rc) {
 		wire_error(out, id, rc == -2 ? WERR_BAD_FRAME : WERR_BAD_REQUEST, e.msg);
+		stats_refuse(&s->stats, rc == -2 ? REF_BAD_FRAME : REF_BAD_REQUEST);
 		log_msg(LOG_INFO, "conn %llu: %s: %s: %s", (unsigned long long)c->id, c->author,
 			rc == -2 ? "bad frame" : "bad request", e.msg);
 		return rc == -2 ? DISPATCH_CLOSE : DISPATCH_REPLIED;

@@ -192,6 +192,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	struct err e = { 0 };
 	int code = 2;
 	memset(s, 0, sizeof *s);
+	stats_init(&s->stats);
 	buf_init(&s->out);
 	s->conf_path = conf_path;
 	config_defaults(&s->cfg);

@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "note.h"
 #include "roles.h"
+#include "stats.h"
 
 struct conn;
 struct pending;
@@ -31,7 +32,7 @@ struct pending;
 #define SERVER_PRIO_IO 0
 #define SERVER_PRIO_COMMIT 1
 #define SERVER_NPRIO 2
-#define COMMIT_MAX_DELAY_US 2000	/* an append waits at most this long for its commit to start */
+#define COMMIT_MAX_DELAY_US 1000	/* an append waits at most this long for its commit to start */
 
 struct server {
 	struct event_base *base;
@@ -58,6 +59,7 @@ struct server {
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
 	struct buf out;			/* scratch for building replies */
+	struct stats stats;		/* for info; see stats.h */
 };
 
 struct server_overrides {

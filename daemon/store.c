@@ -182,6 +182,17 @@ size_t store_map_size(const struct store *s)
 	return s->map_size;
 }
 
+void store_usage(const struct store *s, struct store_usage *u)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	memset(u, 0, sizeof *u);
+	u->map_max = s->map_max;
+	u->map_size = s->map_size;
+	if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &st) == 0)
+		u->used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
 int store_grow(struct store *s, struct err *e)
 {
 	if (s->map_size >= s->map_max)

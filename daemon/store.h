@@ -54,6 +54,13 @@ void store_close(struct store *s);
 int store_grow(struct store *s, struct err *e);
 size_t store_map_size(const struct store *s);
 
+struct store_usage {
+	size_t used;		/* bytes of the map in use (pages up to the last one written) */
+	size_t map_size;	/* bytes mapped now; grows by doubling up to map_max */
+	size_t map_max;
+};
+void store_usage(const struct store *s, struct store_usage *u);
+
 int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e);
 int store_commit(struct store_txn *t, struct err *e);
 void store_abort(struct store_txn *t);
