@@ -34,9 +34,11 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	/* one event, one line: newlines in quoted peer data are flattened */
+	/* one event, one line: control characters in quoted peer data (request
+	 * ids, names, messages) are flattened, so a peer cannot forge lines or
+	 * send terminal escapes */
 	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	const char *name = l == LOG_ERROR ? "error" : l == LOG_WARN ? "warn" : l == LOG_INFO ? "info" : "debug";
 	if (getenv("JOURNAL_STREAM"))
