@@ -771,6 +771,124 @@ static int do_verify(struct session *s, const struct args *a)
 
 /* ---- info ---- */
 
+/* The value at a dotted path ("connections.open") in the stats map; its
+ * bytes in *v and *vn.  0 if absent or malformed. */
+static int stat_at(const uint8_t *m, size_t n, const char *path, const uint8_t **v, size_t *vn)
+{
+	char key[64];
+	const char *dot = strchr(path, '.');
+	size_t kl = dot ? (size_t)(dot - path) : strlen(path);
+	if (kl >= sizeof key)
+		return 0;
+	memcpy(key, path, kl);
+	key[kl] = '\0';
+	struct mp_cur c;
+	if (mp_map_find(m, n, key, &c, NULL) != 1)
+		return 0;
+	const uint8_t *start = c.p;
+	if (mp_skip(&c, 4, NULL))
+		return 0;
+	if (dot)
+		return stat_at(start, (size_t)(c.p - start), dot + 1, v, vn);
+	*v = start;
+	*vn = (size_t)(c.p - start);
+	return 1;
+}
+
+static uint64_t stat_u(const uint8_t *m, size_t n, const char *path)
+{
+	const uint8_t *v;
+	size_t vn;
+	uint64_t u = 0;
+	struct mp_cur c;
+	if (stat_at(m, n, path, &v, &vn)) {
+		mp_cur_init(&c, v, vn);
+		mp_get_uint(&c, &u, NULL);
+	}
+	return u;
+}
+
+static void print_hist(const uint8_t *m, size_t n, const char *label, const char *path)
+{
+	const uint8_t *h;
+	size_t hn;
+	if (!stat_at(m, n, path, &h, &hn))
+		return;
+	printf("               %-12s p50 %llu  p90 %llu  p99 %llu  p99.9 %llu  max %llu  (%llu samples)\n",
+	       label, (unsigned long long)stat_u(h, hn, "p50"), (unsigned long long)stat_u(h, hn, "p90"),
+	       (unsigned long long)stat_u(h, hn, "p99"), (unsigned long long)stat_u(h, hn, "p999"),
+	       (unsigned long long)stat_u(h, hn, "max"), (unsigned long long)stat_u(h, hn, "count"));
+}
+
+static void human_bytes(uint64_t b, char out[32])
+{
+	static const char *const UNIT[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)b;
+	unsigned u = 0;
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, UNIT[u]);
+}
+
+/* info's operator section (admin and auditor): PROTOCOL.md, info. */
+static void print_stats(const uint8_t *st, size_t sn, const struct checkpoint *cp)
+{
+	char root[65];
+	hex_encode(cp->root, HASH_LEN, root);
+	printf("checkpoint:    size %llu, root %s (signature and consistency verified)\n",
+	       (unsigned long long)cp->size, root);
+	printf("uptime:        %llu s\n", (unsigned long long)stat_u(st, sn, "uptime_s"));
+	printf("connections:   %llu open, %llu at most, %llu accepted (%llu resumed), %llu closed when idle\n",
+	       (unsigned long long)stat_u(st, sn, "connections.open"),
+	       (unsigned long long)stat_u(st, sn, "connections.peak"),
+	       (unsigned long long)stat_u(st, sn, "connections.accepted"),
+	       (unsigned long long)stat_u(st, sn, "connections.resumed"),
+	       (unsigned long long)stat_u(st, sn, "connections.closed_idle"));
+	printf("appends:       %llu appended, %llu repeated, %llu rejected; %llu commits (largest %llu); "
+	       "%llu waiting\n",
+	       (unsigned long long)stat_u(st, sn, "appends.appended"),
+	       (unsigned long long)stat_u(st, sn, "appends.duplicates"),
+	       (unsigned long long)stat_u(st, sn, "appends.rejected"),
+	       (unsigned long long)stat_u(st, sn, "appends.commits"),
+	       (unsigned long long)stat_u(st, sn, "appends.batch_max"),
+	       (unsigned long long)stat_u(st, sn, "appends.queued"));
+	printf("append latency, queued to durable (us):\n");
+	print_hist(st, sn, "last minute", "latency_us_last_minute");
+	print_hist(st, sn, "since start", "latency_us_since_start");
+	printf("commit duration (us):\n");
+	print_hist(st, sn, "last minute", "commit_us.last_minute");
+	print_hist(st, sn, "since start", "commit_us.since_start");
+	printf("refused:      ");
+	const uint8_t *r;
+	size_t rn;
+	uint32_t count = 0;
+	int any = 0;
+	struct mp_cur c;
+	if (stat_at(st, sn, "refused", &r, &rn)) {
+		mp_cur_init(&c, r, rn);
+		if (mp_get_map(&c, &count, NULL) == 0)
+			for (uint32_t i = 0; i < count; i++) {
+				const char *k;
+				size_t kn;
+				uint64_t v = 0;
+				if (mp_get_str(&c, &k, &kn, NULL) || mp_get_uint(&c, &v, NULL))
+					break;
+				if (v) {
+					printf("%s %.*s %llu", any ? "," : "", (int)kn, k, (unsigned long long)v);
+					any = 1;
+				}
+			}
+	}
+	printf("%s\n", any ? "" : " none");
+	char used[32], size[32], max[32];
+	human_bytes(stat_u(st, sn, "map.used_bytes"), used);
+	human_bytes(stat_u(st, sn, "map.size_bytes"), size);
+	human_bytes(stat_u(st, sn, "map.max_bytes"), max);
+	printf("map:           %s used of %s mapped (grows up to %s)\n", used, size, max);
+}
+
 static int do_info(struct session *s, const struct args *a)
 {
 	struct err e = { 0 };
@@ -796,17 +914,53 @@ static int do_info(struct session *s, const struct args *a)
 		trusted |= b.len == vkn && memcmp(b.data, vk, vkn) == 0;
 		buf_free(&b);
 	}
+	/* operators (admin, auditor) get stats; they also see the checkpoint,
+	 * verified and remembered like any other */
+	const uint8_t *stats = NULL;
+	size_t sn = 0;
+	struct mp_cur sc;
+	struct checkpoint cp;
+	struct buf note, info;
+	buf_init(&note);
+	buf_init(&info);
+	if (mp_map_find(res, len, "stats", &sc, NULL) == 1) {
+		buf_add(&info, res, len);	/* the next call reuses the response buffer */
+		res = info.data;
+		if (mp_map_find(res, len, "stats", &sc, NULL) == 1) {
+			stats = sc.p;
+			if (mp_skip(&sc, 4, NULL) == 0)
+				sn = (size_t)(sc.p - stats);
+		}
+		if (witness_latest(s, &cp, &note, &e)) {
+			buf_free(&note);
+			buf_free(&info);
+			return ctl_report(&e);
+		}
+		res_str(res, len, "verifier_key", &vk, &vkn, &e);
+		res_str(res, len, "origin", &origin, &on, &e);
+		res_str(res, len, "identity", &ident, &in, &e);
+		res_str(res, len, "version", &version, &vn, &e);
+	}
 	if (a->json) {
 		struct buf out;
 		buf_init(&out);
 		msgpack_to_json(res, len, &out, &e);
-		/* add whether the server's key is one we trust */
+		/* add whether the server's key is one we trust, and the checkpoint */
 		if (out.len && out.data[out.len - 1] == '}') {
 			out.len--;
-			buf_printf(&out, ",\"trusted\":%s}", trusted ? "true" : "false");
+			buf_printf(&out, ",\"trusted\":%s", trusted ? "true" : "false");
+			if (stats) {
+				char root[65];
+				hex_encode(cp.root, HASH_LEN, root);
+				buf_printf(&out, ",\"checkpoint\":{\"size\":%llu,\"root\":\"%s\"}",
+					   (unsigned long long)cp.size, root);
+			}
+			buf_add(&out, "}", 1);
 		}
 		printf("%s\n", buf_cstr(&out));
 		buf_free(&out);
+		buf_free(&note);
+		buf_free(&info);
 		return CTL_EXIT_OK;
 	}
 	struct buf roles, projects;
@@ -828,8 +982,12 @@ static int do_info(struct session *s, const struct args *a)
 	       s->prof->host, s->prof->port, (int)vn, version, (int)on, origin, (unsigned long long)size,
 	       (int)vkn, vk, trusted ? " (trusted)" : " (NOT among your trusted keys)", (int)in, ident,
 	       buf_cstr(&roles), buf_cstr(&projects));
+	if (stats)
+		print_stats(stats, sn, &cp);
 	buf_free(&roles);
 	buf_free(&projects);
+	buf_free(&note);
+	buf_free(&info);
 	return CTL_EXIT_OK;
 }
 

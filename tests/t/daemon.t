@@ -109,19 +109,41 @@ has "  and is told so" "$tmp/err" "has no role"
 ok "  except ask who it is" ctl "$inst" client info
 is "nothing was written by the refusals" "$(size_now)" 45
 
+# the operator's counters in info
+stat() { ctl "$inst" auditor info --json | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2; }
+f0=$(stat forbidden) i0=$(stat invalid) h0=$(stat tls_handshake) a0=$(stat appended) c0=$(stat commits)
+ctl "$inst" auditor append --project pr-site --kind note --body-json '{"text":"x"}' 2>/dev/null
+ctl "$inst" lead append --project pr-a --kind note --body-json '{"txt":"x"}' 2>/dev/null
+openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$inst/tls/ca.crt" -cert "$tmp/other/clients/lead.crt" \
+	-key "$tmp/other/clients/lead.key" </dev/null >/dev/null 2>&1
+ctl "$inst" lead append --project pr-a --kind note --body-json '{"text":"counted"}' >/dev/null
+is "info counts a forbidden request" "$(stat forbidden)" $((f0 + 1))
+is "  an invalid entry" "$(stat invalid)" $((i0 + 1))
+is "  a failed handshake" "$(stat tls_handshake)" $((h0 + 1))
+is "  an appended entry" "$(stat appended)" $((a0 + 1))
+is "  and its commit" "$(stat commits)" $((c0 + 1))
+f0=$(stat forbidden)
+ok "the auditor's info" ctl "$inst" auditor info
+has "  shows the verified checkpoint" "$tmp/out" "checkpoint:    size 46, root "
+has "  append latency percentiles" "$tmp/out" "append latency, queued to durable (us):"
+has "  refusals by reason" "$tmp/out" "forbidden $f0"
+has "  and map usage" "$tmp/out" "map:           "
+ok "the lead's info" ctl "$inst" lead info
+is "  has no operator counters" "$(grep -c 'uptime\|refused' "$tmp/out")" 0
+
 # restart and continue
 stop_daemon; is "SIGTERM stops scoped cleanly" "$?" 0
 start_daemon "$inst" || { echo "Bail out! no restart"; exit 1; }
 ok "after a restart the chain continues" ctl "$inst" approver append --project pr-site --kind note --body-json '{"text":"after restart"}' --json
-has "  as entry 45" "$tmp/out" '"seq":45,'
+has "  as entry 46" "$tmp/out" '"seq":46,'
 ok "  and the whole log verifies" ctl "$inst" auditor verify
-has "  46 entries" "$tmp/out" "all 46 entries"
+has "  47 entries" "$tmp/out" "all 47 entries"
 stop_daemon
 
 # a forking server: same key and origin, another history
 start_daemon "$tmp/twin" || { echo "Bail out! no twin"; exit 1; }
 ctl "$tmp/twin" lead append --project pr-site --kind project --body-json "$project" >/dev/null 2>&1
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46; do
+for i in $(seq 1 47); do
 	ctl "$tmp/twin" lead append --project pr-site --kind note --body-json "{\"text\":\"rewritten $i\"}" >/dev/null 2>&1 || true
 done 2>/dev/null
 exits 1 "the client detects the rewritten history" ctl "$tmp/twin" auditor checkpoint
