@@ -7,6 +7,7 @@
  * error, and the daemon's memory stays within the stated bound.
  */
 #include "harness.h"
+#include "fileio.h"
 #include "tap.h"
 
 #define SLOW_TCP 300	/* TCP connections that send half a ClientHello and stall */
@@ -168,6 +169,25 @@ int main(void)
 	b.len = at;
 	mp_pack_uint(&b, UINT64_MAX);
 	is_str(one_request(&b), WERR_INVALID, "an amount of 2^64-1: invalid (beyond 10^15)");
+	/* a request id with a terminal escape and a carriage return is refused,
+	 * and the log line naming it stays one line of printable text */
+	buf_reset(&b);
+	note_request(&b, 5, "evil\x1b[2J\rforged", "t", 1);
+	is_str(one_request(&b), WERR_INVALID, "a request id with control characters: invalid");
+	usleep(300000);
+	char logpath[600];
+	snprintf(logpath, sizeof logpath, "%s/daemon.log", dir);
+	struct buf log;
+	buf_init(&log);
+	struct err le = { 0 };
+	int controls = 0;
+	if (read_file(logpath, 64u << 20, &log, &le) == 0)
+		for (size_t i = 0; i < log.len; i++)
+			controls += log.data[i] < 0x20 && log.data[i] != '\n';
+	is_int(controls, 0, "the daemon's log holds no control characters but newlines");
+	ok(log.len && memmem(log.data, log.len, "evil [2J forged", 15) != NULL,
+	   "and shows the refused request id flattened");
+	buf_free(&log);
 	buf_reset(&b);
 	wire_request(&b, 4, "get", 1);
 	mp_pack_cstr(&b, "seq");
