@@ -125,19 +125,26 @@ static double proc_cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static long proc_rss_kb(pid_t pid)
+/* A "Name:  N kB" line of /proc/PID/status, or -1. */
+static long proc_status_kb(pid_t pid, const char *name)
 {
 	char path[64], line[256];
 	long kb = -1;
+	size_t nl = strlen(name);
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = atol(line + 6);
+		if (strncmp(line, name, nl) == 0 && line[nl] == ':')
+			kb = atol(line + nl + 1);
 	fclose(f);
 	return kb;
+}
+
+static long proc_rss_kb(pid_t pid)
+{
+	return proc_status_kb(pid, "VmRSS");
 }
 
 /* ---- append ---- */
@@ -414,7 +421,8 @@ static int cmd_idle(int argc, char **argv)
 	}
 	long after = proc_rss_kb(pid);
 	printf("idle: %d of %d connections open; daemon RSS %ld KiB before, %ld KiB with them open, "
-	       "%ld KiB after %.0f s (peak %ld KiB)\n", open, conns, before, opened, after, duration, peak);
+	       "%ld KiB after %.0f s (peak %ld KiB); of which anonymous (not LMDB's map) %ld KiB\n", open,
+	       conns, before, opened, after, duration, peak, proc_status_kb(pid, "RssAnon"));
 	for (int i = 0; i < conns; i++)
 		sess_close(&s[i]);
 	free(s);
