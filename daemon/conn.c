@@ -24,6 +24,11 @@
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
+int conn_recheck(struct conn *c, struct ssl_ctx_st *ctx, struct err *e)
+{
+	return tls_peer_recheck(ctx, bufferevent_openssl_get_ssl(c->bev), e);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
 static void set_state(struct conn *c, enum conn_state st)

@@ -21,6 +21,8 @@
 #include "buf.h"
 
 struct server;
+struct ssl_ctx_st;
+struct err;
 struct bufferevent;
 
 enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING };
@@ -50,6 +52,9 @@ void conn_send(struct conn *c, const void *p, size_t n);
  * connection was freed at once (the caller must not touch it again). */
 bool conn_close(struct conn *c, const char *why);
 void conn_free(struct conn *c, const char *why);
+/* Checks an open connection's client certificate against ctx (after a
+ * reload with a new CA file or CRL): 0 if still accepted, else -1. */
+int conn_recheck(struct conn *c, struct ssl_ctx_st *ctx, struct err *e);
 /* Re-evaluates back-pressure (after commits or drained output); may handle
  * buffered frames.  Returns false if the connection was freed. */
 bool conn_maybe_resume(struct conn *c);

@@ -8,18 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commit.h"
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
 #include "signer.h"
 #include "tls.h"
 
-static int load_tls(struct server *s, struct ssl_ctx_st **out, struct err *e)
+static int load_tls(const struct config *cfg, struct ssl_ctx_st **out, struct err *e)
 {
 	struct tls_opts o = {
-		s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_ca, s->cfg.tls_crl,
-		strcmp(s->cfg.tls_min_version, "1.2") == 0 ? 12 : 13,
+		cfg->tls_cert, cfg->tls_key, cfg->tls_ca, cfg->tls_crl,
+		strcmp(cfg->tls_min_version, "1.2") == 0 ? 12 : 13,
 	};
 	return tls_server_ctx(out, &o, e);
 }
@@ -67,6 +69,7 @@ static void stop(struct server *s, const char *why)
 	if (s->stopping)
 		return;
 	log_msg(LOG_INFO, "%s: finishing in-flight appends and closing connections", why);
+	notify_send("STOPPING=1\nSTATUS=finishing in-flight appends");
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
 	commit_run(s);		/* everything read so far is committed and answered */
@@ -87,24 +90,95 @@ static void stop(struct server *s, const char *why)
 		evtimer_add(s->stop_timer, &tv);
 }
 
+/* Options a reload cannot change: they shape the open ledger or the
+ * listener.  A change is reported and waits for a restart. */
+static void warn_restart_only(const struct config *old, const struct config *nc)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		bool num;
+	} R[] = {
+		{ "origin", offsetof(struct config, origin), false },
+		{ "data_dir", offsetof(struct config, data_dir), false },
+		{ "signing_key", offsetof(struct config, signing_key), false },
+		{ "map_initial_mib", offsetof(struct config, map_initial_mib), true },
+		{ "map_max_mib", offsetof(struct config, map_max_mib), true },
+		{ "max_frame", offsetof(struct config, max_frame), true },
+	};
+	for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
+		const char *a = (const char *)old + R[i].off, *b = (const char *)nc + R[i].off;
+		bool differ = R[i].num ? *(const uint64_t *)(const void *)a != *(const uint64_t *)(const void *)b
+				       : strcmp(a, b) != 0;
+		if (differ)
+			log_msg(LOG_WARN, "SIGHUP: %s changed in the configuration; it takes effect on restart",
+				R[i].name);
+	}
+}
+
 static void reload(struct server *s)
 {
 	struct err e = { 0 };
 	struct ssl_ctx_st *ctx;
 	struct role_map *roles;
-	log_msg(LOG_INFO, "SIGHUP: reloading certificates, CRL and roles");
-	if (load_tls(s, &ctx, &e) == 0) {
+	char state[96];
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(state, sizeof state, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)now.tv_sec * 1000000ull + (unsigned long long)now.tv_nsec / 1000ull);
+	notify_send(state);
+	log_msg(LOG_INFO, "SIGHUP: reloading the configuration, certificates, CRL and roles");
+	struct config *nc = malloc(sizeof *nc);
+	if (nc == NULL) {
+		log_msg(LOG_ERROR, "SIGHUP: out of memory; nothing reloaded");
+		notify_send("READY=1");
+		return;
+	}
+	config_defaults(nc);
+	if (config_load(nc, s->conf_path, &e) || config_validate(nc, &e)) {
+		log_msg(LOG_ERROR, "SIGHUP: configuration not reloaded, keeping the running one: %s", e.msg);
+		free(nc);
+		notify_send("READY=1\nSTATUS=serving (the last reload failed; see the log)");
+		return;
+	}
+	warn_restart_only(&s->cfg, nc);
+	if (load_tls(nc, &ctx, &e) == 0) {
 		tls_ctx_free(s->tls);	/* open connections keep a reference */
 		s->tls = ctx;
+		memcpy(s->cfg.tls_cert, nc->tls_cert, sizeof s->cfg.tls_cert);
+		memcpy(s->cfg.tls_key, nc->tls_key, sizeof s->cfg.tls_key);
+		memcpy(s->cfg.tls_ca, nc->tls_ca, sizeof s->cfg.tls_ca);
+		memcpy(s->cfg.tls_crl, nc->tls_crl, sizeof s->cfg.tls_crl);
+		memcpy(s->cfg.tls_min_version, nc->tls_min_version, sizeof s->cfg.tls_min_version);
+		/* a revocation also ends the revoked identity's open connections */
+		for (struct conn *c = s->conns, *next; c; c = next) {
+			next = c->next;
+			if (c->state == CONN_OPEN && conn_recheck(c, ctx, &e)) {
+				log_msg(LOG_WARN, "conn %llu: %s (%s): certificate no longer accepted: %s; closing",
+					(unsigned long long)c->id, c->author, c->peer, e.msg);
+				conn_close(c, "certificate no longer accepted");
+			}
+		}
 	} else {
-		log_msg(LOG_ERROR, "keeping the old TLS settings: %s", e.msg);
+		log_msg(LOG_ERROR, "SIGHUP: keeping the old TLS settings: %s", e.msg);
 	}
-	if (roles_load(&roles, s->cfg.roles, &e) == 0) {
+	if (roles_load(&roles, nc->roles, &e) == 0) {
 		roles_free(s->roles);
 		s->roles = roles;
+		memcpy(s->cfg.roles, nc->roles, sizeof s->cfg.roles);
 	} else {
-		log_msg(LOG_ERROR, "keeping the old roles: %s", e.msg);
+		log_msg(LOG_ERROR, "SIGHUP: keeping the old roles: %s", e.msg);
 	}
+	enum log_level lvl;
+	if (!s->log_level_fixed && log_parse_level(nc->log_level, &lvl) == 0) {
+		log_set_level(lvl);
+		memcpy(s->cfg.log_level, nc->log_level, sizeof s->cfg.log_level);
+	}
+	s->cfg.max_connections = nc->max_connections;
+	s->cfg.handshake_timeout_s = nc->handshake_timeout_s;
+	s->cfg.idle_timeout_s = nc->idle_timeout_s;
+	free(nc);
+	notify_send("READY=1\nSTATUS=serving (reloaded)");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -193,6 +267,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	int code = 2;
 	memset(s, 0, sizeof *s);
 	stats_init(&s->stats);
+	s->log_level_fixed = ov->log_level != NULL;
 	buf_init(&s->out);
 	s->conf_path = conf_path;
 	config_defaults(&s->cfg);
@@ -217,7 +292,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	note_verifier_format(&s->verifier, &vk);
 	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
 	buf_free(&vk);
-	if (load_tls(s, &s->tls, &e) || roles_load(&s->roles, s->cfg.roles, &e))
+	if (load_tls(&s->cfg, &s->tls, &e) || roles_load(&s->roles, s->cfg.roles, &e))
 		goto fail;
 	struct ledger_opts lo = {
 		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
@@ -263,6 +338,9 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &sl) == 0)
 		conn_format_addr((struct sockaddr *)&ss, bound, sizeof bound);
 	log_msg(LOG_INFO, "ready on %s", bound);
+	char state[160];
+	snprintf(state, sizeof state, "READY=1\nSTATUS=serving %s on %s", ledger_origin(s->ledger), bound);
+	notify_send(state);
 	event_base_dispatch(s->base);
 	log_msg(LOG_INFO, "stopped with %llu entries", (unsigned long long)ledger_size(s->ledger));
 	teardown(s);

@@ -60,6 +60,7 @@ struct server {
 	bool stopping;
 	struct buf out;			/* scratch for building replies */
 	struct stats stats;		/* for info; see stats.h */
+	bool log_level_fixed;		/* --log-level given: a reload keeps it */
 };
 
 struct server_overrides {

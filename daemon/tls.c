@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +119,28 @@ void tls_ctx_free(struct ssl_ctx_st *ctx)
 struct ssl_st *tls_new_ssl(struct ssl_ctx_st *ctx)
 {
 	return SSL_new(ctx);
+}
+
+int tls_peer_recheck(struct ssl_ctx_st *ctx, struct ssl_st *ssl, struct err *e)
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	if (cert == NULL)
+		return err_set(e, "no client certificate");
+	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	if (sc == NULL)
+		return err_set(e, "out of memory");
+	/* the server side's peer chain excludes the leaf, and is empty for a
+	 * resumed session: the CA file supplies the rest */
+	int rc = 0;
+	if (X509_STORE_CTX_init(sc, SSL_CTX_get_cert_store(ctx), cert, SSL_get_peer_cert_chain(ssl)) != 1 ||
+	    X509_STORE_CTX_set_purpose(sc, X509_PURPOSE_SSL_CLIENT) != 1) {
+		rc = err_set(e, "cannot check the certificate");
+	} else if (X509_verify_cert(sc) != 1) {
+		rc = err_set(e, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+	}
+	X509_STORE_CTX_free(sc);
+	ERR_clear_error();
+	return rc;
 }
 
 int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], struct err *e)

@@ -32,6 +32,9 @@ struct tls_opts {
 int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e);
 void tls_ctx_free(struct ssl_ctx_st *ctx);
 struct ssl_st *tls_new_ssl(struct ssl_ctx_st *ctx);
+/* Verifies an open connection's client certificate again against ctx's CA
+ * and CRL (after a reload): 0 if it still verifies, else -1 and why. */
+int tls_peer_recheck(struct ssl_ctx_st *ctx, struct ssl_st *ssl, struct err *e);
 /* The verified peer's subject CN (or "" when it has none) and the SHA-256
  * fingerprint of its certificate, lowercase hex. */
 int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], struct err *e);

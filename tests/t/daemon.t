@@ -102,6 +102,17 @@ exits 4 "  and may not read another project's entry" ctl "$inst" lead get 0
 exits 4 "  nor export all projects" ctl "$inst" lead export -o "$tmp/no.hex"
 ok "  but may list its own project" ctl "$inst" lead log --project pr-a --json
 is "  which holds two entries" "$(grep -c '"project":"pr-a"' "$tmp/out")" 2
+cp "$inst/scoped.conf" "$tmp/conf.saved"
+echo "max_conections = 5" >> "$inst/scoped.conf"
+kill -HUP "$daemon_pid"; sleep 0.3
+has "a reload with a broken configuration is refused" "$tmp/scoped.log" 'configuration not reloaded, keeping the running one: '
+has "  naming the bad line" "$tmp/scoped.log" 'unknown option "max_conections"'
+ok "  and the daemon serves on" ctl "$inst" lead info
+cp "$tmp/conf.saved" "$inst/scoped.conf"
+sed -i 's/^origin = .*/origin = test.example\/renamed/' "$inst/scoped.conf"
+kill -HUP "$daemon_pid"; sleep 0.3
+has "a reload reports an option that needs a restart" "$tmp/scoped.log" 'origin changed in the configuration; it takes effect on restart'
+cp "$tmp/conf.saved" "$inst/scoped.conf"
 sed -i '/^cn:client /d' "$inst/roles.conf"
 kill -HUP "$daemon_pid"; sleep 0.3
 exits 4 "an identity without a role can do nothing" ctl "$inst" client log
