@@ -22,7 +22,7 @@
 
 static int usage(const char *msg)
 {
-	fprintf(stderr, "scopectl verify: %s (see scopectl --help)\n", msg);
+	fprintf(stderr, "scopectl verify: %s (see scopectl help verify)\n", msg);
 	return CTL_EXIT_USAGE;
 }
 

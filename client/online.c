@@ -32,7 +32,7 @@ struct args {
 
 static int usage(const char *cmd, const char *msg)
 {
-	fprintf(stderr, "scopectl %s: %s (see scopectl --help)\n", cmd, msg);
+	fprintf(stderr, "scopectl %s: %s (see scopectl help %s)\n", cmd, msg, cmd);
 	return CTL_EXIT_USAGE;
 }
 

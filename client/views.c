@@ -24,7 +24,7 @@ struct vargs {
 
 static int usage(const char *cmd, const char *msg)
 {
-	fprintf(stderr, "scopectl %s: %s (see scopectl --help)\n", cmd, msg);
+	fprintf(stderr, "scopectl %s: %s (see scopectl help %s)\n", cmd, msg, cmd);
 	return CTL_EXIT_USAGE;
 }
 

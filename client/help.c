@@ -1,0 +1,277 @@
+#include "help.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "offline.h"
+
+/*
+ * The one source of scopectl's command documentation: `scopectl --help`
+ * lists the synopses, `scopectl help COMMAND` prints one entry, and the
+ * COMMANDS section of scopectl(1) is generated from this table at build
+ * time (`scopectl help --roff`), so the three cannot drift apart.
+ */
+
+enum group { RECORD, READ, VERIFY, OPERATE };
+
+struct cmd_help {
+	const char *name;	/* what `scopectl help NAME` takes */
+	enum group group;
+	const char *synopsis;	/* one or more lines, without "scopectl " */
+	const char *text;	/* the description, plain text, paragraphs split by "\n\n" */
+};
+
+static const struct cmd_help HELP[] = {
+	{ "project", RECORD,
+	  "project create ID --client NAME --title TEXT --currency CODE --amount AMOUNT\n"
+	  "    [--type fixed|tm] [--acceptance-days N] [--vendor-lead NAME]\n"
+	  "    [--client-lead NAME] [--doc FILE...]",
+	  "Creates project ID with its contract value (AMOUNT in the currency's major unit, "
+	  "e.g. 3000000 JPY or 1250.50 EUR). --doc records the SHA-256 of each contract "
+	  "document. Roles: lead, admin." },
+	{ "baseline", RECORD,
+	  "baseline add -p ID --item KEY=TEXT... [--doc FILE...] [--rule TEXT]",
+	  "Records the next version of the agreed scope: its items by key, the documents "
+	  "they come from and the rule for what counts as a change. The client acknowledges "
+	  "it with respond --baseline V. Roles: lead." },
+	{ "change", RECORD,
+	  "change raise -p ID TITLE --by NAME --via meeting|phone|email|chat|other\n"
+	  "    --reason client_request|design_development|baseline_ambiguity|defect|\n"
+	  "             regulatory|vendor_proposal\n"
+	  "    [--items KEY,...] [--proceeding] [--occurred TIME]\n"
+	  "    [--description TEXT | --text-file F | --edit]\n"
+	  "change assess -p ID CR-N --class in_scope|minor_revision|out_of_scope|unfounded\n"
+	  "    --rationale TEXT [--cites SEQ,...]\n"
+	  "change quote -p ID CR-N --fee AMOUNT --effort-hours H [--tax AMOUNT]\n"
+	  "    [--schedule-days D] [--valid-until YYYY-MM-DD] [--doc FILE]",
+	  "raise records a change request as it is raised, who raised it and how; the ledger "
+	  "numbers it CR-N. --proceeding records that work started before approval. "
+	  "assess classifies it against the baseline, citing entries; quote prices it "
+	  "(each quote is a new revision). Roles: raise lead, client; assess approver; "
+	  "quote lead." },
+	{ "respond", RECORD,
+	  "respond -p ID (--change CR-N [--quote REV] | --baseline V)\n"
+	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
+	  "    [--evidence FILE] [--reason TEXT]",
+	  "Records the client's answer to a quote or a baseline version, who gave it and "
+	  "through which channel; --evidence records the SHA-256 of the message or minutes. "
+	  "Roles: client, or lead recording on the client's behalf (marked so)." },
+	{ "evidence", RECORD,
+	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
+	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
+	  "entry RESPONSE-SEQ. Roles: lead, client." },
+	{ "invoice", RECORD,
+	  "invoice -p ID NUMBER --change CR-N=AMOUNT...",
+	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
+	  "than a change's approved fee. Roles: finance." },
+	{ "payment", RECORD,
+	  "payment -p ID NUMBER --amount AMOUNT --date YYYY-MM-DD",
+	  "Records a payment received against invoice NUMBER. Roles: finance." },
+	{ "void", RECORD,
+	  "void -p ID SEQ --reason TEXT",
+	  "Records that entry SEQ was a mistake. Nothing is deleted: the void is itself an "
+	  "entry, and reports stop counting the voided one. Roles: lead." },
+	{ "append", RECORD,
+	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",
+	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds "
+	  "and their fields); the commands above build these bodies for you. Prints the "
+	  "entry's sequence number and leaf hash after checking its inclusion proof." },
+	{ "status", READ,
+	  "status PROJECT [--json | --csv]",
+	  "The project's contract value, baseline, changes by state, open quotes, approved "
+	  "and invoiced amounts." },
+	{ "report", READ,
+	  "report unbilled|exposure [--project P] [--json | --csv]",
+	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
+	  "work proceeding without an approved quote." },
+	{ "history", READ,
+	  "history PROJECT [--change CR-N] [--json]",
+	  "Every entry of a project (or of one change request) in order, with who recorded "
+	  "what and when." },
+	{ "log", READ,
+	  "log [--project P] [--from A] [--to B] [--json]",
+	  "Lists entries with their sequence numbers, kinds, authors and times." },
+	{ "get", READ,
+	  "get SEQ [--json]",
+	  "Prints entry SEQ after checking its inclusion proof against a verified "
+	  "checkpoint." },
+	{ "info", READ,
+	  "info [--json]",
+	  "The server, its log and verifier key, and who you are to it. For admin and "
+	  "auditor also the verified checkpoint and the daemon's counters: connections, "
+	  "append latency and commit duration percentiles, refused requests by reason, "
+	  "storage map usage." },
+	{ "checkpoint", READ,
+	  "checkpoint",
+	  "Prints the latest signed checkpoint after checking its signature and its "
+	  "consistency with the last one this profile accepted." },
+	{ "prove", READ,
+	  "prove SEQ [--size N] [--json]",
+	  "Fetches and checks the inclusion proof of entry SEQ in the tree of size N "
+	  "(default: the latest)." },
+	{ "consistency", READ,
+	  "consistency OLD [NEW] [--json]",
+	  "Fetches and checks the proof that the tree of size OLD is a prefix of the tree "
+	  "of size NEW (default: the latest)." },
+	{ "export", READ,
+	  "export [--from A] [--to B] [--format hex|raw] -o FILE",
+	  "Writes entries exactly as hashed, for offline verification with verify --export." },
+	{ "verify", VERIFY,
+	  "verify\n"
+	  "verify --export FILE --checkpoint FILE --trust KEY\n"
+	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
+	  "verify --receipt FILE --trust KEY",
+	  "Without options: fetches every entry and checks its encoding, sequence, chain "
+	  "and the Merkle root against the signed checkpoint. With --export, the same "
+	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
+	  "--receipt. Reports the first entry that does not verify. KEY is a verifier key "
+	  "(name+id+key) or a file holding one; --trust may be repeated." },
+	{ "backup", OPERATE,
+	  "backup -o FILE",
+	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "
+	  "server to FILE, checked against the SHA-256 the server reports. Restore it with "
+	  "scoped restore. Roles: admin or auditor with all projects." },
+};
+
+#define NHELP (sizeof HELP / sizeof HELP[0])
+
+static const char INTRO[] =
+	"usage: scopectl COMMAND [OPTIONS]\n"
+	"       scopectl help COMMAND\n"
+	"\n"
+	"Connection (every command that talks to scoped): --config FILE (a profile from\n"
+	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
+	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
+	"JSON for scripts. Every proof and checkpoint received is verified.\n";
+
+static const char *const GROUP_TITLE[] = {
+	"Recording (each prints what was recorded; --receipt FILE keeps the entry, its\n"
+	"proof and the signed checkpoint; --request-id ID makes a retry safe):",
+	"Reading:",
+	"Verifying:",
+	"Operating:",
+};
+
+static const char OUTRO[] =
+	"\n"
+	"Options: -h, --help; -V, --version.\n"
+	"Exit codes: 0 ok, 1 verification failed, 2 usage, 3 connection/TLS, 4 refused.\n";
+
+static void indent(FILE *f, const char *text, const char *prefix)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(f, "%s%.*s\n", prefix, (int)n, p);
+		p += n + (nl != NULL);
+	}
+}
+
+/* plain text wrapped at width columns after prefix */
+static void wrap(FILE *f, const char *text, const char *prefix, size_t width)
+{
+	const char *p = text;
+	while (*p) {
+		size_t line = 0;
+		const char *start = p, *cut = NULL;
+		while (p[line] && line < width) {
+			if (p[line] == ' ')
+				cut = p + line;
+			line++;
+		}
+		if (p[line] == '\0' || cut == NULL)
+			cut = p + line;
+		fprintf(f, "%s%.*s\n", prefix, (int)(cut - start), start);
+		p = *cut == ' ' ? cut + 1 : cut;
+	}
+}
+
+void help_usage(FILE *f)
+{
+	fputs(INTRO, f);
+	for (int g = RECORD; g <= OPERATE; g++) {
+		fprintf(f, "\n%s\n", GROUP_TITLE[g]);
+		for (size_t i = 0; i < NHELP; i++)
+			if (HELP[i].group == (enum group)g)
+				indent(f, HELP[i].synopsis, "  ");
+	}
+	fputs("\nscopectl help COMMAND describes one command; man scopectl describes them all.\n", f);
+	fputs(OUTRO, f);
+}
+
+static const struct cmd_help *find(const char *name)
+{
+	for (size_t i = 0; i < NHELP; i++)
+		if (strcmp(HELP[i].name, name) == 0)
+			return &HELP[i];
+	return NULL;
+}
+
+/* roff: escape backslashes and leading dots/quotes */
+static void roff_line(FILE *f, const char *p, size_t n)
+{
+	if (n && (p[0] == '.' || p[0] == '\''))
+		fputs("\\&", f);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\\')
+			fputs("\\e", f);
+		else if (p[i] == '-')
+			fputs("\\-", f);
+		else
+			fputc(p[i], f);
+	}
+	fputc('\n', f);
+}
+
+static void roff(FILE *f)
+{
+	for (int g = RECORD; g <= OPERATE; g++) {
+		static const char *const SS[] = { "Recording", "Reading", "Verifying", "Operating" };
+		fprintf(f, ".SS %s\n", SS[g]);
+		for (size_t i = 0; i < NHELP; i++) {
+			if (HELP[i].group != (enum group)g)
+				continue;
+			fputs(".PP\n.nf\n", f);
+			for (const char *p = HELP[i].synopsis; *p;) {
+				const char *nl = strchr(p, '\n');
+				size_t n = nl ? (size_t)(nl - p) : strlen(p);
+				fputs(p[0] == ' ' ? "         " : "\\fBscopectl\\fR ", f);
+				roff_line(f, p, n);
+				p += n + (nl != NULL);
+			}
+			fputs(".fi\n.RS\n", f);
+			roff_line(f, HELP[i].text, strlen(HELP[i].text));
+			fputs(".RE\n", f);
+		}
+	}
+}
+
+int help_main(int argc, char **argv)
+{
+	if (argc < 2) {
+		help_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--roff") == 0) {
+		roff(stdout);
+		return CTL_EXIT_OK;
+	}
+	const struct cmd_help *h = find(argv[1]);
+	if (h == NULL) {
+		fprintf(stderr, "scopectl help: no command \"%s\"; the commands are:", argv[1]);
+		for (size_t i = 0; i < NHELP; i++)
+			fprintf(stderr, " %s", HELP[i].name);
+		fputc('\n', stderr);
+		return CTL_EXIT_USAGE;
+	}
+	for (const char *p = h->synopsis; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		printf("%s%.*s\n", p == h->synopsis || p[0] != ' ' ? "usage: scopectl " : "              ",
+		       (int)n, p);
+		p += n + (nl != NULL);
+	}
+	putchar('\n');
+	wrap(stdout, h->text, "", 78);
+	return CTL_EXIT_OK;
+}
