@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "help.h"
 #include "offline.h"
 #include "online.h"
@@ -37,6 +38,8 @@ int main(int argc, char **argv)
 			    strncmp(argv[i], "--receipt", 9) == 0)
 				return cmd_verify_offline(argc - 1, argv + 1);
 	}
+	if (strcmp(argv[1], "backup") == 0)
+		return cmd_backup(argc - 1, argv + 1);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)

@@ -27,6 +27,20 @@ static void report_fork(const char *why, const char *path, const struct buf *old
 		why, path, (int)old->len, (const char *)old->data, (int)new_len, new_note);
 }
 
+static void report_rollback(const char *path, const struct buf *old, const char *new_note, size_t new_len,
+			    uint64_t now, uint64_t was)
+{
+	fprintf(stderr,
+		"scopectl: ROLLBACK DETECTED: the server's log has %llu entries, but its key signed a\n"
+		"checkpoint for %llu, remembered here; entries %llu to %llu are gone from it.  Restoring an\n"
+		"old backup does this; so does hiding entries.  Keep both checkpoints as evidence.\n"
+		"--- remembered (%s) ---\n%.*s"
+		"--- presented now ---\n%.*s",
+		(unsigned long long)now, (unsigned long long)was, (unsigned long long)now,
+		(unsigned long long)(was - 1), path, (int)old->len, (const char *)old->data, (int)new_len,
+		new_note);
+}
+
 static int consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
 		       const uint8_t r2[HASH_LEN], struct err *e)
 {
@@ -89,9 +103,16 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 				rc = -1;
 			}
 		}
-	} else if (have && cp->size > 0 && cp->size < ocp.size) {
-		if (consistency(s, cp->size, ocp.size, cp->root, ocp.root, &ce)) {
-			if (ce.code == CTL_EXIT_VERIFY) {
+	} else if (have && cp->size < ocp.size) {
+		if (cp->size == 0 || consistency(s, cp->size, ocp.size, cp->root, ocp.root, &ce)) {
+			if (cp->size == 0 || (ce.code == CTL_EXIT_REFUSED && strcmp(s->server_code, "not_found") == 0)) {
+				/* it cannot prove the later checkpoint it signed: it no
+				 * longer has those entries */
+				report_rollback(path, &old, note, n, cp->size, ocp.size);
+				rc = err_setc(e, CTL_EXIT_VERIFY,
+					      "rollback: the log now has %llu entries but its key signed a checkpoint "
+					      "for %llu", (unsigned long long)cp->size, (unsigned long long)ocp.size);
+			} else if (ce.code == CTL_EXIT_VERIFY) {
 				report_fork(ce.msg, path, &old, note, n);
 				rc = err_setc(e, CTL_EXIT_VERIFY, "fork: an older checkpoint that does not match");
 			} else {

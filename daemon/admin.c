@@ -1,7 +1,9 @@
 #include "admin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "proof.h"
 #include "pki.h"
 #include "signer.h"
+#include "store.h"
 
 #define DEFAULT_ORIGIN "localhost/scope-ledger"
 
@@ -766,4 +769,172 @@ int admin_config(int argc, char **argv)
 		return fail(EXIT_USAGE, "%s", e.msg);
 	config_print(&cfg, stdout);
 	return EXIT_OK;
+}
+
+/* ---- backup and restore ---- */
+
+static int sha256_fd(int fd, uint8_t out[HASH_LEN], uint64_t *size)
+{
+	uint8_t chunk[1 << 16];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	uint64_t off = 0;
+	while (rc == 0) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	unsigned int len = HASH_LEN;
+	if (rc == 0 && EVP_DigestFinal_ex(md, out, &len) != 1)
+		rc = -1;
+	EVP_MD_CTX_free(md);
+	*size = off;
+	return rc;
+}
+
+int admin_backup(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("backup", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 0 || a.out == NULL)
+		return usage_err("backup", "needs -o FILE");
+	struct inst in;
+	if ((rc = open_read(&in, a.conf)))
+		return rc;
+	uint64_t entries = ledger_size(in.ledger);
+	char tmp[CONFIG_PATH_MAX + 16];
+	snprintf(tmp, sizeof tmp, "%s.part", a.out);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		inst_close(&in);
+		return fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
+	}
+	struct err e = { 0 };
+	uint8_t sha[HASH_LEN];
+	uint64_t bytes = 0;
+	/* the copy runs in a read transaction of its own: the daemon may keep
+	 * appending meanwhile */
+	if (store_copy(ledger_store(in.ledger), fd, &e))
+		rc = fail(EXIT_ERROR, "%s", e.msg);
+	else if (fsync(fd) != 0 || sha256_fd(fd, sha, &bytes) != 0)
+		rc = fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, a.out) != 0)
+		rc = fail(EXIT_ERROR, "%s: %s", a.out, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	inst_close(&in);
+	if (rc == 0) {
+		char hex[65];
+		hex_encode(sha, HASH_LEN, hex);
+		printf("backup: %llu bytes in %s, sha256 %s (the ledger held %llu entries when it began)\n",
+		       (unsigned long long)bytes, a.out, hex, (unsigned long long)entries);
+	}
+	return rc;
+}
+
+static int copy_file(const char *from, const char *to, struct err *e)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return err_set(e, "%s: %s", from, strerror(errno));
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return err_set(e, "%s: %s", to, strerror(errno));
+	}
+	static uint8_t chunk[1 << 16];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(in, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, "%s: %s", from, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (write(out, chunk, (size_t)n) != n) {
+			rc = err_set(e, "%s: %s", to, strerror(errno));
+			break;
+		}
+	}
+	if (rc == 0 && fsync(out) != 0)
+		rc = err_set(e, "%s: %s", to, strerror(errno));
+	if (close(out) != 0 && rc == 0)
+		rc = err_set(e, "%s: %s", to, strerror(errno));
+	close(in);
+	return rc;
+}
+
+int admin_restore(int argc, char **argv)
+{
+	struct rd_args a;
+	int rc = rd_parse("restore", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.npos != 1)
+		return usage_err("restore", "expected the backup file");
+	const char *conf = a.conf ? a.conf : getenv("SCOPED_CONFIG");
+	if (conf == NULL || !*conf)
+		return usage_err("restore", "no configuration: give -c FILE or set SCOPED_CONFIG");
+	struct config cfg;
+	struct err e = { 0 };
+	config_defaults(&cfg);
+	if (config_load(&cfg, conf, &e) || config_validate(&cfg, &e))
+		return fail(EXIT_USAGE, "%s", e.msg);
+	char db[CONFIG_PATH_MAX + 16], part[CONFIG_PATH_MAX + 24], lock[CONFIG_PATH_MAX + 16],
+		wlock[CONFIG_PATH_MAX + 16];
+	snprintf(db, sizeof db, "%s/data.mdb", cfg.data_dir);
+	snprintf(part, sizeof part, "%s/data.mdb.restoring", cfg.data_dir);
+	snprintf(lock, sizeof lock, "%s/lock.mdb", cfg.data_dir);
+	snprintf(wlock, sizeof wlock, "%s/scoped.lock", cfg.data_dir);
+	struct stat st;
+	if (stat(db, &st) == 0)
+		return fail(EXIT_USAGE, "%s already holds a ledger; restore into an empty data directory "
+				       "(move the old one aside, or point data_dir elsewhere)", cfg.data_dir);
+	if (mkdir_p(cfg.data_dir, 0700, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	unlink(part);
+	if (copy_file(a.pos[0], part, &e) || rename(part, db) != 0) {
+		unlink(part);
+		return fail(EXIT_ERROR, "%s", e.msg[0] ? e.msg : strerror(errno));
+	}
+	int dfd = open(cfg.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	/* open it as the daemon would (origin, format, checkpoint signature),
+	 * then check every byte before calling it restored */
+	struct inst in;
+	struct ledger_verify_report r;
+	if (inst_open(&in, conf, true, &e) == 0) {
+		if (ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0) {
+			char root[65];
+			hex_encode(r.root, HASH_LEN, root);
+			printf("restored %llu entries into %s: chain, leaf hashes, tree nodes, root and signed "
+			       "checkpoint verified\nroot %s\n", (unsigned long long)r.entries, cfg.data_dir, root);
+			inst_close(&in);
+			return EXIT_OK;
+		}
+		rc = EXIT_VERIFY;
+	} else {
+		rc = e.code == EXIT_USAGE ? EXIT_USAGE : EXIT_VERIFY;
+	}
+	inst_close(&in);
+	unlink(db);
+	unlink(lock);
+	unlink(wlock);
+	return fail(rc, "not restored (the data directory is empty again): %s", e.msg);
 }

@@ -25,5 +25,7 @@ int admin_export(int argc, char **argv);
 int admin_verify(int argc, char **argv);
 int admin_config(int argc, char **argv);
 int admin_reindex(int argc, char **argv);
+int admin_backup(int argc, char **argv);
+int admin_restore(int argc, char **argv);
 
 #endif

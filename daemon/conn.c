@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "commit.h"
 #include "dispatch.h"
 #include "frame.h"
@@ -130,6 +131,7 @@ void conn_free(struct conn *c, const char *why)
 		log_msg(LOG_INFO, "conn %llu: %s: handshake not completed: %s", (unsigned long long)c->id,
 			c->peer, why);
 	commit_forget_conn(s, c);
+	backup_conn_gone(s, c);
 	buf_free(&c->replies);
 	/* fixed order: callbacks off, then free (closes the SSL and fd) */
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);

@@ -2,8 +2,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "commit.h"
 #include "conn.h"
 #include "domain.h"
@@ -497,6 +499,65 @@ static enum dispatch_result op_report(struct ctx *x)
 	return done(x, start);
 }
 
+/* The whole ledger leaves with a backup: only for admin or auditor
+ * identities that see every project. */
+static bool may_backup(const struct ctx *x)
+{
+	return (x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR)) && x->g->all_projects;
+}
+
+static enum dispatch_result op_backup(struct ctx *x)
+{
+	if (!may_backup(x))
+		return fail(x, WERR_FORBIDDEN, "backup needs the admin or auditor role with all projects");
+	struct backup_status st;
+	struct err e = { 0 };
+	int rc = backup_request(x->s, x->c, &st, &e);
+	if (rc)
+		return fail(x, rc == -2 ? WERR_UNAVAILABLE : WERR_INTERNAL, "%s", e.msg);
+	if (st.state == BACKUP_FAILED)
+		return fail(x, WERR_INTERNAL, "the backup failed: %s", st.why);
+	size_t start = wire_begin(x->out);
+	bool ready = st.state == BACKUP_READY;
+	wire_ok(x->out, x->r->id, ready ? 3 : 1);
+	mp_pack_cstr(x->out, "state");
+	mp_pack_cstr(x->out, ready ? "ready" : "copying");
+	if (ready) {
+		mp_pack_cstr(x->out, "size");
+		mp_pack_uint(x->out, st.size);
+		mp_pack_cstr(x->out, "sha256");
+		mp_pack_bin(x->out, st.sha256, 32);
+	}
+	return done(x, start);
+}
+
+static enum dispatch_result op_backup_read(struct ctx *x)
+{
+	if (!may_backup(x))
+		return fail(x, WERR_FORBIDDEN, "backup needs the admin or auditor role with all projects");
+	const struct wire_req *r = x->r;
+	/* a chunk and its reply's envelope fit in max_frame */
+	uint64_t max = x->s->cfg.max_frame - 64 < BACKUP_CHUNK_MAX ? x->s->cfg.max_frame - 64 : BACKUP_CHUNK_MAX;
+	if (!r->has_offset || !r->has_length || r->length == 0 || r->length > max)
+		return fail(x, WERR_BAD_REQUEST, "backup_read needs offset and length (1..%llu)",
+			    (unsigned long long)max);
+	uint8_t *chunk = malloc((size_t)r->length);
+	if (chunk == NULL)
+		return fail(x, WERR_INTERNAL, "out of memory");
+	size_t got;
+	struct err e = { 0 };
+	if (backup_read(x->s, x->c, r->offset, chunk, (size_t)r->length, &got, &e)) {
+		free(chunk);
+		return fail(x, WERR_BAD_REQUEST, "%s", e.msg);
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 1);
+	mp_pack_cstr(x->out, "data");
+	mp_pack_bin(x->out, chunk, got);
+	free(chunk);
+	return done(x, start);
+}
+
 static const struct {
 	const char *name;
 	op_fn fn;
@@ -511,6 +572,8 @@ static const struct {
 	{ "append", op_append, false },
 	{ "status", op_status, false },
 	{ "report", op_report, false },
+	{ "backup", op_backup, false },
+	{ "backup_read", op_backup_read, false },
 };
 
 enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p, size_t n,

@@ -40,6 +40,10 @@ static const char USAGE[] =
 	"  verify [--json]               recompute and check everything stored\n"
 	"  config                        print the effective configuration\n"
 	"  reindex                       rebuild the derived state (status, reports) from the log\n"
+	"  backup -o FILE                a consistent, compacted copy of the ledger (LMDB),\n"
+	"                                taken while the daemon runs and writes\n"
+	"  restore FILE                  put a backup in place as data_dir (which must hold no\n"
+	"                                ledger) and verify everything in it\n"
 	"\n"
 	"Options: -h, --help; -V, --version.\n"
 	"Exit codes: 0 ok, 1 verification failed, 2 usage or configuration error,\n"
@@ -59,6 +63,8 @@ static const struct {
 	{ "verify", admin_verify },
 	{ "config", admin_config },
 	{ "reindex", admin_reindex },
+	{ "backup", admin_backup },
+	{ "restore", admin_restore },
 };
 
 static int serve(int argc, char **argv)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backup.h"
 #include "commit.h"
 #include "conn.h"
 #include "log.h"
@@ -234,6 +235,7 @@ static void teardown(struct server *s)
 	while (s->conns)
 		conn_free(s->conns, "daemon exiting");
 	commit_free_all(s);
+	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
 		evconnlistener_free(s->listener);
 	if (s->commit_ev)

@@ -20,6 +20,7 @@
 
 struct conn;
 struct pending;
+struct backup_job;
 
 /* Limits that are not configuration: they bound memory per connection. */
 #define CONN_OUT_HIGH	(4u << 20)	/* stop reading while more output is queued */
@@ -60,6 +61,7 @@ struct server {
 	bool stopping;
 	struct buf out;			/* scratch for building replies */
 	struct stats stats;		/* for info; see stats.h */
+	struct backup_job *backup;	/* the one online backup, if any (backup.h) */
 	bool log_level_fixed;		/* --log-level given: a reload keeps it */
 };
 

@@ -12,6 +12,7 @@ struct store {
 	MDB_dbi entries, nodes, reqids, projects, state, meta;
 	size_t map_size, map_max;
 	bool read_only;
+	_Atomic bool copying;	/* a backup holds a read transaction: the map must not move */
 	unsigned fault_countdown;
 	int fault_code;
 };
@@ -193,8 +194,27 @@ void store_usage(const struct store *s, struct store_usage *u)
 		u->used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
+int store_copy(struct store *s, int fd, struct err *e)
+{
+	int rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	if (rc != 0)
+		return fail_lmdb(e, rc, "copying the ledger");
+	return 0;
+}
+
+void store_set_copying(struct store *s, bool on)
+{
+	s->copying = on;
+}
+
 int store_grow(struct store *s, struct err *e)
 {
+	/* LMDB may not resize the map while this process has a transaction
+	 * open, and a backup's copy holds one */
+	if (s->copying)
+		return err_setc(e, STORE_E_FULL,
+				"ledger storage map is full and cannot grow while a backup is being taken; "
+				"retry when it has finished");
 	if (s->map_size >= s->map_max)
 		return err_setc(e, STORE_E_FULL,
 				"ledger storage is full: the map reached its configured maximum of %zu MiB",

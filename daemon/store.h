@@ -52,6 +52,12 @@ int store_open(struct store **out, const char *dir, const struct store_opts *o, 
 void store_close(struct store *s);
 /* Doubles the map size (bounded by map_max).  No transaction may be open. */
 int store_grow(struct store *s, struct err *e);
+/* A consistent, compacted copy of the whole environment (one LMDB file) to
+ * fd, from a read transaction of its own: safe while another thread or
+ * process writes.  While a copy runs in another thread, mark it with
+ * store_set_copying so that store_grow refuses instead of moving the map. */
+int store_copy(struct store *s, int fd, struct err *e);
+void store_set_copying(struct store *s, bool on);
 size_t store_map_size(const struct store *s);
 
 struct store_usage {

@@ -83,6 +83,10 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_u64(&c, "old", &r->has_old, &r->old_size, e);
 		else if (key_is(k, kn, "new"))
 			rc = get_u64(&c, "new", &r->has_new, &r->new_size, e);
+		else if (key_is(k, kn, "offset"))
+			rc = get_u64(&c, "offset", &r->has_offset, &r->offset, e);
+		else if (key_is(k, kn, "length"))
+			rc = get_u64(&c, "length", &r->has_length, &r->length, e);
 		else if (key_is(k, kn, "kind"))
 			rc = get_s(&c, "kind", &r->kind, &r->kind_len, e);
 		else if (key_is(k, kn, "project"))

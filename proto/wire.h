@@ -36,8 +36,8 @@
 struct wire_req {
 	uint64_t id;
 	char op[24];
-	bool has_seq, has_size, has_from, has_to, has_limit, has_old, has_new;
-	uint64_t seq, size, from, to, limit, old_size, new_size;
+	bool has_seq, has_size, has_from, has_to, has_limit, has_old, has_new, has_offset, has_length;
+	uint64_t seq, size, from, to, limit, old_size, new_size, offset, length;
 	const char *kind, *project, *request_id, *name;
 	size_t kind_len, project_len, request_id_len, name_len;
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */
