@@ -17,12 +17,19 @@
 
 #define NET_TIMEOUT_S 30
 #define NET_MAX_FRAME (64u << 20)
+#define SESSION_MAX_KEYS (PROFILE_MAX_TRUST + 32)
 
 struct session {
 	const struct profile *prof;
 	bool keep_tickets;	/* set before sess_open: resume TLS sessions across runs */
 	char ticket[4200];	/* the ticket file, when keep_tickets */
 	char cert_err[256];	/* why loading the certificate or key failed */
+	/* the keys checkpoints are checked with: the profile's, plus those the
+	 * log's key history introduced under a checkpoint signed by one of
+	 * them, less those it retired (witness.c) */
+	bool keys_ready;
+	struct note_verifier keys[SESSION_MAX_KEYS], known[SESSION_MAX_KEYS];
+	size_t nkeys, nknown;	/* active; every key ever trusted (for old checkpoints) */
 	void *ctx;		/* SSL_CTX * */
 	void *ssl;		/* SSL * */
 	int fd;

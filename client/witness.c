@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "fileio.h"
 #include "mp.h"
 #include "offline.h"
@@ -61,13 +62,106 @@ static int consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t 
 	return 0;
 }
 
+static void init_keys(struct session *s)
+{
+	if (s->keys_ready)
+		return;
+	s->nkeys = s->nknown = s->prof->ntrust;
+	memcpy(s->keys, s->prof->trust, s->prof->ntrust * sizeof s->keys[0]);
+	memcpy(s->known, s->prof->trust, s->prof->ntrust * sizeof s->known[0]);
+	s->keys_ready = true;
+}
+
+static bool same_key(const struct note_verifier *a, const struct note_verifier *b)
+{
+	return strcmp(a->name, b->name) == 0 && memcmp(a->pub, b->pub, 32) == 0;
+}
+
+/* One key history record: {seq, entry, checkpoint, proof}.  Applies it if
+ * its checkpoint is signed by a key trusted now and proves the entry. */
+static void apply_key_record(struct session *s, const uint8_t *rec, size_t rn)
+{
+	uint64_t seq;
+	const uint8_t *entry;
+	const char *note;
+	size_t elen, nlen, plen;
+	uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN], leaf[HASH_LEN];
+	struct checkpoint kcp;
+	struct entry en;
+	if (res_u64(rec, rn, "seq", &seq, NULL) || res_bin(rec, rn, "entry", &entry, &elen, NULL) ||
+	    res_str(rec, rn, "checkpoint", &note, &nlen, NULL) || res_proof(rec, rn, proof, &plen, NULL))
+		return;
+	/* records from before the keys we trust cannot be checked: skipped */
+	if (checkpoint_open(note, nlen, s->keys, s->nkeys, &kcp, NULL))
+		return;
+	merkle_leaf_hash(entry, elen, leaf);
+	if (seq >= kcp.size ||
+	    merkle_verify_inclusion(seq, kcp.size, leaf, (const uint8_t(*)[HASH_LEN])proof, plen, kcp.root, NULL) ||
+	    entry_decode(entry, elen, &en, NULL) || en.seq != seq || en.kind_len != 3 ||
+	    memcmp(en.kind, "key", 3) != 0 || en.project_len != 0)
+		return;
+	struct mp_cur c;
+	const char *act, *vk;
+	size_t an, vn;
+	struct note_verifier v;
+	if (mp_map_find(en.body, en.body_len, "action", &c, NULL) != 1 || mp_get_str(&c, &act, &an, NULL) ||
+	    mp_map_find(en.body, en.body_len, "verifier_key", &c, NULL) != 1 || mp_get_str(&c, &vk, &vn, NULL) ||
+	    note_verifier_parse(vk, vn, &v, NULL) || strcmp(v.name, kcp.origin) != 0)
+		return;
+	size_t at = s->nkeys;
+	for (size_t i = 0; i < s->nkeys; i++)
+		if (same_key(&s->keys[i], &v))
+			at = i;
+	if (an == 3 && memcmp(act, "add", 3) == 0) {
+		if (at == s->nkeys && s->nkeys < SESSION_MAX_KEYS) {
+			s->keys[s->nkeys++] = v;
+			fprintf(stderr, "scopectl: note: the log's signing key changed; trusting %.*s, added in entry "
+				"%llu under a checkpoint signed by a key you trust (add it to your profile's trust)\n",
+				(int)vn, vk, (unsigned long long)seq);
+		}
+		bool known = false;
+		for (size_t i = 0; i < s->nknown; i++)
+			known |= same_key(&s->known[i], &v);
+		if (!known && s->nknown < SESSION_MAX_KEYS)
+			s->known[s->nknown++] = v;
+	} else if (an == 6 && memcmp(act, "retire", 6) == 0 && at < s->nkeys) {
+		s->keys[at] = s->keys[--s->nkeys];
+	}
+}
+
+/* The checkpoint is signed by none of the keys trusted: follow the log's
+ * key history (PROTOCOL.md, keys) from them, then try again. */
+static int follow_keys(struct session *s, struct err *e)
+{
+	const uint8_t *res;
+	size_t len;
+	struct mp_cur c;
+	uint32_t count;
+	sess_begin(s, "keys", 0);
+	if (sess_call(s, 2, &res, &len, e))
+		return -1;
+	if (mp_map_find(res, len, "keys", &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
+		return err_setc(e, CTL_EXIT_CONN, "server response: bad \"keys\"");
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *start = c.p;
+		if (mp_skip(&c, 4, NULL))
+			return err_setc(e, CTL_EXIT_CONN, "server response: bad \"keys\"");
+		apply_key_record(s, start, (size_t)(c.p - start));
+	}
+	return 0;
+}
+
 int witness_accept(struct session *s, const char *note, size_t n, struct checkpoint *cp,
 		   struct err *e)
 {
-	const struct profile *p = s->prof;
-	if (checkpoint_open(note, n, p->trust, p->ntrust, cp, e)) {
-		e->code = CTL_EXIT_VERIFY;
-		return err_prefix(e, "the server's checkpoint does not verify with the trusted key");
+	init_keys(s);
+	if (checkpoint_open(note, n, s->keys, s->nkeys, cp, e)) {
+		struct err ke = { 0 };
+		if (follow_keys(s, &ke) || checkpoint_open(note, n, s->keys, s->nkeys, cp, e)) {
+			e->code = CTL_EXIT_VERIFY;
+			return err_prefix(e, "the server's checkpoint does not verify with the trusted key%s",
+					  ke.msg[0] ? "" : " (nor with a key its key history introduced)");
+		}
 	}
 	char path[4600], lock[4700];
 	if (state_file(cp->origin, ".checkpoint", path, sizeof path, true, e)) {
@@ -83,7 +177,7 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 	struct checkpoint ocp;
 	buf_init(&old);
 	int have = read_file(path, NOTE_MAX_BYTES, &old, NULL) == 0 &&
-		   checkpoint_open((const char *)old.data, old.len, p->trust, p->ntrust, &ocp, NULL) == 0 &&
+		   checkpoint_open((const char *)old.data, old.len, s->known, s->nknown, &ocp, NULL) == 0 &&
 		   strcmp(ocp.origin, cp->origin) == 0;
 	int rc = 0;
 	struct err ce = { 0 };

@@ -62,8 +62,8 @@ static bool parse_u64(const char *s, uint64_t *v)
 
 struct inst {
 	struct config cfg;
-	struct note_signer signer;
-	bool have_signer;
+	struct note_signer signer, signer_next;
+	bool have_signer, have_next;
 	struct ledger *ledger;
 };
 
@@ -88,6 +88,16 @@ static int inst_open(struct inst *in, const char *conf, bool write, struct err *
 		return -1;
 	}
 	in->have_signer = true;
+	/* a writer signs with every configured key, as the daemon does: a
+	 * missing next key would otherwise be recorded as retired */
+	if (write && in->cfg.signing_key_next[0]) {
+		if (signer_load(&in->signer_next, in->cfg.signing_key_next, in->cfg.origin, e)) {
+			err_prefix(e, "signing_key_next");
+			e->code = EXIT_USAGE;
+			return -1;
+		}
+		in->have_next = true;
+	}
 	struct ledger_opts lo = {
 		.dir = in->cfg.data_dir,
 		.origin = in->cfg.origin,
@@ -95,9 +105,10 @@ static int inst_open(struct inst *in, const char *conf, bool write, struct err *
 		.map_initial = (size_t)in->cfg.map_initial_mib << 20,
 		.map_max = (size_t)in->cfg.map_max_mib << 20,
 		.read_only = !write,
+		.signer_next = in->have_next ? &in->signer_next : NULL,
 	};
 	if (ledger_open(&in->ledger, &lo, e)) {
-		e->code = EXIT_ERROR;
+		e->code = e->code == LEDGER_E_CONFIG ? EXIT_USAGE : EXIT_ERROR;
 		return -1;
 	}
 	return 0;
@@ -108,6 +119,8 @@ static void inst_close(struct inst *in)
 	ledger_close(in->ledger);
 	if (in->have_signer)
 		note_signer_free(&in->signer);
+	if (in->have_next)
+		note_signer_free(&in->signer_next);
 }
 
 /* ---- init ---- */
@@ -347,6 +360,9 @@ int admin_append(int argc, char **argv)
 		return usage_err("append", "unexpected argument");
 	if (project == NULL || kind == NULL || (body == NULL) == (bodyfile == NULL))
 		return usage_err("append", "needs --project, --kind and one of --body-json/--body-file");
+	if (strcmp(kind, "key") == 0)
+		return fail(EXIT_REFUSED, "key entries are recorded by scoped itself when its signing keys change "
+					  "(scoped(8), KEY ROTATION)");
 
 	struct err e = { 0 };
 	struct buf text, mp;
@@ -937,4 +953,57 @@ int admin_restore(int argc, char **argv)
 	unlink(lock);
 	unlink(wlock);
 	return fail(rc, "not restored (the data directory is empty again): %s", e.msg);
+}
+
+/* ---- keygen ---- */
+
+int admin_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "origin", required_argument, NULL, 'o' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *conf = NULL, *origin = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'o': origin = optarg; break;
+		default: return usage_err("keygen", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_err("keygen", "expected the new key file");
+	const char *path = argv[optind];
+	struct config cfg;
+	struct err e = { 0 };
+	if (origin == NULL) {
+		if (conf == NULL)
+			conf = getenv("SCOPED_CONFIG");
+		if (conf == NULL || !*conf)
+			return usage_err("keygen", "give --origin NAME, or -c FILE to take the origin from it");
+		config_defaults(&cfg);
+		if (config_load(&cfg, conf, &e))
+			return fail(EXIT_USAGE, "%s", e.msg);
+		origin = cfg.origin;
+	}
+	if (!note_name_valid(origin, strlen(origin)))
+		return fail(EXIT_USAGE, "origin \"%s\" is not valid (non-empty, no spaces or '+')", origin);
+	struct note_signer s;
+	struct note_verifier v;
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return fail(EXIT_USAGE, "%s already exists: a key file is never overwritten", path);
+	if (signer_generate(path, &e) || signer_load(&s, path, origin, &e))
+		return fail(EXIT_ERROR, "%s", e.msg);
+	note_signer_verifier(&s, &v);
+	struct buf b;
+	buf_init(&b);
+	note_verifier_format(&v, &b);
+	printf("%s\n", buf_cstr(&b));
+	buf_free(&b);
+	note_signer_free(&s);
+	return EXIT_OK;
 }

@@ -27,5 +27,6 @@ int admin_config(int argc, char **argv);
 int admin_reindex(int argc, char **argv);
 int admin_backup(int argc, char **argv);
 int admin_restore(int argc, char **argv);
+int admin_keygen(int argc, char **argv);
 
 #endif

@@ -29,6 +29,9 @@ static const struct opt OPTS[] = {
 	  "directory holding the LMDB files and the write lock" },
 	{ "signing_key", OPT_PATH, STR(signing_key), 0, 0, "keys/signing.key",
 	  "Ed25519 private key (PEM, mode 0600) that signs checkpoints" },
+	{ "signing_key_next", OPT_PATH, STR(signing_key_next), 0, 0, "",
+	  "during a key rotation, the new Ed25519 key: it signs every checkpoint too, and the change is "
+	  "recorded in the ledger (scoped(8), KEY ROTATION); empty for none" },
 	{ "map_initial_mib", OPT_U64, offsetof(struct config, map_initial_mib), 0, 1, 1u << 20, "64",
 	  "initial LMDB map size in MiB; it doubles on demand" },
 	{ "map_max_mib", OPT_U64, offsetof(struct config, map_max_mib), 0, 1, 1u << 30, "1048576",

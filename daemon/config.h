@@ -19,6 +19,7 @@ struct config {
 	char origin[256];
 	char data_dir[CONFIG_PATH_MAX];
 	char signing_key[CONFIG_PATH_MAX];
+	char signing_key_next[CONFIG_PATH_MAX];
 	uint64_t map_initial_mib;
 	uint64_t map_max_mib;
 	char listen[256];
@@ -44,5 +45,6 @@ int config_set(struct config *c, const char *name, const char *value, const char
 int config_validate(const struct config *c, struct err *e);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);
+
 
 #endif

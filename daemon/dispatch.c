@@ -412,6 +412,9 @@ static enum dispatch_result op_append(struct ctx *x)
 	if (entry_check_kind(r->kind, r->kind_len, &e))
 		return fail(x, WERR_INVALID, "%s", e.msg);
 	unsigned writers = rules_writers(r->kind, r->kind_len);
+	if (r->kind_len == 3 && memcmp(r->kind, "key", 3) == 0)
+		return fail(x, WERR_FORBIDDEN, "key entries are recorded by scoped itself when its signing keys "
+			    "change (scoped(8), KEY ROTATION)");
 	if (writers == 0)
 		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known: project, baseline, change, "
 			    "assessment, quote, response, evidence, invoice, payment, void, note)",
@@ -499,6 +502,75 @@ static enum dispatch_result op_report(struct ctx *x)
 	return done(x, start);
 }
 
+#define KEY_RECORDS_MAX 32	/* key entries served; a rotation adds two */
+
+/* The size a signed checkpoint note is for, read from its text (it may be
+ * signed by keys no longer in use: the client checks the signatures). */
+static int note_size(const struct buf *note, uint64_t *size, struct err *e)
+{
+	const char *p = (const char *)note->data;
+	size_t text = 0;
+	while (text + 1 < note->len && !(p[text] == '\n' && p[text + 1] == '\n'))
+		text++;
+	struct checkpoint cp;
+	if (text + 1 >= note->len || checkpoint_parse(p, text + 1, &cp, e))
+		return err_set(e, "a kept key checkpoint is malformed");
+	*size = cp.size;
+	return 0;
+}
+
+/* The key history, each entry with the checkpoint that first covered it
+ * and its inclusion proof there: enough for a client that trusts an older
+ * key to follow every rotation (PROTOCOL.md, keys). */
+static enum dispatch_result op_keys(struct ctx *x)
+{
+	uint64_t seqs[KEY_RECORDS_MAX];
+	size_t n;
+	struct err e = { 0 };
+	if (ledger_key_history(x->s->ledger, seqs, KEY_RECORDS_MAX, &n, &e))
+		return fail(x, WERR_INTERNAL, "%s", e.msg);
+	struct buf notes[KEY_RECORDS_MAX], raws[KEY_RECORDS_MAX];
+	uint8_t proofs[KEY_RECORDS_MAX][MERKLE_MAX_PROOF][HASH_LEN];
+	size_t plens[KEY_RECORDS_MAX];
+	enum dispatch_result res = DISPATCH_REPLIED;
+	size_t ready = 0;
+	for (; ready < n; ready++) {
+		uint64_t size = 0;
+		uint8_t leaf[HASH_LEN], root[HASH_LEN];
+		buf_init(&notes[ready]);
+		buf_init(&raws[ready]);
+		if (ledger_key_checkpoint(x->s->ledger, seqs[ready], &notes[ready], &e) ||
+		    ledger_get(x->s->ledger, seqs[ready], &raws[ready], &e) || note_size(&notes[ready], &size, &e) ||
+		    ledger_inclusion(x->s->ledger, seqs[ready], size, leaf, root, proofs[ready], &plens[ready], &e)) {
+			res = fail(x, WERR_INTERNAL, "key entry %llu: %s", (unsigned long long)seqs[ready], e.msg);
+			ready++;
+			goto out;
+		}
+	}
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, x->r->id, 1);
+	mp_pack_cstr(x->out, "keys");
+	mp_pack_array(x->out, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		mp_pack_map(x->out, 4);
+		mp_pack_cstr(x->out, "seq");
+		mp_pack_uint(x->out, seqs[i]);
+		mp_pack_cstr(x->out, "entry");
+		mp_pack_bin(x->out, raws[i].data, raws[i].len);
+		mp_pack_cstr(x->out, "checkpoint");
+		mp_pack_str(x->out, notes[i].data, notes[i].len);
+		mp_pack_cstr(x->out, "proof");
+		pack_proof(x->out, proofs[i], plens[i]);
+	}
+	res = done(x, start);
+out:
+	for (size_t i = 0; i < ready; i++) {
+		buf_free(&notes[i]);
+		buf_free(&raws[i]);
+	}
+	return res;
+}
+
 /* The whole ledger leaves with a backup: only for admin or auditor
  * identities that see every project. */
 static bool may_backup(const struct ctx *x)
@@ -572,6 +644,7 @@ static const struct {
 	{ "append", op_append, false },
 	{ "status", op_status, false },
 	{ "report", op_report, false },
+	{ "keys", op_keys, false },
 	{ "backup", op_backup, false },
 	{ "backup_read", op_backup_read, false },
 };

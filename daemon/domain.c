@@ -8,6 +8,7 @@
 #include "currency.h"
 #include "entry.h"
 #include "mp.h"
+#include "note.h"
 #include "schema.h"
 #include "state.h"
 
@@ -19,6 +20,7 @@ static const char *const REASONS[] = { "client_request", "design_development", "
 				       "defect", "regulatory", "vendor_proposal", NULL };
 static const char *const CLASSES[] = { "in_scope", "minor_revision", "out_of_scope", "unfounded", NULL };
 static const char *const DECISIONS[] = { "approved", "rejected", "revise", NULL };
+static const char *const KEY_ACTIONS[] = { "add", "retire", NULL };
 
 #define FLD(n, t, req, lo, hi) { n, t, req, false, lo, hi, NULL, NULL, 0 }
 #define ASSIGNED(n, t) { n, t, true, true, 0, UINT64_MAX, NULL, NULL, 0 }
@@ -75,6 +77,7 @@ SCHEMA(S_PAYMENT, "payment",
        FLD("date", F_DATE, true, 0, 0), ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_VOID, "void", FLD("target", F_UINT, true, 0, UINT64_MAX), FLD("reason", F_STR, true, 1, 4096));
 SCHEMA(S_NOTE, "note", FLD("text", F_STR, true, 1, 65536));
+SCHEMA(S_KEY, "key", ENUMF("action", true, KEY_ACTIONS), FLD("verifier_key", F_STR, true, 1, 512));
 
 /* ---- the apply context ---- */
 
@@ -632,6 +635,35 @@ static int k_note(struct ctx *x)
 	return 0;
 }
 
+/* A change of the checkpoint signing keys (ledger-level, recorded by
+ * scoped itself; FORMAT.md, key history).  The state remembers each key's
+ * last action, so a key is not added twice or retired twice. */
+static int k_key(struct ctx *x)
+{
+	if (x->in->project_len != 0)
+		return refuse(x, "a key entry belongs to the ledger, not to a project");
+	const struct value *vk = val(x, "verifier_key"), *act = val(x, "action");
+	struct note_verifier v;
+	struct err ve = { 0 };
+	if (note_verifier_parse(vk->s, vk->len, &v, &ve))
+		return refuse(x, "verifier_key: %s", ve.msg);
+	struct key k;
+	key_init(&k, 'K', "", 0);
+	key_str(&k, vk->s, vk->len);
+	const uint8_t *cur;
+	size_t curn;
+	int rc = store_state_get(x->t, k.b, k.n, &cur, &curn, x->e);
+	if (rc < 0)
+		return -1;
+	bool adding = act->len == 3 && memcmp(act->s, "add", 3) == 0;
+	bool active = rc == 1 && curn == 1 && cur[0] == 'a', retired = rc == 1 && curn == 1 && cur[0] == 'r';
+	if (adding && active)
+		return refuse(x, "key %.*s is already in use", (int)vk->len, vk->s);
+	if (!adding && retired)
+		return refuse(x, "key %.*s is already retired", (int)vk->len, vk->s);
+	return store_state_put(x->t, k.b, k.n, adding ? "a" : "r", 1, x->e);
+}
+
 static const struct kind {
 	const char *name;
 	const struct schema *sc;
@@ -642,6 +674,7 @@ static const struct kind {
 	{ "quote", &S_QUOTE, k_quote }, { "response", &S_RESPONSE, k_response },
 	{ "evidence", &S_EVIDENCE, k_evidence }, { "invoice", &S_INVOICE, k_invoice },
 	{ "payment", &S_PAYMENT, k_payment }, { "void", &S_VOID, k_void }, { "note", &S_NOTE, k_note },
+	{ "key", &S_KEY, k_key },
 };
 
 static const struct kind *find_kind(const char *k, size_t n)
@@ -658,7 +691,7 @@ int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, s
 	const struct kind *k = find_kind(kind, kind_len);
 	if (k == NULL)
 		return err_set(e, "unknown kind \"%.*s\" (known: project, baseline, change, assessment, quote, "
-			       "response, evidence, invoice, payment, void, note)", (int)(kind_len > 32 ? 32 : kind_len),
+			       "response, evidence, invoice, payment, void, note, key)", (int)(kind_len > 32 ? 32 : kind_len),
 			       kind);
 	return schema_check(k->sc, body, n, false, vals, e);
 }
@@ -735,7 +768,7 @@ int domain_apply(struct store_txn *t, const struct domain_in *in, bool replay, s
 	if (schema_check(k->sc, in->body, in->body_len, replay, x.v, e))
 		return -1;
 	bool is_project = k->apply == k_project;
-	if (!is_project && !(k->apply == k_note && in->project_len == 0)) {
+	if (!is_project && !((k->apply == k_note || k->apply == k_key) && in->project_len == 0)) {
 		struct key pk;
 		key_init(&pk, 'p', in->project, in->project_len);
 		int rc = LOAD(t, &pk, PROJ, &x.proj, e);

@@ -20,7 +20,9 @@
 
 struct ledger {
 	struct store *store;
-	struct note_signer *signer;
+	struct note_signer *signer;		/* signers[0] */
+	const struct note_signer *signers[LEDGER_MAX_SIGNERS];	/* every key that signs */
+	size_t nsigners;
 	char origin[NOTE_NAME_MAX + 1];
 	int lock_fd;
 	bool read_only;
@@ -32,6 +34,7 @@ struct ledger {
 	uint64_t (*now_us)(void);
 	struct buf scratch;
 	struct buf body;	/* the body being recorded, after the domain rules */
+	struct buf head;	/* the checkpoint note last signed */
 };
 
 static uint64_t clock_now_us(void)
@@ -137,7 +140,20 @@ fail:
 	return -1;
 }
 
-/* Signs a checkpoint for (size, cr) and stores it with size/root/origin. */
+/* The verifier keys of the signers, one per line: what "signing_keys" in
+ * meta holds, so that the next start can tell which keys changed. */
+static void signing_keys(const struct ledger *l, struct buf *out)
+{
+	for (size_t i = 0; i < l->nsigners; i++) {
+		struct note_verifier v;
+		note_signer_verifier(l->signers[i], &v);
+		note_verifier_format(&v, out);
+		buf_addc(out, '\n');
+	}
+}
+
+/* Signs a checkpoint for (size, cr) with every signer and stores it with
+ * size/root/origin and the signing keys; the note stays in l->head. */
 static int write_head(struct ledger *l, struct store_txn *t, uint64_t size,
 		      const struct merkle_cr *cr, uint64_t last_time, struct err *e)
 {
@@ -148,16 +164,18 @@ static int write_head(struct ledger *l, struct store_txn *t, uint64_t size,
 	merkle_cr_root(cr, cp.root);
 	buf_reset(&l->scratch);
 	checkpoint_format(&cp, &l->scratch);
-	struct buf note;
-	buf_init(&note);
-	int rc = note_sign(l->signer, (const char *)l->scratch.data, l->scratch.len, &note, e);
+	struct buf *note = &l->head;
+	buf_reset(note);
+	int rc = note_sign_multi(l->signers, l->nsigners, (const char *)l->scratch.data, l->scratch.len, note, e);
+	buf_reset(&l->scratch);
+	signing_keys(l, &l->scratch);
 	if (rc == 0)
 		rc = store_meta_put_u64(t, "size", size, e) ||
 		     store_meta_put(t, "root", cp.root, HASH_LEN, e) ||
 		     store_meta_put_u64(t, "last_time", last_time, e) ||
 		     store_meta_put(t, "origin", l->origin, strlen(l->origin), e) ||
-		     store_meta_put(t, "checkpoint", note.data, note.len, e) ? -1 : 0;
-	buf_free(&note);
+		     store_meta_put(t, "checkpoint", note->data, note->len, e) ||
+		     store_meta_put(t, "signing_keys", l->scratch.data, l->scratch.len, e) ? -1 : 0;
 	return rc;
 }
 
@@ -170,13 +188,15 @@ static int ensure_checkpoint(struct ledger *l, struct err *eout)
 	size_t n;
 	struct note_verifier v;
 	struct checkpoint cp;
-	note_signer_verifier(l->signer, &v);
 	err_clear(e);
 	if (store_begin(l->store, false, &t, e))
 		goto fail;
 	int rc = store_meta_get(t, "checkpoint", &p, &n, e);
-	bool fresh = rc == 1 && checkpoint_open((const char *)p, n, &v, 1, &cp, NULL) == 0 &&
-		     cp.size == l->size;
+	bool fresh = rc == 1;
+	for (size_t i = 0; fresh && i < l->nsigners; i++) {
+		note_signer_verifier(l->signers[i], &v);
+		fresh = checkpoint_open((const char *)p, n, &v, 1, &cp, NULL) == 0 && cp.size == l->size;
+	}
 	store_abort(t);
 	if (rc < 0)
 		goto fail;
@@ -200,6 +220,129 @@ fail:
 	return -1;
 }
 
+static int record_key_change(struct ledger *l, const char (*keys)[NOTE_VKEY_MAX], size_t nk, const bool *add,
+			     struct err *e)
+{
+	struct ledger_append as[2 * LEDGER_MAX_SIGNERS + 8];
+	struct ledger_result rs[2 * LEDGER_MAX_SIGNERS + 8];
+	struct buf bodies[2 * LEDGER_MAX_SIGNERS + 8];
+	char reqids[2 * LEDGER_MAX_SIGNERS + 8][64];
+	int rc = 0;
+	for (size_t i = 0; i < nk; i++) {
+		struct note_verifier v;
+		note_verifier_parse(keys[i], strlen(keys[i]), &v, NULL);
+		buf_init(&bodies[i]);
+		mp_pack_map(&bodies[i], 2);
+		mp_pack_cstr(&bodies[i], "action");
+		mp_pack_cstr(&bodies[i], add[i] ? "add" : "retire");
+		mp_pack_cstr(&bodies[i], "verifier_key");
+		mp_pack_cstr(&bodies[i], keys[i]);
+		snprintf(reqids[i], sizeof reqids[i], "key-%s-%02x%02x%02x%02x-%llu", add[i] ? "add" : "retire",
+			 v.key_id[0], v.key_id[1], v.key_id[2], v.key_id[3], (unsigned long long)l->size);
+		as[i] = (struct ledger_append){
+			"key", 3, "", 0, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR), reqids[i], strlen(reqids[i]),
+			bodies[i].data, bodies[i].len, false,
+		};
+	}
+	if (ledger_append_batch(l, as, nk, rs, e))
+		rc = err_prefix(e, "recording the change of signing keys");
+	for (size_t i = 0; rc == 0 && i < nk; i++)
+		if (rs[i].status == LEDGER_REJECTED)
+			rc = err_set(e, "recording the change of signing keys: %s", rs[i].err.msg);
+	for (size_t i = 0; i < nk; i++)
+		buf_free(&bodies[i]);
+	return rc;
+}
+
+/* The signing keys configured now against those that signed the last
+ * checkpoint.  At least one of them must be the same: a client that
+ * trusts an old key follows a change only through a checkpoint that key
+ * signed.  Each added and each retired key is recorded as a ledger-level
+ * key entry (FORMAT.md, key history). */
+static int sync_keys(struct ledger *l, struct err *e)
+{
+	char now[LEDGER_MAX_SIGNERS][NOTE_VKEY_MAX], before[8][NOTE_VKEY_MAX];
+	size_t nnow = l->nsigners, nbefore = 0;
+	for (size_t i = 0; i < nnow; i++) {
+		struct note_verifier v;
+		struct buf b;
+		buf_init(&b);
+		note_signer_verifier(l->signers[i], &v);
+		note_verifier_format(&v, &b);
+		snprintf(now[i], sizeof now[i], "%s", buf_cstr(&b));
+		buf_free(&b);
+	}
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, "checkpoint", &p, &n, e);
+	if (rc <= 0) {		/* a new ledger: its first keys need no record */
+		store_abort(t);
+		return rc;
+	}
+	bool overlap = false;
+	bool signed_it[LEDGER_MAX_SIGNERS] = { false };
+	for (size_t i = 0; i < nnow; i++) {
+		struct note_verifier v;
+		struct checkpoint cp;
+		note_signer_verifier(l->signers[i], &v);
+		signed_it[i] = checkpoint_open((const char *)p, n, &v, 1, &cp, NULL) == 0;
+		overlap |= signed_it[i];
+	}
+	if (!overlap) {
+		store_abort(t);
+		return err_setc(e, LEDGER_E_CONFIG,
+				"none of the configured signing keys signed the ledger's last checkpoint: to "
+				"change keys, first add the new key as signing_key_next and start scoped once, so "
+				"that a checkpoint carries both signatures (scoped(8), KEY ROTATION)");
+	}
+	rc = store_meta_get(t, "signing_keys", &p, &n, e);
+	if (rc < 0) {
+		store_abort(t);
+		return -1;
+	}
+	if (rc == 1) {
+		for (size_t off = 0; off < n && nbefore < 8;) {
+			const uint8_t *nl = memchr(p + off, '\n', n - off);
+			size_t len = nl ? (size_t)(nl - (p + off)) : n - off;
+			if (len > 0 && len < NOTE_VKEY_MAX) {
+				memcpy(before[nbefore], p + off, len);
+				before[nbefore++][len] = '\0';
+			}
+			off += len + 1;
+		}
+	} else {		/* written before key history: the keys that verify it */
+		for (size_t i = 0; i < nnow; i++)
+			if (signed_it[i])
+				memcpy(before[nbefore++], now[i], NOTE_VKEY_MAX);
+	}
+	store_abort(t);
+	char change[2 * LEDGER_MAX_SIGNERS + 8][NOTE_VKEY_MAX];
+	bool add[2 * LEDGER_MAX_SIGNERS + 8];
+	size_t nchange = 0;
+	for (size_t i = 0; i < nnow; i++) {
+		bool known = false;
+		for (size_t j = 0; j < nbefore; j++)
+			known |= strcmp(now[i], before[j]) == 0;
+		if (!known) {
+			memcpy(change[nchange], now[i], NOTE_VKEY_MAX);
+			add[nchange++] = true;
+		}
+	}
+	for (size_t j = 0; j < nbefore; j++) {
+		bool kept = false;
+		for (size_t i = 0; i < nnow; i++)
+			kept |= strcmp(now[i], before[j]) == 0;
+		if (!kept) {
+			memcpy(change[nchange], before[j], NOTE_VKEY_MAX);
+			add[nchange++] = false;
+		}
+	}
+	return nchange ? record_key_change(l, (const char(*)[NOTE_VKEY_MAX])change, nchange, add, e) : 0;
+}
+
 int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 {
 	struct ledger *l = calloc(1, sizeof *l);
@@ -208,9 +351,14 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 	l->lock_fd = -1;
 	l->read_only = o->read_only;
 	l->signer = o->signer;
+	if (o->signer)
+		l->signers[l->nsigners++] = o->signer;
+	if (o->signer_next)
+		l->signers[l->nsigners++] = o->signer_next;
 	l->now_us = clock_now_us;
 	buf_init(&l->scratch);
 	buf_init(&l->body);
+	buf_init(&l->head);
 	if (o->origin) {
 		if (!note_name_valid(o->origin, strlen(o->origin))) {
 			err_set(e, "origin \"%.64s\" is not valid (non-empty, no spaces or '+')", o->origin);
@@ -234,12 +382,17 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 		goto fail;
 	}
 	if (!l->read_only) {
-		if (strcmp(l->signer->name, l->origin) != 0) {
-			err_set(e, "signing key is named \"%s\" but the origin is \"%s\"", l->signer->name,
-				l->origin);
+		for (size_t i = 0; i < l->nsigners; i++)
+			if (strcmp(l->signers[i]->name, l->origin) != 0) {
+				err_set(e, "signing key is named \"%s\" but the origin is \"%s\"",
+					l->signers[i]->name, l->origin);
+				goto fail;
+			}
+		if (l->nsigners == 2 && memcmp(l->signers[0]->pub, l->signers[1]->pub, 32) == 0) {
+			err_set(e, "signing_key_next is the same key as signing_key");
 			goto fail;
 		}
-		if (ensure_checkpoint(l, e))
+		if (sync_keys(l, e) || ensure_checkpoint(l, e))
 			goto fail;
 	}
 	*out = l;
@@ -258,6 +411,7 @@ void ledger_close(struct ledger *l)
 		close(l->lock_fd);	/* releases the flock */
 	buf_free(&l->scratch);
 	buf_free(&l->body);
+	buf_free(&l->head);
 	free(l);
 }
 
@@ -314,6 +468,41 @@ static int match_original(struct store_txn *t, uint64_t seq, const uint8_t diges
 		err_setc(&res->err, LEDGER_E_CONFLICT,
 			 "request id \"%.*s\" was already used for entry %llu with different content",
 			 (int)r->request_id_len, r->request_id, (unsigned long long)seq);
+	}
+	return 0;
+}
+
+/* For each key entry appended in this batch, the checkpoint that first
+ * covers it, signed by every key of the time (the old and the new during a
+ * rotation), and the entry's number in the list of key entries: a client
+ * that trusts the old key follows the chain with these (op keys). */
+static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append *reqs,
+				const struct ledger_result *res, size_t n, const struct buf *note, struct err *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (res[k].status != LEDGER_APPENDED || reqs[k].kind_len != 3 || memcmp(reqs[k].kind, "key", 3) != 0)
+			continue;
+		char name[40];
+		snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)res[k].seq);
+		const uint8_t *p = NULL;
+		size_t len = 0;
+		int rc = store_meta_get(t, "key_seqs", &p, &len, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			len = 0;
+		uint8_t *list = malloc(len + 8);
+		if (list == NULL)
+			return err_set(e, "out of memory");
+		if (len)
+			memcpy(list, p, len);
+		for (int i = 0; i < 8; i++)
+			list[len + (size_t)i] = (uint8_t)(res[k].seq >> (56 - 8 * i));
+		rc = store_meta_put(t, "key_seqs", list, len + 8, e) ||
+		     store_meta_put(t, name, note->data, note->len, e);
+		free(list);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }
@@ -404,7 +593,7 @@ retry:
 		store_abort(t);
 		return 0;
 	}
-	if (write_head(l, t, size, &cr, time_us, e))
+	if (write_head(l, t, size, &cr, time_us, e) || keep_key_checkpoints(t, reqs, res, n, &l->head, e))
 		goto fail;
 	int rc = store_commit(t, e);
 	t = NULL;
@@ -457,6 +646,43 @@ int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e)
 		buf_add(out, p, n);
 	store_abort(t);
 	return rc;
+}
+
+int ledger_key_history(struct ledger *l, uint64_t *seqs, size_t max, size_t *n, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t len;
+	*n = 0;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, "key_seqs", &p, &len, e);
+	for (size_t off = 0; rc == 1 && off + 8 <= len && *n < max; off += 8) {
+		uint64_t v = 0;
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | p[off + (size_t)i];
+		seqs[(*n)++] = v;
+	}
+	store_abort(t);
+	return rc < 0 ? -1 : 0;
+}
+
+int ledger_key_checkpoint(struct ledger *l, uint64_t seq, struct buf *note, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t len;
+	char name[40];
+	snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)seq);
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, name, &p, &len, e);
+	if (rc == 1)
+		buf_add(note, p, len);
+	else if (rc == 0)
+		err_set(e, "no checkpoint kept for key entry %llu", (unsigned long long)seq);
+	store_abort(t);
+	return rc == 1 ? 0 : -1;
 }
 
 /* Size as seen by a read transaction (another process may have appended). */

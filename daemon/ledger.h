@@ -27,12 +27,16 @@
 
 struct ledger;
 
+#define LEDGER_MAX_SIGNERS 2
+#define LEDGER_KEY_AUTHOR "scoped"	/* the author of key entries */
+
 struct ledger_opts {
 	const char *dir;		/* data directory (LMDB files, lock) */
 	const char *origin;		/* checkpoint origin; NULL = whatever is stored */
 	struct note_signer *signer;	/* borrowed; required for writing */
 	size_t map_initial, map_max;	/* bytes; 0 = defaults */
 	bool read_only;
+	struct note_signer *signer_next;	/* borrowed, optional: a rotation's new key */
 };
 
 struct ledger_append {
@@ -55,7 +59,7 @@ enum ledger_status {
 	LEDGER_REJECTED,	/* invalid, or request id reused with other content */
 };
 
-enum { LEDGER_E_INVALID = 100, LEDGER_E_CONFLICT };
+enum { LEDGER_E_INVALID = 100, LEDGER_E_CONFLICT, LEDGER_E_CONFIG /* the configuration cannot work */ };
 
 struct ledger_result {
 	enum ledger_status status;
@@ -83,6 +87,11 @@ int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size
 /* Latest signed checkpoint, exactly as signed. */
 int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e);
 int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e);
+/* The sequence numbers of the key entries, oldest first (at most max). */
+int ledger_key_history(struct ledger *l, uint64_t *seqs, size_t max, size_t *n, struct err *e);
+/* The checkpoint that first covered key entry seq, as it was signed then
+ * (by the old and the new key during a rotation). */
+int ledger_key_checkpoint(struct ledger *l, uint64_t seq, struct buf *note, struct err *e);
 /* Root of the tree at size n (n <= current size). */
 int ledger_root(struct ledger *l, uint64_t n, uint8_t root[HASH_LEN], struct err *e);
 int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf[HASH_LEN],

@@ -28,6 +28,8 @@ static const char USAGE[] =
 	"                                create an instance: config, data dir, signing key,\n"
 	"                                a private CA, server and per-role client certificates\n"
 	"                                and client profiles (DIR/clients/ROLE.conf)\n"
+	"  keygen FILE [--origin NAME]   a new Ed25519 signing key (mode 0600); prints its\n"
+	"                                verifier key (the origin comes from -c FILE if given)\n"
 	"  append --project P --kind K (--body-json JSON | --body-file FILE)\n"
 	"         [--request-id ID] [--author NAME] [--json]\n"
 	"                                append one entry locally (author \"local:NAME\")\n"
@@ -65,6 +67,7 @@ static const struct {
 	{ "reindex", admin_reindex },
 	{ "backup", admin_backup },
 	{ "restore", admin_restore },
+	{ "keygen", admin_keygen },
 };
 
 static int serve(int argc, char **argv)

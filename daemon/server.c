@@ -103,6 +103,7 @@ static void warn_restart_only(const struct config *old, const struct config *nc)
 		{ "origin", offsetof(struct config, origin), false },
 		{ "data_dir", offsetof(struct config, data_dir), false },
 		{ "signing_key", offsetof(struct config, signing_key), false },
+		{ "signing_key_next", offsetof(struct config, signing_key_next), false },
 		{ "map_initial_mib", offsetof(struct config, map_initial_mib), true },
 		{ "map_max_mib", offsetof(struct config, map_max_mib), true },
 		{ "max_frame", offsetof(struct config, max_frame), true },
@@ -255,6 +256,10 @@ static void teardown(struct server *s)
 	tls_ctx_free(s->tls);
 	roles_free(s->roles);
 	ledger_close(s->ledger);
+	if (s->signer_next) {
+		note_signer_free(s->signer_next);
+		free(s->signer_next);
+	}
 	if (s->signer) {
 		note_signer_free(s->signer);
 		free(s->signer);
@@ -288,6 +293,16 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		s->signer = NULL;
 		goto fail;
 	}
+	if (s->cfg.signing_key_next[0]) {
+		s->signer_next = calloc(1, sizeof *s->signer_next);
+		if (s->signer_next == NULL ||
+		    signer_load(s->signer_next, s->cfg.signing_key_next, s->cfg.origin, &e)) {
+			free(s->signer_next);
+			s->signer_next = NULL;
+			err_prefix(&e, "signing_key_next");
+			goto fail;
+		}
+	}
 	note_signer_verifier(s->signer, &s->verifier);
 	struct buf vk;
 	buf_init(&vk);
@@ -298,11 +313,14 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	struct ledger_opts lo = {
 		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
-		(size_t)s->cfg.map_max_mib << 20, false,
+		(size_t)s->cfg.map_max_mib << 20, false, s->signer_next,
 	};
 	code = 5;
-	if (ledger_open(&s->ledger, &lo, &e))
+	if (ledger_open(&s->ledger, &lo, &e)) {
+		if (e.code == LEDGER_E_CONFIG)
+			code = 2;
 		goto fail;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	s->base = event_base_new();
 	if (s->base == NULL || event_base_priority_init(s->base, SERVER_NPRIO) != 0) {

@@ -42,6 +42,7 @@ struct server {
 	struct role_map *roles;
 	struct ledger *ledger;
 	struct note_signer *signer;
+	struct note_signer *signer_next;	/* during a key rotation (signing_key_next) */
 	struct note_verifier verifier;
 	char verifier_key[512];
 	struct config cfg;

@@ -151,30 +151,44 @@ static int text_ok(const char *t, size_t n, struct err *e)
 	return 0;
 }
 
-int note_sign(const struct note_signer *s, const char *text, size_t n, struct buf *out,
-	      struct err *e)
+int note_sign_multi(const struct note_signer *const *ss, size_t ns, const char *text, size_t n,
+		    struct buf *out, struct err *e)
 {
 	if (text_ok(text, n, e))
 		return -1;
-	uint8_t blob[4 + 64];
-	size_t siglen = 64;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->pkey) == 1 &&
-		 EVP_DigestSign(ctx, blob + 4, &siglen, (const uint8_t *)text, n) == 1 &&
-		 siglen == 64;
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return err_set(e, "Ed25519 signing failed");
-	memcpy(blob, s->key_id, 4);
-	char b64[100];
-	b64_encode(blob, sizeof blob, b64);
+	if (ns == 0 || ns > NOTE_MAX_SIGS)
+		return err_set(e, "a note needs 1 to %d signatures", NOTE_MAX_SIGS);
+	size_t start = out->len;
 	buf_add(out, text, n);
 	buf_addc(out, '\n');
-	buf_adds(out, EMDASH_SP);
-	buf_printf(out, "%s %s\n", s->name, b64);
+	for (size_t i = 0; i < ns; i++) {
+		const struct note_signer *s = ss[i];
+		uint8_t blob[4 + 64];
+		size_t siglen = 64;
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->pkey) == 1 &&
+			 EVP_DigestSign(ctx, blob + 4, &siglen, (const uint8_t *)text, n) == 1 &&
+			 siglen == 64;
+		EVP_MD_CTX_free(ctx);
+		if (!ok) {
+			out->len = start;
+			return err_set(e, "Ed25519 signing failed");
+		}
+		memcpy(blob, s->key_id, 4);
+		char b64[100];
+		b64_encode(blob, sizeof blob, b64);
+		buf_adds(out, EMDASH_SP);
+		buf_printf(out, "%s %s\n", s->name, b64);
+	}
 	if (buf_failed(out))
 		return err_set(e, "out of memory");
 	return 0;
+}
+
+int note_sign(const struct note_signer *s, const char *text, size_t n, struct buf *out,
+	      struct err *e)
+{
+	return note_sign_multi(&s, 1, text, n, out, e);
 }
 
 static bool ed25519_ok(const uint8_t pub[32], const char *msg, size_t n, const uint8_t sig[64])

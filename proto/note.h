@@ -24,6 +24,7 @@
 #define NOTE_NAME_MAX	255
 #define NOTE_MAX_BYTES	(64 * 1024)
 #define NOTE_MAX_SIGS	100
+#define NOTE_VKEY_MAX	(NOTE_NAME_MAX + 64)	/* a formatted verifier key and its NUL */
 
 struct note_verifier {
 	char name[NOTE_NAME_MAX + 1];
@@ -59,6 +60,10 @@ void note_signer_free(struct note_signer *s);
  * signed note to out. */
 int note_sign(const struct note_signer *s, const char *text, size_t n, struct buf *out,
 	      struct err *e);
+/* The same with one signature line per signer, in the order given (a key
+ * rotation signs with the old and the new key). */
+int note_sign_multi(const struct note_signer *const *ss, size_t ns, const char *text, size_t n,
+		    struct buf *out, struct err *e);
 
 /* Opens a signed note: at least one signature must come from one of the
  * verifiers and verify; a signature that claims a known key but does not

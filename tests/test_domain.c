@@ -306,7 +306,7 @@ int main(void)
 	snprintf(kp, sizeof kp, "%s/signing.key", dir);
 	if (signer_generate(kp, &e) || signer_load(&signer, kp, "test.example/domain", &e))
 		return 2;
-	struct ledger_opts o = { dir, "test.example/domain", &signer, 0, 0, false };
+	struct ledger_opts o = { dir, "test.example/domain", &signer, 0, 0, false, NULL };
 	if (ledger_open(&L, &o, &e)) {
 		printf("Bail out! %s\n", e.msg);
 		return 1;

@@ -138,6 +138,34 @@ int main(void)
 	ok(checkpoint_open((const char *)signedcp.data, signedcp.len, &v, 1, &got, &e) != 0,
 	   "a checkpoint whose origin differs from the key name is refused");
 	like(e.msg, "differs from the key name", "  says so");
+	/* a key rotation: the old and the new key sign the same checkpoint */
+	struct note_signer acme2;
+	uint8_t seed2[32] = { 8 };
+	ok(note_signer_from_seed(&acme2, "example.com/acme", seed2, &e) == 0, "a second key for example.com/acme");
+	const struct note_signer *pair[] = { &acme, &acme2 };
+	buf_reset(&signedcp);
+	ok(note_sign_multi(pair, 2, (const char *)body.data, body.len, &signedcp, &e) == 0,
+	   "sign a checkpoint with both keys");
+	int lines = 0;
+	for (size_t i = 0; i + 3 <= signedcp.len; i++)
+		lines += memcmp(signedcp.data + i, "\xe2\x80\x94", 3) == 0;
+	is_int(lines, 2, "  it carries two signature lines");
+	struct note_verifier v1, v2, vs[2];
+	note_signer_verifier(&acme, &v1);
+	note_signer_verifier(&acme2, &v2);
+	ok(checkpoint_open((const char *)signedcp.data, signedcp.len, &v1, 1, &got, &e) == 0,
+	   "  the old key alone opens it");
+	ok(checkpoint_open((const char *)signedcp.data, signedcp.len, &v2, 1, &got, &e) == 0,
+	   "  the new key alone opens it");
+	vs[0] = v2;
+	vs[1] = v1;
+	ok(note_open((const char *)signedcp.data, signedcp.len, vs, 2, &tl, &by, &e) == 0 && by == 1,
+	   "  with both trusted, the first signature found names its verifier");
+	buf_reset(&signedcp);
+	note_sign(&acme, (const char *)body.data, body.len, &signedcp, &e);
+	ok(checkpoint_open((const char *)signedcp.data, signedcp.len, &v2, 1, &got, &e) != 0,
+	   "  a checkpoint signed by the old key only does not open with the new one");
+	note_signer_free(&acme2);
 	ok(note_sign(&acme, "a\n\nb\n", 5, &b, &e) != 0, "text with a blank line cannot be signed");
 	ok(note_sign(&acme, "no newline", 10, &b, &e) != 0, "text without a final newline cannot be signed");
 
