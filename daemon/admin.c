@@ -773,6 +773,10 @@ int admin_reindex(int argc, char **argv)
 
 int admin_config(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--roff") == 0) {
+		config_roff(stdout);
+		return EXIT_OK;
+	}
 	struct rd_args a;
 	int rc = rd_parse("config", argc, argv, &a);
 	if (rc)

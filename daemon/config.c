@@ -193,6 +193,44 @@ int config_validate(const struct config *c, struct err *e)
 	return 0;
 }
 
+static void roff_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void config_roff(FILE *f)
+{
+	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++) {
+		const struct opt *o = &OPTS[i];
+		fprintf(f, ".TP\n.B ");
+		roff_text(f, o->name);
+		fputs("\n", f);
+		roff_text(f, o->help);
+		fputs(".\n", f);
+		if (o->type == OPT_U64)
+			fprintf(f, "A whole number from %llu to %llu. ", (unsigned long long)o->min,
+				(unsigned long long)o->max);
+		else if (o->type == OPT_PATH)
+			fputs("A path, relative to the configuration file's directory unless absolute. ", f);
+		fputs("Default: ", f);
+		if (o->def[0]) {
+			fputs("\\fB", f);
+			roff_text(f, o->def);
+			fputs("\\fR", f);
+		} else {
+			fputs("none", f);
+		}
+		fputs(".\n", f);
+	}
+}
+
 void config_print(const struct config *c, FILE *f)
 {
 	for (size_t i = 0; i < sizeof OPTS / sizeof OPTS[0]; i++) {

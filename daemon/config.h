@@ -45,6 +45,8 @@ int config_set(struct config *c, const char *name, const char *value, const char
 int config_validate(const struct config *c, struct err *e);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);
-
+/* Every option with its description, bounds and default, as roff for
+ * scoped.conf(5) (the build runs `scoped config --roff`). */
+void config_roff(FILE *f);
 
 #endif
