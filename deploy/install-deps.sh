@@ -4,7 +4,7 @@
 # sudo when started by another user.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev
-      openssl perl clang libclang-rt-14-dev valgrind)
+      openssl perl clang libclang-rt-14-dev valgrind adduser systemd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
