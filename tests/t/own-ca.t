@@ -50,7 +50,7 @@ ok "alice creates project pr-site" "$SCOPECTL" append --config "$d/alice.conf" -
 ok "alice records a note" "$SCOPECTL" append --config "$d/alice.conf" --project pr-site --kind note --body-json '{"text":"hello"}'
 ok "  which names her as the author" "$SCOPECTL" get 1 --config "$d/alice.conf" --json
 has "  author alice" "$tmp/out" '"author":"alice"'
-# renewing and revoking (deploy/README.md section 5)
+# renewing and revoking (deploy/README.md sections 5 and 6)
 ok "bob's key and CSR" openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout bob.key -out bob.csr -subj "/O=Example Ltd/CN=bob"
 ok "sign bob's certificate" openssl x509 -req -in bob.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
