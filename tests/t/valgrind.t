@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One daemon scenario under valgrind memcheck: start, serve appends, reads,
-# proofs, reports and a verification over mutual TLS, reload on SIGHUP,
+# proofs, reports, a verification and a backup over mutual TLS, reload on SIGHUP,
 # refuse a bad frame, stop on SIGTERM.  No errors, and no memory definitely
 # or indirectly lost.
 set -u
@@ -37,6 +37,8 @@ ok "history" ctl "$inst" auditor history pr
 ok "proof" ctl "$inst" auditor prove 2 --size 4
 ok "consistency" ctl "$inst" auditor consistency 2
 ok "verify" ctl "$inst" auditor verify
+ok "backup (a copy on its own thread)" ctl "$inst" auditor backup -o "$tmp/backup.mdb"
+ok "info with the operator counters" ctl "$inst" auditor info --json
 kill -HUP "$daemon_pid"; sleep 1
 ok "after SIGHUP" ctl "$inst" auditor info
 exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'not tls' >&3 && exec 3>&-
