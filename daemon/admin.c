@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -793,31 +792,6 @@ int admin_config(int argc, char **argv)
 
 /* ---- backup and restore ---- */
 
-static int sha256_fd(int fd, uint8_t out[HASH_LEN], uint64_t *size)
-{
-	uint8_t chunk[1 << 16];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : -1;
-	uint64_t off = 0;
-	while (rc == 0) {
-		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -1 : 0;
-			break;
-		}
-		EVP_DigestUpdate(md, chunk, (size_t)n);
-		off += (uint64_t)n;
-	}
-	unsigned int len = HASH_LEN;
-	if (rc == 0 && EVP_DigestFinal_ex(md, out, &len) != 1)
-		rc = -1;
-	EVP_MD_CTX_free(md);
-	*size = off;
-	return rc;
-}
-
 int admin_backup(int argc, char **argv)
 {
 	struct rd_args a;
@@ -844,8 +818,10 @@ int admin_backup(int argc, char **argv)
 	 * appending meanwhile */
 	if (store_copy(ledger_store(in.ledger), fd, &e))
 		rc = fail(EXIT_ERROR, "%s", e.msg);
-	else if (fsync(fd) != 0 || sha256_fd(fd, sha, &bytes) != 0)
+	else if (fsync(fd) != 0)
 		rc = fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
+	else if (sha256_fd(fd, sha, &bytes, &e))
+		rc = fail(EXIT_ERROR, "%s: %s", tmp, e.msg);
 	if (close(fd) != 0 && rc == 0)
 		rc = fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, a.out) != 0)

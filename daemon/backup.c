@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "fileio.h"
 #include "log.h"
 #include "server.h"
 #include "stats.h"
@@ -46,44 +46,12 @@ static void job_free(struct backup_job *b)
 	free(b);
 }
 
-/* The copy's size and SHA-256, read back from the file. */
-static int digest(struct backup_job *b, struct err *e)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	static uint8_t chunk[1 << 16];	/* only the copying thread uses it: one job at a time */
-	uint64_t off = 0;
-	int rc = 0;
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		rc = err_set(e, "cannot hash the copy");
-		goto done;
-	}
-	for (;;) {
-		ssize_t n = pread(b->fd, chunk, sizeof chunk, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_set(e, "reading the copy back: %s", strerror(errno));
-			goto done;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(md, chunk, (size_t)n);
-		off += (uint64_t)n;
-	}
-	unsigned int len = 32;
-	if (EVP_DigestFinal_ex(md, b->sha256, &len) != 1)
-		rc = err_set(e, "cannot hash the copy");
-	b->size = off;
-done:
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
 static void *copy_thread(void *arg)
 {
 	struct backup_job *b = arg;
 	struct err e = { 0 };
-	if (store_copy(ledger_store(b->srv->ledger), b->fd, &e) || fsync(b->fd) != 0 || digest(b, &e)) {
+	if (store_copy(ledger_store(b->srv->ledger), b->fd, &e) || fsync(b->fd) != 0 ||
+	    sha256_fd(b->fd, b->sha256, &b->size, &e)) {
 		b->failed = true;
 		snprintf(b->why, sizeof b->why, "%s", e.msg[0] ? e.msg : strerror(errno));
 	}

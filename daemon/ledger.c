@@ -254,6 +254,14 @@ static int record_key_change(struct ledger *l, const char (*keys)[NOTE_VKEY_MAX]
 	return rc;
 }
 
+static bool key_listed(const char (*list)[NOTE_VKEY_MAX], size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], key) == 0)
+			return true;
+	return false;
+}
+
 /* The signing keys configured now against those that signed the last
  * checkpoint.  At least one of them must be the same: a client that
  * trusts an old key follows a change only through a checkpoint that key
@@ -322,24 +330,16 @@ static int sync_keys(struct ledger *l, struct err *e)
 	char change[2 * LEDGER_MAX_SIGNERS + 8][NOTE_VKEY_MAX];
 	bool add[2 * LEDGER_MAX_SIGNERS + 8];
 	size_t nchange = 0;
-	for (size_t i = 0; i < nnow; i++) {
-		bool known = false;
-		for (size_t j = 0; j < nbefore; j++)
-			known |= strcmp(now[i], before[j]) == 0;
-		if (!known) {
+	for (size_t i = 0; i < nnow; i++)
+		if (!key_listed((const char(*)[NOTE_VKEY_MAX])before, nbefore, now[i])) {
 			memcpy(change[nchange], now[i], NOTE_VKEY_MAX);
 			add[nchange++] = true;
 		}
-	}
-	for (size_t j = 0; j < nbefore; j++) {
-		bool kept = false;
-		for (size_t i = 0; i < nnow; i++)
-			kept |= strcmp(now[i], before[j]) == 0;
-		if (!kept) {
+	for (size_t j = 0; j < nbefore; j++)
+		if (!key_listed((const char(*)[NOTE_VKEY_MAX])now, nnow, before[j])) {
 			memcpy(change[nchange], before[j], NOTE_VKEY_MAX);
 			add[nchange++] = false;
 		}
-	}
 	return nchange ? record_key_change(l, (const char(*)[NOTE_VKEY_MAX])change, nchange, add, e) : 0;
 }
 

@@ -2,9 +2,35 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+int sha256_fd(int fd, uint8_t out[32], uint64_t *size, struct err *e)
+{
+	uint8_t chunk[1 << 16];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint64_t off = 0;
+	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : err_set(e, "cannot hash: out of memory");
+	while (rc == 0) {
+		ssize_t n = pread(fd, chunk, sizeof chunk, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = err_set(e, "reading: %s", strerror(errno));
+		if (n <= 0)
+			break;
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	unsigned int len = 32;
+	if (rc == 0 && EVP_DigestFinal_ex(md, out, &len) != 1)
+		rc = err_set(e, "cannot hash");
+	EVP_MD_CTX_free(md);
+	*size = off;
+	return rc;
+}
 
 int read_file(const char *path, size_t max, struct buf *out, struct err *e)
 {

@@ -19,17 +19,23 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 export XDG_STATE_HOME=$tmp/state
 
+# serve INSTANCE: starts scoped on a free loopback port; sets pid and port
+serve() {
+	: > "$tmp/$1.log"
+	"$scoped" -c "$tmp/$1/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/$1.log" &
+	pid=$!
+	port=
+	for _ in $(seq 1 100); do
+		port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$1.log")
+		[ -n "$port" ] && return 0
+		sleep 0.05
+	done
+	cat "$tmp/$1.log"
+	exit 1
+}
+
 "$scoped" init "$tmp/live" --origin bench.example/live >/dev/null
-: > "$tmp/live.log"
-"$scoped" -c "$tmp/live/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/live.log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/live.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { cat "$tmp/live.log"; exit 1; }
+serve live
 profile=$tmp/live/clients/admin.conf
 sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$profile"
 
@@ -91,14 +97,6 @@ rate() {	# rate LABEL COMMAND...: entries/s for the whole ledger
 rate "scopectl verify --export (offline)" "$scopectl" verify --export "$tmp/big.raw" --checkpoint "$tmp/big.cp" \
 	--trust "$(cat "$tmp/big/keys/verifier.txt")"
 rm -f "$tmp/big.raw"
-: > "$tmp/big.log"
-"$scoped" -c "$tmp/big/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/big.log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/big.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
+serve big
 rate "scopectl verify (online, over TLS)" "$scopectl" verify --config "$tmp/big/clients/auditor.conf" \
 	--server "127.0.0.1:$port"
