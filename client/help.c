@@ -144,9 +144,12 @@ static const char INTRO[] =
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
 	"JSON for scripts. Every proof and checkpoint received is verified.\n";
 
-static const char *const GROUP_TITLE[] = {
+static const char RECORDING[] =
 	"Recording (each prints what was recorded; --receipt FILE keeps the entry, its\n"
-	"proof and the signed checkpoint; --request-id ID makes a retry safe):",
+	"proof and the signed checkpoint; --request-id ID makes a retry safe):";
+
+static const char *const GROUP_TITLE[] = {
+	RECORDING,
 	"Reading:",
 	"Verifying:",
 	"Operating:",
