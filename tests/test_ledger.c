@@ -415,6 +415,12 @@ static void test_map_full(void)
 	ledger_close(l);
 	l = open_l(dir, 1 << 20, 64 << 20, false, &e);
 	ok(l != NULL, "reopen with room to grow");
+	/* while a backup copies, LMDB may not resize the map: refused, not moved */
+	store_set_copying(ledger_store(l), true);
+	ok(append_n(l, 50, "during-copy", &e) < 50, "with a backup running, a full map does not grow");
+	like(e.msg, "cannot grow while a backup is being taken", "  and the error says why");
+	is_int((long long)store_map_size(ledger_store(l)), 1 << 20, "  the map kept its size");
+	store_set_copying(ledger_store(l), false);
 	is_int(append_n(l, 50, "more", &e), 50, "appends resume once there is room");
 	ok(store_map_size(ledger_store(l)) > (1 << 20), "  the map grew on demand (%zu bytes)",
 	   store_map_size(ledger_store(l)));
