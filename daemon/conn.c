@@ -288,7 +288,10 @@ static void handshake_done(struct conn *c)
 {
 	struct err e = { 0 };
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, c->fp, &e)) {
+	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, c->fp, &e) ||
+	    /* a handshake that began before a reload was checked against the
+	     * old CA and CRL: check it against the new ones too */
+	    (SSL_get_SSL_CTX(ssl) != c->srv->tls && tls_peer_recheck(c->srv->tls, ssl, &e))) {
 		stats_refuse(&c->srv->stats, REF_TLS_HANDSHAKE);
 		conn_free(c, e.msg);
 		return;

@@ -74,6 +74,110 @@ static const char *bad(const void *payload, size_t n, bool *still_open, uint64_t
 	return code;
 }
 
+/* Moves bytes between the socket and a memory-BIO client until the client
+ * has written its last handshake flight, which is kept back in *held. */
+static int handshake_until_last_flight(SSL *ssl, BIO *in, BIO *out, int fd, struct buf *held)
+{
+	uint8_t chunk[16384];
+	for (int round = 0; round < 50; round++) {
+		int r = SSL_do_handshake(ssl);
+		int pending = BIO_pending(out);
+		if (pending > 0) {
+			int n = BIO_read(out, chunk, sizeof chunk);
+			if (r == 1) {			/* the client is done: hold its flight back */
+				buf_add(held, chunk, (size_t)n);
+				return 0;
+			}
+			if (send(fd, chunk, (size_t)n, 0) != n)
+				return -1;
+			continue;
+		}
+		if (r == 1)
+			return -1;
+		ssize_t got = recv(fd, chunk, sizeof chunk, 0);
+		if (got <= 0)
+			return -1;
+		BIO_write(in, chunk, (int)got);
+	}
+	return -1;
+}
+
+/* A handshake that began before a reload, under the old CA, must not be
+ * admitted once the new configuration no longer accepts the certificate. */
+static void reload_mid_handshake(void)
+{
+	char cmd[4096], p[600];
+	struct cl open_before;
+	ok(cl_open(&open_before, "lead") == 0, "a connection opened before the reload");
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	snprintf(p, sizeof p, "%s/inst/tls/ca.crt", dir);
+	SSL_CTX_load_verify_locations(ctx, p, NULL);
+	snprintf(p, sizeof p, "%s/inst/clients/lead.crt", dir);
+	SSL_CTX_use_certificate_chain_file(ctx, p);
+	snprintf(p, sizeof p, "%s/inst/clients/lead.key", dir);
+	SSL_CTX_use_PrivateKey_file(ctx, p, SSL_FILETYPE_PEM);
+	SSL *ssl = SSL_new(ctx);
+	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+	SSL_set_bio(ssl, in, out);
+	SSL_set_connect_state(ssl);
+	int fd = tcp();
+	struct buf held;
+	buf_init(&held);
+	int stopped = fd >= 0 ? handshake_until_last_flight(ssl, in, out, fd, &held) : -1;
+	ok(stopped == 0 && held.len > 0, "a client stops before sending its certificate's last flight (%zu bytes held)",
+	   held.len);
+	/* the configuration now trusts another CA for client certificates */
+	snprintf(cmd, sizeof cmd, "'%s' init '%s/other' --origin test.example/other >/dev/null && "
+		 "cp '%s/inst/scoped.conf' '%s/conf.saved' && echo 'tls_ca = %s/other/tls/ca.crt' >> '%s/inst/scoped.conf'",
+		 scoped_bin, dir, dir, dir, dir, dir);
+	ok(system(cmd) == 0, "the configuration names another client CA");
+	kill(daemon_pid, SIGHUP);
+	usleep(400000);
+	ok(send(fd, held.data, held.len, 0) == (ssize_t)held.len, "after the reload the client finishes its handshake");
+	struct buf b;
+	buf_init(&b);
+	req_info(&b, 7);
+	uint8_t frame[64], reply[256];
+	memcpy(frame, b.data, b.len);
+	int wn = SSL_write(ssl, frame, (int)b.len);
+	if (wn > 0) {
+		int n = BIO_read(out, reply, sizeof reply);
+		if (n > 0)
+			send(fd, reply, (size_t)n, 0);
+	}
+	/* read until a reply, or the server closes (tickets may come first) */
+	bool answered = false;
+	for (int i = 0; i < 20 && !answered; i++) {
+		ssize_t got = recv(fd, reply, sizeof reply, 0);
+		if (got <= 0)
+			break;
+		BIO_write(in, reply, (int)got);
+		uint8_t plain[256];
+		answered = SSL_read(ssl, plain, sizeof plain) > 0;
+	}
+	ok(!answered, "the handshake that began under the old CA is refused, nothing answered");
+	snprintf(p, sizeof p, "%s/daemon.log", dir);
+	snprintf(cmd, sizeof cmd, "grep -Eq 'handshake not completed: (self-signed certificate in certificate chain|"
+		 "unable to get local issuer certificate)' '%s'", p);
+	ok(system(cmd) == 0, "  the log names the reason");
+	uint64_t id;
+	char code[32];
+	req_info(&b, 8);
+	send_frame(&open_before, &b);
+	ok(cl_read(&open_before, &id, code, sizeof code) < 0,
+	   "the connection opened before the reload was closed: its certificate is no longer accepted");
+	cl_close(&open_before);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	buf_free(&b);
+	buf_free(&held);
+	snprintf(cmd, sizeof cmd, "cp '%s/conf.saved' '%s/inst/scoped.conf'", dir, dir);
+	ok(system(cmd) == 0, "the configuration is restored");
+	kill(daemon_pid, SIGHUP);
+	usleep(400000);
+}
+
 int main(void)
 {
 	if (harness_init("'handshake_timeout_s = 1' 'idle_timeout_s = 2' 'max_frame = 300000' "
@@ -254,6 +358,7 @@ int main(void)
 			close(fds[i]);
 	usleep(200000);
 	ok(info_works("auditor"), "after all of that the daemon still serves");
+	reload_mid_handshake();
 
 	kill(daemon_pid, SIGTERM);
 	int st;
