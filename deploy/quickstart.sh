@@ -4,8 +4,9 @@
 # (a free redesign demand answered with the record) as the lead, the client,
 # the approver and finance would, over mutual TLS; shows status, reports and
 # history; and verifies everything the way a client, auditor or court would:
-# online, and offline with nothing but the public key.  Safe to run again:
-# the case is recorded once, later runs show and verify it.
+# online, and offline with nothing but the public key; then shows the
+# operator's counters and takes an online backup.  Safe to run again: the
+# case is recorded once, later runs show and verify it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BUILD_DIR:-$top/build}
@@ -80,6 +81,9 @@ as auditor export -o "$var/export.hex"
 as auditor checkpoint > "$var/checkpoint.txt"
 "$scopectl" verify --export "$var/export.hex" --checkpoint "$var/checkpoint.txt" \
 	--trust "$var/keys/verifier.txt"
+echo "== the operator's view, and an online backup"
+as admin info
+as auditor backup -o "$var/backup.mdb"
 
 echo "== stopping scoped and checking the stored ledger"
 kill -TERM $pid; wait $pid; trap - EXIT
