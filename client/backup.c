@@ -87,9 +87,8 @@ static int fetch(struct session *s, int fd, uint64_t size, const uint8_t want[32
 	return rc;
 }
 
-static int do_backup(struct session *s, const void *arg)
+static int do_backup(struct session *s, const struct backup_args *a)
 {
-	const struct backup_args *a = arg;
 	struct err e = { 0 };
 	uint64_t size;
 	uint8_t sha[32];
@@ -153,5 +152,9 @@ int cmd_backup(int argc, char **argv)
 		fprintf(stderr, "scopectl: %s\n", e.msg);
 		return CTL_EXIT_USAGE;
 	}
-	return with_session(&p, do_backup, &a);
+	struct session s;
+	if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK)
+		rc = do_backup(&s, &a);
+	sess_close(&s);
+	return rc;
 }

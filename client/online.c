@@ -991,30 +991,12 @@ static int do_info(struct session *s, const struct args *a)
 	return CTL_EXIT_OK;
 }
 
-int with_session(const struct profile *p, int (*fn)(struct session *, const void *), const void *args)
+int ctl_session_open(struct session *s, const struct profile *p)
 {
-	struct session s = { 0 };
 	struct err e = { 0 };
-	int rc;
-	s.keep_tickets = true;
-	if (sess_open(&s, p, &e))
-		rc = ctl_report(&e);
-	else
-		rc = fn(&s, args);
-	sess_close(&s);
-	return rc;
-}
-
-/* with_session() takes a generic callback; this calls the typed command. */
-struct call {
-	int (*fn)(struct session *, const struct args *);
-	const struct args *a;
-};
-
-static int call_cmd(struct session *s, const void *ctx)
-{
-	const struct call *c = ctx;
-	return c->fn(s, c->a);
+	memset(s, 0, sizeof *s);
+	s->keep_tickets = true;
+	return sess_open(s, p, &e) ? ctl_report(&e) : CTL_EXIT_OK;
 }
 
 int cmd_online(const char *cmd, int argc, char **argv)
@@ -1035,11 +1017,14 @@ int cmd_online(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "append") == 0 &&
 	    (!a.project || !a.kind || (a.body_json == NULL) == (a.body_file == NULL)))
 		return usage(cmd, "needs --project, --kind and one of --body-json/--body-file");
-	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++)
-		if (strcmp(cmd, CMDS[i].name) == 0)
-			{
-			struct call c = { CMDS[i].fn, &a };
-			return with_session(&p, call_cmd, &c);
-		}
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+		if (strcmp(cmd, CMDS[i].name) != 0)
+			continue;
+		struct session s;
+		if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK)
+			rc = CMDS[i].fn(&s, &a);
+		sess_close(&s);
+		return rc;
+	}
 	return usage(cmd, "unknown command");
 }

@@ -24,8 +24,10 @@ int conn_preload(int argc, char **argv, const struct option *opts, const char *s
 		 struct profile *p);
 /* 0 handled, -1 bad value (message in e), 1 not a connection option. */
 int conn_option(int c, const char *arg, struct profile *p, struct err *e);
-/* Opens a session, runs fn with args, closes it; returns fn's exit code. */
-int with_session(const struct profile *p, int (*fn)(struct session *, const void *), const void *args);
+/* Opens a session as every command does (TLS tickets kept between runs);
+ * CTL_EXIT_OK, or the exit code after reporting the error.  Close it with
+ * sess_close either way. */
+int ctl_session_open(struct session *s, const struct profile *p);
 /* Prints the error the way every command does; returns its exit code. */
 int ctl_report(const struct err *e);
 /* Proves entry seq against the latest checkpoint (accepted by the witness). */

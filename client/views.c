@@ -580,18 +580,6 @@ static int do_history(struct session *s, const struct vargs *a)
 	return rc;
 }
 
-/* with_session() takes a generic callback; this calls the typed command. */
-struct call {
-	int (*fn)(struct session *, const struct vargs *);
-	const struct vargs *a;
-};
-
-static int call_cmd(struct session *s, const void *ctx)
-{
-	const struct call *c = ctx;
-	return c->fn(s, c->a);
-}
-
 int cmd_views(const char *cmd, int argc, char **argv)
 {
 	static const struct {
@@ -603,11 +591,14 @@ int cmd_views(const char *cmd, int argc, char **argv)
 	int rc = parse(cmd, argc, argv, &p, &a);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++)
-		if (strcmp(CMDS[i].name, cmd) == 0)
-			{
-			struct call c = { CMDS[i].fn, &a };
-			return with_session(&p, call_cmd, &c);
-		}
+	for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+		if (strcmp(CMDS[i].name, cmd) != 0)
+			continue;
+		struct session s;
+		if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK)
+			rc = CMDS[i].fn(&s, &a);
+		sess_close(&s);
+		return rc;
+	}
 	return usage(cmd, "unknown command");
 }
