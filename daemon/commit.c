@@ -176,7 +176,7 @@ void commit_run(struct server *s)
 	/* send each connection its replies in one write; connections held back
 	 * by their pending count may read again (a resumed connection can only
 	 * free itself) */
-	for (struct conn *c = s->conns, *next; c; c = next) {
+	for (struct conn *c = s->conns.head, *next; c; c = next) {
 		next = c->next;
 		if (c->replies.len) {
 			conn_send(c, c->replies.data, c->replies.len);

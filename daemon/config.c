@@ -53,9 +53,19 @@ static const struct opt OPTS[] = {
 	{ "max_frame", OPT_U64, offsetof(struct config, max_frame), 0, 300000, 64u << 20, "1048576",
 	  "largest request or response frame in bytes (at least 300000, so the largest entry fits)" },
 	{ "max_connections", OPT_U64, offsetof(struct config, max_connections), 0, 1, 100000, "1024",
-	  "connections served at once; further ones are closed at accept" },
+	  "authenticated connections (TLS handshake done) served at once; a handshake that completes "
+	  "beyond this is closed; connections still in the handshake do not count (max_handshakes)" },
+	{ "max_handshakes", OPT_U64, offsetof(struct config, max_handshakes), 0, 1, 10000, "512",
+	  "connections still in the TLS handshake, held apart from max_connections; when this many are "
+	  "under way the oldest is dropped to admit a new one, so a flood of unauthenticated "
+	  "connections never keeps a client with a certificate out" },
+	{ "max_handshakes_per_address", OPT_U64, offsetof(struct config, max_handshakes_per_address), 0, 1,
+	  10000, "32",
+	  "handshakes under way from one source address (an IPv4 address, or an IPv6 /64); beyond this "
+	  "that address's oldest is dropped to admit its new one" },
 	{ "handshake_timeout_s", OPT_U64, offsetof(struct config, handshake_timeout_s), 0, 1, 600, "10",
-	  "seconds a client has to complete the TLS handshake" },
+	  "seconds from accept in which a client must complete the TLS handshake, however it spends "
+	  "them (a deadline, not an idle timeout)" },
 	{ "idle_timeout_s", OPT_U64, offsetof(struct config, idle_timeout_s), 0, 1, 86400, "300",
 	  "seconds a connection may stay silent (or not read replies) before it is closed" },
 	{ "log_level", OPT_STR, STR(log_level), 0, 0, "info",

@@ -31,6 +31,8 @@ struct config {
 	char roles[CONFIG_PATH_MAX];
 	uint64_t max_frame;
 	uint64_t max_connections;
+	uint64_t max_handshakes;
+	uint64_t max_handshakes_per_address;
 	uint64_t handshake_timeout_s;
 	uint64_t idle_timeout_s;
 	char log_level[8];

@@ -32,10 +32,47 @@ int conn_recheck(struct conn *c, struct ssl_ctx_st *ctx, struct err *e)
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
+static void list_push(struct conn_list *l, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->n++;
+}
+
+static void list_remove(struct conn_list *l, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	l->n--;
+}
+
+/* The list a connection's phase puts it on (see conn.h). */
+static struct conn_list *list_of(const struct conn *c)
+{
+	return c->state == CONN_HANDSHAKE ? &c->srv->handshakes : &c->srv->conns;
+}
+
 static void set_state(struct conn *c, enum conn_state st)
 {
 	log_msg(LOG_DEBUG, "conn %llu: state %d -> %d", (unsigned long long)c->id, c->state, st);
+	struct conn_list *from = list_of(c);
 	c->state = st;
+	if (list_of(c) != from) {
+		list_remove(from, c);
+		list_push(list_of(c), c);
+	}
 }
 
 static void set_timeouts(struct conn *c, uint64_t secs)
@@ -63,15 +100,83 @@ void conn_format_addr(const struct sockaddr *sa, char *out, size_t n)
 	}
 }
 
+static void source_of(const struct sockaddr *sa, struct conn_source *src)
+{
+	memset(src, 0, sizeof *src);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		src->family = 4;
+		memcpy(src->addr, &in->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {	/* an IPv4 client of a [::] listener */
+			src->family = 4;
+			memcpy(src->addr, in6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			src->family = 6;
+			memcpy(src->addr, in6->sin6_addr.s6_addr, 8);
+		}
+	}
+}
+
+static void arm_handshake_timer(struct server *s, uint64_t now)
+{
+	const struct conn *oldest = s->handshakes.head;
+	if (oldest == NULL)
+		return;
+	uint64_t deadline = oldest->accepted_us + s->cfg.handshake_timeout_s * 1000000u;
+	uint64_t wait = deadline > now ? deadline - now : 0;
+	struct timeval tv = { (time_t)(wait / 1000000u), (suseconds_t)(wait % 1000000u) };
+	evtimer_add(s->handshake_timer, &tv);
+}
+
+void conn_expire_handshakes(struct server *s)
+{
+	uint64_t now = stats_now_us(), limit = s->cfg.handshake_timeout_s * 1000000u;
+	/* the pool is in accept order and every handshake has the same time,
+	 * so the expired ones are at its head */
+	while (s->handshakes.head && now - s->handshakes.head->accepted_us >= limit) {
+		stats_refuse(&s->stats, REF_HANDSHAKE_TIMEOUT);
+		conn_free(s->handshakes.head, "handshake timeout");
+	}
+	arm_handshake_timer(s, now);
+}
+
+/* Makes room in the handshake pool for a connection from src: drops the
+ * oldest handshake from src while src is at its limit, then the oldest of
+ * all while the pool is full. */
+static void make_room(struct server *s, const struct conn_source *src)
+{
+	char why[128];
+	for (;;) {
+		struct conn *oldest = NULL;
+		unsigned same = 0;
+		for (struct conn *c = s->handshakes.head; c; c = c->next)
+			if (memcmp(&c->source, src, sizeof *src) == 0 && same++ == 0)
+				oldest = c;
+		if (same < s->cfg.max_handshakes_per_address)
+			break;
+		snprintf(why, sizeof why, "dropped for a newer connection from its address "
+			 "(max_handshakes_per_address %llu)", (unsigned long long)s->cfg.max_handshakes_per_address);
+		stats_refuse(&s->stats, REF_HANDSHAKE_ADDRESS_LIMIT);
+		conn_free(oldest, why);
+	}
+	while (s->handshakes.n >= s->cfg.max_handshakes) {
+		snprintf(why, sizeof why, "dropped for a newer connection (max_handshakes %llu)",
+			 (unsigned long long)s->cfg.max_handshakes);
+		stats_refuse(&s->stats, REF_HANDSHAKE_POOL_FULL);
+		conn_free(s->handshakes.head, why);
+	}
+}
+
 void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 {
 	(void)salen;
 	char peer[64];
 	conn_format_addr(sa, peer, sizeof peer);
-	if (s->stopping || s->nconns >= s->cfg.max_connections) {
-		log_msg(LOG_WARN, "refused connection from %s: %s", peer,
-			s->stopping ? "shutting down" : "connection limit reached");
-		stats_refuse(&s->stats, s->stopping ? REF_UNAVAILABLE : REF_CONNECTION_LIMIT);
+	if (s->stopping) {
+		log_msg(LOG_WARN, "refused connection from %s: shutting down", peer);
+		stats_refuse(&s->stats, REF_UNAVAILABLE);
 		close(fd);
 		return;
 	}
@@ -96,18 +201,17 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 		free(c);
 		return;
 	}
+	source_of(sa, &c->source);
+	make_room(s, &c->source);
 	c->srv = s;
 	c->id = ++s->next_conn_id;
 	c->state = CONN_HANDSHAKE;
+	c->accepted_us = stats_now_us();
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconns++;
+	list_push(&s->handshakes, c);
+	if (s->handshakes.n == 1)
+		arm_handshake_timer(s, c->accepted_us);
 	s->stats.accepted++;
-	if (s->nconns > s->stats.open_peak)
-		s->stats.open_peak = s->nconns;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	/* reads outrank the commit: see commit.h */
 	bufferevent_priority_set(c->bev, SERVER_PRIO_IO);
@@ -116,7 +220,6 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 	 * maximal frame ahead from a peer */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, s->cfg.max_frame + FRAME_HDR);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_LOW, 0);
-	set_timeouts(c, s->cfg.handshake_timeout_s);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_msg(LOG_DEBUG, "conn %llu: accepted from %s", (unsigned long long)c->id, peer);
 }
@@ -137,13 +240,7 @@ void conn_free(struct conn *c, const char *why)
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	bufferevent_free(c->bev);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	s->nconns--;
+	list_remove(list_of(c), c);
 	free(c);
 	server_conn_gone(s);
 }
@@ -300,8 +397,21 @@ static void handshake_done(struct conn *c)
 		snprintf(c->author, sizeof c->author, "%s", c->cn);
 	else
 		snprintf(c->author, sizeof c->author, "sha256:%s", c->fp);
+	struct server *s = c->srv;
+	if (s->conns.n >= s->cfg.max_connections) {
+		char why[96];
+		snprintf(why, sizeof why, "connection limit reached (max_connections %llu)",
+			 (unsigned long long)s->cfg.max_connections);
+		log_msg(LOG_WARN, "conn %llu: refused %s from %s: %s", (unsigned long long)c->id, c->author,
+			c->peer, why);
+		stats_refuse(&s->stats, REF_CONNECTION_LIMIT);
+		conn_free(c, why);
+		return;
+	}
 	set_state(c, CONN_OPEN);
-	set_timeouts(c, c->srv->cfg.idle_timeout_s);
+	if (s->conns.n > s->stats.open_peak)
+		s->stats.open_peak = s->conns.n;
+	set_timeouts(c, s->cfg.idle_timeout_s);
 	if (SSL_session_reused(ssl))
 		c->srv->stats.resumed++;
 	log_msg(LOG_INFO, "conn %llu: %s connected from %s (%s%s)", (unsigned long long)c->id, c->author,
@@ -316,12 +426,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		handshake_done(c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (c->state == CONN_HANDSHAKE)
-			stats_refuse(&c->srv->stats, REF_HANDSHAKE_TIMEOUT);
-		else
-			c->srv->stats.idle_closed++;
-		conn_free(c, c->state == CONN_HANDSHAKE ? "handshake timeout" : "idle timeout");
+	if (what & BEV_EVENT_TIMEOUT) {	/* set once open: the handshake has its own deadline */
+		c->srv->stats.idle_closed++;
+		conn_free(c, "idle timeout");
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {

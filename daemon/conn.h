@@ -5,6 +5,16 @@
  *   HANDSHAKE --TLS done, identity read--> OPEN --error/EOF/timeout--> freed
  *                                          OPEN --conn_close()--> CLOSING --output flushed--> freed
  *
+ * The phase also names the list a connection is on.  Connections in the
+ * HANDSHAKE phase are the server's handshake pool (oldest first): at most
+ * max_handshakes, max_handshakes_per_address from one source, each freed
+ * handshake_timeout_s after its accept however it spends that time.  A new
+ * connection is never refused for want of room: the oldest handshake (of its
+ * own source, when that source is at its limit) is dropped to admit it.
+ * OPEN and CLOSING connections are authenticated, at most max_connections;
+ * a handshake that completes beyond that is closed.  So an unauthenticated
+ * peer can take no authenticated connection's place.
+ *
  * Reading stops while the connection's queued output is above
  * CONN_OUT_HIGH, it has CONN_MAX_PENDING appends waiting for a commit, or
  * the commit queue holds SERVER_MAX_QUEUE_BYTES, and resumes when they drop
@@ -27,11 +37,25 @@ struct bufferevent;
 
 enum conn_state { CONN_HANDSHAKE, CONN_OPEN, CONN_CLOSING };
 
+/* A source address as the handshake limits count it: the IPv4 address, or
+ * an IPv6 address's /64 (one host usually holds a whole /64). */
+struct conn_source {
+	uint8_t family;			/* 4 or 6 */
+	uint8_t addr[8];
+};
+
+struct conn_list {
+	struct conn *head, *tail;	/* head: the oldest */
+	unsigned n;
+};
+
 struct conn {
 	struct server *srv;
 	struct bufferevent *bev;
 	enum conn_state state;
 	uint64_t id;			/* for logs */
+	uint64_t accepted_us;		/* stats_now_us() at accept: the handshake deadline counts from it */
+	struct conn_source source;
 	char peer[64];			/* remote address */
 	char cn[256];			/* certificate subject CN ("" if none) */
 	char fp[65];			/* certificate SHA-256 fingerprint */
@@ -46,6 +70,9 @@ struct conn {
 void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
 /* Takes ownership of fd. */
 void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen);
+/* Frees every handshake past its deadline and sets the server's handshake
+ * timer for the next one (run by that timer, and after a reload). */
+void conn_expire_handshakes(struct server *s);
 /* Queues bytes for the peer. */
 void conn_send(struct conn *c, const void *p, size_t n);
 /* Stops reading, flushes what is queued, then frees.  Returns true if the

@@ -139,9 +139,11 @@ static void pack_stats(struct server *s, struct buf *out)
 	mp_pack_map(out, 8);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
-	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle" };
-	const uint64_t conn[] = { s->nconns, st->open_peak, st->accepted, st->resumed, st->idle_closed };
-	pack_uints(out, "connections", 5, CONN, conn);
+	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
+					    "handshaking" };
+	const uint64_t conn[] = { s->conns.n, st->open_peak, st->accepted, st->resumed, st->idle_closed,
+				  s->handshakes.n };
+	pack_uints(out, "connections", 6, CONN, conn);
 	static const char *const APP[] = { "appended", "duplicates", "rejected", "commits", "batch_max",
 					   "queued" };
 	const uint64_t app[] = { st->appended, st->duplicates, st->rejected, st->commits, st->batch_max,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "backup.h"
@@ -52,8 +53,40 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 
 void server_conn_gone(struct server *s)
 {
-	if (s->stopping && s->nconns == 0)
+	if (s->stopping && s->conns.n + s->handshakes.n == 0)
 		event_base_loopexit(s->base, NULL);
+}
+
+static void on_handshake_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_expire_handshakes(arg);
+}
+
+/* Descriptors beyond the connections: the listener, LMDB, the log, the
+ * signal pipe, a backup's file. */
+#define FD_MARGIN 64
+
+/* Raises the soft limit on open files to the hard one when the connection
+ * limits need more than it allows. */
+static void fit_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	unsigned long long need = cfg->max_connections + cfg->max_handshakes + FD_MARGIN;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	unsigned long long was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)need : rl.rlim_max;
+	if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		rl.rlim_cur = was;
+	if (rl.rlim_cur > was)
+		log_msg(LOG_INFO, "raised the open-file limit from %llu to %llu: max_connections + "
+			"max_handshakes need about %llu", was, (unsigned long long)rl.rlim_cur, need);
+	if (rl.rlim_cur < need)
+		log_msg(LOG_WARN, "open files are limited to %llu, but max_connections + max_handshakes need "
+			"about %llu: raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower them",
+			(unsigned long long)rl.rlim_cur, need);
 }
 
 static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
@@ -61,7 +94,7 @@ static void on_stop_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct server *s = arg;
-	log_msg(LOG_WARN, "%u connections did not finish in time; closing them", s->nconns);
+	log_msg(LOG_WARN, "%u connections did not finish in time; closing them", s->conns.n);
 	event_base_loopexit(s->base, NULL);
 }
 
@@ -74,14 +107,13 @@ static void stop(struct server *s, const char *why)
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
 	commit_run(s);		/* everything read so far is committed and answered */
-	for (struct conn *c = s->conns, *next; c; c = next) {
+	while (s->handshakes.head)
+		conn_free(s->handshakes.head, "shutting down");
+	for (struct conn *c = s->conns.head, *next; c; c = next) {
 		next = c->next;
-		if (c->state == CONN_HANDSHAKE)
-			conn_free(c, "shutting down");
-		else
-			conn_close(c, "shutting down");
+		conn_close(c, "shutting down");
 	}
-	if (s->nconns == 0) {
+	if (s->conns.n == 0) {
 		event_base_loopexit(s->base, NULL);
 		return;
 	}
@@ -153,7 +185,7 @@ static void reload(struct server *s)
 		memcpy(s->cfg.tls_crl, nc->tls_crl, sizeof s->cfg.tls_crl);
 		memcpy(s->cfg.tls_min_version, nc->tls_min_version, sizeof s->cfg.tls_min_version);
 		/* a revocation also ends the revoked identity's open connections */
-		for (struct conn *c = s->conns, *next; c; c = next) {
+		for (struct conn *c = s->conns.head, *next; c; c = next) {
 			next = c->next;
 			if (c->state == CONN_OPEN && conn_recheck(c, ctx, &e)) {
 				log_msg(LOG_WARN, "conn %llu: %s (%s): certificate no longer accepted: %s; closing",
@@ -177,9 +209,15 @@ static void reload(struct server *s)
 		memcpy(s->cfg.log_level, nc->log_level, sizeof s->cfg.log_level);
 	}
 	s->cfg.max_connections = nc->max_connections;
+	s->cfg.max_handshakes = nc->max_handshakes;
+	s->cfg.max_handshakes_per_address = nc->max_handshakes_per_address;
 	s->cfg.handshake_timeout_s = nc->handshake_timeout_s;
 	s->cfg.idle_timeout_s = nc->idle_timeout_s;
 	free(nc);
+	fit_fd_limit(&s->cfg);
+	/* the deadline counts from each accept: a shorter one ends handshakes
+	 * under way that are now past it */
+	conn_expire_handshakes(s);
 	notify_send("READY=1\nSTATUS=serving (reloaded)");
 }
 
@@ -233,8 +271,10 @@ static struct evconnlistener *listen_on(struct server *s, struct err *e)
 
 static void teardown(struct server *s)
 {
-	while (s->conns)
-		conn_free(s->conns, "daemon exiting");
+	while (s->handshakes.head)
+		conn_free(s->handshakes.head, "daemon exiting");
+	while (s->conns.head)
+		conn_free(s->conns.head, "daemon exiting");
 	commit_free_all(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
@@ -251,6 +291,8 @@ static void teardown(struct server *s)
 		event_free(s->sig_hup);
 	if (s->stop_timer)
 		event_free(s->stop_timer);
+	if (s->handshake_timer)
+		event_free(s->handshake_timer);
 	if (s->base)
 		event_base_free(s->base);
 	tls_ctx_free(s->tls);
@@ -322,6 +364,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	fit_fd_limit(&s->cfg);
 	s->base = event_base_new();
 	if (s->base == NULL || event_base_priority_init(s->base, SERVER_NPRIO) != 0) {
 		err_set(&e, "cannot create the event loop");
@@ -342,8 +385,11 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
-	if (!s->commit_ev || !s->sig_term || !s->sig_int || !s->sig_hup || event_add(s->sig_term, NULL) ||
-	    event_add(s->sig_int, NULL) || event_add(s->sig_hup, NULL)) {
+	s->handshake_timer = evtimer_new(s->base, on_handshake_timer, s);
+	/* the deadline must not wait for a flood of reads to end */
+	if (!s->handshake_timer || event_priority_set(s->handshake_timer, SERVER_PRIO_IO) || !s->sig_term ||
+	    !s->sig_int || !s->sig_hup || event_add(s->sig_term, NULL) || event_add(s->sig_int, NULL) ||
+	    event_add(s->sig_hup, NULL)) {
 		err_set(&e, "cannot set up events");
 		goto fail;
 	}

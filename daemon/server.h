@@ -13,12 +13,12 @@
 
 #include "buf.h"
 #include "config.h"
+#include "conn.h"
 #include "ledger.h"
 #include "note.h"
 #include "roles.h"
 #include "stats.h"
 
-struct conn;
 struct pending;
 struct backup_job;
 
@@ -48,8 +48,9 @@ struct server {
 	struct config cfg;
 	const char *conf_path;
 
-	struct conn *conns;		/* doubly linked list */
-	unsigned nconns;
+	struct conn_list conns;		/* authenticated: OPEN and CLOSING (conn.h) */
+	struct conn_list handshakes;	/* the handshake pool, oldest first (conn.h) */
+	struct event *handshake_timer;	/* the oldest handshake's deadline */
 	uint64_t next_conn_id;
 
 	struct pending **queue;		/* group-commit queue */

@@ -68,7 +68,8 @@ static const char *const NAMES[REF_COUNT] = {
 	[REF_CONFLICT] = WERR_CONFLICT, [REF_STORAGE_FULL] = WERR_STORAGE_FULL,
 	[REF_UNAVAILABLE] = WERR_UNAVAILABLE, [REF_INTERNAL] = WERR_INTERNAL,
 	[REF_CONNECTION_LIMIT] = "connection_limit", [REF_TLS_HANDSHAKE] = "tls_handshake",
-	[REF_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[REF_HANDSHAKE_TIMEOUT] = "handshake_timeout", [REF_HANDSHAKE_POOL_FULL] = "handshake_pool_full",
+	[REF_HANDSHAKE_ADDRESS_LIMIT] = "handshake_address_limit",
 };
 
 const char *refusal_name(enum refusal r)

@@ -30,9 +30,11 @@ uint64_t hist_pct(const struct hist *h, double pct);
 enum refusal {
 	REF_BAD_FRAME, REF_FRAME_TOO_LARGE, REF_BAD_REQUEST, REF_UNKNOWN_OP, REF_FORBIDDEN,
 	REF_NOT_FOUND, REF_INVALID, REF_CONFLICT, REF_STORAGE_FULL, REF_UNAVAILABLE, REF_INTERNAL,
-	REF_CONNECTION_LIMIT,	/* connection closed at accept: max_connections reached */
+	REF_CONNECTION_LIMIT,	/* handshake done with max_connections open: closed */
 	REF_TLS_HANDSHAKE,	/* handshake failed: no or bad certificate, TLS error */
-	REF_HANDSHAKE_TIMEOUT,
+	REF_HANDSHAKE_TIMEOUT,	/* not done handshake_timeout_s after accept */
+	REF_HANDSHAKE_POOL_FULL,	/* dropped, the oldest of max_handshakes, for a new one */
+	REF_HANDSHAKE_ADDRESS_LIMIT,	/* dropped, its address's oldest, for a new one from it */
 	REF_COUNT
 };
 const char *refusal_name(enum refusal r);

@@ -73,18 +73,38 @@ static void start_daemon(void)
 	fclose(f);
 }
 
-static int tcp(void)
+/* A TCP connection to the daemon from the loopback address 127.0.0.SRC
+ * (any of 127/8 is local), so that tests can be many sources. */
+static int tcp_from(unsigned src)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	from.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + src);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		close(fd);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	struct timeval tv = { 5, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	return fd;
+}
+
+static int tcp(void)
+{
+	return tcp_from(1);
+}
+
+/* Whether the daemon has closed fd (without waiting); bytes it sent are
+ * consumed. */
+static bool tcp_closed(int fd)
+{
+	char ch;
+	ssize_t got = recv(fd, &ch, 1, MSG_DONTWAIT);
+	return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 struct cl {

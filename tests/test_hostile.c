@@ -2,7 +2,9 @@
  * A hostile network against a real scoped, on loopback only: hundreds of
  * idle and slow connections (slowloris), handshakes that never finish, a
  * flood of garbage handshakes, frames that announce a megabyte and send ten
- * bytes, huge and deeply nested values, negative and overflowing amounts.
+ * bytes, huge and deeply nested values, negative and overflowing amounts,
+ * a thousand idle TCP connections reopened as fast as they are dropped, and
+ * ClientHellos sent one byte at a time.
  * An honest client keeps being served throughout, every bad request gets an
  * error, and the daemon's memory stays within the stated bound.
  */
@@ -10,10 +12,18 @@
 #include "fileio.h"
 #include "tap.h"
 
+#include <sys/resource.h>
+
 #define SLOW_TCP 300	/* TCP connections that send half a ClientHello and stall */
 #define IDLE_TLS 100	/* finished mTLS handshakes, then silence */
 #define SLOW_FRAME 50	/* announce a 1 MiB frame, send 10 bytes, stall */
 #define GARBAGE 200	/* connections that send something that is not TLS */
+#define SLOW_TCP_PER 30	/* ... from 127.0.0.10 on, this many from each address */
+#define FLOOD 1000	/* idle TCP connections, no TLS, reopened when dropped ... */
+#define FLOOD_SOURCES 20	/* ... from this many addresses, 127.0.0.100 on */
+#define SLOW_HELLO 5	/* ClientHellos sent one byte every 0.7 s, from 127.0.0.200 on */
+#define LOCKOUT_TIMEOUT_S 2	/* handshake_timeout_s while they run */
+#define ROUNDS 5	/* an honest client's connect, append and read, meanwhile */
 /* The bound this test holds the daemon to: the connections above (650 at
  * once) may cost at most this much resident memory over the idle daemon.
  * Per connection scoped keeps its TLS state (~30 KiB), at most one frame
@@ -69,6 +79,204 @@ static int honest_appends(int n, int from)
 	return good;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* An honest client connects, appends and reads entry 0: the milliseconds
+ * that took, or -1 if it was not served. */
+static long honest_round(int i)
+{
+	struct cl c;
+	struct buf b;
+	uint64_t id;
+	char code[32], rq[32];
+	struct timespec t0;
+	buf_init(&b);
+	snprintf(rq, sizeof rq, "lockout-%d", i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int served = cl_open(&c, "admin") == 0;
+	note_request(&b, 1, rq, "served", 6);
+	served = served && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1;
+	buf_reset(&b);
+	wire_request(&b, 2, "get", 1);
+	mp_pack_cstr(&b, "seq");
+	mp_pack_uint(&b, 0);
+	served = served && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1;
+	long ms = ms_since(&t0);
+	cl_close(&c);
+	buf_free(&b);
+	return served ? ms : -1;
+}
+
+/* ROUNDS honest rounds, 100 ms apart: how many were served, and the
+ * slowest in *slowest_ms. */
+static int honest_rounds(long *slowest_ms)
+{
+	static int round_no;
+	int served = 0;
+	*slowest_ms = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		long ms = honest_round(round_no++);
+		if (ms >= 0)
+			served++;
+		if (ms > *slowest_ms)
+			*slowest_ms = ms;
+		usleep(100000);
+	}
+	return served;
+}
+
+/* The attacker, in a child: FLOOD idle TCP connections from FLOOD_SOURCES
+ * addresses, each reopened (every 250 ms) once the daemon has closed it,
+ * until killed (or, at the latest, 30 s on, or once the test is gone).
+ * Returns when the first FLOOD are open. */
+static pid_t start_flood(int *opened)
+{
+	int ready[2];
+	if (pipe(ready) != 0)
+		exit(2);
+	pid_t parent = getpid(), pid = fork();
+	if (pid == 0) {
+		static int fds[FLOOD];
+		int n = 0;
+		close(ready[0]);
+		for (int i = 0; i < FLOOD; i++)
+			n += (fds[i] = tcp_from(100 + (unsigned)(i % FLOOD_SOURCES))) >= 0;
+		if (write(ready[1], &n, sizeof n) != sizeof n)
+			_exit(1);
+		for (int tick = 0; tick < 120 && getppid() == parent; tick++) {
+			usleep(250000);
+			for (int i = 0; i < FLOOD; i++) {
+				if (fds[i] >= 0 && !tcp_closed(fds[i]))
+					continue;
+				if (fds[i] >= 0)
+					close(fds[i]);
+				fds[i] = tcp_from(100 + (unsigned)(i % FLOOD_SOURCES));
+			}
+		}
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], opened, sizeof *opened) != sizeof *opened)
+		*opened = 0;
+	close(ready[0]);
+	return pid;
+}
+
+#define NEVER_MS 999999	/* a slow peer never connected, or never closed */
+
+/* SLOW_HELLO peers, in a child, each sending a ClientHello one byte every
+ * 0.7 s (the record announces 512 bytes: six minutes of them).  Returns a
+ * pipe that gets, per peer, the milliseconds from its connect until the
+ * daemon closed it, or NEVER_MS if it was open 3 * LOCKOUT_TIMEOUT_S later. */
+static int start_slow_hellos(pid_t *pid)
+{
+	int res[2];
+	if (pipe(res) != 0)
+		exit(2);
+	if ((*pid = fork()) == 0) {
+		static const uint8_t hello[9] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+		int fds[SLOW_HELLO];
+		long closed_ms[SLOW_HELLO];
+		struct timespec t0[SLOW_HELLO];
+		int open = 0;
+		close(res[0]);
+		for (int i = 0; i < SLOW_HELLO; i++) {
+			fds[i] = tcp_from(200 + (unsigned)i);
+			clock_gettime(CLOCK_MONOTONIC, &t0[i]);
+			closed_ms[i] = fds[i] < 0 ? NEVER_MS : -1;
+			open += fds[i] >= 0;
+		}
+		for (int tick = 0; tick < 30 * LOCKOUT_TIMEOUT_S && open > 0; tick++) {
+			uint8_t byte = tick / 7 < (int)sizeof hello ? hello[tick / 7] : 0;
+			for (int i = 0; i < SLOW_HELLO; i++)
+				if (closed_ms[i] < 0 &&
+				    (tcp_closed(fds[i]) || (tick % 7 == 0 && send(fds[i], &byte, 1, MSG_NOSIGNAL) != 1))) {
+					closed_ms[i] = ms_since(&t0[i]);
+					open--;
+				}
+			usleep(100000);
+		}
+		for (int i = 0; i < SLOW_HELLO; i++)
+			if (closed_ms[i] < 0)
+				closed_ms[i] = NEVER_MS;
+		if (write(res[1], closed_ms, sizeof closed_ms) != sizeof closed_ms)
+			_exit(1);
+		_exit(0);
+	}
+	close(res[1]);
+	return res[0];
+}
+
+/* How many slow peers the daemon closed within LOCKOUT_TIMEOUT_S + 2 s of
+ * their connect (and the slowest, for the record). */
+static int slow_hellos_closed(int fd, pid_t pid, long *slowest_ms)
+{
+	long closed_ms[SLOW_HELLO];
+	int in_time = 0;
+	if (read(fd, closed_ms, sizeof closed_ms) != sizeof closed_ms)
+		return 0;
+	close(fd);
+	waitpid(pid, NULL, 0);
+	*slowest_ms = 0;
+	for (int i = 0; i < SLOW_HELLO; i++) {
+		in_time += closed_ms[i] <= (LOCKOUT_TIMEOUT_S + 2) * 1000;
+		if (closed_ms[i] > *slowest_ms)
+			*slowest_ms = closed_ms[i];
+	}
+	return in_time;
+}
+
+/* Nobody who can merely reach the port locks an honest client out. */
+static void lockout(void)
+{
+	char cmd[1200];
+	long slowest, slow_hello_ms;
+	pid_t sp;
+	snprintf(cmd, sizeof cmd, "echo 'handshake_timeout_s = %d' >> '%s/inst/scoped.conf'", LOCKOUT_TIMEOUT_S, dir);
+	ok(system(cmd) == 0 && kill(daemon_pid, SIGHUP) == 0, "handshake_timeout_s = %d, on SIGHUP",
+	   LOCKOUT_TIMEOUT_S);
+	usleep(400000);
+
+	/* the handshake deadline counts from the accept, not from the last byte */
+	int rd = start_slow_hellos(&sp);
+	is_int(honest_rounds(&slowest), ROUNDS, "while %d peers send their ClientHello one byte every 0.7 s, "
+	       "an honest client connects, appends and reads %d times", SLOW_HELLO, ROUNDS);
+	is_int(slow_hellos_closed(rd, sp, &slow_hello_ms), SLOW_HELLO,
+	       "each slow ClientHello is cut within handshake_timeout_s + 2 s of its accept (slowest: %ld ms)",
+	       slow_hello_ms);
+
+	int opened;
+	pid_t flood = start_flood(&opened);
+	is_int(opened, FLOOD, "%d idle TCP connections from %d addresses, reopened as they are dropped", FLOOD,
+	       FLOOD_SOURCES);
+	/* (here the slow ones may also be dropped for newer connections) */
+	rd = start_slow_hellos(&sp);
+	int served = honest_rounds(&slowest);
+	is_int(served, ROUNDS, "meanwhile, with %d slow ClientHellos too, the honest client is served %d times",
+	       SLOW_HELLO, ROUNDS);
+	ok(served == ROUNDS && slowest < 4000, "  each round within a few seconds (slowest: %ld ms)", slowest);
+	is_int(slow_hellos_closed(rd, sp, &slow_hello_ms), SLOW_HELLO,
+	       "  and the slow ClientHellos are closed within handshake_timeout_s + 2 s (slowest: %ld ms)",
+	       slow_hello_ms);
+	kill(flood, SIGKILL);
+	waitpid(flood, NULL, 0);
+}
+
+/* The attacks hold more descriptors than a default soft limit of 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static const char *one_request(struct buf *b)
 {
 	static char code[32];
@@ -86,7 +294,8 @@ static const char *one_request(struct buf *b)
 
 int main(void)
 {
-	if (harness_init("'handshake_timeout_s = 5' 'idle_timeout_s = 60'")) {
+	raise_fd_limit();
+	if (harness_init("'handshake_timeout_s = 5' 'idle_timeout_s = 60' 'max_connections = 512'")) {
 		printf("Bail out! scoped init failed\n");
 		return 1;
 	}
@@ -102,7 +311,7 @@ int main(void)
 	/* half a TLS ClientHello, then nothing */
 	static const uint8_t hello_start[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
 	for (int i = 0; i < SLOW_TCP; i++) {
-		fds[i] = tcp();
+		fds[i] = tcp_from(10 + (unsigned)(i / SLOW_TCP_PER));
 		if (fds[i] >= 0 && send(fds[i], hello_start, sizeof hello_start, 0) > 0)
 			opened++;
 	}
@@ -276,6 +485,7 @@ int main(void)
 		cl_close(&slowf[i]);
 	usleep(300000);
 	is_int(honest_appends(5, 200), 5, "after the attack the daemon serves as before");
+	lockout();
 	diag("resident memory: idle %ld KiB, under attack %ld KiB, after %ld KiB", base, during,
 	     rss_kb(daemon_pid));
 
