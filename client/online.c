@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "net.h"
 #include "offline.h"
 #include "proof.h"
+#include "record.h"
 #include "result.h"
 #include "verify.h"
 #include "wire.h"
@@ -267,60 +267,29 @@ static int do_append(struct session *s, const struct args *a)
 		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
-	char reqid[48];
-	if (a->request_id) {
-		snprintf(reqid, sizeof reqid, "%s", a->request_id);
-		if (strlen(a->request_id) >= sizeof reqid) {
-			fprintf(stderr, "scopectl append: --request-id is too long\n");
-			rc = CTL_EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		uint8_t rnd[16];
-		char hex[33];
-		RAND_bytes(rnd, sizeof rnd);
-		hex_encode(rnd, sizeof rnd, hex);
-		snprintf(reqid, sizeof reqid, "c-%s", hex);
-	}
-	sess_begin(s, "append", 4);
-	mp_pack_cstr(&s->req, "kind");
-	mp_pack_cstr(&s->req, a->kind);
-	mp_pack_cstr(&s->req, "project");
-	mp_pack_cstr(&s->req, a->project);
-	mp_pack_cstr(&s->req, "request_id");
-	mp_pack_cstr(&s->req, reqid);
-	mp_pack_cstr(&s->req, "body");
-	buf_add(&s->req, body.data, body.len);
-	const uint8_t *res;
-	size_t len;
-	uint64_t seq;
-	uint8_t leaf[HASH_LEN];
-	struct mp_cur dc;
-	struct mp_item dup = { 0 };
-	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
-	    res_hash(res, len, "leaf_hash", leaf, &e)) {
-		rc = ctl_report(&e);
+	char reqid[ENTRY_REQID_MAX + 1];
+	if (record_request_id(a->request_id, reqid)) {
+		fprintf(stderr, "scopectl append: --request-id is too long\n");
+		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
-	if (mp_map_find(res, len, "duplicate", &dc, NULL) == 1)
-		mp_next(&dc, &dup, NULL);
-	bool duplicate = dup.type == MP_BOOL && dup.b;
-	struct inclusion_proof pr;
-	struct checkpoint cp;
-	if (prove_latest(s, seq, leaf, &pr, &cp, NULL, &e)) {
+	struct recorded r;
+	if (record_append(s, a->kind, a->project, reqid, body.data, body.len, &r, &e)) {
 		rc = ctl_report(&e);
+		record_free(&r);
 		goto out;
 	}
 	char h[65];
-	hex32(leaf, h);
+	hex32(r.leaf, h);
 	if (a->json)
 		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":\"%s\",\"duplicate\":%s,"
-		       "\"checkpoint_size\":%llu}\n", (unsigned long long)seq, h, reqid,
-		       duplicate ? "true" : "false", (unsigned long long)cp.size);
+		       "\"checkpoint_size\":%llu}\n", (unsigned long long)r.seq, h, reqid,
+		       r.duplicate ? "true" : "false", (unsigned long long)r.cp.size);
 	else
 		printf("%s entry %llu (leaf %s), proven in the checkpoint of size %llu\n",
-		       duplicate ? "already recorded:" : "recorded", (unsigned long long)seq, h,
-		       (unsigned long long)cp.size);
+		       r.duplicate ? "already recorded:" : "recorded", (unsigned long long)r.seq, h,
+		       (unsigned long long)r.cp.size);
+	record_free(&r);
 out:
 	buf_free(&text);
 	buf_free(&body);
