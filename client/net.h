@@ -41,15 +41,18 @@ struct session {
 	char server_code[32];
 };
 
-/* s starts zeroed; keep_tickets may be set before the first call. */
+/* s starts zeroed; keep_tickets may be set before the first call.  Sets up
+ * TLS and checks the certificate and key files; the connection itself is
+ * made by the first sess_call, with its retries. */
 int sess_open(struct session *s, const struct profile *p, struct err *e);
 void sess_close(struct session *s);
 
 /* Starts a request with nparams parameters; pack them with mp_pack_*. */
 void sess_begin(struct session *s, const char *op, uint32_t nparams);
 /* Sends it and waits for its response; *result is the result map, valid
- * until the next call.  With retries > 0 a lost connection is reopened
- * and the same request (same id, same request_id) sent again. */
+ * until the next call.  With retries > 0 a connection that fails or is lost
+ * (also one the server closes at once, as at its connection limit) is
+ * reopened and the same request (same id, same request_id) sent again. */
 int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e);
 
 #endif

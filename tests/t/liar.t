@@ -2,7 +2,8 @@
 # scopectl against a lying server (tests/liar.c): a TLS relay in front of a
 # real scoped that drops appends and acknowledges them with an older entry,
 # relaying the real read-backs and proofs (an honest relay records as its own
-# client certificate, the lead's).
+# client certificate, the lead's); and a server that closes every
+# connection at accept.
 set -u
 . "$(dirname "$0")/lib.sh"
 LIAR=${LIAR:-$here/../../build/tests/liar}
@@ -81,4 +82,11 @@ has "  its project differs" "$tmp/err" "(its project differs)"
 ok "none of it reached the ledger" ctl "$inst" auditor verify
 has "  which still holds 9 entries" "$tmp/out" "all 9 entries"
 
+# a server that closes at accept, as at its connection limit
+start_liar close || { echo "Bail out! no closer"; exit 1; }
+exits 3 "a server that closes at accept is a connection error, not a SIGPIPE" via "$LPORT" lead info
+has "  saying what happened" "$tmp/err" "the server closed the connection"
+has "  after retrying" "$tmp/err" "reconnecting (attempt 3 of 3)"
+exits 3 "  for a recording command too" via "$LPORT" lead append --project pr-x --kind note --body-json '{"text":"x"}'
+has "  retried with the same request" "$tmp/err" "reconnecting (attempt 4 of 4)"
 finish
