@@ -23,6 +23,7 @@
 #include "online.h"
 #include "record.h"
 #include "result.h"
+#include "show.h"
 #include "witness.h"
 
 enum {
@@ -396,7 +397,7 @@ static int amount(const char *text, const struct projinfo *pi, uint64_t *minor, 
 {
 	struct err e = { 0 };
 	if (amount_parse(text, pi->exp, minor, &e)) {
-		fprintf(stderr, "scopectl: %s: %s (%s)\n", what, e.msg, pi->currency);
+		fprintf(stderr, "scopectl: %s: %s (%s)\n", what, e.msg, showz(pi->currency));
 		return -1;
 	}
 	return 0;
@@ -454,7 +455,7 @@ static int record(struct session *s, const struct oargs *a, const char *kind, co
 		struct mp_item it;
 		if (mp_map_find(r.en.body, r.en.body_len, assigned, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
 			if (it.type == MP_STR)
-				snprintf(value, sizeof value, "%.*s", (int)it.n, (const char *)it.p);
+				snprintf(value, sizeof value, "%s", show((const char *)it.p, it.n));
 			else if (it.type == MP_UINT)
 				snprintf(value, sizeof value, "%s %llu", assigned, (unsigned long long)it.u);
 		}

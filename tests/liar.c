@@ -4,13 +4,16 @@
  *   liar close
  *	accepts TCP connections on loopback and closes each at once, as scoped
  *	does at its connection limit or while stopping.
- *   liar relay UPSTREAM-PORT INST ROLE ACK-SEQ
+ *   liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint
  *	a TLS server with the server certificate of the instance INST that
  *	relays every request to the real scoped on UPSTREAM-PORT, as INST's
  *	client ROLE.  With ACK-SEQ a number, appends are not relayed: each is
  *	dropped and acknowledged with entry ACK-SEQ, with its real leaf hash,
  *	so every read-back and proof the client asks for comes from the real
- *	scoped.  With ACK-SEQ "-" everything is relayed.
+ *	scoped.  With "-" everything is relayed as it is; with "taint" every
+ *	string in a response (not the entries, which are binary) has each '~'
+ *	turned into ESC and each '`' into CR: a server that sends terminal
+ *	controls.
  *
  * Prints "ready on 127.0.0.1:PORT" on stdout, then serves one connection at a
  * time until it is killed.
@@ -103,6 +106,19 @@ static int real_leaf(SSL *up, uint64_t seq, uint8_t leaf[HASH_LEN])
 	return rc;
 }
 
+/* ESC for '~' and CR for '`' in every string of a response frame. */
+static void taint(struct buf *frame)
+{
+	struct mp_cur c;
+	struct mp_item it;
+	mp_cur_init(&c, frame->data + FRAME_HDR, frame->len - FRAME_HDR);
+	while (mp_left(&c) && mp_next(&c, &it, NULL) == 0)
+		for (uint32_t i = 0; it.type == MP_STR && i < it.n; i++) {
+			uint8_t *ch = (uint8_t *)it.p + i;
+			*ch = *ch == '~' ? 0x1b : *ch == '`' ? '\r' : *ch;
+		}
+}
+
 /* Relays one client connection until either side closes. */
 static void relay(SSL *cl, SSL *up, const char *ack)
 {
@@ -113,7 +129,7 @@ static void relay(SSL *cl, SSL *up, const char *ack)
 		struct wire_req r;
 		uint64_t id;
 		uint8_t leaf[HASH_LEN];
-		bool lie = strcmp(ack, "-") != 0 &&
+		bool lie = strcmp(ack, "-") != 0 && strcmp(ack, "taint") != 0 &&
 			   wire_parse_request(req.data + FRAME_HDR, req.len - FRAME_HDR, &r, &id, NULL) == 0 &&
 			   strcmp(r.op, "append") == 0;
 		if (lie) {
@@ -132,6 +148,8 @@ static void relay(SSL *cl, SSL *up, const char *ack)
 			wire_seal(&resp, start, UINT32_MAX);
 		} else if (io(up, req.data, req.len, true) || read_frame(up, &resp)) {
 			break;
+		} else if (strcmp(ack, "taint") == 0) {
+			taint(&resp);
 		}
 		if (io(cl, resp.data, resp.len, true))
 			break;
@@ -199,7 +217,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 6 || strcmp(argv[1], "relay") != 0) {
-		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-\n");
+		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint\n");
 		return 2;
 	}
 	char cert[300], key[300];

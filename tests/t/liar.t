@@ -2,8 +2,8 @@
 # scopectl against a lying server (tests/liar.c): a TLS relay in front of a
 # real scoped that drops appends and acknowledges them with an older entry,
 # relaying the real read-backs and proofs (an honest relay records as its own
-# client certificate, the lead's); and a server that closes every
-# connection at accept.
+# client certificate, the lead's); a server that closes every connection at
+# accept; and terminal controls in what a server says.
 set -u
 . "$(dirname "$0")/lib.sh"
 LIAR=${LIAR:-$here/../../build/tests/liar}
@@ -89,4 +89,43 @@ has "  saying what happened" "$tmp/err" "the server closed the connection"
 has "  after retrying" "$tmp/err" "reconnecting (attempt 3 of 3)"
 exits 3 "  for a recording command too" via "$LPORT" lead append --project pr-x --kind note --body-json '{"text":"x"}'
 has "  retried with the same request" "$tmp/err" "reconnecting (attempt 4 of 4)"
+
+# terminal controls in what the server says: stored through the honest
+# daemon (its rules allow newlines, C1 controls and bidi overrides in text)
+# and added by the relay in taint mode (ESC, CR)
+raw() {	# raw BYTES FILE: how many lines of FILE hold BYTES (printf escapes)
+	LC_ALL=C grep -c -F -- "$(printf "$1")" "$2"
+}
+no_controls() {	# no_controls DESCRIPTION FILE: no ESC, CR, C1 CSI, RLO or LRI in FILE
+	is "$1" "$(raw '\033' "$2")$(raw '\r' "$2")$(raw '\302\233' "$2")$(raw '\342\200\256' "$2")$(raw '\342\201\246' "$2")" 00000
+}
+title=$(printf 'Extra ~[2J~]0;pwned~\\ `page\u202e gnp.exe\n  CR-9    approved_no_charge \302\2332J\u2066')
+ok "a change whose title holds controls the daemon lets through" ctl "$inst" lead change raise -p pr-x "$title" \
+	--by "C PM" --via email --reason client_request
+ok "and a note" ctl "$inst" lead append --project pr-x --kind note \
+	--body-json '{"text":"a\u202e b\u009b2J\u2066 c"}'
+ok "status" ctl "$inst" lead status pr-x
+no_controls "  shows none of them raw" "$tmp/out"
+has "  but escaped" "$tmp/out" 'page\u202e gnp.exe\x0a  CR-9'
+is "  and the title's newline starts no fake row" "$(grep -c '^  CR-9 ' "$tmp/out")" 0
+ok "status --csv" ctl "$inst" lead status pr-x --csv
+no_controls "  escapes them too" "$tmp/out"
+is "  a header and two rows" "$(wc -l < "$tmp/out")" 3
+ok "status --json" ctl "$inst" lead status pr-x --json
+no_controls "  escapes them as JSON" "$tmp/out"
+has "  as \\u escapes" "$tmp/out" '\u202e gnp.exe\n  CR-9'
+ok "history" ctl "$inst" lead history pr-x
+no_controls "  shows none raw" "$tmp/out"
+ok "get" ctl "$inst" lead get 9
+no_controls "  shows none raw" "$tmp/out"
+ok "log" ctl "$inst" auditor log
+no_controls "  shows none raw" "$tmp/out"
+start_liar relay "$PORT" "$inst" lead taint || { echo "Bail out! no taint"; exit 1; }
+ok "status from a server that sends ESC and CR" via "$LPORT" lead status pr-x
+no_controls "  shows none of them raw" "$tmp/out"
+has "  but escaped" "$tmp/out" 'Extra \x1b[2J\x1b]0;pwned\x1b\ \x0dpage'
+exits 4 "an error that echoes controls" ctl "$inst" lead append --project pr-x --kind "$(printf '\033]0;pwned\a')" \
+	--body-json '{"text":"x"}'
+no_controls "  shows none raw" "$tmp/err"
+has "  but escaped" "$tmp/err" 'kind "\x1b]0;pwned\x07" must start'
 finish
