@@ -147,18 +147,6 @@ static int make_ctx(struct session *s, struct err *e)
 	return 0;
 }
 
-int sess_open(struct session *s, const struct profile *p, struct err *e)
-{
-	if (s->prof == NULL) {	/* callers start from a zeroed session */
-		s->fd = -1;
-		s->next_id = 1;
-		buf_init(&s->req);
-		buf_init(&s->resp);
-	}
-	s->prof = p;
-	return s->ctx == NULL && make_ctx(s, e) ? -1 : 0;
-}
-
 static int sess_connect(struct session *s, struct err *e)
 {
 	const struct profile *p = s->prof;
@@ -323,16 +311,16 @@ static int attempt(struct session *s, const uint8_t **result, size_t *len, struc
 	}
 }
 
-int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e)
+/* Connects if need be and, with a request, sends it and waits for its answer;
+ * a connection that fails or is lost is reopened up to `retries` times. */
+static int exchange(struct session *s, int retries, bool request, const uint8_t **result, size_t *len,
+		    struct err *e)
 {
-	s->server_code[0] = '\0';
-	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
-		return err_setc(e, CTL_EXIT_USAGE, "request too large");
 	sigset_t old;
 	sigpipe_block(&old);
 	int rc;
 	for (int attempt_no = 0;; attempt_no++) {
-		rc = (s->ssl == NULL && sess_connect(s, e)) ? -1 : attempt(s, result, len, e);
+		rc = (s->ssl == NULL && sess_connect(s, e)) ? -1 : request ? attempt(s, result, len, e) : 0;
 		if (rc == 0 || e->code != CTL_EXIT_CONN || attempt_no >= retries)
 			break;
 		/* the request may or may not have been committed: resend it with
@@ -344,4 +332,26 @@ int sess_call(struct session *s, int retries, const uint8_t **result, size_t *le
 	}
 	sigpipe_restore(&old);
 	return rc;
+}
+
+int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e)
+{
+	s->server_code[0] = '\0';
+	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
+		return err_setc(e, CTL_EXIT_USAGE, "request too large");
+	return exchange(s, retries, true, result, len, e);
+}
+
+int sess_open(struct session *s, const struct profile *p, struct err *e)
+{
+	if (s->prof == NULL) {	/* callers start from a zeroed session */
+		s->fd = -1;
+		s->next_id = 1;
+		buf_init(&s->req);
+		buf_init(&s->resp);
+	}
+	s->prof = p;
+	if (s->ctx == NULL && make_ctx(s, e))
+		return -1;
+	return exchange(s, NET_OPEN_RETRIES, false, NULL, NULL, e);
 }

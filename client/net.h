@@ -17,6 +17,7 @@
 
 #define NET_TIMEOUT_S 30
 #define NET_MAX_FRAME (64u << 20)
+#define NET_OPEN_RETRIES 2
 #define SESSION_MAX_KEYS (PROFILE_MAX_TRUST + 32)
 
 struct session {
@@ -41,9 +42,9 @@ struct session {
 	char server_code[32];
 };
 
-/* s starts zeroed; keep_tickets may be set before the first call.  Sets up
- * TLS and checks the certificate and key files; the connection itself is
- * made by the first sess_call, with its retries. */
+/* s starts zeroed; keep_tickets may be set before the first call.  A
+ * connection the server refuses or closes at once (as at its connection
+ * limit) is tried NET_OPEN_RETRIES more times. */
 int sess_open(struct session *s, const struct profile *p, struct err *e);
 void sess_close(struct session *s);
 

@@ -88,7 +88,8 @@ exits 3 "a server that closes at accept is a connection error, not a SIGPIPE" vi
 has "  saying what happened" "$tmp/err" "the server closed the connection"
 has "  after retrying" "$tmp/err" "reconnecting (attempt 3 of 3)"
 exits 3 "  for a recording command too" via "$LPORT" lead append --project pr-x --kind note --body-json '{"text":"x"}'
-has "  retried with the same request" "$tmp/err" "reconnecting (attempt 4 of 4)"
+has "  after retrying too" "$tmp/err" "reconnecting (attempt 3 of 3)"
+closer=$LPORT
 
 # terminal controls in what the server says: stored through the honest
 # daemon (its rules allow newlines, C1 controls and bidi overrides in text)
@@ -128,4 +129,12 @@ exits 4 "an error that echoes controls" ctl "$inst" lead append --project pr-x -
 	--body-json '{"text":"x"}'
 no_controls "  shows none raw" "$tmp/err"
 has "  but escaped" "$tmp/err" 'kind "\x1b]0;pwned\x07" must start'
+printf '#!/bin/sh\necho typed > "$1"; touch "%s/edited"\n' "$tmp" > "$tmp/editor"; chmod +x "$tmp/editor"
+exits 3 "a change with --edit from a server that closes at accept" env EDITOR="$tmp/editor" "$SCOPECTL" \
+	change raise -p pr-x T --by B --via email --reason defect --edit --config "$inst/clients/lead.conf" \
+	--server "127.0.0.1:$closer"
+is "  fails before the editor starts" "$(ls "$tmp/edited" 2>/dev/null)" ""
+exits 0 "  which does start against the honest relay" env EDITOR="$tmp/editor" "$SCOPECTL" change raise -p pr-x T \
+	--by B --via email --reason defect --edit --config "$inst/clients/lead.conf" --server "127.0.0.1:$honest"
+is "  (so the editor check above can fail)" "$(ls "$tmp/edited")" "$tmp/edited"
 finish
