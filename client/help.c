@@ -75,7 +75,8 @@ static const struct cmd_help HELP[] = {
 	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",
 	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds "
 	  "and their fields); the commands above build these bodies for you. Prints the "
-	  "entry's sequence number and leaf hash after checking its inclusion proof." },
+	  "entry's sequence number and leaf hash after reading it back, checking that it is "
+	  "the entry sent and checking its inclusion proof." },
 	{ "status", READ,
 	  "status PROJECT [--json | --csv]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
@@ -145,8 +146,9 @@ static const char INTRO[] =
 	"JSON for scripts. Every proof and checkpoint received is verified.\n";
 
 static const char RECORDING[] =
-	"Recording (each prints what was recorded; --receipt FILE keeps the entry, its\n"
-	"proof and the signed checkpoint; --request-id ID makes a retry safe):";
+	"Recording (each reads the entry back, checks that it is the one sent and prints\n"
+	"it; --receipt FILE keeps the entry, its proof and the signed checkpoint;\n"
+	"--request-id ID makes a retry safe):";
 
 static const char *const GROUP_TITLE[] = {
 	RECORDING,

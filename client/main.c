@@ -14,6 +14,7 @@
 #include "offline.h"
 #include "online.h"
 #include "orders.h"
+#include "show.h"
 #include "views.h"
 
 int main(int argc, char **argv)
@@ -54,6 +55,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof online / sizeof online[0]; i++)
 		if (strcmp(argv[1], online[i]) == 0)
 			return cmd_online(argv[1], argc - 1, argv + 1);
-	fprintf(stderr, "scopectl: unknown command \"%s\" (see scopectl --help)\n", argv[1]);
+	fprintf(stderr, "scopectl: unknown command \"%s\" (see scopectl --help)\n", showz(argv[1]));
 	return CTL_EXIT_USAGE;
 }

@@ -9,12 +9,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -145,17 +147,9 @@ static int make_ctx(struct session *s, struct err *e)
 	return 0;
 }
 
-int sess_open(struct session *s, const struct profile *p, struct err *e)
+static int sess_connect(struct session *s, struct err *e)
 {
-	if (s->prof == NULL) {	/* callers start from a zeroed session */
-		s->fd = -1;
-		s->next_id = 1;
-		buf_init(&s->req);
-		buf_init(&s->resp);
-	}
-	s->prof = p;
-	if (s->ctx == NULL && make_ctx(s, e))
-		return -1;
+	const struct profile *p = s->prof;
 	int fd = tcp_connect(p->host, p->port, e);
 	if (fd < 0)
 		return -1;
@@ -176,9 +170,16 @@ int sess_open(struct session *s, const struct profile *p, struct err *e)
 		}
 	}
 	s->cert_err[0] = '\0';
-	if (SSL_connect(ssl) != 1) {
+	int rc = SSL_connect(ssl);
+	if (rc != 1) {
 		long vr = SSL_get_verify_result(ssl);
-		const char *why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) : ossl_why();
+		unsigned long code = ERR_peek_error();
+		bool closed = (SSL_get_error(ssl, rc) == SSL_ERROR_SYSCALL && code == 0) ||
+			      ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+		const char *why = vr != X509_V_OK ? X509_verify_cert_error_string(vr) :
+				  closed ? (ERR_clear_error(), "the server closed the connection (it may be at its "
+						"connection limit, or stopping)") :
+				  ossl_why();
 		SSL_free(ssl);
 		close(fd);
 		if (s->cert_err[0]) {
@@ -193,10 +194,36 @@ int sess_open(struct session *s, const struct profile *p, struct err *e)
 	return 0;
 }
 
+/* A write to a socket the server has closed raises SIGPIPE, which would end
+ * scopectl without a word.  It is blocked around the socket calls and a
+ * pending one discarded, so that the write fails with EPIPE and the close is
+ * reported (and retried) as the connection error it is.  Elsewhere SIGPIPE
+ * keeps its default: "scopectl log | head" still ends when head does. */
+static void sigpipe_block(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void sigpipe_restore(const sigset_t *old)
+{
+	sigset_t set, pending;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE))
+		sigtimedwait(&set, NULL, &(struct timespec){ 0, 0 });
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 void sess_close(struct session *s)
 {
 	if (s->ssl) {
+		sigset_t old;
+		sigpipe_block(&old);
 		SSL_shutdown(s->ssl);
+		sigpipe_restore(&old);
 		SSL_free(s->ssl);
 		s->ssl = NULL;
 	}
@@ -284,18 +311,18 @@ static int attempt(struct session *s, const uint8_t **result, size_t *len, struc
 	}
 }
 
-int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e)
+/* Connects if need be and, with a request, sends it and waits for its answer;
+ * a connection that fails or is lost is reopened up to `retries` times. */
+static int exchange(struct session *s, int retries, bool request, const uint8_t **result, size_t *len,
+		    struct err *e)
 {
-	s->server_code[0] = '\0';
-	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
-		return err_setc(e, CTL_EXIT_USAGE, "request too large");
+	sigset_t old;
+	sigpipe_block(&old);
+	int rc;
 	for (int attempt_no = 0;; attempt_no++) {
-		if (s->ssl == NULL && sess_open(s, s->prof, e))
-			return -1;
-		if (attempt(s, result, len, e) == 0)
-			return 0;
-		if (e->code != CTL_EXIT_CONN || attempt_no >= retries)
-			return -1;
+		rc = (s->ssl == NULL && sess_connect(s, e)) ? -1 : request ? attempt(s, result, len, e) : 0;
+		if (rc == 0 || e->code != CTL_EXIT_CONN || attempt_no >= retries)
+			break;
 		/* the request may or may not have been committed: resend it with
 		 * the same request id, which the server answers idempotently */
 		fprintf(stderr, "scopectl: %s; reconnecting (attempt %d of %d)\n", e->msg, attempt_no + 2,
@@ -303,4 +330,28 @@ int sess_call(struct session *s, int retries, const uint8_t **result, size_t *le
 		drop_connection(s);
 		usleep(200000u << attempt_no);
 	}
+	sigpipe_restore(&old);
+	return rc;
+}
+
+int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e)
+{
+	s->server_code[0] = '\0';
+	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
+		return err_setc(e, CTL_EXIT_USAGE, "request too large");
+	return exchange(s, retries, true, result, len, e);
+}
+
+int sess_open(struct session *s, const struct profile *p, struct err *e)
+{
+	if (s->prof == NULL) {	/* callers start from a zeroed session */
+		s->fd = -1;
+		s->next_id = 1;
+		buf_init(&s->req);
+		buf_init(&s->resp);
+	}
+	s->prof = p;
+	if (s->ctx == NULL && make_ctx(s, e))
+		return -1;
+	return exchange(s, NET_OPEN_RETRIES, false, NULL, NULL, e);
 }

@@ -17,6 +17,7 @@
 
 #define NET_TIMEOUT_S 30
 #define NET_MAX_FRAME (64u << 20)
+#define NET_OPEN_RETRIES 2
 #define SESSION_MAX_KEYS (PROFILE_MAX_TRUST + 32)
 
 struct session {
@@ -41,15 +42,18 @@ struct session {
 	char server_code[32];
 };
 
-/* s starts zeroed; keep_tickets may be set before the first call. */
+/* s starts zeroed; keep_tickets may be set before the first call.  A
+ * connection the server refuses or closes at once (as at its connection
+ * limit) is tried NET_OPEN_RETRIES more times. */
 int sess_open(struct session *s, const struct profile *p, struct err *e);
 void sess_close(struct session *s);
 
 /* Starts a request with nparams parameters; pack them with mp_pack_*. */
 void sess_begin(struct session *s, const char *op, uint32_t nparams);
 /* Sends it and waits for its response; *result is the result map, valid
- * until the next call.  With retries > 0 a lost connection is reopened
- * and the same request (same id, same request_id) sent again. */
+ * until the next call.  With retries > 0 a connection that fails or is lost
+ * (also one the server closes at once, as at its connection limit) is
+ * reopened and the same request (same id, same request_id) sent again. */
 int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e);
 
 #endif

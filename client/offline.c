@@ -16,6 +16,7 @@
 #include "mp.h"
 #include "profile.h"
 #include "proof.h"
+#include "show.h"
 #include "verify.h"
 
 #define MAX_TRUST 8
@@ -28,7 +29,7 @@ static int usage(const char *msg)
 
 static int failed(const char *msg)
 {
-	fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", msg);
+	fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", showz(msg));
 	return CTL_EXIT_VERIFY;
 }
 
@@ -123,7 +124,7 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 		return CTL_EXIT_VERIFY;
 	}
 	printf("ok: %llu entries verified; the first %llu match the checkpoint signed by %s\nroot %s\n",
-	       (unsigned long long)v.count, (unsigned long long)cp->size, cp->origin, root);
+	       (unsigned long long)v.count, (unsigned long long)cp->size, showz(cp->origin), root);
 	return CTL_EXIT_OK;
 }
 
@@ -178,7 +179,7 @@ static int verify_proof(const char *path, const char *entry_path, const struct c
 			return rc;
 	}
 	printf("ok: entry %llu is in the tree of size %llu signed by %s\n",
-	       (unsigned long long)p.leaf_index, (unsigned long long)p.tree_size, cp->origin);
+	       (unsigned long long)p.leaf_index, (unsigned long long)p.tree_size, showz(cp->origin));
 	return CTL_EXIT_OK;
 }
 
@@ -260,10 +261,10 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 	} else {
 		char t[40];
 		entry_format_time(en.time_us, t);
-		printf("ok: entry %llu (%.*s in %.*s, recorded by %.*s at %s) is in the log %s,\n"
+		printf("ok: entry %llu (%s in %s, recorded by %s at %s) is in the log %s,\n"
 		       "proven against its checkpoint of size %llu\n", (unsigned long long)en.seq,
-		       (int)en.kind_len, en.kind, (int)en.project_len, en.project, (int)en.author_len, en.author,
-		       t, cp.origin, (unsigned long long)cp.size);
+		       show(en.kind, en.kind_len), show(en.project, en.project_len), show(en.author, en.author_len),
+		       t, showz(cp.origin), (unsigned long long)cp.size);
 	}
 out:
 	buf_free(&text);

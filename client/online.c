@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,9 @@
 #include "net.h"
 #include "offline.h"
 #include "proof.h"
+#include "record.h"
 #include "result.h"
+#include "show.h"
 #include "verify.h"
 #include "wire.h"
 #include "witness.h"
@@ -40,9 +41,9 @@ int ctl_report(const struct err *e)
 {
 	int code = e->code ? e->code : CTL_EXIT_CONN;
 	if (code == CTL_EXIT_VERIFY)
-		fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", e->msg);
+		fprintf(stderr, "scopectl: VERIFICATION FAILED: %s\n", showz(e->msg));
 	else
-		fprintf(stderr, "scopectl: %s\n", e->msg);
+		fprintf(stderr, "scopectl: %s\n", showz(e->msg));
 	return code;
 }
 
@@ -267,60 +268,29 @@ static int do_append(struct session *s, const struct args *a)
 		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
-	char reqid[48];
-	if (a->request_id) {
-		snprintf(reqid, sizeof reqid, "%s", a->request_id);
-		if (strlen(a->request_id) >= sizeof reqid) {
-			fprintf(stderr, "scopectl append: --request-id is too long\n");
-			rc = CTL_EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		uint8_t rnd[16];
-		char hex[33];
-		RAND_bytes(rnd, sizeof rnd);
-		hex_encode(rnd, sizeof rnd, hex);
-		snprintf(reqid, sizeof reqid, "c-%s", hex);
-	}
-	sess_begin(s, "append", 4);
-	mp_pack_cstr(&s->req, "kind");
-	mp_pack_cstr(&s->req, a->kind);
-	mp_pack_cstr(&s->req, "project");
-	mp_pack_cstr(&s->req, a->project);
-	mp_pack_cstr(&s->req, "request_id");
-	mp_pack_cstr(&s->req, reqid);
-	mp_pack_cstr(&s->req, "body");
-	buf_add(&s->req, body.data, body.len);
-	const uint8_t *res;
-	size_t len;
-	uint64_t seq;
-	uint8_t leaf[HASH_LEN];
-	struct mp_cur dc;
-	struct mp_item dup = { 0 };
-	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
-	    res_hash(res, len, "leaf_hash", leaf, &e)) {
-		rc = ctl_report(&e);
+	char reqid[ENTRY_REQID_MAX + 1];
+	if (record_request_id(a->request_id, reqid)) {
+		fprintf(stderr, "scopectl append: --request-id is too long\n");
+		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
-	if (mp_map_find(res, len, "duplicate", &dc, NULL) == 1)
-		mp_next(&dc, &dup, NULL);
-	bool duplicate = dup.type == MP_BOOL && dup.b;
-	struct inclusion_proof pr;
-	struct checkpoint cp;
-	if (prove_latest(s, seq, leaf, &pr, &cp, NULL, &e)) {
+	struct recorded r;
+	if (record_append(s, a->kind, a->project, reqid, body.data, body.len, &r, &e)) {
 		rc = ctl_report(&e);
+		record_free(&r);
 		goto out;
 	}
 	char h[65];
-	hex32(leaf, h);
+	hex32(r.leaf, h);
 	if (a->json)
 		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":\"%s\",\"duplicate\":%s,"
-		       "\"checkpoint_size\":%llu}\n", (unsigned long long)seq, h, reqid,
-		       duplicate ? "true" : "false", (unsigned long long)cp.size);
+		       "\"checkpoint_size\":%llu}\n", (unsigned long long)r.seq, h, reqid,
+		       r.duplicate ? "true" : "false", (unsigned long long)r.cp.size);
 	else
 		printf("%s entry %llu (leaf %s), proven in the checkpoint of size %llu\n",
-		       duplicate ? "already recorded:" : "recorded", (unsigned long long)seq, h,
-		       (unsigned long long)cp.size);
+		       r.duplicate ? "already recorded:" : "recorded", (unsigned long long)r.seq, h,
+		       (unsigned long long)r.cp.size);
+	record_free(&r);
 out:
 	buf_free(&text);
 	buf_free(&body);
@@ -342,10 +312,10 @@ static void print_entry(const struct entry *en, const uint8_t leaf[HASH_LEN], bo
 		entry_format_time(en->time_us, t);
 		hex32(leaf, h);
 		msgpack_to_json(en->body, en->body_len, &out, &e);
-		printf("entry %llu  %s  %.*s  project %.*s  by %.*s\n  request %.*s  leaf %s\n  %s\n",
-		       (unsigned long long)en->seq, t, (int)en->kind_len, en->kind, (int)en->project_len,
-		       en->project, (int)en->author_len, en->author, (int)en->request_id_len,
-		       en->request_id, h, buf_cstr(&out));
+		printf("entry %llu  %s  %s  project %s  by %s\n  request %s  leaf %s\n  %s\n",
+		       (unsigned long long)en->seq, t, show(en->kind, en->kind_len),
+		       show(en->project, en->project_len), show(en->author, en->author_len),
+		       show(en->request_id, en->request_id_len), h, buf_cstr(&out));
 	}
 	buf_free(&out);
 }
@@ -480,8 +450,8 @@ static int log_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct e
 	struct buf body;
 	buf_init(&body);
 	msgpack_to_json(en.body, en.body_len, &body, e);
-	printf("%6llu  %.19s  %-10.*s %-12.*s %-12.*s %.80s\n", (unsigned long long)seq, t,
-	       (int)en.kind_len, en.kind, (int)en.project_len, en.project, (int)en.author_len, en.author,
+	printf("%6llu  %.19s  %-10s %-12s %-12s %.80s\n", (unsigned long long)seq, t,
+	       show(en.kind, en.kind_len), show(en.project, en.project_len), show(en.author, en.author_len),
 	       buf_cstr(&body));
 	buf_free(&body);
 	return 0;
@@ -510,7 +480,9 @@ static int do_checkpoint(struct session *s, const struct args *a)
 		return usage("checkpoint", "takes no arguments");
 	buf_init(&note);
 	int rc = witness_latest(s, &cp, &note, &e) ? ctl_report(&e) : CTL_EXIT_OK;
-	if (rc == 0)
+	if (rc == 0 && isatty(1))	/* a file gets the signed bytes as they are */
+		fputs(show_lines((const char *)note.data, note.len), stdout);
+	else if (rc == 0)
 		fwrite(note.data, 1, note.len, stdout);
 	buf_free(&note);
 	return rc;
@@ -567,7 +539,7 @@ static int do_prove(struct session *s, const struct args *a)
 		printf("entry %llu (leaf %s) is in the tree of size %llu (root %s),\n"
 		       "verified against the checkpoint of size %llu signed by %s\n%s\n",
 		       (unsigned long long)seq, h, (unsigned long long)pr.tree_size, r,
-		       (unsigned long long)cp.size, cp.origin, buf_cstr(&out));
+		       (unsigned long long)cp.size, showz(cp.origin), buf_cstr(&out));
 	}
 	buf_free(&out);
 	return CTL_EXIT_OK;
@@ -629,7 +601,7 @@ static int do_consistency(struct session *s, const struct args *a)
 	else
 		printf("the tree of size %llu is a prefix of the tree of size %llu, verified against the\n"
 		       "checkpoint of size %llu signed by %s\n%s\n", (unsigned long long)p.old_size,
-		       (unsigned long long)p.new_size, (unsigned long long)cp.size, cp.origin, buf_cstr(&out));
+		       (unsigned long long)p.new_size, (unsigned long long)cp.size, showz(cp.origin), buf_cstr(&out));
 	buf_free(&out);
 	return CTL_EXIT_OK;
 }
@@ -765,7 +737,7 @@ static int do_verify(struct session *s, const struct args *a)
 		return code;
 	}
 	printf("ok: all %llu entries verified against the checkpoint signed by %s\nroot %s\n",
-	       (unsigned long long)x.v.count, cp.origin, r);
+	       (unsigned long long)x.v.count, showz(cp.origin), r);
 	return CTL_EXIT_OK;
 }
 
@@ -876,7 +848,7 @@ static void print_stats(const uint8_t *st, size_t sn, const struct checkpoint *c
 				if (mp_get_str(&c, &k, &kn, NULL) || mp_get_uint(&c, &v, NULL))
 					break;
 				if (v) {
-					printf("%s %.*s %llu", any ? "," : "", (int)kn, k, (unsigned long long)v);
+					printf("%s %s %llu", any ? "," : "", show(k, kn), (unsigned long long)v);
 					any = 1;
 				}
 			}
@@ -977,10 +949,10 @@ static int do_info(struct session *s, const struct args *a)
 		mp_skip(&c, 2, NULL);
 		msgpack_to_json(st, (size_t)(c.p - st), &projects, NULL);
 	}
-	printf("server:        %s:%s (scoped %.*s)\norigin:        %.*s\ntree size:     %llu\n"
-	       "verifier key:  %.*s%s\nyou are:       %.*s\nroles:         %s\nprojects:      %s\n",
-	       s->prof->host, s->prof->port, (int)vn, version, (int)on, origin, (unsigned long long)size,
-	       (int)vkn, vk, trusted ? " (trusted)" : " (NOT among your trusted keys)", (int)in, ident,
+	printf("server:        %s:%s (scoped %s)\norigin:        %s\ntree size:     %llu\n"
+	       "verifier key:  %s%s\nyou are:       %s\nroles:         %s\nprojects:      %s\n",
+	       s->prof->host, s->prof->port, show(version, vn), show(origin, on), (unsigned long long)size,
+	       show(vk, vkn), trusted ? " (trusted)" : " (NOT among your trusted keys)", show(ident, in),
 	       buf_cstr(&roles), buf_cstr(&projects));
 	if (stats)
 		print_stats(stats, sn, &cp);

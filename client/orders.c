@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,9 @@
 #include "mp.h"
 #include "offline.h"
 #include "online.h"
+#include "record.h"
 #include "result.h"
+#include "show.h"
 #include "witness.h"
 
 enum {
@@ -396,7 +397,7 @@ static int amount(const char *text, const struct projinfo *pi, uint64_t *minor, 
 {
 	struct err e = { 0 };
 	if (amount_parse(text, pi->exp, minor, &e)) {
-		fprintf(stderr, "scopectl: %s: %s (%s)\n", what, e.msg, pi->currency);
+		fprintf(stderr, "scopectl: %s: %s (%s)\n", what, e.msg, showz(pi->currency));
 		return -1;
 	}
 	return 0;
@@ -438,90 +439,46 @@ static int record(struct session *s, const struct oargs *a, const char *kind, co
 		buf_free(&body);
 		return CTL_EXIT_USAGE;
 	}
-	char reqid[48];
-	if (a->request_id) {
-		snprintf(reqid, sizeof reqid, "%s", a->request_id);
-	} else {
-		uint8_t rnd[16];
-		char hex[33];
-		RAND_bytes(rnd, sizeof rnd);
-		hex_encode(rnd, sizeof rnd, hex);
-		snprintf(reqid, sizeof reqid, "c-%s", hex);
+	char reqid[ENTRY_REQID_MAX + 1];
+	if (record_request_id(a->request_id, reqid)) {
+		buf_free(&body);
+		return usage(kind, "--request-id is too long");
 	}
-	sess_begin(s, "append", 4);
-	mp_pack_cstr(&s->req, "kind");
-	mp_pack_cstr(&s->req, kind);
-	mp_pack_cstr(&s->req, "project");
-	mp_pack_cstr(&s->req, project);
-	mp_pack_cstr(&s->req, "request_id");
-	mp_pack_cstr(&s->req, reqid);
-	mp_pack_cstr(&s->req, "body");
-	buf_add(&s->req, body.data, body.len);
+	struct recorded r;
+	int rc = record_append(s, kind, project, reqid, body.data, body.len, &r, &e) ? ctl_report(&e) : CTL_EXIT_OK;
 	buf_free(&body);
-	const uint8_t *res, *p;
-	size_t len, n;
-	uint64_t seq;
-	uint8_t leaf[HASH_LEN], got[HASH_LEN];
-	if (sess_call(s, 3, &res, &len, &e) || res_u64(res, len, "seq", &seq, &e) ||
-	    res_hash(res, len, "leaf_hash", leaf, &e))
-		return ctl_report(&e);
-	/* read it back: what the ledger assigned, and the bytes for a receipt */
-	sess_begin(s, "get", 1);
-	mp_pack_cstr(&s->req, "seq");
-	mp_pack_uint(&s->req, seq);
-	if (sess_call(s, 2, &res, &len, &e) || res_bin(res, len, "entry", &p, &n, &e))
-		return ctl_report(&e);
-	struct buf raw;
-	buf_init(&raw);
-	buf_add(&raw, p, n);
-	merkle_leaf_hash(raw.data, raw.len, got);
-	struct entry en;
-	int rc = CTL_EXIT_OK;
-	struct inclusion_proof pr;
-	struct checkpoint cp;
-	if (memcmp(got, leaf, HASH_LEN) != 0 || entry_decode(raw.data, raw.len, &en, &e)) {
-		err_setc(&e, CTL_EXIT_VERIFY, "the entry read back does not hash to the leaf the server acknowledged");
-		rc = ctl_report(&e);
+	if (rc)
 		goto out;
-	}
-	struct buf note;
-	buf_init(&note);
-	if (prove_latest(s, seq, leaf, &pr, &cp, &note, &e)) {
-		buf_free(&note);
-		rc = ctl_report(&e);
-		goto out;
-	}
 	char value[64] = "";
 	if (assigned) {
 		struct mp_cur c;
 		struct mp_item it;
-		if (mp_map_find(en.body, en.body_len, assigned, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
+		if (mp_map_find(r.en.body, r.en.body_len, assigned, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
 			if (it.type == MP_STR)
-				snprintf(value, sizeof value, "%.*s", (int)it.n, (const char *)it.p);
+				snprintf(value, sizeof value, "%s", show((const char *)it.p, it.n));
 			else if (it.type == MP_UINT)
 				snprintf(value, sizeof value, "%s %llu", assigned, (unsigned long long)it.u);
 		}
 	}
 	char h[65];
-	hex_encode(leaf, HASH_LEN, h);
+	hex_encode(r.leaf, HASH_LEN, h);
 	if (a->json) {
 		struct buf out;
 		buf_init(&out);
-		entry_to_json(&en, leaf, &out, &e);
+		entry_to_json(&r.en, r.leaf, &out, &e);
 		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"checkpoint_size\":%llu,\"entry\":%s}\n",
-		       (unsigned long long)seq, h, (unsigned long long)cp.size, buf_cstr(&out));
+		       (unsigned long long)r.seq, h, (unsigned long long)r.cp.size, buf_cstr(&out));
 		buf_free(&out);
 	} else {
 		printf("recorded %s%s%s in %s as entry %llu (leaf %.16s...), proven in the checkpoint of size %llu\n",
-		       kind, value[0] ? " " : "", value, project, (unsigned long long)seq, h,
-		       (unsigned long long)cp.size);
+		       kind, value[0] ? " " : "", value, project, (unsigned long long)r.seq, h,
+		       (unsigned long long)r.cp.size);
 	}
 	/* the receipt: the entry, its proof and the checkpoint the proof is for */
-	if (a->receipt && write_receipt(a->receipt, &raw, &pr, &note))
+	if (a->receipt && write_receipt(a->receipt, &r.raw, &r.pr, &r.note))
 		rc = CTL_EXIT_USAGE;
-	buf_free(&note);
 out:
-	buf_free(&raw);
+	record_free(&r);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #include "offline.h"
 #include "online.h"
 #include "result.h"
+#include "show.h"
 
 struct vargs {
 	bool json, csv;
@@ -180,7 +181,7 @@ static const char *str(const uint8_t *p, size_t n, const char *key)
 	out[0] = '\0';
 	if (mp_map_find(p, n, key, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
 		if (it.type == MP_STR)
-			snprintf(out, 256, "%.*s", (int)it.n, (const char *)it.p);
+			snprintf(out, 256, "%s", show((const char *)it.p, it.n));
 		else if (it.type == MP_BOOL)
 			snprintf(out, 256, "%s", it.b ? "yes" : "no");
 	}
@@ -523,8 +524,8 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	hex_encode(leaf, HASH_LEN, hx);
 	buf_reset(&h->out);
 	msgpack_to_json(en.body, en.body_len, &h->out, e);
-	printf("%6llu  %.19s  %-10.*s %-12.*s %.12s  %.100s\n", (unsigned long long)seq, t, (int)en.kind_len,
-	       en.kind, (int)en.author_len, en.author, hx, buf_cstr(&h->out));
+	printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
+	       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
 	return 0;
 }
 

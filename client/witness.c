@@ -14,6 +14,7 @@
 #include "mp.h"
 #include "offline.h"
 #include "result.h"
+#include "show.h"
 #include "state.h"
 
 static void report_fork(const char *why, const char *path, const struct buf *old, const char *new_note,
@@ -23,9 +24,9 @@ static void report_fork(const char *why, const char *path, const struct buf *old
 		"scopectl: FORK DETECTED: %s\n"
 		"The server has shown two signed checkpoints that cannot both be true: its log was\n"
 		"rewritten or it shows different histories to different clients.  Keep both as evidence.\n"
-		"--- remembered (%s) ---\n%.*s"
-		"--- presented now ---\n%.*s",
-		why, path, (int)old->len, (const char *)old->data, (int)new_len, new_note);
+		"--- remembered (%s) ---\n%s"
+		"--- presented now ---\n%s",
+		showz(why), path, show_lines((const char *)old->data, old->len), show_lines(new_note, new_len));
 }
 
 static void report_rollback(const char *path, const struct buf *old, const char *new_note, size_t new_len,
@@ -35,11 +36,11 @@ static void report_rollback(const char *path, const struct buf *old, const char 
 		"scopectl: ROLLBACK DETECTED: the server's log has %llu entries, but its key signed a\n"
 		"checkpoint for %llu, remembered here; entries %llu to %llu are gone from it.  Restoring an\n"
 		"old backup does this; so does hiding entries.  Keep both checkpoints as evidence.\n"
-		"--- remembered (%s) ---\n%.*s"
-		"--- presented now ---\n%.*s",
+		"--- remembered (%s) ---\n%s"
+		"--- presented now ---\n%s",
 		(unsigned long long)now, (unsigned long long)was, (unsigned long long)now,
-		(unsigned long long)(was - 1), path, (int)old->len, (const char *)old->data, (int)new_len,
-		new_note);
+		(unsigned long long)(was - 1), path, show_lines((const char *)old->data, old->len),
+		show_lines(new_note, new_len));
 }
 
 static int consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
@@ -115,9 +116,9 @@ static void apply_key_record(struct session *s, const uint8_t *rec, size_t rn)
 	if (an == 3 && memcmp(act, "add", 3) == 0) {
 		if (at == s->nkeys && s->nkeys < SESSION_MAX_KEYS) {
 			s->keys[s->nkeys++] = v;
-			fprintf(stderr, "scopectl: note: the log's signing key changed; trusting %.*s, added in entry "
+			fprintf(stderr, "scopectl: note: the log's signing key changed; trusting %s, added in entry "
 				"%llu under a checkpoint signed by a key you trust (add it to your profile's trust)\n",
-				(int)vn, vk, (unsigned long long)seq);
+				show(vk, vn), (unsigned long long)seq);
 		}
 		bool known = false;
 		for (size_t i = 0; i < s->nknown; i++)
@@ -165,7 +166,7 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 	}
 	char path[4600], lock[4700];
 	if (state_file(cp->origin, ".checkpoint", path, sizeof path, true, e)) {
-		fprintf(stderr, "scopectl: warning: %s\n", e->msg);
+		fprintf(stderr, "scopectl: warning: %s\n", showz(e->msg));
 		return 0;	/* nowhere to remember: the signature check stands alone */
 	}
 	/* one scopectl at a time reads, compares and updates the memory */

@@ -5,6 +5,7 @@
 
 #include "enc.h"
 #include "mp.h"
+#include "text.h"
 
 struct jp {
 	const char *s, *p, *end;
@@ -314,6 +315,21 @@ void json_put_str(struct buf *out, const char *s, size_t n)
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			/* C1 controls and bidi overrides too: they can rewrite a
+			 * terminal that shows the JSON */
+			size_t len;
+			uint32_t cp;
+			if (text_char((const uint8_t *)s + i, n - i, &len, &cp) != TEXT_CONTROL) {
+				i += len - 1;
+				continue;
+			}
+			buf_add(out, s + run, i - run);
+			buf_printf(out, "\\u%04x", (unsigned)cp);
+			run = i + len;
+			i += len - 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
 			continue;
 		buf_add(out, s + run, i - run);
