@@ -20,6 +20,7 @@ struct store {
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
+	struct store_txn *parent;	/* a child's write transaction, else NULL */
 	bool write;
 	int code;		/* sticky: first failure's STORE_E_* code */
 	char msg[200];
@@ -272,6 +273,27 @@ static int record(struct store_txn *t, int rc, const char *what, struct err *e)
 	return err_setc(e, t->code, "%s", t->msg);
 }
 
+int store_begin_child(struct store_txn *parent, struct store_txn **t, struct err *e)
+{
+	if (sticky(parent, e))
+		return -1;
+	if (!parent->write)
+		return err_set(e, "a nested transaction needs a write transaction");
+	struct store_txn *x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return err_set(e, "out of memory");
+	int rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &x->txn);
+	if (rc != 0) {
+		free(x);
+		return record(parent, rc, "beginning nested transaction", e);
+	}
+	x->s = parent->s;
+	x->parent = parent;
+	x->write = true;
+	*t = x;
+	return 0;
+}
+
 int store_commit(struct store_txn *t, struct err *e)
 {
 	int rc;
@@ -280,11 +302,17 @@ int store_commit(struct store_txn *t, struct err *e)
 		store_abort(t);
 		return -1;
 	}
+	struct store_txn *parent = t->parent;
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;		/* commit frees it, success or not */
 	free(t);
-	if (rc != 0)
+	if (rc != 0) {
+		/* a child that did not fold into its parent may have left the
+		 * parent half-merged: the parent fails too */
+		if (parent)
+			return record(parent, rc, "committing nested transaction", e);
 		return fail_lmdb(e, rc, "committing");
+	}
 	return 0;
 }
 

@@ -14,6 +14,8 @@
  * further call on the transaction fails at once with the same code, so a
  * sequence of puts needs one check at the end.  store_commit() and
  * store_abort() both free the transaction; the caller drops its pointer.
+ * A write transaction may hold one nested transaction at a time
+ * (store_begin_child).
  *
  * Pointers returned by the get functions point into LMDB's map and are valid
  * only until the transaction ends.  One write transaction at a time
@@ -70,6 +72,13 @@ void store_usage(const struct store *s, struct store_usage *u);
 int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e);
 int store_commit(struct store_txn *t, struct err *e);
 void store_abort(struct store_txn *t);
+/* A nested transaction inside write transaction parent, for one step that
+ * must be all or nothing (one append of a batch): store_commit() folds its
+ * writes into the parent, store_abort() drops them and leaves the parent
+ * exactly as it was.  Its sticky error is its own, so a failed step does
+ * not spoil the parent; a failed fold does (the parent's commit then
+ * fails).  The parent must not be used while the child is open. */
+int store_begin_child(struct store_txn *parent, struct store_txn **t, struct err *e);
 
 int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,
 		    struct err *e);
