@@ -296,6 +296,150 @@ static void refusals(void)
 		"{\"change\":\"CR-3\",\"class\":\"in_scope\",\"rationale\":\"x\"}");
 }
 
+/* One batch by vendor-v, request ids TAG-0, TAG-1, ...: what
+ * ledger_append_batch returned, with the results in rs. */
+struct item {
+	const char *kind, *json;
+};
+
+static int batch(const char *tag, const struct item *it, size_t n, struct ledger_result *rs, struct err *e)
+{
+	struct buf body[4];
+	struct ledger_append a[4];
+	char reqid[4][48];
+	for (size_t i = 0; i < n; i++) {
+		buf_init(&body[i]);
+		if (json_to_canonical(it[i].json, strlen(it[i].json), &body[i], e)) {
+			printf("# bad test JSON: %.80s: %s\n", it[i].json, e->msg);
+			exit(2);
+		}
+		snprintf(reqid[i], sizeof reqid[i], "%s-%zu", tag, i);
+		a[i] = (struct ledger_append){ it[i].kind, strlen(it[i].kind), "pr-site", 7, "vendor-v", 8, reqid[i],
+					       strlen(reqid[i]), body[i].data, body[i].len, false };
+	}
+	int rc = ledger_append_batch(L, a, n, rs, e);
+	for (size_t i = 0; i < n; i++)
+		buf_free(&body[i]);
+	return rc;
+}
+
+/* The live derived state equals the one rebuilt from the log, and the
+ * whole ledger verifies. */
+static bool agrees(struct err *e)
+{
+	uint8_t live[32], rebuilt[32];
+	struct ledger_verify_report vr;
+	if (ledger_state_digest(L, live, e) || ledger_reindex(L, e) || ledger_state_digest(L, rebuilt, e))
+		return false;
+	if (memcmp(live, rebuilt, 32) != 0)
+		return !err_set(e, "the live derived state differs from the one rebuilt from the log");
+	return ledger_verify(L, NULL, NULL, NULL, &vr, e) == 0;
+}
+
+/* Each append of a batch is all or nothing: a failure at any step after
+ * the domain rules began to write (their own puts, the entry, its tree
+ * nodes, its request id, its project key) refuses that append alone and
+ * leaves nothing of it; the appends around it are recorded. */
+static void atomic_appends(void)
+{
+	static const struct item three[] = {
+		{ "note", "{\"text\":\"before\"}" },
+		{ "change", "{\"title\":\"Atomic\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}" },
+		{ "note", "{\"text\":\"after\"}" },
+	};
+	unsigned change_refused = 0, partial = 0, whole = 0, bad = 0, nth;
+	for (nth = 1; nth < 100; nth++) {
+		char tag[32];
+		struct ledger_result rs[3];
+		struct err e = { 0 };
+		uint64_t size = ledger_size(L);
+		snprintf(tag, sizeof tag, "atomic-%u", nth);
+		store_fault_put(ledger_store(L), nth, STORE_E_IO);
+		int rc = batch(tag, three, 3, rs, &e);
+		store_fault_put(ledger_store(L), 0, 0);
+		size_t appended = 0, refused_at = 3;
+		for (size_t i = 0; i < 3; i++) {
+			appended += rs[i].status == LEDGER_APPENDED;
+			if (rs[i].status == LEDGER_REJECTED)
+				refused_at = i;
+		}
+		if (rc == 0 && appended == 3)
+			break;	/* the fault lies beyond this batch's writes */
+		bool fine;
+		if (rc != 0) {	/* in the batch's own writes (the signed head) */
+			whole++;
+			fine = ledger_size(L) == size;
+		} else {
+			partial++;
+			change_refused += refused_at == 1;
+			fine = appended == 2 && ledger_size(L) == size + 2 && strstr(rs[refused_at].err.msg, "Input/output");
+			/* its request id was not kept: the same request goes through now */
+			fine = fine && batch(tag, three, 3, rs, &e) == 0 && rs[refused_at].status == LEDGER_APPENDED &&
+			       ledger_size(L) == size + 3;
+		}
+		if (!fine || !agrees(&e)) {
+			if (bad++ == 0)
+				diag("fault at put %u: rc %d, %zu appended, refused %zu: %s", nth, rc, appended, refused_at,
+				     rc ? e.msg : refused_at < 3 ? rs[refused_at].err.msg : e.msg);
+		}
+	}
+	ok(bad == 0, "a failure at each of the %u puts of a batch [note, change, note]: state, indexes and log "
+	   "agree after every one", nth - 1);
+	ok(partial > 0 && whole > 0, "  %u hit an append (refused alone), %u the batch's signed head (nothing written)",
+	   partial, whole);
+	ok(change_refused >= 6, "  %u hit the change's own steps (rules, entry, tree, request id, project key): "
+	   "the change alone is refused, the notes around it are recorded", change_refused);
+}
+
+/* A baseline body of exactly ENTRY_BODY_MAX bytes as sent: the version the
+ * ledger assigns pushes the entry over the limit.  Pipelined with a small
+ * note, it is refused and leaves nothing in the derived state. */
+static void oversized_once_assigned(void)
+{
+	struct buf json, mp;
+	struct err e = { 0 };
+	buf_init(&json);
+	buf_init(&mp);
+	char text[4001];
+	memset(text, 'a', 4000);
+	text[4000] = '\0';
+	size_t pad = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		buf_reset(&json);
+		buf_adds(&json, "{\"items\":[");
+		for (int i = 0; i < 65; i++)
+			buf_printf(&json, "%s{\"id\":\"R%d\",\"text\":\"%s\"}", i ? "," : "", i, text);
+		buf_adds(&json, "]");
+		if (pass == 1) {
+			buf_adds(&json, ",\"rule\":\"");
+			for (size_t i = 0; i < pad; i++)
+				buf_addc(&json, 'r');
+			buf_adds(&json, "\"");
+		}
+		buf_adds(&json, "}");
+		buf_reset(&mp);
+		json_to_canonical((const char *)json.data, json.len, &mp, &e);
+		/* "rule" (5 bytes) and a str16 header (3 bytes) come with the padding */
+		if (pass == 0)
+			pad = ENTRY_BODY_MAX - mp.len - 8;
+	}
+	is_int(mp.len, ENTRY_BODY_MAX, "a baseline body of exactly %d bytes", ENTRY_BODY_MAX);
+	struct item two[] = { { "baseline", buf_cstr(&json) }, { "note", "{\"text\":\"small\"}" } };
+	struct ledger_result rs[2];
+	uint8_t before[32], after[32];
+	ledger_state_digest(L, before, &e);
+	uint64_t size = ledger_size(L);
+	ok(batch("big", two, 2, rs, &e) == 0 && rs[0].status == LEDGER_REJECTED &&
+	   strstr(rs[0].err.msg, "with the fields the ledger assigns") && strstr(rs[0].err.msg, "more than the limit"),
+	   "  pipelined with a note: refused once the ledger's version is in: %s", rs[0].err.msg);
+	ok(rs[1].status == LEDGER_APPENDED && ledger_size(L) == size + 1, "  the note is recorded");
+	ledger_state_digest(L, after, &e);
+	ok(memcmp(before, after, 32) == 0, "  the refused baseline left nothing in the derived state");
+	ok(agrees(&e), "  state, indexes and log agree: %s", e.msg);
+	buf_free(&json);
+	buf_free(&mp);
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -337,6 +481,8 @@ int main(void)
 	APPENDED("appends continue after a reindex with the next number", "change", "pr-site", false,
 		 "{\"title\":\"After reindex\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}");
 	like(body_of(last.seq), "\"number\":\"CR-5\"", "  CR-5");
+	oversized_once_assigned();
+	atomic_appends();
 	struct ledger_verify_report vr;
 	ok(ledger_verify(L, NULL, NULL, NULL, &vr, &e) == 0, "the whole ledger verifies");
 	ledger_close(L);
