@@ -507,15 +507,14 @@ static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append 
 	return 0;
 }
 
-/* One append of a batch, in its own nested transaction a: the domain rules
- * against the state so far (including the batch's earlier entries; they
- * write the derived state and may fill in numbers), then the entry, its
- * tree nodes, its request id and its project key.  0 when all of it is
- * written in a (cr extended, leaf set); -1 with the reason in e otherwise,
- * and the caller aborts a, so nothing of the append remains. */
-static int append_one(struct ledger *l, struct store_txn *a, const struct ledger_append *r,
-		      uint64_t seq, uint64_t time_us, const uint8_t prev[HASH_LEN], struct merkle_cr *cr,
-		      uint8_t leaf[HASH_LEN], struct err *e)
+/* The domain rules for one append, in its own nested transaction a:
+ * checked against the state so far (including the batch's earlier
+ * entries), they write the derived state and may fill in numbers; then the
+ * entry is encoded into l->scratch.  0 when both worked; -1 with the
+ * reason in e otherwise, and the caller aborts a, so none of the rules'
+ * writes remain. */
+static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledger_append *r, uint64_t seq,
+		       uint64_t time_us, const uint8_t prev[HASH_LEN], struct err *e)
 {
 	struct domain_in din = { r->kind, r->kind_len, r->project, r->project_len, r->body,
 				 r->body_len, r->as_client, seq, time_us };
@@ -525,8 +524,6 @@ static int append_one(struct ledger *l, struct store_txn *a, const struct ledger
 			e->code = LEDGER_E_INVALID;
 		return -1;
 	}
-	uint8_t digest[HASH_LEN];
-	request_digest(r, digest);
 	struct entry en = {
 		.version = ENTRY_VERSION, .seq = seq, .time_us = time_us,
 		.kind = r->kind, .kind_len = r->kind_len,
@@ -542,14 +539,6 @@ static int append_one(struct ledger *l, struct store_txn *a, const struct ledger
 		e->code = LEDGER_E_INVALID;
 		return -1;
 	}
-	merkle_leaf_hash(l->scratch.data, l->scratch.len, leaf);
-	struct merkle_cr next = *cr;
-	if (store_entry_put(a, seq, l->scratch.data, l->scratch.len, e) ||
-	    merkle_cr_append(&next, leaf, node_put, a, e) ||
-	    store_reqid_put(a, r->author, r->author_len, r->request_id, r->request_id_len, seq, digest, e) ||
-	    store_project_put(a, r->project, r->project_len, seq, e))
-		return -1;
-	*cr = next;
 	return 0;
 }
 
@@ -591,14 +580,13 @@ retry:
 				goto fail;
 			continue;
 		}
-		/* each append in a transaction of its own inside the batch's:
-		 * whatever fails in it, nothing of it remains */
+		/* the rules' writes in a transaction of their own inside the
+		 * batch's: refused, nothing of them remains */
 		struct store_txn *a;
-		uint8_t leaf[HASH_LEN];
 		if (store_begin_child(t, &a, e))
 			goto fail;
 		err_clear(&res[k].err);
-		if (append_one(l, a, r, size, time_us, prev, &cr, leaf, &res[k].err)) {
+		if (apply_rules(l, a, r, size, time_us, prev, &res[k].err)) {
 			store_abort(a);
 			if (res[k].err.code == STORE_E_MAP_FULL) {	/* grow, then the whole batch again */
 				*e = res[k].err;
@@ -607,6 +595,16 @@ retry:
 			continue;
 		}
 		if (store_commit(a, e))
+			goto fail;
+		/* the log's writes: a failure here fails the whole batch */
+		uint8_t leaf[HASH_LEN];
+		request_digest(r, digest);
+		merkle_leaf_hash(l->scratch.data, l->scratch.len, leaf);
+		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
+		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
+		    store_reqid_put(t, r->author, r->author_len, r->request_id, r->request_id_len,
+				    size, digest, e) ||
+		    store_project_put(t, r->project, r->project_len, size, e))
 			goto fail;
 		res[k].status = LEDGER_APPENDED;
 		res[k].seq = size;

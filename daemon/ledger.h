@@ -80,11 +80,11 @@ void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
 /* Appends a batch in one durable transaction (group commit).  Returns 0 when
  * the transaction committed (each result says what happened to its request)
  * and -1 when nothing was written (storage error in *e; every result is
- * LEDGER_REJECTED with that error).  Each append is all or nothing, in a
- * nested transaction of its own: one that fails (refused by the rules, too
- * large once the ledger's fields are in, a storage error in its own writes)
- * leaves nothing behind and the rest of the batch goes on.  A full map
- * grows and the whole batch runs again. */
+ * LEDGER_REJECTED with that error).  Each append is all or nothing: the
+ * domain rules write the derived state in a nested transaction of the
+ * append's own, which is dropped when they or the entry's encoding refuse
+ * it (the rest of the batch goes on); a failure in the log's writes after
+ * them fails the whole batch.  A full map grows and the batch runs again. */
 int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
 			struct ledger_result *res, struct err *e);
 

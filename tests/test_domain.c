@@ -336,59 +336,61 @@ static bool agrees(struct err *e)
 	return ledger_verify(L, NULL, NULL, NULL, &vr, e) == 0;
 }
 
-/* Each append of a batch is all or nothing: a failure at any step after
- * the domain rules began to write (their own puts, the entry, its tree
- * nodes, its request id, its project key) refuses that append alone and
- * leaves nothing of it; the appends around it are recorded. */
+/* Each append of a batch is all or nothing.  A write failure injected at
+ * every position of a batch [note, change, baseline, note]: one in the
+ * rules' own writes (the change's, the baseline's) refuses that append
+ * alone, leaves nothing of it and keeps its request id free, and the
+ * appends around it are recorded; one in the log's writes (entry, tree
+ * nodes, request id, project key) or the signed head fails the batch,
+ * nothing written.  After each, state, indexes and log agree. */
 static void atomic_appends(void)
 {
-	static const struct item three[] = {
+	static const struct item four[] = {
 		{ "note", "{\"text\":\"before\"}" },
 		{ "change", "{\"title\":\"Atomic\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}" },
+		{ "baseline", "{\"items\":[{\"id\":\"A1\",\"text\":\"a\"},{\"id\":\"A2\",\"text\":\"b\"},"
+			      "{\"id\":\"A3\",\"text\":\"c\"}]}" },
 		{ "note", "{\"text\":\"after\"}" },
 	};
-	unsigned change_refused = 0, partial = 0, whole = 0, bad = 0, nth;
-	for (nth = 1; nth < 100; nth++) {
+	unsigned alone[4] = { 0 }, whole = 0, bad = 0, nth;
+	for (nth = 1; nth < 200; nth++) {
 		char tag[32];
-		struct ledger_result rs[3];
+		struct ledger_result rs[4];
 		struct err e = { 0 };
 		uint64_t size = ledger_size(L);
 		snprintf(tag, sizeof tag, "atomic-%u", nth);
 		store_fault_put(ledger_store(L), nth, STORE_E_IO);
-		int rc = batch(tag, three, 3, rs, &e);
+		int rc = batch(tag, four, 4, rs, &e);
 		store_fault_put(ledger_store(L), 0, 0);
-		size_t appended = 0, refused_at = 3;
-		for (size_t i = 0; i < 3; i++) {
+		size_t appended = 0, refused_at = 4;
+		for (size_t i = 0; i < 4; i++) {
 			appended += rs[i].status == LEDGER_APPENDED;
 			if (rs[i].status == LEDGER_REJECTED)
 				refused_at = i;
 		}
-		if (rc == 0 && appended == 3)
+		if (rc == 0 && appended == 4)
 			break;	/* the fault lies beyond this batch's writes */
 		bool fine;
-		if (rc != 0) {	/* in the batch's own writes (the signed head) */
+		if (rc != 0) {
 			whole++;
 			fine = ledger_size(L) == size;
 		} else {
-			partial++;
-			change_refused += refused_at == 1;
-			fine = appended == 2 && ledger_size(L) == size + 2 && strstr(rs[refused_at].err.msg, "Input/output");
+			alone[refused_at]++;
+			fine = appended == 3 && ledger_size(L) == size + 3 && strstr(rs[refused_at].err.msg, "Input/output");
 			/* its request id was not kept: the same request goes through now */
-			fine = fine && batch(tag, three, 3, rs, &e) == 0 && rs[refused_at].status == LEDGER_APPENDED &&
-			       ledger_size(L) == size + 3;
+			fine = fine && batch(tag, four, 4, rs, &e) == 0 && rs[refused_at].status == LEDGER_APPENDED &&
+			       ledger_size(L) == size + 4;
 		}
-		if (!fine || !agrees(&e)) {
-			if (bad++ == 0)
-				diag("fault at put %u: rc %d, %zu appended, refused %zu: %s", nth, rc, appended, refused_at,
-				     rc ? e.msg : refused_at < 3 ? rs[refused_at].err.msg : e.msg);
-		}
+		if ((!fine || !agrees(&e)) && bad++ == 0)
+			diag("fault at write %u: rc %d, %zu appended: %s", nth, rc, appended,
+			     rc == 0 && refused_at < 4 ? rs[refused_at].err.msg : e.msg);
 	}
-	ok(bad == 0, "a failure at each of the %u puts of a batch [note, change, note]: state, indexes and log "
-	   "agree after every one", nth - 1);
-	ok(partial > 0 && whole > 0, "  %u hit an append (refused alone), %u the batch's signed head (nothing written)",
-	   partial, whole);
-	ok(change_refused >= 6, "  %u hit the change's own steps (rules, entry, tree, request id, project key): "
-	   "the change alone is refused, the notes around it are recorded", change_refused);
+	ok(bad == 0, "a write failure at each of the %u writes of a batch [note, change, baseline, note]: "
+	   "state, indexes and log agree after every one", nth - 1);
+	ok(alone[1] >= 2 && alone[2] >= 4 && alone[0] + alone[3] == 0,
+	   "  %u in the change's rules and %u in the baseline's refused that append alone, the others recorded",
+	   alone[1], alone[2]);
+	ok(whole > 0, "  %u in the log's writes or the signed head failed the batch, nothing written", whole);
 }
 
 /* A baseline body of exactly ENTRY_BODY_MAX bytes as sent: the version the
