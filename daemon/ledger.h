@@ -125,7 +125,8 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
 		  struct err *e);
 
-/* Rebuilds the derived state from the log (scoped reindex). */
+/* Rebuilds the derived state, the request-id index and the project index
+ * from the log (scoped reindex). */
 int ledger_reindex(struct ledger *l, struct err *e);
 /* SHA-256 over every derived-state record, in key order (for comparing
  * live and rebuilt state). */
@@ -140,7 +141,12 @@ struct ledger_verify_report {
 };
 /* Recomputes everything from the stored entries: chain, leaf hashes, every
  * stored tree node, the root, and the stored checkpoint's signature (with
- * `verifier`, or the ledger's own key when NULL). */
+ * `verifier`, or the ledger's own key when NULL); then rebuilds the
+ * derived state and both indexes from the log in a scratch store (under
+ * $TMPDIR) and compares them with the stored ones byte for byte, checks
+ * every metadata key against the log, and refuses stray keys (tree nodes
+ * beyond the tree, metadata the ledger does not write).  The first
+ * difference is named by database and key. */
 int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
 		  struct ledger_verify_report *r, struct err *e);

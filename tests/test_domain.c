@@ -11,8 +11,11 @@
 
 #include "entry.h"
 #include "json.h"
+#include "fileio.h"
 #include "ledger.h"
 #include "mp.h"
+#include "rawdb.h"
+#include "state.h"
 #include "signer.h"
 #include "tap.h"
 
@@ -21,6 +24,8 @@ static struct note_signer signer;
 static int reqno;
 static struct ledger_result last;
 static uint64_t inv1_seq;
+static uint64_t approval_seq;	/* the client's confirmation of the baseline */
+static int approval_reqno;
 static uint64_t fake_now = 1767225600000000ull;	/* 2026-01-01 */
 static uint64_t clock_fn(void) { return fake_now; }
 
@@ -138,6 +143,8 @@ static void worked_case(void)
 	like(status_json("pr-site"), "\"baseline_confirmed\":false", "  a baseline is a draft until confirmed");
 	APPENDED("the client confirms the baseline", "response", "pr-site", true,
 		 "{\"baseline\":1,\"decision\":\"approved\",\"respondent\":\"C manager\",\"channel\":\"email\"}");
+	approval_seq = last.seq;
+	approval_reqno = reqno;
 	like(status_json("pr-site"), "\"baseline_confirmed\":true", "  now it is confirmed");
 	like(body_of(2), "\"on_behalf\":false", "  recorded by the client itself");
 	APPENDED("the client demands a redesign along site B", "change", "pr-site", true,
@@ -442,6 +449,140 @@ static void oversized_once_assigned(void)
 	buf_free(&mp);
 }
 
+/* ---- the stored state lied about behind the ledger's back ---- */
+
+static char lie_dir[256];
+static struct buf pristine;	/* data.mdb before the lie */
+
+/* Puts val (NULL: deletes key) in db with the ledger closed; then the
+ * verification must fail naming `want`; then the file is put back. */
+static void lie(const char *desc, const char *db, const void *key, size_t klen, const void *val, size_t vlen,
+		const char *want)
+{
+	struct err e = { 0 };
+	struct ledger_verify_report vr;
+	char path[300];
+	snprintf(path, sizeof path, "%s/data.mdb", lie_dir);
+	int rc = raw_op(lie_dir, db, key, klen, false, val, vlen, NULL);
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL };
+	struct ledger *l = NULL;
+	if (rc == 0 && ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0)
+		snprintf(e.msg, sizeof e.msg, "verified");
+	ledger_close(l);
+	ok(rc == 0 && strstr(e.msg, want) != NULL, "%s: verify fails naming it", desc);
+	diag("  %s", rc ? "the edit failed" : e.msg);
+	if (write_file_atomic(path, pristine.data, pristine.len, 0600, &e))
+		diag("cannot put data.mdb back: %s", e.msg);
+}
+
+/* A state record with one field changed by edit. */
+static void lie_record(const char *desc, const struct key *k, const struct rfield *f, size_t nf, void *obj,
+		       void (*edit)(void *obj), const char *want)
+{
+	struct buf v;
+	struct err e = { 0 };
+	buf_init(&v);
+	if (raw_op(lie_dir, "state", k->b, k->n, true, NULL, 0, &v) || rec_unpack(f, nf, v.data, v.len, obj, &e)) {
+		ok(0, "%s: read the record", desc);
+		buf_free(&v);
+		return;
+	}
+	edit(obj);
+	buf_reset(&v);
+	rec_pack(f, nf, obj, &v);
+	lie(desc, "state", k->b, k->n, v.data, v.len, want);
+	buf_free(&v);
+}
+
+static void set_paid(void *o) { snprintf(((struct chg *)o)->status, sizeof ((struct chg *)o)->status, "paid"); }
+static void raise_contract(void *o) { ((struct proj *)o)->amount = 1000000000000000ull; }
+static void raise_approved(void *o) { ((struct chg *)o)->approved = 1000000000000000ull; }
+
+static void lies(void)
+{
+	struct err e = { 0 };
+	char path[300];
+	snprintf(path, sizeof path, "%s/data.mdb", lie_dir);
+	buf_init(&pristine);
+	if (read_file(path, (size_t)1 << 30, &pristine, &e)) {
+		ok(0, "read data.mdb: %s", e.msg);
+		return;
+	}
+	struct key k;
+	struct chg c;
+	struct proj p;
+	key_init(&k, 'c', "pr-site", 7);
+	key_u64(&k, 1);
+	lie_record("CR-1 of pr-site set to paid", &k, CHG, CHG_N, &c, set_paid,
+		   "derived state: change c/pr-site/1 differs from what the log implies: field \"status\" is \"paid\"");
+	key_init(&k, 'p', "pr-site", 7);
+	lie_record("pr-site's contract amount raised to 10^15", &k, PROJ, PROJ_N, &p, raise_contract,
+		   "derived state: project p/pr-site differs from what the log implies: field \"amount\" is "
+		   "1000000000000000 where the log implies 3000000");
+	key_init(&k, 'c', "pr-app", 6);
+	key_u64(&k, 1);
+	lie_record("the approved amount of CR-1 of pr-app raised to 10^15", &k, CHG, CHG_N, &c, raise_approved,
+		   "field \"approved\" is 1000000000000000 where the log implies 500000");
+	key_init(&k, 'v', "", 0);
+	key_u64(&k, 0);
+	uint8_t by[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
+	lie("a void record for an entry never voided", "state", k.b, k.n, by, 8,
+	    "derived state: voided entry v//0 is stored but the log implies no such record");
+
+	uint8_t pk[32];
+	memcpy(pk, "pr-site", 8);
+	for (int i = 0; i < 8; i++)
+		pk[8 + i] = (uint8_t)(approval_seq >> (56 - 8 * i));
+	char want[160];
+	snprintf(want, sizeof want, "project index: project \"pr-site\", entry %llu is missing",
+		 (unsigned long long)approval_seq);
+	lie("the project-index key of the client's approval deleted", "projects", pk, 16, NULL, 0, want);
+
+	char rk[64];
+	int rn = snprintf(rk, sizeof rk, "client-c%cr-%d", 0, approval_reqno);
+	snprintf(want, sizeof want, "request-id index: author \"client-c\", request id \"r-%d\" is missing", approval_reqno);
+	lie("the approval's request-id index entry deleted", "reqids", rk, (size_t)rn, NULL, 0, want);
+	struct buf rv;
+	buf_init(&rv);
+	raw_op(lie_dir, "reqids", rk, (size_t)rn, true, NULL, 0, &rv);
+	if (rv.len == 40)
+		rv.data[7] ^= 0x01;	/* another seq */
+	snprintf(want, sizeof want, "request id \"r-%d\" differs from what the log implies: it points to entry %llu",
+		 approval_reqno, (unsigned long long)(approval_seq ^ 1));
+	lie("the approval's request-id index entry pointed elsewhere", "reqids", rk, (size_t)rn, rv.data, rv.len, want);
+	buf_free(&rv);
+
+	uint8_t lt[8];
+	uint64_t size = 0;
+	buf_init(&rv);
+	raw_op(lie_dir, "meta", "last_time", 9, true, NULL, 0, &rv);
+	memcpy(lt, rv.len == 8 ? rv.data : lt, 8);
+	lt[7] ^= 0x10;
+	lie("last_time altered", "meta", "last_time", 9, lt, 8, "metadata: last_time is");
+	buf_reset(&rv);
+	raw_op(lie_dir, "meta", "size", 4, true, NULL, 0, &rv);
+	for (size_t i = 0; i < rv.len; i++)
+		size = size << 8 | rv.data[i];
+	uint8_t nk[9] = { 0 }, zero[32] = { 0 };
+	for (int i = 0; i < 8; i++)
+		nk[1 + i] = (uint8_t)(size >> (56 - 8 * i));
+	snprintf(want, sizeof want, "tree nodes: a stray node (level 0, index %llu) beyond the tree of %llu entries",
+		 (unsigned long long)size, (unsigned long long)size);
+	lie("a stray tree node beyond the size", "nodes", nk, 9, zero, 32, want);
+	lie("a stray metadata key", "meta", "sneaky", 6, "x", 1, "metadata: stray key \"sneaky\"");
+	lie("key_seqs naming an entry that is not a key entry", "meta", "key_seqs", 8, nk + 1, 8,
+	    "metadata: key_seqs lists 1 key entries where the log has 0");
+	buf_free(&rv);
+
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL };
+	struct ledger *l = NULL;
+	struct ledger_verify_report vr;
+	ok(ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0,
+	   "with the file put back it verifies: %s", e.msg);
+	ledger_close(l);
+	buf_free(&pristine);
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -488,6 +629,8 @@ int main(void)
 	struct ledger_verify_report vr;
 	ok(ledger_verify(L, NULL, NULL, NULL, &vr, &e) == 0, "the whole ledger verifies");
 	ledger_close(L);
+	snprintf(lie_dir, sizeof lie_dir, "%s", dir);
+	lies();
 	note_signer_free(&signer);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
