@@ -971,7 +971,6 @@ static int key_entry(struct store_txn *t, uint64_t seq, struct note_verifier *v,
  * the log, every key the log has in use is listed, and at most one (the
  * ledger's first key, which no key entry records) is unknown to the log. */
 struct keys_check {
-	struct vctx *c;
 	char (*list)[NOTE_VKEY_MAX];
 	size_t n;
 };
@@ -1035,7 +1034,7 @@ static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, st
 		nlist++;
 		off += len + 1;
 	}
-	struct keys_check kc = { c, list, nlist };
+	struct keys_check kc = { list, nlist };
 	static const uint8_t signing_key_records[3] = { 'K', 0, 0 };	/* key_init('K', ""), key_str */
 	return store_state_scan(c->x, signing_key_records, 3, key_in_use_listed, &kc, e);
 }
@@ -1127,10 +1126,7 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	int rc = -1;
 	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e))
 		goto out;
-	store_txn_entries_from(c->x, c->t);
-	if (store_clear(c->x, STORE_DB_STATE, e) || store_clear(c->x, STORE_DB_REQIDS, e) ||
-	    store_clear(c->x, STORE_DB_PROJECTS, e))
-		goto out;
+	store_txn_entries_from(c->x, c->t);	/* the scratch store starts empty: a failed pass is aborted */
 	if (txn_size(c->t, &c->total, e) || store_entry_stat(c->t, &count, &last, e))
 		goto out;
 	if (count != c->total) {
