@@ -729,7 +729,8 @@ int admin_verify(int argc, char **argv)
 		printf("%s\n", buf_cstr(&out));
 		buf_free(&out);
 	} else if (vr == 0) {
-		printf("ok: %llu entries, chain, leaf hashes, tree nodes, root and signed checkpoint verified\n"
+		printf("ok: %llu entries, chain, leaf hashes, tree nodes, root and signed checkpoint verified; "
+		       "derived state, request-id and project indexes and metadata match the log\n"
 		       "root %s\n", (unsigned long long)r.entries, root);
 	} else {
 		fprintf(stderr, "scoped: VERIFICATION FAILED: %s\n", e.msg);
@@ -763,7 +764,8 @@ int admin_reindex(int argc, char **argv)
 	}
 	hex_encode(before, HASH_LEN, hb);
 	hex_encode(after, HASH_LEN, ha);
-	printf("rebuilt the derived state from %llu entries\n  before %s\n  after  %s%s\n",
+	printf("rebuilt the derived state and the request-id and project indexes from %llu entries\n"
+	       "  state before %s\n  state after  %s%s\n",
 	       (unsigned long long)ledger_size(in.ledger), hb, ha,
 	       memcmp(before, after, HASH_LEN) ? "  (differed: the rebuilt state is now in place)" : "  (identical)");
 	inst_close(&in);
@@ -920,7 +922,8 @@ int admin_restore(int argc, char **argv)
 			char root[65];
 			hex_encode(r.root, HASH_LEN, root);
 			printf("restored %llu entries into %s: chain, leaf hashes, tree nodes, root and signed "
-			       "checkpoint verified\nroot %s\n", (unsigned long long)r.entries, cfg.data_dir, root);
+			       "checkpoint verified; derived state, request-id and project indexes and metadata "
+			       "match the log\nroot %s\n", (unsigned long long)r.entries, cfg.data_dir, root);
 			inst_close(&in);
 			return EXIT_OK;
 		}

@@ -696,6 +696,15 @@ int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, s
 	return schema_check(k->sc, body, n, false, vals, e);
 }
 
+int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
+		     struct err *e)
+{
+	const struct kind *k = find_kind(kind, kind_len);
+	if (k == NULL)
+		return domain_check_shape(kind, kind_len, body, n, e);
+	return schema_strip_assigned(k->sc, body, n, out, e);
+}
+
 /* Adds the assigned fields to the body (live) and canonicalises it. */
 static int emit(struct ctx *x)
 {

@@ -38,6 +38,10 @@ struct domain_in {
 /* Checks the body's shape only (no state): for early refusals. */
 int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n,
 		       struct err *e);
+/* The body a client sent for a recorded entry: the recorded body without
+ * the fields the ledger assigned (for the request-id index's digest). */
+int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
+		     struct err *e);
 /* 0 with the body to record in out; -1 refused (nothing changed). */
 int domain_apply(struct store_txn *t, const struct domain_in *in, bool replay, struct buf *out,
 		 struct err *e);

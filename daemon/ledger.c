@@ -13,7 +13,9 @@
 
 #include "entry.h"
 #include "domain.h"
+#include "rebuild.h"
 #include "reports.h"
+#include "state.h"
 #include "enc.h"
 #include "mp.h"
 #include "verify.h"
@@ -439,14 +441,7 @@ static int check_request(const struct ledger_append *r, struct err *e)
  * the ledger filled in numbers), so a repeat can be recognised. */
 static void request_digest(const struct ledger_append *r, uint8_t out[HASH_LEN])
 {
-	struct buf b;
-	buf_init(&b);
-	mp_pack_array(&b, 3);
-	mp_pack_str(&b, r->kind, r->kind_len);
-	mp_pack_str(&b, r->project, r->project_len);
-	buf_add(&b, r->body, r->body_len);
-	sha256(b.data, b.len, out);
-	buf_free(&b);
+	rebuild_request_digest(r->kind, r->kind_len, r->project, r->project_len, r->body, r->body_len, out);
 }
 
 /* Same request id seen before: same content -> the original, else conflict. */
@@ -507,6 +502,41 @@ static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append 
 	return 0;
 }
 
+/* The domain rules for one append, in its own nested transaction a:
+ * checked against the state so far (including the batch's earlier
+ * entries), they write the derived state and may fill in numbers; then the
+ * entry is encoded into l->scratch.  0 when both worked; -1 with the
+ * reason in e otherwise, and the caller aborts a, so none of the rules'
+ * writes remain. */
+static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledger_append *r, uint64_t seq,
+		       uint64_t time_us, const uint8_t prev[HASH_LEN], struct err *e)
+{
+	struct domain_in din = { r->kind, r->kind_len, r->project, r->project_len, r->body,
+				 r->body_len, r->as_client, seq, time_us };
+	buf_reset(&l->body);
+	if (domain_apply(a, &din, false, &l->body, e)) {
+		if (e->code < STORE_E_IO || e->code > STORE_E_NOTFOUND)
+			e->code = LEDGER_E_INVALID;
+		return -1;
+	}
+	struct entry en = {
+		.version = ENTRY_VERSION, .seq = seq, .time_us = time_us,
+		.kind = r->kind, .kind_len = r->kind_len,
+		.project = r->project, .project_len = r->project_len,
+		.author = r->author, .author_len = r->author_len,
+		.request_id = r->request_id, .request_id_len = r->request_id_len,
+		.body = l->body.data, .body_len = l->body.len,
+	};
+	memcpy(en.prev, prev, HASH_LEN);
+	buf_reset(&l->scratch);
+	if (entry_encode(&en, &l->scratch, e)) {
+		err_prefix(e, "with the fields the ledger assigns");
+		e->code = LEDGER_E_INVALID;
+		return -1;
+	}
+	return 0;
+}
+
 int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
 			struct ledger_result *res, struct err *eout)
 {
@@ -545,36 +575,25 @@ retry:
 				goto fail;
 			continue;
 		}
-		/* the domain rules against the state so far (including this
-		 * batch's earlier entries); they may fill in numbers */
-		struct domain_in din = { r->kind, r->kind_len, r->project, r->project_len, r->body,
-					 r->body_len, r->as_client, size, time_us };
-		buf_reset(&l->body);
+		/* the rules' writes in a transaction of their own inside the
+		 * batch's: refused, nothing of them remains */
+		struct store_txn *a;
+		if (store_begin_child(t, &a, e))
+			goto fail;
 		err_clear(&res[k].err);
-		if (domain_apply(t, &din, false, &l->body, &res[k].err)) {
-			if (res[k].err.code >= STORE_E_IO && res[k].err.code <= STORE_E_NOTFOUND) {
+		if (apply_rules(l, a, r, size, time_us, prev, &res[k].err)) {
+			store_abort(a);
+			if (res[k].err.code == STORE_E_MAP_FULL) {	/* grow, then the whole batch again */
 				*e = res[k].err;
 				goto fail;
 			}
-			res[k].err.code = LEDGER_E_INVALID;
 			continue;
 		}
-		request_digest(r, digest);
-		struct entry en = {
-			.version = ENTRY_VERSION, .seq = size, .time_us = time_us,
-			.kind = r->kind, .kind_len = r->kind_len,
-			.project = r->project, .project_len = r->project_len,
-			.author = r->author, .author_len = r->author_len,
-			.request_id = r->request_id, .request_id_len = r->request_id_len,
-			.body = l->body.data, .body_len = l->body.len,
-		};
-		memcpy(en.prev, prev, HASH_LEN);
-		buf_reset(&l->scratch);
-		if (entry_encode(&en, &l->scratch, &res[k].err)) {
-			res[k].err.code = LEDGER_E_INVALID;
-			continue;
-		}
+		if (store_commit(a, e))
+			goto fail;
+		/* the log's writes: a failure here fails the whole batch */
 		uint8_t leaf[HASH_LEN];
+		request_digest(r, digest);
 		merkle_leaf_hash(l->scratch.data, l->scratch.len, leaf);
 		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
 		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
@@ -774,12 +793,15 @@ int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
 /* ---- full verification of the stored state ---- */
 
 struct vctx {
-	struct store_txn *t;
+	struct store_txn *t;	/* the stored ledger */
+	struct store_txn *x;	/* scratch: what the log implies, rebuilt entry by entry */
 	struct lverify v;
 	struct ledger_verify_report *r;
 	void (*progress)(void *, uint64_t, uint64_t);
 	void *pctx;
 	uint64_t total;
+	struct buf body;
+	struct buf key_seqs;	/* the seq of each key entry, u64 BE, in order */
 };
 
 static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
@@ -805,103 +827,392 @@ static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t
 		       (unsigned long long)(((index + 1) << level) - 1));
 }
 
+static bool kind_is(const struct entry *en, const char *kind)
+{
+	return en->kind_len == strlen(kind) && memcmp(en->kind, kind, en->kind_len) == 0;
+}
+
 static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct vctx *c = ctx;
+	struct entry en;
 	if (seq != c->v.count) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = c->v.count;
 		return err_set(e, "entry %llu is missing from storage", (unsigned long long)c->v.count);
 	}
-	if (lverify_entry(&c->v, p, n, NULL, NULL, e)) {
+	if (lverify_entry(&c->v, p, n, &en, NULL, e)) {
 		if (!c->r->bad_seq_known) {
 			c->r->bad_seq_known = true;
 			c->r->bad_seq = c->v.bad_seq;
 		}
 		return -1;
 	}
+	if (rebuild_entry(c->x, seq, &en, &c->body, e)) {
+		c->r->bad_seq_known = true;
+		c->r->bad_seq = seq;
+		return -1;
+	}
+	if (kind_is(&en, "key")) {
+		uint8_t b[8];
+		for (int i = 0; i < 8; i++)
+			b[i] = (uint8_t)(seq >> (56 - 8 * i));
+		buf_add(&c->key_seqs, b, 8);
+	}
 	if (c->progress && (seq % 65536 == 0 || seq + 1 == c->total))
 		c->progress(c->pctx, seq + 1, c->total);
 	return 0;
 }
 
-int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
-		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
-		  struct ledger_verify_report *r, struct err *e)
+/* Every stored tree node is a complete subtree of the tree (the stream
+ * has already compared each of them with the entries). */
+static int node_in_tree(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
 {
-	struct vctx c;
+	(void)v;
+	const struct vctx *c = ctx;
+	if (kn != 9)
+		return err_setc(e, STORE_E_CORRUPT, "tree nodes: a stray record whose key (%zu bytes) is no node's", kn);
+	uint64_t index = 0;
+	for (int i = 1; i < 9; i++)
+		index = index << 8 | k[i];
+	if (k[0] >= 64 || index >= c->total >> k[0])
+		return err_setc(e, STORE_E_CORRUPT, "tree nodes: a stray node (level %u, index %llu) beyond the tree "
+				"of %llu entries", k[0], (unsigned long long)index, (unsigned long long)c->total);
+	if (vn != HASH_LEN)
+		return err_setc(e, STORE_E_CORRUPT, "tree node (level %u, index %llu) is damaged", k[0],
+				(unsigned long long)index);
+	return 0;
+}
+
+static bool keycp_name(const uint8_t *k, size_t kn, uint64_t *seq)
+{
+	if (kn != 26 || memcmp(k, "keycp:", 6) != 0)
+		return false;
+	*seq = 0;
+	for (size_t i = 6; i < 26; i++) {
+		if (k[i] < '0' || k[i] > '9')
+			return false;
+		*seq = *seq * 10 + (uint64_t)(k[i] - '0');
+	}
+	return true;
+}
+
+static bool listed_seq(const struct buf *seqs, uint64_t seq)
+{
+	for (size_t off = 0; off + 8 <= seqs->len; off += 8) {
+		uint64_t v = 0;
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | seqs->data[off + (size_t)i];
+		if (v == seq)
+			return true;
+	}
+	return false;
+}
+
+/* No metadata key the ledger does not write. */
+static int meta_known(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)v;
+	(void)vn;
+	static const char *const NAMES[] = { "format", "origin", "size", "root", "last_time", "checkpoint",
+					     "signing_keys", "key_seqs" };
+	const struct vctx *c = ctx;
+	uint64_t seq;
+	for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+		if (kn == strlen(NAMES[i]) && memcmp(k, NAMES[i], kn) == 0)
+			return 0;
+	if (keycp_name(k, kn, &seq)) {
+		if (listed_seq(&c->key_seqs, seq))
+			return 0;
+		return err_setc(e, STORE_E_CORRUPT, "metadata: %.26s names entry %llu, which is not a key entry",
+				(const char *)k, (unsigned long long)seq);
+	}
+	char shown[100];
+	size_t w = 0;
+	for (size_t i = 0; i < kn && w + 5 < sizeof shown; i++)
+		w += (size_t)snprintf(shown + w, sizeof shown - w, k[i] >= 0x20 && k[i] < 0x7f ? "%c" : "\\x%02x", k[i]);
+	return err_setc(e, STORE_E_CORRUPT, "metadata: stray key \"%s\" (the ledger writes no such key)", shown);
+}
+
+static int meta_u64_is(struct store_txn *t, const char *name, uint64_t want, struct err *e)
+{
+	uint64_t v;
+	int rc = store_meta_get_u64(t, name, &v, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_setc(e, STORE_E_CORRUPT, "metadata: %s is missing", name);
+	if (v != want)
+		return err_setc(e, STORE_E_CORRUPT, "metadata: %s is %llu where the log implies %llu", name,
+				(unsigned long long)v, (unsigned long long)want);
+	return 0;
+}
+
+/* The verifier key named by a key entry's body, and whether it adds it. */
+static int key_entry(struct store_txn *t, uint64_t seq, struct note_verifier *v, bool *add, struct err *e)
+{
 	const uint8_t *p;
 	size_t n;
-	uint64_t count, last;
-	uint8_t stored_root[HASH_LEN];
-	struct note_verifier own;
-	struct checkpoint cp;
-
-	memset(r, 0, sizeof *r);
-	memset(&c, 0, sizeof c);
-	c.r = r;
-	c.progress = progress;
-	c.pctx = pctx;
-	lverify_init(&c.v);
-	c.v.emit = compare_node;
-	c.v.emit_ctx = &c;
-	if (verifier == NULL) {
-		if (l->signer == NULL)
-			return err_set(e, "no verifier key to check the checkpoint with");
-		note_signer_verifier(l->signer, &own);
-		verifier = &own;
-	}
-	if (store_begin(l->store, false, &c.t, e))
+	struct entry en;
+	struct mp_cur c;
+	const char *s;
+	size_t sn;
+	if (store_entry_get(t, seq, &p, &n, e) || entry_decode(p, n, &en, e))
 		return -1;
+	if (mp_map_find(en.body, en.body_len, "action", &c, e) != 1 || mp_get_str(&c, &s, &sn, e))
+		return -1;
+	*add = sn == 3 && memcmp(s, "add", 3) == 0;
+	if (mp_map_find(en.body, en.body_len, "verifier_key", &c, e) != 1 || mp_get_str(&c, &s, &sn, e))
+		return -1;
+	return note_verifier_parse(s, sn, v, e);
+}
+
+/* The signing keys: each signed the stored checkpoint; none is retired by
+ * the log, every key the log has in use is listed, and at most one (the
+ * ledger's first key, which no key entry records) is unknown to the log. */
+struct keys_check {
+	char (*list)[NOTE_VKEY_MAX];
+	size_t n;
+};
+
+static int key_in_use_listed(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	const struct keys_check *kc = ctx;
+	if (vn != 1 || v[0] != 'a')
+		return 0;
+	for (size_t i = 0; i < kc->n; i++)
+		if (strlen(kc->list[i]) == kn - 3 && memcmp(kc->list[i], k + 3, kn - 3) == 0)
+			return 0;
+	return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lacks %.*s, which the log has in use", (int)(kn - 3),
+			(const char *)k + 3);
+}
+
+static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, struct err *e)
+{
+	const uint8_t *p;
+	size_t n;
+	int rc = store_meta_get(c->t, "signing_keys", &p, &n, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {	/* written before key history: then no key entry exists */
+		if (c->key_seqs.len == 0)
+			return 0;
+		return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys is missing");
+	}
+	char list[8][NOTE_VKEY_MAX];
+	size_t nlist = 0, unknown = 0;
+	for (size_t off = 0; off < n;) {
+		const uint8_t *nl = memchr(p + off, '\n', n - off);
+		size_t len = nl ? (size_t)(nl - (p + off)) : n - off;
+		struct note_verifier v;
+		struct checkpoint cp;
+		if (nl == NULL || len == 0 || len >= NOTE_VKEY_MAX || nlist == 8 ||
+		    note_verifier_parse((const char *)p + off, len, &v, NULL))
+			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys is damaged (line %zu)", nlist + 1);
+		memcpy(list[nlist], p + off, len);
+		list[nlist][len] = '\0';
+		for (size_t j = 0; j < nlist; j++)
+			if (strcmp(list[j], list[nlist]) == 0)
+				return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s twice", list[j]);
+		if (checkpoint_open((const char *)cpn, cpl, &v, 1, &cp, NULL))
+			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s, which did not sign the "
+					"stored checkpoint", list[nlist]);
+		struct key k;
+		const uint8_t *st;
+		size_t stn;
+		key_init(&k, 'K', "", 0);
+		key_str(&k, list[nlist], len);
+		rc = store_state_get(c->x, k.b, k.n, &st, &stn, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && stn == 1 && st[0] == 'r')
+			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s, which the log retired",
+					list[nlist]);
+		if (rc == 0 && ++unknown > 1)
+			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s, which no key entry added",
+					list[nlist]);
+		nlist++;
+		off += len + 1;
+	}
+	struct keys_check kc = { list, nlist };
+	static const uint8_t signing_key_records[3] = { 'K', 0, 0 };	/* key_init('K', ""), key_str */
+	return store_state_scan(c->x, signing_key_records, 3, key_in_use_listed, &kc, e);
+}
+
+/* Each key entry's kept checkpoint: covers it, matches the tree at its
+ * size, and is signed by the key it adds (or, for a retirement, by one of
+ * the ledger's keys). */
+static int check_key_checkpoints(struct vctx *c, const struct checkpoint *head, struct err *e)
+{
+	struct note_verifier keys[16];
+	size_t nkeys = 0;
+	for (size_t off = 0; off + 8 <= c->key_seqs.len; off += 8) {
+		uint64_t seq = 0;
+		bool add;
+		for (int i = 0; i < 8; i++)
+			seq = seq << 8 | c->key_seqs.data[off + (size_t)i];
+		struct note_verifier v;
+		if (key_entry(c->t, seq, &v, &add, e))
+			return err_prefix(e, "key entry %llu", (unsigned long long)seq);
+		if (add && nkeys < sizeof keys / sizeof keys[0])
+			keys[nkeys++] = v;
+		char name[40];
+		const uint8_t *p;
+		size_t n;
+		struct checkpoint cp;
+		uint8_t root[HASH_LEN];
+		snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)seq);
+		int rc = store_meta_get(c->t, name, &p, &n, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return err_setc(e, STORE_E_CORRUPT, "metadata: %s is missing (key entry %llu)", name,
+					(unsigned long long)seq);
+		if (checkpoint_open((const char *)p, n, add ? &v : keys, add ? 1 : nkeys, &cp, e) ||
+		    strcmp(cp.origin, head->origin) != 0)
+			return err_setc(e, STORE_E_CORRUPT, "metadata: %s is not a checkpoint of this log signed by %s",
+					name, add ? "the key the entry adds" : "one of its keys");
+		if (cp.size <= seq || cp.size > c->total || merkle_root(node_get, c->t, cp.size, root, e) ||
+		    memcmp(root, cp.root, HASH_LEN) != 0)
+			return err_setc(e, STORE_E_CORRUPT, "metadata: %s (size %llu) is not the tree that covered key "
+					"entry %llu", name, (unsigned long long)cp.size, (unsigned long long)seq);
+	}
+	return 0;
+}
+
+/* Every metadata key against what the log implies. */
+static int check_meta(struct vctx *c, const struct checkpoint *head, const uint8_t *cpn, size_t cpl,
+		      struct err *e)
+{
+	const uint8_t *p;
+	size_t n;
+	if (store_walk(c->t, STORE_DB_META, meta_known, c, e) ||
+	    meta_u64_is(c->t, "format", STORE_FORMAT, e) || meta_u64_is(c->t, "size", c->total, e) ||
+	    meta_u64_is(c->t, "last_time", c->v.last_time, e))
+		return -1;
+	if (head->size != c->total)
+		return err_setc(e, STORE_E_CORRUPT, "the stored checkpoint covers %llu entries but %llu are stored",
+				(unsigned long long)head->size, (unsigned long long)c->total);
+	int rc = store_meta_get(c->t, "origin", &p, &n, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || n != strlen(head->origin) || memcmp(p, head->origin, n) != 0)
+		return err_setc(e, STORE_E_CORRUPT, "metadata: origin %s the checkpoint's (%s)",
+				rc == 0 ? "is missing, unlike" : "differs from", head->origin);
+	rc = store_meta_get(c->t, "key_seqs", &p, &n, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 ? c->key_seqs.len != 0 : n != c->key_seqs.len || memcmp(p, c->key_seqs.data, n) != 0)
+		return err_setc(e, STORE_E_CORRUPT, "metadata: key_seqs lists %zu key entries where the log has %zu",
+				rc == 0 ? 0 : n / 8, c->key_seqs.len / 8);
+	return check_key_checkpoints(c, head, e) || check_signing_keys(c, cpn, cpl, e) ? -1 : 0;
+}
+
+/* One pass over the log with the scratch store sc: see ledger_verify. */
+static int verify_pass(struct ledger *l, struct store *sc, const struct note_verifier *verifier,
+		       struct vctx *c, struct err *e)
+{
+	const uint8_t *p, *cpn;
+	size_t n, cpl;
+	uint64_t count, last;
+	struct checkpoint cp;
+	struct ledger_verify_report *r = c->r;
+	memset(r, 0, sizeof *r);
+	lverify_init(&c->v);
+	c->v.emit = compare_node;
+	c->v.emit_ctx = c;
+	buf_reset(&c->key_seqs);
+	c->t = c->x = NULL;
 	int rc = -1;
-	if (txn_size(c.t, &c.total, e) || store_entry_stat(c.t, &count, &last, e))
+	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e))
 		goto out;
-	if (count != c.total) {
+	store_txn_entries_from(c->x, c->t);	/* the scratch store starts empty: a failed pass is aborted */
+	if (txn_size(c->t, &c->total, e) || store_entry_stat(c->t, &count, &last, e))
+		goto out;
+	if (count != c->total) {
 		err_set(e, "metadata says %llu entries but %llu are stored",
-			(unsigned long long)c.total, (unsigned long long)count);
+			(unsigned long long)c->total, (unsigned long long)count);
 		goto out;
 	}
 	/* the signed checkpoint is checked first so the stream can meet it */
-	int have = store_meta_get(c.t, "checkpoint", &p, &n, e);
+	int have = store_meta_get(c->t, "checkpoint", &cpn, &cpl, e);
 	if (have < 0)
 		goto out;
 	if (have == 0) {
 		err_set(e, "no signed checkpoint is stored");
 		goto out;
 	}
-	if (checkpoint_open((const char *)p, n, verifier, 1, &cp, e)) {
+	if (checkpoint_open((const char *)cpn, cpl, verifier, 1, &cp, e)) {
 		err_prefix(e, "stored checkpoint");
 		goto out;
 	}
-	if (cp.size > c.total) {
+	if (cp.size > c->total) {
 		err_set(e, "the stored checkpoint covers %llu entries but only %llu are stored",
-			(unsigned long long)cp.size, (unsigned long long)c.total);
+			(unsigned long long)cp.size, (unsigned long long)c->total);
 		goto out;
 	}
-	lverify_set_checkpoint(&c.v, &cp);
-	if (store_entry_scan(c.t, 0, c.total, verify_one, &c, e) || lverify_finish(&c.v, e))
+	lverify_set_checkpoint(&c->v, &cp);
+	if (store_entry_scan(c->t, 0, c->total, verify_one, c, e) || lverify_finish(&c->v, e))
 		goto out;
-	lverify_root(&c.v, r->root);
-	r->entries = c.v.count;
-	int hr = store_meta_get(c.t, "root", &p, &n, e);
+	lverify_root(&c->v, r->root);
+	r->entries = c->v.count;
+	int hr = store_meta_get(c->t, "root", &p, &n, e);
 	if (hr < 0)
 		goto out;
-	if (c.total > 0 && (hr == 0 || n != HASH_LEN)) {
+	if (hr == 0 || n != HASH_LEN) {
 		err_set(e, "stored root is missing or damaged");
 		goto out;
 	}
-	if (hr == 1) {
-		memcpy(stored_root, p, HASH_LEN);
-		if (memcmp(stored_root, r->root, HASH_LEN) != 0) {
-			err_set(e, "stored root differs from the root recomputed from the entries");
-			goto out;
-		}
+	if (memcmp(p, r->root, HASH_LEN) != 0) {
+		err_set(e, "stored root differs from the root recomputed from the entries");
+		goto out;
 	}
+	/* what the log implies beyond itself, and no stray keys anywhere */
+	if (rebuild_compare(c->t, c->x, e) || store_walk(c->t, STORE_DB_NODES, node_in_tree, c, e) ||
+	    check_meta(c, &cp, cpn, cpl, e))
+		goto out;
 	rc = 0;
 out:
-	store_abort(c.t);
+	store_abort(c->x);
+	store_abort(c->t);
 	if (rc)
 		r->failed = true;
+	return rc;
+}
+
+int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
+		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
+		  struct ledger_verify_report *r, struct err *e)
+{
+	struct note_verifier own;
+	struct store *sc;
+	struct vctx c;
+	memset(r, 0, sizeof *r);
+	if (verifier == NULL) {
+		if (l->signer == NULL)
+			return err_set(e, "no verifier key to check the checkpoint with");
+		note_signer_verifier(l->signer, &own);
+		verifier = &own;
+	}
+	if (store_open_scratch(&sc, store_map_size(l->store), e)) {
+		r->failed = true;
+		return -1;
+	}
+	memset(&c, 0, sizeof c);
+	c.r = r;
+	c.progress = progress;
+	c.pctx = pctx;
+	buf_init(&c.body);
+	buf_init(&c.key_seqs);
+	struct err le, *ep = e ? e : &le;
+	int rc;
+	/* the scratch store may fill: grow it and go again */
+	while ((rc = verify_pass(l, sc, verifier, &c, ep)) != 0 && ep->code == STORE_E_MAP_FULL &&
+	       store_grow(sc, ep) == 0)
+		err_clear(ep);
+	buf_free(&c.body);
+	buf_free(&c.key_seqs);
+	store_close(sc);
 	return rc;
 }
 
@@ -955,13 +1266,7 @@ static int replay_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 	struct entry en;
 	if (entry_decode(p, n, &en, e))
 		return err_prefix(e, "entry %llu", (unsigned long long)seq);
-	struct domain_in din = { en.kind, en.kind_len, en.project, en.project_len, en.body, en.body_len,
-				 false, seq, en.time_us };
-	buf_reset(&r->body);
-	if (domain_apply(r->t, &din, true, &r->body, e))
-		return err_prefix(e, "replaying entry %llu (%.*s)", (unsigned long long)seq, (int)en.kind_len,
-				  en.kind);
-	return 0;
+	return rebuild_entry(r->t, seq, &en, &r->body, e);
 }
 
 int ledger_reindex(struct ledger *l, struct err *e)
@@ -974,7 +1279,8 @@ int ledger_reindex(struct ledger *l, struct err *e)
 		err_clear(e);
 		int rc = store_begin(l->store, true, &r.t, e);
 		if (rc == 0)
-			rc = store_state_clear(r.t, e);
+			rc = store_clear(r.t, STORE_DB_STATE, e) || store_clear(r.t, STORE_DB_REQIDS, e) ||
+			     store_clear(r.t, STORE_DB_PROJECTS, e) ? -1 : 0;
 		if (rc == 0)
 			rc = store_entry_scan(r.t, 0, l->size, replay_one, &r, e);
 		buf_free(&r.body);

@@ -80,7 +80,11 @@ void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
 /* Appends a batch in one durable transaction (group commit).  Returns 0 when
  * the transaction committed (each result says what happened to its request)
  * and -1 when nothing was written (storage error in *e; every result is
- * LEDGER_REJECTED with that error). */
+ * LEDGER_REJECTED with that error).  Each append is all or nothing: the
+ * domain rules write the derived state in a nested transaction of the
+ * append's own, which is dropped when they or the entry's encoding refuse
+ * it (the rest of the batch goes on); a failure in the log's writes after
+ * them fails the whole batch.  A full map grows and the batch runs again. */
 int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
 			struct ledger_result *res, struct err *e);
 
@@ -121,7 +125,8 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
 		  struct err *e);
 
-/* Rebuilds the derived state from the log (scoped reindex). */
+/* Rebuilds the derived state, the request-id index and the project index
+ * from the log (scoped reindex). */
 int ledger_reindex(struct ledger *l, struct err *e);
 /* SHA-256 over every derived-state record, in key order (for comparing
  * live and rebuilt state). */
@@ -136,7 +141,12 @@ struct ledger_verify_report {
 };
 /* Recomputes everything from the stored entries: chain, leaf hashes, every
  * stored tree node, the root, and the stored checkpoint's signature (with
- * `verifier`, or the ledger's own key when NULL). */
+ * `verifier`, or the ledger's own key when NULL); then rebuilds the
+ * derived state and both indexes from the log in a scratch store (under
+ * $TMPDIR) and compares them with the stored ones byte for byte, checks
+ * every metadata key against the log, and refuses stray keys (tree nodes
+ * beyond the tree, metadata the ledger does not write).  The first
+ * difference is named by database and key. */
 int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 		  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *pctx,
 		  struct ledger_verify_report *r, struct err *e);

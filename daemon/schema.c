@@ -215,3 +215,37 @@ int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool al
 		return err_set(e, "%s: trailing bytes", sc->what);
 	return 0;
 }
+
+int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n, struct buf *out,
+			  struct err *e)
+{
+	struct mp_cur c;
+	uint32_t count, kept = 0;
+	struct buf rest;
+	mp_cur_init(&c, body, n);
+	if (mp_get_map(&c, &count, e))
+		return -1;
+	buf_init(&rest);
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *start = c.p;
+		const char *name;
+		size_t nn;
+		if (mp_get_str(&c, &name, &nn, e) || mp_skip(&c, 16, e)) {
+			buf_free(&rest);
+			return -1;
+		}
+		bool assigned = false;
+		for (size_t f = 0; f < sc->n; f++)
+			if (sc->fields[f].assigned && strlen(sc->fields[f].name) == nn &&
+			    memcmp(sc->fields[f].name, name, nn) == 0)
+				assigned = true;
+		if (!assigned) {
+			buf_add(&rest, start, (size_t)(c.p - start));
+			kept++;
+		}
+	}
+	mp_pack_map(out, kept);
+	buf_add(out, rest.data, rest.len);
+	buf_free(&rest);
+	return buf_failed(out) ? err_set(e, "out of memory") : 0;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 
 enum field_type {
@@ -60,6 +61,10 @@ struct value {
  * allow_assigned false, assigned fields must be absent. */
 int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool allow_assigned,
 		 struct value *vals, struct err *e);
+/* The body without the fields the ledger assigns (a canonical map stays
+ * canonical): what the client sent, given what was recorded. */
+int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n, struct buf *out,
+			  struct err *e);
 /* Index of a field by name (for readability at call sites); -1 if none. */
 int schema_index(const struct schema *sc, const char *name);
 

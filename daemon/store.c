@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct store {
 	MDB_env *env;
@@ -20,6 +21,8 @@ struct store {
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
+	struct store_txn *parent;	/* a child's write transaction, else NULL */
+	struct store_txn *log;		/* entry reads go there (store_txn_entries_from) */
 	bool write;
 	int code;		/* sticky: first failure's STORE_E_* code */
 	char msg[200];
@@ -60,6 +63,19 @@ static int fail_lmdb(struct err *e, int rc, const char *what)
 	if (code == STORE_E_MAP_FULL)
 		return err_setc(e, code, "%s: storage map full", what);
 	return err_setc(e, code, "%s: %s", what, mdb_strerror(rc));
+}
+
+static int open_dbs(struct store *s, MDB_txn *txn, unsigned flags)
+{
+	int rc;
+	if ((rc = mdb_dbi_open(txn, "entries", flags, &s->entries)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "nodes", flags, &s->nodes)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "reqids", flags, &s->reqids)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "projects", flags, &s->projects)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "state", flags, &s->state)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &s->meta)) != 0)
+		return rc;
+	return 0;
 }
 
 int store_open(struct store **out, const char *dir, const struct store_opts *o, struct err *e)
@@ -113,12 +129,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *o, 
 		fail_lmdb(e, rc, "opening databases");
 		goto fail;
 	}
-	if ((rc = mdb_dbi_open(txn, "entries", dbflags, &s->entries)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "nodes", dbflags, &s->nodes)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "reqids", dbflags, &s->reqids)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "projects", dbflags, &s->projects)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "state", dbflags, &s->state)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", dbflags, &s->meta)) != 0) {
+	if ((rc = open_dbs(s, txn, dbflags)) != 0) {
 		if (rc == MDB_NOTFOUND)
 			err_set(e, "%s holds no Scope Ledger data (run 'scoped init' first)", dir);
 		else
@@ -272,6 +283,27 @@ static int record(struct store_txn *t, int rc, const char *what, struct err *e)
 	return err_setc(e, t->code, "%s", t->msg);
 }
 
+int store_begin_child(struct store_txn *parent, struct store_txn **t, struct err *e)
+{
+	if (sticky(parent, e))
+		return -1;
+	if (!parent->write)
+		return err_set(e, "a nested transaction needs a write transaction");
+	struct store_txn *x = calloc(1, sizeof *x);
+	if (x == NULL)
+		return err_set(e, "out of memory");
+	int rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &x->txn);
+	if (rc != 0) {
+		free(x);
+		return record(parent, rc, "beginning nested transaction", e);
+	}
+	x->s = parent->s;
+	x->parent = parent;
+	x->write = true;
+	*t = x;
+	return 0;
+}
+
 int store_commit(struct store_txn *t, struct err *e)
 {
 	int rc;
@@ -280,11 +312,17 @@ int store_commit(struct store_txn *t, struct err *e)
 		store_abort(t);
 		return -1;
 	}
+	struct store_txn *parent = t->parent;
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;		/* commit frees it, success or not */
 	free(t);
-	if (rc != 0)
+	if (rc != 0) {
+		/* a child that did not fold into its parent may have left the
+		 * parent half-merged: the parent fails too */
+		if (parent)
+			return record(parent, rc, "committing nested transaction", e);
 		return fail_lmdb(e, rc, "committing");
+	}
 	return 0;
 }
 
@@ -338,6 +376,8 @@ void store_fault_put(struct store *s, unsigned n, int code)
 int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,
 		    struct err *e)
 {
+	if (t->log)
+		t = t->log;
 	uint8_t k[8];
 	MDB_val v;
 	be64(k, seq);
@@ -419,6 +459,8 @@ int store_entry_scan(struct store_txn *t, uint64_t from, uint64_t to,
 {
 	struct entry_walk w = { to, fn, ctx };
 	uint8_t kb[8];
+	if (t->log)
+		t = t->log;
 	if (from >= to)
 		return sticky(t, e);
 	be64(kb, from);
@@ -430,6 +472,8 @@ int store_entry_stat(struct store_txn *t, uint64_t *count, uint64_t *last, struc
 	MDB_stat st;
 	MDB_cursor *cur;
 	int rc;
+	if (t->log)
+		t = t->log;
 	if (sticky(t, e))
 		return -1;
 	if ((rc = mdb_stat(t->txn, t->s->entries, &st)) != 0)
@@ -637,12 +681,131 @@ int store_state_scan(struct store_txn *t, const void *prefix, size_t plen,
 	return scan(t, t->s->state, prefix, plen, plen, fn, ctx, "reading derived state", e);
 }
 
-int store_state_clear(struct store_txn *t, struct err *e)
+static MDB_dbi dbi_of(const struct store *s, enum store_db db)
+{
+	switch (db) {
+	case STORE_DB_ENTRIES: return s->entries;
+	case STORE_DB_NODES: return s->nodes;
+	case STORE_DB_REQIDS: return s->reqids;
+	case STORE_DB_PROJECTS: return s->projects;
+	case STORE_DB_STATE: return s->state;
+	default: return s->meta;
+	}
+}
+
+int store_clear(struct store_txn *t, enum store_db db, struct err *e)
 {
 	if (sticky(t, e))
 		return -1;
-	int rc = mdb_drop(t->txn, t->s->state, 0);
+	int rc = mdb_drop(t->txn, dbi_of(t->s, db), 0);
 	if (rc != 0)
-		return record(t, rc, "clearing derived state", e);
+		return record(t, rc, "clearing a database", e);
 	return 0;
+}
+
+int store_walk(struct store_txn *t, enum store_db db,
+	       int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e),
+	       void *ctx, struct err *e)
+{
+	return scan(t, dbi_of(t->s, db), "", 0, 0, fn, ctx, "reading a database", e);
+}
+
+void store_txn_entries_from(struct store_txn *t, struct store_txn *log)
+{
+	t->log = log;
+}
+
+int store_open_scratch(struct store **out, size_t map_initial, struct err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4200];
+	snprintf(path, sizeof path, "%s/scoped-scratch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return err_set(e, "creating a scratch file in %s: %s (set TMPDIR to a writable directory)",
+			       tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	close(fd);
+	struct store *s = calloc(1, sizeof *s);
+	MDB_txn *txn = NULL;
+	int rc = ENOMEM;
+	if (s == NULL)
+		goto fail;
+	s->map_size = map_initial ? map_initial : (size_t)64 << 20;
+	s->map_max = (size_t)1 << 40;
+	if ((rc = mdb_env_create(&s->env)) != 0 || (rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
+	    (rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC | MDB_NOMETASYNC,
+			       0600)) != 0 ||
+	    (rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0 || (rc = open_dbs(s, txn, MDB_CREATE)) != 0)
+		goto fail;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	unlink(path);	/* open: the map stays until store_close */
+	*out = s;
+	return 0;
+fail:
+	unlink(path);
+	if (txn)
+		mdb_txn_abort(txn);
+	if (s && s->env)
+		mdb_env_close(s->env);
+	free(s);
+	return fail_lmdb(e, rc, "opening a scratch store");
+}
+
+static int key_cmp(const MDB_val *a, const MDB_val *b)
+{
+	size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+	int c = n ? memcmp(a->mv_data, b->mv_data, n) : 0;
+	if (c != 0)
+		return c;
+	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
+}
+
+int store_diff(struct store_txn *a, struct store_txn *b, enum store_db db, struct store_diff *d,
+	       struct err *e)
+{
+	MDB_cursor *ca = NULL, *cb = NULL;
+	MDB_val ka, va, kb, vb;
+	int rc;
+	if (sticky(a, e) || sticky(b, e))
+		return -1;
+	memset(d, 0, sizeof *d);
+	if ((rc = mdb_cursor_open(a->txn, dbi_of(a->s, db), &ca)) != 0)
+		return record(a, rc, "opening cursor", e);
+	if ((rc = mdb_cursor_open(b->txn, dbi_of(b->s, db), &cb)) != 0) {
+		mdb_cursor_close(ca);
+		return record(b, rc, "opening cursor", e);
+	}
+	int ra = mdb_cursor_get(ca, &ka, &va, MDB_FIRST), rb = mdb_cursor_get(cb, &kb, &vb, MDB_FIRST);
+	int ret = 0;
+	while ((ra == 0 || ra == MDB_NOTFOUND) && (rb == 0 || rb == MDB_NOTFOUND) && (ra == 0 || rb == 0)) {
+		int c = ra != 0 ? 1 : rb != 0 ? -1 : key_cmp(&ka, &kb);
+		if (c == 0 && va.mv_size == vb.mv_size &&
+		    (va.mv_size == 0 || memcmp(va.mv_data, vb.mv_data, va.mv_size) == 0)) {
+			ra = mdb_cursor_get(ca, &ka, &va, MDB_NEXT);
+			rb = mdb_cursor_get(cb, &kb, &vb, MDB_NEXT);
+			continue;
+		}
+		const MDB_val *k = c <= 0 ? &ka : &kb;
+		d->klen = k->mv_size < sizeof d->key ? k->mv_size : sizeof d->key;
+		memcpy(d->key, k->mv_data, d->klen);
+		if (c <= 0) {
+			d->a = va.mv_data;
+			d->alen = va.mv_size;
+		}
+		if (c >= 0) {
+			d->b = vb.mv_data;
+			d->blen = vb.mv_size;
+		}
+		ret = 1;
+		break;
+	}
+	if (ret == 0 && ((ra != 0 && ra != MDB_NOTFOUND) || (rb != 0 && rb != MDB_NOTFOUND)))
+		ret = fail_lmdb(e, ra != 0 && ra != MDB_NOTFOUND ? ra : rb, "comparing databases");
+	mdb_cursor_close(ca);
+	mdb_cursor_close(cb);
+	return ret;
 }

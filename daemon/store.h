@@ -8,12 +8,15 @@
  *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq ‖ request digest (idempotency)
  *   projects project ‖ 0x00 ‖ u64be seq -> "" (entries by project)
  *   state    derived state (domain.c): rebuilt from the log by `scoped reindex`
+ *            (with reqids and projects), checked against it by `scoped verify`
  *   meta     name                  -> value (format, size, root, checkpoint, ...)
  *
  * Transactions carry a sticky error: after the first failed call every
  * further call on the transaction fails at once with the same code, so a
  * sequence of puts needs one check at the end.  store_commit() and
  * store_abort() both free the transaction; the caller drops its pointer.
+ * A write transaction may hold one nested transaction at a time
+ * (store_begin_child).
  *
  * Pointers returned by the get functions point into LMDB's map and are valid
  * only until the transaction ends.  One write transaction at a time
@@ -70,6 +73,13 @@ void store_usage(const struct store *s, struct store_usage *u);
 int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e);
 int store_commit(struct store_txn *t, struct err *e);
 void store_abort(struct store_txn *t);
+/* A nested transaction inside write transaction parent, for one step that
+ * must be all or nothing (one append of a batch): store_commit() folds its
+ * writes into the parent, store_abort() drops them and leaves the parent
+ * exactly as it was.  Its sticky error is its own, so a failed step does
+ * not spoil the parent; a failed fold does (the parent's commit then
+ * fails).  The parent must not be used while the child is open. */
+int store_begin_child(struct store_txn *parent, struct store_txn **t, struct err *e);
 
 int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,
 		    struct err *e);
@@ -122,8 +132,38 @@ int store_state_scan(struct store_txn *t, const void *prefix, size_t plen,
 		     int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
 			       struct err *e),
 		     void *ctx, struct err *e);
-/* Empties the derived state (for reindex). */
-int store_state_clear(struct store_txn *t, struct err *e);
+
+/* ---- rebuilding what the log implies, for verification ---- */
+
+enum store_db { STORE_DB_ENTRIES, STORE_DB_NODES, STORE_DB_REQIDS, STORE_DB_PROJECTS, STORE_DB_STATE,
+		STORE_DB_META };
+
+/* A scratch environment with the same databases: a temporary LMDB file
+ * under $TMPDIR (else /tmp), unlinked as soon as it is open, so nothing is
+ * left behind.  Written without syncing; close it with store_close(). */
+int store_open_scratch(struct store **out, size_t map_initial, struct err *e);
+/* From now on the entry reads on t (store_entry_get, _scan, _stat) read
+ * log instead: a scratch transaction rebuilding state from a real log. */
+void store_txn_entries_from(struct store_txn *t, struct store_txn *log);
+/* Calls fn for every record of database db in key order; fn returns 0 to
+ * go on, 1 to stop, -1 on error. */
+int store_walk(struct store_txn *t, enum store_db db,
+	       int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e),
+	       void *ctx, struct err *e);
+/* The first key, in key order, where database db differs between a and
+ * b: 0 when both hold the same records byte for byte, 1 with the
+ * difference in *d (values point into the maps, valid until the
+ * transactions end), -1 on error. */
+struct store_diff {
+	uint8_t key[512];
+	size_t klen;
+	const uint8_t *a, *b;	/* NULL: the key is absent on that side */
+	size_t alen, blen;
+};
+int store_diff(struct store_txn *a, struct store_txn *b, enum store_db db, struct store_diff *d,
+	       struct err *e);
+/* Empties one database (for reindex). */
+int store_clear(struct store_txn *t, enum store_db db, struct err *e);
 
 /* Fault injection for tests: the n-th put from now (1 = the next one) fails
  * with the given code (STORE_E_MAP_FULL, STORE_E_FULL or STORE_E_IO);

@@ -11,8 +11,11 @@
 
 #include "entry.h"
 #include "json.h"
+#include "fileio.h"
 #include "ledger.h"
 #include "mp.h"
+#include "rawdb.h"
+#include "state.h"
 #include "signer.h"
 #include "tap.h"
 
@@ -21,6 +24,8 @@ static struct note_signer signer;
 static int reqno;
 static struct ledger_result last;
 static uint64_t inv1_seq;
+static uint64_t approval_seq;	/* the client's confirmation of the baseline */
+static int approval_reqno;
 static uint64_t fake_now = 1767225600000000ull;	/* 2026-01-01 */
 static uint64_t clock_fn(void) { return fake_now; }
 
@@ -138,6 +143,8 @@ static void worked_case(void)
 	like(status_json("pr-site"), "\"baseline_confirmed\":false", "  a baseline is a draft until confirmed");
 	APPENDED("the client confirms the baseline", "response", "pr-site", true,
 		 "{\"baseline\":1,\"decision\":\"approved\",\"respondent\":\"C manager\",\"channel\":\"email\"}");
+	approval_seq = last.seq;
+	approval_reqno = reqno;
 	like(status_json("pr-site"), "\"baseline_confirmed\":true", "  now it is confirmed");
 	like(body_of(2), "\"on_behalf\":false", "  recorded by the client itself");
 	APPENDED("the client demands a redesign along site B", "change", "pr-site", true,
@@ -296,6 +303,286 @@ static void refusals(void)
 		"{\"change\":\"CR-3\",\"class\":\"in_scope\",\"rationale\":\"x\"}");
 }
 
+/* One batch by vendor-v, request ids TAG-0, TAG-1, ...: what
+ * ledger_append_batch returned, with the results in rs. */
+struct item {
+	const char *kind, *json;
+};
+
+static int batch(const char *tag, const struct item *it, size_t n, struct ledger_result *rs, struct err *e)
+{
+	struct buf body[4];
+	struct ledger_append a[4];
+	char reqid[4][48];
+	for (size_t i = 0; i < n; i++) {
+		buf_init(&body[i]);
+		if (json_to_canonical(it[i].json, strlen(it[i].json), &body[i], e)) {
+			printf("# bad test JSON: %.80s: %s\n", it[i].json, e->msg);
+			exit(2);
+		}
+		snprintf(reqid[i], sizeof reqid[i], "%s-%zu", tag, i);
+		a[i] = (struct ledger_append){ it[i].kind, strlen(it[i].kind), "pr-site", 7, "vendor-v", 8, reqid[i],
+					       strlen(reqid[i]), body[i].data, body[i].len, false };
+	}
+	int rc = ledger_append_batch(L, a, n, rs, e);
+	for (size_t i = 0; i < n; i++)
+		buf_free(&body[i]);
+	return rc;
+}
+
+/* The live derived state equals the one rebuilt from the log, and the
+ * whole ledger verifies. */
+static bool agrees(struct err *e)
+{
+	uint8_t live[32], rebuilt[32];
+	struct ledger_verify_report vr;
+	if (ledger_state_digest(L, live, e) || ledger_reindex(L, e) || ledger_state_digest(L, rebuilt, e))
+		return false;
+	if (memcmp(live, rebuilt, 32) != 0)
+		return !err_set(e, "the live derived state differs from the one rebuilt from the log");
+	return ledger_verify(L, NULL, NULL, NULL, &vr, e) == 0;
+}
+
+/* Each append of a batch is all or nothing.  A write failure injected at
+ * every position of a batch [note, change, baseline, note]: one in the
+ * rules' own writes (the change's, the baseline's) refuses that append
+ * alone, leaves nothing of it and keeps its request id free, and the
+ * appends around it are recorded; one in the log's writes (entry, tree
+ * nodes, request id, project key) or the signed head fails the batch,
+ * nothing written.  After each, state, indexes and log agree. */
+static void atomic_appends(void)
+{
+	static const struct item four[] = {
+		{ "note", "{\"text\":\"before\"}" },
+		{ "change", "{\"title\":\"Atomic\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}" },
+		{ "baseline", "{\"items\":[{\"id\":\"A1\",\"text\":\"a\"},{\"id\":\"A2\",\"text\":\"b\"},"
+			      "{\"id\":\"A3\",\"text\":\"c\"}]}" },
+		{ "note", "{\"text\":\"after\"}" },
+	};
+	unsigned alone[4] = { 0 }, whole = 0, bad = 0, nth;
+	for (nth = 1; nth < 200; nth++) {
+		char tag[32];
+		struct ledger_result rs[4];
+		struct err e = { 0 };
+		uint64_t size = ledger_size(L);
+		snprintf(tag, sizeof tag, "atomic-%u", nth);
+		store_fault_put(ledger_store(L), nth, STORE_E_IO);
+		int rc = batch(tag, four, 4, rs, &e);
+		store_fault_put(ledger_store(L), 0, 0);
+		size_t appended = 0, refused_at = 4;
+		for (size_t i = 0; i < 4; i++) {
+			appended += rs[i].status == LEDGER_APPENDED;
+			if (rs[i].status == LEDGER_REJECTED)
+				refused_at = i;
+		}
+		if (rc == 0 && appended == 4)
+			break;	/* the fault lies beyond this batch's writes */
+		bool fine;
+		if (rc != 0) {
+			whole++;
+			fine = ledger_size(L) == size;
+		} else {
+			alone[refused_at]++;
+			fine = appended == 3 && ledger_size(L) == size + 3 && strstr(rs[refused_at].err.msg, "Input/output");
+			/* its request id was not kept: the same request goes through now */
+			fine = fine && batch(tag, four, 4, rs, &e) == 0 && rs[refused_at].status == LEDGER_APPENDED &&
+			       ledger_size(L) == size + 4;
+		}
+		if ((!fine || !agrees(&e)) && bad++ == 0)
+			diag("fault at write %u: rc %d, %zu appended: %s", nth, rc, appended,
+			     rc == 0 && refused_at < 4 ? rs[refused_at].err.msg : e.msg);
+	}
+	ok(bad == 0, "a write failure at each of the %u writes of a batch [note, change, baseline, note]: "
+	   "state, indexes and log agree after every one", nth - 1);
+	ok(alone[1] >= 2 && alone[2] >= 4 && alone[0] + alone[3] == 0,
+	   "  %u in the change's rules and %u in the baseline's refused that append alone, the others recorded",
+	   alone[1], alone[2]);
+	ok(whole > 0, "  %u in the log's writes or the signed head failed the batch, nothing written", whole);
+}
+
+/* A baseline body of exactly ENTRY_BODY_MAX bytes as sent: the version the
+ * ledger assigns pushes the entry over the limit.  Pipelined with a small
+ * note, it is refused and leaves nothing in the derived state. */
+static void oversized_once_assigned(void)
+{
+	struct buf json, mp;
+	struct err e = { 0 };
+	buf_init(&json);
+	buf_init(&mp);
+	char text[4001];
+	memset(text, 'a', 4000);
+	text[4000] = '\0';
+	size_t pad = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		buf_reset(&json);
+		buf_adds(&json, "{\"items\":[");
+		for (int i = 0; i < 65; i++)
+			buf_printf(&json, "%s{\"id\":\"R%d\",\"text\":\"%s\"}", i ? "," : "", i, text);
+		buf_adds(&json, "]");
+		if (pass == 1) {
+			buf_adds(&json, ",\"rule\":\"");
+			for (size_t i = 0; i < pad; i++)
+				buf_addc(&json, 'r');
+			buf_adds(&json, "\"");
+		}
+		buf_adds(&json, "}");
+		buf_reset(&mp);
+		json_to_canonical((const char *)json.data, json.len, &mp, &e);
+		/* "rule" (5 bytes) and a str16 header (3 bytes) come with the padding */
+		if (pass == 0)
+			pad = ENTRY_BODY_MAX - mp.len - 8;
+	}
+	is_int(mp.len, ENTRY_BODY_MAX, "a baseline body of exactly %d bytes", ENTRY_BODY_MAX);
+	struct item two[] = { { "baseline", buf_cstr(&json) }, { "note", "{\"text\":\"small\"}" } };
+	struct ledger_result rs[2];
+	uint8_t before[32], after[32];
+	ledger_state_digest(L, before, &e);
+	uint64_t size = ledger_size(L);
+	ok(batch("big", two, 2, rs, &e) == 0 && rs[0].status == LEDGER_REJECTED &&
+	   strstr(rs[0].err.msg, "with the fields the ledger assigns") && strstr(rs[0].err.msg, "more than the limit"),
+	   "  pipelined with a note: refused once the ledger's version is in: %s", rs[0].err.msg);
+	ok(rs[1].status == LEDGER_APPENDED && ledger_size(L) == size + 1, "  the note is recorded");
+	ledger_state_digest(L, after, &e);
+	ok(memcmp(before, after, 32) == 0, "  the refused baseline left nothing in the derived state");
+	ok(agrees(&e), "  state, indexes and log agree: %s", e.msg);
+	buf_free(&json);
+	buf_free(&mp);
+}
+
+/* ---- the stored state lied about behind the ledger's back ---- */
+
+static char lie_dir[256];
+static struct buf pristine;	/* data.mdb before the lie */
+
+/* Puts val (NULL: deletes key) in db with the ledger closed; then the
+ * verification must fail naming `want`; then the file is put back. */
+static void lie(const char *desc, const char *db, const void *key, size_t klen, const void *val, size_t vlen,
+		const char *want)
+{
+	struct err e = { 0 };
+	struct ledger_verify_report vr;
+	char path[300];
+	snprintf(path, sizeof path, "%s/data.mdb", lie_dir);
+	int rc = raw_op(lie_dir, db, key, klen, false, val, vlen, NULL);
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL };
+	struct ledger *l = NULL;
+	if (rc == 0 && ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0)
+		snprintf(e.msg, sizeof e.msg, "verified");
+	ledger_close(l);
+	ok(rc == 0 && strstr(e.msg, want) != NULL, "%s: verify fails naming it", desc);
+	diag("  %s", rc ? "the edit failed" : e.msg);
+	if (write_file_atomic(path, pristine.data, pristine.len, 0600, &e))
+		diag("cannot put data.mdb back: %s", e.msg);
+}
+
+/* A state record with one field changed by edit. */
+static void lie_record(const char *desc, const struct key *k, const struct rfield *f, size_t nf, void *obj,
+		       void (*edit)(void *obj), const char *want)
+{
+	struct buf v;
+	struct err e = { 0 };
+	buf_init(&v);
+	if (raw_op(lie_dir, "state", k->b, k->n, true, NULL, 0, &v) || rec_unpack(f, nf, v.data, v.len, obj, &e)) {
+		ok(0, "%s: read the record", desc);
+		buf_free(&v);
+		return;
+	}
+	edit(obj);
+	buf_reset(&v);
+	rec_pack(f, nf, obj, &v);
+	lie(desc, "state", k->b, k->n, v.data, v.len, want);
+	buf_free(&v);
+}
+
+static void set_paid(void *o) { snprintf(((struct chg *)o)->status, sizeof ((struct chg *)o)->status, "paid"); }
+static void raise_contract(void *o) { ((struct proj *)o)->amount = 1000000000000000ull; }
+static void raise_approved(void *o) { ((struct chg *)o)->approved = 1000000000000000ull; }
+
+static void lies(void)
+{
+	struct err e = { 0 };
+	char path[300];
+	snprintf(path, sizeof path, "%s/data.mdb", lie_dir);
+	buf_init(&pristine);
+	if (read_file(path, (size_t)1 << 30, &pristine, &e)) {
+		ok(0, "read data.mdb: %s", e.msg);
+		return;
+	}
+	struct key k;
+	struct chg c;
+	struct proj p;
+	key_init(&k, 'c', "pr-site", 7);
+	key_u64(&k, 1);
+	lie_record("CR-1 of pr-site set to paid", &k, CHG, CHG_N, &c, set_paid,
+		   "derived state: change c/pr-site/1 differs from what the log implies: field \"status\" is \"paid\"");
+	key_init(&k, 'p', "pr-site", 7);
+	lie_record("pr-site's contract amount raised to 10^15", &k, PROJ, PROJ_N, &p, raise_contract,
+		   "derived state: project p/pr-site differs from what the log implies: field \"amount\" is "
+		   "1000000000000000 where the log implies 3000000");
+	key_init(&k, 'c', "pr-app", 6);
+	key_u64(&k, 1);
+	lie_record("the approved amount of CR-1 of pr-app raised to 10^15", &k, CHG, CHG_N, &c, raise_approved,
+		   "field \"approved\" is 1000000000000000 where the log implies 500000");
+	key_init(&k, 'v', "", 0);
+	key_u64(&k, 0);
+	uint8_t by[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
+	lie("a void record for an entry never voided", "state", k.b, k.n, by, 8,
+	    "derived state: voided entry v//0 is stored but the log implies no such record");
+
+	uint8_t pk[32];
+	memcpy(pk, "pr-site", 8);
+	for (int i = 0; i < 8; i++)
+		pk[8 + i] = (uint8_t)(approval_seq >> (56 - 8 * i));
+	char want[160];
+	snprintf(want, sizeof want, "project index: project \"pr-site\", entry %llu is missing",
+		 (unsigned long long)approval_seq);
+	lie("the project-index key of the client's approval deleted", "projects", pk, 16, NULL, 0, want);
+
+	char rk[64];
+	int rn = snprintf(rk, sizeof rk, "client-c%cr-%d", 0, approval_reqno);
+	snprintf(want, sizeof want, "request-id index: author \"client-c\", request id \"r-%d\" is missing", approval_reqno);
+	lie("the approval's request-id index entry deleted", "reqids", rk, (size_t)rn, NULL, 0, want);
+	struct buf rv;
+	buf_init(&rv);
+	raw_op(lie_dir, "reqids", rk, (size_t)rn, true, NULL, 0, &rv);
+	if (rv.len == 40)
+		rv.data[7] ^= 0x01;	/* another seq */
+	snprintf(want, sizeof want, "request id \"r-%d\" differs from what the log implies: it points to entry %llu",
+		 approval_reqno, (unsigned long long)(approval_seq ^ 1));
+	lie("the approval's request-id index entry pointed elsewhere", "reqids", rk, (size_t)rn, rv.data, rv.len, want);
+	buf_free(&rv);
+
+	uint8_t lt[8];
+	uint64_t size = 0;
+	buf_init(&rv);
+	raw_op(lie_dir, "meta", "last_time", 9, true, NULL, 0, &rv);
+	memcpy(lt, rv.len == 8 ? rv.data : lt, 8);
+	lt[7] ^= 0x10;
+	lie("last_time altered", "meta", "last_time", 9, lt, 8, "metadata: last_time is");
+	buf_reset(&rv);
+	raw_op(lie_dir, "meta", "size", 4, true, NULL, 0, &rv);
+	for (size_t i = 0; i < rv.len; i++)
+		size = size << 8 | rv.data[i];
+	uint8_t nk[9] = { 0 }, zero[32] = { 0 };
+	for (int i = 0; i < 8; i++)
+		nk[1 + i] = (uint8_t)(size >> (56 - 8 * i));
+	snprintf(want, sizeof want, "tree nodes: a stray node (level 0, index %llu) beyond the tree of %llu entries",
+		 (unsigned long long)size, (unsigned long long)size);
+	lie("a stray tree node beyond the size", "nodes", nk, 9, zero, 32, want);
+	lie("a stray metadata key", "meta", "sneaky", 6, "x", 1, "metadata: stray key \"sneaky\"");
+	lie("key_seqs naming an entry that is not a key entry", "meta", "key_seqs", 8, nk + 1, 8,
+	    "metadata: key_seqs lists 1 key entries where the log has 0");
+	buf_free(&rv);
+
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL };
+	struct ledger *l = NULL;
+	struct ledger_verify_report vr;
+	ok(ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0,
+	   "with the file put back it verifies: %s", e.msg);
+	ledger_close(l);
+	buf_free(&pristine);
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -337,9 +624,13 @@ int main(void)
 	APPENDED("appends continue after a reindex with the next number", "change", "pr-site", false,
 		 "{\"title\":\"After reindex\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}");
 	like(body_of(last.seq), "\"number\":\"CR-5\"", "  CR-5");
+	oversized_once_assigned();
+	atomic_appends();
 	struct ledger_verify_report vr;
 	ok(ledger_verify(L, NULL, NULL, NULL, &vr, &e) == 0, "the whole ledger verifies");
 	ledger_close(L);
+	snprintf(lie_dir, sizeof lie_dir, "%s", dir);
+	lies();
 	note_signer_free(&signer);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

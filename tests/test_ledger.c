@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "ledger.h"
+#include "rawdb.h"
 #include "signer.h"
 #include "tap.h"
 #include "verify.h"
@@ -105,14 +106,6 @@ static int verify_ok(struct ledger *l, struct ledger_verify_report *r, struct er
 
 /* ---- raw LMDB access, to play the attacker ---- */
 
-static int raw_open(const char *dir, MDB_env **env)
-{
-	if (mdb_env_create(env) || mdb_env_set_maxdbs(*env, 8) ||
-	    mdb_env_set_mapsize(*env, (size_t)1 << 30) || mdb_env_open(*env, dir, 0, 0600))
-		return -1;
-	return 0;
-}
-
 static void be64(uint8_t *k, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -123,32 +116,16 @@ static void be64(uint8_t *k, uint64_t v)
 static int raw_edit(const char *dir, const char *db, const void *key, size_t klen,
 		    void (*fn)(uint8_t *p, size_t n), bool del)
 {
-	MDB_env *env;
-	MDB_txn *t;
-	MDB_dbi dbi;
-	MDB_val k = { klen, (void *)key }, v;
-	int rc = -1;
-	if (raw_open(dir, &env))
-		return -1;
-	if (mdb_txn_begin(env, NULL, 0, &t) == 0) {
-		if (mdb_dbi_open(t, db, 0, &dbi) == 0 && mdb_get(t, dbi, &k, &v) == 0) {
-			if (del) {
-				rc = mdb_del(t, dbi, &k, NULL);
-			} else {
-				uint8_t *copy = malloc(v.mv_size);
-				memcpy(copy, v.mv_data, v.mv_size);
-				fn(copy, v.mv_size);
-				MDB_val nv = { v.mv_size, copy };
-				rc = mdb_put(t, dbi, &k, &nv, 0);
-				free(copy);
-			}
-		}
-		if (rc == 0)
-			rc = mdb_txn_commit(t);
-		else
-			mdb_txn_abort(t);
+	if (del)
+		return raw_op(dir, db, key, klen, false, NULL, 0, NULL);
+	struct buf v;
+	buf_init(&v);
+	int rc = raw_op(dir, db, key, klen, true, NULL, 0, &v);
+	if (rc == 0) {
+		fn(v.data, v.len);
+		rc = raw_op(dir, db, key, klen, false, v.data, v.len, NULL);
 	}
-	mdb_env_close(env);
+	buf_free(&v);
 	return rc;
 }
 

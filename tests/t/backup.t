@@ -40,7 +40,7 @@ restore_into() {	# restore_into DIR BACKUP
 	"$SCOPED" restore -c "$1/scoped.conf" "$2"
 }
 ok "restore the TLS backup into a fresh data directory" restore_into "$tmp/r1" "$tmp/online.mdb"
-has "  which verifies everything on the way" "$tmp/out" "chain, leaf hashes, tree nodes, root and signed checkpoint verified"
+has "  which verifies everything on the way" "$tmp/out" "chain, leaf hashes, tree nodes, root and signed checkpoint verified; derived state, request-id and project indexes and metadata match the log"
 got=$(sed -n 's/^restored \([0-9]*\) entries.*/\1/p' "$tmp/out")
 ok "  it holds at least the entries from before the backup ($got >= $before)" test "$got" -ge "$before"
 ok "  and no more than were written ($got <= $after)" test "$got" -le "$after"

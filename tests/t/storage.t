@@ -3,7 +3,8 @@
 # fills up (clear error, nothing half-written, reads and proofs still
 # served, appends resume once there is room), a data directory in use, not
 # a directory, keys readable by others, and stored bytes altered behind the
-# daemon's back (online and offline verification name the entry).
+# daemon's back (online and offline verification name the entry), and a
+# derived-state record altered (scoped verify names it, reindex repairs it).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -77,4 +78,14 @@ has "  naming it" "$tmp/err" "first bad entry: $seq"
 stop_daemon
 exits 1 "so does the server's own check" "$SCOPED" verify -c "$conf"
 has "  naming it" "$tmp/err" "first bad entry: $seq"
+perl -0777 -pi -e 's/marker-AAAB/marker-AAAA/g' "$inst/data/data.mdb"
+ok "with the entry put back it verifies" "$SCOPED" verify -c "$conf"
+
+# the derived state lied about: the contract amount (1) raised to 127 in
+# the project's state record, a msgpack map with the field "amount"
+perl -0777 -pi -e 's/\xa6amount\x01/\xa6amount\x7f/g' "$inst/data/data.mdb"
+exits 1 "scoped verify catches a contract amount raised behind the daemon's back" "$SCOPED" verify -c "$conf"
+has "  naming the record and the field" "$tmp/err" 'derived state: project p/pr differs from what the log implies: field "amount" is 127 where the log implies 1'
+ok "scoped reindex rebuilds the state from the log" "$SCOPED" reindex -c "$conf"
+ok "  after which it verifies" "$SCOPED" verify -c "$conf"
 finish

@@ -1,0 +1,36 @@
+/*
+ * rebuild: what the log implies beyond the entries themselves.  Each entry
+ * implies its derived-state writes (its replay through the domain rules),
+ * one request-id index record and one project index record
+ * (proto/FORMAT.md, "Storage").  `scoped reindex` writes them afresh into
+ * the store; `scoped verify` writes them into a scratch store and compares
+ * the two, naming the first record that differs.
+ */
+#ifndef SCOPE_REBUILD_H
+#define SCOPE_REBUILD_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "entry.h"
+#include "err.h"
+#include "store.h"
+
+/* SHA-256 of the msgpack array [kind, project, body as the client sent
+ * it]: the request-id index's digest. */
+void rebuild_request_digest(const char *kind, size_t kind_len, const char *project, size_t project_len,
+			    const uint8_t *body, size_t body_len, uint8_t out[32]);
+
+/* Writes in t what entry seq implies: the domain rules replayed (the state
+ * so far must be what the entries before it imply), its request-id and
+ * its project index record.  body is scratch space. */
+int rebuild_entry(struct store_txn *t, uint64_t seq, const struct entry *en, struct buf *body,
+		  struct err *e);
+
+/* Compares the derived state, the request-id index and the project index
+ * of stored with those of implied (rebuilt from the log), byte for byte:
+ * 0 when equal, else -1 with the first difference in e, named by database
+ * and key (missing, not implied by the log, or a different value). */
+int rebuild_compare(struct store_txn *stored, struct store_txn *implied, struct err *e);
+
+#endif
