@@ -33,7 +33,7 @@ static const char *const KEY_ACTIONS[] = { "add", "retire", NULL };
 
 SCHEMA(DOC, "document", FLD("name", F_STR, true, 1, 200), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("size", F_UINT, true, 0, 1ull << 53));
-SCHEMA(ITEM, "item", FLD("id", F_ID, true, 1, 32), FLD("text", F_STR, true, 1, 4096));
+SCHEMA(ITEM, "item", FLD("id", F_ID, true, 1, STATE_ITEM_ID_MAX), FLD("text", F_STR, true, 1, 4096));
 SCHEMA(LINE, "line", FLD("change", F_CR, true, 0, 0), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX));
 
 SCHEMA(S_PROJECT, "project",
@@ -70,14 +70,14 @@ SCHEMA(S_EVIDENCE, "evidence",
        FLD("response", F_UINT, true, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("description", F_STR, false, 1, 4096));
 SCHEMA(S_INVOICE, "invoice",
-       FLD("number", F_ID, true, 1, 64), ARRM("lines", true, 1, 100, &LINE),
+       FLD("number", F_ID, true, 1, STATE_INVOICE_MAX), ARRM("lines", true, 1, 100, &LINE),
        ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_PAYMENT, "payment",
-       FLD("invoice", F_ID, true, 1, 64), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX),
+       FLD("invoice", F_ID, true, 1, STATE_INVOICE_MAX), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX),
        FLD("date", F_DATE, true, 0, 0), ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_VOID, "void", FLD("target", F_UINT, true, 0, UINT64_MAX), FLD("reason", F_STR, true, 1, 4096));
 SCHEMA(S_NOTE, "note", FLD("text", F_STR, true, 1, 65536));
-SCHEMA(S_KEY, "key", ENUMF("action", true, KEY_ACTIONS), FLD("verifier_key", F_STR, true, 1, 512));
+SCHEMA(S_KEY, "key", ENUMF("action", true, KEY_ACTIONS), FLD("verifier_key", F_STR, true, 1, NOTE_VKEY_MAX - 1));
 
 /* ---- the apply context ---- */
 
