@@ -349,6 +349,15 @@ static int k_quote(struct ctx *x)
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
+/* A response taken on the client's behalf, without evidence in force. */
+static int unconfirmed_put(struct ctx *x, uint64_t response)
+{
+	struct key k;
+	key_init(&k, 'u', x->in->project, x->in->project_len);
+	key_u64(&k, response);
+	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+}
+
 static int mark_unconfirmed(struct ctx *x)
 {
 	/* replay: the recorded fact stands, whatever roles are mapped now */
@@ -357,10 +366,7 @@ static int mark_unconfirmed(struct ctx *x)
 	x->add_b2 = on_behalf;
 	if (!on_behalf || has(x, "evidence_sha256"))
 		return 0;
-	struct key k;
-	key_init(&k, 'u', x->in->project, x->in->project_len);
-	key_u64(&k, x->in->seq);
-	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+	return unconfirmed_put(x, x->in->seq);
 }
 
 static int k_response(struct ctx *x)
@@ -439,6 +445,14 @@ static int k_response(struct ctx *x)
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
+/* e: project, response, evidence seq -> "" (evidence in force for it) */
+static void evidence_key(struct ctx *x, uint64_t response, uint64_t evidence, struct key *k)
+{
+	key_init(k, 'e', x->in->project, x->in->project_len);
+	key_u64(k, response);
+	key_u64(k, evidence);
+}
+
 static int k_evidence(struct ctx *x)
 {
 	struct entry en;
@@ -451,7 +465,43 @@ static int k_evidence(struct ctx *x)
 	struct key k;
 	key_init(&k, 'u', x->in->project, x->in->project_len);
 	key_u64(&k, target);
-	return store_state_del(x->t, k.b, k.n, x->e);
+	if (store_state_del(x->t, k.b, k.n, x->e))
+		return -1;
+	evidence_key(x, target, x->in->seq, &k);
+	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+}
+
+static int found_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn, (void)v, (void)vn, (void)e;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* Voiding evidence: a response taken on the client's behalf (without
+ * evidence_sha256) that has no other evidence in force is unconfirmed again. */
+static int void_evidence(struct ctx *x, const struct entry *ev, uint64_t ev_seq)
+{
+	struct mp_cur c;
+	struct mp_item it;
+	struct entry resp;
+	struct key k;
+	uint64_t response;
+	bool other = false;
+	if (mp_map_find(ev->body, ev->body_len, "response", &c, x->e) != 1 || mp_get_uint(&c, &response, x->e))
+		return refuse(x, "entry %llu: evidence without a response", (unsigned long long)ev_seq);
+	evidence_key(x, response, ev_seq, &k);
+	if (store_state_del(x->t, k.b, k.n, x->e))
+		return -1;
+	k.n -= 9;	/* the response's evidence records */
+	if (store_state_scan(x->t, k.b, k.n, found_one, &other, x->e) < 0 ||
+	    referenced(x, response, &resp, "evidence"))
+		return -1;
+	if (other || mp_map_find(resp.body, resp.body_len, "evidence_sha256", &c, x->e) == 1 ||
+	    mp_map_find(resp.body, resp.body_len, "on_behalf", &c, x->e) != 1 || mp_next(&c, &it, x->e) ||
+	    it.type != MP_BOOL || !it.b)
+		return 0;
+	return unconfirmed_put(x, response);
 }
 
 struct line {
@@ -612,13 +662,22 @@ static int k_void(struct ctx *x)
 		struct key ck;
 		if (load_change(x, number, &ch, &ck))
 			return -1;
-		if (ch.invoiced > 0 || !strcmp(ch.status, "approved"))
-			return refuse(x, "CR-%llu is %s: an approved or invoiced change cannot be voided",
+		static const char *const APPROVED[] = { "approved", "approved_no_charge", "partly_invoiced",
+							"invoiced", "paid" };
+		bool approved = false;
+		for (size_t i = 0; i < sizeof APPROVED / sizeof APPROVED[0]; i++)
+			approved |= strcmp(ch.status, APPROVED[i]) == 0;
+		if (approved)
+			return refuse(x, "CR-%llu is %s: an approved change cannot be voided; record a "
+				      "correcting entry (a note, or a new change) instead",
 				      (unsigned long long)number, ch.status);
 		snprintf(ch.status, sizeof ch.status, "withdrawn");
 		if (SAVE(x->t, &ck, CHG, &ch, x->e))
 			return -1;
-	} else if (!KIND_IS("note") && !KIND_IS("evidence")) {
+	} else if (KIND_IS("evidence")) {
+		if (void_evidence(x, &en, target))
+			return -1;
+	} else if (!KIND_IS("note")) {
 		return refuse(x, "a %.*s cannot be voided; record a correcting entry instead",
 			      (int)en.kind_len, en.kind);
 	}

@@ -12,6 +12,7 @@
  *   l  project, invoice, cr -> u64be amount (an invoice line)
  *   u  project, seq         -> "" (a response recorded on the client's behalf,
  *                              without evidence yet)
+ *   e  project, response, seq -> "" (evidence in force for that response)
  *   v  "", seq              -> u64be seq of the void that withdrew it
  */
 #ifndef SCOPE_STATE_H

@@ -21,6 +21,7 @@ static struct note_signer signer;
 static int reqno;
 static struct ledger_result last;
 static uint64_t inv1_seq;
+static uint64_t no_charge_seq;	/* pr-site's CR-2, approved at no charge */
 static uint64_t fake_now = 1767225600000000ull;	/* 2026-01-01 */
 static uint64_t clock_fn(void) { return fake_now; }
 
@@ -166,6 +167,7 @@ static void worked_case(void)
 	APPENDED("the contractual minor revision is offered", "change", "pr-site", false,
 		 "{\"title\":\"Minor design revision\",\"raised_by\":\"V PM\",\"channel\":\"email\","
 		 "\"reason\":\"vendor_proposal\",\"items\":[\"R1\"]}");
+	no_charge_seq = last.seq;
 	APPENDED("assessed as a minor revision", "assessment", "pr-site", false,
 		 "{\"change\":\"CR-2\",\"class\":\"minor_revision\",\"rationale\":\"Included in the contract\"}");
 	refused("a quote for a no-charge change", "no quote for a change that is not out of scope", "quote",
@@ -296,6 +298,46 @@ static void refusals(void)
 		"{\"change\":\"CR-3\",\"class\":\"in_scope\",\"rationale\":\"x\"}");
 }
 
+/* What a void may withdraw, and what it undoes. */
+static void voids(void)
+{
+	char v[128];
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"x\"}", (unsigned long long)no_charge_seq);
+	refused("voiding a change approved at no charge", "CR-2 is approved_no_charge: an approved change cannot be voided",
+		"void", "pr-site", false, v);
+	like(status_json("pr-site"), "\"approved_no_charge\":1", "  it stays approved");
+
+	APPENDED("a change to be approved by phone", "change", "pr-site", false,
+		 "{\"title\":\"Phone approval\",\"raised_by\":\"x\",\"channel\":\"phone\",\"reason\":\"defect\"}");
+	char cr[16], j[256];
+	const char *num = strstr(body_of(last.seq), "\"number\":\"CR-");
+	snprintf(cr, sizeof cr, "%.*s", num ? (int)strcspn(num + 10, "\"") : 0, num ? num + 10 : "");
+	snprintf(j, sizeof j, "{\"change\":\"%s\",\"class\":\"in_scope\",\"rationale\":\"a defect\"}", cr);
+	APPENDED("  assessed in scope", "assessment", "pr-site", false, j);
+	snprintf(j, sizeof j, "{\"change\":\"%s\",\"decision\":\"approved\",\"respondent\":\"C manager\","
+		 "\"channel\":\"phone\"}", cr);
+	APPENDED("  approved on the client's behalf, without evidence", "response", "pr-site", false, j);
+	uint64_t resp = last.seq, ev[2];
+	char unconfirmed[64];
+	snprintf(unconfirmed, sizeof unconfirmed, "\"unconfirmed_responses\":[%llu]", (unsigned long long)resp);
+	like(status_json("pr-site"), unconfirmed, "  unconfirmed");
+	for (int i = 0; i < 2; i++) {
+		snprintf(j, sizeof j, "{\"response\":%llu,\"sha256\":\"%064d\"}", (unsigned long long)resp, i);
+		APPENDED("  evidence for it", "evidence", "pr-site", false, j);
+		ev[i] = last.seq;
+	}
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  confirmed by two pieces of evidence");
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"wrong file\"}", (unsigned long long)ev[0]);
+	APPENDED("one of them voided", "void", "pr-site", false, v);
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  still confirmed by the other");
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"wrong file\"}", (unsigned long long)ev[1]);
+	APPENDED("the other voided too", "void", "pr-site", false, v);
+	like(status_json("pr-site"), unconfirmed, "  unconfirmed again");
+	snprintf(j, sizeof j, "{\"response\":%llu,\"sha256\":\"%064d\"}", (unsigned long long)resp, 2);
+	APPENDED("new evidence", "evidence", "pr-site", false, j);
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  confirmed again");
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -315,6 +357,7 @@ int main(void)
 	worked_case();
 	invoicing();
 	refusals();
+	voids();
 
 	/* a retried change request keeps its number */
 	struct buf body;
@@ -336,7 +379,7 @@ int main(void)
 	   "the rebuilt state equals the live one");
 	APPENDED("appends continue after a reindex with the next number", "change", "pr-site", false,
 		 "{\"title\":\"After reindex\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}");
-	like(body_of(last.seq), "\"number\":\"CR-5\"", "  CR-5");
+	like(body_of(last.seq), "\"number\":\"CR-6\"", "  CR-6");
 	struct ledger_verify_report vr;
 	ok(ledger_verify(L, NULL, NULL, NULL, &vr, &e) == 0, "the whole ledger verifies");
 	ledger_close(L);
