@@ -523,7 +523,13 @@ static int k_invoice(struct ctx *x)
 	if (rc == 1)
 		return refuse(x, "invoice %.*s already exists (entry %llu)", (int)num->len, num->s,
 			      (unsigned long long)inv.seq);
-	/* gather lines, summing per change, and check each against what was approved */
+	/* gather lines, summing per change, and check each against what was
+	 * approved.  No sum here can overflow: an invoice has at most 100 lines
+	 * of at most AMOUNT_MAX; a change's invoiced amount never exceeds its
+	 * approved one (at most AMOUNT_MAX), its paid amount never exceeds what
+	 * was invoiced, and an invoice's paid amount never exceeds its total.
+	 * Sums over many changes are the reports' (checked there). */
+	_Static_assert(100 * AMOUNT_MAX <= INT64_MAX, "an invoice total fits");
 	struct line lines[100];
 	uint32_t n = 0, count;
 	const struct value *lv = val(x, "lines");
