@@ -29,10 +29,18 @@ int record_request_id(const char *given, char *out)
 	return 0;
 }
 
-/* The author scoped records for our certificate (daemon/conn.c,
- * handshake_done): its subject CN as UTF-8 when there is one shorter than
- * 256 bytes without NUL, else "sha256:" and the certificate's fingerprint. */
-static int own_author(const char *cert_path, char *out, size_t outlen, struct err *e)
+/* The authors scoped may record for our certificate (daemon/conn.c,
+ * handshake_done, and dispatch): its subject CN as UTF-8 when there is one
+ * shorter than 256 bytes without NUL (cn, else empty), and "sha256:" with
+ * the certificate's fingerprint (fp), which is the author when the role
+ * file knows the certificate by fingerprint or it has no usable CN.  Both
+ * name this certificate alone: no certificate's CN may begin with
+ * "sha256:" (FORMAT.md, the author field). */
+struct own_author {
+	char cn[256], fp[72];
+};
+
+static int own_author(const char *cert_path, struct own_author *a, struct err *e)
 {
 	FILE *f = fopen(cert_path, "r");
 	X509 *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
@@ -40,29 +48,27 @@ static int own_author(const char *cert_path, char *out, size_t outlen, struct er
 		fclose(f);
 	if (cert == NULL)
 		return err_setc(e, CTL_EXIT_USAGE, "client certificate %s: cannot read it", cert_path);
-	out[0] = '\0';
+	a->cn[0] = '\0';
 	X509_NAME *subj = X509_get_subject_name(cert);
 	int idx = subj ? X509_NAME_get_index_by_NID(subj, NID_commonName, -1) : -1;
 	if (idx >= 0) {
 		unsigned char *utf8 = NULL;
 		int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx)));
-		if (n > 0 && n < 256 && (size_t)n < outlen && memchr(utf8, 0, (size_t)n) == NULL) {
-			memcpy(out, utf8, (size_t)n);
-			out[n] = '\0';
+		if (n > 0 && (size_t)n < sizeof a->cn && memchr(utf8, 0, (size_t)n) == NULL) {
+			memcpy(a->cn, utf8, (size_t)n);
+			a->cn[n] = '\0';
 		}
 		OPENSSL_free(utf8);
 	}
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int rc = 0;
-	if (out[0] == '\0') {
-		char hex[65];
-		if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
-			hex_encode(md, 32, hex);
-			snprintf(out, outlen, "sha256:%s", hex);
-		} else {
-			rc = err_setc(e, CTL_EXIT_USAGE, "client certificate %s: cannot fingerprint it", cert_path);
-		}
+	char hex[65];
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
+		hex_encode(md, 32, hex);
+		snprintf(a->fp, sizeof a->fp, "sha256:%s", hex);
+	} else {
+		rc = err_setc(e, CTL_EXIT_USAGE, "client certificate %s: cannot fingerprint it", cert_path);
 	}
 	X509_free(cert);
 	return rc;
@@ -126,7 +132,8 @@ static bool same(const char *a, size_t an, const char *b)
 
 /* Which part of the entry read back differs from the request; NULL if none. */
 static const char *differs(const struct recorded *r, const char *kind, const char *project,
-			   const char *request_id, const char *author, const uint8_t *body, size_t body_len)
+			   const char *request_id, const struct own_author *author, const uint8_t *body,
+			   size_t body_len)
 {
 	const struct entry *en = &r->en;
 	if (en->seq != r->seq)
@@ -137,7 +144,8 @@ static const char *differs(const struct recorded *r, const char *kind, const cha
 		return "project";
 	if (!same(en->request_id, en->request_id_len, request_id))
 		return "request id";
-	if (!same(en->author, en->author_len, author))
+	if ((author->cn[0] == '\0' || !same(en->author, en->author_len, author->cn)) &&
+	    !same(en->author, en->author_len, author->fp))
 		return "author";
 	struct buf b;
 	buf_init(&b);
@@ -153,8 +161,8 @@ int record_append(struct session *s, const char *kind, const char *project, cons
 	memset(r, 0, sizeof *r);
 	buf_init(&r->raw);
 	buf_init(&r->note);
-	char author[300];
-	if (own_author(s->prof->cert, author, sizeof author, e))
+	struct own_author author;
+	if (own_author(s->prof->cert, &author, e))
 		return -1;
 	sess_begin(s, "append", 4);
 	mp_pack_cstr(&s->req, "kind");
@@ -187,7 +195,7 @@ int record_append(struct session *s, const char *kind, const char *project, cons
 	if (memcmp(got, r->leaf, HASH_LEN) != 0 || entry_decode(r->raw.data, r->raw.len, &r->en, NULL))
 		return err_setc(e, CTL_EXIT_VERIFY,
 				"the entry read back does not hash to the leaf the server acknowledged");
-	const char *what = differs(r, kind, project, request_id, author, body, body_len);
+	const char *what = differs(r, kind, project, request_id, &author, body, body_len);
 	if (what)
 		return err_setc(e, CTL_EXIT_VERIFY,
 				"the server acknowledged entry %llu, which is not the entry sent (its %s differs)",

@@ -194,14 +194,14 @@ int admin_init(int argc, char **argv)
 	if (optind != argc - 1)
 		return usage_err("init", "expected one directory");
 	const char *dir = argv[optind];
-	if (!note_name_valid(origin, strlen(origin)))
-		return usage_err("init", "origin must be non-empty, without spaces or '+'");
+	struct err e = { 0 };
+	if (config_check_origin(origin, &e))
+		return usage_err("init", e.msg);
 	char host[256], port[16];
 	split_listen(listen, host, sizeof host, port, sizeof port);
 	if (!host[0] || !port[0] || strspn(port, "0123456789") != strlen(port))
 		return usage_err("init", "--listen must be HOST:PORT");
 
-	struct err e = { 0 };
 	char path[CONFIG_PATH_MAX + 64], p2[CONFIG_PATH_MAX + 64];
 	struct stat st;
 	snprintf(path, sizeof path, "%s/scoped.conf", dir);
@@ -972,8 +972,8 @@ int admin_keygen(int argc, char **argv)
 			return fail(EXIT_USAGE, "%s", e.msg);
 		origin = cfg.origin;
 	}
-	if (!note_name_valid(origin, strlen(origin)))
-		return fail(EXIT_USAGE, "origin \"%s\" is not valid (non-empty, no spaces or '+')", origin);
+	if (config_check_origin(origin, &e))
+		return fail(EXIT_USAGE, "%s", e.msg);
 	struct note_signer s;
 	struct note_verifier v;
 	struct stat st;

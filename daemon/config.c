@@ -24,7 +24,8 @@ struct opt {
 
 static const struct opt OPTS[] = {
 	{ "origin", OPT_STR, STR(origin), 0, 0, "",
-	  "log origin: names the log in every checkpoint and the signing key (e.g. ledger.example.com/acme)" },
+	  "log origin: names the log in every checkpoint and the signing key (e.g. ledger.example.com/acme); "
+	  "1 to 255 bytes, no spaces or '+'" },
 	{ "data_dir", OPT_PATH, STR(data_dir), 0, 0, "data",
 	  "directory holding the LMDB files and the write lock" },
 	{ "signing_key", OPT_PATH, STR(signing_key), 0, 0, "keys/signing.key",
@@ -90,7 +91,7 @@ int config_set(struct config *c, const char *name, const char *value, const char
 	switch (o->type) {
 	case OPT_STR:
 		if (strlen(value) >= o->size)
-			return err_set(e, "%s: value too long", name);
+			return err_set(e, "%s: value too long (at most %zu bytes)", name, o->size - 1);
 		strcpy(dst, value);
 		return 0;
 	case OPT_PATH: {
@@ -185,10 +186,19 @@ int config_load(struct config *c, const char *path, struct err *e)
 	return rc;
 }
 
+int config_check_origin(const char *origin, struct err *e)
+{
+	const char *why = note_name_problem(origin, strlen(origin));
+	if (why)
+		return err_set(e, "origin \"%s\" %s: it must be 1 to %d bytes of UTF-8 without spaces "
+			       "or '+' (e.g. ledger.example.com/acme)", origin, why, NOTE_NAME_MAX);
+	return 0;
+}
+
 int config_validate(const struct config *c, struct err *e)
 {
-	if (!note_name_valid(c->origin, strlen(c->origin)))
-		return err_set(e, "origin must be set, without spaces or '+' (e.g. ledger.example.com/acme)");
+	if (config_check_origin(c->origin, e))
+		return -1;
 	if (strcmp(c->tls_min_version, "1.2") != 0 && strcmp(c->tls_min_version, "1.3") != 0)
 		return err_set(e, "tls_min_version must be 1.2 or 1.3");
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warn") &&

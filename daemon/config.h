@@ -12,11 +12,12 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "note.h"
 
 #define CONFIG_PATH_MAX 4096
 
 struct config {
-	char origin[256];
+	char origin[NOTE_NAME_MAX + 1];
 	char data_dir[CONFIG_PATH_MAX];
 	char signing_key[CONFIG_PATH_MAX];
 	char signing_key_next[CONFIG_PATH_MAX];
@@ -45,6 +46,9 @@ int config_set(struct config *c, const char *name, const char *value, const char
 	       struct err *e);
 /* Checks cross-field rules after everything is set. */
 int config_validate(const struct config *c, struct err *e);
+/* The origin is a valid key name of at most NOTE_NAME_MAX bytes; the error
+ * names what is wrong and the maximum. */
+int config_check_origin(const char *origin, struct err *e);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);
 /* Every option with its description, bounds and default, as roff for

@@ -19,6 +19,8 @@
 #include "dispatch.h"
 #include "frame.h"
 #include "log.h"
+#include "mp.h"
+#include "roles.h"
 #include "server.h"
 #include "tls.h"
 #include "wire.h"
@@ -381,11 +383,29 @@ static void on_write(struct bufferevent *bev, void *arg)
 	conn_maybe_resume(c);
 }
 
+/* A CN outside the author namespace (roles.h): every request is refused,
+ * saying why; the CN is shown with its control characters replaced. */
+static void refuse_cn(struct conn *c, const char *why)
+{
+	char shown[72];
+	snprintf(shown, sizeof shown, "%.64s", c->cn);
+	bool utf8 = utf8_valid((const uint8_t *)shown, strlen(shown));	/* not if cut inside a character */
+	for (char *p = shown; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || (!utf8 && (unsigned char)*p >= 0x80))
+			*p = '?';
+	snprintf(c->refused, sizeof c->refused,
+		 "the certificate's CN \"%s\" %s, so it cannot name an author; use a certificate with another CN",
+		 shown, why);
+	log_msg(LOG_WARN, "conn %llu: %s from %s: every request refused: %s", (unsigned long long)c->id, c->author,
+		c->peer, c->refused);
+}
+
 static void handshake_done(struct conn *c)
 {
 	struct err e = { 0 };
+	size_t cn_n;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, c->fp, &e) ||
+	if (tls_peer_identity(ssl, c->cn, sizeof c->cn, &cn_n, c->fp, &e) ||
 	    /* a handshake that began before a reload was checked against the
 	     * old CA and CRL: check it against the new ones too */
 	    (SSL_get_SSL_CTX(ssl) != c->srv->tls && tls_peer_recheck(c->srv->tls, ssl, &e))) {
@@ -393,19 +413,22 @@ static void handshake_done(struct conn *c)
 		conn_free(c, e.msg);
 		return;
 	}
-	if (c->cn[0])
+	const char *why = cn_n == TLS_NO_CN ? NULL : roles_cn_problem(c->cn, cn_n);
+	if (cn_n != TLS_NO_CN && why == NULL)
 		snprintf(c->author, sizeof c->author, "%s", c->cn);
 	else
 		snprintf(c->author, sizeof c->author, "sha256:%s", c->fp);
+	if (why)
+		refuse_cn(c, why);
 	struct server *s = c->srv;
 	if (s->conns.n >= s->cfg.max_connections) {
-		char why[96];
-		snprintf(why, sizeof why, "connection limit reached (max_connections %llu)",
+		char limit[96];
+		snprintf(limit, sizeof limit, "connection limit reached (max_connections %llu)",
 			 (unsigned long long)s->cfg.max_connections);
 		log_msg(LOG_WARN, "conn %llu: refused %s from %s: %s", (unsigned long long)c->id, c->author,
-			c->peer, why);
+			c->peer, limit);
 		stats_refuse(&s->stats, REF_CONNECTION_LIMIT);
-		conn_free(c, why);
+		conn_free(c, limit);
 		return;
 	}
 	set_state(c, CONN_OPEN);

@@ -60,6 +60,7 @@ struct conn {
 	char cn[256];			/* certificate subject CN ("" if none) */
 	char fp[65];			/* certificate SHA-256 fingerprint */
 	char author[270];		/* what entries record: the CN, or sha256:<fp> */
+	char refused[320];		/* why the CN cannot be an identity ("" if it can) */
 	unsigned pending;		/* appends waiting for the commit */
 	struct buf replies;		/* a commit's replies, sent in one write */
 	bool paused;

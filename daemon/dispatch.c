@@ -27,6 +27,8 @@ struct ctx {
 	const struct role_grant *g;
 	const struct wire_req *r;
 	struct buf *out;
+	const char *author;	/* what an append records (roles.h) */
+	char fp_author[8 + 64];
 };
 
 typedef enum dispatch_result (*op_fn)(struct ctx *x);
@@ -45,7 +47,7 @@ static enum dispatch_result fail(struct ctx *x, const char *code, const char *fm
 	stats_refuse(&x->s->stats, refusal_of_code(code));
 	log_msg(strcmp(code, WERR_INTERNAL) == 0 ? LOG_ERROR : LOG_INFO,
 		"conn %llu: %s: %s refused (frame id %llu%s%.*s): %s: %s", (unsigned long long)x->c->id,
-		x->c->author, x->r->op, (unsigned long long)x->r->id, x->r->request_id_len ? ", request " : "",
+		x->author, x->r->op, (unsigned long long)x->r->id, x->r->request_id_len ? ", request " : "",
 		(int)x->r->request_id_len, x->r->request_id ? x->r->request_id : "", code, msg);
 	return DISPATCH_REPLIED;
 }
@@ -85,8 +87,9 @@ static int entry_allowed(struct ctx *x, uint64_t seq, struct buf *raw, struct er
 		return -1;
 	if (!grant_has_project(x->g, en.project, en.project_len)) {
 		*code = WERR_FORBIDDEN;
-		return err_set(e, "entry %llu belongs to project \"%.*s\", which is not among yours",
-			       (unsigned long long)seq, (int)en.project_len, en.project);
+		/* never the project's name: walking seqs would list every project */
+		return err_set(e, "entry %llu belongs to a project that is not among yours",
+			       (unsigned long long)seq);
 	}
 	return 0;
 }
@@ -184,7 +187,7 @@ static enum dispatch_result op_info(struct ctx *x)
 	mp_pack_cstr(x->out, "verifier_key");
 	mp_pack_cstr(x->out, s->verifier_key);
 	mp_pack_cstr(x->out, "identity");
-	mp_pack_cstr(x->out, x->c->author);
+	mp_pack_cstr(x->out, x->author);
 	mp_pack_cstr(x->out, "fingerprint");
 	mp_pack_cstr(x->out, x->c->fp);
 	mp_pack_cstr(x->out, "roles");
@@ -425,7 +428,7 @@ static enum dispatch_result op_append(struct ctx *x)
 		char need[96];
 		roles_format(writers, need, sizeof need);
 		return fail(x, WERR_FORBIDDEN, "recording a %.*s needs one of the roles %s; %s has %s",
-			    (int)r->kind_len, r->kind, need, x->c->author,
+			    (int)r->kind_len, r->kind, need, x->author,
 			    x->g->roles ? "other roles" : "no role");
 	}
 	if (r->project_len == 0 && !(x->g->roles & ROLE_ADMIN))
@@ -446,7 +449,7 @@ static enum dispatch_result op_append(struct ctx *x)
 		return fail(x, WERR_INVALID, "body: %s", e.msg);
 	}
 	struct ledger_append a = {
-		r->kind, r->kind_len, r->project, r->project_len, x->c->author, strlen(x->c->author),
+		r->kind, r->kind_len, r->project, r->project_len, x->author, strlen(x->author),
 		r->request_id, r->request_id_len, body.data, body.len, (x->g->roles & ROLE_CLIENT) != 0,
 	};
 	int rc = commit_enqueue(x->s, x->c, r->id, &a, &e);
@@ -665,14 +668,20 @@ enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p
 			rc == -2 ? "bad frame" : "bad request", e.msg);
 		return rc == -2 ? DISPATCH_CLOSE : DISPATCH_REPLIED;
 	}
-	struct ctx x = { s, c, roles_lookup(s->roles, c->cn, c->fp), &r, out };
+	struct ctx x = { s, c, roles_lookup(s->roles, c->cn, c->fp), &r, out, c->author, "" };
+	if (x.g->by_fingerprint) {
+		snprintf(x.fp_author, sizeof x.fp_author, "sha256:%s", c->fp);
+		x.author = x.fp_author;
+	}
+	if (c->refused[0])
+		return fail(&x, WERR_FORBIDDEN, "%s", c->refused);
 	for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
 		if (strcmp(OPS[i].name, r.op) != 0)
 			continue;
 		if (!OPS[i].any_identity && x.g->roles == 0)
 			return fail(&x, WERR_FORBIDDEN,
 				    "%s has no role on this ledger (an administrator maps identities to roles)",
-				    c->author);
+				    x.author);
 		return OPS[i].fn(&x);
 	}
 	return fail(&x, WERR_UNKNOWN_OP, "unknown operation \"%s\"", r.op);

@@ -33,7 +33,7 @@ static const char *const KEY_ACTIONS[] = { "add", "retire", NULL };
 
 SCHEMA(DOC, "document", FLD("name", F_STR, true, 1, 200), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("size", F_UINT, true, 0, 1ull << 53));
-SCHEMA(ITEM, "item", FLD("id", F_ID, true, 1, 32), FLD("text", F_STR, true, 1, 4096));
+SCHEMA(ITEM, "item", FLD("id", F_ID, true, 1, STATE_ITEM_ID_MAX), FLD("text", F_STR, true, 1, 4096));
 SCHEMA(LINE, "line", FLD("change", F_CR, true, 0, 0), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX));
 
 SCHEMA(S_PROJECT, "project",
@@ -70,14 +70,14 @@ SCHEMA(S_EVIDENCE, "evidence",
        FLD("response", F_UINT, true, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("description", F_STR, false, 1, 4096));
 SCHEMA(S_INVOICE, "invoice",
-       FLD("number", F_ID, true, 1, 64), ARRM("lines", true, 1, 100, &LINE),
+       FLD("number", F_ID, true, 1, STATE_INVOICE_MAX), ARRM("lines", true, 1, 100, &LINE),
        ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_PAYMENT, "payment",
-       FLD("invoice", F_ID, true, 1, 64), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX),
+       FLD("invoice", F_ID, true, 1, STATE_INVOICE_MAX), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX),
        FLD("date", F_DATE, true, 0, 0), ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_VOID, "void", FLD("target", F_UINT, true, 0, UINT64_MAX), FLD("reason", F_STR, true, 1, 4096));
 SCHEMA(S_NOTE, "note", FLD("text", F_STR, true, 1, 65536));
-SCHEMA(S_KEY, "key", ENUMF("action", true, KEY_ACTIONS), FLD("verifier_key", F_STR, true, 1, 512));
+SCHEMA(S_KEY, "key", ENUMF("action", true, KEY_ACTIONS), FLD("verifier_key", F_STR, true, 1, NOTE_VKEY_MAX - 1));
 
 /* ---- the apply context ---- */
 
@@ -349,6 +349,15 @@ static int k_quote(struct ctx *x)
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
+/* A response taken on the client's behalf, without evidence in force. */
+static int unconfirmed_put(struct ctx *x, uint64_t response)
+{
+	struct key k;
+	key_init(&k, 'u', x->in->project, x->in->project_len);
+	key_u64(&k, response);
+	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+}
+
 static int mark_unconfirmed(struct ctx *x)
 {
 	/* replay: the recorded fact stands, whatever roles are mapped now */
@@ -357,10 +366,7 @@ static int mark_unconfirmed(struct ctx *x)
 	x->add_b2 = on_behalf;
 	if (!on_behalf || has(x, "evidence_sha256"))
 		return 0;
-	struct key k;
-	key_init(&k, 'u', x->in->project, x->in->project_len);
-	key_u64(&k, x->in->seq);
-	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+	return unconfirmed_put(x, x->in->seq);
 }
 
 static int k_response(struct ctx *x)
@@ -439,6 +445,14 @@ static int k_response(struct ctx *x)
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
+/* e: project, response, evidence seq -> "" (evidence in force for it) */
+static void evidence_key(struct ctx *x, uint64_t response, uint64_t evidence, struct key *k)
+{
+	key_init(k, 'e', x->in->project, x->in->project_len);
+	key_u64(k, response);
+	key_u64(k, evidence);
+}
+
 static int k_evidence(struct ctx *x)
 {
 	struct entry en;
@@ -451,7 +465,43 @@ static int k_evidence(struct ctx *x)
 	struct key k;
 	key_init(&k, 'u', x->in->project, x->in->project_len);
 	key_u64(&k, target);
-	return store_state_del(x->t, k.b, k.n, x->e);
+	if (store_state_del(x->t, k.b, k.n, x->e))
+		return -1;
+	evidence_key(x, target, x->in->seq, &k);
+	return store_state_put(x->t, k.b, k.n, "", 0, x->e);
+}
+
+static int found_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn, (void)v, (void)vn, (void)e;
+	*(bool *)ctx = true;
+	return 1;
+}
+
+/* Voiding evidence: a response taken on the client's behalf (without
+ * evidence_sha256) that has no other evidence in force is unconfirmed again. */
+static int void_evidence(struct ctx *x, const struct entry *ev, uint64_t ev_seq)
+{
+	struct mp_cur c;
+	struct mp_item it;
+	struct entry resp;
+	struct key k;
+	uint64_t response;
+	bool other = false;
+	if (mp_map_find(ev->body, ev->body_len, "response", &c, x->e) != 1 || mp_get_uint(&c, &response, x->e))
+		return refuse(x, "entry %llu: evidence without a response", (unsigned long long)ev_seq);
+	evidence_key(x, response, ev_seq, &k);
+	if (store_state_del(x->t, k.b, k.n, x->e))
+		return -1;
+	k.n -= 9;	/* the response's evidence records */
+	if (store_state_scan(x->t, k.b, k.n, found_one, &other, x->e) < 0 ||
+	    referenced(x, response, &resp, "evidence"))
+		return -1;
+	if (other || mp_map_find(resp.body, resp.body_len, "evidence_sha256", &c, x->e) == 1 ||
+	    mp_map_find(resp.body, resp.body_len, "on_behalf", &c, x->e) != 1 || mp_next(&c, &it, x->e) ||
+	    it.type != MP_BOOL || !it.b)
+		return 0;
+	return unconfirmed_put(x, response);
 }
 
 struct line {
@@ -473,7 +523,13 @@ static int k_invoice(struct ctx *x)
 	if (rc == 1)
 		return refuse(x, "invoice %.*s already exists (entry %llu)", (int)num->len, num->s,
 			      (unsigned long long)inv.seq);
-	/* gather lines, summing per change, and check each against what was approved */
+	/* gather lines, summing per change, and check each against what was
+	 * approved.  No sum here can overflow: an invoice has at most 100 lines
+	 * of at most AMOUNT_MAX; a change's invoiced amount never exceeds its
+	 * approved one (at most AMOUNT_MAX), its paid amount never exceeds what
+	 * was invoiced, and an invoice's paid amount never exceeds its total.
+	 * Sums over many changes are the reports' (checked there). */
+	_Static_assert(100 * AMOUNT_MAX <= INT64_MAX, "an invoice total fits");
 	struct line lines[100];
 	uint32_t n = 0, count;
 	const struct value *lv = val(x, "lines");
@@ -612,13 +668,22 @@ static int k_void(struct ctx *x)
 		struct key ck;
 		if (load_change(x, number, &ch, &ck))
 			return -1;
-		if (ch.invoiced > 0 || !strcmp(ch.status, "approved"))
-			return refuse(x, "CR-%llu is %s: an approved or invoiced change cannot be voided",
+		static const char *const APPROVED[] = { "approved", "approved_no_charge", "partly_invoiced",
+							"invoiced", "paid" };
+		bool approved = false;
+		for (size_t i = 0; i < sizeof APPROVED / sizeof APPROVED[0]; i++)
+			approved |= strcmp(ch.status, APPROVED[i]) == 0;
+		if (approved)
+			return refuse(x, "CR-%llu is %s: an approved change cannot be voided; record a "
+				      "correcting entry (a note, or a new change) instead",
 				      (unsigned long long)number, ch.status);
 		snprintf(ch.status, sizeof ch.status, "withdrawn");
 		if (SAVE(x->t, &ck, CHG, &ch, x->e))
 			return -1;
-	} else if (!KIND_IS("note") && !KIND_IS("evidence")) {
+	} else if (KIND_IS("evidence")) {
+		if (void_evidence(x, &en, target))
+			return -1;
+	} else if (!KIND_IS("note")) {
 		return refuse(x, "a %.*s cannot be voided; record a correcting entry instead",
 			      (int)en.kind_len, en.kind);
 	}

@@ -5,9 +5,23 @@
 #include <string.h>
 
 #include "mp.h"
+#include "schema.h"
 #include "state.h"
 
 #define DAY_US 86400000000ull
+
+/* Each amount is at most AMOUNT_MAX (schema.h), but a project holds any
+ * number of changes, so every sum is checked: a total must fit a signed
+ * 64-bit integer (FORMAT.md section 3a), or the answer fails naming it. */
+static int add_amount(uint64_t *sum, uint64_t v, const char *what, const char *currency, struct err *e)
+{
+	uint64_t r;
+	if (__builtin_add_overflow(*sum, v, &r) || r > INT64_MAX)
+		return err_set(e, "%s in %s add up to more than %lld minor units, beyond what a report can carry",
+			       what, currency, (long long)INT64_MAX);
+	*sum = r;
+	return 0;
+}
 
 static void pack_cr(struct buf *b, uint64_t number)
 {
@@ -28,6 +42,7 @@ struct stctx {
 	struct buf changes, proceeding, quotes;
 	uint32_t nchanges, nproceeding, nquotes;
 	uint64_t approved;
+	const char *currency;
 	struct {
 		char st[24];
 		uint32_t n;
@@ -41,6 +56,7 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	(void)kn;
 	struct stctx *s = ctx;
 	struct chg c;
+	const char *currency = s->currency;
 	if (rec_unpack(CHG, CHG_N, v, vn, &c, e))
 		return -1;
 	uint32_t i;
@@ -53,8 +69,8 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	}
 	if (i < 16)
 		s->states[i].n++;
-	if (approved_like(c.status))
-		s->approved += c.approved;
+	if (approved_like(c.status) && add_amount(&s->approved, c.approved, "the approved changes", currency, e))
+		return -1;
 	mp_pack_map(&s->changes, 10);
 	mp_pack_cstr(&s->changes, "change");
 	pack_cr(&s->changes, c.number);
@@ -143,6 +159,7 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 	buf_init(&s.proceeding);
 	buf_init(&s.quotes);
 	buf_init(&u.b);
+	s.currency = p.currency;
 	key_init(&k, 'c', project, plen);
 	k.b[k.n++] = 0;
 	rc = store_state_scan(t, k.b, k.n, status_change, &s, e);
@@ -150,6 +167,9 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 	k.b[k.n++] = 0;
 	if (rc == 0)
 		rc = store_state_scan(t, k.b, k.n, unconfirmed_one, &u, e);
+	uint64_t value = p.amount;
+	if (rc == 0)
+		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
 	if (rc == 0) {
 		mp_pack_map(out, 13);
 		mp_pack_cstr(out, "project");
@@ -163,7 +183,7 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 		mp_pack_cstr(out, "approved_changes_minor");
 		mp_pack_uint(out, s.approved);
 		mp_pack_cstr(out, "contract_value_minor");
-		mp_pack_uint(out, p.amount + s.approved);
+		mp_pack_uint(out, value);
 		mp_pack_cstr(out, "baseline_version");
 		mp_pack_uint(out, p.baseline);
 		mp_pack_cstr(out, "baseline_confirmed");
@@ -268,13 +288,10 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	if (r->unbilled) {
 		uint64_t unbilled = c.approved - c.invoiced;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
-		t->a += unbilled;
-		if (age <= 30)
-			t->b += unbilled;
-		else if (age <= 60)
-			t->c += unbilled;
-		else
-			t->d += unbilled;
+		if (add_amount(&t->a, unbilled, "the unbilled amounts", t->currency, e) ||
+		    add_amount(age <= 30 ? &t->b : age <= 60 ? &t->c : &t->d, unbilled,
+			       "the unbilled amounts of one age", t->currency, e))
+			return -1;
 		mp_pack_map(&r->rows, 10);
 		mp_pack_cstr(&r->rows, "project");
 		mp_pack_str(&r->rows, project, plen);
@@ -298,13 +315,12 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		mp_pack_uint(&r->rows, c.approved_at);
 	} else {
 		uint64_t quoted = c.quote_rev ? c.fee : 0;
-		if (c.proceeding) {
+		if (c.proceeding)
 			t->a++;
-			t->b += quoted;
-		} else {
+		else
 			t->c++;
-			t->d += quoted;
-		}
+		if (add_amount(c.proceeding ? &t->b : &t->d, quoted, "the quoted fees", t->currency, e))
+			return -1;
 		mp_pack_map(&r->rows, 9);
 		mp_pack_cstr(&r->rows, "project");
 		mp_pack_str(&r->rows, project, plen);

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "entry.h"
+#include "mp.h"
 
 struct line {
 	char *identity;
@@ -126,10 +128,33 @@ static int parse_projects(char *s, struct role_grant *g, struct err *e)
 	return 0;
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *roles_cn_problem(const char *cn, size_t n)
+{
+	if (n == 0)
+		return "is empty";
+	if (n > ROLES_CN_MAX)
+		return "is longer than " STR(ROLES_CN_MAX) " bytes";
+	if (!utf8_valid((const uint8_t *)cn, n))
+		return "is not valid UTF-8";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)cn[i] < 0x20 || cn[i] == 0x7f)
+			return "holds a control character";
+	if (n == 6 && strncasecmp(cn, "scoped", 6) == 0)
+		return "is reserved for the entries scoped records itself";
+	if (n >= 6 && strncasecmp(cn, "local:", 6) == 0)
+		return "begins with \"local:\", reserved for entries an operator writes on the server";
+	if (n >= 7 && strncasecmp(cn, "sha256:", 7) == 0)
+		return "begins with \"sha256:\", reserved for certificates known by their fingerprint";
+	return NULL;
+}
+
 static bool identity_ok(const char *s)
 {
 	if (strncmp(s, "cn:", 3) == 0)
-		return s[3] != '\0';
+		return true;	/* the name is checked by roles_cn_problem */
 	if (strncmp(s, "sha256:", 7) == 0) {
 		if (strlen(s + 7) != 64)
 			return false;
@@ -170,6 +195,13 @@ int roles_load(struct role_map **out, const char *path, struct err *e)
 			rc = err_set(e, "%s:%u: identity must be cn:NAME or sha256:<64 lowercase hex>", path, lineno);
 			break;
 		}
+		const char *why = strncmp(id, "cn:", 3) == 0 ? roles_cn_problem(id + 3, strlen(id + 3)) : NULL;
+		if (why) {
+			rc = err_set(e, "%s:%u: identity %.80s: the name %s; no certificate may use it", path,
+				     lineno, id, why);
+			break;
+		}
+		l.g.by_fingerprint = id[0] == 's';
 		if (roles == NULL || parse_roles(roles, &l.g.roles)) {
 			rc = err_set(e, "%s:%u: roles must be a comma-separated list of lead, approver, "
 				     "finance, auditor, client, admin", path, lineno);
@@ -200,7 +232,7 @@ int roles_load(struct role_map **out, const char *path, struct err *e)
 	return 0;
 }
 
-static const struct role_grant NONE = { 0, false, NULL, 0 };
+static const struct role_grant NONE = { 0, false, false, NULL, 0 };
 
 const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
 				      const char *fingerprint)

@@ -44,7 +44,7 @@ struct server {
 	struct note_signer *signer;
 	struct note_signer *signer_next;	/* during a key rotation (signing_key_next) */
 	struct note_verifier verifier;
-	char verifier_key[512];
+	char verifier_key[NOTE_VKEY_MAX];
 	struct config cfg;
 	const char *conf_path;
 

@@ -12,6 +12,7 @@
  *   l  project, invoice, cr -> u64be amount (an invoice line)
  *   u  project, seq         -> "" (a response recorded on the client's behalf,
  *                              without evidence yet)
+ *   e  project, response, seq -> "" (evidence in force for that response)
  *   v  "", seq              -> u64be seq of the void that withdrew it
  */
 #ifndef SCOPE_STATE_H
@@ -22,7 +23,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "err.h"
+#include "note.h"
 #include "store.h"
 
 enum rtype { R_U64, R_BOOL, R_STR };
@@ -66,8 +69,20 @@ void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
 	       struct err *e);
 
+/* The longest text parts of a key, bounded by the schemas in domain.c. */
+#define STATE_ITEM_ID_MAX	32	/* a baseline item id */
+#define STATE_INVOICE_MAX	64	/* an invoice number */
+
+/* The longest key is a signing key's: 'K', NUL, the empty project, NUL and
+ * a verifier key, whose length follows from the longest origin. */
+#define STATE_KEY_MAX		(3 + NOTE_VKEY_MAX - 1)
+/* the next longest, an invoice line: 'l', NUL, project, NUL, invoice, NUL, u64 */
+_Static_assert(STATE_KEY_MAX >= 2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX + 9,
+	       "an invoice line key fits");
+_Static_assert(STATE_KEY_MAX <= 511, "every state key fits LMDB's key limit");
+
 struct key {
-	uint8_t b[200];
+	uint8_t b[STATE_KEY_MAX];
 	size_t n;
 };
 

@@ -143,7 +143,8 @@ int tls_peer_recheck(struct ssl_ctx_st *ctx, struct ssl_st *ssl, struct err *e)
 	return rc;
 }
 
-int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], struct err *e)
+int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, size_t *cn_n, char fp[65],
+		      struct err *e)
 {
 	X509 *cert = SSL_get1_peer_certificate(ssl);
 	if (cert == NULL)
@@ -160,18 +161,24 @@ int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], s
 	}
 	hex_encode(md, 32, fp);
 	cn[0] = '\0';
+	*cn_n = TLS_NO_CN;
 	X509_NAME *subj = X509_get_subject_name(cert);
 	int idx = subj ? X509_NAME_get_index_by_NID(subj, NID_commonName, -1) : -1;
+	int rc = 0;
 	if (idx >= 0) {
 		ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
 		unsigned char *utf8 = NULL;
 		int n = ASN1_STRING_to_UTF8(&utf8, data);
-		if (n > 0 && (size_t)n < cnlen && memchr(utf8, 0, (size_t)n) == NULL) {
-			memcpy(cn, utf8, (size_t)n);
-			cn[n] = '\0';
+		if (n < 0) {
+			rc = err_set(e, "the client certificate's CN cannot be read as UTF-8");
+		} else {
+			*cn_n = (size_t)n;
+			size_t keep = (size_t)n < cnlen ? (size_t)n : cnlen - 1;
+			memcpy(cn, utf8, keep);
+			cn[keep] = '\0';
 		}
 		OPENSSL_free(utf8);
 	}
 	X509_free(cert);
-	return 0;
+	return rc;
 }

@@ -35,9 +35,12 @@ struct ssl_st *tls_new_ssl(struct ssl_ctx_st *ctx);
 /* Verifies an open connection's client certificate again against ctx's CA
  * and CRL (after a reload): 0 if it still verifies, else -1 and why. */
 int tls_peer_recheck(struct ssl_ctx_st *ctx, struct ssl_st *ssl, struct err *e);
-/* The verified peer's subject CN (or "" when it has none) and the SHA-256
- * fingerprint of its certificate, lowercase hex. */
-int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, char fp[65], struct err *e);
+#define TLS_NO_CN ((size_t)-1)
+/* The verified peer's subject CN as UTF-8 (truncated to cnlen - 1 bytes;
+ * *cn_n is its whole length, TLS_NO_CN when the subject has no CN) and the
+ * SHA-256 fingerprint of its certificate, lowercase hex. */
+int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, size_t *cn_n, char fp[65],
+		      struct err *e);
 /* Drains OpenSSL's error queue into one message (for logs). */
 void tls_drain_errors(char *out, size_t n);
 /* Refuses a private key file that group or others can read. */

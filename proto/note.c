@@ -10,31 +10,40 @@
 
 static const char EMDASH_SP[] = "\xe2\x80\x94 ";	/* U+2014 and a space */
 
-bool note_name_valid(const char *s, size_t n)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *note_name_problem(const char *s, size_t n)
 {
-	if (n == 0 || n > NOTE_NAME_MAX || !utf8_valid((const uint8_t *)s, n))
-		return false;
+	if (n == 0)
+		return "is empty";
+	if (n > NOTE_NAME_MAX)
+		return "is longer than " STR(NOTE_NAME_MAX) " bytes";
+	if (!utf8_valid((const uint8_t *)s, n))
+		return "is not valid UTF-8";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		/* no '+', no ASCII space or control characters; non-ASCII
 		 * spaces are refused by rejecting the common ones below */
 		if (c <= 0x20 || c == 0x7f || c == '+')
-			return false;
+			return "holds a space, a control character or '+'";
 	}
 	/* U+00A0, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 */
 	for (size_t i = 0; i + 1 < n; i++) {
 		const unsigned char *p = (const unsigned char *)s + i;
-		if (p[0] == 0xc2 && p[1] == 0xa0)
-			return false;
-		if (i + 2 < n && p[0] == 0xe2 && p[1] == 0x80 &&
-		    ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
-			return false;
-		if (i + 2 < n && p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
-			return false;
-		if (i + 2 < n && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
-			return false;
+		if ((p[0] == 0xc2 && p[1] == 0xa0) ||
+		    (i + 2 < n && p[0] == 0xe2 && p[1] == 0x80 &&
+		     ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf)) ||
+		    (i + 2 < n && p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+		    (i + 2 < n && p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+			return "holds a Unicode space";
 	}
-	return true;
+	return NULL;
+}
+
+bool note_name_valid(const char *s, size_t n)
+{
+	return note_name_problem(s, n) == NULL;
 }
 
 void note_key_id(const char *name, const uint8_t pub[32], uint8_t out[4])

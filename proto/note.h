@@ -21,10 +21,15 @@
 #include "err.h"
 #include "merkle.h"
 
+/* The longest key name in bytes, and so the longest log origin (the key is
+ * named after the origin).  C2SP sets no maximum; every buffer and record
+ * that holds an origin or a verifier key is sized from this one constant. */
 #define NOTE_NAME_MAX	255
 #define NOTE_MAX_BYTES	(64 * 1024)
 #define NOTE_MAX_SIGS	100
-#define NOTE_VKEY_MAX	(NOTE_NAME_MAX + 64)	/* a formatted verifier key and its NUL */
+/* A formatted verifier key and its NUL: name, '+', 8 hex digits, '+' and
+ * 44 characters of base64(0x01 || 32-byte key). */
+#define NOTE_VKEY_MAX	(NOTE_NAME_MAX + 1 + 8 + 1 + 44 + 1)
 
 struct note_verifier {
 	char name[NOTE_NAME_MAX + 1];
@@ -42,6 +47,8 @@ struct note_signer {
 };
 
 bool note_name_valid(const char *s, size_t n);
+/* Why s is not a valid key name (e.g. "is longer than 255 bytes"), or NULL. */
+const char *note_name_problem(const char *s, size_t n);
 void note_key_id(const char *name, const uint8_t pub[32], uint8_t out[4]);
 
 int note_verifier_parse(const char *s, size_t n, struct note_verifier *v, struct err *e);

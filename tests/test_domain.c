@@ -16,6 +16,7 @@
 #include "mp.h"
 #include "rawdb.h"
 #include "state.h"
+#include "schema.h"
 #include "signer.h"
 #include "tap.h"
 
@@ -26,6 +27,7 @@ static struct ledger_result last;
 static uint64_t inv1_seq;
 static uint64_t approval_seq;	/* the client's confirmation of the baseline */
 static int approval_reqno;
+static uint64_t no_charge_seq;	/* pr-site's CR-2, approved at no charge */
 static uint64_t fake_now = 1767225600000000ull;	/* 2026-01-01 */
 static uint64_t clock_fn(void) { return fake_now; }
 
@@ -173,6 +175,7 @@ static void worked_case(void)
 	APPENDED("the contractual minor revision is offered", "change", "pr-site", false,
 		 "{\"title\":\"Minor design revision\",\"raised_by\":\"V PM\",\"channel\":\"email\","
 		 "\"reason\":\"vendor_proposal\",\"items\":[\"R1\"]}");
+	no_charge_seq = last.seq;
 	APPENDED("assessed as a minor revision", "assessment", "pr-site", false,
 		 "{\"change\":\"CR-2\",\"class\":\"minor_revision\",\"rationale\":\"Included in the contract\"}");
 	refused("a quote for a no-charge change", "no quote for a change that is not out of scope", "quote",
@@ -583,6 +586,140 @@ static void lies(void)
 	buf_free(&pristine);
 }
 
+/* What a void may withdraw, and what it undoes. */
+static void voids(void)
+{
+	char v[128];
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"x\"}", (unsigned long long)no_charge_seq);
+	refused("voiding a change approved at no charge", "CR-2 is approved_no_charge: an approved change cannot be voided",
+		"void", "pr-site", false, v);
+	like(status_json("pr-site"), "\"approved_no_charge\":1", "  it stays approved");
+
+	APPENDED("a change to be approved by phone", "change", "pr-site", false,
+		 "{\"title\":\"Phone approval\",\"raised_by\":\"x\",\"channel\":\"phone\",\"reason\":\"defect\"}");
+	char cr[16], j[256];
+	const char *num = strstr(body_of(last.seq), "\"number\":\"CR-");
+	snprintf(cr, sizeof cr, "%.*s", num ? (int)strcspn(num + 10, "\"") : 0, num ? num + 10 : "");
+	snprintf(j, sizeof j, "{\"change\":\"%s\",\"class\":\"in_scope\",\"rationale\":\"a defect\"}", cr);
+	APPENDED("  assessed in scope", "assessment", "pr-site", false, j);
+	snprintf(j, sizeof j, "{\"change\":\"%s\",\"decision\":\"approved\",\"respondent\":\"C manager\","
+		 "\"channel\":\"phone\"}", cr);
+	APPENDED("  approved on the client's behalf, without evidence", "response", "pr-site", false, j);
+	uint64_t resp = last.seq, ev[2];
+	char unconfirmed[64];
+	snprintf(unconfirmed, sizeof unconfirmed, "\"unconfirmed_responses\":[%llu]", (unsigned long long)resp);
+	like(status_json("pr-site"), unconfirmed, "  unconfirmed");
+	for (int i = 0; i < 2; i++) {
+		snprintf(j, sizeof j, "{\"response\":%llu,\"sha256\":\"%064d\"}", (unsigned long long)resp, i);
+		APPENDED("  evidence for it", "evidence", "pr-site", false, j);
+		ev[i] = last.seq;
+	}
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  confirmed by two pieces of evidence");
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"wrong file\"}", (unsigned long long)ev[0]);
+	APPENDED("one of them voided", "void", "pr-site", false, v);
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  still confirmed by the other");
+	snprintf(v, sizeof v, "{\"target\":%llu,\"reason\":\"wrong file\"}", (unsigned long long)ev[1]);
+	APPENDED("the other voided too", "void", "pr-site", false, v);
+	like(status_json("pr-site"), unconfirmed, "  unconfirmed again");
+	snprintf(j, sizeof j, "{\"response\":%llu,\"sha256\":\"%064d\"}", (unsigned long long)resp, 2);
+	APPENDED("new evidence", "evidence", "pr-site", false, j);
+	like(status_json("pr-site"), "\"unconfirmed_responses\":[]", "  confirmed again");
+}
+
+/* n more changes approved at AMOUNT_MAX each in project "big", in batches. */
+static void approve_many(int n)
+{
+	enum { PER = 200, KINDS = 4 };
+	static struct buf bodies[PER * KINDS];
+	static struct ledger_append a[PER * KINDS];
+	static struct ledger_result res[PER * KINDS];
+	static char reqids[PER * KINDS][32];
+	static int next_cr = 1;
+	struct err e = { 0 };
+	bool all = true;
+	while (n > 0) {
+		int k = n < PER ? n : PER, m = 0;
+		for (int i = 0; i < k; i++, next_cr++) {
+			static const char *const kind[KINDS] = { "change", "assessment", "quote", "response" };
+			char json[KINDS][200];
+			snprintf(json[0], sizeof json[0], "{\"title\":\"big\",\"raised_by\":\"x\",\"channel\":\"email\","
+				 "\"reason\":\"client_request\"}");
+			snprintf(json[1], sizeof json[1], "{\"change\":\"CR-%d\",\"class\":\"out_of_scope\","
+				 "\"rationale\":\"x\"}", next_cr);
+			snprintf(json[2], sizeof json[2], "{\"change\":\"CR-%d\",\"fee_minor\":%llu,\"effort_hours\":1}",
+				 next_cr, (unsigned long long)AMOUNT_MAX);
+			snprintf(json[3], sizeof json[3], "{\"change\":\"CR-%d\",\"quote\":1,\"decision\":\"approved\","
+				 "\"respondent\":\"C\",\"channel\":\"email\"}", next_cr);
+			for (int j = 0; j < KINDS; j++, m++) {
+				buf_init(&bodies[m]);
+				json_to_canonical(json[j], strlen(json[j]), &bodies[m], &e);
+				snprintf(reqids[m], sizeof reqids[m], "big-%d", ++reqno);
+				a[m] = (struct ledger_append){ kind[j], strlen(kind[j]), "big", 3, "client-c", 8, reqids[m],
+							       strlen(reqids[m]), bodies[m].data, bodies[m].len, j == 3 };
+			}
+		}
+		if (ledger_append_batch(L, a, (size_t)m, res, &e))
+			all = false;
+		for (int i = 0; i < m; i++) {
+			all = all && res[i].status == LEDGER_APPENDED;
+			buf_free(&bodies[i]);
+		}
+		n -= k;
+	}
+	ok(all, "  %d changes approved at %llu each", next_cr - 1, (unsigned long long)AMOUNT_MAX);
+}
+
+/* A report too long for report_json: does its JSON contain text? */
+static bool report_has(const char *name, const char *project, const char *text)
+{
+	struct buf b, j;
+	buf_init(&b);
+	buf_init(&j);
+	bool found = ledger_report(L, name, project, strlen(project), NULL, NULL, &b, NULL) == 0 &&
+		     msgpack_to_json(b.data, b.len, &j, NULL) == 0 && strstr(buf_cstr(&j), text) != NULL;
+	buf_free(&b);
+	buf_free(&j);
+	return found;
+}
+
+/* Amounts are bounded one by one, but a project holds any number of
+ * changes: the totals are checked and must fit a signed 64-bit integer. */
+static void big_totals(void)
+{
+	char j[256];
+	snprintf(j, sizeof j, "{\"client\":\"C\",\"title\":\"Big\",\"contract_type\":\"fixed\","
+		 "\"currency\":\"JPY\",\"amount_minor\":%llu}", (unsigned long long)AMOUNT_MAX);
+	APPENDED("a project of the largest contract amount", "project", "big", false, j);
+	refused("an amount one above the bound", "outside", "project", "big2", false,
+		"{\"client\":\"C\",\"title\":\"B\",\"contract_type\":\"fixed\",\"currency\":\"JPY\","
+		"\"amount_minor\":1000000000000001}");
+	/* INT64_MAX = 9223372036854775807: 9222 changes of 10^15 and the contract fit */
+	approve_many(9222);
+	const char *st = status_json("big");
+	like(st, "\"approved_changes_minor\":9222000000000000000", "  status sums them");
+	like(st, "\"contract_value_minor\":9223000000000000000", "  and the contract value");
+	ok(report_has("unbilled", "big", "\"unbilled_minor\":9222000000000000000"), "  as does the unbilled report");
+	approve_many(1);
+	struct buf b;
+	struct err e = { 0 };
+	buf_init(&b);
+	ok(ledger_status(L, "big", 3, &b, &e) != 0 &&
+	   strstr(e.msg, "the contract and its approved changes in JPY add up to more than 9223372036854775807"),
+	   "  one more: the contract value does not fit, and status says so");
+	ok(report_has("unbilled", "big", "\"unbilled_minor\":9223000000000000000"), "  the unbilled total still fits");
+	approve_many(1);
+	buf_reset(&b);
+	ok(ledger_status(L, "big", 3, &b, &e) != 0 &&
+	   strstr(e.msg, "the approved changes in JPY add up to more than"),
+	   "  one more: the approved changes do not fit either");
+	buf_reset(&b);
+	ok(ledger_report(L, "unbilled", "big", 3, NULL, NULL, &b, &e) != 0 &&
+	   strstr(e.msg, "the unbilled amounts in JPY add up to more than"), "  nor the unbilled total: %s", e.msg);
+	buf_reset(&b);
+	ok(ledger_report(L, "unbilled", NULL, 0, NULL, NULL, &b, &e) != 0, "  also across projects");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -602,6 +739,7 @@ int main(void)
 	worked_case();
 	invoicing();
 	refusals();
+	voids();
 
 	/* a retried change request keeps its number */
 	struct buf body;
@@ -623,7 +761,7 @@ int main(void)
 	   "the rebuilt state equals the live one");
 	APPENDED("appends continue after a reindex with the next number", "change", "pr-site", false,
 		 "{\"title\":\"After reindex\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}");
-	like(body_of(last.seq), "\"number\":\"CR-5\"", "  CR-5");
+	like(body_of(last.seq), "\"number\":\"CR-6\"", "  CR-6");
 	oversized_once_assigned();
 	atomic_appends();
 	struct ledger_verify_report vr;
@@ -631,6 +769,14 @@ int main(void)
 	ledger_close(L);
 	snprintf(lie_dir, sizeof lie_dir, "%s", dir);
 	lies();
+	/* last: its tens of thousands of entries would slow every verify above */
+	if (ledger_open(&L, &o, &e)) {
+		printf("Bail out! reopen: %s\n", e.msg);
+		return 1;
+	}
+	ledger_set_clock(L, clock_fn);
+	big_totals();
+	ledger_close(L);
 	note_signer_free(&signer);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -100,6 +100,18 @@ for op in info checkpoint consistency get prove status report history log-all pr
 	done
 done
 
+# a refusal names nothing outside the grant
+for op in get prove; do
+	exits 4 "$op of another project's entry is forbidden" ctl "$inst" lead $op $other_seq
+	has "  as not among the caller's projects" "$tmp/err" "entry $other_seq belongs to a project that is not among yours"
+	is "  without naming that project" "$(grep -c '"other"' "$tmp/err")" 0
+done
+exits 4 "status of an existing project outside the grant" ctl "$inst" lead status other
+sed 's/"other"/"P"/' "$tmp/err" > "$tmp/err.existing"
+exits 4 "status of a project that does not exist" ctl "$inst" lead status nosuch
+sed 's/"nosuch"/"P"/' "$tmp/err" > "$tmp/err.missing"
+is "  are told the same: existence is not revealed" "$(cat "$tmp/err.missing")" "$(cat "$tmp/err.existing")"
+
 # the author is the certificate's name, whatever the request says
 ok "lead records a note" ctl "$inst" lead append --project own --kind note --body-json '{"text":"who am I"}' --json
 seq=$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out")
