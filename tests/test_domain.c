@@ -78,7 +78,7 @@ static const char *status_json(const char *project)
 	struct buf b;
 	static char out[16384];
 	buf_init(&b);
-	if (ledger_status(L, project, strlen(project), &b, NULL) == 0)
+	if (ledger_status(L, project, strlen(project), NULL, &b, NULL, NULL) == 0)
 		snprintf(out, sizeof out, "%s", json_of(&b));
 	else
 		snprintf(out, sizeof out, "ERROR");
@@ -91,7 +91,7 @@ static const char *report_json(const char *name, const char *project)
 	struct buf b;
 	static char out[16384];
 	buf_init(&b);
-	if (ledger_report(L, name, project, project ? strlen(project) : 0, NULL, NULL, &b, NULL) == 0)
+	if (ledger_report(L, name, project, project ? strlen(project) : 0, NULL, NULL, NULL, &b, NULL, NULL) == 0)
 		snprintf(out, sizeof out, "%s", json_of(&b));
 	else
 		snprintf(out, sizeof out, "ERROR");
