@@ -5,7 +5,7 @@
  * (exit 1) naming what the server did.
  *
  * Entry listings are proven page by page with a multi-leaf inclusion
- * proof (FORMAT.md section 8a) against an accepted checkpoint before any
+ * proof (FORMAT.md section 6a) against an accepted checkpoint before any
  * entry reaches the caller.  Status and report pages are joined into the
  * one document an unpaged answer would be.
  */

@@ -336,7 +336,7 @@ void merkle_cr_root(const struct merkle_cr *cr, uint8_t out[HASH_LEN])
 }
 
 /*
- * Multi-leaf inclusion proofs (FORMAT.md section 8a).  Generation, counting
+ * Multi-leaf inclusion proofs (FORMAT.md section 6a).  Generation, counting
  * and verification are one walk: the RFC 9162 split of [lo, hi) into
  * [lo, lo + k) and [lo + k, hi), k the largest power of two below hi - lo,
  * left to right.  A range that holds none of the proven leaves is one proof

@@ -56,7 +56,7 @@ int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[HASH_L
 			      size_t len, struct err *e);
 
 /*
- * Multi-leaf inclusion proof (FORMAT.md section 8a): proves the leaves at
+ * Multi-leaf inclusion proof (FORMAT.md section 6a): proves the leaves at
  * idx[0] < idx[1] < ... < idx[count-1] (count >= 1, all < n) at once.  The
  * proof is the hashes of the maximal subtrees, in the RFC 9162 split, that
  * hold none of those leaves, in the order a depth-first, left-to-right walk

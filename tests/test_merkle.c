@@ -67,7 +67,7 @@ static void subproof(uint64_t m, uint64_t a, uint64_t b, int whole, uint8_t p[][
 	}
 }
 
-/* the multi-leaf proof of FORMAT.md section 8a, from its definition */
+/* the multi-leaf proof of FORMAT.md section 6a, from its definition */
 static void multi(const uint64_t *idx, size_t count, uint64_t a, uint64_t b, uint8_t p[][32], size_t *len)
 {
 	bool any = false;
