@@ -88,10 +88,12 @@ static const struct cmd_help HELP[] = {
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
-	  "what and when." },
+	  "what and when. Each page of entries is proven in a verified checkpoint before it "
+	  "is printed." },
 	{ "log", READ,
 	  "log [--project P] [--from A] [--to B] [--json]",
-	  "Lists entries with their sequence numbers, kinds, authors and times." },
+	  "Lists entries with their sequence numbers, kinds, authors and times, up to the "
+	  "latest verified checkpoint; each page is proven in it before it is printed." },
 	{ "get", READ,
 	  "get SEQ [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "

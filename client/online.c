@@ -15,6 +15,7 @@
 #include "mp.h"
 #include "net.h"
 #include "offline.h"
+#include "pages.h"
 #include "proof.h"
 #include "record.h"
 #include "result.h"
@@ -358,63 +359,6 @@ static int do_get(struct session *s, const struct args *a)
 	return rc;
 }
 
-/* ---- paging through entries (log, export, verify) ---- */
-
-typedef int (*entry_fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e);
-
-static int page_entries(struct session *s, const char *project, uint64_t from, uint64_t to,
-			entry_fn fn, void *ctx, struct err *e)
-{
-	uint64_t next = from;
-	while (next < to) {
-		const uint8_t *res;
-		size_t len;
-		uint64_t lim = to - next < WIRE_MAX_LIMIT ? to - next : WIRE_MAX_LIMIT;
-		sess_begin(s, "entries", project ? 4 : 3);
-		mp_pack_cstr(&s->req, "from");
-		mp_pack_uint(&s->req, next);
-		mp_pack_cstr(&s->req, "to");
-		mp_pack_uint(&s->req, to);
-		mp_pack_cstr(&s->req, "limit");
-		mp_pack_uint(&s->req, project ? WIRE_MAX_LIMIT : lim);
-		if (project) {
-			mp_pack_cstr(&s->req, "project");
-			mp_pack_cstr(&s->req, project);
-		}
-		if (sess_call(s, 2, &res, &len, e))
-			return -1;
-		struct mp_cur c;
-		uint32_t count;
-		if (mp_map_find(res, len, "entries", &c, e) != 1 || mp_get_array(&c, &count, e))
-			return err_setc(e, CTL_EXIT_CONN, "server response lacks \"entries\"");
-		uint64_t last = next;
-		for (uint32_t i = 0; i < count; i++) {
-			const uint8_t *p;
-			size_t n;
-			struct entry en;
-			if (mp_get_bin(&c, &p, &n, e))
-				return err_setc(e, CTL_EXIT_CONN, "server response: bad entry");
-			/* the seq inside the entry is checked by the callback's verifier;
-			 * here only that the listing moves forward */
-			if (entry_decode(p, n, &en, e))
-				return err_setc(e, CTL_EXIT_VERIFY, "entry after %llu: %s", (unsigned long long)last,
-						e->msg);
-			if (fn(ctx, en.seq, p, n, e))
-				return -1;
-			last = en.seq + 1;
-		}
-		if (!res_has(res, len, "next"))
-			break;
-		uint64_t nx;
-		if (res_u64(res, len, "next", &nx, e))
-			return -1;
-		if (nx <= next)
-			return err_setc(e, CTL_EXIT_CONN, "server paging does not advance");
-		next = nx;
-	}
-	return 0;
-}
-
 struct logctx {
 	bool json;
 	bool chain;		/* unfiltered: check prev links on the way */
@@ -461,11 +405,21 @@ static int do_log(struct session *s, const struct args *a)
 {
 	struct err e = { 0 };
 	struct logctx l = { .json = a->json, .chain = a->project == NULL };
+	struct checkpoint cp;
+	struct buf note;
 	if (a->npos)
 		return usage("log", "takes no arguments");
-	uint64_t to = a->have_to ? a->to : UINT64_MAX;
-	if (page_entries(s, a->project, a->have_from ? a->from : 0, to, log_one, &l, &e))
+	buf_init(&note);
+	int rc = witness_latest(s, &cp, &note, &e);
+	buf_free(&note);
+	if (rc)
 		return ctl_report(&e);
+	uint64_t to = a->have_to && a->to < cp.size ? a->to : cp.size;
+	/* every page is proven in the checkpoint before it is printed */
+	if (pages_entries(s, a->project, a->have_from ? a->from : 0, to, &cp, log_one, &l, &e))
+		return ctl_report(&e);
+	fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
+		(unsigned long long)cp.size, cp.origin);
 	return CTL_EXIT_OK;
 }
 
@@ -666,7 +620,7 @@ static int do_export(struct session *s, const struct args *a)
 		fprintf(stderr, "scopectl: %s: %s\n", tmp, strerror(errno));
 		return CTL_EXIT_USAGE;
 	}
-	int rc = page_entries(s, NULL, from, to, stream_one, &x, &e);
+	int rc = pages_entries(s, NULL, from, to, NULL, stream_one, &x, &e);
 	if (rc == 0 && x.verify)
 		rc = lverify_finish(&x.v, &e) ? (e.code = CTL_EXIT_VERIFY, -1) : 0;
 	if (x.tty && x.total)
@@ -704,7 +658,7 @@ static int do_verify(struct session *s, const struct args *a)
 	lverify_init(&x.v);
 	lverify_set_checkpoint(&x.v, &cp);
 	x.total = cp.size;
-	rc = page_entries(s, NULL, 0, cp.size, stream_one, &x, &e);
+	rc = pages_entries(s, NULL, 0, cp.size, NULL, stream_one, &x, &e);
 	if (rc == 0 && lverify_finish(&x.v, &e))
 		rc = (e.code = CTL_EXIT_VERIFY, -1);
 	if (x.tty && x.total)

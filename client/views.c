@@ -13,8 +13,10 @@
 #include "mp.h"
 #include "offline.h"
 #include "online.h"
+#include "pages.h"
 #include "result.h"
 #include "show.h"
+#include "witness.h"
 
 struct vargs {
 	bool json, csv;
@@ -284,31 +286,20 @@ static void seq_row(const uint8_t *e, size_t n, void *ctx)
 		printf("%s%llu", t->count++ ? ", " : "  entries ", (unsigned long long)v);
 }
 
-static int do_status(struct session *s, const struct vargs *a)
+static void print_status(struct buf *doc, const struct vargs *a)
 {
-	struct err e = { 0 };
-	const uint8_t *res;
-	size_t len, dn;
-	if (a->npos != 1)
-		return usage("status", "expected: status PROJECT");
-	sess_begin(s, "status", 1);
-	mp_pack_cstr(&s->req, "project");
-	mp_pack_cstr(&s->req, a->pos[0]);
-	if (sess_call(s, 2, &res, &len, &e))
-		return ctl_report(&e);
-	const uint8_t *d = member(res, len, "status", &dn);
-	if (d == NULL)
-		return ctl_report(&(struct err){ CTL_EXIT_CONN, "server response lacks the status" });
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
 	int exp = (int)u(d, dn, "exponent");
 	if (a->json) {
 		print_doc_json(d, dn);
-		return CTL_EXIT_OK;
+		return;
 	}
 	struct tabctx t = { exp, a->csv, 0 };
 	if (a->csv) {
 		printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
 		each(d, dn, "changes", change_row, &t);
-		return CTL_EXIT_OK;
+		return;
 	}
 	const char *cur = str(d, dn, "currency");
 	printf("project %s (%s)\n", a->pos[0], cur);
@@ -349,6 +340,24 @@ static int do_status(struct session *s, const struct vargs *a)
 	t.count = 0;
 	each(d, dn, "unconfirmed_responses", seq_row, &t);
 	printf("%s\n", t.count ? "" : "  none");
+}
+
+static int do_status(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	static const char *const SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
+						"unconfirmed_responses", NULL };
+	struct buf doc;
+	if (a->npos != 1)
+		return usage("status", "expected: status PROJECT");
+	const struct page_param params[] = { { "project", a->pos[0] } };
+	buf_init(&doc);
+	if (pages_doc(s, "status", params, 1, "status", SECTIONS, &doc, &e)) {
+		buf_free(&doc);
+		return ctl_report(&e);
+	}
+	print_status(&doc, a);
+	buf_free(&doc);
 	return CTL_EXIT_OK;
 }
 
@@ -413,36 +422,20 @@ static void total_row(const uint8_t *e, size_t n, void *ctx)
 	t->count++;
 }
 
-static int do_report(struct session *s, const struct vargs *a)
+static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 {
-	struct err e = { 0 };
-	const uint8_t *res;
-	size_t len, dn;
-	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
-		return usage("report", "expected: report unbilled|exposure [--project P]");
-	bool unbilled = strcmp(a->pos[0], "unbilled") == 0;
-	sess_begin(s, "report", a->project ? 2 : 1);
-	mp_pack_cstr(&s->req, "name");
-	mp_pack_cstr(&s->req, a->pos[0]);
-	if (a->project) {
-		mp_pack_cstr(&s->req, "project");
-		mp_pack_cstr(&s->req, a->project);
-	}
-	if (sess_call(s, 2, &res, &len, &e))
-		return ctl_report(&e);
-	const uint8_t *d = member(res, len, "report", &dn);
-	if (d == NULL)
-		return ctl_report(&(struct err){ CTL_EXIT_CONN, "server response lacks the report" });
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
 	if (a->json) {
 		print_doc_json(d, dn);
-		return CTL_EXIT_OK;
+		return;
 	}
 	struct tabctx t = { 0, a->csv, 0 };
 	if (a->csv) {
 		printf(unbilled ? "project,change,currency,approved,invoiced,unbilled,age_days,title\n"
 				: "project,change,status,class,proceeding,currency,quoted,title\n");
 		each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
-		return CTL_EXIT_OK;
+		return;
 	}
 	if (unbilled)
 		printf("approved changes not yet (fully) invoiced\n  %-12s %-7s %-4s %12s %12s %12s %5s  %s\n",
@@ -458,6 +451,23 @@ static int do_report(struct session *s, const struct vargs *a)
 	each(d, dn, "totals", total_row, &t);
 	if (t.count == 0)
 		printf("  none\n");
+}
+
+static int do_report(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	static const char *const SECTIONS[] = { "rows", NULL };
+	struct buf doc;
+	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
+		return usage("report", "expected: report unbilled|exposure [--project P]");
+	const struct page_param params[] = { { "name", a->pos[0] }, { "project", a->project } };
+	buf_init(&doc);
+	if (pages_doc(s, "report", params, a->project ? 2 : 1, "report", SECTIONS, &doc, &e)) {
+		buf_free(&doc);
+		return ctl_report(&e);
+	}
+	print_report(&doc, strcmp(a->pos[0], "unbilled") == 0, a);
+	buf_free(&doc);
 	return CTL_EXIT_OK;
 }
 
@@ -532,8 +542,15 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 static int do_history(struct session *s, const struct vargs *a)
 {
 	struct err e = { 0 };
+	struct checkpoint cp;
+	struct buf note;
 	if (a->npos != 1)
 		return usage("history", "expected: history PROJECT [--change CR-N]");
+	buf_init(&note);
+	int rc = witness_latest(s, &cp, &note, &e);
+	buf_free(&note);
+	if (rc)
+		return ctl_report(&e);
 	struct hist *h = calloc(1, sizeof *h);
 	if (h == NULL)
 		return CTL_EXIT_USAGE;
@@ -542,40 +559,12 @@ static int do_history(struct session *s, const struct vargs *a)
 	buf_init(&h->out);
 	if (!h->json)
 		printf("   seq  time (UTC)           kind       author       leaf          body\n");
-	uint64_t next = 0;
-	int rc = CTL_EXIT_OK;
-	for (;;) {
-		const uint8_t *res;
-		size_t len;
-		sess_begin(s, "entries", 3);
-		mp_pack_cstr(&s->req, "project");
-		mp_pack_cstr(&s->req, a->pos[0]);
-		mp_pack_cstr(&s->req, "from");
-		mp_pack_uint(&s->req, next);
-		mp_pack_cstr(&s->req, "limit");
-		mp_pack_uint(&s->req, 1000);
-		if (sess_call(s, 2, &res, &len, &e)) {
-			rc = ctl_report(&e);
-			break;
-		}
-		struct mp_cur c;
-		uint32_t count;
-		if (mp_map_find(res, len, "entries", &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
-			break;
-		for (uint32_t i = 0; i < count; i++) {
-			const uint8_t *p;
-			size_t n;
-			struct entry en;
-			if (mp_get_bin(&c, &p, &n, NULL) || entry_decode(p, n, &en, &e) ||
-			    hist_one(h, en.seq, p, n, &e)) {
-				rc = ctl_report(&e);
-				break;
-			}
-		}
-		if (rc || !res_has(res, len, "next"))
-			break;
-		res_u64(res, len, "next", &next, &e);
-	}
+	/* every page is proven in the checkpoint before it is printed */
+	if (pages_entries(s, a->pos[0], 0, cp.size, &cp, hist_one, h, &e))
+		rc = ctl_report(&e);
+	else
+		fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
+			(unsigned long long)cp.size, cp.origin);
 	buf_free(&h->out);
 	free(h);
 	return rc;

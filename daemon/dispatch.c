@@ -247,6 +247,8 @@ struct collect {
 	size_t budget;
 	uint64_t next;
 	bool more;
+	uint64_t seqs[WIRE_MAX_LIMIT];
+	size_t ends[WIRE_MAX_LIMIT];	/* items.len after each entry */
 };
 
 static int collect_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
@@ -259,10 +261,39 @@ static int collect_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, stru
 		return 1;
 	}
 	mp_pack_bin(&k->items, p, n);
+	k->seqs[k->count] = seq;
+	k->ends[k->count] = k->items.len;
 	k->count++;
 	k->next = seq + 1;
 	return 0;
 }
+
+/* With "size": the entries' multi-leaf proof in that tree, dropping
+ * entries from the end until entries and proof fit the budget together. */
+static int collect_proof(struct ctx *x, struct collect *k, uint64_t size, uint8_t (**proof)[HASH_LEN],
+			 size_t *plen, struct err *e)
+{
+	*proof = NULL;
+	*plen = 0;
+	if (k->count == 0)
+		return 0;
+	for (;;) {
+		size_t need = merkle_multi_proof_len(size, k->seqs, k->count);
+		if (k->count == 1 || k->ends[k->count - 1] + need * (HASH_LEN + 2) <= k->budget)
+			break;
+		uint32_t drop = k->count / 8 ? k->count / 8 : 1;
+		k->count -= drop;
+		k->more = true;
+		k->next = k->seqs[k->count];
+		k->items.len = k->ends[k->count - 1];
+	}
+	*proof = malloc(merkle_multi_proof_len(size, k->seqs, k->count) * HASH_LEN + 1);
+	if (*proof == NULL)
+		return err_set(e, "out of memory");
+	return ledger_multi_proof(x->s->ledger, size, k->seqs, k->count, *proof, plen, e);
+}
+
+static void pack_proof(struct buf *out, uint8_t proof[][HASH_LEN], size_t len);
 
 static enum dispatch_result op_entries(struct ctx *x)
 {
@@ -272,42 +303,56 @@ static enum dispatch_result op_entries(struct ctx *x)
 	uint64_t limit = r->has_limit ? r->limit : ENTRIES_DEFAULT_LIMIT;
 	if (limit == 0 || limit > WIRE_MAX_LIMIT)
 		return fail(x, WERR_BAD_REQUEST, "limit must be 1 to %d", WIRE_MAX_LIMIT);
-	struct collect k = { .limit = (uint32_t)limit, .budget = x->s->cfg.max_frame - 256 };
-	buf_init(&k.items);
-	int rc;
-	if (r->project) {
-		if (!grant_has_project(x->g, r->project, r->project_len)) {
-			buf_free(&k.items);
-			return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours",
-				    (int)r->project_len, r->project);
-		}
-		rc = ledger_list_project(x->s->ledger, r->project, r->project_len, from, to, collect_one,
-					 &k, &e);
-	} else {
-		if (!x->g->all_projects) {
-			buf_free(&k.items);
-			return fail(x, WERR_FORBIDDEN,
-				    "reading entries of all projects needs a grant for all projects (\"*\"); "
-				    "name a project");
-		}
-		rc = ledger_export(x->s->ledger, from, to, collect_one, &k, &e);
-	}
+	if (r->has_size && r->size > ledger_size(x->s->ledger))
+		return fail(x, WERR_NOT_FOUND, "tree size %llu is larger than the ledger (%llu entries)",
+			    (unsigned long long)r->size, (unsigned long long)ledger_size(x->s->ledger));
+	if (r->has_size && to > r->size)
+		to = r->size;
+	if (r->project && !grant_has_project(x->g, r->project, r->project_len))
+		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
+			    r->project);
+	if (!r->project && !x->g->all_projects)
+		return fail(x, WERR_FORBIDDEN,
+			    "reading entries of all projects needs a grant for all projects (\"*\"); "
+			    "name a project");
+	struct collect *k = calloc(1, sizeof *k);
+	if (k == NULL)
+		return fail(x, WERR_INTERNAL, "out of memory");
+	k->limit = (uint32_t)limit;
+	k->budget = x->s->cfg.max_frame - 256;
+	buf_init(&k->items);
+	int rc = r->project ? ledger_list_project(x->s->ledger, r->project, r->project_len, from, to,
+						  collect_one, k, &e)
+			    : ledger_export(x->s->ledger, from, to, collect_one, k, &e);
+	uint8_t (*proof)[HASH_LEN] = NULL;
+	size_t plen = 0;
+	if (rc == 0 && r->has_size)
+		rc = collect_proof(x, k, r->size, &proof, &plen, &e);
+	enum dispatch_result res;
 	if (rc) {
-		buf_free(&k.items);
-		return fail(x, WERR_INTERNAL, "%s", e.msg);
+		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+		goto out;
 	}
 	size_t start = wire_begin(x->out);
-	wire_ok(x->out, r->id, 2);
+	wire_ok(x->out, r->id, r->has_size ? 3 : 2);
 	mp_pack_cstr(x->out, "entries");
-	mp_pack_array(x->out, k.count);
-	buf_add(x->out, k.items.data, k.items.len);
+	mp_pack_array(x->out, k->count);
+	buf_add(x->out, k->items.data, k->items.len);
 	mp_pack_cstr(x->out, "next");
-	if (k.more)
-		mp_pack_uint(x->out, k.next);
+	if (k->more)
+		mp_pack_uint(x->out, k->next);
 	else
 		mp_pack_nil(x->out);
-	buf_free(&k.items);
-	return done(x, start);
+	if (r->has_size) {
+		mp_pack_cstr(x->out, "proof");
+		pack_proof(x->out, proof, plen);
+	}
+	res = done(x, start);
+out:
+	free(proof);
+	buf_free(&k->items);
+	free(k);
+	return res;
 }
 
 static void pack_proof(struct buf *out, uint8_t proof[][HASH_LEN], size_t len)
@@ -459,23 +504,62 @@ static enum dispatch_result op_append(struct ctx *x)
 	return DISPATCH_DEFERRED;
 }
 
+/* Room a status or report page leaves for what is not rows: the envelope,
+ * the scalars and the totals (at most 64 currencies), and the cursor. */
+#define PAGE_RESERVE 16384
+
+/* A status or report page: the document, then "next" (PROTOCOL.md 5a). */
+static enum dispatch_result paged_reply(struct ctx *x, const char *what, struct buf *doc,
+					struct buf *next, int rc, struct err *e)
+{
+	enum dispatch_result res;
+	if (rc) {
+		const char *code = e->code == PAGE_E_CHANGED ? WERR_CHANGED :
+				   e->code == PAGE_E_CURSOR || strstr(e->msg, "unknown report") ? WERR_BAD_REQUEST :
+				   strstr(e->msg, "does not exist") ? WERR_NOT_FOUND : WERR_INTERNAL;
+		res = fail(x, code, "%s", e->msg);
+	} else {
+		size_t start = wire_begin(x->out);
+		wire_ok(x->out, x->r->id, 2);
+		mp_pack_cstr(x->out, what);
+		buf_add(x->out, doc->data, doc->len);
+		mp_pack_cstr(x->out, "next");
+		if (next->len)
+			mp_pack_bin(x->out, next->data, next->len);
+		else
+			mp_pack_nil(x->out);
+		res = done(x, start);
+	}
+	buf_free(doc);
+	buf_free(next);
+	return res;
+}
+
+static bool page_request(struct ctx *x, struct page_req *pg)
+{
+	const struct wire_req *r = x->r;
+	*pg = (struct page_req){ r->cursor, r->cursor_len, r->has_limit ? r->limit : 0,
+				 x->s->cfg.max_frame - PAGE_RESERVE };
+	return !r->has_limit || r->limit > 0;
+}
+
 static enum dispatch_result op_status(struct ctx *x)
 {
 	const struct wire_req *r = x->r;
 	struct err e = { 0 };
+	struct page_req pg;
 	if (!r->project)
 		return fail(x, WERR_BAD_REQUEST, "status needs \"project\"");
 	if (!grant_has_project(x->g, r->project, r->project_len))
 		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
 			    r->project);
-	size_t start = wire_begin(x->out);
-	wire_ok(x->out, r->id, 1);
-	mp_pack_cstr(x->out, "status");
-	if (ledger_status(x->s->ledger, r->project, r->project_len, x->out, &e)) {
-		buf_reset(x->out);
-		return fail(x, strstr(e.msg, "does not exist") ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
-	}
-	return done(x, start);
+	if (!page_request(x, &pg))
+		return fail(x, WERR_BAD_REQUEST, "limit must be at least 1");
+	struct buf doc, next;
+	buf_init(&doc);
+	buf_init(&next);
+	int rc = ledger_status(x->s->ledger, r->project, r->project_len, &pg, &doc, &next, &e);
+	return paged_reply(x, "status", &doc, &next, rc, &e);
 }
 
 static bool grant_allows(void *ctx, const char *project, size_t n)
@@ -487,6 +571,7 @@ static enum dispatch_result op_report(struct ctx *x)
 {
 	const struct wire_req *r = x->r;
 	struct err e = { 0 };
+	struct page_req pg;
 	char name[16];
 	if (!r->name || r->name_len >= sizeof name)
 		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled or exposure");
@@ -495,16 +580,14 @@ static enum dispatch_result op_report(struct ctx *x)
 	if (r->project && !grant_has_project(x->g, r->project, r->project_len))
 		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
 			    r->project);
-	size_t start = wire_begin(x->out);
-	wire_ok(x->out, r->id, 1);
-	mp_pack_cstr(x->out, "report");
-	if (ledger_report(x->s->ledger, name, r->project, r->project_len, grant_allows, (void *)x->g,
-			  x->out, &e)) {
-		buf_reset(x->out);
-		return fail(x, strstr(e.msg, "unknown report") ? WERR_BAD_REQUEST :
-			       strstr(e.msg, "does not exist") ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
-	}
-	return done(x, start);
+	if (!page_request(x, &pg))
+		return fail(x, WERR_BAD_REQUEST, "limit must be at least 1");
+	struct buf doc, next;
+	buf_init(&doc);
+	buf_init(&next);
+	int rc = ledger_report(x->s->ledger, name, r->project, r->project_len, grant_allows, (void *)x->g,
+			       &pg, &doc, &next, &e);
+	return paged_reply(x, "report", &doc, &next, rc, &e);
 }
 
 #define KEY_RECORDS_MAX 32	/* key entries served; a rotation adds two */

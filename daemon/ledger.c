@@ -756,6 +756,17 @@ int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf
 	return rc;
 }
 
+int ledger_multi_proof(struct ledger *l, uint64_t size, const uint64_t *idx, size_t count,
+		       uint8_t proof[][HASH_LEN], size_t *len, struct err *e)
+{
+	struct store_txn *t;
+	if (begin_sized(l, size, &t, e))
+		return -1;
+	int rc = merkle_multi_proof(node_get, t, size, idx, count, proof, len, e);
+	store_abort(t);
+	return rc;
+}
+
 int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[HASH_LEN],
 		       uint8_t root2[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
 		       struct err *e)
@@ -1327,19 +1338,20 @@ int ledger_state_digest(struct ledger *l, uint8_t out[HASH_LEN], struct err *e)
 	return rc;
 }
 
-int ledger_status(struct ledger *l, const char *project, size_t plen, struct buf *out, struct err *e)
+int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e)
 {
 	struct store_txn *t;
 	if (store_begin(l->store, false, &t, e))
 		return -1;
-	int rc = report_status(t, project, plen, out, e);
+	int rc = report_status(t, project, plen, req, out, next, e);
 	store_abort(t);
 	return rc;
 }
 
 int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
-		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
-		  struct err *e)
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
+		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e)
 {
 	struct store_txn *t;
 	bool unbilled = strcmp(name, "unbilled") == 0;
@@ -1347,8 +1359,8 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
 	if (store_begin(l->store, false, &t, e))
 		return -1;
-	int rc = unbilled ? report_unbilled(t, project, plen, allow, actx, l->now_us(), out, e)
-			  : report_exposure(t, project, plen, allow, actx, out, e);
+	int rc = unbilled ? report_unbilled(t, project, plen, allow, actx, l->now_us(), req, out, next, e)
+			  : report_exposure(t, project, plen, allow, actx, req, out, next, e);
 	store_abort(t);
 	return rc;
 }

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "merkle.h"
 #include "note.h"
+#include "paging.h"
 #include "store.h"
 
 struct ledger;
@@ -104,6 +105,10 @@ int ledger_inclusion(struct ledger *l, uint64_t seq, uint64_t size, uint8_t leaf
 int ledger_consistency(struct ledger *l, uint64_t m, uint64_t n, uint8_t root1[HASH_LEN],
 		       uint8_t root2[HASH_LEN], uint8_t proof[][HASH_LEN], size_t *len,
 		       struct err *e);
+/* The multi-leaf inclusion proof of the entries idx[] (increasing) in the
+ * tree of size `size`; proof holds merkle_multi_proof_len() hashes. */
+int ledger_multi_proof(struct ledger *l, uint64_t size, const uint64_t *idx, size_t count,
+		       uint8_t proof[][HASH_LEN], size_t *len, struct err *e);
 /* Calls fn for entries from <= seq < to (clamped to the size); fn returns
  * 0 to go on, 1 to stop, -1 to stop with an error. */
 int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
@@ -117,13 +122,15 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 			void *ctx, struct err *e);
 
-/* A project's status document (reports.h), from the derived state. */
-int ledger_status(struct ledger *l, const char *project, size_t plen, struct buf *out, struct err *e);
+/* A project's status document (reports.h), from the derived state, a page
+ * at a time (req NULL: all of it; next: the next page's cursor, or empty). */
+int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e);
 /* A report ("unbilled" or "exposure") over one project, or over all that
  * allow() admits when project is NULL. */
 int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
-		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx, struct buf *out,
-		  struct err *e);
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
+		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
 
 /* Rebuilds the derived state, the request-id index and the project index
  * from the log (scoped reindex). */

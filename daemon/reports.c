@@ -6,6 +6,7 @@
 
 #include "mp.h"
 #include "schema.h"
+#include "paging.h"
 #include "state.h"
 
 #define DAY_US 86400000000ull
@@ -140,8 +141,8 @@ static int unconfirmed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t
 	return 0;
 }
 
-int report_status(struct store_txn *t, const char *project, size_t plen, struct buf *out,
-		  struct err *e)
+int report_status(struct store_txn *t, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e)
 {
 	struct key k;
 	struct proj p;
@@ -153,6 +154,8 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 		return err_set(e, "project %.*s does not exist", (int)plen, project);
 	struct stctx s;
 	struct ulist u;
+	struct pager pg;
+	struct buf hdr;
 	memset(&s, 0, sizeof s);
 	memset(&u, 0, sizeof u);
 	buf_init(&s.changes);
@@ -160,40 +163,51 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 	buf_init(&s.quotes);
 	buf_init(&u.b);
 	s.currency = p.currency;
+	buf_init(&hdr);
+	rc = pager_init(&pg, req, 0, e);
+	pager_section(&pg, &s.changes, &s.nchanges);
+	pager_section(&pg, &s.proceeding, &s.nproceeding);
+	pager_section(&pg, &s.quotes, &s.nquotes);
+	pager_section(&pg, &u.b, &u.n);
 	key_init(&k, 'c', project, plen);
 	k.b[k.n++] = 0;
-	rc = store_state_scan(t, k.b, k.n, status_change, &s, e);
+	if (rc == 0)
+		rc = pager_scan(&pg, t, k.b, k.n, status_change, &s, e);
 	key_init(&k, 'u', project, plen);
 	k.b[k.n++] = 0;
 	if (rc == 0)
-		rc = store_state_scan(t, k.b, k.n, unconfirmed_one, &u, e);
+		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
 	uint64_t value = p.amount;
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
 	if (rc == 0) {
-		mp_pack_map(out, 13);
-		mp_pack_cstr(out, "project");
-		mp_pack_str(out, project, plen);
-		mp_pack_cstr(out, "currency");
-		mp_pack_cstr(out, p.currency);
-		mp_pack_cstr(out, "exponent");
-		mp_pack_uint(out, p.exp);
-		mp_pack_cstr(out, "contract_minor");
-		mp_pack_uint(out, p.amount);
-		mp_pack_cstr(out, "approved_changes_minor");
-		mp_pack_uint(out, s.approved);
-		mp_pack_cstr(out, "contract_value_minor");
-		mp_pack_uint(out, value);
-		mp_pack_cstr(out, "baseline_version");
-		mp_pack_uint(out, p.baseline);
-		mp_pack_cstr(out, "baseline_confirmed");
-		mp_pack_bool(out, p.baseline_confirmed);
-		mp_pack_cstr(out, "by_state");
-		mp_pack_map(out, s.nstates);
+		mp_pack_cstr(&hdr, "project");
+		mp_pack_str(&hdr, project, plen);
+		mp_pack_cstr(&hdr, "currency");
+		mp_pack_cstr(&hdr, p.currency);
+		mp_pack_cstr(&hdr, "exponent");
+		mp_pack_uint(&hdr, p.exp);
+		mp_pack_cstr(&hdr, "contract_minor");
+		mp_pack_uint(&hdr, p.amount);
+		mp_pack_cstr(&hdr, "approved_changes_minor");
+		mp_pack_uint(&hdr, s.approved);
+		mp_pack_cstr(&hdr, "contract_value_minor");
+		mp_pack_uint(&hdr, value);
+		mp_pack_cstr(&hdr, "baseline_version");
+		mp_pack_uint(&hdr, p.baseline);
+		mp_pack_cstr(&hdr, "baseline_confirmed");
+		mp_pack_bool(&hdr, p.baseline_confirmed);
+		mp_pack_cstr(&hdr, "by_state");
+		mp_pack_map(&hdr, s.nstates);
 		for (uint32_t i = 0; i < s.nstates; i++) {
-			mp_pack_cstr(out, s.states[i].st);
-			mp_pack_uint(out, s.states[i].n);
+			mp_pack_cstr(&hdr, s.states[i].st);
+			mp_pack_uint(&hdr, s.states[i].n);
 		}
+		rc = pager_finish(&pg, hdr.data, hdr.len, e);
+	}
+	if (rc == 0) {
+		mp_pack_map(out, 13);
+		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
 		buf_add(out, s.changes.data, s.changes.len);
@@ -206,7 +220,10 @@ int report_status(struct store_txn *t, const char *project, size_t plen, struct 
 		mp_pack_cstr(out, "unconfirmed_responses");
 		mp_pack_array(out, u.n);
 		buf_add(out, u.b.data, u.b.len);
+		pager_next(&pg, next);
 	}
+	pager_free(&pg);
+	buf_free(&hdr);
 	buf_free(&s.changes);
 	buf_free(&s.proceeding);
 	buf_free(&s.quotes);
@@ -346,27 +363,34 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 }
 
 static int run(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
-	       uint64_t now_us, bool unbilled, struct buf *out, struct err *e)
+	       uint64_t now_us, bool unbilled, const struct page_req *req, struct buf *out, struct buf *next,
+	       struct err *e)
 {
 	struct rctx *r = calloc(1, sizeof *r);
-	if (r == NULL)
+	struct pager *pg = calloc(1, sizeof *pg);
+	struct buf tot;
+	buf_init(&tot);
+	if (r == NULL || pg == NULL) {
+		free(r);
+		free(pg);
 		return err_set(e, "out of memory");
+	}
 	r->t = t;
 	r->allow = allow;
 	r->actx = actx;
-	r->now_us = now_us;
 	r->unbilled = unbilled;
 	buf_init(&r->rows);
+	int rc = pager_init(pg, req, now_us, e);
+	r->now_us = pg->as_of;
+	pager_section(pg, &r->rows, &r->nrows);
 	struct key k;
-	if (project) {
+	if (rc == 0 && project) {
 		struct proj p;
 		key_init(&k, 'p', project, plen);
-		int rc = LOAD(t, &k, PROJ, &p, e);
-		if (rc <= 0) {
-			buf_free(&r->rows);
-			free(r);
-			return rc < 0 ? -1 : err_set(e, "project %.*s does not exist", (int)plen, project);
-		}
+		rc = LOAD(t, &k, PROJ, &p, e);
+		if (rc == 0)
+			err_set(e, "project %.*s does not exist", (int)plen, project);
+		rc = rc == 1 ? 0 : -1;
 		key_init(&k, 'c', project, plen);
 		k.b[k.n++] = 0;
 	} else {
@@ -374,55 +398,66 @@ static int run(struct store_txn *t, const char *project, size_t plen, report_all
 		k.b[1] = 0;
 		k.n = 2;
 	}
-	int rc = store_state_scan(t, k.b, k.n, report_change, r, e);
+	if (rc == 0)
+		rc = pager_scan(pg, t, k.b, k.n, report_change, r, e);
+	if (rc == 0) {
+		mp_pack_array(&tot, r->ntotals);
+		for (uint32_t i = 0; i < r->ntotals; i++) {
+			const struct total *tt = &r->totals[i];
+			mp_pack_map(&tot, 6);
+			mp_pack_cstr(&tot, "currency");
+			mp_pack_cstr(&tot, tt->currency);
+			mp_pack_cstr(&tot, "exponent");
+			mp_pack_uint(&tot, tt->exp);
+			if (unbilled) {
+				mp_pack_cstr(&tot, "unbilled_minor");
+				mp_pack_uint(&tot, tt->a);
+				mp_pack_cstr(&tot, "days_0_30_minor");
+				mp_pack_uint(&tot, tt->b);
+				mp_pack_cstr(&tot, "days_31_60_minor");
+				mp_pack_uint(&tot, tt->c);
+				mp_pack_cstr(&tot, "days_over_60_minor");
+				mp_pack_uint(&tot, tt->d);
+			} else {
+				mp_pack_cstr(&tot, "proceeding_count");
+				mp_pack_uint(&tot, tt->a);
+				mp_pack_cstr(&tot, "proceeding_quoted_minor");
+				mp_pack_uint(&tot, tt->b);
+				mp_pack_cstr(&tot, "waiting_count");
+				mp_pack_uint(&tot, tt->c);
+				mp_pack_cstr(&tot, "waiting_quoted_minor");
+				mp_pack_uint(&tot, tt->d);
+			}
+		}
+		rc = pager_finish(pg, tot.data, tot.len, e);
+	}
 	if (rc == 0) {
 		mp_pack_map(out, 2);
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
 		mp_pack_cstr(out, "totals");
-		mp_pack_array(out, r->ntotals);
-		for (uint32_t i = 0; i < r->ntotals; i++) {
-			const struct total *tt = &r->totals[i];
-			mp_pack_map(out, 6);
-			mp_pack_cstr(out, "currency");
-			mp_pack_cstr(out, tt->currency);
-			mp_pack_cstr(out, "exponent");
-			mp_pack_uint(out, tt->exp);
-			if (unbilled) {
-				mp_pack_cstr(out, "unbilled_minor");
-				mp_pack_uint(out, tt->a);
-				mp_pack_cstr(out, "days_0_30_minor");
-				mp_pack_uint(out, tt->b);
-				mp_pack_cstr(out, "days_31_60_minor");
-				mp_pack_uint(out, tt->c);
-				mp_pack_cstr(out, "days_over_60_minor");
-				mp_pack_uint(out, tt->d);
-			} else {
-				mp_pack_cstr(out, "proceeding_count");
-				mp_pack_uint(out, tt->a);
-				mp_pack_cstr(out, "proceeding_quoted_minor");
-				mp_pack_uint(out, tt->b);
-				mp_pack_cstr(out, "waiting_count");
-				mp_pack_uint(out, tt->c);
-				mp_pack_cstr(out, "waiting_quoted_minor");
-				mp_pack_uint(out, tt->d);
-			}
-		}
+		buf_add(out, tot.data, tot.len);
+		pager_next(pg, next);
 	}
+	pager_free(pg);
+	buf_free(&tot);
 	buf_free(&r->rows);
 	free(r);
+	free(pg);
 	return rc;
 }
 
 int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
-		    void *actx, uint64_t now_us, struct buf *out, struct err *e)
+		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
+		    struct buf *next, struct err *e)
 {
-	return run(t, project, plen, allow, actx, now_us, true, out, e);
+	return run(t, project, plen, allow, actx, now_us, true, req, out, next, e);
 }
 
 int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
-		    void *actx, struct buf *out, struct err *e)
+		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
+		    struct err *e)
 {
-	return run(t, project, plen, allow, actx, 0, false, out, e);
+	return run(t, project, plen, allow, actx, 0, false, req, out, next, e);
 }

@@ -2,7 +2,9 @@
  * reports: read-only documents built from the derived state, never from
  * re-reading the log: a project's status, unbilled approved changes, and
  * out-of-scope exposure.  Each is one msgpack map (proto/PROTOCOL.md,
- * operations "status" and "report").
+ * operations "status" and "report"), given a page at a time (paging.h): out
+ * gets the document with this page's rows and the whole set's totals, next
+ * the cursor of the next page (empty after the last).
  */
 #ifndef SCOPE_REPORTS_H
 #define SCOPE_REPORTS_H
@@ -13,17 +15,20 @@
 
 #include "buf.h"
 #include "err.h"
+#include "paging.h"
 #include "store.h"
 
 /* Which projects a report may include (the caller's grant). */
 typedef bool (*report_allow_fn)(void *ctx, const char *project, size_t n);
 
-int report_status(struct store_txn *t, const char *project, size_t plen, struct buf *out,
-		  struct err *e);
+int report_status(struct store_txn *t, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e);
 /* project NULL: every project the allow function admits. */
 int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
-		    void *actx, uint64_t now_us, struct buf *out, struct err *e);
+		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
+		    struct buf *next, struct err *e);
 int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
-		    void *actx, struct buf *out, struct err *e);
+		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
+		    struct err *e);
 
 #endif

@@ -29,7 +29,7 @@ uint64_t hist_pct(const struct hist *h, double pct);
  * error codes of PROTOCOL.md section 4. */
 enum refusal {
 	REF_BAD_FRAME, REF_FRAME_TOO_LARGE, REF_BAD_REQUEST, REF_UNKNOWN_OP, REF_FORBIDDEN,
-	REF_NOT_FOUND, REF_INVALID, REF_CONFLICT, REF_STORAGE_FULL, REF_UNAVAILABLE, REF_INTERNAL,
+	REF_NOT_FOUND, REF_INVALID, REF_CONFLICT, REF_STORAGE_FULL, REF_UNAVAILABLE, REF_CHANGED, REF_INTERNAL,
 	REF_CONNECTION_LIMIT,	/* handshake done with max_connections open: closed */
 	REF_TLS_HANDSHAKE,	/* handshake failed: no or bad certificate, TLS error */
 	REF_HANDSHAKE_TIMEOUT,	/* not done handshake_timeout_s after accept */

@@ -334,3 +334,103 @@ void merkle_cr_root(const struct merkle_cr *cr, uint8_t out[HASH_LEN])
 		merkle_node_hash(cr->h[k], h, h);
 	memcpy(out, h, HASH_LEN);
 }
+
+/*
+ * Multi-leaf inclusion proofs (FORMAT.md section 6a).  Generation, counting
+ * and verification are one walk: the RFC 9162 split of [lo, hi) into
+ * [lo, lo + k) and [lo + k, hi), k the largest power of two below hi - lo,
+ * left to right.  A range that holds none of the proven leaves is one proof
+ * hash; a single proven leaf is its own leaf hash; any other range is split.
+ */
+struct mwalk {
+	const uint64_t *idx;
+	size_t count, at;		/* proven leaves, and the next one to meet */
+	merkle_node_fn get;		/* generating: stored hashes (NULL: counting) */
+	void *ctx;
+	uint8_t (*out)[HASH_LEN];	/* generating: where proof hashes go */
+	const uint8_t (*leaves)[HASH_LEN];	/* verifying: the leaf hashes */
+	const uint8_t (*proof)[HASH_LEN];
+	size_t plen, pat;		/* proof hashes used (or written) so far */
+};
+
+static int mwalk(struct mwalk *w, uint64_t lo, uint64_t hi, uint8_t out[HASH_LEN], struct err *e)
+{
+	bool none = w->at == w->count || w->idx[w->at] >= hi;
+	if (none) {
+		if (w->leaves) {
+			if (w->pat == w->plen)
+				return err_set(e, "multi-leaf proof has fewer hashes than the tree needs");
+			memcpy(out, w->proof[w->pat++], HASH_LEN);
+			return 0;
+		}
+		if (w->get && range_hash(w->get, w->ctx, lo, hi, w->out[w->pat], e))
+			return -1;
+		w->pat++;
+		return 0;
+	}
+	if (hi - lo == 1) {
+		if (w->leaves)
+			memcpy(out, w->leaves[w->at], HASH_LEN);
+		w->at++;
+		return 0;
+	}
+	uint64_t mid = lo + split_point(hi - lo);
+	uint8_t l[HASH_LEN], r[HASH_LEN];
+	if (mwalk(w, lo, mid, l, e) || mwalk(w, mid, hi, r, e))
+		return -1;
+	if (w->leaves)
+		merkle_node_hash(l, r, out);
+	return 0;
+}
+
+static int mcheck(uint64_t n, const uint64_t *idx, size_t count, struct err *e)
+{
+	if (count == 0)
+		return err_set(e, "a multi-leaf proof needs at least one leaf");
+	for (size_t i = 0; i < count; i++) {
+		if (idx[i] >= n)
+			return err_set(e, "leaf index %llu is not in a tree of size %llu",
+				       (unsigned long long)idx[i], (unsigned long long)n);
+		if (i > 0 && idx[i] <= idx[i - 1])
+			return err_set(e, "multi-leaf proof: leaf indexes must increase (%llu after %llu)",
+				       (unsigned long long)idx[i], (unsigned long long)idx[i - 1]);
+	}
+	return 0;
+}
+
+size_t merkle_multi_proof_len(uint64_t n, const uint64_t *idx, size_t count)
+{
+	struct mwalk w = { .idx = idx, .count = count };
+	uint8_t unused[HASH_LEN];
+	if (mcheck(n, idx, count, NULL))
+		return 0;
+	mwalk(&w, 0, n, unused, NULL);
+	return w.pat;
+}
+
+int merkle_multi_proof(merkle_node_fn get, void *ctx, uint64_t n, const uint64_t *idx,
+		       size_t count, uint8_t proof[][HASH_LEN], size_t *len, struct err *e)
+{
+	struct mwalk w = { .idx = idx, .count = count, .get = get, .ctx = ctx, .out = proof };
+	uint8_t unused[HASH_LEN];
+	if (mcheck(n, idx, count, e) || mwalk(&w, 0, n, unused, e))
+		return -1;
+	*len = w.pat;
+	return 0;
+}
+
+int merkle_verify_multi(uint64_t n, const uint64_t *idx, const uint8_t leaves[][HASH_LEN],
+			size_t count, const uint8_t proof[][HASH_LEN], size_t len,
+			const uint8_t root[HASH_LEN], struct err *e)
+{
+	struct mwalk w = { .idx = idx, .count = count, .leaves = leaves, .proof = proof, .plen = len };
+	uint8_t r[HASH_LEN];
+	if (mcheck(n, idx, count, e) || mwalk(&w, 0, n, r, e))
+		return -1;
+	if (w.pat != len)
+		return err_set(e, "multi-leaf proof has %zu hashes, more than the tree needs (%zu)", len,
+				w.pat);
+	if (memcmp(r, root, HASH_LEN) != 0)
+		return err_set(e, "multi-leaf proof does not lead to the expected root");
+	return 0;
+}

@@ -56,6 +56,24 @@ int merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root1[HASH_L
 			      size_t len, struct err *e);
 
 /*
+ * Multi-leaf inclusion proof (FORMAT.md section 6a): proves the leaves at
+ * idx[0] < idx[1] < ... < idx[count-1] (count >= 1, all < n) at once.  The
+ * proof is the hashes of the maximal subtrees, in the RFC 9162 split, that
+ * hold none of those leaves, in the order a depth-first, left-to-right walk
+ * meets them.  A contiguous range needs at most 2 log2(n) hashes; k
+ * scattered leaves at most k log2(n).  proof must hold
+ * merkle_multi_proof_len() hashes (0 for a bad index list).
+ */
+size_t merkle_multi_proof_len(uint64_t n, const uint64_t *idx, size_t count);
+int merkle_multi_proof(merkle_node_fn get, void *ctx, uint64_t n, const uint64_t *idx,
+		       size_t count, uint8_t proof[][HASH_LEN], size_t *len, struct err *e);
+/* 0 if the proof shows that leaves[i] is leaf idx[i] of the tree with root
+ * `root` and size n, for every i. */
+int merkle_verify_multi(uint64_t n, const uint64_t *idx, const uint8_t leaves[][HASH_LEN],
+			size_t count, const uint8_t proof[][HASH_LEN], size_t len,
+			const uint8_t root[HASH_LEN], struct err *e);
+
+/*
  * Compact range: the roots of the perfect subtrees that make up a tree of
  * `size` leaves (one per set bit of size, largest first).  Enough to append
  * leaves and compute the root in O(log n) memory; used for streaming

@@ -95,7 +95,12 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_s(&c, "name", &r->name, &r->name_len, e);
 		else if (key_is(k, kn, "request_id"))
 			rc = get_s(&c, "request_id", &r->request_id, &r->request_id_len, e);
-		else if (key_is(k, kn, "body")) {
+		else if (key_is(k, kn, "cursor")) {
+			if (r->cursor)
+				return err_set(e, "field \"cursor\" appears twice");
+			if (mp_get_bin(&c, &r->cursor, &r->cursor_len, e))
+				return err_prefix(e, "field \"cursor\"");
+		} else if (key_is(k, kn, "body")) {
 			if (r->body)
 				return err_set(e, "field \"body\" appears twice");
 			r->body = c.p;

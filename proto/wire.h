@@ -28,6 +28,7 @@
 #define WERR_CONFLICT		"conflict"
 #define WERR_STORAGE_FULL	"storage_full"
 #define WERR_UNAVAILABLE	"unavailable"
+#define WERR_CHANGED		"changed"
 #define WERR_INTERNAL		"internal"
 
 #define WIRE_MAX_LIMIT 1000	/* entries per "entries" response */
@@ -40,6 +41,8 @@ struct wire_req {
 	uint64_t seq, size, from, to, limit, old_size, new_size, offset, length;
 	const char *kind, *project, *request_id, *name;
 	size_t kind_len, project_len, request_id_len, name_len;
+	const uint8_t *cursor;	/* status and report paging (bin) */
+	size_t cursor_len;
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */
 	size_t body_len;
 };

@@ -100,7 +100,7 @@ static int tcp(void)
 
 /* Whether the daemon has closed fd (without waiting); bytes it sent are
  * consumed. */
-static bool tcp_closed(int fd)
+__attribute__((unused)) static bool tcp_closed(int fd)
 {
 	char ch;
 	ssize_t got = recv(fd, &ch, 1, MSG_DONTWAIT);

@@ -85,7 +85,7 @@ static const char *status_json(const char *project)
 	struct buf b;
 	static char out[16384];
 	buf_init(&b);
-	if (ledger_status(L, project, strlen(project), &b, NULL) == 0)
+	if (ledger_status(L, project, strlen(project), NULL, &b, NULL, NULL) == 0)
 		snprintf(out, sizeof out, "%s", json_of(&b));
 	else
 		snprintf(out, sizeof out, "ERROR");
@@ -98,7 +98,7 @@ static const char *report_json(const char *name, const char *project)
 	struct buf b;
 	static char out[16384];
 	buf_init(&b);
-	if (ledger_report(L, name, project, project ? strlen(project) : 0, NULL, NULL, &b, NULL) == 0)
+	if (ledger_report(L, name, project, project ? strlen(project) : 0, NULL, NULL, NULL, &b, NULL, NULL) == 0)
 		snprintf(out, sizeof out, "%s", json_of(&b));
 	else
 		snprintf(out, sizeof out, "ERROR");
@@ -675,7 +675,7 @@ static bool report_has(const char *name, const char *project, const char *text)
 	struct buf b, j;
 	buf_init(&b);
 	buf_init(&j);
-	bool found = ledger_report(L, name, project, strlen(project), NULL, NULL, &b, NULL) == 0 &&
+	bool found = ledger_report(L, name, project, strlen(project), NULL, NULL, NULL, &b, NULL, NULL) == 0 &&
 		     msgpack_to_json(b.data, b.len, &j, NULL) == 0 && strstr(buf_cstr(&j), text) != NULL;
 	buf_free(&b);
 	buf_free(&j);
@@ -703,20 +703,20 @@ static void big_totals(void)
 	struct buf b;
 	struct err e = { 0 };
 	buf_init(&b);
-	ok(ledger_status(L, "big", 3, &b, &e) != 0 &&
+	ok(ledger_status(L, "big", 3, NULL, &b, NULL, &e) != 0 &&
 	   strstr(e.msg, "the contract and its approved changes in JPY add up to more than 9223372036854775807"),
 	   "  one more: the contract value does not fit, and status says so");
 	ok(report_has("unbilled", "big", "\"unbilled_minor\":9223000000000000000"), "  the unbilled total still fits");
 	approve_many(1);
 	buf_reset(&b);
-	ok(ledger_status(L, "big", 3, &b, &e) != 0 &&
+	ok(ledger_status(L, "big", 3, NULL, &b, NULL, &e) != 0 &&
 	   strstr(e.msg, "the approved changes in JPY add up to more than"),
 	   "  one more: the approved changes do not fit either");
 	buf_reset(&b);
-	ok(ledger_report(L, "unbilled", "big", 3, NULL, NULL, &b, &e) != 0 &&
+	ok(ledger_report(L, "unbilled", "big", 3, NULL, NULL, NULL, &b, NULL, &e) != 0 &&
 	   strstr(e.msg, "the unbilled amounts in JPY add up to more than"), "  nor the unbilled total: %s", e.msg);
 	buf_reset(&b);
-	ok(ledger_report(L, "unbilled", NULL, 0, NULL, NULL, &b, &e) != 0, "  also across projects");
+	ok(ledger_report(L, "unbilled", NULL, 0, NULL, NULL, NULL, &b, NULL, &e) != 0, "  also across projects");
 	buf_free(&b);
 }
 

@@ -67,6 +67,23 @@ static void subproof(uint64_t m, uint64_t a, uint64_t b, int whole, uint8_t p[][
 	}
 }
 
+/* the multi-leaf proof of FORMAT.md section 6a, from its definition */
+static void multi(const uint64_t *idx, size_t count, uint64_t a, uint64_t b, uint8_t p[][32], size_t *len)
+{
+	bool any = false;
+	for (size_t i = 0; i < count; i++)
+		any |= idx[i] >= a && idx[i] < b;
+	if (!any) {
+		mth(a, b, p[(*len)++]);
+		return;
+	}
+	if (b - a == 1)
+		return;
+	uint64_t k = k_of(b - a);
+	multi(idx, count, a, a + k, p, len);
+	multi(idx, count, a + k, b, p, len);
+}
+
 /* ---- in-memory node store filled through merkle_cr_append's emit ---- */
 
 static uint8_t nodes[10][N][32];
@@ -232,6 +249,92 @@ int main(void)
 	is_int(bad_ver, 0, "every consistency proof verifies");
 	is_int(bad_mut, 0, "changed hash, changed old or new root, wrong size: all fail");
 
+	/* multi-leaf proofs: every contiguous range for n <= 40, and scattered
+	 * sets for every n <= N */
+	{
+		static uint8_t mp[N * 10][32], mq[N * 10][32], ml[N][32];
+		uint64_t idx[N];
+		size_t mlen, mqlen;
+		long mbad_gen = 0, mbad_ver = 0, mbad_mut = 0, mbad_len = 0, mtotal = 0;
+		unsigned seed = 7;
+		for (uint64_t n = 1; n <= N; n++) {
+			uint8_t r[32];
+			mth(0, n, r);
+			for (int round = 0; round < (n <= 40 ? (int)(n * (n + 1) / 2) : 6); round++) {
+				size_t count = 0;
+				if (n <= 40) {	/* round -> the range [a, b) */
+					uint64_t a = 0, rest = (uint64_t)round;
+					while (rest >= n - a) {
+						rest -= n - a;
+						a++;
+					}
+					for (uint64_t i = a; i <= a + rest; i++)
+						idx[count++] = i;
+				} else {
+					for (uint64_t i = 0; i < n; i++)
+						if ((seed = seed * 1103515245u + 12345u) >> 16 & 1 << round % 4)
+							idx[count++] = i;
+					if (count == 0)
+						idx[count++] = n / 2;
+				}
+				mtotal++;
+				for (size_t i = 0; i < count; i++)
+					memcpy(ml[i], leaves[idx[i]], 32);
+				if (merkle_multi_proof(get, NULL, n, idx, count, mp, &mlen, &e)) {
+					mbad_gen++;
+					continue;
+				}
+				mqlen = 0;
+				multi(idx, count, 0, n, mq, &mqlen);
+				if (mqlen != mlen || memcmp(mp, mq, 32 * mlen) != 0 ||
+				    merkle_multi_proof_len(n, idx, count) != mlen)
+					mbad_gen++;
+				if (n <= 40 && mlen > 2 * 6)	/* a range: two edges of at most log2(n) */
+					mbad_len++;
+				if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+							(const uint8_t(*)[32])mp, mlen, r, &e))
+					mbad_ver++;
+				if (mlen > 0) {
+					mp[mtotal % mlen][3] ^= 1;
+					if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+								(const uint8_t(*)[32])mp, mlen, r, &e) == 0)
+						mbad_mut++;
+					mp[mtotal % mlen][3] ^= 1;
+					if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+								(const uint8_t(*)[32])mp, mlen - 1, r, &e) == 0)
+						mbad_mut++;
+				}
+				if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+							(const uint8_t(*)[32])mp, mlen + 1, r, &e) == 0)
+					mbad_mut++;
+				ml[count - 1][0] ^= 2;
+				if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+							(const uint8_t(*)[32])mp, mlen, r, &e) == 0)
+					mbad_mut++;
+				ml[count - 1][0] ^= 2;
+				if (idx[count - 1] + 1 < n) {	/* the same hashes claimed one place later */
+					idx[count - 1]++;
+					if (merkle_verify_multi(n, idx, (const uint8_t(*)[32])ml, count,
+								(const uint8_t(*)[32])mp, mlen, r, &e) == 0)
+						mbad_mut++;
+					idx[count - 1]--;
+				}
+				if (merkle_verify_multi(2 * n, idx, (const uint8_t(*)[32])ml, count,
+							(const uint8_t(*)[32])mp, mlen, r, &e) == 0)
+					mbad_mut++;
+			}
+		}
+		is_int(mbad_gen, 0, "multi-leaf proofs for %ld leaf sets, n <= %d, match the definition", mtotal, N);
+		is_int(mbad_len, 0, "  a contiguous range needs at most 2 log2(n) hashes");
+		is_int(mbad_ver, 0, "  every one verifies");
+		is_int(mbad_mut, 0, "  changed, missing or extra hash, changed leaf, shifted index, wrong size: all fail");
+		idx[0] = 3;
+		idx[1] = 3;
+		ok(merkle_verify_multi(10, idx, (const uint8_t(*)[32])ml, 2, (const uint8_t(*)[32])mp, 0, want, &e) != 0,
+		   "a repeated leaf index is refused");
+		like(e.msg, "must increase", "  naming the problem");
+		ok(merkle_multi_proof(get, NULL, 10, idx, 0, mp, &mlen, &e) != 0, "an empty leaf set is refused");
+	}
 	ok(merkle_consistency_proof(get, NULL, 0, 5, p, &len, &e) != 0, "no consistency proof from size 0");
 	ok(merkle_inclusion_proof(get, NULL, 5, 5, p, &len, &e) != 0, "no inclusion proof for an index beyond the tree");
 	like(e.msg, "not in a tree of size 5", "  names the problem");

@@ -42,7 +42,7 @@ static void test_refusals(void)
 {
 	static const char *const CODES[] = { WERR_BAD_FRAME, WERR_FRAME_TOO_LARGE, WERR_BAD_REQUEST,
 		WERR_UNKNOWN_OP, WERR_FORBIDDEN, WERR_NOT_FOUND, WERR_INVALID, WERR_CONFLICT,
-		WERR_STORAGE_FULL, WERR_UNAVAILABLE, WERR_INTERNAL };
+		WERR_STORAGE_FULL, WERR_UNAVAILABLE, WERR_CHANGED, WERR_INTERNAL };
 	int wrong = 0;
 	for (size_t i = 0; i < sizeof CODES / sizeof CODES[0]; i++)
 		if (strcmp(refusal_name(refusal_of_code(CODES[i])), CODES[i]) != 0)
