@@ -58,8 +58,8 @@ static const struct opt OPTS[] = {
 	  "beyond this is closed; connections still in the handshake do not count (max_handshakes)" },
 	{ "max_handshakes", OPT_U64, offsetof(struct config, max_handshakes), 0, 1, 10000, "512",
 	  "connections still in the TLS handshake, held apart from max_connections; when this many are "
-	  "under way the oldest is dropped to admit a new one, so a flood of unauthenticated "
-	  "connections never keeps a client with a certificate out" },
+	  "under way the oldest of the address holding the most is dropped to admit a new one, so a "
+	  "flood of unauthenticated connections displaces itself, not a client with a certificate" },
 	{ "max_handshakes_per_address", OPT_U64, offsetof(struct config, max_handshakes_per_address), 0, 1,
 	  10000, "32",
 	  "handshakes under way from one source address (an IPv4 address, or an IPv6 /64); beyond this "

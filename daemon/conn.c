@@ -144,9 +144,62 @@ void conn_expire_handshakes(struct server *s)
 	arm_handshake_timer(s, now);
 }
 
+struct source_tally {
+	struct conn_source src;
+	unsigned n;		/* 0: an empty slot */
+};
+
+static size_t source_hash(const struct conn_source *src)
+{
+	size_t h = 2166136261u;	/* FNV-1a */
+	h = (h ^ src->family) * 16777619u;
+	for (size_t i = 0; i < sizeof src->addr; i++)
+		h = (h ^ src->addr[i]) * 16777619u;
+	return h;
+}
+
+static struct source_tally *tally_slot(struct server *s, size_t cap, const struct conn_source *src)
+{
+	size_t i = source_hash(src) & (cap - 1);
+	while (s->tally[i].n && memcmp(&s->tally[i].src, src, sizeof *src) != 0)
+		i = (i + 1) & (cap - 1);
+	return &s->tally[i];
+}
+
+/* What a full pool gives up for a newcomer: the oldest handshake of the
+ * source holding the most handshakes (on a tie, the oldest of those).  A
+ * flood from a few addresses displaces itself, never the client from
+ * another address waiting for its handshake's next round trip; only
+ * max_handshakes sources of one handshake each can displace it. */
+static struct conn *pool_victim(struct server *s)
+{
+	size_t cap = 16;
+	while (cap < 2 * s->handshakes.n)
+		cap <<= 1;
+	if (cap > s->tally_cap) {
+		struct source_tally *t = realloc(s->tally, cap * sizeof *t);
+		if (t == NULL)
+			return s->handshakes.head;	/* no memory to count: the oldest */
+		s->tally = t;
+		s->tally_cap = cap;
+	}
+	memset(s->tally, 0, cap * sizeof *s->tally);
+	unsigned most = 0;
+	for (struct conn *c = s->handshakes.head; c; c = c->next) {
+		struct source_tally *t = tally_slot(s, cap, &c->source);
+		t->src = c->source;
+		if (++t->n > most)
+			most = t->n;
+	}
+	for (struct conn *c = s->handshakes.head; c; c = c->next)
+		if (tally_slot(s, cap, &c->source)->n == most)
+			return c;
+	return s->handshakes.head;
+}
+
 /* Makes room in the handshake pool for a connection from src: drops the
- * oldest handshake from src while src is at its limit, then the oldest of
- * all while the pool is full. */
+ * oldest handshake from src while src is at its limit, then, while the
+ * pool is full, the oldest of the source holding the most. */
 static void make_room(struct server *s, const struct conn_source *src)
 {
 	char why[128];
@@ -164,10 +217,10 @@ static void make_room(struct server *s, const struct conn_source *src)
 		conn_free(oldest, why);
 	}
 	while (s->handshakes.n >= s->cfg.max_handshakes) {
-		snprintf(why, sizeof why, "dropped for a newer connection (max_handshakes %llu)",
-			 (unsigned long long)s->cfg.max_handshakes);
+		snprintf(why, sizeof why, "dropped for a newer connection: its address holds the most handshakes "
+			 "(max_handshakes %llu)", (unsigned long long)s->cfg.max_handshakes);
 		stats_refuse(&s->stats, REF_HANDSHAKE_POOL_FULL);
-		conn_free(s->handshakes.head, why);
+		conn_free(pool_victim(s), why);
 	}
 }
 

@@ -295,6 +295,7 @@ static void teardown(struct server *s)
 		event_free(s->handshake_timer);
 	if (s->base)
 		event_base_free(s->base);
+	free(s->tally);
 	tls_ctx_free(s->tls);
 	roles_free(s->roles);
 	ledger_close(s->ledger);

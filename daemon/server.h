@@ -51,6 +51,8 @@ struct server {
 	struct conn_list conns;		/* authenticated: OPEN and CLOSING (conn.h) */
 	struct conn_list handshakes;	/* the handshake pool, oldest first (conn.h) */
 	struct event *handshake_timer;	/* the oldest handshake's deadline */
+	struct source_tally *tally;	/* scratch for counting the pool by source (conn.c) */
+	size_t tally_cap;
 	uint64_t next_conn_id;
 
 	struct pending **queue;		/* group-commit queue */
