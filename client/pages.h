@@ -20,7 +20,7 @@
 #include "net.h"
 #include "note.h"
 
-#define PAGES_MAX_BYTES (256u << 20)	/* a status or report, all pages joined */
+#define PAGES_MAX_BYTES (64u << 20)	/* a status or report, all pages joined */
 #define PAGES_MAX 10000			/* pages of a status or report */
 #define PAGES_RESTARTS 5		/* answers that changed between pages */
 

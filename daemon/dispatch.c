@@ -505,7 +505,7 @@ static enum dispatch_result op_append(struct ctx *x)
 }
 
 /* Room a status or report page leaves for what is not rows: the envelope,
- * the scalars and the totals (at most 64 currencies), and the cursor. */
+ * the scalars and the totals (one per accepted currency, CURRENCY_COUNT), and the cursor. */
 #define PAGE_RESERVE 16384
 
 /* A status or report page: the document, then "next" (PROTOCOL.md 5a). */

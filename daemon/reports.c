@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "currency.h"
 #include "mp.h"
 #include "schema.h"
 #include "paging.h"
@@ -246,20 +247,23 @@ struct rctx {
 	bool unbilled;
 	struct buf rows;
 	uint32_t nrows;
-	struct total totals[64];
+	struct total totals[CURRENCY_COUNT];	/* one per currency */
 	uint32_t ntotals;
 	char cur_project[80];
 	struct proj proj;
 	bool proj_ok;
 };
 
+/* the records paged (c and u keys: type, NUL, project, NUL, u64) always fit a cursor */
+_Static_assert(2 + ENTRY_PROJECT_MAX + 1 + 8 <= PAGE_KEY_MAX, "a paged record key fits the cursor");
+
 static struct total *total_for(struct rctx *r, const struct proj *p)
 {
 	for (uint32_t i = 0; i < r->ntotals; i++)
 		if (!strcmp(r->totals[i].currency, p->currency))
 			return &r->totals[i];
-	if (r->ntotals == 64)
-		return NULL;
+	if (r->ntotals == CURRENCY_COUNT)
+		return NULL;	/* a currency the ledger does not accept */
 	struct total *t = &r->totals[r->ntotals++];
 	memset(t, 0, sizeof *t);
 	memcpy(t->currency, p->currency, 4);
@@ -300,8 +304,9 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	if (r->unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
 		return 0;	/* not in this report: no row, no total */
 	struct total *t = total_for(r, &r->proj);
-	if (t == NULL)
-		return 0;
+	if (t == NULL)	/* never with the accepted codes: a row is never left out */
+		return err_set(e, "project %s has a currency (%s) the ledger does not accept", r->cur_project,
+			       r->proj.currency);
 	if (r->unbilled) {
 		uint64_t unbilled = c.approved - c.invoiced;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;

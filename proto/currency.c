@@ -22,6 +22,9 @@ const char *const CURRENCY_CODES[] = {
 	"OMR", "PHP", "PLN", "SAR", "SEK", "SGD", "THB", "TND", "TRY", "TWD", "USD", "VND", "ZAR",
 	NULL,
 };
+_Static_assert(sizeof TABLE / sizeof TABLE[0] == CURRENCY_COUNT, "CURRENCY_COUNT is the table's size");
+_Static_assert(sizeof CURRENCY_CODES / sizeof CURRENCY_CODES[0] == CURRENCY_COUNT + 1,
+	       "CURRENCY_CODES lists every code of the table");
 
 int currency_exponent(const char *code, size_t n)
 {

@@ -10,6 +10,7 @@
 
 #include "err.h"
 
+#define CURRENCY_COUNT 39	/* the codes below; a report's totals hold one each */
 extern const char *const CURRENCY_CODES[];	/* NULL-terminated */
 
 /* The minor-unit exponent, or -1 for a code we do not know. */
