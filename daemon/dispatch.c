@@ -10,7 +10,7 @@
 #include "conn.h"
 #include "domain.h"
 #include "entry.h"
-#include "log.h"
+#include "logger.h"
 #include "mp.h"
 #include "note.h"
 #include "roles.h"

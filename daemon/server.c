@@ -14,7 +14,7 @@
 #include "backup.h"
 #include "commit.h"
 #include "conn.h"
-#include "log.h"
+#include "logger.h"
 #include "notify.h"
 #include "signer.h"
 #include "tls.h"
