@@ -26,16 +26,8 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "rules.h"	/* enum role */
 
-enum role {
-	ROLE_LEAD = 1 << 0,
-	ROLE_APPROVER = 1 << 1,
-	ROLE_FINANCE = 1 << 2,
-	ROLE_AUDITOR = 1 << 3,
-	ROLE_CLIENT = 1 << 4,
-	ROLE_ADMIN = 1 << 5,
-};
-#define ROLE_ALL (ROLE_LEAD | ROLE_APPROVER | ROLE_FINANCE | ROLE_AUDITOR | ROLE_CLIENT | ROLE_ADMIN)
 
 #define ROLES_CN_MAX	255	/* bytes; with "sha256:<fp>" within ENTRY_AUTHOR_MAX */
 

@@ -1,16 +1,23 @@
 /*
- * domain: the change-order state machine (proto/FORMAT.md, "Kinds").
+ * domain: the change-order state machine (proto/FORMAT.md, "Kinds"): the
+ * reducer that turns entries into derived state, one kind at a time,
+ * through the kind table (kinds.h) and a kv (kv.h).
  *
  * For every entry about to be appended, domain_apply() checks the body
  * against its kind's schema and against the derived state (the project
  * exists, references exist in the same project, the lifecycle only moves
  * forward, amounts fit), fills the fields the ledger assigns (change
  * numbers, baseline versions, quote revisions, on_behalf) and updates the
- * derived state, all inside the append's write transaction.  Every check
+ * derived state, all inside the append's write transaction (the kv is
+ * over it).  Every check
  * happens before the first write, so a refused entry changes nothing.
  *
- * With replay set (scoped reindex), the body is the stored one: assigned
- * fields must equal what would be assigned, and the state is rebuilt.
+ * With replay set (scoped reindex and verify, or a client re-deriving the
+ * state from proven entries), the body is the stored one: assigned fields
+ * must equal what would be assigned, and the state is rebuilt.
+ *
+ * scope/ is a library shared by daemon and client: it includes neither
+ * lmdb.h nor libevent nor libssl.
  */
 #ifndef SCOPE_DOMAIN_H
 #define SCOPE_DOMAIN_H
@@ -21,7 +28,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "store.h"
+#include "kv.h"
 
 struct domain_in {
 	const char *kind;
@@ -43,7 +50,7 @@ int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, s
 int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
 		     struct err *e);
 /* 0 with the body to record in out; -1 refused (nothing changed). */
-int domain_apply(struct store_txn *t, const struct domain_in *in, bool replay, struct buf *out,
+int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,
 		 struct err *e);
 
 #endif
