@@ -43,16 +43,8 @@ static int apply(void *ctx, struct store_txn *t, const struct entry *en, bool as
 {
 	(void)ctx;
 	struct scope_kv kv;
-	struct domain_in din = { en->kind, en->kind_len, en->project, en->project_len, en->body,
-				 en->body_len, as_client, en->seq, en->time_us };
 	kv_over(t, &kv);
-	if (domain_apply(&kv, &din, replay, out, e))
-		return -1;
-	if (!replay)
-		return 0;
-	buf_reset(out);
-	return domain_sent_body(en->kind, en->kind_len, en->body, en->body_len, out, e) ?
-		       err_prefix(e, "entry %llu", (unsigned long long)en->seq) : 0;
+	return domain_apply_entry(&kv, en, as_client, replay, out, e);
 }
 
 static bool name_key(void *ctx, const uint8_t *k, size_t n, struct buf *out)

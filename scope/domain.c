@@ -184,3 +184,17 @@ int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, st
 	/* on_behalf is recorded for responses even when the value is false */
 	return emit(&x);
 }
+
+int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_client, bool replay, struct buf *out,
+		       struct err *e)
+{
+	struct domain_in in = { en->kind, en->kind_len, en->project, en->project_len, en->body,
+				en->body_len, as_client, en->seq, en->time_us };
+	if (domain_apply(t, &in, replay, out, e))
+		return -1;
+	if (!replay)
+		return 0;
+	buf_reset(out);
+	return domain_sent_body(en->kind, en->kind_len, en->body, en->body_len, out, e) ?
+		       err_prefix(e, "entry %llu", (unsigned long long)en->seq) : 0;
+}

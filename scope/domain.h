@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "err.h"
 #include "kv.h"
 
@@ -52,5 +53,13 @@ int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, siz
 /* 0 with the body to record in out; -1 refused (nothing changed). */
 int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,
 		 struct err *e);
+
+/* domain_apply for an entry (proto/entry.h): live, out gets the body to
+ * record; replay (the stored entry, as the log's verify and reindex and a
+ * client re-deriving the state from proven entries replay it), out gets
+ * the body as the client sent it.  On a scope_mem map, keep each entry
+ * (scope_mem_add_entry) for the references of later ones. */
+int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_client, bool replay, struct buf *out,
+		       struct err *e);
 
 #endif

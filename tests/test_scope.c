@@ -183,6 +183,49 @@ static void refused(const char *desc, const char *why, const char *kind, const c
 	ok(scope_mem_count(M) == before && strcmp(st, status_json("pr-site")) == 0, "  and the state is unchanged");
 }
 
+static int dump(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)e;
+	struct buf *b = ctx;
+	buf_printf(b, "%zu:%zu:", kn, vn);
+	buf_add(b, k, kn);
+	buf_add(b, v, vn);
+	return 0;
+}
+
+/* The recorded entries replayed into a fresh map, as a client re-deriving
+ * the state from proven entries would: the same state, record for record. */
+static void replayed(void)
+{
+	struct scope_mem *m = scope_mem_new();
+	struct scope_kv kv;
+	struct buf out, a, b;
+	struct err e = { 0 };
+	int rc = 0;
+	scope_mem_kv(m, &kv);
+	buf_init(&out);
+	buf_init(&a);
+	buf_init(&b);
+	for (uint64_t seq = 0; seq < next_seq && rc == 0; seq++) {
+		const uint8_t *p;
+		size_t n;
+		struct entry en;
+		buf_reset(&out);
+		rc = kv_entry(&KV, seq, &p, &n, &e) || entry_decode(p, n, &en, &e) ||
+				     domain_apply_entry(&kv, &en, false, true, &out, &e) ||
+				     scope_mem_add_entry(m, seq, p, n, &e) ? -1 : 0;
+	}
+	ok(rc == 0, "the %llu recorded entries replay on a fresh map%s%s", (unsigned long long)next_seq,
+	   rc ? ": " : "", rc ? e.msg : "");
+	kv_scan(&KV, "", 0, dump, &a, &e);
+	kv_scan(&kv, "", 0, dump, &b, &e);
+	ok(a.len > 0 && a.len == b.len && memcmp(a.data, b.data, a.len) == 0, "  into the same derived state, byte for byte");
+	buf_free(&out);
+	buf_free(&a);
+	buf_free(&b);
+	scope_mem_free(m);
+}
+
 static void test_worked_case(void)
 {
 	M = scope_mem_new();
@@ -229,6 +272,7 @@ static void test_worked_case(void)
 	ok(rec("note", "", false, "{\"text\":\"a ledger-level note\"}") == 0, "a note needs no project");
 	refused("an entry of a project that does not exist", "does not exist", "change", "nope", false,
 		"{\"title\":\"t\",\"raised_by\":\"V\",\"channel\":\"email\",\"reason\":\"defect\"}");
+	replayed();
 	scope_mem_free(M);
 }
 
