@@ -20,6 +20,7 @@
 #include "rawdb.h"
 #include "signer.h"
 #include "tap.h"
+#include "tmpdir.h"
 #include "verify.h"
 
 #define ORIGIN "test.example/ledger"
@@ -607,19 +608,8 @@ static void test_tamper(void)
 
 int main(void)
 {
-	struct err e = { 0 };
-	const char *tmp = getenv("TMPDIR");
-	snprintf(base, sizeof base, "%s/scope-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
+	if (tmpdir_make(base, sizeof base, "scope-test", ORIGIN, &signer))
 		return 2;
-	}
-	char kp[600];
-	snprintf(kp, sizeof kp, "%s/signing.key", base);
-	if (signer_generate(kp, &e) || signer_load(&signer, kp, ORIGIN, &e)) {
-		fprintf(stderr, "%s\n", e.msg);
-		return 2;
-	}
 	test_basic();
 	test_requests();
 	test_faults();
@@ -627,9 +617,7 @@ int main(void)
 	test_refusals_at_open();
 	test_tamper();
 	note_signer_free(&signer);
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(base) != 0)
 		diag("could not remove %s", base);
 	return done_testing();
 }

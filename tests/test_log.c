@@ -22,6 +22,7 @@
 #include "rawdb.h"
 #include "signer.h"
 #include "tap.h"
+#include "tmpdir.h"
 
 #define ORIGIN "test.example/log"
 
@@ -227,25 +228,12 @@ static void test_hook(void)
 
 int main(void)
 {
-	struct err e = { 0 };
-	const char *tmp = getenv("TMPDIR");
-	snprintf(base, sizeof base, "%s/scope-log-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
+	if (tmpdir_make(base, sizeof base, "scope-log", ORIGIN, &signer))
 		return 2;
-	}
-	char kp[600];
-	snprintf(kp, sizeof kp, "%s/signing.key", base);
-	if (signer_generate(kp, &e) || signer_load(&signer, kp, ORIGIN, &e)) {
-		fprintf(stderr, "%s\n", e.msg);
-		return 2;
-	}
 	test_no_rules();
 	test_hook();
 	note_signer_free(&signer);
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(base) != 0)
 		diag("could not remove %s", base);
 	return done_testing();
 }
