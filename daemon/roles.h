@@ -50,8 +50,5 @@ const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
  * daemon's own entries"), or NULL if it can. */
 const char *roles_cn_problem(const char *cn, size_t n);
 bool grant_has_project(const struct role_grant *g, const char *project, size_t n);
-/* "lead,approver" for messages and info replies. */
-void roles_format(unsigned roles, char *out, size_t n);
-const char *role_name(enum role r);
 
 #endif

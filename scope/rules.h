@@ -22,6 +22,14 @@ enum role {
 };
 #define ROLE_ALL (ROLE_LEAD | ROLE_APPROVER | ROLE_FINANCE | ROLE_AUDITOR | ROLE_CLIENT | ROLE_ADMIN)
 
+const char *role_name(enum role r);
+/* The role named name ("lead", ...); 0 if none. */
+unsigned role_parse(const char *name);
+/* "lead,approver" for messages and info replies. */
+void roles_format(unsigned roles, char *out, size_t n);
+/* "lead, approver": the same for prose (scopectl help). */
+void roles_text(unsigned roles, char *out, size_t n);
+
 /* Role bits that may record this kind; 0 if none (an unknown kind). */
 unsigned rules_writers(const char *kind, size_t kind_len);
 
