@@ -98,6 +98,16 @@ int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, siz
 	return schema_strip_assigned(k->sc, body, n, out, e);
 }
 
+bool domain_assigned(const char *kind, size_t kind_len, const char *field, size_t n)
+{
+	const struct kind *k = kind_find(kind, kind_len);
+	for (size_t i = 0; k && i < k->sc->n; i++)
+		if (k->sc->fields[i].assigned && strlen(k->sc->fields[i].name) == n &&
+		    memcmp(k->sc->fields[i].name, field, n) == 0)
+			return true;
+	return false;
+}
+
 /* Adds the assigned fields to the body (live) and canonicalises it. */
 static int emit(struct ctx *x)
 {

@@ -50,6 +50,9 @@ int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, s
  * the fields the ledger assigned (for the request-id index's digest). */
 int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
 		     struct err *e);
+/* Whether field (n bytes) of kind is one the ledger assigns (a client does
+ * not send it). */
+bool domain_assigned(const char *kind, size_t kind_len, const char *field, size_t n);
 /* 0 with the body to record in out; -1 refused (nothing changed). */
 int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,
 		 struct err *e);
