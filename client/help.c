@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "offline.h"
+#include "rules.h"
 
 /*
  * The one source of scopectl's command documentation: `scopectl --help`
@@ -19,6 +20,10 @@ struct cmd_help {
 	enum group group;
 	const char *synopsis;	/* one or more lines, without "scopectl " */
 	const char *text;	/* the description, plain text, paragraphs split by "\n\n" */
+	/* the kinds it records, "KIND" or "LABEL=KIND ...": the description
+	 * ends with the roles that may record them, from the kind table; "*":
+	 * with the list of kinds */
+	const char *records;
 };
 
 static const struct cmd_help HELP[] = {
@@ -28,12 +33,12 @@ static const struct cmd_help HELP[] = {
 	  "    [--client-lead NAME] [--doc FILE...]",
 	  "Creates project ID with its contract value (AMOUNT in the currency's major unit, "
 	  "e.g. 3000000 JPY or 1250.50 EUR). --doc records the SHA-256 of each contract "
-	  "document. Roles: lead, admin." },
+	  "document.", "project" },
 	{ "baseline", RECORD,
 	  "baseline add -p ID --item KEY=TEXT... [--doc FILE...] [--rule TEXT]",
 	  "Records the next version of the agreed scope: its items by key, the documents "
 	  "they come from and the rule for what counts as a change. The client acknowledges "
-	  "it with respond --baseline V. Roles: lead." },
+	  "it with respond --baseline V.", "baseline" },
 	{ "change", RECORD,
 	  "change raise -p ID TITLE --by NAME --via meeting|phone|email|chat|other\n"
 	  "    --reason client_request|design_development|baseline_ambiguity|defect|\n"
@@ -47,78 +52,77 @@ static const struct cmd_help HELP[] = {
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
 	  "numbers it CR-N. --proceeding records that work started before approval. "
 	  "assess classifies it against the baseline, citing entries; quote prices it "
-	  "(each quote is a new revision). Roles: raise lead, client; assess approver; "
-	  "quote lead." },
+	  "(each quote is a new revision).", "raise=change assess=assessment quote=quote" },
 	{ "respond", RECORD,
 	  "respond -p ID (--change CR-N [--quote REV] | --baseline V)\n"
 	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
 	  "    [--evidence FILE] [--reason TEXT]",
 	  "Records the client's answer to a quote or a baseline version, who gave it and "
 	  "through which channel; --evidence records the SHA-256 of the message or minutes. "
-	  "Roles: client, or lead recording on the client's behalf (marked so)." },
+	  "A lead may record it on the client's behalf (marked so).", "response" },
 	{ "evidence", RECORD,
 	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
-	  "entry RESPONSE-SEQ. Roles: lead, client." },
+	  "entry RESPONSE-SEQ.", "evidence" },
 	{ "invoice", RECORD,
 	  "invoice -p ID NUMBER --change CR-N=AMOUNT...",
 	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
-	  "than a change's approved fee. Roles: finance." },
+	  "than a change's approved fee.", "invoice" },
 	{ "payment", RECORD,
 	  "payment -p ID NUMBER --amount AMOUNT --date YYYY-MM-DD",
-	  "Records a payment received against invoice NUMBER. Roles: finance." },
+	  "Records a payment received against invoice NUMBER.", "payment" },
 	{ "void", RECORD,
 	  "void -p ID SEQ --reason TEXT",
 	  "Records that entry SEQ was a mistake. Nothing is deleted: the void is itself an "
-	  "entry, and reports stop counting the voided one. Roles: lead." },
+	  "entry, and reports stop counting the voided one.", "void" },
 	{ "append", RECORD,
 	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",
-	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds "
-	  "and their fields); the commands above build these bodies for you. Prints the "
+	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds' "
+	  "fields); the commands above build these bodies for you. Prints the "
 	  "entry's sequence number and leaf hash after reading it back, checking that it is "
-	  "the entry sent and checking its inclusion proof." },
+	  "the entry sent and checking its inclusion proof.", "*" },
 	{ "status", READ,
 	  "status PROJECT [--json | --csv]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
-	  "and invoiced amounts." },
+	  "and invoiced amounts.", NULL },
 	{ "report", READ,
 	  "report unbilled|exposure [--project P] [--json | --csv]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
-	  "work proceeding without an approved quote." },
+	  "work proceeding without an approved quote.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. Each page of entries is proven in a verified checkpoint before it "
-	  "is printed." },
+	  "is printed.", NULL },
 	{ "log", READ,
 	  "log [--project P] [--from A] [--to B] [--json]",
 	  "Lists entries with their sequence numbers, kinds, authors and times, up to the "
-	  "latest verified checkpoint; each page is proven in it before it is printed." },
+	  "latest verified checkpoint; each page is proven in it before it is printed.", NULL },
 	{ "get", READ,
 	  "get SEQ [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "
-	  "checkpoint." },
+	  "checkpoint.", NULL },
 	{ "info", READ,
 	  "info [--json]",
 	  "The server, its log and verifier key, and who you are to it. For admin and "
 	  "auditor also the verified checkpoint and the daemon's counters: connections, "
 	  "append latency and commit duration percentiles, refused requests by reason, "
-	  "storage map usage." },
+	  "storage map usage.", NULL },
 	{ "checkpoint", READ,
 	  "checkpoint",
 	  "Prints the latest signed checkpoint after checking its signature and its "
-	  "consistency with the last one this profile accepted." },
+	  "consistency with the last one this profile accepted.", NULL },
 	{ "prove", READ,
 	  "prove SEQ [--size N] [--json]",
 	  "Fetches and checks the inclusion proof of entry SEQ in the tree of size N "
-	  "(default: the latest)." },
+	  "(default: the latest).", NULL },
 	{ "consistency", READ,
 	  "consistency OLD [NEW] [--json]",
 	  "Fetches and checks the proof that the tree of size OLD is a prefix of the tree "
-	  "of size NEW (default: the latest)." },
+	  "of size NEW (default: the latest).", NULL },
 	{ "export", READ,
 	  "export [--from A] [--to B] [--format hex|raw] -o FILE",
-	  "Writes entries exactly as hashed, for offline verification with verify --export." },
+	  "Writes entries exactly as hashed, for offline verification with verify --export.", NULL },
 	{ "verify", VERIFY,
 	  "verify\n"
 	  "verify --export FILE --checkpoint FILE --trust KEY\n"
@@ -128,12 +132,12 @@ static const struct cmd_help HELP[] = {
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
 	  "--receipt. Reports the first entry that does not verify. KEY is a verifier key "
-	  "(name+id+key) or a file holding one; --trust may be repeated." },
+	  "(name+id+key) or a file holding one; --trust may be repeated.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "
 	  "server to FILE, checked against the SHA-256 the server reports. Restore it with "
-	  "scoped restore. Roles: admin or auditor with all projects." },
+	  "scoped restore. Roles: admin or auditor with all projects.", NULL },
 };
 
 #define NHELP (sizeof HELP / sizeof HELP[0])
@@ -206,6 +210,36 @@ void help_usage(FILE *f)
 	fputs(OUTRO, f);
 }
 
+/* The description: the text, then for a command that records, the roles
+ * that may record its kinds ("Roles: lead, client." or "Roles: raise lead;
+ * assess approver."), or for append the kinds there are. */
+static const char *describe(const struct cmd_help *h, char *out, size_t n)
+{
+	if (h->records == NULL)
+		return h->text;
+	if (strcmp(h->records, "*") == 0) {
+		char kinds[RULES_KINDS_MAX];
+		rules_kinds(kinds, sizeof kinds);
+		snprintf(out, n, "%s Kinds: %s.", h->text, kinds);
+		return out;
+	}
+	size_t len = (size_t)snprintf(out, n, "%s Roles: ", h->text);
+	for (const char *p = h->records; *p && len < n;) {
+		size_t w = strcspn(p, " ");
+		const char *eq = memchr(p, '=', w);
+		const char *kind = eq ? eq + 1 : p;
+		char roles[96];
+		roles_text(rules_writers(kind, (size_t)(p + w - kind)), roles, sizeof roles);
+		int r = snprintf(out + len, n - len, "%s%.*s%s%s", p == h->records ? "" : "; ", eq ? (int)(eq - p) : 0, p,
+				 eq ? " " : "", roles);
+		len += r > 0 ? (size_t)r : 0;
+		p += w + (p[w] == ' ');
+	}
+	if (len + 1 < n)
+		strcat(out, ".");
+	return out;
+}
+
 static const struct cmd_help *find(const char *name)
 {
 	for (size_t i = 0; i < NHELP; i++)
@@ -247,7 +281,9 @@ static void roff(FILE *f)
 				p += n + (nl != NULL);
 			}
 			fputs(".fi\n.RS\n", f);
-			roff_line(f, HELP[i].text, strlen(HELP[i].text));
+			char text[2048];
+			const char *d = describe(&HELP[i], text, sizeof text);
+			roff_line(f, d, strlen(d));
 			fputs(".RE\n", f);
 		}
 	}
@@ -279,6 +315,7 @@ int help_main(int argc, char **argv)
 		p += n + (nl != NULL);
 	}
 	putchar('\n');
-	wrap(stdout, h->text, "", 78);
+	char text[2048];
+	wrap(stdout, describe(h, text, sizeof text), "", 78);
 	return CTL_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domain.h"
 #include "enc.h"
 #include "mp.h"
 #include "offline.h"
@@ -74,22 +75,6 @@ static int own_author(const char *cert_path, struct own_author *a, struct err *e
 	return rc;
 }
 
-/* The fields the ledger adds to a body (daemon/domain.c). */
-static bool assigned(const struct entry *en, const char *key, size_t kn)
-{
-	static const struct {
-		const char *kind, *field;
-	} FIELDS[] = {
-		{ "baseline", "version" }, { "change", "number" }, { "quote", "revision" },
-		{ "response", "on_behalf" },
-	};
-	for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++)
-		if (en->kind_len == strlen(FIELDS[i].kind) && memcmp(en->kind, FIELDS[i].kind, en->kind_len) == 0 &&
-		    kn == strlen(FIELDS[i].field) && memcmp(key, FIELDS[i].field, kn) == 0)
-			return true;
-	return false;
-}
-
 /* The stored body without the fields the ledger assigned (those not sent),
  * in its own order: for the entry sent, exactly the canonical body sent. */
 static int body_as_sent(const struct entry *en, const uint8_t *sent, size_t sent_len, struct buf *out)
@@ -109,7 +94,7 @@ static int body_as_sent(const struct entry *en, const uint8_t *sent, size_t sent
 			buf_free(&pairs);
 			return -1;
 		}
-		if (assigned(en, k, kn)) {
+		if (domain_assigned(en->kind, en->kind_len, k, kn)) {
 			char key[16];	/* longer than every assigned field's name */
 			struct mp_cur v;
 			snprintf(key, sizeof key, "%.*s", (int)kn, k);

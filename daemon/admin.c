@@ -21,6 +21,7 @@
 #include "ledger.h"
 #include "proof.h"
 #include "pki.h"
+#include "rules_hook.h"
 #include "signer.h"
 #include "store.h"
 
@@ -105,6 +106,7 @@ static int inst_open(struct inst *in, const char *conf, bool write, struct err *
 		.map_max = (size_t)in->cfg.map_max_mib << 20,
 		.read_only = !write,
 		.signer_next = in->have_next ? &in->signer_next : NULL,
+		.rules = rules_hook(),
 	};
 	if (ledger_open(&in->ledger, &lo, e)) {
 		e->code = e->code == LEDGER_E_CONFIG ? EXIT_USAGE : EXIT_ERROR;

@@ -13,7 +13,7 @@
 
 #include "conn.h"
 #include "fileio.h"
-#include "log.h"
+#include "logger.h"
 #include "server.h"
 #include "stats.h"
 #include "store.h"

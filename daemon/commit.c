@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "conn.h"
-#include "log.h"
+#include "logger.h"
 #include "mp.h"
 #include "server.h"
 #include "store.h"

@@ -18,7 +18,7 @@
 #include "commit.h"
 #include "dispatch.h"
 #include "frame.h"
-#include "log.h"
+#include "logger.h"
 #include "mp.h"
 #include "roles.h"
 #include "server.h"

@@ -10,11 +10,12 @@
 #include "conn.h"
 #include "domain.h"
 #include "entry.h"
-#include "log.h"
+#include "logger.h"
 #include "mp.h"
 #include "note.h"
 #include "roles.h"
 #include "rules.h"
+#include "rules_hook.h"
 #include "server.h"
 #include "store.h"
 #include "wire.h"
@@ -465,10 +466,11 @@ static enum dispatch_result op_append(struct ctx *x)
 	if (r->kind_len == 3 && memcmp(r->kind, "key", 3) == 0)
 		return fail(x, WERR_FORBIDDEN, "key entries are recorded by scoped itself when its signing keys "
 			    "change (scoped(8), KEY ROTATION)");
-	if (writers == 0)
-		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known: project, baseline, change, "
-			    "assessment, quote, response, evidence, invoice, payment, void, note)",
-			    (int)r->kind_len, r->kind);
+	if (writers == 0) {
+		char known[RULES_KINDS_MAX];
+		rules_kinds(known, sizeof known);
+		return fail(x, WERR_INVALID, "unknown kind \"%.*s\" (known: %s)", (int)r->kind_len, r->kind, known);
+	}
 	if (!(x->g->roles & writers)) {
 		char need[96];
 		roles_format(writers, need, sizeof need);

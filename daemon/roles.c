@@ -20,32 +20,6 @@ struct role_map {
 	size_t n;
 };
 
-static const struct { const char *name; enum role r; } ROLES[] = {
-	{ "lead", ROLE_LEAD }, { "approver", ROLE_APPROVER }, { "finance", ROLE_FINANCE },
-	{ "auditor", ROLE_AUDITOR }, { "client", ROLE_CLIENT }, { "admin", ROLE_ADMIN },
-};
-
-const char *role_name(enum role r)
-{
-	for (size_t i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
-		if (ROLES[i].r == r)
-			return ROLES[i].name;
-	return "?";
-}
-
-void roles_format(unsigned roles, char *out, size_t n)
-{
-	size_t len = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
-		if (roles & ROLES[i].r) {
-			int w = snprintf(out + len, n - len, "%s%s", len ? "," : "", ROLES[i].name);
-			if (w < 0 || (size_t)w >= n - len)
-				return;
-			len += (size_t)w;
-		}
-}
-
 static void grant_free(struct role_grant *g)
 {
 	for (size_t i = 0; i < g->nprojects; i++)
@@ -97,13 +71,10 @@ static int parse_roles(const char *s, unsigned *out)
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", s);
 	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		for (i = 0; i < sizeof ROLES / sizeof ROLES[0]; i++)
-			if (strcmp(tok, ROLES[i].name) == 0)
-				break;
-		if (i == sizeof ROLES / sizeof ROLES[0])
+		unsigned r = role_parse(tok);
+		if (r == 0)
 			return -1;
-		*out |= ROLES[i].r;
+		*out |= r;
 	}
 	return *out ? 0 : -1;
 }

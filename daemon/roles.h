@@ -26,16 +26,8 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "rules.h"	/* enum role */
 
-enum role {
-	ROLE_LEAD = 1 << 0,
-	ROLE_APPROVER = 1 << 1,
-	ROLE_FINANCE = 1 << 2,
-	ROLE_AUDITOR = 1 << 3,
-	ROLE_CLIENT = 1 << 4,
-	ROLE_ADMIN = 1 << 5,
-};
-#define ROLE_ALL (ROLE_LEAD | ROLE_APPROVER | ROLE_FINANCE | ROLE_AUDITOR | ROLE_CLIENT | ROLE_ADMIN)
 
 #define ROLES_CN_MAX	255	/* bytes; with "sha256:<fp>" within ENTRY_AUTHOR_MAX */
 
@@ -58,8 +50,5 @@ const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
  * daemon's own entries"), or NULL if it can. */
 const char *roles_cn_problem(const char *cn, size_t n);
 bool grant_has_project(const struct role_grant *g, const char *project, size_t n);
-/* "lead,approver" for messages and info replies. */
-void roles_format(unsigned roles, char *out, size_t n);
-const char *role_name(enum role r);
 
 #endif

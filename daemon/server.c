@@ -14,8 +14,9 @@
 #include "backup.h"
 #include "commit.h"
 #include "conn.h"
-#include "log.h"
+#include "logger.h"
 #include "notify.h"
+#include "rules_hook.h"
 #include "signer.h"
 #include "tls.h"
 
@@ -356,7 +357,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	struct ledger_opts lo = {
 		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
-		(size_t)s->cfg.map_max_mib << 20, false, s->signer_next,
+		(size_t)s->cfg.map_max_mib << 20, false, s->signer_next, rules_hook(),
 	};
 	code = 5;
 	if (ledger_open(&s->ledger, &lo, &e)) {

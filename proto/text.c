@@ -27,3 +27,15 @@ enum text_class text_char(const uint8_t *p, size_t n, size_t *len, uint32_t *cp)
 	*cp = v;
 	return is_control(v) ? TEXT_CONTROL : TEXT_PLAIN;
 }
+
+void text_put_shown(struct buf *out, const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n && i < 64; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+			buf_addc(out, (char)s[i]);
+		else
+			buf_printf(out, "\\x%02x", s[i]);
+	}
+	if (n > 64)
+		buf_adds(out, "...");
+}

@@ -16,9 +16,11 @@
 #include "fileio.h"
 #include "json.h"
 #include "ledger.h"
+#include "rules_hook.h"
 #include "rawdb.h"
 #include "signer.h"
 #include "tap.h"
+#include "tmpdir.h"
 #include "verify.h"
 
 #define ORIGIN "test.example/ledger"
@@ -46,7 +48,7 @@ static struct ledger *open_l(const char *dir, size_t map_initial, size_t map_max
 			     struct err *e)
 {
 	struct ledger *l = NULL;
-	struct ledger_opts o = { dir, ORIGIN, &signer, map_initial, map_max, ro, NULL };
+	struct ledger_opts o = { dir, ORIGIN, &signer, map_initial, map_max, ro, NULL, rules_hook() };
 	if (ledger_open(&l, &o, e))
 		return NULL;
 	return l;
@@ -440,7 +442,7 @@ static void test_refusals_at_open(void)
 	struct note_signer other;
 	uint8_t seed[32] = { 9 };
 	note_signer_from_seed(&other, "other.example/x", seed, &e);
-	struct ledger_opts o = { newdir("basic"), "other.example/x", &other, 0, 0, false, NULL };
+	struct ledger_opts o = { newdir("basic"), "other.example/x", &other, 0, 0, false, NULL, rules_hook() };
 	ok(ledger_open(&l, &o, &e) != 0, "opening a ledger under another origin is refused");
 	like(e.msg, "belongs to origin", "  naming the stored origin");
 	note_signer_free(&other);
@@ -606,19 +608,8 @@ static void test_tamper(void)
 
 int main(void)
 {
-	struct err e = { 0 };
-	const char *tmp = getenv("TMPDIR");
-	snprintf(base, sizeof base, "%s/scope-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
+	if (tmpdir_make(base, sizeof base, "scope-test", ORIGIN, &signer))
 		return 2;
-	}
-	char kp[600];
-	snprintf(kp, sizeof kp, "%s/signing.key", base);
-	if (signer_generate(kp, &e) || signer_load(&signer, kp, ORIGIN, &e)) {
-		fprintf(stderr, "%s\n", e.msg);
-		return 2;
-	}
 	test_basic();
 	test_requests();
 	test_faults();
@@ -626,9 +617,7 @@ int main(void)
 	test_refusals_at_open();
 	test_tamper();
 	note_signer_free(&signer);
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(base) != 0)
 		diag("could not remove %s", base);
 	return done_testing();
 }

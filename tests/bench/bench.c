@@ -37,6 +37,7 @@
 #include "frame.h"
 #include "json.h"
 #include "ledger.h"
+#include "rules_hook.h"
 #include "mp.h"
 #include "net.h"
 #include "profile.h"
@@ -445,7 +446,7 @@ static int local_open(struct local *x, const char *conf, bool write, struct err 
 	    signer_load(&x->signer, x->cfg.signing_key, x->cfg.origin, e))
 		return -1;
 	struct ledger_opts o = { x->cfg.data_dir, x->cfg.origin, &x->signer,
-				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL };
+				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL, rules_hook() };
 	return ledger_open(&x->l, &o, e);
 }
 

@@ -142,7 +142,7 @@ static int unconfirmed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t
 	return 0;
 }
 
-int report_status(struct store_txn *t, const char *project, size_t plen, const struct page_req *req,
+int report_status(struct scope_kv *t, const char *project, size_t plen, const struct page_req *req,
 		  struct buf *out, struct buf *next, struct err *e)
 {
 	struct key k;
@@ -240,7 +240,7 @@ struct total {
 };
 
 struct rctx {
-	struct store_txn *t;
+	struct scope_kv *t;
 	report_allow_fn allow;
 	void *actx;
 	uint64_t now_us;
@@ -367,7 +367,7 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	return 0;
 }
 
-static int run(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
+static int run(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
 	       uint64_t now_us, bool unbilled, const struct page_req *req, struct buf *out, struct buf *next,
 	       struct err *e)
 {
@@ -453,16 +453,26 @@ static int run(struct store_txn *t, const char *project, size_t plen, report_all
 	return rc;
 }
 
-int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+int report_unbilled(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
 		    struct buf *next, struct err *e)
 {
 	return run(t, project, plen, allow, actx, now_us, true, req, out, next, e);
 }
 
-int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+int report_exposure(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e)
 {
 	return run(t, project, plen, allow, actx, 0, false, req, out, next, e);
+}
+
+int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
+		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
+		 struct err *e)
+{
+	bool unbilled = strcmp(name, "unbilled") == 0;
+	if (!unbilled && strcmp(name, "exposure") != 0)
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
+	return run(t, project, plen, allow, actx, unbilled ? now_us : 0, unbilled, req, out, next, e);
 }

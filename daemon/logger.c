@@ -1,4 +1,4 @@
-#include "log.h"
+#include "logger.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * state: the derived-state records that domain.c writes and reports.c
+ * state: the derived-state records that the kinds write and reports.c
  * reads (proto/FORMAT.md, "Derived state").  Records are small msgpack maps
  * described by field tables; keys are a type letter, NUL, the project id,
  * then NUL-separated parts (u64 big-endian numbers or text).
@@ -14,6 +14,9 @@
  *                              without evidence yet)
  *   e  project, response, seq -> "" (evidence in force for that response)
  *   v  "", seq              -> u64be seq of the void that withdrew it
+ *
+ * (The log keeps its own records beside these: K, the signing keys,
+ * daemon/log/keys.c.)  Read and written through a kv (kv.h).
  */
 #ifndef SCOPE_STATE_H
 #define SCOPE_STATE_H
@@ -25,8 +28,7 @@
 #include "buf.h"
 #include "entry.h"
 #include "err.h"
-#include "note.h"
-#include "store.h"
+#include "kv.h"
 
 enum rtype { R_U64, R_BOOL, R_STR };
 struct rfield {
@@ -69,16 +71,13 @@ void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
 	       struct err *e);
 
-/* The longest text parts of a key, bounded by the schemas in domain.c. */
+/* The longest text parts of a key, bounded by the kinds' schemas. */
 #define STATE_ITEM_ID_MAX	32	/* a baseline item id */
 #define STATE_INVOICE_MAX	64	/* an invoice number */
 
-/* The longest key is a signing key's: 'K', NUL, the empty project, NUL and
- * a verifier key, whose length follows from the longest origin. */
-#define STATE_KEY_MAX		(3 + NOTE_VKEY_MAX - 1)
-/* the next longest, an invoice line: 'l', NUL, project, NUL, invoice, NUL, u64 */
-_Static_assert(STATE_KEY_MAX >= 2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX + 9,
-	       "an invoice line key fits");
+/* The longest key is an invoice line's: 'l', NUL, project, NUL, invoice,
+ * NUL, u64. */
+#define STATE_KEY_MAX		(2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX + 9)
 _Static_assert(STATE_KEY_MAX <= 511, "every state key fits LMDB's key limit");
 
 struct key {
@@ -89,11 +88,14 @@ struct key {
 void key_init(struct key *k, char type, const char *project, size_t plen);
 void key_u64(struct key *k, uint64_t v);
 void key_str(struct key *k, const char *s, size_t n);
+/* Names a key of this file's layout ("change c/pr-site/3") into out;
+ * false, with nothing added, when k has no such shape. */
+bool state_key_name(const uint8_t *k, size_t n, struct buf *out);
 
 /* 1 found, 0 absent, -1 error */
-int state_load(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+int state_load(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 	       void *obj, size_t objsize, struct err *e);
-int state_save(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 	       const void *obj, struct err *e);
 
 #define LOAD(t, k, F, obj, e) state_load(t, k, F, F##_N, obj, sizeof *(obj), e)

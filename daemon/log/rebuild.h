@@ -1,6 +1,7 @@
 /*
  * rebuild: what the log implies beyond the entries themselves.  Each entry
- * implies its derived-state writes (its replay through the domain rules),
+ * implies its derived-state writes (its replay through the rules given at
+ * open, or for key entries the log's own, keys.h),
  * one request-id index record and one project index record
  * (proto/FORMAT.md, "Storage").  `scoped reindex` writes them afresh into
  * the store; `scoped verify` writes them into a scratch store and compares
@@ -14,6 +15,7 @@
 #include "buf.h"
 #include "entry.h"
 #include "err.h"
+#include "ledger.h"
 #include "store.h"
 
 /* SHA-256 of the msgpack array [kind, project, body as the client sent
@@ -21,16 +23,18 @@
 void rebuild_request_digest(const char *kind, size_t kind_len, const char *project, size_t project_len,
 			    const uint8_t *body, size_t body_len, uint8_t out[32]);
 
-/* Writes in t what entry seq implies: the domain rules replayed (the state
- * so far must be what the entries before it imply), its request-id and
- * its project index record.  body is scratch space. */
-int rebuild_entry(struct store_txn *t, uint64_t seq, const struct entry *en, struct buf *body,
-		  struct err *e);
+/* Writes in t what entry seq implies: the rules replayed (the state so far
+ * must be what the entries before it imply; rules NULL: none), its
+ * request-id and its project index record.  body is scratch space. */
+int rebuild_entry(struct store_txn *t, const struct ledger_rules *rules, uint64_t seq, const struct entry *en,
+		  struct buf *body, struct err *e);
 
 /* Compares the derived state, the request-id index and the project index
  * of stored with those of implied (rebuilt from the log), byte for byte:
  * 0 when equal, else -1 with the first difference in e, named by database
- * and key (missing, not implied by the log, or a different value). */
-int rebuild_compare(struct store_txn *stored, struct store_txn *implied, struct err *e);
+ * and key (missing, not implied by the log, or a different value); the
+ * rules name their own state keys. */
+int rebuild_compare(struct store_txn *stored, struct store_txn *implied, const struct ledger_rules *rules,
+		    struct err *e);
 
 #endif

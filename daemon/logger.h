@@ -1,11 +1,11 @@
 /*
- * log: one line per event on stderr.  Under systemd (JOURNAL_STREAM set)
+ * logger: one line per event on stderr.  Under systemd (JOURNAL_STREAM set)
  * each line starts with the syslog priority "<N>" that journald reads;
  * on a terminal it starts with the level name.  Keys and secrets are never
  * passed here.
  */
-#ifndef SCOPE_LOG_H
-#define SCOPE_LOG_H
+#ifndef SCOPE_LOGGER_H
+#define SCOPE_LOGGER_H
 
 enum log_level { LOG_ERROR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 

@@ -1,7 +1,8 @@
 /*
  * reports: read-only documents built from the derived state, never from
  * re-reading the log: a project's status, unbilled approved changes, and
- * out-of-scope exposure.  Each is one msgpack map (proto/PROTOCOL.md,
+ * out-of-scope exposure, over a kv (kv.h): the daemon's storage, or a map
+ * in memory re-derived from proven entries.  Each is one msgpack map (proto/PROTOCOL.md,
  * operations "status" and "report"), given a page at a time (paging.h): out
  * gets the document with this page's rows and the whole set's totals, next
  * the cursor of the next page (empty after the last).
@@ -16,19 +17,24 @@
 #include "buf.h"
 #include "err.h"
 #include "paging.h"
-#include "store.h"
+#include "kv.h"
 
 /* Which projects a report may include (the caller's grant). */
 typedef bool (*report_allow_fn)(void *ctx, const char *project, size_t n);
 
-int report_status(struct store_txn *t, const char *project, size_t plen, const struct page_req *req,
+int report_status(struct scope_kv *t, const char *project, size_t plen, const struct page_req *req,
 		  struct buf *out, struct buf *next, struct err *e);
 /* project NULL: every project the allow function admits. */
-int report_unbilled(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+int report_unbilled(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
 		    struct buf *next, struct err *e);
-int report_exposure(struct store_txn *t, const char *project, size_t plen, report_allow_fn allow,
+int report_exposure(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e);
+
+/* The report called name ("unbilled" or "exposure"; any other is refused). */
+int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
+		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
+		 struct err *e);
 
 #endif

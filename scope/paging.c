@@ -113,13 +113,13 @@ static int paged_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, s
 	return rc;
 }
 
-int pager_scan(struct pager *p, struct store_txn *t, const void *prefix, size_t plen,
+int pager_scan(struct pager *p, struct scope_kv *t, const void *prefix, size_t plen,
 	       int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
 			 struct err *e),
 	       void *ctx, struct err *e)
 {
 	struct pscan ps = { p, fn, ctx };
-	return store_state_scan(t, prefix, plen, paged_one, &ps, e);
+	return kv_scan(t, prefix, plen, paged_one, &ps, e);
 }
 
 int pager_finish(struct pager *p, const uint8_t *totals, size_t n, struct err *e)

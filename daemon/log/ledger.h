@@ -4,6 +4,12 @@
  * extends the Merkle tree, signs a checkpoint per committed batch, answers
  * reads and proofs, and verifies the whole stored state.
  *
+ * It knows no kind of entry but its own key entries (keys.h): the rules of
+ * every other kind plug in at open (struct ledger_rules), and run inside
+ * the append's transaction.  Without rules every entry is recorded as
+ * sent.  Never includes a scope/ header: the daemon joins the two
+ * (daemon/rules_hook.c).
+ *
  * A write handle holds an exclusive lock on DIR/scoped.lock, so exactly one
  * process appends to a data directory.  Read-only handles take no lock and
  * read LMDB snapshots.
@@ -20,16 +26,35 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "entry.h"
 #include "err.h"
 #include "merkle.h"
 #include "note.h"
-#include "paging.h"
 #include "store.h"
 
 struct ledger;
 
 #define LEDGER_MAX_SIGNERS 2
 #define LEDGER_KEY_AUTHOR "scoped"	/* the author of key entries */
+
+/* The rules of the entries' kinds: a hook the log calls in the append's
+ * write transaction, for each entry in turn. */
+struct ledger_rules {
+	void *ctx;
+	/* Checks entry en against the derived state in t (the entries before
+	 * it applied) and writes there what it implies.  Live (replay false):
+	 * en holds the body as sent, with its seq and time; out gets the body
+	 * to record, with the fields the rules assign.  Replay (reindex,
+	 * verify): en is the stored entry, whose assigned fields must be what
+	 * the rules assign; out gets the body as the client sent it (for the
+	 * request-id digest).  0, or -1 refused with the reason in e: the log
+	 * then drops every write the rules made (a nested transaction). */
+	int (*apply)(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
+		     struct buf *out, struct err *e);
+	/* Names a derived-state key of the rules' for a message ("change
+	 * c/pr-site/3"); false, adding nothing, when it is none of theirs. */
+	bool (*name_key)(void *ctx, const uint8_t *k, size_t n, struct buf *out);
+};
 
 struct ledger_opts {
 	const char *dir;		/* data directory (LMDB files, lock) */
@@ -38,6 +63,7 @@ struct ledger_opts {
 	size_t map_initial, map_max;	/* bytes; 0 = defaults */
 	bool read_only;
 	struct note_signer *signer_next;	/* borrowed, optional: a rotation's new key */
+	const struct ledger_rules *rules;	/* borrowed; NULL: no rules, entries as sent */
 };
 
 struct ledger_append {
@@ -77,12 +103,14 @@ const char *ledger_origin(const struct ledger *l);
 struct store *ledger_store(struct ledger *l);
 /* Replaces the clock (microseconds since 1970 UTC); for tests. */
 void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
+/* The time now by that clock. */
+uint64_t ledger_now(const struct ledger *l);
 
 /* Appends a batch in one durable transaction (group commit).  Returns 0 when
  * the transaction committed (each result says what happened to its request)
  * and -1 when nothing was written (storage error in *e; every result is
  * LEDGER_REJECTED with that error).  Each append is all or nothing: the
- * domain rules write the derived state in a nested transaction of the
+ * rules write the derived state in a nested transaction of the
  * append's own, which is dropped when they or the entry's encoding refuse
  * it (the rest of the batch goes on); a failure in the log's writes after
  * them fails the whole batch.  A full map grows and the batch runs again. */
@@ -121,16 +149,6 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 			uint64_t to,
 			int (*fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e),
 			void *ctx, struct err *e);
-
-/* A project's status document (reports.h), from the derived state, a page
- * at a time (req NULL: all of it; next: the next page's cursor, or empty). */
-int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
-		  struct buf *out, struct buf *next, struct err *e);
-/* A report ("unbilled" or "exposure") over one project, or over all that
- * allow() admits when project is NULL. */
-int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
-		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
-		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
 
 /* Rebuilds the derived state, the request-id index and the project index
  * from the log (scoped reindex). */

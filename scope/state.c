@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mp.h"
+#include "text.h"
 
 #define RU(st, f) { #f, R_U64, offsetof(struct st, f), 0 }
 #define RB(st, f) { #f, R_BOOL, offsetof(struct st, f), 0 }
@@ -52,7 +53,7 @@ int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, v
 		struct mp_cur c;
 		struct mp_item it;
 		if (mp_map_find(p, len, f[i].name, &c, e) != 1 || mp_next(&c, &it, e))
-			return err_setc(e, STORE_E_CORRUPT, "derived state record lacks %s (run scoped reindex)",
+			return err_setc(e, SCOPE_E_CORRUPT, "derived state record lacks %s (run scoped reindex)",
 					f[i].name);
 		if (f[i].t == R_U64 && it.type == MP_UINT)
 			*(uint64_t *)(void *)(o + f[i].off) = it.u;
@@ -62,7 +63,7 @@ int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, v
 			memcpy(o + f[i].off, it.p, it.n);
 			o[f[i].off + it.n] = '\0';
 		} else
-			return err_setc(e, STORE_E_CORRUPT, "derived state record: bad %s", f[i].name);
+			return err_setc(e, SCOPE_E_CORRUPT, "derived state record: bad %s", f[i].name);
 	}
 	return 0;
 }
@@ -89,25 +90,77 @@ void key_str(struct key *k, const char *s, size_t n)
 	k->n += n;
 }
 
-int state_load(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+int state_load(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 		void *obj, size_t objsize, struct err *e)
 {
 	const uint8_t *v;
 	size_t vn;
 	memset(obj, 0, objsize);
-	int rc = store_state_get(t, k->b, k->n, &v, &vn, e);
+	int rc = kv_get(t, k->b, k->n, &v, &vn, e);
 	if (rc != 1)
 		return rc;
 	return rec_unpack(f, nf, v, vn, obj, e) ? -1 : 1;
 }
 
-int state_save(struct store_txn *t, const struct key *k, const struct rfield *f, size_t nf,
+int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 		const void *obj, struct err *e)
 {
 	struct buf b;
 	buf_init(&b);
 	rec_pack(f, nf, obj, &b);
-	int rc = buf_failed(&b) ? err_set(e, "out of memory") : store_state_put(t, k->b, k->n, b.data, b.len, e);
+	int rc = buf_failed(&b) ? err_set(e, "out of memory") : kv_put(t, k->b, k->n, b.data, b.len, e);
 	buf_free(&b);
 	return rc;
+}
+
+static uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The record types of state.h: parts after the project, u = u64, s = text
+ * (always last). */
+static const struct {
+	char type;
+	const char *name, *parts;
+} STATE_KEYS[] = {
+	{ 'p', "project", "" }, { 'b', "baseline", "u" }, { 'k', "baseline item", "us" },
+	{ 'c', "change", "u" }, { 'i', "invoice", "s" }, { 'l', "invoice line", "su" },
+	{ 'u', "unconfirmed response", "u" }, { 'e', "evidence in force", "uu" }, { 'v', "voided entry", "u" },
+};
+
+bool state_key_name(const uint8_t *k, size_t n, struct buf *out)
+{
+	size_t start = out->len;
+	for (size_t i = 0; i < sizeof STATE_KEYS / sizeof STATE_KEYS[0]; i++) {
+		if (n < 2 || k[0] != (uint8_t)STATE_KEYS[i].type || k[1] != 0)
+			continue;
+		const uint8_t *p = k + 2, *end = k + n, *nul = memchr(p, 0, (size_t)(end - p));
+		const uint8_t *pe = nul ? nul : end;
+		buf_printf(out, "%s %c/", STATE_KEYS[i].name, STATE_KEYS[i].type);
+		text_put_shown(out, p, (size_t)(pe - p));
+		p = pe;
+		bool good = true;
+		for (const char *part = STATE_KEYS[i].parts; *part && good; part++) {
+			if (p >= end || *p++ != 0) {
+				good = false;
+			} else if (*part == 'u') {
+				good = end - p >= 8;
+				if (good)
+					buf_printf(out, "/%llu", (unsigned long long)be64_at(p));
+				p += good ? 8 : 0;
+			} else {
+				buf_addc(out, '/');
+				text_put_shown(out, p, (size_t)(end - p));
+				p = end;
+			}
+		}
+		if (good && p == end)
+			return true;
+		out->len = start;
+	}
+	return false;
 }

@@ -12,10 +12,8 @@
 #include <openssl/evp.h>
 
 #include "entry.h"
-#include "domain.h"
+#include "keys.h"
 #include "rebuild.h"
-#include "reports.h"
-#include "state.h"
 #include "enc.h"
 #include "mp.h"
 #include "verify.h"
@@ -35,7 +33,8 @@ struct ledger {
 	struct merkle_cr cr;
 	uint64_t (*now_us)(void);
 	struct buf scratch;
-	struct buf body;	/* the body being recorded, after the domain rules */
+	const struct ledger_rules *rules;	/* NULL: none, every entry as sent */
+	struct buf body;	/* the body being recorded, after the rules */
 	struct buf head;	/* the checkpoint note last signed */
 };
 
@@ -242,7 +241,7 @@ static int record_key_change(struct ledger *l, const char (*keys)[NOTE_VKEY_MAX]
 		snprintf(reqids[i], sizeof reqids[i], "key-%s-%02x%02x%02x%02x-%llu", add[i] ? "add" : "retire",
 			 v.key_id[0], v.key_id[1], v.key_id[2], v.key_id[3], (unsigned long long)l->size);
 		as[i] = (struct ledger_append){
-			"key", 3, "", 0, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR), reqids[i], strlen(reqids[i]),
+			KEYS_KIND, strlen(KEYS_KIND), "", 0, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR), reqids[i], strlen(reqids[i]),
 			bodies[i].data, bodies[i].len, false,
 		};
 	}
@@ -352,6 +351,7 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 		return err_set(e, "out of memory");
 	l->lock_fd = -1;
 	l->read_only = o->read_only;
+	l->rules = o->rules;
 	l->signer = o->signer;
 	if (o->signer)
 		l->signers[l->nsigners++] = o->signer;
@@ -421,9 +421,10 @@ uint64_t ledger_size(const struct ledger *l) { return l->size; }
 const char *ledger_origin(const struct ledger *l) { return l->origin; }
 struct store *ledger_store(struct ledger *l) { return l->store; }
 void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void)) { l->now_us = now_us; }
+uint64_t ledger_now(const struct ledger *l) { return l->now_us(); }
 
 /* The envelope's field rules and the body's canonical form, before the
- * domain rules run; the kind's schema is checked once, by domain_apply(). */
+ * kind's rules run; the kind's schema is checked once, by them. */
 static int check_request(const struct ledger_append *r, struct err *e)
 {
 	if (entry_check_kind(r->kind, r->kind_len, e) ||
@@ -475,7 +476,7 @@ static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append 
 				const struct ledger_result *res, size_t n, const struct buf *note, struct err *e)
 {
 	for (size_t k = 0; k < n; k++) {
-		if (res[k].status != LEDGER_APPENDED || reqs[k].kind_len != 3 || memcmp(reqs[k].kind, "key", 3) != 0)
+		if (res[k].status != LEDGER_APPENDED || !keys_is_key(reqs[k].kind, reqs[k].kind_len))
 			continue;
 		char name[40];
 		snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)res[k].seq);
@@ -502,32 +503,39 @@ static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append 
 	return 0;
 }
 
-/* The domain rules for one append, in its own nested transaction a:
- * checked against the state so far (including the batch's earlier
- * entries), they write the derived state and may fill in numbers; then the
- * entry is encoded into l->scratch.  0 when both worked; -1 with the
- * reason in e otherwise, and the caller aborts a, so none of the rules'
- * writes remain. */
+/* The rules for one append, in its own nested transaction a: checked
+ * against the state so far (including the batch's earlier entries), they
+ * write the derived state and may fill in numbers (the log's own key
+ * entries, keys.c; any other kind, the rules given at open); then the entry
+ * is encoded into l->scratch.  0 when both worked; -1 with the reason in e
+ * otherwise, and the caller aborts a, so none of the rules' writes remain. */
 static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledger_append *r, uint64_t seq,
 		       uint64_t time_us, const uint8_t prev[HASH_LEN], struct err *e)
 {
-	struct domain_in din = { r->kind, r->kind_len, r->project, r->project_len, r->body,
-				 r->body_len, r->as_client, seq, time_us };
-	buf_reset(&l->body);
-	if (domain_apply(a, &din, false, &l->body, e)) {
-		if (e->code < STORE_E_IO || e->code > STORE_E_NOTFOUND)
-			e->code = LEDGER_E_INVALID;
-		return -1;
-	}
 	struct entry en = {
 		.version = ENTRY_VERSION, .seq = seq, .time_us = time_us,
 		.kind = r->kind, .kind_len = r->kind_len,
 		.project = r->project, .project_len = r->project_len,
 		.author = r->author, .author_len = r->author_len,
 		.request_id = r->request_id, .request_id_len = r->request_id_len,
-		.body = l->body.data, .body_len = l->body.len,
+		.body = r->body, .body_len = r->body_len,
 	};
 	memcpy(en.prev, prev, HASH_LEN);
+	buf_reset(&l->body);
+	int rc;
+	if (keys_is_key(r->kind, r->kind_len) || l->rules == NULL) {
+		rc = keys_is_key(r->kind, r->kind_len) ? keys_apply(a, &en, e) : 0;
+		buf_add(&l->body, r->body, r->body_len);
+	} else {
+		rc = l->rules->apply(l->rules->ctx, a, &en, r->as_client, false, &l->body, e);
+	}
+	if (rc) {
+		if (e->code < STORE_E_IO || e->code > STORE_E_NOTFOUND)
+			e->code = LEDGER_E_INVALID;
+		return -1;
+	}
+	en.body = l->body.data;
+	en.body_len = l->body.len;
 	buf_reset(&l->scratch);
 	if (entry_encode(&en, &l->scratch, e)) {
 		err_prefix(e, "with the fields the ledger assigns");
@@ -813,6 +821,7 @@ struct vctx {
 	uint64_t total;
 	struct buf body;
 	struct buf key_seqs;	/* the seq of each key entry, u64 BE, in order */
+	const struct ledger_rules *rules;
 };
 
 static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
@@ -838,11 +847,6 @@ static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t
 		       (unsigned long long)(((index + 1) << level) - 1));
 }
 
-static bool kind_is(const struct entry *en, const char *kind)
-{
-	return en->kind_len == strlen(kind) && memcmp(en->kind, kind, en->kind_len) == 0;
-}
-
 static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct vctx *c = ctx;
@@ -859,12 +863,12 @@ static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 		}
 		return -1;
 	}
-	if (rebuild_entry(c->x, seq, &en, &c->body, e)) {
+	if (rebuild_entry(c->x, c->rules, seq, &en, &c->body, e)) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = seq;
 		return -1;
 	}
-	if (kind_is(&en, "key")) {
+	if (keys_is_key(en.kind, en.kind_len)) {
 		uint8_t b[8];
 		for (int i = 0; i < 8; i++)
 			b[i] = (uint8_t)(seq >> (56 - 8 * i));
@@ -986,16 +990,14 @@ struct keys_check {
 	size_t n;
 };
 
-static int key_in_use_listed(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+static int key_in_use_listed(void *ctx, const char *vkey, size_t n, struct err *e)
 {
 	const struct keys_check *kc = ctx;
-	if (vn != 1 || v[0] != 'a')
-		return 0;
 	for (size_t i = 0; i < kc->n; i++)
-		if (strlen(kc->list[i]) == kn - 3 && memcmp(kc->list[i], k + 3, kn - 3) == 0)
+		if (strlen(kc->list[i]) == n && memcmp(kc->list[i], vkey, n) == 0)
 			return 0;
-	return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lacks %.*s, which the log has in use", (int)(kn - 3),
-			(const char *)k + 3);
+	return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lacks %.*s, which the log has in use", (int)n,
+			vkey);
 }
 
 static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, struct err *e)
@@ -1028,15 +1030,11 @@ static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, st
 		if (checkpoint_open((const char *)cpn, cpl, &v, 1, &cp, NULL))
 			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s, which did not sign the "
 					"stored checkpoint", list[nlist]);
-		struct key k;
-		const uint8_t *st;
-		size_t stn;
-		key_init(&k, 'K', "", 0);
-		key_str(&k, list[nlist], len);
-		rc = store_state_get(c->x, k.b, k.n, &st, &stn, e);
+		char st = 0;
+		rc = keys_state(c->x, list[nlist], len, &st, e);
 		if (rc < 0)
 			return -1;
-		if (rc == 1 && stn == 1 && st[0] == 'r')
+		if (rc == 1 && st == 'r')
 			return err_setc(e, STORE_E_CORRUPT, "metadata: signing_keys lists %s, which the log retired",
 					list[nlist]);
 		if (rc == 0 && ++unknown > 1)
@@ -1046,8 +1044,7 @@ static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, st
 		off += len + 1;
 	}
 	struct keys_check kc = { list, nlist };
-	static const uint8_t signing_key_records[3] = { 'K', 0, 0 };	/* key_init('K', ""), key_str */
-	return store_state_scan(c->x, signing_key_records, 3, key_in_use_listed, &kc, e);
+	return keys_in_use(c->x, key_in_use_listed, &kc, e);
 }
 
 /* Each key entry's kept checkpoint: covers it, matches the tree at its
@@ -1179,7 +1176,7 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 		goto out;
 	}
 	/* what the log implies beyond itself, and no stray keys anywhere */
-	if (rebuild_compare(c->t, c->x, e) || store_walk(c->t, STORE_DB_NODES, node_in_tree, c, e) ||
+	if (rebuild_compare(c->t, c->x, l->rules, e) || store_walk(c->t, STORE_DB_NODES, node_in_tree, c, e) ||
 	    check_meta(c, &cp, cpn, cpl, e))
 		goto out;
 	rc = 0;
@@ -1213,6 +1210,7 @@ int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 	c.r = r;
 	c.progress = progress;
 	c.pctx = pctx;
+	c.rules = l->rules;
 	buf_init(&c.body);
 	buf_init(&c.key_seqs);
 	struct err le, *ep = e ? e : &le;
@@ -1268,6 +1266,7 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 
 struct replay {
 	struct store_txn *t;
+	const struct ledger_rules *rules;
 	struct buf body;
 };
 
@@ -1277,7 +1276,7 @@ static int replay_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 	struct entry en;
 	if (entry_decode(p, n, &en, e))
 		return err_prefix(e, "entry %llu", (unsigned long long)seq);
-	return rebuild_entry(r->t, seq, &en, &r->body, e);
+	return rebuild_entry(r->t, r->rules, seq, &en, &r->body, e);
 }
 
 int ledger_reindex(struct ledger *l, struct err *e)
@@ -1285,7 +1284,7 @@ int ledger_reindex(struct ledger *l, struct err *e)
 	if (l->read_only)
 		return err_set(e, "ledger is open read-only");
 	for (;;) {
-		struct replay r = { NULL, { 0 } };
+		struct replay r = { NULL, l->rules, { 0 } };
 		buf_init(&r.body);
 		err_clear(e);
 		int rc = store_begin(l->store, true, &r.t, e);
@@ -1335,32 +1334,5 @@ int ledger_state_digest(struct ledger *l, uint8_t out[HASH_LEN], struct err *e)
 	if (rc == 0 && !EVP_DigestFinal_ex(md, out, &n))
 		rc = err_set(e, "digest failed");
 	EVP_MD_CTX_free(md);
-	return rc;
-}
-
-int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
-		  struct buf *out, struct buf *next, struct err *e)
-{
-	struct store_txn *t;
-	if (store_begin(l->store, false, &t, e))
-		return -1;
-	int rc = report_status(t, project, plen, req, out, next, e);
-	store_abort(t);
-	return rc;
-}
-
-int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
-		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
-		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e)
-{
-	struct store_txn *t;
-	bool unbilled = strcmp(name, "unbilled") == 0;
-	if (!unbilled && strcmp(name, "exposure") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
-	if (store_begin(l->store, false, &t, e))
-		return -1;
-	int rc = unbilled ? report_unbilled(t, project, plen, allow, actx, l->now_us(), req, out, next, e)
-			  : report_exposure(t, project, plen, allow, actx, req, out, next, e);
-	store_abort(t);
 	return rc;
 }

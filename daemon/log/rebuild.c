@@ -3,9 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domain.h"
+#include "keys.h"
 #include "merkle.h"
 #include "mp.h"
+#include "text.h"
 
 void rebuild_request_digest(const char *kind, size_t kind_len, const char *project, size_t project_len,
 			    const uint8_t *body, size_t body_len, uint8_t out[32])
@@ -20,23 +21,25 @@ void rebuild_request_digest(const char *kind, size_t kind_len, const char *proje
 	buf_free(&b);
 }
 
-int rebuild_entry(struct store_txn *t, uint64_t seq, const struct entry *en, struct buf *body,
-		  struct err *e)
+int rebuild_entry(struct store_txn *t, const struct ledger_rules *rules, uint64_t seq, const struct entry *en,
+		  struct buf *body, struct err *e)
 {
-	struct domain_in din = { en->kind, en->kind_len, en->project, en->project_len, en->body,
-				 en->body_len, false, seq, en->time_us };
 	buf_reset(body);
-	if (domain_apply(t, &din, true, body, e))
+	int rc = 0;
+	if (keys_is_key(en->kind, en->kind_len) || rules == NULL) {
+		rc = keys_is_key(en->kind, en->kind_len) ? keys_apply(t, en, e) : 0;
+		buf_add(body, en->body, en->body_len);
+	} else {
+		rc = rules->apply(rules->ctx, t, en, false, true, body, e);
+	}
+	if (rc)
 		return err_prefix(e, "replaying entry %llu (%.*s)", (unsigned long long)seq, (int)en->kind_len,
 				  en->kind);
-	buf_reset(body);
-	if (domain_sent_body(en->kind, en->kind_len, en->body, en->body_len, body, e))
-		return err_prefix(e, "entry %llu", (unsigned long long)seq);
 	uint8_t digest[32], other_digest[32];
 	uint64_t other;
 	rebuild_request_digest(en->kind, en->kind_len, en->project, en->project_len, body->data, body->len,
 			       digest);
-	int rc = store_reqid_get(t, en->author, en->author_len, en->request_id, en->request_id_len, &other,
+	rc = store_reqid_get(t, en->author, en->author_len, en->request_id, en->request_id_len, &other,
 				 other_digest, e);
 	if (rc < 0)
 		return -1;
@@ -59,19 +62,6 @@ static uint64_t be64_at(const uint8_t *p)
 	return v;
 }
 
-/* Text as it is where printable, other bytes as \xNN; long text cut. */
-static void put_text(struct buf *out, const uint8_t *s, size_t n)
-{
-	for (size_t i = 0; i < n && i < 64; i++) {
-		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
-			buf_addc(out, (char)s[i]);
-		else
-			buf_printf(out, "\\x%02x", s[i]);
-	}
-	if (n > 64)
-		buf_adds(out, "...");
-}
-
 static void put_hex(struct buf *out, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n && i < 32; i++)
@@ -80,66 +70,26 @@ static void put_hex(struct buf *out, const uint8_t *p, size_t n)
 		buf_adds(out, "...");
 }
 
-/* The record types of daemon/state.h: parts after the project, u = u64,
- * s = text (always last). */
-static const struct {
-	char type;
-	const char *name, *parts;
-} STATE_KEYS[] = {
-	{ 'p', "project", "" }, { 'b', "baseline", "u" }, { 'k', "baseline item", "us" },
-	{ 'c', "change", "u" }, { 'i', "invoice", "s" }, { 'l', "invoice line", "su" },
-	{ 'u', "unconfirmed response", "u" }, { 'v', "voided entry", "u" }, { 'K', "signing key", "s" },
-};
-
-/* "change c/pr-site/3", or the key in hex when it has no known shape. */
-static void name_state_key(const uint8_t *k, size_t n, struct buf *out)
-{
-	size_t start = out->len;
-	for (size_t i = 0; i < sizeof STATE_KEYS / sizeof STATE_KEYS[0]; i++) {
-		if (n < 2 || k[0] != (uint8_t)STATE_KEYS[i].type || k[1] != 0)
-			continue;
-		const uint8_t *p = k + 2, *end = k + n, *nul = memchr(p, 0, (size_t)(end - p));
-		const uint8_t *pe = nul ? nul : end;
-		buf_printf(out, "%s %c/", STATE_KEYS[i].name, STATE_KEYS[i].type);
-		put_text(out, p, (size_t)(pe - p));
-		p = pe;
-		bool good = true;
-		for (const char *part = STATE_KEYS[i].parts; *part && good; part++) {
-			if (p >= end || *p++ != 0) {
-				good = false;
-			} else if (*part == 'u') {
-				good = end - p >= 8;
-				if (good)
-					buf_printf(out, "/%llu", (unsigned long long)be64_at(p));
-				p += good ? 8 : 0;
-			} else {
-				buf_addc(out, '/');
-				put_text(out, p, (size_t)(end - p));
-				p = end;
-			}
-		}
-		if (good && p == end)
-			return;
-		out->len = start;
-	}
-	buf_adds(out, "record with key 0x");
-	put_hex(out, k, n);
-}
-
-static void name_key(enum store_db db, const uint8_t *k, size_t n, struct buf *out)
+/* "change c/pr-site/3" (as the rules name it), or the key in hex when it
+ * has no known shape. */
+static void name_key(const struct ledger_rules *rules, enum store_db db, const uint8_t *k, size_t n,
+		     struct buf *out)
 {
 	const uint8_t *nul = memchr(k, 0, n);
 	if (db == STORE_DB_STATE) {
-		name_state_key(k, n, out);
+		if (!keys_name(k, n, out) && !(rules && rules->name_key && rules->name_key(rules->ctx, k, n, out))) {
+			buf_adds(out, "record with key 0x");
+			put_hex(out, k, n);
+		}
 	} else if (db == STORE_DB_REQIDS && nul) {
 		buf_adds(out, "author \"");
-		put_text(out, k, (size_t)(nul - k));
+		text_put_shown(out, k, (size_t)(nul - k));
 		buf_adds(out, "\", request id \"");
-		put_text(out, nul + 1, (size_t)(k + n - nul - 1));
+		text_put_shown(out, nul + 1, (size_t)(k + n - nul - 1));
 		buf_addc(out, '"');
 	} else if (db == STORE_DB_PROJECTS && n >= 9 && k[n - 9] == 0 && nul == k + n - 9) {
 		buf_adds(out, "project \"");
-		put_text(out, k, n - 9);
+		text_put_shown(out, k, n - 9);
 		buf_printf(out, "\", entry %llu", (unsigned long long)be64_at(k + n - 8));
 	} else {
 		buf_adds(out, "key 0x");
@@ -160,7 +110,7 @@ static void put_value(struct buf *out, const uint8_t *p, size_t n)
 		buf_adds(out, it.b ? "true" : "false");
 	else if (read && it.type == MP_STR) {
 		buf_addc(out, '"');
-		put_text(out, it.p, it.n);
+		text_put_shown(out, it.p, it.n);
 		buf_addc(out, '"');
 	} else
 		put_hex(out, p, n);
@@ -203,7 +153,7 @@ static bool diff_maps(struct buf *out, const uint8_t *a, size_t an, const uint8_
 			if (fa.vn == fb.vn && memcmp(fa.v, fb.v, fa.vn) == 0)
 				continue;
 			buf_adds(out, "field \"");
-			put_text(out, (const uint8_t *)fa.name, fa.nn);
+			text_put_shown(out, (const uint8_t *)fa.name, fa.nn);
 			buf_adds(out, "\" is ");
 			put_value(out, fa.v, fa.vn);
 			buf_adds(out, " where the log implies ");
@@ -215,14 +165,14 @@ static bool diff_maps(struct buf *out, const uint8_t *a, size_t an, const uint8_
 			if (!ha && !hb)
 				return false;
 			buf_adds(out, "field \"");
-			put_text(out, (const uint8_t *)f->name, f->nn);
+			text_put_shown(out, (const uint8_t *)f->name, f->nn);
 			buf_adds(out, ha ? "\" is not implied by the log" : "\" is missing");
 			return true;
 		}
 		buf_adds(out, "it holds field \"");
-		put_text(out, (const uint8_t *)fa.name, fa.nn);
+		text_put_shown(out, (const uint8_t *)fa.name, fa.nn);
 		buf_adds(out, "\" where the log implies field \"");
-		put_text(out, (const uint8_t *)fb.name, fb.nn);
+		text_put_shown(out, (const uint8_t *)fb.name, fb.nn);
 		buf_addc(out, '"');
 		return true;
 	}
@@ -252,7 +202,8 @@ static void describe_values(enum store_db db, const uint8_t *a, size_t an, const
 	}
 }
 
-int rebuild_compare(struct store_txn *stored, struct store_txn *implied, struct err *e)
+int rebuild_compare(struct store_txn *stored, struct store_txn *implied, const struct ledger_rules *rules,
+		    struct err *e)
 {
 	static const struct {
 		enum store_db db;
@@ -273,7 +224,7 @@ int rebuild_compare(struct store_txn *stored, struct store_txn *implied, struct 
 		struct buf m;
 		buf_init(&m);
 		buf_printf(&m, "%s: ", DBS[i].what);
-		name_key(DBS[i].db, d.key, d.klen, &m);
+		name_key(rules, DBS[i].db, d.key, d.klen, &m);
 		if (d.a == NULL) {
 			buf_adds(&m, " is missing");
 		} else if (d.b == NULL) {

@@ -7,7 +7,7 @@
  *   nodes    u8 level ‖ u64be idx  -> 32-byte Merkle node hash (level 0 = leaves)
  *   reqids   author ‖ 0x00 ‖ reqid -> u64be seq ‖ request digest (idempotency)
  *   projects project ‖ 0x00 ‖ u64be seq -> "" (entries by project)
- *   state    derived state (domain.c): rebuilt from the log by `scoped reindex`
+ *   state    derived state (the rules', and keys.c's): rebuilt from the log by `scoped reindex`
  *            (with reqids and projects), checked against it by `scoped verify`
  *   meta     name                  -> value (format, size, root, checkpoint, ...)
  *

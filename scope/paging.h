@@ -21,7 +21,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "store.h"
+#include "kv.h"
 
 #define PAGE_VERSION_LEN 16
 #define PAGE_KEY_MAX 200	/* struct key */
@@ -65,8 +65,8 @@ int pager_init(struct pager *p, const struct page_req *r, uint64_t now_us, struc
 void pager_free(struct pager *p);
 /* A list the records append rows to, with its row count. */
 void pager_section(struct pager *p, struct buf *b, uint32_t *n);
-/* store_state_scan, with each record's rows kept on this page or dropped. */
-int pager_scan(struct pager *p, struct store_txn *t, const void *prefix, size_t plen,
+/* kv_scan, with each record's rows kept on this page or dropped. */
+int pager_scan(struct pager *p, struct scope_kv *t, const void *prefix, size_t plen,
 	       int (*fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn,
 			 struct err *e),
 	       void *ctx, struct err *e);

@@ -1,0 +1,87 @@
+#include "rules_hook.h"
+
+#include "domain.h"
+#include "kv.h"
+#include "reports.h"
+#include "state.h"
+#include "store.h"
+
+_Static_assert((int)SCOPE_E_CORRUPT == (int)STORE_E_CORRUPT, "the rules' corrupt state is the store's");
+
+static int t_get(void *ctx, const void *k, size_t kn, const uint8_t **v, size_t *vn, struct err *e)
+{
+	return store_state_get(ctx, k, kn, v, vn, e);
+}
+
+static int t_put(void *ctx, const void *k, size_t kn, const void *v, size_t vn, struct err *e)
+{
+	return store_state_put(ctx, k, kn, v, vn, e);
+}
+
+static int t_del(void *ctx, const void *k, size_t kn, struct err *e)
+{
+	return store_state_del(ctx, k, kn, e);
+}
+
+static int t_scan(void *ctx, const void *prefix, size_t pn, scope_scan_fn fn, void *fctx, struct err *e)
+{
+	return store_state_scan(ctx, prefix, pn, fn, fctx, e);
+}
+
+static int t_entry(void *ctx, uint64_t seq, const uint8_t **p, size_t *n, struct err *e)
+{
+	return store_entry_get(ctx, seq, p, n, e);
+}
+
+static void kv_over(struct store_txn *t, struct scope_kv *kv)
+{
+	*kv = (struct scope_kv){ t, t_get, t_put, t_del, t_scan, t_entry };
+}
+
+static int apply(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
+		 struct buf *out, struct err *e)
+{
+	(void)ctx;
+	struct scope_kv kv;
+	kv_over(t, &kv);
+	return domain_apply_entry(&kv, en, as_client, replay, out, e);
+}
+
+static bool name_key(void *ctx, const uint8_t *k, size_t n, struct buf *out)
+{
+	(void)ctx;
+	return state_key_name(k, n, out);
+}
+
+const struct ledger_rules *rules_hook(void)
+{
+	static const struct ledger_rules R = { NULL, apply, name_key };
+	return &R;
+}
+
+int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e)
+{
+	struct store_txn *t;
+	struct scope_kv kv;
+	if (store_begin(ledger_store(l), false, &t, e))
+		return -1;
+	kv_over(t, &kv);
+	int rc = report_status(&kv, project, plen, req, out, next, e);
+	store_abort(t);
+	return rc;
+}
+
+int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
+		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e)
+{
+	struct store_txn *t;
+	struct scope_kv kv;
+	if (store_begin(ledger_store(l), false, &t, e))
+		return -1;
+	kv_over(t, &kv);
+	int rc = report_named(&kv, name, project, plen, allow, actx, ledger_now(l), req, out, next, e);
+	store_abort(t);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * rules_hook: scope/ plugged into the log.  The rules (scope/domain.h)
+ * run on a kv (scope/kv.h) over the store's transaction: the hook the
+ * ledger calls for every append and every replay, and the status and
+ * report documents the daemon serves, read from the derived state of one
+ * read transaction.  The one file that sees both daemon/log/ and scope/.
+ */
+#ifndef SCOPE_RULES_HOOK_H
+#define SCOPE_RULES_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ledger.h"
+#include "paging.h"
+
+/* The rules to give ledger_open (static; never freed). */
+const struct ledger_rules *rules_hook(void);
+
+/* A project's status document (scope/reports.h), from the derived state, a
+ * page at a time (req NULL: all of it; next: the next page's cursor, or
+ * empty). */
+int ledger_status(struct ledger *l, const char *project, size_t plen, const struct page_req *req,
+		  struct buf *out, struct buf *next, struct err *e);
+/* A report ("unbilled" or "exposure") over one project, or over all that
+ * allow() admits when project is NULL. */
+int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
+		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
+		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
+
+#endif

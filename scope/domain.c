@@ -1,0 +1,210 @@
+#include "domain.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "entry.h"
+#include "kinds.h"
+#include "mp.h"
+
+static const struct field DOC_F[] = {
+	FLD("name", F_STR, true, 1, 200), FLD("sha256", F_SHA256, true, 0, 0), FLD("size", F_UINT, true, 0, 1ull << 53),
+};
+const struct schema SCHEMA_DOC = { "document", DOC_F, sizeof DOC_F / sizeof DOC_F[0] };
+
+/* ---- the apply context ---- */
+
+const struct value *val(const struct ctx *x, const char *name)
+{
+	int i = schema_index(x->sc, name);
+	return i >= 0 ? &x->v[i] : NULL;
+}
+
+bool has(const struct ctx *x, const char *name)
+{
+	const struct value *v = val(x, name);
+	return v && v->present;
+}
+
+int refuse(struct ctx *x, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return err_set(x->e, "%s", msg);
+}
+
+int load_change(struct ctx *x, uint64_t number, struct chg *c, struct key *k)
+{
+	key_init(k, 'c', x->in->project, x->in->project_len);
+	key_u64(k, number);
+	int rc = LOAD(x->t, k, CHG, c, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return refuse(x, "CR-%llu does not exist in project %.*s", (unsigned long long)number, P(x));
+	if (strcmp(c->status, "withdrawn") == 0)
+		return refuse(x, "CR-%llu was withdrawn (voided)", (unsigned long long)number);
+	return 0;
+}
+
+int check_currency(struct ctx *x)
+{
+	const struct value *c = val(x, "currency");
+	if (c && c->present && (c->len != 3 || memcmp(c->s, x->proj.currency, 3) != 0))
+		return refuse(x, "currency %.*s differs from the project's %s", (int)c->len, c->s,
+			      x->proj.currency);
+	return 0;
+}
+
+int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what)
+{
+	const uint8_t *p;
+	size_t n;
+	struct err tmp;
+	if (seq >= x->in->seq)
+		return refuse(x, "%s: entry %llu does not exist yet", what, (unsigned long long)seq);
+	if (kv_entry(x->t, seq, &p, &n, &tmp) || entry_decode(p, n, en, &tmp))
+		return refuse(x, "%s: entry %llu cannot be read", what, (unsigned long long)seq);
+	if (en->project_len != x->in->project_len ||
+	    memcmp(en->project, x->in->project, en->project_len) != 0)
+		return refuse(x, "%s: entry %llu belongs to another project", what, (unsigned long long)seq);
+	return 0;
+}
+
+int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct err *e)
+{
+	struct value vals[16];
+	const struct kind *k = kind_find(kind, kind_len);
+	if (k == NULL) {
+		char known[RULES_KINDS_MAX];
+		rules_kinds(known, sizeof known);
+		return err_set(e, "unknown kind \"%.*s\" (known: %s)", (int)(kind_len > 32 ? 32 : kind_len), kind,
+			       known);
+	}
+	return schema_check(k->sc, body, n, false, vals, e);
+}
+
+int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
+		     struct err *e)
+{
+	const struct kind *k = kind_find(kind, kind_len);
+	if (k == NULL)
+		return domain_check_shape(kind, kind_len, body, n, e);
+	return schema_strip_assigned(k->sc, body, n, out, e);
+}
+
+bool domain_assigned(const char *kind, size_t kind_len, const char *field, size_t n)
+{
+	const struct kind *k = kind_find(kind, kind_len);
+	for (size_t i = 0; k && i < k->sc->n; i++)
+		if (k->sc->fields[i].assigned && strlen(k->sc->fields[i].name) == n &&
+		    memcmp(k->sc->fields[i].name, field, n) == 0)
+			return true;
+	return false;
+}
+
+/* Adds the assigned fields to the body (live) and canonicalises it. */
+static int emit(struct ctx *x)
+{
+	const uint8_t *b = x->in->body;
+	size_t n = x->in->body_len;
+	if (x->replay || (!x->add_name && !x->add_name2)) {
+		buf_add(x->out, b, n);
+		return 0;
+	}
+	struct mp_cur c;
+	struct mp_item it;
+	mp_cur_init(&c, b, n);
+	mp_next(&c, &it, NULL);
+	struct buf tmp;
+	buf_init(&tmp);
+	mp_pack_map(&tmp, it.n + (x->add_name ? 1 : 0) + (x->add_name2 ? 1 : 0));
+	buf_add(&tmp, c.p, mp_left(&c));
+	if (x->add_name) {
+		mp_pack_cstr(&tmp, x->add_name);
+		if (x->add_type == F_CR) {
+			char cr[24];
+			snprintf(cr, sizeof cr, "CR-%llu", (unsigned long long)x->add_u);
+			mp_pack_cstr(&tmp, cr);
+		} else {
+			mp_pack_uint(&tmp, x->add_u);
+		}
+	}
+	if (x->add_name2) {
+		mp_pack_cstr(&tmp, x->add_name2);
+		mp_pack_bool(&tmp, x->add_b2);
+	}
+	int rc = mp_canonicalize(tmp.data, tmp.len, NULL, MP_NO_BIN, x->out, x->e);
+	buf_free(&tmp);
+	return rc;
+}
+
+/* In replay the stored assigned fields must be what the ledger assigns. */
+static int check_assigned(struct ctx *x)
+{
+	if (!x->replay)
+		return 0;
+	if (x->add_name) {
+		const struct value *v = val(x, x->add_name);
+		if (!v->present || v->u != x->add_u)
+			return refuse(x, "entry %llu: stored %s differs from the one the rules assign (%llu)",
+				      (unsigned long long)x->in->seq, x->add_name, (unsigned long long)x->add_u);
+	}
+	if (x->add_name2) {
+		const struct value *v = val(x, x->add_name2);
+		if (!v->present)
+			return refuse(x, "entry %llu: %s missing", (unsigned long long)x->in->seq, x->add_name2);
+	}
+	return 0;
+}
+
+int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,
+		 struct err *e)
+{
+	struct ctx x;
+	memset(&x, 0, sizeof x);
+	x.t = t;
+	x.in = in;
+	x.replay = replay;
+	x.out = out;
+	x.e = e;
+	const struct kind *k = kind_find(in->kind, in->kind_len);
+	if (k == NULL)
+		return domain_check_shape(in->kind, in->kind_len, in->body, in->body_len, e);
+	x.sc = k->sc;
+	if (schema_check(k->sc, in->body, in->body_len, replay, x.v, e))
+		return -1;
+	if (!k->opens_project && !(k->ledger_level && in->project_len == 0)) {
+		struct key pk;
+		key_init(&pk, 'p', in->project, in->project_len);
+		int rc = LOAD(t, &pk, PROJ, &x.proj, e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return refuse(&x, "project %.*s does not exist (create it with a project entry first)",
+				      (int)in->project_len, in->project);
+	}
+	if (k->apply(&x) || check_assigned(&x))
+		return -1;
+	/* on_behalf is recorded for responses even when the value is false */
+	return emit(&x);
+}
+
+int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_client, bool replay, struct buf *out,
+		       struct err *e)
+{
+	struct domain_in in = { en->kind, en->kind_len, en->project, en->project_len, en->body,
+				en->body_len, as_client, en->seq, en->time_us };
+	if (domain_apply(t, &in, replay, out, e))
+		return -1;
+	if (!replay)
+		return 0;
+	buf_reset(out);
+	return domain_sent_body(en->kind, en->kind_len, en->body, en->body_len, out, e) ?
+		       err_prefix(e, "entry %llu", (unsigned long long)en->seq) : 0;
+}

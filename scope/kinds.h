@@ -1,0 +1,89 @@
+/*
+ * kinds: the one table of entry kinds (kinds.c), and what each family
+ * file (project.c, change.c, billing.c, void.c) needs to define its kinds:
+ * the schema macros and the apply context with its helpers (domain.c).
+ * A kind is its name, its body's schema, the roles that may record it,
+ * its rule (check against the derived state, then write it) and what
+ * voiding one of its entries does.  The schema checks, the role rules,
+ * the reducer and the list of known kinds all read this table.
+ *
+ * Internal to scope/; like all of it, it never includes lmdb.h, libevent
+ * or libssl.
+ */
+#ifndef SCOPE_KINDS_H
+#define SCOPE_KINDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "domain.h"
+#include "entry.h"
+#include "err.h"
+#include "kv.h"
+#include "rules.h"
+#include "schema.h"
+#include "state.h"
+
+#define FLD(n, t, req, lo, hi) { n, t, req, false, lo, hi, NULL, NULL, 0 }
+#define ASSIGNED(n, t) { n, t, true, true, 0, UINT64_MAX, NULL, NULL, 0 }
+#define ENUMF(n, req, list) { n, F_ENUM, req, false, 0, 0, list, NULL, 0 }
+#define ARRM(n, req, lo, hi, sub) { n, F_ARRAY, req, false, lo, hi, NULL, sub, 0 }
+#define ARRS(n, req, lo, hi, it) { n, F_ARRAY, req, false, lo, hi, NULL, NULL, it }
+#define SCHEMA(name, what, ...) \
+	static const struct field name##_f[] = { __VA_ARGS__ }; \
+	static const struct schema name = { what, name##_f, sizeof name##_f / sizeof name##_f[0] }
+
+/* a document reference (name, sha256, size), shared by several kinds */
+extern const struct schema SCHEMA_DOC;
+
+/* ---- the apply context (domain.c) ---- */
+
+struct ctx {
+	struct scope_kv *t;
+	const struct domain_in *in;
+	bool replay;
+	const struct schema *sc;
+	struct value v[16];
+	struct proj proj;
+	struct buf *out;
+	/* assigned fields to add (live) or check (replay) */
+	const char *add_name;
+	enum field_type add_type;
+	uint64_t add_u;
+	const char *add_name2;
+	bool add_b2;
+	struct err *e;
+};
+
+const struct value *val(const struct ctx *x, const char *name);
+bool has(const struct ctx *x, const char *name);
+int refuse(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define P(x) (int)(x)->in->project_len, (x)->in->project
+/* CR-number of this project, not withdrawn, into *c (its key in *k). */
+int load_change(struct ctx *x, uint64_t number, struct chg *c, struct key *k);
+/* The body's currency, if it names one, is the project's. */
+int check_currency(struct ctx *x);
+/* Reads an earlier entry of the same project (for references by seq). */
+int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
+
+/* ---- the table (kinds.c) ---- */
+
+struct kind {
+	const char *name;
+	const struct schema *sc;
+	unsigned writers;		/* enum role bits that may record it */
+	bool opens_project;		/* needs no existing project: it creates one */
+	bool ledger_level;		/* may also be recorded with the empty project */
+	int (*apply)(struct ctx *x);
+	/* An entry of this kind, target, is voided by x: undo what it means
+	 * for the state.  NULL: entries of this kind cannot be voided. */
+	int (*voided)(struct ctx *x, const struct entry *target, uint64_t seq);
+};
+
+const struct kind *kind_find(const char *name, size_t n);
+/* The i-th kind in table order; NULL past the end. */
+const struct kind *kind_at(size_t i);
+
+#endif

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The include rules of the source layout (README.md, "Architecture"):
+#   daemon/log/  never includes a scope/ header (the log knows no domain)
+#   scope/       never includes lmdb.h, libevent (event2/*) or openssl/ssl.h,
+#                nor a daemon/ header (it is a library daemon and client share)
+#   proto/       includes nothing from daemon/ or scope/
+#   libevent     (event2/*) is included only under daemon/net/, and by the
+#                exceptions listed below
+# Usage: tests/layout.sh [SOURCE-DIR]; prints each violation, exits 1 if any.
+# The CMake targets enforce most of this too (each part sees only the headers
+# of the parts it may use); this catches what a system include path lets by.
+set -u
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root" || exit 2
+
+# Files outside daemon/net/ that may include libevent, each with its reason.
+# An exception for a file that no longer exists is itself a failure, so the
+# list cannot go stale.
+EVENT_EXCEPTIONS=(
+	daemon/backup.c		# the backup thread's wake-up of the event loop
+	daemon/server.c		# event-loop side, until it moves to daemon/net/
+	daemon/conn.c		# event-loop side, until it moves to daemon/net/
+	daemon/commit.c		# event-loop side, until it moves to daemon/net/
+)
+
+bad=0
+violation() { echo "layout: $*"; bad=1; }
+
+# "file:line:header" for each quoted or angled include under the given dirs
+includes() {
+	find "$@" -name '*.[ch]' -print0 2>/dev/null | sort -z |
+		xargs -0 -r grep -HnoE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]+[">]' |
+		sed -E 's/#[[:space:]]*include[[:space:]]*["<]([^">]+)[">]$/\1/; s/:[[:space:]]*/:/2'
+}
+headers_of() { find "$@" -name '*.h' -printf '%f\n' 2>/dev/null | sort -u; }
+
+scope_h=$(headers_of scope)
+daemon_h=$(headers_of daemon)
+
+while IFS=: read -r file line h; do
+	[ -n "$file" ] || continue
+	grep -qxF "$h" <<<"$scope_h" && violation "$file:$line includes $h, a scope/ header: the log knows no domain (plug rules in through struct ledger_rules)"
+done < <(includes daemon/log)
+
+while IFS=: read -r file line h; do
+	[ -n "$file" ] || continue
+	case $h in
+	lmdb.h | event2/* | openssl/ssl.h) violation "$file:$line includes <$h>: scope/ reads storage only through kv.h and has no sockets or TLS" ;;
+	esac
+	grep -qxF "$h" <<<"$daemon_h" && violation "$file:$line includes $h, a daemon/ header: scope/ is a library the client shares"
+done < <(includes scope)
+
+while IFS=: read -r file line h; do
+	[ -n "$file" ] || continue
+	if grep -qxF "$h" <<<"$daemon_h" || grep -qxF "$h" <<<"$scope_h"; then
+		violation "$file:$line includes $h: proto/ includes nothing from daemon/ or scope/"
+	fi
+done < <(includes proto)
+
+while IFS=: read -r file line h; do
+	[ -n "$file" ] || continue
+	case $h in event2/*) ;; *) continue ;; esac
+	case $file in daemon/net/*) continue ;; esac
+	excepted=0
+	for x in "${EVENT_EXCEPTIONS[@]}"; do [ "$file" = "$x" ] && excepted=1; done
+	[ $excepted -eq 1 ] || violation "$file:$line includes <$h>: only daemon/net/ includes libevent"
+done < <(includes daemon proto scope client)
+
+for x in "${EVENT_EXCEPTIONS[@]}"; do
+	[ -e "$x" ] || violation "the libevent exception $x names no file: remove it from tests/layout.sh"
+done
+exit $bad

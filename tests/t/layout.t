@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The include rules of the layout (tests/layout.sh) hold for the sources,
+# and each of them fails when a forbidden include is planted in a copy.
+set -u
+. "$(dirname "$0")/lib.sh"
+src=$(cd "$here/../.." && pwd)
+ok "the sources keep the include rules" bash "$src/tests/layout.sh" "$src"
+
+# plant FILE LINE: a copy of the sources with LINE added to FILE
+plant() {
+	rm -rf "$tmp/src"
+	mkdir -p "$tmp/src"
+	(cd "$src" && tar -cf - proto scope daemon client tests/layout.sh) | tar -xf - -C "$tmp/src"
+	printf '%s\n' "$2" >> "$tmp/src/$1"
+}
+refused() {	# refused DESCRIPTION FILE LINE TEXT: the check fails, saying TEXT
+	plant "$2" "$3"
+	exits 1 "$1" bash "$tmp/src/tests/layout.sh" "$tmp/src"
+	has "  saying why" "$tmp/out" "$4"
+}
+refused "the log including a scope/ header" daemon/log/ledger.c '#include "domain.h"' "a scope/ header"
+refused "scope/ including lmdb.h" scope/state.c '#include <lmdb.h>' "scope/ reads storage only through kv.h"
+refused "scope/ including libevent" scope/reports.c '#include <event2/event.h>' "<event2/event.h>"
+refused "scope/ including libssl" scope/mem.c '#include <openssl/ssl.h>' "<openssl/ssl.h>"
+refused "scope/ including a daemon header" scope/domain.c '#include "store.h"' "a daemon/ header"
+refused "proto/ including a scope/ header" proto/entry.c '#include "kv.h"' "proto/ includes nothing"
+refused "proto/ including a daemon header" proto/wire.c '#include "ledger.h"' "proto/ includes nothing"
+refused "libevent outside daemon/net/" daemon/admin.c '#include <event2/event.h>' "only daemon/net/ includes libevent"
+refused "libevent in the client" client/net.c '#include <event2/buffer.h>' "only daemon/net/ includes libevent"
+plant tests/layout.sh ''
+rm "$tmp/src/daemon/backup.c"
+exits 1 "an exception for a file that is gone" bash "$tmp/src/tests/layout.sh" "$tmp/src"
+has "  saying so" "$tmp/out" "names no file"
+finish

@@ -1,0 +1,285 @@
+/*
+ * scope/ as a library, with no storage but its in-memory map (scope_mem):
+ * the map itself (byte-wise order, prefix scans that may write), the kind
+ * table (role rules, known kinds), the worked case's rules from a project
+ * to its payment, refusals that leave the map as it was, and the status
+ * and reports read from it.  Links scope_rules and scope_proto only: no
+ * LMDB, no daemon.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "entry.h"
+#include "json.h"
+#include "kv.h"
+#include "reports.h"
+#include "rules.h"
+#include "tap.h"
+
+static struct scope_mem *M;
+static struct scope_kv KV;
+static uint64_t next_seq;
+static const uint64_t T0 = 1767225600000000ull;	/* 2026-01-01 */
+static char last_err[ERR_MSG_MAX];
+
+/* Records one entry as the daemon would: the rules on the map, then the
+ * entry (with the body they return) kept for later references.  0 or -1
+ * with the reason in last_err. */
+static int rec(const char *kind, const char *project, bool as_client, const char *json)
+{
+	struct buf body, out, raw;
+	struct err e = { 0 };
+	buf_init(&body);
+	buf_init(&out);
+	buf_init(&raw);
+	if (json_to_canonical(json, strlen(json), &body, &e)) {
+		printf("# bad test JSON: %s: %s\n", json, e.msg);
+		exit(2);
+	}
+	struct domain_in in = { kind, strlen(kind), project, strlen(project), body.data, body.len, as_client,
+				next_seq, T0 + next_seq * 1000000 };
+	int rc = domain_apply(&KV, &in, false, &out, &e);
+	if (rc == 0) {
+		struct entry en = { .version = ENTRY_VERSION, .seq = next_seq, .time_us = in.time_us,
+				    .kind = kind, .kind_len = strlen(kind), .project = project,
+				    .project_len = strlen(project), .author = "someone", .author_len = 7,
+				    .request_id = "r", .request_id_len = 1, .body = out.data, .body_len = out.len };
+		rc = entry_encode(&en, &raw, &e) || scope_mem_add_entry(M, next_seq, raw.data, raw.len, &e) ? -1 : 0;
+		next_seq += rc == 0;
+	}
+	snprintf(last_err, sizeof last_err, "%s", rc ? e.msg : "");
+	buf_free(&body);
+	buf_free(&out);
+	buf_free(&raw);
+	return rc;
+}
+
+static const char *doc_json(int rc, struct buf *b)
+{
+	static char out[16384];
+	struct buf j;
+	buf_init(&j);
+	if (rc == 0 && msgpack_to_json(b->data, b->len, &j, NULL) == 0)
+		snprintf(out, sizeof out, "%s", buf_cstr(&j));
+	else
+		snprintf(out, sizeof out, "ERROR");
+	buf_free(&j);
+	buf_free(b);
+	return out;
+}
+
+static const char *status_json(const char *project)
+{
+	struct buf b;
+	buf_init(&b);
+	return doc_json(report_status(&KV, project, strlen(project), NULL, &b, NULL, NULL), &b);
+}
+
+static const char *report_json(const char *name)
+{
+	struct buf b;
+	buf_init(&b);
+	return doc_json(report_named(&KV, name, NULL, 0, NULL, NULL, T0 + 40 * 86400000000ull, NULL, &b, NULL, NULL),
+			&b);
+}
+
+/* ---- the map ---- */
+
+static int collect(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)v, (void)vn, (void)e;
+	struct buf *b = ctx;
+	buf_add(b, k, kn);
+	buf_addc(b, ',');
+	return 0;
+}
+
+/* each record seen writes a record after it: the scan goes on to it */
+static int grow(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)v, (void)vn;
+	struct scope_kv *kv = ctx;
+	char nk[16];
+	if (kn >= 4)
+		return 0;
+	memcpy(nk, k, kn);
+	nk[kn] = 'z';
+	return kv_put(kv, nk, kn + 1, "", 0, e);
+}
+
+static void test_map(void)
+{
+	struct scope_mem *m = scope_mem_new();
+	struct scope_kv kv;
+	struct err e = { 0 };
+	const uint8_t *v;
+	size_t vn;
+	scope_mem_kv(m, &kv);
+	static const char *const keys[] = { "b", "a\xff", "ab", "a", "c", "a\x01" };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		kv_put(&kv, keys[i], strlen(keys[i]), keys[i], strlen(keys[i]), &e);
+	kv_put(&kv, "ab", 2, "AB", 2, &e);
+	is_int(scope_mem_count(m), 6, "six keys, one of them written twice");
+	ok(kv_get(&kv, "ab", 2, &v, &vn, &e) == 1 && vn == 2 && memcmp(v, "AB", 2) == 0, "a put replaces the value");
+	is_int(kv_get(&kv, "aa", 2, &v, &vn, &e), 0, "an absent key is absent");
+	struct buf b;
+	buf_init(&b);
+	kv_scan(&kv, "a", 1, collect, &b, &e);
+	is_str(buf_cstr(&b), "a,a\x01,ab,a\xff,", "a prefix scan in byte-wise order (0xff last)");
+	buf_reset(&b);
+	kv_scan(&kv, "", 0, collect, &b, &e);
+	is_str(buf_cstr(&b), "a,a\x01,ab,a\xff,b,c,", "the empty prefix scans everything");
+	kv_del(&kv, "ab", 2, &e);
+	kv_del(&kv, "nothing", 7, &e);
+	is_int(scope_mem_count(m), 5, "a delete removes one key, of an absent key none");
+	kv_scan(&kv, "b", 1, grow, &kv, &e);
+	buf_reset(&b);
+	kv_scan(&kv, "b", 1, collect, &b, &e);
+	is_str(buf_cstr(&b), "b,bz,bzz,bzzz,", "a scan goes on to records its callback wrote");
+	buf_free(&b);
+	const uint8_t *p;
+	size_t n;
+	ok(scope_mem_add_entry(m, 3, (const uint8_t *)"xyz", 3, &e) == 0 && kv_entry(&kv, 3, &p, &n, &e) == 0 &&
+		   n == 3 && memcmp(p, "xyz", 3) == 0,
+	   "an entry kept is found by its seq");
+	ok(kv_entry(&kv, 2, &p, &n, &e) != 0, "  another is not");
+	ok(scope_mem_add_entry(m, 3, (const uint8_t *)"x", 1, &e) != 0, "  entries are kept in order");
+	scope_mem_free(m);
+}
+
+/* ---- the kind table ---- */
+
+static void test_table(void)
+{
+	char known[RULES_KINDS_MAX];
+	rules_kinds(known, sizeof known);
+	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, void, note",
+	       "the known kinds, in table order");
+	is_int(rules_writers("invoice", 7), ROLE_FINANCE, "finance records invoices");
+	is_int(rules_writers("assessment", 10), ROLE_APPROVER, "the approver assesses");
+	ok(rules_writers("change", 6) & ROLE_CLIENT, "the client may raise a change");
+	is_int(rules_writers("key", 3), 0, "key entries are the log's, no role records them");
+	is_int(rules_writers("memo", 4), 0, "an unknown kind has no writers");
+	struct err e = { 0 };
+	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, &e) != 0, "an unknown kind is refused");
+	like(e.msg, "known: project, baseline", "  naming the known kinds from the table");
+}
+
+/* ---- the worked case on the map ---- */
+
+#define RECORDED(desc, ...) ok(rec(__VA_ARGS__) == 0, desc "%s%s", last_err[0] ? ": " : "", last_err)
+
+/* A refusal: the message names why, and the map is as it was. */
+static void refused(const char *desc, const char *why, const char *kind, const char *project, bool as_client,
+		    const char *json)
+{
+	size_t before = scope_mem_count(M);
+	char st[16384];
+	snprintf(st, sizeof st, "%s", status_json("pr-site"));
+	ok(rec(kind, project, as_client, json) != 0, "%s is refused", desc);
+	like(last_err, why, "  %s", last_err);
+	ok(scope_mem_count(M) == before && strcmp(st, status_json("pr-site")) == 0, "  and the state is unchanged");
+}
+
+static int dump(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)e;
+	struct buf *b = ctx;
+	buf_printf(b, "%zu:%zu:", kn, vn);
+	buf_add(b, k, kn);
+	buf_add(b, v, vn);
+	return 0;
+}
+
+/* The recorded entries replayed into a fresh map, as a client re-deriving
+ * the state from proven entries would: the same state, record for record. */
+static void replayed(void)
+{
+	struct scope_mem *m = scope_mem_new();
+	struct scope_kv kv;
+	struct buf out, a, b;
+	struct err e = { 0 };
+	int rc = 0;
+	scope_mem_kv(m, &kv);
+	buf_init(&out);
+	buf_init(&a);
+	buf_init(&b);
+	for (uint64_t seq = 0; seq < next_seq && rc == 0; seq++) {
+		const uint8_t *p;
+		size_t n;
+		struct entry en;
+		buf_reset(&out);
+		rc = kv_entry(&KV, seq, &p, &n, &e) || entry_decode(p, n, &en, &e) ||
+				     domain_apply_entry(&kv, &en, false, true, &out, &e) ||
+				     scope_mem_add_entry(m, seq, p, n, &e) ? -1 : 0;
+	}
+	ok(rc == 0, "the %llu recorded entries replay on a fresh map%s%s", (unsigned long long)next_seq,
+	   rc ? ": " : "", rc ? e.msg : "");
+	kv_scan(&KV, "", 0, dump, &a, &e);
+	kv_scan(&kv, "", 0, dump, &b, &e);
+	ok(a.len > 0 && a.len == b.len && memcmp(a.data, b.data, a.len) == 0, "  into the same derived state, byte for byte");
+	buf_free(&out);
+	buf_free(&a);
+	buf_free(&b);
+	scope_mem_free(m);
+}
+
+static void test_worked_case(void)
+{
+	M = scope_mem_new();
+	scope_mem_kv(M, &KV);
+	RECORDED("project pr-site", "project", "pr-site", false,
+		 "{\"client\":\"C Corp\",\"title\":\"PR web site\",\"contract_type\":\"fixed\",\"currency\":\"JPY\","
+		 "\"amount_minor\":3000000}");
+	refused("a second project of the same id", "already exists", "project", "pr-site", false,
+		"{\"client\":\"C\",\"title\":\"T\",\"contract_type\":\"fixed\",\"currency\":\"JPY\",\"amount_minor\":1}");
+	RECORDED("a baseline", "baseline", "pr-site", false,
+		 "{\"items\":[{\"id\":\"R1\",\"text\":\"Design after reference site A\"}]}");
+	RECORDED("the client raises a change", "change", "pr-site", true,
+		 "{\"title\":\"Redesign along site B\",\"raised_by\":\"C manager\",\"channel\":\"meeting\","
+		 "\"reason\":\"client_request\",\"items\":[\"R1\"]}");
+	refused("a quote before the assessment", "has not been assessed", "quote", "pr-site", false,
+		"{\"change\":\"CR-1\",\"fee_minor\":1500000,\"effort_hours\":120}");
+	refused("a citation of a later entry", "does not exist yet", "assessment", "pr-site", false,
+		"{\"change\":\"CR-1\",\"class\":\"in_scope\",\"rationale\":\"x\",\"cites\":[99]}");
+	RECORDED("assessed out of scope, citing the baseline", "assessment", "pr-site", false,
+		 "{\"change\":\"CR-1\",\"class\":\"out_of_scope\",\"rationale\":\"site A\",\"cites\":[1]}");
+	RECORDED("a quote", "quote", "pr-site", false, "{\"change\":\"CR-1\",\"fee_minor\":1500000,\"effort_hours\":120}");
+	like(report_json("exposure"), "\"change\":\"CR-1\"", "exposure lists the quoted change");
+	RECORDED("the client approves quote 1", "response", "pr-site", true,
+		 "{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"approved\",\"respondent\":\"C\",\"channel\":\"email\"}");
+	const char *st = status_json("pr-site");
+	like(st, "\"approved_changes_minor\":1500000", "status: the approved fee");
+	like(st, "\"contract_value_minor\":4500000", "  the contract value with it");
+	like(report_json("unbilled"), "\"unbilled_minor\":1500000", "unbilled: the whole approved fee");
+	refused("an invoice beyond the approved fee", "would exceed the approved", "invoice", "pr-site", false,
+		"{\"number\":\"INV-1\",\"lines\":[{\"change\":\"CR-1\",\"amount_minor\":1500001}]}");
+	RECORDED("an invoice for it", "invoice", "pr-site", false,
+		 "{\"number\":\"INV-1\",\"lines\":[{\"change\":\"CR-1\",\"amount_minor\":1500000}]}");
+	RECORDED("its payment", "payment", "pr-site", false,
+		 "{\"invoice\":\"INV-1\",\"amount_minor\":1500000,\"date\":\"2026-02-01\"}");
+	like(status_json("pr-site"), "\"status\":\"paid\"", "the change is paid");
+	like(report_json("unbilled"), "\"rows\":[]", "  nothing unbilled");
+	RECORDED("a second change", "change", "pr-site", false,
+		 "{\"title\":\"Extra page\",\"raised_by\":\"V\",\"channel\":\"email\",\"reason\":\"vendor_proposal\"}");
+	RECORDED("voided: the rule reads the change entry from the map", "void", "pr-site", false,
+		 "{\"target\":8,\"reason\":\"raised by mistake\"}");
+	like(status_json("pr-site"), "\"status\":\"withdrawn\"", "  CR-2 is withdrawn");
+	refused("voiding a paid change's entry", "cannot be voided", "void", "pr-site", false,
+		"{\"target\":2,\"reason\":\"x\"}");
+	ok(rec("note", "", false, "{\"text\":\"a ledger-level note\"}") == 0, "a note needs no project");
+	refused("an entry of a project that does not exist", "does not exist", "change", "nope", false,
+		"{\"title\":\"t\",\"raised_by\":\"V\",\"channel\":\"email\",\"reason\":\"defect\"}");
+	replayed();
+	scope_mem_free(M);
+}
+
+int main(void)
+{
+	test_map();
+	test_table();
+	test_worked_case();
+	return done_testing();
+}
