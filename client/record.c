@@ -30,7 +30,7 @@ int record_request_id(const char *given, char *out)
 	return 0;
 }
 
-/* The authors scoped may record for our certificate (daemon/conn.c,
+/* The authors scoped may record for our certificate (daemon/net/conn.c,
  * handshake_done, and dispatch): its subject CN as UTF-8 when there is one
  * shorter than 256 bytes without NUL (cn, else empty), and "sha256:" with
  * the certificate's fingerprint (fp), which is the author when the role

@@ -27,8 +27,10 @@ refused "proto/ including a scope/ header" proto/entry.c '#include "kv.h"' "prot
 refused "proto/ including a daemon header" proto/wire.c '#include "ledger.h"' "proto/ includes nothing"
 refused "libevent outside daemon/net/" daemon/admin.c '#include <event2/event.h>' "only daemon/net/ includes libevent"
 refused "libevent in the client" client/net.c '#include <event2/buffer.h>' "only daemon/net/ includes libevent"
+refused "a daemon/net/ header outside it" daemon/admin.c '#include "conn.h"' "a daemon/net/ header"
+refused "commit knowing a connection" daemon/net/commit.c '#include "conn.h"' "commit knows no connection"
 plant tests/layout.sh ''
-rm "$tmp/src/daemon/backup.c"
+sed -i 's/^EVENT_EXCEPTIONS=($/&\n\tdaemon\/gone.c/' "$tmp/src/tests/layout.sh"
 exits 1 "an exception for a file that is gone" bash "$tmp/src/tests/layout.sh" "$tmp/src"
 has "  saying so" "$tmp/out" "names no file"
 finish

@@ -18,7 +18,12 @@
  * Reading stops while the connection's queued output is above
  * CONN_OUT_HIGH, it has CONN_MAX_PENDING appends waiting for a commit, or
  * the commit queue holds SERVER_MAX_QUEUE_BYTES, and resumes when they drop
- * (back-pressure on slow or greedy peers).
+ * (back-pressure on slow or greedy peers): the connection looks again when
+ * its output drains (on_write) and when a commit it waits for is over (its
+ * sink's done; commit_wait when only the queue's bytes hold it back).
+ * Replies to appends come back through the sink, never from commit walking
+ * the connections; conn_free() cancels the sink, so a commit after it
+ * touches nothing of the connection.
  */
 #ifndef SCOPE_CONN_H
 #define SCOPE_CONN_H
@@ -29,6 +34,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "commit.h"
 
 struct server;
 struct ssl_ctx_st;
@@ -61,7 +67,7 @@ struct conn {
 	char fp[65];			/* certificate SHA-256 fingerprint */
 	char author[270];		/* what entries record: the CN, or sha256:<fp> */
 	char refused[320];		/* why the CN cannot be an identity ("" if it can) */
-	unsigned pending;		/* appends waiting for the commit */
+	struct commit_sink sink;	/* its appends' results come back here (commit.h) */
 	struct buf replies;		/* a commit's replies, sent in one write */
 	bool paused;
 	struct conn *prev, *next;

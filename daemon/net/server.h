@@ -1,8 +1,22 @@
 /*
  * server: the daemon's event loop.  Owns the listener, the TLS context, the
  * role map, the open ledger, every connection, the group-commit queue and
- * the signal handlers.  server_run() returns when SIGTERM/SIGINT has been
+ * the signal handlers.  server_main() returns when SIGTERM/SIGINT has been
  * handled: in-flight appends committed and answered, connections closed.
+ *
+ * daemon/net/ calls downward only (a -> b: a calls b; results come back up
+ * through function pointers, never calls):
+ *
+ *   server -> conn, commit, backup, tls
+ *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
+ *   dispatch -> commit (commit_enqueue), backup (request, read)
+ *   commit  -> the ledger; results to commit_sink->result/done (conn's)
+ *   backup  -> the store (store_copy, on its thread); wakes the loop by a pipe
+ *
+ * This header is the loop's shared state: conn, dispatch and backup read its
+ * fields but call nothing of server.c, and commit.h never includes it.  Only
+ * daemon/net/ includes libevent's headers; the rest of the daemon sees the
+ * loop through server_main() alone.
  */
 #ifndef SCOPE_SERVER_H
 #define SCOPE_SERVER_H
@@ -12,6 +26,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "commit.h"
 #include "config.h"
 #include "conn.h"
 #include "ledger.h"
@@ -19,21 +34,13 @@
 #include "roles.h"
 #include "stats.h"
 
-struct pending;
 struct backup_job;
 
 /* Limits that are not configuration: they bound memory per connection. */
 #define CONN_OUT_HIGH	(4u << 20)	/* stop reading while more output is queued */
 #define CONN_OUT_LOW	(1u << 20)	/* ... and resume below this */
 #define CONN_MAX_PENDING 1024		/* appends waiting for a commit, per connection */
-#define SERVER_MAX_PENDING 16384	/* appends waiting for a commit, in all */
-#define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* their bytes; reading pauses beyond */
-/* Event priorities (lower runs first): reading and the commit deadline
- * outrank the commit itself, so a commit takes everything already read. */
-#define SERVER_PRIO_IO 0
-#define SERVER_PRIO_COMMIT 1
-#define SERVER_NPRIO 2
-#define COMMIT_MAX_DELAY_US 1000	/* an append waits at most this long for its commit to start */
+#define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* bytes waiting for a commit; reading pauses beyond */
 
 struct server {
 	struct event_base *base;
@@ -55,11 +62,7 @@ struct server {
 	size_t tally_cap;
 	uint64_t next_conn_id;
 
-	struct pending **queue;		/* group-commit queue */
-	size_t nqueue, capqueue;
-	size_t queue_bytes;		/* bytes held by the queue */
-	struct event *commit_ev;	/* low priority: runs when nothing is left to read */
-	struct event *commit_deadline;	/* high priority: the wait is bounded */
+	struct commit_queue commit;	/* group commit (commit.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
@@ -76,8 +79,5 @@ struct server_overrides {
 
 /* Runs the daemon in the foreground; returns a process exit code. */
 int server_main(const char *conf_path, const struct server_overrides *ov);
-/* Called when a connection has gone, so that the server can stop once the
- * last one closes after SIGTERM. */
-void server_conn_gone(struct server *s);
 
 #endif

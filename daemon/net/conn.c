@@ -224,6 +224,30 @@ static void make_room(struct server *s, const struct conn_source *src)
 	}
 }
 
+static struct conn *conn_of_sink(struct commit_sink *k)
+{
+	return (struct conn *)(void *)((char *)k - offsetof(struct conn, sink));
+}
+
+/* A committed append's reply waits in c->replies for the commit's end. */
+static void on_committed(struct commit_sink *k, uint64_t req_id, const struct ledger_result *r)
+{
+	struct conn *c = conn_of_sink(k);
+	dispatch_committed(c->srv, &c->replies, req_id, r);
+}
+
+/* The commit is over: the replies go out in one write (one TLS write
+ * instead of one per append), and c may read again. */
+static void on_commit_done(struct commit_sink *k)
+{
+	struct conn *c = conn_of_sink(k);
+	if (c->replies.len) {
+		conn_send(c, c->replies.data, c->replies.len);
+		buf_reset(&c->replies);
+	}
+	conn_maybe_resume(c);
+}
+
 void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 {
 	(void)salen;
@@ -259,6 +283,8 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 	source_of(sa, &c->source);
 	make_room(s, &c->source);
 	c->srv = s;
+	c->sink.result = on_committed;
+	c->sink.done = on_commit_done;
 	c->id = ++s->next_conn_id;
 	c->state = CONN_HANDSHAKE;
 	c->accepted_us = stats_now_us();
@@ -269,7 +295,7 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 	s->stats.accepted++;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	/* reads outrank the commit: see commit.h */
-	bufferevent_priority_set(c->bev, SERVER_PRIO_IO);
+	bufferevent_priority_set(c->bev, COMMIT_PRIO_IO);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	/* a frame is read as soon as it is whole; never buffer more than one
 	 * maximal frame ahead from a peer */
@@ -288,7 +314,7 @@ void conn_free(struct conn *c, const char *why)
 	else
 		log_msg(LOG_INFO, "conn %llu: %s: handshake not completed: %s", (unsigned long long)c->id,
 			c->peer, why);
-	commit_forget_conn(s, c);
+	commit_cancel(&s->commit, &c->sink);
 	backup_conn_gone(s, c);
 	buf_free(&c->replies);
 	/* fixed order: callbacks off, then free (closes the SSL and fd) */
@@ -297,7 +323,9 @@ void conn_free(struct conn *c, const char *why)
 	bufferevent_free(c->bev);
 	list_remove(list_of(c), c);
 	free(c);
-	server_conn_gone(s);
+	/* after SIGTERM the loop ends with the last connection */
+	if (s->stopping && s->conns.n + s->handshakes.n == 0)
+		event_base_loopexit(s->base, NULL);
 }
 
 void conn_send(struct conn *c, const void *p, size_t n)
@@ -318,7 +346,7 @@ bool conn_close(struct conn *c, const char *why)
 	log_msg(LOG_DEBUG, "conn %llu: closing: %s", (unsigned long long)c->id, why);
 	set_state(c, CONN_CLOSING);
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 && c->pending == 0) {
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 && c->sink.pending == 0) {
 		conn_free(c, why);
 		return true;
 	}
@@ -326,11 +354,28 @@ bool conn_close(struct conn *c, const char *why)
 	return false;
 }
 
+/* The commit queue holds c back: its own appends or the queue's bytes. */
+static bool held_by_commit(const struct conn *c)
+{
+	return c->sink.pending >= CONN_MAX_PENDING || c->srv->commit.queue_bytes >= SERVER_MAX_QUEUE_BYTES;
+}
+
 static bool may_read(const struct conn *c)
 {
-	return c->state == CONN_OPEN && !c->srv->stopping && c->pending < CONN_MAX_PENDING &&
-	       c->srv->queue_bytes < SERVER_MAX_QUEUE_BYTES &&
+	return c->state == CONN_OPEN && !c->srv->stopping && !held_by_commit(c) &&
 	       evbuffer_get_length(bufferevent_get_output(c->bev)) <= CONN_OUT_HIGH;
+}
+
+/* Stops reading until conn_maybe_resume finds room: on_write calls it when
+ * the output drains, the sink's done after the commit c waits for. */
+static void hold(struct conn *c)
+{
+	if (!c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+	if (held_by_commit(c))
+		commit_wait(&c->srv->commit, &c->sink);
 }
 
 /* Handles every whole frame in the input.  Returns false if c was freed. */
@@ -372,10 +417,8 @@ static bool process_input(struct conn *c)
 		if (r == DISPATCH_CLOSE)
 			return !conn_close(c, "protocol error");
 	}
-	if (c->state == CONN_OPEN && !may_read(c) && !c->paused) {
-		c->paused = true;
-		bufferevent_disable(c->bev, EV_READ);
-	}
+	if (c->state == CONN_OPEN && !may_read(c))
+		hold(c);
 	return true;
 }
 
@@ -383,9 +426,10 @@ bool conn_maybe_resume(struct conn *c)
 {
 	if (!c->paused || c->state != CONN_OPEN || c->srv->stopping)
 		return true;
-	if (c->pending >= CONN_MAX_PENDING || c->srv->queue_bytes >= SERVER_MAX_QUEUE_BYTES ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_OUT_LOW)
+	if (held_by_commit(c) || evbuffer_get_length(bufferevent_get_output(c->bev)) > CONN_OUT_LOW) {
+		hold(c);
 		return true;
+	}
 	c->paused = false;
 	bufferevent_enable(c->bev, EV_READ);
 	/* frames may already be buffered: no read event will announce them */
@@ -429,7 +473,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	if (c->state == CONN_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && c->pending == 0)
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && c->sink.pending == 0)
 			conn_free(c, "closed after reply");
 		return;
 	}

@@ -151,7 +151,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	static const char *const APP[] = { "appended", "duplicates", "rejected", "commits", "batch_max",
 					   "queued" };
 	const uint64_t app[] = { st->appended, st->duplicates, st->rejected, st->commits, st->batch_max,
-				 s->nqueue };
+				 s->commit.nqueue };
 	pack_uints(out, "appends", 6, APP, app);
 	pack_hist(out, "latency_us_last_minute", &lat);
 	pack_hist(out, "latency_us_since_start", &st->latency);
@@ -499,11 +499,40 @@ static enum dispatch_result op_append(struct ctx *x)
 		r->kind, r->kind_len, r->project, r->project_len, x->author, strlen(x->author),
 		r->request_id, r->request_id_len, body.data, body.len, (x->g->roles & ROLE_CLIENT) != 0,
 	};
-	int rc = commit_enqueue(x->s, x->c, r->id, &a, &e);
+	int rc = commit_enqueue(&x->s->commit, &x->c->sink, r->id, &a, &e);
 	buf_free(&body);
 	if (rc)
 		return fail(x, WERR_UNAVAILABLE, "%s", e.msg);
 	return DISPATCH_DEFERRED;
+}
+
+static const char *wire_code(const struct err *e)
+{
+	switch (e->code) {
+	case LEDGER_E_INVALID: return WERR_INVALID;
+	case LEDGER_E_CONFLICT: return WERR_CONFLICT;
+	case STORE_E_FULL: return WERR_STORAGE_FULL;
+	default: return WERR_INTERNAL;
+	}
+}
+
+void dispatch_committed(struct server *s, struct buf *out, uint64_t req_id,
+			const struct ledger_result *r)
+{
+	if (r->status == LEDGER_REJECTED) {
+		wire_error(out, req_id, wire_code(&r->err), r->err.msg);
+		stats_refuse(&s->stats, refusal_of_code(wire_code(&r->err)));
+	} else {
+		size_t start = wire_begin(out);
+		wire_ok(out, req_id, 3);
+		mp_pack_cstr(out, "seq");
+		mp_pack_uint(out, r->seq);
+		mp_pack_cstr(out, "leaf_hash");
+		mp_pack_bin(out, r->leaf, HASH_LEN);
+		mp_pack_cstr(out, "duplicate");
+		mp_pack_bool(out, r->status == LEDGER_DUPLICATE);
+		wire_seal(out, start, UINT32_MAX);
+	}
 }
 
 /* Room a status or report page leaves for what is not rows: the envelope,

@@ -45,19 +45,6 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 	log_msg(LOG_WARN, "accept failed: %s", evutil_socket_error_to_string(err));
 }
 
-static void on_commit(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	commit_run(arg);
-}
-
-void server_conn_gone(struct server *s)
-{
-	if (s->stopping && s->conns.n + s->handshakes.n == 0)
-		event_base_loopexit(s->base, NULL);
-}
-
 static void on_handshake_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -107,7 +94,7 @@ static void stop(struct server *s, const char *why)
 	notify_send("STOPPING=1\nSTATUS=finishing in-flight appends");
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
-	commit_run(s);		/* everything read so far is committed and answered */
+	commit_run(&s->commit);	/* everything read so far is committed and answered */
 	while (s->handshakes.head)
 		conn_free(s->handshakes.head, "shutting down");
 	for (struct conn *c = s->conns.head, *next; c; c = next) {
@@ -276,14 +263,10 @@ static void teardown(struct server *s)
 		conn_free(s->handshakes.head, "daemon exiting");
 	while (s->conns.head)
 		conn_free(s->conns.head, "daemon exiting");
-	commit_free_all(s);
+	commit_free(&s->commit);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
 		evconnlistener_free(s->listener);
-	if (s->commit_ev)
-		event_free(s->commit_ev);
-	if (s->commit_deadline)
-		event_free(s->commit_deadline);
 	if (s->sig_term)
 		event_free(s->sig_term);
 	if (s->sig_int)
@@ -368,7 +351,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	signal(SIGPIPE, SIG_IGN);
 	fit_fd_limit(&s->cfg);
 	s->base = event_base_new();
-	if (s->base == NULL || event_base_priority_init(s->base, SERVER_NPRIO) != 0) {
+	if (s->base == NULL || event_base_priority_init(s->base, COMMIT_NPRIO) != 0) {
 		err_set(&e, "cannot create the event loop");
 		goto fail;
 	}
@@ -376,20 +359,14 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	if ((s->listener = listen_on(s, &e)) == NULL)
 		goto fail;
 	code = 5;
-	s->commit_ev = event_new(s->base, -1, 0, on_commit, s);
-	s->commit_deadline = evtimer_new(s->base, on_commit, s);
-	if (s->commit_ev == NULL || s->commit_deadline == NULL ||
-	    event_priority_set(s->commit_ev, SERVER_PRIO_COMMIT) ||
-	    event_priority_set(s->commit_deadline, SERVER_PRIO_IO)) {
-		err_set(&e, "cannot set up the commit events");
+	if (commit_init(&s->commit, s->base, s->ledger, &s->stats, &e))
 		goto fail;
-	}
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
 	s->handshake_timer = evtimer_new(s->base, on_handshake_timer, s);
 	/* the deadline must not wait for a flood of reads to end */
-	if (!s->handshake_timer || event_priority_set(s->handshake_timer, SERVER_PRIO_IO) || !s->sig_term ||
+	if (!s->handshake_timer || event_priority_set(s->handshake_timer, COMMIT_PRIO_IO) || !s->sig_term ||
 	    !s->sig_int || !s->sig_hup || event_add(s->sig_term, NULL) || event_add(s->sig_int, NULL) ||
 	    event_add(s->sig_hup, NULL)) {
 		err_set(&e, "cannot set up events");

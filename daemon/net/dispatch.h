@@ -2,7 +2,9 @@
  * dispatch: one request frame from an authenticated connection -> checks ->
  * ledger -> reply frame.  Knows nothing about sockets or TLS: it reads the
  * connection's identity and writes the reply into a buffer.  Appends are
- * handed to the group-commit queue and answered after their commit.
+ * handed to the group-commit queue with the connection's sink (commit.h);
+ * once committed, the connection has dispatch_committed() write their
+ * replies.  Calls no connection function: conn calls dispatch, never back.
  */
 #ifndef SCOPE_DISPATCH_H
 #define SCOPE_DISPATCH_H
@@ -14,6 +16,7 @@
 
 struct server;
 struct conn;
+struct ledger_result;
 
 enum dispatch_result {
 	DISPATCH_REPLIED,	/* reply frame in out */
@@ -23,5 +26,9 @@ enum dispatch_result {
 
 enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p, size_t n,
 			      struct buf *out);
+/* Adds to out the reply to the append of frame req_id, now committed (or
+ * refused: r->status). */
+void dispatch_committed(struct server *s, struct buf *out, uint64_t req_id,
+			const struct ledger_result *r);
 
 #endif

@@ -1,0 +1,86 @@
+/*
+ * commit: group commit.  Appends from every connection wait in one queue.
+ * The commit event has a lower priority than reading, so it runs once the
+ * loop has read everything that is ready (libevent's TLS bufferevent reads
+ * one TLS record per turn, so this can take several turns); a timer at
+ * reading's priority bounds the wait to COMMIT_MAX_DELAY_US.  The commit
+ * writes the whole queue in one durable ledger transaction and only then
+ * hands each append's result to the sink it came from, and after the last
+ * result tells each sink once that the commit is over (so a connection
+ * sends its replies in one write and may read again).  Appends that arrive
+ * while a commit is being written wait for the next one.
+ *
+ * Knows no connection and no wire format: results go back only through the
+ * sinks' function pointers.  Never includes conn.h, dispatch.h or server.h.
+ *
+ *   server --owns--> commit_queue      conn --owns--> commit_sink
+ *   dispatch --commit_enqueue--> commit --sink->result, sink->done--> (conn)
+ *   conn's one teardown --commit_cancel--> commit
+ */
+#ifndef SCOPE_COMMIT_H
+#define SCOPE_COMMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ledger.h"
+#include "stats.h"
+
+struct event_base;
+struct event;
+struct pending;
+
+#define COMMIT_MAX_PENDING 16384	/* appends waiting for a commit, in all */
+#define COMMIT_MAX_DELAY_US 1000	/* an append waits at most this long for its commit to start */
+/* Event priorities (lower runs first): reading and the commit deadline
+ * outrank the commit itself, so a commit takes everything already read. */
+#define COMMIT_PRIO_IO 0
+#define COMMIT_PRIO_COMMIT 1
+#define COMMIT_NPRIO 2
+
+/* Where the results of one owner's appends go (a connection has one).  The
+ * owner sets result and done; the rest is the queue's. */
+struct commit_sink {
+	/* One append's result, after its commit is durable (or the commit has
+	 * failed and nothing was written: r->status is LEDGER_REJECTED). */
+	void (*result)(struct commit_sink *k, uint64_t req_id, const struct ledger_result *r);
+	/* After every result of a commit: once per sink that had appends in
+	 * it or asked with commit_wait.  May enqueue, wait or cancel. */
+	void (*done)(struct commit_sink *k);
+	unsigned pending;		/* appends queued and not yet answered */
+	struct commit_sink **list;	/* the list to be told it is on, or NULL */
+	struct commit_sink *prev, *next;
+};
+
+struct commit_queue {
+	struct ledger *ledger;
+	struct stats *stats;
+	struct event *ev;		/* low priority: runs when nothing is left to read */
+	struct event *deadline;		/* high priority: the wait is bounded */
+	struct pending **queue;
+	size_t nqueue, capqueue;
+	size_t queue_bytes;		/* bytes held by the queue */
+	struct commit_sink *notify;	/* to be told after the next commit */
+	struct commit_sink *notifying;	/* being told after this one */
+};
+
+/* Sets up an empty queue on base (which has COMMIT_NPRIO priorities). */
+int commit_init(struct commit_queue *q, struct event_base *base, struct ledger *l,
+		struct stats *st, struct err *e);
+/* Copies the request; returns -1 (message in e) if the queue is full. */
+int commit_enqueue(struct commit_queue *q, struct commit_sink *k, uint64_t req_id,
+		   const struct ledger_append *a, struct err *e);
+/* k is told (done) after the next commit even without appends in it: a
+ * connection held back by the queue's bytes waits so. */
+void commit_wait(struct commit_queue *q, struct commit_sink *k);
+/* Commits everything queued now and answers (also used at shutdown). */
+void commit_run(struct commit_queue *q);
+/* k's owner goes away: its queued appends are still committed, their
+ * results dropped, and k is never called again. */
+void commit_cancel(struct commit_queue *q, struct commit_sink *k);
+/* Frees the queue and its events; what is still queued is dropped. */
+void commit_free(struct commit_queue *q);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * The group commit without sockets: a real ledger on LMDB in a temporary
+ * directory, an event base, and sinks that record what they are told.
+ * Results come only after the commit is durable, in queue order, then each
+ * sink is told once; a cancelled sink is never called; a sink told after a
+ * commit may enqueue, wait or cancel another; a failed commit refuses every
+ * append and still tells every sink.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "json.h"
+#include "ledger.h"
+#include "signer.h"
+#include "store.h"
+#include "tap.h"
+
+#define ORIGIN "test.example/commit"
+
+static struct commit_queue q;
+static struct ledger *led;
+static struct buf told;		/* what the sinks were told, in order */
+
+struct probe {
+	struct commit_sink sink;
+	char name;
+	uint64_t size_at_result;	/* the ledger's size when the last result came */
+	unsigned dones;
+	struct probe *cancel_on_done;	/* done cancels this one */
+	bool enqueue_on_done;		/* done queues one more append */
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char s[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s, sizeof s, fmt, ap);
+	va_end(ap);
+	buf_add(&told, s, strlen(s));
+}
+
+static int enqueue(struct probe *p, uint64_t id, const char *request_id)
+{
+	struct buf body;
+	struct err e = { 0 };
+	buf_init(&body);
+	if (json_to_canonical("{\"text\":\"t\"}", 12, &body, &e))
+		abort();
+	struct ledger_append a = { "note", 4, "", 0, "lead", 4, request_id, strlen(request_id),
+				   body.data, body.len, false };
+	int rc = commit_enqueue(&q, &p->sink, id, &a, &e);
+	buf_free(&body);
+	return rc;
+}
+
+static void on_result(struct commit_sink *k, uint64_t req_id, const struct ledger_result *r)
+{
+	struct probe *p = (struct probe *)(void *)k;
+	p->size_at_result = ledger_size(led);
+	say("%c%llu:%s ", p->name, (unsigned long long)req_id,
+	    r->status == LEDGER_APPENDED ? "ok" : r->status == LEDGER_DUPLICATE ? "dup" : "refused");
+}
+
+static void on_done(struct commit_sink *k)
+{
+	struct probe *p = (struct probe *)(void *)k;
+	p->dones++;
+	say("%c.done(%u) ", p->name, k->pending);
+	if (p->cancel_on_done)
+		commit_cancel(&q, &p->cancel_on_done->sink);
+	if (p->enqueue_on_done) {
+		p->enqueue_on_done = false;
+		enqueue(p, 99, "again");
+	}
+}
+
+static void probe_init(struct probe *p, char name)
+{
+	memset(p, 0, sizeof *p);
+	p->name = name;
+	p->sink.result = on_result;
+	p->sink.done = on_done;
+}
+
+static const char *told_now(void)
+{
+	static char s[512];
+	snprintf(s, sizeof s, "%.*s", (int)told.len, (const char *)told.data);
+	buf_reset(&told);
+	return s;
+}
+
+int main(void)
+{
+	struct err e = { 0 };
+	char base[256], kp[300];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(base, sizeof base, "%s/scope-commit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(base) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(kp, sizeof kp, "%s/signing.key", base);
+	struct note_signer signer;
+	if (signer_generate(kp, &e) || signer_load(&signer, kp, ORIGIN, &e)) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	struct ledger_opts o = { .dir = base, .origin = ORIGIN, .signer = &signer };
+	struct event_base *eb = event_base_new();
+	if (ledger_open(&led, &o, &e) || eb == NULL || event_base_priority_init(eb, COMMIT_NPRIO)) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 2;
+	}
+	buf_init(&told);
+	struct stats st;
+	stats_init(&st);
+	ok(commit_init(&q, eb, led, &st, &e) == 0, "a commit queue on an event base");
+
+	struct probe a, b, c, d;
+	probe_init(&a, 'A');
+	probe_init(&b, 'B');
+	probe_init(&c, 'C');
+	probe_init(&d, 'D');
+	commit_run(&q);
+	is_str(told_now(), "", "a commit of an empty queue tells nobody anything");
+
+	enqueue(&a, 1, "a1");
+	enqueue(&b, 10, "b10");
+	enqueue(&a, 2, "a2");
+	enqueue(&c, 20, "c20");
+	enqueue(&c, 21, "c21");
+	ok(a.sink.pending == 2 && b.sink.pending == 1 && c.sink.pending == 2 && q.nqueue == 5,
+	   "five appends from three sinks wait, each sink counting its own");
+	commit_cancel(&q, &c.sink);
+	commit_wait(&q, &d.sink);
+	is_int(ledger_size(led), 0, "nothing is written before the commit");
+	/* the event loop runs the commit: nothing else is ready */
+	event_base_loop(eb, EVLOOP_ONCE);
+	is_str(told_now(), "A1:ok B10:ok A2:ok D.done(0) B.done(0) A.done(0) ",
+	       "the loop commits: results in queue order, then each sink told once");
+	is_int(ledger_size(led), 5, "  the cancelled sink's appends are committed too");
+	ok(a.size_at_result == 5 && b.size_at_result == 5, "  results come after the whole batch is in the ledger");
+	ok(c.dones == 0 && c.size_at_result == 0, "  the cancelled sink is never called");
+	ok(q.nqueue == 0 && q.queue_bytes == 0, "  the queue is empty");
+
+	/* a sink told may cancel another not yet told, and enqueue again */
+	enqueue(&b, 11, "b11");
+	enqueue(&a, 3, "a1");
+	a.cancel_on_done = &b;
+	a.enqueue_on_done = true;
+	commit_run(&q);
+	a.cancel_on_done = NULL;
+	is_str(told_now(), "B11:ok A3:dup A.done(0) ",
+	       "a repeated request is a duplicate; a sink cancelled by one told before it is not told");
+	ok(q.nqueue == 1 && a.sink.pending == 1, "  an append queued while told waits for the next commit");
+	commit_run(&q);
+	is_str(told_now(), "A99:ok A.done(0) ", "  which answers it and tells its sink");
+
+	/* a commit that fails writes nothing and refuses every append */
+	enqueue(&a, 4, "a4");
+	enqueue(&b, 12, "b12");
+	store_fault_put(ledger_store(led), 1, STORE_E_IO);
+	uint64_t size = ledger_size(led);
+	commit_run(&q);
+	is_str(told_now(), "A4:refused B12:refused B.done(0) A.done(0) ",
+	       "a failed commit refuses every append and still tells each sink");
+	is_int(ledger_size(led), size, "  nothing is written");
+	store_fault_put(ledger_store(led), 0, 0);
+
+	/* the queue's bound, and a teardown with appends still queued */
+	int rc = 0;
+	char rq[32];
+	for (unsigned i = 0; i < COMMIT_MAX_PENDING && rc == 0; i++) {
+		snprintf(rq, sizeof rq, "many-%u", i);
+		rc = enqueue(&a, i, rq);
+	}
+	rc = rc ? rc : enqueue(&a, 0, "one-too-many");
+	ok(rc == -1 && q.nqueue == COMMIT_MAX_PENDING, "the %d-th waiting append is refused: server busy",
+	   COMMIT_MAX_PENDING + 1);
+	commit_cancel(&q, &a.sink);
+	commit_free(&q);
+	ok(q.nqueue == 0 && q.queue == NULL, "freeing the queue drops what waits in it");
+
+	ledger_close(led);
+	event_base_free(eb);
+	note_signer_free(&signer);
+	buf_free(&told);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		diag("could not remove %s", base);
+	return done_testing();
+}
