@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,6 +597,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: scope-bench append|generate|verify|prove|open ... (see tests/bench/README.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
+	/* a connection the daemon drops is an error to report, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(argv[1], "append") == 0)
 		return cmd_append(argc - 1, argv + 1);
 	if (strcmp(argv[1], "idle") == 0)

@@ -35,6 +35,8 @@ serve() {
 }
 
 "$scoped" init "$tmp/live" --origin bench.example/live >/dev/null
+# every load generator connects from 127.0.0.1, many handshakes at once
+printf 'max_handshakes = 2048\nmax_handshakes_per_address = 2048\n' >> "$tmp/live/scoped.conf"
 serve live
 profile=$tmp/live/clients/admin.conf
 sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$profile"
