@@ -61,8 +61,8 @@ has "  saying why" "$tmp/err" "already holds a ledger"
 ok "  and that ledger is untouched" "$SCOPED" verify -c "$tmp/r2/scoped.conf"
 cp "$tmp/online.mdb" "$tmp/damaged.mdb"
 size=$(stat -c %s "$tmp/damaged.mdb")
-for page in $(seq 2 $((size / 4096 - 1))); do	# the middle of every data page
-	printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$tmp/damaged.mdb" bs=1 seek=$((page * 4096 + 2048)) conv=notrunc 2>/dev/null
+for page in $(seq 2 $((size / 4096 - 1))); do	# the end of every data page, where LMDB keeps its nodes
+	printf 'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX' | dd of="$tmp/damaged.mdb" bs=1 seek=$((page * 4096 + 4096 - 32)) conv=notrunc 2>/dev/null
 done
 cp -a "$inst" "$tmp/r3" && rm -rf "$tmp/r3/data" && mkdir "$tmp/r3/data"
 "$SCOPED" restore -c "$tmp/r3/scoped.conf" "$tmp/damaged.mdb" >"$tmp/out" 2>"$tmp/damaged.err"
