@@ -107,6 +107,29 @@ __attribute__((unused)) static bool tcp_closed(int fd)
 	return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
+/* Sends SIGHUP and waits (up to 10 s) until the daemon logs that the
+ * reload is done, however loaded the machine. */
+__attribute__((unused)) static void reload_daemon(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "grep -c 'SIGHUP: reloaded' '%s/daemon.log'", dir);
+	FILE *f = popen(cmd, "r");
+	int before = 0, now = 0;
+	if (f && fscanf(f, "%d", &before) != 1)
+		before = 0;
+	if (f)
+		pclose(f);
+	kill(daemon_pid, SIGHUP);
+	for (int i = 0; i < 200 && now <= before; i++) {
+		usleep(50000);
+		f = popen(cmd, "r");
+		if (f && fscanf(f, "%d", &now) != 1)
+			now = 0;
+		if (f)
+			pclose(f);
+	}
+}
+
 struct cl {
 	SSL_CTX *ctx;
 	SSL *ssl;

@@ -178,8 +178,7 @@ static void reload_mid_handshake(void)
 		 "echo 'handshake_timeout_s = 10' >> '%s/inst/scoped.conf' && "
 		 "cp '%s/inst/scoped.conf' '%s/conf.saved'", scoped_bin, dir, dir, dir, dir);
 	ok(system(cmd) == 0, "another CA is made, and the handshake timeout is raised to 10 s");
-	kill(daemon_pid, SIGHUP);
-	usleep(400000);
+	reload_daemon();
 	ok(cl_open(&open_before, "lead") == 0, "a connection opened before the reload");
 	struct paused h;
 	ok(pause_handshake(&h, "lead", 1), "a client stops before sending its certificate's last flight (%zu bytes held)",
@@ -187,8 +186,7 @@ static void reload_mid_handshake(void)
 	/* the configuration now trusts another CA for client certificates */
 	snprintf(cmd, sizeof cmd, "echo 'tls_ca = %s/other/tls/ca.crt' >> '%s/inst/scoped.conf'", dir, dir);
 	ok(system(cmd) == 0, "the configuration names another client CA");
-	kill(daemon_pid, SIGHUP);
-	usleep(400000);
+	reload_daemon();
 	bool answered = finish_and_ask(&h);
 	ok(!answered, "the handshake that began under the old CA is refused, nothing answered");
 	snprintf(p, sizeof p, "%s/daemon.log", dir);
@@ -207,8 +205,7 @@ static void reload_mid_handshake(void)
 	buf_free(&b);
 	snprintf(cmd, sizeof cmd, "cp '%s/conf.saved' '%s/inst/scoped.conf'", dir, dir);
 	ok(system(cmd) == 0, "the configuration is restored");
-	kill(daemon_pid, SIGHUP);
-	usleep(400000);
+	reload_daemon();
 }
 
 /* Opens n silent TCP connections, from 127.0.0.FIRST on, PER from each. */

@@ -206,6 +206,7 @@ static void reload(struct server *s)
 	/* the deadline counts from each accept: a shorter one ends handshakes
 	 * under way that are now past it */
 	conn_expire_handshakes(s);
+	log_msg(LOG_INFO, "SIGHUP: reloaded");
 	notify_send("READY=1\nSTATUS=serving (reloaded)");
 }
 

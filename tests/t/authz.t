@@ -21,7 +21,7 @@ other_seq=3	# entry 3 is the project entry of "other"
 # now every role is limited to "own"
 : > "$inst/roles.conf"
 for r in lead approver finance auditor client admin; do echo "cn:$r $r own" >> "$inst/roles.conf"; done
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 
 # op name -> the command, with P for the project and S for an entry of it
 declare -A CMD=(

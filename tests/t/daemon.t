@@ -92,7 +92,7 @@ exits 2 "a profile whose certificate file is missing" ctl "$inst" nocert info
 has "  names it" "$tmp/err" "nowhere.crt: No such file or directory"
 # restrict lead to pr-a, reload with SIGHUP
 sed -i 's/^cn:lead .*/cn:lead lead pr-a/' "$inst/roles.conf"
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 ok "after SIGHUP the lead connects" ctl "$inst" lead info
 has "  with a full handshake: the reload invalidated every ticket" <(last_conn lead) "(TLSv1.3)"
 exits 4 "after SIGHUP, lead may not write outside its projects" ctl "$inst" lead append --project pr-b --kind note --body-json '{"text":"x"}'
@@ -104,17 +104,17 @@ ok "  but may list its own project" ctl "$inst" lead log --project pr-a --json
 is "  which holds two entries" "$(grep -c '"project":"pr-a"' "$tmp/out")" 2
 cp "$inst/scoped.conf" "$tmp/conf.saved"
 echo "max_conections = 5" >> "$inst/scoped.conf"
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 has "a reload with a broken configuration is refused" "$tmp/scoped.log" 'configuration not reloaded, keeping the running one: '
 has "  naming the bad line" "$tmp/scoped.log" 'unknown option "max_conections"'
 ok "  and the daemon serves on" ctl "$inst" lead info
 cp "$tmp/conf.saved" "$inst/scoped.conf"
 sed -i 's/^origin = .*/origin = test.example\/renamed/' "$inst/scoped.conf"
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 has "a reload reports an option that needs a restart" "$tmp/scoped.log" 'origin changed in the configuration; it takes effect on restart'
 cp "$tmp/conf.saved" "$inst/scoped.conf"
 sed -i '/^cn:client /d' "$inst/roles.conf"
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 exits 4 "an identity without a role can do nothing" ctl "$inst" client log
 has "  and is told so" "$tmp/err" "has no role"
 ok "  except ask who it is" ctl "$inst" client info

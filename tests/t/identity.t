@@ -61,7 +61,7 @@ for name in scoped local:root LOCAL:x sha256:abc; do
 	cp "$inst/roles.conf" "$tmp/roles.saved"
 	echo "cn:$name admin" >> "$inst/roles.conf"
 	lines=$(wc -l < "$tmp/scoped.log")
-	kill -HUP "$daemon_pid"; sleep 0.3
+	reload_daemon
 	tail -n +$((lines + 1)) "$tmp/scoped.log" > "$tmp/reload.log"
 	has "a role file naming cn:$name is not loaded" "$tmp/reload.log" "identity cn:$name: the name"
 	has "  and the running one is kept" "$tmp/reload.log" "keeping the old roles"

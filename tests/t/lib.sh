@@ -56,6 +56,20 @@ start_daemon() {
 	return 1
 }
 
+# reload_daemon: SIGHUP to the daemon start_daemon started, then waits (up
+# to 10 s) until it logs the reload's end, whether it applied or refused it.
+reload_daemon() {
+	local log=$tmp/scoped.log pat='SIGHUP: (reloaded|configuration not reloaded|out of memory)'
+	local before
+	before=$(grep -Ec "$pat" "$log")
+	kill -HUP "$daemon_pid"
+	for _ in $(seq 1 200); do
+		[ "$(grep -Ec "$pat" "$log")" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # stop_daemon: SIGTERM, and the exit status of scoped.
 stop_daemon() {
 	kill -TERM "$daemon_pid"

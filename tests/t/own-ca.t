@@ -57,7 +57,7 @@ ok "sign bob's certificate" openssl x509 -req -in bob.csr -CA ca.crt -CAkey ca.k
     -sha256 -extfile client.ext -out bob.crt
 chmod 600 bob.key
 printf '%s\n' "cn:bob approver" >> "$inst/roles.conf"
-kill -HUP "$daemon_pid"; sleep 0.3
+reload_daemon
 sed 's/alice/bob/g' "$d/alice.conf" > "$d/bob.conf"
 ok "bob connects" "$SCOPECTL" info --config "$d/bob.conf"
 ok "  twice (the second resumes the TLS session)" "$SCOPECTL" info --config "$d/bob.conf"
@@ -85,7 +85,7 @@ CNF
 ok "revoke bob's certificate" openssl ca -config ca/openssl.cnf -revoke bob.crt
 ok "publish the CRL" openssl ca -config ca/openssl.cnf -gencrl -out crl.pem
 printf 'tls_crl = %s\n' "$d/crl.pem" >> "$inst/scoped.conf"
-kill -HUP "$daemon_pid"; sleep 0.5
+reload_daemon
 exits 3 "after the reload bob is refused, his TLS session ticket with him" "$SCOPECTL" info --config "$d/bob.conf"
 has "  the daemon names the reason" "$tmp/scoped.log" "certificate revoked"
 has "  and closed his open connection" "$tmp/scoped.log" "bob (127.0.0.1"
