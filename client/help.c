@@ -82,13 +82,22 @@ static const struct cmd_help HELP[] = {
 	  "entry's sequence number and leaf hash after reading it back, checking that it is "
 	  "the entry sent and checking its inclusion proof.", "*" },
 	{ "status", READ,
-	  "status PROJECT [--json | --csv]",
+	  "status PROJECT [--json | --csv] [--verify]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
-	  "and invoiced amounts.", NULL },
+	  "and invoiced amounts. --verify checks the answer instead of trusting the server: it fetches every entry "
+	  "of the project with its proof in a verified checkpoint of the size the answer was "
+	  "given at, replays them through the same rules as the server, and compares the "
+	  "result field by field. Identical: the status is printed and stderr says from how "
+	  "many proven entries (--json: a member \"verified\"). Different: exit 1, naming each "
+	  "differing field with both values. With a grant for all projects the whole log is "
+	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure [--project P] [--json | --csv]",
+	  "report unbilled|exposure [--project P] [--json | --csv] [--verify]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
-	  "work proceeding without an approved quote.", NULL },
+	  "work proceeding without an approved quote. --verify re-derives the report from the proven entries of every project it covers "
+	  "(P, or every project you see) and compares it with the server's, as status --verify "
+	  "does; the ages of unbilled changes count to the time the server's report gives "
+	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "

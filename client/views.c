@@ -14,12 +14,13 @@
 #include "offline.h"
 #include "online.h"
 #include "pages.h"
+#include "rederive.h"
 #include "result.h"
 #include "show.h"
 #include "witness.h"
 
 struct vargs {
-	bool json, csv;
+	bool json, csv, verify;
 	const char *project, *change;
 	int npos;
 	char *pos[3];
@@ -37,7 +38,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		CONN_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'v' },
 		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
-		{ 0, 0, 0, 0 },
+		{ "verify", no_argument, NULL, 'V' }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -57,6 +58,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'v': a->csv = true; break;
 		case 'p': a->project = optarg; break;
 		case 'g': a->change = optarg; break;
+		case 'V': a->verify = true; break;
 		default: return usage(cmd, "bad option");
 		}
 	}
@@ -65,6 +67,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
+	if (a->verify && strcmp(cmd, "history") == 0)
+		return usage(cmd, "--verify is for status and report (history proves every entry it shows)");
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
 		return CTL_EXIT_USAGE;
@@ -342,23 +346,45 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	printf("%s\n", t.count ? "" : "  none");
 }
 
-static int do_status(struct session *s, const struct vargs *a)
+/* The server's document; with --verify re-derived from proven entries and
+ * compared (stderr says from what; --json gets a "verified" member). */
+static int answer(struct session *s, const struct rederive_ask *q, const struct vargs *a, struct buf *doc)
 {
 	struct err e = { 0 };
+	struct rederived r;
+	if (!a->verify)
+		return pages_doc(s, q->op, q->params, q->nparams, q->op, q->sections, doc, &e) ? ctl_report(&e)
+											 : CTL_EXIT_OK;
+	int rc = rederive(s, q, a->json, doc, &r, &e);
+	if (rc)
+		return rc < 0 ? ctl_report(&e) : CTL_EXIT_VERIFY;
+	rederive_note(&r);
+	if (a->json) {
+		struct buf marked;
+		buf_init(&marked);
+		rederive_mark(doc, &r, &marked);
+		buf_reset(doc);
+		buf_add(doc, marked.data, marked.len);
+		buf_free(&marked);
+	}
+	return CTL_EXIT_OK;
+}
+
+static int do_status(struct session *s, const struct vargs *a)
+{
 	static const char *const SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
 						"unconfirmed_responses", NULL };
 	struct buf doc;
 	if (a->npos != 1)
 		return usage("status", "expected: status PROJECT");
 	const struct page_param params[] = { { "project", a->pos[0] } };
+	const struct rederive_ask q = { "status", params, 1, SECTIONS, NULL, a->pos[0] };
 	buf_init(&doc);
-	if (pages_doc(s, "status", params, 1, "status", SECTIONS, &doc, &e)) {
-		buf_free(&doc);
-		return ctl_report(&e);
-	}
-	print_status(&doc, a);
+	int rc = answer(s, &q, a, &doc);
+	if (rc == CTL_EXIT_OK)
+		print_status(&doc, a);
 	buf_free(&doc);
-	return CTL_EXIT_OK;
+	return rc;
 }
 
 /* ---- reports ---- */
@@ -455,20 +481,18 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 
 static int do_report(struct session *s, const struct vargs *a)
 {
-	struct err e = { 0 };
 	static const char *const SECTIONS[] = { "rows", NULL };
 	struct buf doc;
 	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
 		return usage("report", "expected: report unbilled|exposure [--project P]");
 	const struct page_param params[] = { { "name", a->pos[0] }, { "project", a->project } };
+	const struct rederive_ask q = { "report", params, a->project ? 2 : 1, SECTIONS, a->pos[0], a->project };
 	buf_init(&doc);
-	if (pages_doc(s, "report", params, a->project ? 2 : 1, "report", SECTIONS, &doc, &e)) {
-		buf_free(&doc);
-		return ctl_report(&e);
-	}
-	print_report(&doc, strcmp(a->pos[0], "unbilled") == 0, a);
+	int rc = answer(s, &q, a, &doc);
+	if (rc == CTL_EXIT_OK)
+		print_report(&doc, strcmp(a->pos[0], "unbilled") == 0, a);
 	buf_free(&doc);
-	return CTL_EXIT_OK;
+	return rc;
 }
 
 /* ---- history ---- */

@@ -437,12 +437,16 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		rc = pager_finish(pg, tot.data, tot.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, 2);
+		mp_pack_map(out, unbilled ? 3 : 2);
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
 		mp_pack_cstr(out, "totals");
 		buf_add(out, tot.data, tot.len);
+		if (unbilled) {	/* the time the ages count to, for a client re-deriving them */
+			mp_pack_cstr(out, "as_of_us");
+			mp_pack_uint(out, r->now_us);
+		}
 		pager_next(pg, next);
 	}
 	pager_free(pg);
