@@ -69,6 +69,9 @@ echo "== what the lead and finance see"
 run lead status pr-site
 run finance report unbilled
 run finance report exposure
+echo "== finance and the auditor re-derive them from proven entries, trusting no report"
+run finance report unbilled --verify
+run auditor status pr-site --verify
 echo "== the history of CR-1, and the client's receipt for the quote, checked offline"
 run auditor history pr-site --change CR-1
 "$scopectl" verify --receipt "$var/quote-CR-1.receipt.json" --trust "$var/keys/verifier.txt"
