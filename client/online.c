@@ -283,10 +283,15 @@ static int do_append(struct session *s, const struct args *a)
 	}
 	char h[65];
 	hex32(r.leaf, h);
-	if (a->json)
-		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":\"%s\",\"duplicate\":%s,"
-		       "\"checkpoint_size\":%llu}\n", (unsigned long long)r.seq, h, reqid,
+	if (a->json) {
+		struct buf id;
+		buf_init(&id);
+		json_put_str(&id, reqid, strlen(reqid));	/* quoted and escaped */
+		printf("{\"seq\":%llu,\"leaf_hash\":\"%s\",\"request_id\":%s,\"duplicate\":%s,"
+		       "\"checkpoint_size\":%llu}\n", (unsigned long long)r.seq, h, buf_cstr(&id),
 		       r.duplicate ? "true" : "false", (unsigned long long)r.cp.size);
+		buf_free(&id);
+	}
 	else
 		printf("%s entry %llu (leaf %s), proven in the checkpoint of size %llu\n",
 		       r.duplicate ? "already recorded:" : "recorded", (unsigned long long)r.seq, h,

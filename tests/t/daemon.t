@@ -149,6 +149,11 @@ ok "after a restart the chain continues" ctl "$inst" approver append --project p
 has "  as entry 46" "$tmp/out" '"seq":46,'
 ok "  and the whole log verifies" ctl "$inst" auditor verify
 has "  47 entries" "$tmp/out" "all 47 entries"
+ok "a request id with a quote and a backslash" ctl "$inst" approver append --project pr-site --kind note \
+	--body-json '{"text":"quoted"}' --request-id 'r-"q"\x' --json
+cp "$tmp/out" "$tmp/quoted.json"
+ok "  --json is still one JSON document naming it" perl -MJSON::PP -e '
+	my $d = JSON::PP->new->decode(do { local $/; <STDIN> }); exit($d->{request_id} eq q{r-"q"\x} ? 0 : 1)' <"$tmp/quoted.json"
 stop_daemon
 
 # a forking server: same key and origin, another history
