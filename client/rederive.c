@@ -26,13 +26,16 @@ static int pinned(struct session *s, const struct rederive_ask *q, struct buf *d
 	int rc = 1;
 	for (int i = 0; rc == 1 && i < REDERIVE_ATTEMPTS; i++) {
 		struct checkpoint after;
-		rc = witness_latest(s, cp, &note, e) ||
+		rc = witness_newest(s, cp, &note, e) ||
 		     pages_doc(s, q->op, q->params, q->nparams, q->op, q->sections, doc, e) ? -1 : 1;
 		buf_reset(&note);
-		if (rc == 1 && witness_latest(s, &after, &note, e))
+		if (rc == 1 && witness_newest(s, &after, &note, e))
 			rc = -1;
-		else if (rc == 1 && after.size == cp->size)	/* witness: then the roots are equal too */
-			rc = 0;
+		else if (rc == 1 && after.size == cp->size && memcmp(after.root, cp->root, HASH_LEN) == 0)
+			rc = 0;	/* the same tree before and after the answer */
+		else if (rc == 1 && after.size == cp->size)
+			rc = err_setc(e, CTL_EXIT_VERIFY, "two checkpoints of size %llu with different roots",
+				      (unsigned long long)cp->size);
 		buf_reset(&note);
 	}
 	buf_free(&note);
@@ -96,7 +99,9 @@ static int granted(struct session *s, bool *all, struct buf *names, struct err *
 	if (mp_map_find(res, len, "projects", &c, NULL) != 1 || mp_next(&c, &it, NULL) ||
 	    (it.type != MP_ARRAY && it.type != MP_STR))
 		return err_setc(e, CTL_EXIT_CONN, "server response lacks \"projects\"");
-	*all = it.type == MP_STR && it.n == 1 && it.p[0] == '*';
+	if (it.type == MP_STR && !(it.n == 1 && it.p[0] == '*'))
+		return err_setc(e, CTL_EXIT_CONN, "server response: \"projects\" is neither \"*\" nor a list");
+	*all = it.type == MP_STR;
 	for (uint32_t i = 0; it.type == MP_ARRAY && i < it.n; i++) {
 		const char *p;
 		size_t n;

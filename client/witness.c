@@ -152,8 +152,8 @@ static int follow_keys(struct session *s, struct err *e)
 	return 0;
 }
 
-int witness_accept(struct session *s, const char *note, size_t n, struct checkpoint *cp,
-		   struct err *e)
+static int accept_cp(struct session *s, const char *note, size_t n, bool newest, struct checkpoint *cp,
+		     struct err *e)
 {
 	init_keys(s);
 	if (checkpoint_open(note, n, s->keys, s->nkeys, cp, e)) {
@@ -214,6 +214,11 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 				*e = ce;
 				rc = -1;
 			}
+		} else if (newest) {
+			rc = err_setc(e, CTL_EXIT_VERIFY,
+				      "the server showed checkpoint %llu, older than the remembered %llu: an answer "
+				      "computed there may hide the entries after it", (unsigned long long)cp->size,
+				      (unsigned long long)ocp.size);
 		} else {
 			fprintf(stderr, "scopectl: note: the server showed checkpoint %llu, older than the "
 				"remembered %llu (consistent)\n", (unsigned long long)cp->size,
@@ -231,7 +236,13 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
 	return rc;
 }
 
-int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e)
+int witness_accept(struct session *s, const char *note, size_t n, struct checkpoint *cp,
+		   struct err *e)
+{
+	return accept_cp(s, note, n, false, cp, e);
+}
+
+static int latest(struct session *s, bool newest, struct checkpoint *cp, struct buf *note, struct err *e)
 {
 	const uint8_t *res;
 	size_t len, sn;
@@ -241,7 +252,17 @@ int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, s
 		return -1;
 	buf_reset(note);
 	buf_add(note, str, sn);
-	return witness_accept(s, (const char *)note->data, note->len, cp, e);
+	return accept_cp(s, (const char *)note->data, note->len, newest, cp, e);
+}
+
+int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e)
+{
+	return latest(s, false, cp, note, e);
+}
+
+int witness_newest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e)
+{
+	return latest(s, true, cp, note, e);
 }
 
 int witness_prefix(struct session *s, uint64_t size, const uint8_t root[HASH_LEN],

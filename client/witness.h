@@ -18,6 +18,10 @@
 
 /* Asks the server for its latest checkpoint and accepts it as above. */
 int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e);
+/* The same, but a checkpoint older than the remembered one is refused
+ * (CTL_EXIT_VERIFY), not noted: for an answer that must be the latest the
+ * client knows of (status and report --verify). */
+int witness_newest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e);
 /* Accepts a checkpoint note that came with another answer. */
 int witness_accept(struct session *s, const char *note, size_t n, struct checkpoint *cp,
 		   struct err *e);

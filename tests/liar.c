@@ -4,7 +4,7 @@
  *   liar close
  *	accepts TCP connections on loopback and closes each at once, as scoped
  *	does at its connection limit or while stopping.
- *   liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint
+ *   liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint|stale
  *	a TLS server with the server certificate of the instance INST that
  *	relays every request to the real scoped on UPSTREAM-PORT, as INST's
  *	client ROLE.  With ACK-SEQ a number, appends are not relayed: each is
@@ -13,7 +13,9 @@
  *	scoped.  With "-" everything is relayed as it is; with "taint" every
  *	string in a response (not the entries, which are binary) has each '~'
  *	turned into ESC and each '`' into CR: a server that sends terminal
- *	controls.
+ *	controls.  With "stale" the first answers to `checkpoint` and `status`
+ *	are kept and given again to every later request for them: a server
+ *	that has the whole log but answers from an older checkpoint.
  *
  * Prints "ready on 127.0.0.1:PORT" on stdout, then serves one connection at a
  * time until it is killed.
@@ -119,6 +121,49 @@ static void taint(struct buf *frame)
 		}
 }
 
+/* stale: the result of the first answer to each op, kept for later ones */
+static const char *const STALE_OPS[] = { "checkpoint", "status" };
+static struct buf stale_result[2];
+static bool stale_have[2];
+
+/* stale: answers r from the kept result (1), or says none is kept (0) and
+ * keeps the result of the answer that is relayed (stale_keep). */
+static int stale_answer(const struct wire_req *r, struct buf *resp, int *op)
+{
+	*op = -1;
+	for (int i = 0; i < 2; i++)
+		if (strcmp(r->op, STALE_OPS[i]) == 0)
+			*op = i;
+	if (*op < 0 || !stale_have[*op])
+		return 0;
+	buf_reset(resp);
+	size_t start = wire_begin(resp);
+	mp_pack_map(resp, 3);
+	mp_pack_cstr(resp, "id");
+	mp_pack_uint(resp, r->id);
+	mp_pack_cstr(resp, "ok");
+	mp_pack_bool(resp, true);
+	mp_pack_cstr(resp, "result");
+	buf_add(resp, stale_result[*op].data, stale_result[*op].len);
+	wire_seal(resp, start, UINT32_MAX);
+	return 1;
+}
+
+static void stale_keep(int op, const struct buf *resp)
+{
+	const uint8_t *res;
+	size_t len;
+	uint64_t id;
+	char code[32], msg[256];
+	if (op < 0 || stale_have[op] ||
+	    wire_parse_response(resp->data + FRAME_HDR, resp->len - FRAME_HDR, &id, &res, &len, code, sizeof code,
+				msg, sizeof msg, NULL) != 1)
+		return;
+	buf_init(&stale_result[op]);
+	buf_add(&stale_result[op], res, len);
+	stale_have[op] = true;
+}
+
 /* Relays one client connection until either side closes. */
 static void relay(SSL *cl, SSL *up, const char *ack)
 {
@@ -129,10 +174,14 @@ static void relay(SSL *cl, SSL *up, const char *ack)
 		struct wire_req r;
 		uint64_t id;
 		uint8_t leaf[HASH_LEN];
-		bool lie = strcmp(ack, "-") != 0 && strcmp(ack, "taint") != 0 &&
-			   wire_parse_request(req.data + FRAME_HDR, req.len - FRAME_HDR, &r, &id, NULL) == 0 &&
+		bool stale = strcmp(ack, "stale") == 0;
+		bool parsed = wire_parse_request(req.data + FRAME_HDR, req.len - FRAME_HDR, &r, &id, NULL) == 0;
+		bool lie = strcmp(ack, "-") != 0 && strcmp(ack, "taint") != 0 && !stale && parsed &&
 			   strcmp(r.op, "append") == 0;
-		if (lie) {
+		int op = -1;
+		if (stale && parsed && stale_answer(&r, &resp, &op)) {
+			/* the kept answer */
+		} else if (lie) {
 			uint64_t seq = strtoull(ack, NULL, 10);
 			if (real_leaf(up, seq, leaf))
 				break;
@@ -150,6 +199,8 @@ static void relay(SSL *cl, SSL *up, const char *ack)
 			break;
 		} else if (strcmp(ack, "taint") == 0) {
 			taint(&resp);
+		} else if (stale) {
+			stale_keep(op, &resp);
 		}
 		if (io(cl, resp.data, resp.len, true))
 			break;
@@ -217,7 +268,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 6 || strcmp(argv[1], "relay") != 0) {
-		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint\n");
+		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint|stale\n");
 		return 2;
 	}
 	char cert[300], key[300];

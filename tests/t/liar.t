@@ -137,4 +137,11 @@ is "  fails before the editor starts" "$(ls "$tmp/edited" 2>/dev/null)" ""
 exits 0 "  which does start against the honest relay" env EDITOR="$tmp/editor" "$SCOPECTL" change raise -p pr-x T \
 	--by B --via email --reason defect --edit --config "$inst/clients/lead.conf" --server "127.0.0.1:$honest"
 is "  (so the editor check above can fail)" "$(ls "$tmp/edited")" "$tmp/edited"
+# a server with the whole log that answers from an older checkpoint
+start_liar relay "$PORT" "$inst" auditor stale || { echo "Bail out! no stale relay"; exit 1; }
+ok "status --verify through a relay that keeps its first checkpoint and status" via "$LPORT" auditor status pr-x --verify
+ok "  a note is recorded after it" note lead pr-x later r-stale
+ok "  and the client sees the newer checkpoint" ctl "$inst" auditor checkpoint
+exits 1 "status --verify answered from the older checkpoint is refused" via "$LPORT" auditor status pr-x --verify
+has "  saying it is older than the one remembered" "$tmp/err" "older than the remembered"
 finish
