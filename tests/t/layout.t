@@ -27,6 +27,10 @@ refused "proto/ including a scope/ header" proto/entry.c '#include "kv.h"' "prot
 refused "proto/ including a daemon header" proto/wire.c '#include "ledger.h"' "proto/ includes nothing"
 refused "libevent outside daemon/net/" daemon/admin.c '#include <event2/event.h>' "only daemon/net/ includes libevent"
 refused "libevent in the client" client/net.c '#include <event2/buffer.h>' "only daemon/net/ includes libevent"
+refused "the log reaching scope/ by a relative path" daemon/log/ledger.c '#include "../../scope/domain.h"' "without a directory"
+refused "an include continued on the next line" daemon/log/keys.c '#include \' "on one line"
+refused "scope/ including libevent's old header" scope/mem.c '#include <event.h>' "<event.h>"
+refused "scope/ including libssl's tls1.h" scope/mem.c '#include <openssl/tls1.h>' "<openssl/tls1.h>"
 refused "a daemon/net/ header outside it" daemon/admin.c '#include "conn.h"' "a daemon/net/ header"
 refused "commit knowing a connection" daemon/net/commit.c '#include "conn.h"' "commit knows no connection"
 plant tests/layout.sh ''
