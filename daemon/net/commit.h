@@ -44,7 +44,10 @@ struct pending;
  * owner sets result and done; the rest is the queue's. */
 struct commit_sink {
 	/* One append's result, after its commit is durable (or the commit has
-	 * failed and nothing was written: r->status is LEDGER_REJECTED). */
+	 * failed and nothing was written: r->status is LEDGER_REJECTED).  It
+	 * must only record the result: it may not free its owner or cancel any
+	 * sink, since the batch being answered is no longer on the queue that
+	 * commit_cancel clears (do that in done). */
 	void (*result)(struct commit_sink *k, uint64_t req_id, const struct ledger_result *r);
 	/* After every result of a commit: once per sink that had appends in
 	 * it or asked with commit_wait.  May enqueue, wait or cancel. */
