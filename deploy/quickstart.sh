@@ -15,7 +15,7 @@ scopectl=$bin/client/scopectl
 var=${SCOPE_VAR:-$top/var}
 export XDG_STATE_HOME=${XDG_STATE_HOME:-$var/state}
 
-[ -f "$var/scoped.conf" ] || "$scoped" init "$var" --origin localhost/scope-ledger
+[ -f "$var/scoped.conf" ] || "$scoped" init "$var" --origin localhost/scope-ledger --client-project pr-site
 
 echo "== starting scoped (log: $var/scoped.log)"
 "$scoped" -c "$var/scoped.conf" --listen 127.0.0.1:0 2>"$var/scoped.log" &
