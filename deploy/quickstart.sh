@@ -78,7 +78,7 @@ fi
 
 if [ ! -f "$var/scoped.conf" ]; then
 	echo "== a new instance in $var"
-	show "$scoped" init "$var" --origin localhost/scope-ledger --client-project pr-site
+	show "$scoped" init "$var" --origin localhost/scope-ledger --client-project pr-site --client-project my-site
 fi
 # scopectl remembers the checkpoints it has seen of this ledger here (a fresh
 # instance under the same origin would otherwise look like a rewritten log)
