@@ -179,24 +179,37 @@ int admin_init(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "origin", required_argument, NULL, 'o' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "client-project", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *origin = DEFAULT_ORIGIN, *listen = "127.0.0.1:7443";
+	char client_projects[1024] = "";	/* comma-separated, as in roles.conf */
+	struct err e = { 0 };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:l:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': origin = optarg; break;
 		case 'l': listen = optarg; break;
-		case 'h': puts("usage: scoped init DIR [--origin NAME] [--listen HOST:PORT]"); return EXIT_OK;
+		case 'p': {
+			size_t used = strlen(client_projects);
+			if (optarg[0] == '\0' || entry_check_project(optarg, strlen(optarg), &e))
+				return usage_err("init", optarg[0] ? e.msg : "--client-project needs a project id");
+			if (snprintf(client_projects + used, sizeof client_projects - used, "%s%s",
+				     used ? "," : "", optarg) >= (int)(sizeof client_projects - used))
+				return usage_err("init", "--client-project: too many projects for one line");
+			break;
+		}
+		case 'h':
+			puts("usage: scoped init DIR [--origin NAME] [--listen HOST:PORT] [--client-project P]...");
+			return EXIT_OK;
 		default: return usage_err("init", "bad option");
 		}
 	}
 	if (optind != argc - 1)
 		return usage_err("init", "expected one directory");
 	const char *dir = argv[optind];
-	struct err e = { 0 };
 	if (config_check_origin(origin, &e))
 		return usage_err("init", e.msg);
 	char host[256], port[16];
@@ -260,9 +273,15 @@ int admin_init(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/scoped.conf", dir);
 	int rc = write_text(path, &b, 0600, &e);
 	buf_reset(&b);
-	buf_adds(&b, "# identity (cn:NAME or sha256:FINGERPRINT)   roles   [projects, default *]\n");
-	for (size_t i = 0; i < sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]; i++)
-		buf_printf(&b, "cn:%-12s %s\n", ROLE_NAMES[i], ROLE_NAMES[i]);
+	buf_adds(&b, "# identity (cn:NAME or sha256:FINGERPRINT)   roles   [projects: a,b; * all "
+		     "(default); - none yet]\n");
+	for (size_t i = 0; i < sizeof ROLE_NAMES / sizeof ROLE_NAMES[0]; i++) {
+		if (strcmp(ROLE_NAMES[i], "client") != 0)
+			buf_printf(&b, "cn:%-12s %s\n", ROLE_NAMES[i], ROLE_NAMES[i]);
+		else
+			buf_printf(&b, "cn:%-12s %-12s%s\n", ROLE_NAMES[i], ROLE_NAMES[i],
+				   client_projects[0] ? client_projects : "-");
+	}
 	snprintf(p2, sizeof p2, "%s/roles.conf", dir);
 	if (rc == 0)
 		rc = write_text(p2, &b, 0600, &e);
@@ -311,6 +330,12 @@ int admin_init(int argc, char **argv)
 	       "  verifier key: %s\n  clients:      %s/clients/{lead,approver,finance,auditor,client,admin}.conf\n"
 	       "run it with:    scoped -c %s/scoped.conf\n", dir, origin, listen, dir, buf_cstr(&vk), dir,
 	       dir);
+	if (client_projects[0])
+		printf("the client certificate may use: %s\n", client_projects);
+	else
+		printf("the client certificate has no project yet; to give it one, change its line in\n"
+		       "%s/roles.conf to (and send scoped SIGHUP if it runs):\n"
+		       "cn:%-12s %-12sPROJECT[,PROJECT...]\n", dir, "client", "client");
 	buf_free(&vk);
 	return EXIT_OK;
 }

@@ -85,6 +85,8 @@ static int parse_projects(char *s, struct role_grant *g, struct err *e)
 		g->all_projects = true;
 		return 0;
 	}
+	if (strcmp(s, "-") == 0)
+		return 0;	/* the role, but no project yet */
 	for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (entry_check_project(tok, strlen(tok), e) || tok[0] == '\0')
 			return -1;

@@ -6,10 +6,12 @@
  *     cn:alice              lead,approver        pr-site,pr-app
  *     "cn:Bob Smith"        finance              *
  *     sha256:<64 hex>       auditor
+ *     cn:client             client               -
  *
  * An identity is "cn:" and the client certificate's subject CN, or "sha256:"
  * and the SHA-256 fingerprint of the certificate (DER), lowercase hex.  A
- * fingerprint line wins over a CN line.  Projects default to "*" (all).
+ * fingerprint line wins over a CN line.  Projects default to "*" (all);
+ * "-" grants the roles on no project yet.
  * Identities without a line may connect but hold no role.
  *
  * The author an entry records (FORMAT.md, author) is the CN; "sha256:<fp>"

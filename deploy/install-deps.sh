@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Installs what Scope Ledger needs to build and test, from Debian 12 packages.
+# Installs what Scope Ledger needs from Debian 12 packages:
+#   deploy/install-deps.sh          to build and run it (compiler, CMake, the
+#                                   libraries: libevent, LMDB, msgpack-c, OpenSSL)
+#   deploy/install-deps.sh --test   that, and what the tests use besides: the
+#                                   openssl and perl tools, clang with its
+#                                   sanitizer and fuzzer runtime, valgrind, and
+#                                   systemd and adduser for the package test
 # Idempotent: installs only what is missing.  Runs apt-get as root, or through
 # sudo when started by another user.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev
-      openssl perl clang libclang-rt-14-dev valgrind adduser systemd)
+pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev)
+test_pkgs=(openssl perl clang libclang-rt-14-dev valgrind adduser systemd)
+case ${1:-} in
+	"") ;;
+	--test) pkgs+=("${test_pkgs[@]}") ;;
+	*) echo "usage: deploy/install-deps.sh [--test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,49 +1,110 @@
 #!/usr/bin/env bash
 # Runs Scope Ledger's main job on a local embedded instance under ./var:
-# starts scoped on loopback and records the worked case of the product brief
-# (a free redesign demand answered with the record) as the lead, the client,
-# the approver and finance would, over mutual TLS; shows status, reports and
+# starts scoped on loopback, on the address scoped init wrote to
+# var/scoped.conf, and records the worked case of the product brief (a free
+# redesign demand answered with the record) as the lead, the client, the
+# approver and finance would, over mutual TLS; shows status, reports and
 # history; and verifies everything the way a client, auditor or court would:
-# online, and offline with nothing but the public key; then shows the
-# operator's counters and takes an online backup.  Safe to run again: the
-# case is recorded once, later runs show and verify it.
+# online, and offline with nothing but the public key; shows the operator's
+# counters and takes an online backup; then checks the stored ledger with
+# the daemon stopped, starts it again and leaves it running, printing the
+# commands to try and how to stop it.  Every command shown is the command
+# run, as typed from the top of the repository.
+#
+# Safe to run again: the instance is reused, the case is recorded once, and
+# a scoped left running by an earlier run is stopped and started again.
+#   deploy/quickstart.sh          set up (once), record (once), show, verify
+#   deploy/quickstart.sh stop     stop the scoped it left running
+# SCOPE_VAR (default var), BUILD_DIR (default build) and SCOPE_LISTEN (the
+# address a new instance is given, default scoped init's 127.0.0.1:7443)
+# change where it works.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${BUILD_DIR:-$top/build}
+cd "$(dirname "$0")/.."
+bin=${BUILD_DIR:-build}
 scoped=$bin/daemon/scoped
 scopectl=$bin/client/scopectl
-var=${SCOPE_VAR:-$top/var}
-export XDG_STATE_HOME=${XDG_STATE_HOME:-$var/state}
+var=${SCOPE_VAR:-var}
+pidfile=$var/scoped.pid
 
-[ -f "$var/scoped.conf" ] || "$scoped" init "$var" --origin localhost/scope-ledger
-
-echo "== starting scoped (log: $var/scoped.log)"
-"$scoped" -c "$var/scoped.conf" --listen 127.0.0.1:0 2>"$var/scoped.log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$var/scoped.log")
-	[ -n "$port" ] && break
-	kill -0 $pid 2>/dev/null || { cat "$var/scoped.log"; exit 1; }
-	sleep 0.05
-done
-echo "   listening on 127.0.0.1:$port"
-as() {	# as ROLE ARGS...
-	local role=$1; shift
-	"$scopectl" "$@" --config "$var/clients/$role.conf" --server "127.0.0.1:$port"
+show() {	# show COMMAND...: print the command as typed, then run it
+	printf '$'; printf ' %q' "$@"; printf '\n'
+	"$@"
 }
-run() {	# run ROLE ARGS...: show the command, then run it
+running() {	# running: the pid of the scoped an earlier run left, if it still runs
+	local pid
+	pid=$(cat "$pidfile" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+		tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "scoped -c $var/scoped.conf" &&
+		echo "$pid"
+}
+stop() {	# stop: SIGTERM to the scoped left running, and wait until it is gone
+	local pid
+	pid=$(running) || { rm -f "$pidfile"; return 0; }
+	show kill -TERM "$pid"
+	for _ in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
+		sleep 0.05
+	done
+	echo "quickstart: scoped (pid $pid) did not stop within 10 s" >&2
+	return 1
+}
+start() {	# start: scoped in the background on var/scoped.conf's listen address
+	local listen pid
+	listen=$(sed -n 's/^listen *= *//p' "$var/scoped.conf")
+	echo "== starting scoped on $listen (log: $var/scoped.log, pid in $pidfile)"
+	printf '$ %q -c %q 2>%q &\n' "$scoped" "$var/scoped.conf" "$var/scoped.log"
+	"$scoped" -c "$var/scoped.conf" 2>"$var/scoped.log" </dev/null &
+	pid=$!
+	for _ in $(seq 1 200); do
+		if grep -q 'ready on' "$var/scoped.log"; then
+			echo "$pid" > "$pidfile"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$var/scoped.log" >&2
+	if grep -q 'Address already in use' "$var/scoped.log"; then
+		echo "quickstart: $listen (listen in $var/scoped.conf) is busy: another program listens on it." >&2
+		echo "  Stop that program, or give this instance another port: change listen in $var/scoped.conf" >&2
+		echo "  and the server line in $var/clients/*.conf to the same HOST:PORT." >&2
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	exit 1
+}
+
+if [ "${1:-}" = stop ]; then
+	stop
+	exit
+fi
+[ $# -eq 0 ] || { echo "usage: deploy/quickstart.sh [stop]" >&2; exit 2; }
+
+if [ ! -f "$var/scoped.conf" ]; then
+	echo "== a new instance in $var"
+	show "$scoped" init "$var" --origin localhost/scope-ledger --client-project pr-site --client-project my-site \
+		${SCOPE_LISTEN:+--listen "$SCOPE_LISTEN"}
+fi
+# scopectl remembers the checkpoints it has seen of this ledger here (a fresh
+# instance under the same origin would otherwise look like a rewritten log)
+case $bin in /*) binpath=$bin ;; *) binpath=\$PWD/$bin ;; esac
+case $var in /*) state=$var/state ;; *) state=\$PWD/$var/state ;; esac
+echo "$ export XDG_STATE_HOME=$state"
+eval "export XDG_STATE_HOME=$state"
+if pid=$(running); then
+	echo "== reusing scoped left running by an earlier run (pid $pid)"
+else
+	start
+fi
+run() {	# run ROLE ARGS...: scopectl ARGS with ROLE's profile, shown as run
 	local role=$1; shift
-	printf '$ scopectl'; printf ' %q' "$@"; printf '   # as %s\n' "$role"
-	as "$role" "$@"
+	show "$scopectl" "$@" --config "$var/clients/$role.conf"
 }
 docs=$var/documents
 mkdir -p "$docs"
 [ -f "$docs/requirements.txt" ] || echo "Requirement definition v1: PR site after reference site A, five pages." > "$docs/requirements.txt"
 [ -f "$docs/fee-rule.eml" ] || echo "From: V PM - This definition fixes the order; changing it is an additional order with an additional fee." > "$docs/fee-rule.eml"
 
-if ! as auditor status pr-site >/dev/null 2>&1; then
+if ! "$scopectl" status pr-site --config "$var/clients/auditor.conf" >/dev/null 2>&1; then
 	echo "== recording the worked case as it happens"
 	run lead project create pr-site --client "C Corp" --title "PR web site" --currency JPY --amount 3000000 \
 		--vendor-lead "V PM" --client-lead "C manager" --acceptance-days 14
@@ -74,21 +135,36 @@ run finance report unbilled --verify
 run auditor status pr-site --verify
 echo "== the history of CR-1, and the client's receipt for the quote, checked offline"
 run auditor history pr-site --change CR-1
-"$scopectl" verify --receipt "$var/quote-CR-1.receipt.json" --trust "$var/keys/verifier.txt"
+show "$scopectl" verify --receipt "$var/quote-CR-1.receipt.json" --trust "$var/keys/verifier.txt"
 echo "== proof that the approver's determination is in the signed log"
-as auditor prove 4
+run auditor prove 4
 echo "== the auditor verifies the whole ledger online"
-as auditor verify
+run auditor verify
 echo "== export, checkpoint, and offline verification with the public key only"
-as auditor export -o "$var/export.hex"
-as auditor checkpoint > "$var/checkpoint.txt"
-"$scopectl" verify --export "$var/export.hex" --checkpoint "$var/checkpoint.txt" \
+run auditor export -o "$var/export.hex"
+printf '$ %q checkpoint --config %q > %q\n' "$scopectl" "$var/clients/auditor.conf" "$var/checkpoint.txt"
+"$scopectl" checkpoint --config "$var/clients/auditor.conf" > "$var/checkpoint.txt"
+show "$scopectl" verify --export "$var/export.hex" --checkpoint "$var/checkpoint.txt" \
 	--trust "$var/keys/verifier.txt"
 echo "== the operator's view, and an online backup"
-as admin info
-as auditor backup -o "$var/backup.mdb"
+run admin info
+run auditor backup -o "$var/backup.mdb"
 
-echo "== stopping scoped and checking the stored ledger"
-kill -TERM $pid; wait $pid; trap - EXIT
-"$scoped" verify -c "$var/scoped.conf"
-"$scoped" reindex -c "$var/scoped.conf"
+echo "== stopping scoped, checking the stored ledger and rebuilding its indexes"
+stop
+show "$scoped" verify -c "$var/scoped.conf"
+show "$scoped" reindex -c "$var/scoped.conf"
+start
+
+cat <<EOT
+== scoped is running on $(sed -n 's/^listen *= *//p' "$var/scoped.conf") (pid $(cat "$pidfile"), log $var/scoped.log).
+From the top of the repository, as the lead (var/clients/ROLE.conf for the others):
+  export XDG_STATE_HOME=$state
+  $scopectl status pr-site --config $var/clients/lead.conf
+  $scopectl history pr-site --config $var/clients/auditor.conf
+or with the programs on PATH and a default profile (the README walk-through):
+  export PATH=$binpath/daemon:$binpath/client:\$PATH
+  export SCOPECTL_CONFIG=$var/clients/lead.conf
+  scopectl status pr-site
+Stop it with: deploy/quickstart.sh stop   (or: kill \$(cat $pidfile))
+EOT

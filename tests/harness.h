@@ -237,7 +237,7 @@ static int harness_init(const char *extra_config)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' init '%s/inst' --origin test.example/harness >/dev/null && "
+	snprintf(cmd, sizeof cmd, "'%s' init '%s/inst' --origin test.example/harness --client-project big >/dev/null && "
 		 "printf '%%s\\n' %s >> '%s/inst/scoped.conf'", scoped_bin, dir, extra_config, dir);
 	signal(SIGPIPE, SIG_IGN);
 	return system(cmd) == 0 ? 0 : -1;

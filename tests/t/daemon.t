@@ -4,7 +4,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 inst=$tmp/inst
-"$SCOPED" init "$inst" --origin test.example/daemon >/dev/null || { echo "Bail out! init failed"; exit 1; }
+"$SCOPED" init "$inst" --origin test.example/daemon --client-project pr-site --client-project pr-a --client-project pr-b >/dev/null || { echo "Bail out! init failed"; exit 1; }
 cp -a "$inst" "$tmp/twin"	# same keys and origin: used later to play a forking server
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 project='{"client":"C Corp","title":"PR site","contract_type":"fixed","currency":"JPY","amount_minor":3000000}'

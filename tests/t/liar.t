@@ -29,7 +29,7 @@ via() {
 }
 
 inst=$tmp/inst
-"$SCOPED" init "$inst" --origin test.example/liar >/dev/null || { echo "Bail out! init"; exit 1; }
+"$SCOPED" init "$inst" --origin test.example/liar --client-project pr-x --client-project pr-y >/dev/null || { echo "Bail out! init"; exit 1; }
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 key=$inst/keys/verifier.txt
 note() { ctl "$inst" "$1" append --project "$2" --kind note --body-json "{\"text\":\"$3\"}" --request-id "$4"; }

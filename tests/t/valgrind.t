@@ -10,7 +10,7 @@ command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind is not installed"
 [ -n "${SKIP_VALGRIND:-}" ] && { echo "1..0 # SKIP in this build (SKIP_VALGRIND)"; exit 0; }
 
 inst=$tmp/inst
-"$SCOPED" init "$inst" --origin test.example/valgrind >/dev/null || { echo "Bail out! init"; exit 1; }
+"$SCOPED" init "$inst" --origin test.example/valgrind --client-project pr >/dev/null || { echo "Bail out! init"; exit 1; }
 log=$tmp/scoped.log
 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect "$SCOPED" -c "$inst/scoped.conf" --listen 127.0.0.1:0 2>"$log" &

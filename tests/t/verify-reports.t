@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 inst=$tmp/inst
-"$SCOPED" init "$inst" --origin test.example/verify >/dev/null || { echo "Bail out! init"; exit 1; }
+"$SCOPED" init "$inst" --origin test.example/verify --client-project pr-site --client-project pr-app >/dev/null || { echo "Bail out! init"; exit 1; }
 # finance sees two of the three projects: it cannot read the whole log
 sed -i 's/^cn:finance .*/cn:finance finance pr-site,pr-app/' "$inst/roles.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }

@@ -10,7 +10,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 inst=$tmp/inst
-"$SCOPED" init "$inst" --origin test.example/case >/dev/null || { echo "Bail out! init"; exit 1; }
+"$SCOPED" init "$inst" --origin test.example/case --client-project pr-site --client-project pr-x --client-project pr-app >/dev/null || { echo "Bail out! init"; exit 1; }
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 key=$inst/keys/verifier.txt
 echo "requirement definition v1: reference site A" > "$tmp/requirements.txt"

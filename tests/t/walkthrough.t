@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The first ten minutes: deploy/quickstart.sh on a fresh instance (in a
+# temporary directory, on a free port given to scoped init) serves on the
+# address init wrote and leaves scoped running; its closing commands work
+# as printed; a second run reuses the instance and the running scoped and
+# records nothing twice; then the README walk-through's commands (the
+# <!-- walkthrough --> blocks of README.md, so this cannot drift from it)
+# run as typed from a directory laid out like the repository; and
+# quickstart.sh stop stops scoped.
+set -u
+. "$(dirname "$0")/lib.sh"
+repo=$(cd "$here/../.." && pwd)
+build=$(dirname "$(dirname "$SCOPED")")
+root=$tmp/root	# like the top of the repository: build/ and var/
+mkdir -p "$root"
+ln -s "$build" "$root/build"
+port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport')
+quickstart() {
+	SCOPE_VAR=$root/var BUILD_DIR=$build SCOPE_LISTEN=127.0.0.1:$port bash "$repo/deploy/quickstart.sh" "$@"
+}
+
+ok "quickstart on a fresh instance" quickstart
+cp "$tmp/out" "$tmp/first"
+daemon_pid=$(cat "$root/var/scoped.pid" 2>/dev/null)	# killed by lib.sh's cleanup should a test fail
+has "  init was given the port" "$root/var/scoped.conf" "listen = 127.0.0.1:$port"
+has "  scoped serves on it" "$root/var/scoped.log" "ready on 127.0.0.1:$port"
+ok "  and is still running" kill -0 "$daemon_pid"
+has "  the stored ledger was checked with scoped stopped" "$tmp/first" "\$ $build/daemon/scoped verify -c $root/var/scoped.conf"
+has "  commands are shown with the profile they used" "$tmp/first" "\$ $build/client/scopectl status pr-site --config $root/var/clients/lead.conf"
+has "  the last line says how to stop it" <(tail -n 1 "$tmp/first") "Stop it with: deploy/quickstart.sh stop"
+sed -n '/^From the top of the repository/,/^Stop it with/p' "$tmp/first" | sed -n 's/^  //p' > "$tmp/next.sh"
+is "  it prints commands to type next" "$(grep -c scopectl "$tmp/next.sh")" 3
+ok "  which work as printed" bash -e "$tmp/next.sh"
+
+ok "quickstart again" quickstart
+has "  reuses the running scoped" "$tmp/out" "reusing scoped left running by an earlier run (pid $daemon_pid)"
+n=$((n + 1))
+if grep -q "recording the worked case" "$tmp/out"; then failed=$((failed + 1)); echo "not ok $n - records nothing twice"
+else echo "ok $n - records nothing twice"; fi
+daemon_pid=$(cat "$root/var/scoped.pid" 2>/dev/null)
+
+# the walk-through, as the README has it: each marked sh block, indentation cut
+awk '/<!-- walkthrough -->/ { mark = 1; next }
+     mark && /^ *```sh$/ { block = 1; mark = 0; next }
+     block && /^ *```$/ { block = 0; next }
+     block { sub(/^   /, ""); print }' "$repo/README.md" > "$tmp/walkthrough.sh"
+is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 4
+ok "the walk-through runs as typed, in order" bash -c 'cd "$1" && bash -e "$2"' - "$root" "$tmp/walkthrough.sh"
+has "  recording as the lead" "$tmp/out" "recorded change CR-1 in my-site"
+has "  and re-deriving the status" "$tmp/err" "re-derived from"
+has "  and verifying the export offline" "$tmp/out" "verified; the first"
+
+ok "quickstart.sh stop" quickstart stop
+n=$((n + 1))
+if kill -0 "$daemon_pid" 2>/dev/null; then failed=$((failed + 1)); echo "not ok $n - scoped is stopped"
+else echo "ok $n - scoped is stopped"; daemon_pid=; fi
+finish
