@@ -99,14 +99,15 @@ static const struct cmd_help HELP[] = {
 	  "does; the ages of unbilled changes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
-	  "history PROJECT [--change CR-N] [--json]",
+	  "history PROJECT [--change CR-N] [--json | --csv]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. Each page of entries is proven in a verified checkpoint before it "
-	  "is printed.", NULL },
+	  "is printed. A project or change that does not exist is an error (exit 4).", NULL },
 	{ "log", READ,
 	  "log [--project P] [--from A] [--to B] [--json]",
-	  "Lists entries with their sequence numbers, kinds, authors and times, up to the "
-	  "latest verified checkpoint; each page is proven in it before it is printed.", NULL },
+	  "Lists entries A to B, both included (default: from the first to the last "
+	  "of the latest verified checkpoint), with their sequence numbers, kinds, authors "
+	  "and times; each page is proven in that checkpoint before it is printed.", NULL },
 	{ "get", READ,
 	  "get SEQ [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "

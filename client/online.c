@@ -414,7 +414,8 @@ static int do_log(struct session *s, const struct args *a)
 	buf_free(&note);
 	if (rc)
 		return ctl_report(&e);
-	uint64_t to = a->have_to && a->to < cp.size ? a->to : cp.size;
+	/* --to names the last entry shown */
+	uint64_t to = a->have_to && a->to < cp.size ? a->to + 1 : cp.size;
 	/* every page is proven in the checkpoint before it is printed */
 	if (pages_entries(s, a->project, a->have_from ? a->from : 0, to, &cp, log_one, &l, &e))
 		return ctl_report(&e);

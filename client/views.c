@@ -497,9 +497,20 @@ static int do_report(struct session *s, const struct vargs *a)
 
 /* ---- history ---- */
 
+struct found {
+	const char *change;
+	bool found;
+};
+
+static void find_change(const uint8_t *e, size_t n, void *ctx)
+{
+	struct found *f = ctx;
+	f->found |= strcmp(str(e, n, "change"), f->change) == 0;
+}
+
 struct hist {
 	const char *change;	/* CR-N, or NULL for everything */
-	bool json;
+	bool json, csv;
 	uint64_t related[1024];	/* seqs of entries about this change, for voids */
 	size_t nrel;
 	struct buf out;
@@ -558,9 +569,43 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	hex_encode(leaf, HASH_LEN, hx);
 	buf_reset(&h->out);
 	msgpack_to_json(en.body, en.body_len, &h->out, e);
+	if (h->csv) {
+		char sq[24];
+		snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
+		const char *f[] = { sq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx,
+				    buf_cstr(&h->out) };
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+		return 0;
+	}
 	printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
 	       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
 	return 0;
+}
+
+/* The project exists (and so does the change, if one is named), as its
+ * status says: else an error naming what does not. */
+static int history_subject(struct session *s, const char *project, const char *change, struct err *e)
+{
+	static const char *const SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
+						"unconfirmed_responses", NULL };
+	const struct page_param params[] = { { "project", project } };
+	struct buf doc;
+	struct found f = { change, false };
+	buf_init(&doc);
+	int rc = pages_doc(s, "status", params, 1, "status", SECTIONS, &doc, e);
+	if (rc == 0 && change) {
+		each(doc.data, doc.len, "changes", find_change, &f);
+		if (!f.found)
+			rc = err_setc(e, CTL_EXIT_REFUSED, "project %s has no change %s (scopectl status %s lists them)",
+				      showz(project), showz(change), showz(project));
+	}
+	buf_free(&doc);
+	return rc;
 }
 
 static int do_history(struct session *s, const struct vargs *a)
@@ -570,6 +615,8 @@ static int do_history(struct session *s, const struct vargs *a)
 	struct buf note;
 	if (a->npos != 1)
 		return usage("history", "expected: history PROJECT [--change CR-N]");
+	if (history_subject(s, a->pos[0], a->change, &e))
+		return ctl_report(&e);
 	buf_init(&note);
 	int rc = witness_latest(s, &cp, &note, &e);
 	buf_free(&note);
@@ -580,8 +627,11 @@ static int do_history(struct session *s, const struct vargs *a)
 		return CTL_EXIT_USAGE;
 	h->change = a->change;
 	h->json = a->json;
+	h->csv = a->csv;
 	buf_init(&h->out);
-	if (!h->json)
+	if (h->csv)
+		printf("seq,time_utc,kind,author,leaf,body\n");
+	else if (!h->json)
 		printf("   seq  time (UTC)           kind       author       leaf          body\n");
 	/* every page is proven in the checkpoint before it is printed */
 	if (pages_entries(s, a->pos[0], 0, cp.size, &cp, hist_one, h, &e))

