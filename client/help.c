@@ -101,7 +101,8 @@ static const struct cmd_help HELP[] = {
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json | --csv]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
-	  "what and when. Each page of entries is proven in a verified checkpoint before it "
+	  "what and when. A change's history has the entries naming it and those citing them: "
+	  "evidence of its responses, invoices billing it, payments of those invoices, voids. Each page of entries is proven in a verified checkpoint before it "
 	  "is printed. A project or change that does not exist is an error (exit 4).", NULL },
 	{ "log", READ,
 	  "log [--project P] [--from A] [--to B] [--json]",

@@ -511,8 +511,10 @@ static void find_change(const uint8_t *e, size_t n, void *ctx)
 struct hist {
 	const char *change;	/* CR-N, or NULL for everything */
 	bool json, csv;
-	uint64_t related[1024];	/* seqs of entries about this change, for voids */
+	uint64_t related[1024];	/* seqs of entries about this change: voids and evidence cite them */
 	size_t nrel;
+	char invoices[128][65];	/* numbers of invoices billing this change: payments cite them */
+	size_t ninv;
 	struct buf out;
 };
 
@@ -535,6 +537,62 @@ static bool names_change(const struct entry *en, const char *cr)
 	return false;
 }
 
+static bool is_kind(const struct entry *en, const char *kind)
+{
+	return en->kind_len == strlen(kind) && memcmp(en->kind, kind, en->kind_len) == 0;
+}
+
+/* A void or evidence citing an entry already shown. */
+static bool cites_related(const struct hist *h, const struct entry *en, const char *key)
+{
+	struct mp_cur c;
+	uint64_t target;
+	if (mp_map_find(en->body, en->body_len, key, &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
+		return false;
+	for (size_t i = 0; i < h->nrel; i++)
+		if (h->related[i] == target)
+			return true;
+	return false;
+}
+
+/* A payment of an invoice already shown. */
+static bool pays_related(const struct hist *h, const struct entry *en)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	if (mp_map_find(en->body, en->body_len, "invoice", &c, NULL) != 1 || mp_get_str(&c, &s, &n, NULL))
+		return false;
+	for (size_t i = 0; i < h->ninv; i++)
+		if (strlen(h->invoices[i]) == n && memcmp(h->invoices[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether entry en belongs to the change's history: it names the change,
+ * or cites (evidence, void, payment) an entry that does.  Entries only
+ * cite earlier ones, so one pass in order finds them all. */
+static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
+{
+	bool mine = names_change(en, h->change) || (is_kind(en, "void") && cites_related(h, en, "target")) ||
+		    (is_kind(en, "evidence") && cites_related(h, en, "response")) ||
+		    (is_kind(en, "payment") && pays_related(h, en));
+	if (!mine)
+		return false;
+	if (h->nrel < sizeof h->related / sizeof h->related[0])
+		h->related[h->nrel++] = seq;
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	if (is_kind(en, "invoice") && h->ninv < sizeof h->invoices / sizeof h->invoices[0] &&
+	    mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
+	    n < sizeof h->invoices[0]) {
+		memcpy(h->invoices[h->ninv], s, n);
+		h->invoices[h->ninv++][n] = '\0';
+	}
+	return true;
+}
+
 static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct hist *h = ctx;
@@ -542,21 +600,8 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	uint8_t leaf[HASH_LEN];
 	if (entry_decode(p, n, &en, e))
 		return -1;
-	if (h->change) {
-		bool mine = names_change(&en, h->change);
-		if (!mine && en.kind_len == 4 && memcmp(en.kind, "void", 4) == 0) {
-			struct mp_cur c;
-			uint64_t target;
-			if (mp_map_find(en.body, en.body_len, "target", &c, NULL) == 1 &&
-			    mp_get_uint(&c, &target, NULL) == 0)
-				for (size_t i = 0; i < h->nrel; i++)
-					mine |= h->related[i] == target;
-		}
-		if (!mine)
-			return 0;
-		if (h->nrel < 1024)
-			h->related[h->nrel++] = seq;
-	}
+	if (h->change && !hist_mine(h, seq, &en))
+		return 0;
 	merkle_leaf_hash(p, n, leaf);
 	if (h->json) {
 		buf_reset(&h->out);

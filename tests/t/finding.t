@@ -35,5 +35,35 @@ if [ "$bad" -eq 0 ]; then echo "ok $n - every row is seq,time,kind,author,leaf,b
 is "  one row per entry" "$(sed 1d "$tmp/out" | wc -l)" 7
 ok "log --from 2 --to 4" ctl "$inst" auditor log --from 2 --to 4 --json
 is "  shows entries 2, 3 and 4" "$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out" | tr '\n' ' ')" "2 3 4 "
+
+# ---- a change's history: its evidence, invoices and payments ----
+{
+	ctl "$inst" lead change raise -p pr-a "Seventh page" --by "C manager" --via email --reason client_request
+	ctl "$inst" approver change assess -p pr-a CR-3 --class out_of_scope --rationale "a new page"
+	ctl "$inst" lead change quote -p pr-a CR-3 --fee 300000 --effort-hours 10
+	ctl "$inst" lead respond -p pr-a --baseline 1 --decision approved --by "C manager" --via phone
+	ctl "$inst" lead respond -p pr-a --change CR-1 --quote 1 --decision approved --by "C manager" --via phone
+	ctl "$inst" client respond -p pr-a --change CR-3 --quote 1 --decision approved --by "C manager" --via email
+} >/dev/null 2>"$tmp/err" || { echo "Bail out! setup 2"; cat "$tmp/err"; exit 1; }
+seq_of() { ctl "$inst" auditor log --project pr-a --json 2>/dev/null | grep "\"kind\":\"$1\"" | grep -F "$2" | sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' | tail -n 1; }
+base_resp=$(seq_of response '"baseline":1')
+cr1_resp=$(seq_of response '"change":"CR-1"')
+{
+	ctl "$inst" lead evidence -p pr-a "$base_resp" "$tmp/signed.eml"
+	ctl "$inst" lead evidence -p pr-a "$cr1_resp" "$tmp/signed.eml"
+	ctl "$inst" finance invoice -p pr-a INV-1 --change CR-1=100000
+	ctl "$inst" finance invoice -p pr-a INV-2 --change CR-3=300000
+	ctl "$inst" finance payment -p pr-a INV-2 --amount 300000 --date 2026-01-05
+	ctl "$inst" finance payment -p pr-a INV-1 --amount 100000 --date 2026-01-06
+} >/dev/null 2>"$tmp/err" || { echo "Bail out! setup 3"; cat "$tmp/err"; exit 1; }
+ok "history --change CR-1" ctl "$inst" lead history pr-a --change CR-1 --json
+cp "$tmp/out" "$tmp/cr1.json"
+is "  its entries: change, assessment, quote, response, evidence, invoice, payment" \
+	"$(sed -n 's/.*"kind":"\([a-z]*\)".*/\1/p' "$tmp/cr1.json" | tr '\n' ' ')" "change assessment quote response evidence invoice payment "
+has "  the evidence is of its response" "$tmp/cr1.json" "\"response\":$cr1_resp"
+has "  the payment is of INV-1" "$tmp/cr1.json" '"invoice":"INV-1"'
+is "  nothing of INV-2" "$(grep -c 'INV-2' "$tmp/cr1.json")" 0
+has "  every entry shown is proven" "$tmp/err" "every entry shown is proven in the checkpoint"
+
 stop_daemon
 finish
