@@ -113,6 +113,12 @@ static const struct cmd_help HELP[] = {
 	  "get SEQ [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "
 	  "checkpoint.", NULL },
+	{ "receipt", READ,
+	  "receipt SEQ -o FILE",
+	  "Writes a receipt for entry SEQ, recorded at any time: the entry, its inclusion "
+	  "proof and the latest verified checkpoint it is proven in, the same file an order "
+	  "command's --receipt writes. Anyone can check it offline with verify --receipt FILE "
+	  "--trust KEY.", NULL },
 	{ "info", READ,
 	  "info [--json]",
 	  "The server, its log and verifier key, and who you are to it. For admin and "

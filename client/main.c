@@ -14,6 +14,7 @@
 #include "offline.h"
 #include "online.h"
 #include "orders.h"
+#include "receipt.h"
 #include "show.h"
 #include "views.h"
 
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "receipt") == 0)
+		return cmd_receipt(argc - 1, argv + 1);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)

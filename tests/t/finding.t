@@ -65,5 +65,21 @@ has "  the payment is of INV-1" "$tmp/cr1.json" '"invoice":"INV-1"'
 is "  nothing of INV-2" "$(grep -c 'INV-2' "$tmp/cr1.json")" 0
 has "  every entry shown is proven" "$tmp/err" "every entry shown is proven in the checkpoint"
 
+# ---- receipts for any entry ----
+ok "a receipt for the first change, recorded long ago" ctl "$inst" client receipt 2 -o "$tmp/cr1.receipt"
+has "  says which entry" "$tmp/out" "receipt for entry 2 (change in pr-a)"
+ok "  verifies offline" "$SCOPECTL" verify --receipt "$tmp/cr1.receipt" --trust "$key"
+has "  as the change entry" "$tmp/out" "entry 2 (change in pr-a"
+sed -E 's/("entry":"[0-9a-f]{50})0/\11/; t; s/("entry":"[0-9a-f]{50})[0-9a-f]/\10/' "$tmp/cr1.receipt" > "$tmp/bad.receipt"
+exits 1 "  and one changed byte does not" "$SCOPECTL" verify --receipt "$tmp/bad.receipt" --trust "$key"
+ok "a receipt is the same as --receipt writes" ctl "$inst" lead change raise -p pr-a "Eighth page" --by "C manager" --via email --reason client_request --receipt "$tmp/at-record.receipt" --json
+seq8=$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out")
+ok "  asked for afterwards" ctl "$inst" lead receipt "$seq8" -o "$tmp/later.receipt"
+is "  holds the same entry" "$(grep -o '"entry":"[0-9a-f]*"' "$tmp/later.receipt")" "$(grep -o '"entry":"[0-9a-f]*"' "$tmp/at-record.receipt")"
+exits 4 "a receipt for an entry that does not exist" ctl "$inst" lead receipt 999 -o "$tmp/none.receipt"
+n=$((n + 1)); if [ -e "$tmp/none.receipt" ]; then failed=$((failed + 1)); echo "not ok $n - a file was written"; else echo "ok $n -   writes no file"; fi
+exits 2 "receipt without -o" ctl "$inst" lead receipt 2
+has "  says what is missing" "$tmp/err" "-o FILE"
+
 stop_daemon
 finish
