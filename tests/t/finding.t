@@ -8,6 +8,9 @@ set -u
 
 inst=$tmp/inst
 "$SCOPED" init "$inst" --origin test.example/finding >/dev/null || { echo "Bail out! init"; exit 1; }
+# the client sees pr-a only; everyone else every project
+for r in lead approver finance auditor admin; do echo "cn:$r $r *"; done > "$inst/roles.conf"
+echo "cn:client client pr-a" >> "$inst/roles.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 key=$inst/keys/verifier.txt
 echo "From: C manager -- approved, signed" > "$tmp/signed.eml"
@@ -80,6 +83,56 @@ exits 4 "a receipt for an entry that does not exist" ctl "$inst" lead receipt 99
 n=$((n + 1)); if [ -e "$tmp/none.receipt" ]; then failed=$((failed + 1)); echo "not ok $n - a file was written"; else echo "ok $n -   writes no file"; fi
 exits 2 "receipt without -o" ctl "$inst" lead receipt 2
 has "  says what is missing" "$tmp/err" "-o FILE"
+
+# ---- change list and change show ----
+ok "change list" ctl "$inst" lead change list -p pr-a
+is "  one row per change" "$(grep -c '^  CR-' "$tmp/out")" 4
+has "  CR-1 partly invoiced" "$tmp/out" "CR-1    partly_invoiced"
+ok "change list --state raised" ctl "$inst" finance change list -p pr-a --state raised
+is "  only the raised one" "$(grep -o '^  CR-[0-9]*' "$tmp/out" | tr -d ' ')" "CR-4"
+ok "change list --state no_charge --json" ctl "$inst" lead change list -p pr-a --state no_charge --json
+has "  as a JSON array" "$tmp/out" '[{"change":"CR-2"'
+ok "change list --csv" ctl "$inst" lead change list -p pr-a --csv
+is "  a header and four rows" "$(wc -l < "$tmp/out")" 5
+exits 2 "an unknown state" ctl "$inst" lead change list -p pr-a --state done
+has "  lists the states" "$tmp/err" "--state is one of raised, assessed"
+exits 4 "change list of a project that does not exist" ctl "$inst" lead change list -p nosuch
+has "  names it" "$tmp/err" "nosuch"
+ok "change show CR-1" ctl "$inst" lead change show -p pr-a CR-1
+cp "$tmp/out" "$tmp/show.txt"
+has "  its title" "$tmp/show.txt" "change CR-1: Sixth page"
+has "  its state" "$tmp/show.txt" "status                 partly_invoiced"
+has "  its approved amount" "$tmp/show.txt" "200000"
+cr1_leaf=$(sed -n 's/.*"seq":2,.*"leaf_hash":"\([0-9a-f]*\)".*/\1/p' "$tmp/cr1.json")
+has "  its first entry with its whole leaf hash" "$tmp/show.txt" "lead         $cr1_leaf"
+has "  the evidence of its response" "$tmp/show.txt" "{\"response\":$cr1_resp"
+has "  the invoice billing it" "$tmp/show.txt" '"number":"INV-1"'
+has "  the payment of that invoice" "$tmp/show.txt" '"invoice":"INV-1"'
+is "  nothing of INV-2" "$(grep -c 'INV-2' "$tmp/show.txt")" 0
+has "  every entry proven" "$tmp/err" "every entry shown is proven in the checkpoint"
+ok "change show --json" ctl "$inst" lead change show -p pr-a CR-1 --json
+has "  the state first" "$tmp/out" '{"change":"CR-1"'
+is "  then the seven entries" "$(grep -c '"leaf_hash"' "$tmp/out")" 7
+exits 4 "change show of a change that does not exist" ctl "$inst" lead change show -p pr-a CR-99
+has "  names it" "$tmp/err" "project pr-a has no change CR-99"
+
+# ---- projects ----
+ctl "$inst" lead project create pr-b --client "B, Inc." --title "B app" --currency USD --amount 1000000 --type tm >/dev/null 2>&1 ||
+	{ echo "Bail out! pr-b"; exit 1; }
+ok "projects" ctl "$inst" finance projects
+cp "$tmp/out" "$tmp/projects.txt"
+has "  pr-a with its client and contract value" "$tmp/projects.txt" "pr-a             A Corp               JPY           3500000"
+is "  and one open change (CR-4 raised; CR-2 no charge)" "$(grep '^pr-a' "$tmp/projects.txt" | awk '{print $6}')" 2
+has "  pr-b in dollars" "$tmp/projects.txt" "USD        1000000.00"
+has "  says what is proven" "$tmp/err" "proven in the checkpoint of size"
+ok "projects --json" ctl "$inst" finance projects --json
+has "  pr-a's last activity is its last entry" "$tmp/out" "\"last_activity_us\":$(ctl "$inst" auditor log --project pr-a --json 2>/dev/null | tail -n 1 | sed -n 's/.*"time_us":\([0-9]*\).*/\1/p')"
+has "  with open changes as a number" "$tmp/out" '"open_changes":2'
+ok "projects --csv" ctl "$inst" finance projects --csv
+has "  quotes a client with a comma" "$tmp/out" '"B, Inc."'
+ok "the client's projects" ctl "$inst" client projects
+has "  pr-a" "$tmp/out" "pr-a "
+is "  not pr-b" "$(grep -c '^pr-b' "$tmp/out")" 0
 
 stop_daemon
 finish
