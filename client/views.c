@@ -502,10 +502,8 @@ static void find_change(const uint8_t *e, size_t n, void *ctx)
 struct hist {
 	const char *change;	/* CR-N, or NULL for everything */
 	bool json, csv, full;	/* full: whole leaf hashes and bodies */
-	uint64_t related[1024];	/* seqs of entries about this change: voids and evidence cite them */
-	size_t nrel;
-	char invoices[128][65];	/* numbers of invoices billing this change: payments cite them */
-	size_t ninv;
+	struct buf related;	/* uint64_t seqs of entries shown: voids and evidence cite them */
+	struct buf invoices;	/* NUL-ended numbers of the invoices shown: payments cite them */
 	struct buf out;
 };
 
@@ -540,9 +538,12 @@ static bool cites_related(const struct hist *h, const struct entry *en, const ch
 	uint64_t target;
 	if (mp_map_find(en->body, en->body_len, key, &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
 		return false;
-	for (size_t i = 0; i < h->nrel; i++)
-		if (h->related[i] == target)
+	for (size_t at = 0; at + sizeof target <= h->related.len; at += sizeof target) {
+		uint64_t v;
+		memcpy(&v, h->related.data + at, sizeof v);
+		if (v == target)
 			return true;
+	}
 	return false;
 }
 
@@ -554,9 +555,13 @@ static bool pays_related(const struct hist *h, const struct entry *en)
 	size_t n;
 	if (mp_map_find(en->body, en->body_len, "invoice", &c, NULL) != 1 || mp_get_str(&c, &s, &n, NULL))
 		return false;
-	for (size_t i = 0; i < h->ninv; i++)
-		if (strlen(h->invoices[i]) == n && memcmp(h->invoices[i], s, n) == 0)
+	for (size_t at = 0; at < h->invoices.len;) {
+		const char *num = (const char *)h->invoices.data + at;
+		size_t len = strlen(num);
+		if (len == n && memcmp(num, s, n) == 0)
 			return true;
+		at += len + 1;
+	}
 	return false;
 }
 
@@ -570,16 +575,14 @@ static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
 		    (is_kind(en, "payment") && pays_related(h, en));
 	if (!mine)
 		return false;
-	if (h->nrel < sizeof h->related / sizeof h->related[0])
-		h->related[h->nrel++] = seq;
+	buf_add(&h->related, &seq, sizeof seq);
 	struct mp_cur c;
 	const char *s;
 	size_t n;
-	if (is_kind(en, "invoice") && h->ninv < sizeof h->invoices / sizeof h->invoices[0] &&
-	    mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
-	    n < sizeof h->invoices[0]) {
-		memcpy(h->invoices[h->ninv], s, n);
-		h->invoices[h->ninv++][n] = '\0';
+	if (is_kind(en, "invoice") && mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 &&
+	    mp_get_str(&c, &s, &n, NULL) == 0 && memchr(s, '\0', n) == NULL) {
+		buf_add(&h->invoices, s, n);
+		buf_addc(&h->invoices, '\0');
 	}
 	return true;
 }
@@ -593,6 +596,8 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 		return -1;
 	if (h->change && !hist_mine(h, seq, &en))
 		return 0;
+	if (buf_failed(&h->related) || buf_failed(&h->invoices))
+		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
 	merkle_leaf_hash(p, n, leaf);
 	if (h->json) {
 		buf_reset(&h->out);
@@ -666,6 +671,8 @@ static int history_print(struct session *s, const char *project, const char *cha
 	h->csv = a->csv;
 	h->full = full;
 	buf_init(&h->out);
+	buf_init(&h->related);
+	buf_init(&h->invoices);
 	if (h->csv)
 		printf("seq,time_utc,kind,author,leaf,body\n");
 	else if (!h->json)
@@ -677,6 +684,8 @@ static int history_print(struct session *s, const char *project, const char *cha
 		fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
 			(unsigned long long)cp.size, cp.origin);
 	buf_free(&h->out);
+	buf_free(&h->related);
+	buf_free(&h->invoices);
 	free(h);
 	return rc;
 }
