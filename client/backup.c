@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,36 +121,13 @@ static int do_backup(struct session *s, const struct backup_args *a)
 
 int cmd_backup(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CONN_LONGOPTS,
-		{ "output", required_argument, NULL, 'o' },
-		{ 0, 0, 0, 0 },
-	};
 	struct profile p;
 	struct backup_args a = { NULL };
-	struct err e = { 0 };
-	int c, rc;
-	if ((rc = conn_preload(argc, argv, opts, "c:o:", &p)))
+	int rc = conn_parse_output("backup", argc, argv, &p, &a.output);
+	if (rc)
 		return rc;
-	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
-		rc = conn_option(c, optarg, &p, &e);
-		if (rc < 0) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return CTL_EXIT_USAGE;
-		}
-		if (rc == 0)
-			continue;
-		if (c == 'o')
-			a.output = optarg;
-		else
-			return usage("bad option");
-	}
 	if (optind != argc || a.output == NULL)
 		return usage("needs -o FILE and nothing else");
-	if (profile_check(&p, &e)) {
-		fprintf(stderr, "scopectl: %s\n", e.msg);
-		return CTL_EXIT_USAGE;
-	}
 	struct session s;
 	if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK)
 		rc = do_backup(&s, &a);

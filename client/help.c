@@ -99,18 +99,49 @@ static const struct cmd_help HELP[] = {
 	  "does; the ages of unbilled changes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
-	  "history PROJECT [--change CR-N] [--json]",
+	  "history PROJECT [--change CR-N] [--json | --csv]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
-	  "what and when. Each page of entries is proven in a verified checkpoint before it "
-	  "is printed.", NULL },
+	  "what and when. A change's history has the entries naming it and those citing them: "
+	  "evidence of its responses, invoices billing it, payments of those invoices, voids. Each page of entries is proven in a verified checkpoint before it "
+	  "is printed. A project or change that does not exist is an error (exit 4).", NULL },
+	{ "projects", READ,
+	  "projects [--json | --csv]",
+	  "The projects you see, each with its client, currency, contract value (the "
+	  "contract and its approved changes), open changes (raised, assessed, no_charge, "
+	  "quoted or revise_requested) and last activity (the time of its latest entry). "
+	  "Projects, clients and times come from entries proven in a verified checkpoint "
+	  "(the whole log for a grant of all projects, else each granted project's "
+	  "entries); values and counts from each project's status.", NULL },
+	{ "change-list", READ,
+	  "change list -p ID [--state STATE] [--json | --csv] [--verify]",
+	  "The project's change requests with their state, class, fee, approved, invoiced "
+	  "and paid amounts; --state shows those in one state only (raised, assessed, "
+	  "unfounded, no_charge, quoted, revise_requested, rejected, approved, "
+	  "approved_no_charge, partly_invoiced, invoiced, paid, withdrawn). --verify re-derives "
+	  "the list from proven entries, as status --verify does.", NULL },
+	{ "change-show", READ,
+	  "change show -p ID CR-N [--json]",
+	  "Everything about one change: every field of its state (amounts, class, quote "
+	  "revision, dates), then its entries in order, each with its sequence number, whole "
+	  "leaf hash and body, with the responses and their evidence, the invoices billing "
+	  "it and their payments; each page of entries is proven in a verified checkpoint "
+	  "before it is printed. --json: the state as one line, then one line per entry. A "
+	  "change that does not exist is an error (exit 4).", NULL },
 	{ "log", READ,
 	  "log [--project P] [--from A] [--to B] [--json]",
-	  "Lists entries with their sequence numbers, kinds, authors and times, up to the "
-	  "latest verified checkpoint; each page is proven in it before it is printed.", NULL },
+	  "Lists entries A to B, both included (default: from the first to the last "
+	  "of the latest verified checkpoint), with their sequence numbers, kinds, authors "
+	  "and times; each page is proven in that checkpoint before it is printed.", NULL },
 	{ "get", READ,
 	  "get SEQ [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "
 	  "checkpoint.", NULL },
+	{ "receipt", READ,
+	  "receipt SEQ -o FILE",
+	  "Writes a receipt for entry SEQ, recorded at any time: the entry, its inclusion "
+	  "proof and the latest verified checkpoint it is proven in, the same file an order "
+	  "command's --receipt writes. Anyone can check it offline with verify --receipt FILE "
+	  "--trust KEY.", NULL },
 	{ "info", READ,
 	  "info [--json]",
 	  "The server, its log and verifier key, and who you are to it. For admin and "
@@ -308,7 +339,14 @@ int help_main(int argc, char **argv)
 		roff(stdout);
 		return CTL_EXIT_OK;
 	}
-	const struct cmd_help *h = find(argv[1]);
+	const struct cmd_help *h = NULL;
+	if (argc > 2) {	/* a subcommand with its own entry: "change list" is change-list */
+		char two[64];
+		snprintf(two, sizeof two, "%s-%s", argv[1], argv[2]);
+		h = find(two);
+	}
+	if (h == NULL)
+		h = find(argv[1]);
 	if (h == NULL) {
 		fprintf(stderr, "scopectl help: no command \"%s\"; the commands are:", argv[1]);
 		for (size_t i = 0; i < NHELP; i++)

@@ -11,9 +11,11 @@
 
 #include "backup.h"
 #include "help.h"
+#include "lists.h"
 #include "offline.h"
 #include "online.h"
 #include "orders.h"
+#include "receipt.h"
 #include "show.h"
 #include "views.h"
 
@@ -41,6 +43,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "projects") == 0)
+		return cmd_projects(argc - 1, argv + 1);
+	if (strcmp(argv[1], "receipt") == 0)
+		return cmd_receipt(argc - 1, argv + 1);
+	if (strcmp(argv[1], "change") == 0 && argc > 2 && (strcmp(argv[2], "list") == 0 || strcmp(argv[2], "show") == 0))
+		return cmd_views(strcmp(argv[2], "list") == 0 ? "change list" : "change show", argc - 2, argv + 2);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)

@@ -96,6 +96,39 @@ int conn_option(int c, const char *arg, struct profile *p, struct err *e)
 	}
 }
 
+int conn_parse_output(const char *cmd, int argc, char **argv, struct profile *p, const char **out)
+{
+	static const struct option opts[] = {
+		CONN_LONGOPTS,
+		{ "output", required_argument, NULL, 'o' },
+		{ 0, 0, 0, 0 },
+	};
+	struct err e = { 0 };
+	int c, rc;
+	*out = NULL;
+	if ((rc = conn_preload(argc, argv, opts, "c:o:", p)))
+		return rc;
+	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
+		rc = conn_option(c, optarg, p, &e);
+		if (rc < 0) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+		if (rc == 0)
+			continue;
+		if (c != 'o') {
+			fprintf(stderr, "scopectl %s: bad option (see scopectl help %s)\n", cmd, cmd);
+			return CTL_EXIT_USAGE;
+		}
+		*out = optarg;
+	}
+	if (profile_check(p, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
 /* Connection options are shared by every command. */
 static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct args *a)
 {
@@ -326,40 +359,44 @@ static void print_entry(const struct entry *en, const uint8_t leaf[HASH_LEN], bo
 	buf_free(&out);
 }
 
+int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *en, uint8_t leaf[HASH_LEN],
+	       struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note, struct err *e)
+{
+	const uint8_t *res, *p;
+	size_t len, n;
+	sess_begin(s, "get", 1);
+	mp_pack_cstr(&s->req, "seq");
+	mp_pack_uint(&s->req, seq);
+	if (sess_call(s, 2, &res, &len, e) || res_bin(res, len, "entry", &p, &n, e))
+		return -1;
+	buf_reset(raw);
+	buf_add(raw, p, n);
+	if (entry_decode(raw->data, raw->len, en, e) || en->seq != seq) {
+		if (e->msg[0] == '\0')
+			err_set(e, "the server returned entry %llu for %llu", (unsigned long long)en->seq,
+				(unsigned long long)seq);
+		e->code = CTL_EXIT_VERIFY;
+		return -1;
+	}
+	merkle_leaf_hash(raw->data, raw->len, leaf);
+	return prove_latest(s, seq, leaf, pr, cp, note, e);
+}
+
 static int do_get(struct session *s, const struct args *a)
 {
 	struct err e = { 0 };
 	uint64_t seq;
 	if (a->npos != 1 || !parse_u64(a->pos[0], &seq))
 		return usage("get", "expected one sequence number");
-	const uint8_t *res, *p;
-	size_t len, n;
-	sess_begin(s, "get", 1);
-	mp_pack_cstr(&s->req, "seq");
-	mp_pack_uint(&s->req, seq);
-	if (sess_call(s, 2, &res, &len, &e) || res_bin(res, len, "entry", &p, &n, &e))
-		return ctl_report(&e);
 	struct buf raw;
 	struct entry en;
 	uint8_t leaf[HASH_LEN];
+	struct inclusion_proof pr;
+	struct checkpoint cp;
 	buf_init(&raw);
-	buf_add(&raw, p, n);
-	int rc = CTL_EXIT_OK;
-	if (entry_decode(raw.data, raw.len, &en, &e) || en.seq != seq) {
-		if (e.msg[0] == '\0')
-			err_set(&e, "the server returned entry %llu for %llu", (unsigned long long)en.seq,
-				(unsigned long long)seq);
-		e.code = CTL_EXIT_VERIFY;
-		rc = ctl_report(&e);
-	} else {
-		merkle_leaf_hash(raw.data, raw.len, leaf);
-		struct inclusion_proof pr;
-		struct checkpoint cp;
-		if (prove_latest(s, seq, leaf, &pr, &cp, NULL, &e))
-			rc = ctl_report(&e);
-		else
-			print_entry(&en, leaf, a->json);
-	}
+	int rc = get_proven(s, seq, &raw, &en, leaf, &pr, &cp, NULL, &e) ? ctl_report(&e) : CTL_EXIT_OK;
+	if (rc == CTL_EXIT_OK)
+		print_entry(&en, leaf, a->json);
 	buf_free(&raw);
 	return rc;
 }
@@ -419,7 +456,8 @@ static int do_log(struct session *s, const struct args *a)
 	buf_free(&note);
 	if (rc)
 		return ctl_report(&e);
-	uint64_t to = a->have_to && a->to < cp.size ? a->to : cp.size;
+	/* --to names the last entry shown */
+	uint64_t to = a->have_to && a->to < cp.size ? a->to + 1 : cp.size;
 	/* every page is proven in the checkpoint before it is printed */
 	if (pages_entries(s, a->project, a->have_from ? a->from : 0, to, &cp, log_one, &l, &e))
 		return ctl_report(&e);

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdint.h>
 
+#include "entry.h"
 #include "err.h"
 #include "merkle.h"
 #include "net.h"
@@ -24,6 +25,10 @@ int conn_preload(int argc, char **argv, const struct option *opts, const char *s
 		 struct profile *p);
 /* 0 handled, -1 bad value (message in e), 1 not a connection option. */
 int conn_option(int c, const char *arg, struct profile *p, struct err *e);
+/* Parses the connection options and -o FILE (out, NULL if not given) of a
+ * command that takes only those, leaving optind at its first operand;
+ * CTL_EXIT_OK, or CTL_EXIT_USAGE after saying why. */
+int conn_parse_output(const char *cmd, int argc, char **argv, struct profile *p, const char **out);
 /* Opens a session as every command does (TLS tickets kept between runs);
  * CTL_EXIT_OK, or the exit code after reporting the error.  Close it with
  * sess_close either way. */
@@ -33,5 +38,9 @@ int ctl_report(const struct err *e);
 /* Proves entry seq against the latest checkpoint (accepted by the witness). */
 int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
 		 struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note_out, struct err *e);
+/* Entry seq as the server gives it (raw, decoded), checked to be entry seq
+ * and proven against the latest checkpoint (its note in note, if given). */
+int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *en, uint8_t leaf[HASH_LEN],
+	       struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note, struct err *e);
 
 #endif

@@ -21,6 +21,7 @@
 #include "mp.h"
 #include "offline.h"
 #include "online.h"
+#include "receipt.h"
 #include "record.h"
 #include "result.h"
 #include "show.h"
@@ -403,29 +404,6 @@ static int amount(const char *text, const struct projinfo *pi, uint64_t *minor, 
 	return 0;
 }
 
-static int write_receipt(const char *path, const struct buf *entry, const struct inclusion_proof *pr,
-			 const struct buf *note)
-{
-	struct buf r, proof;
-	struct err e = { 0 };
-	buf_init(&r);
-	buf_init(&proof);
-	inclusion_to_json(pr, &proof);
-	buf_adds(&r, "{\"scope_ledger_receipt\":1,\"entry\":");
-	json_put_hex(&r, entry->data, entry->len);
-	buf_adds(&r, ",\"proof\":");
-	buf_add(&r, proof.data, proof.len);
-	buf_adds(&r, ",\"checkpoint\":");
-	json_put_str(&r, (const char *)note->data, note->len);
-	buf_adds(&r, "}\n");
-	int rc = write_file_atomic(path, r.data, r.len, 0644, &e);
-	if (rc)
-		fprintf(stderr, "scopectl: receipt: %s\n", e.msg);
-	buf_free(&r);
-	buf_free(&proof);
-	return rc;
-}
-
 /* Records one entry; prints it with what the ledger assigned. */
 static int record(struct session *s, const struct oargs *a, const char *kind, const char *project,
 		  struct buf *json, const char *assigned)
@@ -475,7 +453,7 @@ static int record(struct session *s, const struct oargs *a, const char *kind, co
 		       (unsigned long long)r.cp.size);
 	}
 	/* the receipt: the entry, its proof and the checkpoint the proof is for */
-	if (a->receipt && write_receipt(a->receipt, &r.raw, &r.pr, &r.note))
+	if (a->receipt && receipt_write(a->receipt, &r.raw, &r.pr, &r.note))
 		rc = CTL_EXIT_USAGE;
 out:
 	record_free(&r);

@@ -85,9 +85,7 @@ static int keep(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err 
 	return 0;
 }
 
-/* The projects `info` says the identity sees, NUL-separated into names;
- * *all when it sees every one. */
-static int granted(struct session *s, bool *all, struct buf *names, struct err *e)
+int rederive_granted(struct session *s, bool *all, struct buf *names, struct err *e)
 {
 	const uint8_t *res;
 	size_t len;
@@ -120,7 +118,7 @@ static int fetch(struct session *s, const struct rederive_ask *q, const struct c
 	struct buf names;
 	bool all = false;
 	buf_init(&names);
-	int rc = granted(s, &all, &names, e);
+	int rc = rederive_granted(s, &all, &names, e);
 	*whole = all;
 	h->project = q->project;
 	if (rc == 0 && all)

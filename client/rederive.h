@@ -55,4 +55,8 @@ void rederive_mark(const struct buf *doc, const struct rederived *r, struct buf 
 /* The line that says so on stderr. */
 void rederive_note(const struct rederived *r);
 
+/* The projects `info` says the identity sees, NUL-separated into names;
+ * *all when it sees every one. */
+int rederive_granted(struct session *s, bool *all, struct buf *names, struct err *e);
+
 #endif

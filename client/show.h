@@ -20,4 +20,8 @@ const char *showz(const char *s);
 /* Multi-line text (a signed note): newlines kept. */
 const char *show_lines(const char *s, size_t n);
 
+/* Prints s as one CSV field (RFC 4180: quoted when it holds a comma,
+ * quote or newline). */
+void csv_field(const char *s);
+
 #endif

@@ -21,7 +21,7 @@
 
 struct vargs {
 	bool json, csv, verify;
-	const char *project, *change;
+	const char *project, *change, *state;
 	int npos;
 	char *pos[3];
 };
@@ -38,7 +38,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		CONN_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'v' },
 		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
-		{ "verify", no_argument, NULL, 'V' }, { 0, 0, 0, 0 },
+		{ "verify", no_argument, NULL, 'V' }, { "state", required_argument, NULL, 's' },
+		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -59,6 +60,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'p': a->project = optarg; break;
 		case 'g': a->change = optarg; break;
 		case 'V': a->verify = true; break;
+		case 's': a->state = optarg; break;
 		default: return usage(cmd, "bad option");
 		}
 	}
@@ -224,32 +226,23 @@ static void each(const uint8_t *p, size_t n, const char *key,
 	}
 }
 
-static void csv_field(const char *s)
-{
-	if (strpbrk(s, ",\"\n") == NULL) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 /* ---- status ---- */
+
+static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
+					       "unconfirmed_responses", NULL };
 
 struct tabctx {
 	int exp;
 	bool csv;
 	int count;
+	const char *state;	/* change rows of this state only, if set */
 };
 
 static void change_row(const uint8_t *e, size_t n, void *ctx)
 {
 	struct tabctx *t = ctx;
+	if (t->state && strcmp(str(e, n, "status"), t->state) != 0)
+		return;
 	t->count++;
 	if (t->csv) {
 		const char *f[] = { str(e, n, "change"), str(e, n, "status"), str(e, n, "class"),
@@ -299,7 +292,7 @@ static void print_status(struct buf *doc, const struct vargs *a)
 		print_doc_json(d, dn);
 		return;
 	}
-	struct tabctx t = { exp, a->csv, 0 };
+	struct tabctx t = { exp, a->csv, 0, NULL };
 	if (a->csv) {
 		printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
 		each(d, dn, "changes", change_row, &t);
@@ -372,13 +365,11 @@ static int answer(struct session *s, const struct rederive_ask *q, const struct 
 
 static int do_status(struct session *s, const struct vargs *a)
 {
-	static const char *const SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
-						"unconfirmed_responses", NULL };
 	struct buf doc;
 	if (a->npos != 1)
 		return usage("status", "expected: status PROJECT");
 	const struct page_param params[] = { { "project", a->pos[0] } };
-	const struct rederive_ask q = { "status", params, 1, SECTIONS, NULL, a->pos[0] };
+	const struct rederive_ask q = { "status", params, 1, STATUS_SECTIONS, NULL, a->pos[0] };
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
 	if (rc == CTL_EXIT_OK)
@@ -456,7 +447,7 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 		print_doc_json(d, dn);
 		return;
 	}
-	struct tabctx t = { 0, a->csv, 0 };
+	struct tabctx t = { 0, a->csv, 0, NULL };
 	if (a->csv) {
 		printf(unbilled ? "project,change,currency,approved,invoiced,unbilled,age_days,title\n"
 				: "project,change,status,class,proceeding,currency,quoted,title\n");
@@ -497,11 +488,22 @@ static int do_report(struct session *s, const struct vargs *a)
 
 /* ---- history ---- */
 
+struct found {
+	const char *change;
+	bool found;
+};
+
+static void find_change(const uint8_t *e, size_t n, void *ctx)
+{
+	struct found *f = ctx;
+	f->found |= strcmp(str(e, n, "change"), f->change) == 0;
+}
+
 struct hist {
 	const char *change;	/* CR-N, or NULL for everything */
-	bool json;
-	uint64_t related[1024];	/* seqs of entries about this change, for voids */
-	size_t nrel;
+	bool json, csv, full;	/* full: whole leaf hashes and bodies */
+	struct buf related;	/* uint64_t seqs of entries shown: voids and evidence cite them */
+	struct buf invoices;	/* NUL-ended numbers of the invoices shown: payments cite them */
 	struct buf out;
 };
 
@@ -524,6 +526,67 @@ static bool names_change(const struct entry *en, const char *cr)
 	return false;
 }
 
+static bool is_kind(const struct entry *en, const char *kind)
+{
+	return en->kind_len == strlen(kind) && memcmp(en->kind, kind, en->kind_len) == 0;
+}
+
+/* A void or evidence citing an entry already shown. */
+static bool cites_related(const struct hist *h, const struct entry *en, const char *key)
+{
+	struct mp_cur c;
+	uint64_t target;
+	if (mp_map_find(en->body, en->body_len, key, &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
+		return false;
+	for (size_t at = 0; at + sizeof target <= h->related.len; at += sizeof target) {
+		uint64_t v;
+		memcpy(&v, h->related.data + at, sizeof v);
+		if (v == target)
+			return true;
+	}
+	return false;
+}
+
+/* A payment of an invoice already shown. */
+static bool pays_related(const struct hist *h, const struct entry *en)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	if (mp_map_find(en->body, en->body_len, "invoice", &c, NULL) != 1 || mp_get_str(&c, &s, &n, NULL))
+		return false;
+	for (size_t at = 0; at < h->invoices.len;) {
+		const char *num = (const char *)h->invoices.data + at;
+		size_t len = strlen(num);
+		if (len == n && memcmp(num, s, n) == 0)
+			return true;
+		at += len + 1;
+	}
+	return false;
+}
+
+/* Whether entry en belongs to the change's history: it names the change,
+ * or cites (evidence, void, payment) an entry that does.  Entries only
+ * cite earlier ones, so one pass in order finds them all. */
+static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
+{
+	bool mine = names_change(en, h->change) || (is_kind(en, "void") && cites_related(h, en, "target")) ||
+		    (is_kind(en, "evidence") && cites_related(h, en, "response")) ||
+		    (is_kind(en, "payment") && pays_related(h, en));
+	if (!mine)
+		return false;
+	buf_add(&h->related, &seq, sizeof seq);
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	if (is_kind(en, "invoice") && mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 &&
+	    mp_get_str(&c, &s, &n, NULL) == 0 && memchr(s, '\0', n) == NULL) {
+		buf_add(&h->invoices, s, n);
+		buf_addc(&h->invoices, '\0');
+	}
+	return true;
+}
+
 static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct hist *h = ctx;
@@ -531,21 +594,10 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	uint8_t leaf[HASH_LEN];
 	if (entry_decode(p, n, &en, e))
 		return -1;
-	if (h->change) {
-		bool mine = names_change(&en, h->change);
-		if (!mine && en.kind_len == 4 && memcmp(en.kind, "void", 4) == 0) {
-			struct mp_cur c;
-			uint64_t target;
-			if (mp_map_find(en.body, en.body_len, "target", &c, NULL) == 1 &&
-			    mp_get_uint(&c, &target, NULL) == 0)
-				for (size_t i = 0; i < h->nrel; i++)
-					mine |= h->related[i] == target;
-		}
-		if (!mine)
-			return 0;
-		if (h->nrel < 1024)
-			h->related[h->nrel++] = seq;
-	}
+	if (h->change && !hist_mine(h, seq, &en))
+		return 0;
+	if (buf_failed(&h->related) || buf_failed(&h->invoices))
+		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
 	merkle_leaf_hash(p, n, leaf);
 	if (h->json) {
 		buf_reset(&h->out);
@@ -558,18 +610,54 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	hex_encode(leaf, HASH_LEN, hx);
 	buf_reset(&h->out);
 	msgpack_to_json(en.body, en.body_len, &h->out, e);
-	printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
-	       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
+	if (h->csv) {
+		char sq[24];
+		snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
+		const char *f[] = { sq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx,
+				    buf_cstr(&h->out) };
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+		return 0;
+	}
+	if (h->full)
+		printf("%6llu  %.19s  %-10s %-12s %s\n        %s\n", (unsigned long long)seq, t,
+		       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
+	else
+		printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
+		       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
 	return 0;
 }
 
-static int do_history(struct session *s, const struct vargs *a)
+/* The project exists (and so does the change, if one is named), as its
+ * status says: else an error naming what does not. */
+static int history_subject(struct session *s, const char *project, const char *change, struct err *e)
+{
+	const struct page_param params[] = { { "project", project } };
+	struct buf doc;
+	struct found f = { change, false };
+	buf_init(&doc);
+	int rc = pages_doc(s, "status", params, 1, "status", STATUS_SECTIONS, &doc, e);
+	if (rc == 0 && change) {
+		each(doc.data, doc.len, "changes", find_change, &f);
+		if (!f.found)
+			rc = err_setc(e, CTL_EXIT_REFUSED, "project %s has no change %s (scopectl status %s lists them)",
+				      showz(project), showz(change), showz(project));
+	}
+	buf_free(&doc);
+	return rc;
+}
+
+/* Prints the entries of a project or change, each page proven first. */
+static int history_print(struct session *s, const char *project, const char *change, const struct vargs *a,
+			 bool full)
 {
 	struct err e = { 0 };
 	struct checkpoint cp;
 	struct buf note;
-	if (a->npos != 1)
-		return usage("history", "expected: history PROJECT [--change CR-N]");
 	buf_init(&note);
 	int rc = witness_latest(s, &cp, &note, &e);
 	buf_free(&note);
@@ -578,20 +666,181 @@ static int do_history(struct session *s, const struct vargs *a)
 	struct hist *h = calloc(1, sizeof *h);
 	if (h == NULL)
 		return CTL_EXIT_USAGE;
-	h->change = a->change;
+	h->change = change;
 	h->json = a->json;
+	h->csv = a->csv;
+	h->full = full;
 	buf_init(&h->out);
-	if (!h->json)
-		printf("   seq  time (UTC)           kind       author       leaf          body\n");
+	buf_init(&h->related);
+	buf_init(&h->invoices);
+	if (h->csv)
+		printf("seq,time_utc,kind,author,leaf,body\n");
+	else if (!h->json)
+		printf("   seq  time (UTC)           kind       author       leaf%s\n", full ? "" : "          body");
 	/* every page is proven in the checkpoint before it is printed */
-	if (pages_entries(s, a->pos[0], 0, cp.size, &cp, hist_one, h, &e))
+	if (pages_entries(s, project, 0, cp.size, &cp, hist_one, h, &e))
 		rc = ctl_report(&e);
 	else
 		fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
 			(unsigned long long)cp.size, cp.origin);
 	buf_free(&h->out);
+	buf_free(&h->related);
+	buf_free(&h->invoices);
 	free(h);
 	return rc;
+}
+
+static int do_history(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	if (a->npos != 1)
+		return usage("history", "expected: history PROJECT [--change CR-N]");
+	if (history_subject(s, a->pos[0], a->change, &e))
+		return ctl_report(&e);
+	return history_print(s, a->pos[0], a->change, a, false);
+}
+
+/* ---- change list, change show ---- */
+
+static const char *const CHANGE_STATES[] = { "raised", "assessed", "unfounded", "no_charge", "quoted",
+					     "revise_requested", "rejected", "approved", "approved_no_charge",
+					     "partly_invoiced", "invoiced", "paid", "withdrawn" };
+
+struct rows {
+	int exp;
+	const char *state;
+	size_t count;
+	struct buf out;
+};
+
+static void json_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct rows *r = ctx;
+	struct mp_cur c;
+	if (r->state && strcmp(str(e, n, "status"), r->state) != 0)
+		return;
+	if (r->count++)
+		buf_addc(&r->out, ',');
+	mp_cur_init(&c, e, n);
+	doc_json(&c, r->exp, &r->out);
+}
+
+static int do_change_list(struct session *s, const struct vargs *a)
+{
+	if (a->project == NULL || a->npos)
+		return usage("change list", "expected: change list -p PROJECT [--state S]");
+	if (a->state) {
+		size_t i = 0;
+		while (i < sizeof CHANGE_STATES / sizeof CHANGE_STATES[0] && strcmp(CHANGE_STATES[i], a->state))
+			i++;
+		if (i == sizeof CHANGE_STATES / sizeof CHANGE_STATES[0])
+			return usage("change list", "--state is one of raised, assessed, unfounded, no_charge, quoted, "
+						    "revise_requested, rejected, approved, approved_no_charge, "
+						    "partly_invoiced, invoiced, paid, withdrawn");
+	}
+	const struct page_param params[] = { { "project", a->project } };
+	const struct rederive_ask q = { "status", params, 1, STATUS_SECTIONS, NULL, a->project };
+	struct buf doc;
+	buf_init(&doc);
+	int rc = answer(s, &q, a, &doc);
+	if (rc == CTL_EXIT_OK) {
+		struct tabctx t = { (int)u(doc.data, doc.len, "exponent"), a->csv, 0, a->state };
+		if (a->json) {
+			struct rows r = { t.exp, a->state, 0, { 0 } };
+			buf_init(&r.out);
+			each(doc.data, doc.len, "changes", json_row, &r);
+			printf("[%s]\n", buf_cstr(&r.out));
+			buf_free(&r.out);
+		} else {
+			if (a->csv)
+				printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
+			else
+				printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee",
+				       "approved", "invoiced", "paid", "title");
+			each(doc.data, doc.len, "changes", change_row, &t);
+			if (t.count == 0 && !a->csv)
+				printf("  (none%s%s)\n", a->state ? " in state " : "", a->state ? a->state : "");
+		}
+	}
+	buf_free(&doc);
+	return rc;
+}
+
+struct shown {
+	const char *change;
+	int exp;
+	bool json, found;
+};
+
+/* The change's row of the status, every field. */
+static void show_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct shown *w = ctx;
+	if (w->found || strcmp(str(e, n, "change"), w->change) != 0)
+		return;
+	w->found = true;
+	struct buf j;
+	struct mp_cur c;
+	buf_init(&j);
+	mp_cur_init(&c, e, n);
+	if (w->json) {
+		doc_json(&c, w->exp, &j);
+		printf("%s\n", buf_cstr(&j));
+		buf_free(&j);
+		return;
+	}
+	uint32_t count;
+	printf("change %s: %s\n", str(e, n, "change"), str(e, n, "title"));
+	if (mp_get_map(&c, &count, NULL) == 0)
+		for (uint32_t i = 0; i < count; i++) {
+			const char *k;
+			size_t kn;
+			struct mp_item v;
+			if (mp_get_str(&c, &k, &kn, NULL))
+				break;
+			const uint8_t *vs = c.p;
+			struct mp_cur at = c;
+			if (mp_next(&at, &v, NULL) || mp_skip(&c, 8, NULL))
+				break;
+			buf_reset(&j);
+			if (kn > 6 && memcmp(k + kn - 6, "_minor", 6) == 0 && v.type == MP_UINT) {
+				printf("  %-22.*s %s\n", (int)(kn - 6), k, amt(v.u, w->exp));
+				continue;
+			}
+			if (v.type == MP_STR)
+				buf_adds(&j, show((const char *)v.p, v.n));
+			else
+				msgpack_to_json(vs, (size_t)(c.p - vs), &j, NULL);
+			printf("  %-22s %s\n", show(k, kn), buf_cstr(&j));
+		}
+	buf_free(&j);
+}
+
+static int do_change_show(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	if (a->project == NULL || a->npos != 1)
+		return usage("change show", "expected: change show -p PROJECT CR-N");
+	const struct page_param params[] = { { "project", a->project } };
+	const struct rederive_ask q = { "status", params, 1, STATUS_SECTIONS, NULL, a->project };
+	struct buf doc;
+	buf_init(&doc);
+	int rc = answer(s, &q, a, &doc);
+	struct shown w = { a->pos[0], (int)u(doc.data, doc.len, "exponent"), a->json, false };
+	if (rc == CTL_EXIT_OK) {
+		each(doc.data, doc.len, "changes", show_row, &w);
+		if (!w.found) {
+			err_setc(&e, CTL_EXIT_REFUSED, "project %s has no change %s (scopectl change list -p %s lists them)",
+				 showz(a->project), showz(a->pos[0]), showz(a->project));
+			rc = ctl_report(&e);
+		}
+	}
+	buf_free(&doc);
+	if (rc)
+		return rc;
+	if (!a->json)
+		printf("\nits entries, and those citing them:\n");
+	return history_print(s, a->project, a->pos[0], a, true);
 }
 
 int cmd_views(const char *cmd, int argc, char **argv)
@@ -599,7 +848,9 @@ int cmd_views(const char *cmd, int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(struct session *, const struct vargs *);
-	} CMDS[] = { { "status", do_status }, { "report", do_report }, { "history", do_history } };
+	} CMDS[] = { { "status", do_status },		{ "report", do_report },
+		     { "history", do_history },		{ "change list", do_change_list },
+		     { "change show", do_change_show } };
 	struct profile p;
 	struct vargs a;
 	int rc = parse(cmd, argc, argv, &p, &a);
