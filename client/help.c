@@ -152,13 +152,14 @@ static const struct cmd_help HELP[] = {
 #define NHELP (sizeof HELP / sizeof HELP[0])
 
 static const char INTRO[] =
-	"usage: scopectl COMMAND [OPTIONS]\n"
+	"usage: scopectl [CONNECTION OPTIONS] COMMAND [OPTIONS]\n"
 	"       scopectl help COMMAND\n"
 	"\n"
 	"Connection (every command that talks to scoped): --config FILE (a profile from\n"
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
-	"JSON for scripts. Every proof and checkpoint received is verified.\n";
+	"JSON for scripts. These may come before or after the command. Every proof and\n"
+	"checkpoint received is verified.\n";
 
 static const char RECORDING[] =
 	"Recording (each reads the entry back, checks that it is the one sent and prints\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "backup.h"
 #include "help.h"
 #include "offline.h"
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
 		help_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	if (args_hoist(argc, argv))
+		return CTL_EXIT_USAGE;
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		help_usage(stdout);
 		return CTL_EXIT_OK;
