@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isotime.h"
 #include "online.h"
 #include "show.h"
 
@@ -11,6 +12,7 @@
 static const struct option SHARED[] = {
 	CONN_LONGOPTS,
 	{ "json", no_argument, NULL, 'j' },
+	{ "utc", no_argument, NULL, 'u' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -32,9 +34,34 @@ static int shared_width(const char *arg)
 	return 0;
 }
 
-int args_hoist(int argc, char **argv)
+bool args_utc;
+
+void args_time(uint64_t us, char out[40])
 {
-	int first = 1;
+	time_format(us, args_utc, false, out);
+}
+
+/* Takes the display options out of argv, up to a "--". */
+static void take_display(int *argc, char **argv)
+{
+	int w = 1;
+	bool rest = false;
+	for (int r = 1; r < *argc; r++) {
+		if (!rest && strcmp(argv[r], "--utc") == 0) {
+			args_utc = true;
+			continue;
+		}
+		rest = rest || strcmp(argv[r], "--") == 0;
+		argv[w++] = argv[r];
+	}
+	*argc = w;
+	argv[w] = NULL;
+}
+
+int args_hoist(int *argcp, char **argv)
+{
+	take_display(argcp, argv);
+	int argc = *argcp, first = 1;
 	while (first < argc && argv[first][0] == '-') {
 		if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0 ||
 		    strcmp(argv[first], "-V") == 0 || strcmp(argv[first], "--version") == 0)
@@ -42,7 +69,7 @@ int args_hoist(int argc, char **argv)
 		int w = shared_width(argv[first]);
 		if (w == 0) {
 			fprintf(stderr, "scopectl: \"%s\" before the command is not a connection option, "
-				"or --json; put the command first (see scopectl --help)\n",
+				"--json or --utc; put the command first (see scopectl --help)\n",
 				showz(argv[first]));
 			return -1;
 		}

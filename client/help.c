@@ -48,7 +48,7 @@ static const struct cmd_help HELP[] = {
 	  "change assess -p ID CR-N --class in_scope|minor_revision|out_of_scope|unfounded\n"
 	  "    --rationale TEXT [--cites SEQ,...]\n"
 	  "change quote -p ID CR-N --fee AMOUNT --effort-hours H [--tax AMOUNT]\n"
-	  "    [--schedule-days D] [--valid-until YYYY-MM-DD] [--doc FILE]",
+	  "    [--schedule-days D] [--valid-until DATE] [--doc FILE]",
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
 	  "numbers it CR-N. --proceeding records that work started before approval. "
 	  "assess classifies it against the baseline, citing entries; quote prices it "
@@ -69,7 +69,7 @@ static const struct cmd_help HELP[] = {
 	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
 	  "than a change's approved fee.", "invoice" },
 	{ "payment", RECORD,
-	  "payment -p ID NUMBER --amount AMOUNT --date YYYY-MM-DD",
+	  "payment -p ID NUMBER --amount AMOUNT --date DATE",
 	  "Records a payment received against invoice NUMBER.", "payment" },
 	{ "void", RECORD,
 	  "void -p ID SEQ --reason TEXT",
@@ -158,8 +158,13 @@ static const char INTRO[] =
 	"Connection (every command that talks to scoped): --config FILE (a profile from\n"
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
-	"JSON for scripts. These may come before or after the command. Every proof and\n"
-	"checkpoint received is verified.\n";
+	"JSON for scripts; --utc prints times in UTC instead of local time with its\n"
+	"offset. These may come before or after the command. Every proof and checkpoint\n"
+	"received is verified.\n"
+	"\n"
+	"Times (TIME) are ISO 8601: 2025-06-03T10:30:00+09:00, 2025-06-03T01:30:00Z,\n"
+	"2025-06-03T10:30 (local time) or a bare date 2025-06-03 (local midnight). A DATE\n"
+	"is YYYY-MM-DD, or such a time whose date as written is taken.\n";
 
 static const char RECORDING[] =
 	"Recording (each reads the entry back, checks that it is the one sent and prints\n"

@@ -20,12 +20,12 @@
 
 int main(int argc, char **argv)
 {
+	if (args_hoist(&argc, argv))
+		return CTL_EXIT_USAGE;
 	if (argc < 2) {
 		help_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	if (args_hoist(argc, argv))
-		return CTL_EXIT_USAGE;
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		help_usage(stdout);
 		return CTL_EXIT_OK;

@@ -17,6 +17,7 @@
 #include "enc.h"
 #include "entry.h"
 #include "fileio.h"
+#include "isotime.h"
 #include "json.h"
 #include "mp.h"
 #include "offline.h"
@@ -43,6 +44,7 @@ struct oargs {
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
 	int ndocs, nitem, nchanges;
+	char valid_date[11], date_date[11];	/* --valid-until and --date as YYYY-MM-DD */
 	int npos;
 	char *pos[4];
 };
@@ -51,6 +53,22 @@ static int usage(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "scopectl %s: %s (see scopectl help %s)\n", cmd, msg, cmd);
 	return CTL_EXIT_USAGE;
+}
+
+static const char TIME_FORMS[] = "YYYY-MM-DD, or an ISO 8601 time such as 2025-06-03T10:30:00+09:00, "
+				  "2025-06-03T01:30:00Z or 2025-06-03T10:30 (local time)";
+
+/* A date option: a date, or a time whose date as written is taken. */
+static int date_option(const char *cmd, const char *opt, const char **v, char out[11])
+{
+	if (*v == NULL)
+		return 0;
+	if (time_parse_date(*v, out)) {
+		fprintf(stderr, "scopectl %s: %s \"%s\" is not a date: write %s\n", cmd, opt, showz(*v), TIME_FORMS);
+		return -1;
+	}
+	*v = out;
+	return 0;
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct oargs *a)
@@ -152,6 +170,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
+	if (date_option(cmd, "--valid-until", &a->valid, a->valid_date) ||
+	    date_option(cmd, "--date", &a->date, a->date_date))
+		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
 		return CTL_EXIT_USAGE;
@@ -336,27 +357,6 @@ static int long_text(const struct oargs *a, struct buf *out)
 		return fail_usage("the editor failed");
 	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
 		out->len--;
-	return 0;
-}
-
-/* RFC 3339 time or a date -> microseconds since 1970 UTC */
-static int parse_time(const char *s, uint64_t *us)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
-		end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (end == NULL) {
-		memset(&tm, 0, sizeof tm);
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (end == NULL || (*end && strcmp(end, "Z") != 0))
-		return -1;
-	time_t t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	*us = (uint64_t)t * 1000000u;
 	return 0;
 }
 
@@ -574,9 +574,11 @@ static int c_change(struct session *s, const struct oargs *a)
 		if (a->proceeding)
 			kraw(&b, "proceeding", "true");
 		if (a->occurred) {
-			if (parse_time(a->occurred, &v)) {
+			if (time_parse(a->occurred, &v)) {
 				buf_free(&b);
-				return usage("change raise", "--occurred is YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z");
+				fprintf(stderr, "scopectl change raise: --occurred \"%s\" is not a time: write %s\n",
+					showz(a->occurred), TIME_FORMS);
+				return CTL_EXIT_USAGE;
 			}
 			knum(&b, "occurred_at", v);
 		}

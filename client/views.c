@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "currency.h"
+#include "args.h"
 #include "enc.h"
 #include "entry.h"
+#include "isotime.h"
 #include "json.h"
 #include "mp.h"
 #include "offline.h"
@@ -137,6 +139,14 @@ static int doc_json(struct mp_cur *c, int exp, struct buf *out)
 			json_put_str(out, k, kn - 6);
 			buf_addc(out, ':');
 			json_put_str(out, txt, strlen(txt));
+		}
+		if (kn > 3 && memcmp(k + kn - 3, "_us", 3) == 0 && v.type == MP_UINT) {
+			char t[40];
+			time_format(v.u, true, true, t);
+			buf_addc(out, ',');
+			json_put_str(out, k, kn - 3);
+			buf_addc(out, ':');
+			json_put_str(out, t, strlen(t));
 		}
 	}
 	buf_addc(out, '}');
@@ -554,11 +564,11 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 		return 0;
 	}
 	char t[40], hx[65];
-	entry_format_time(en.time_us, t);
+	args_time(en.time_us, t);
 	hex_encode(leaf, HASH_LEN, hx);
 	buf_reset(&h->out);
 	msgpack_to_json(en.body, en.body_len, &h->out, e);
-	printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
+	printf("%6llu  %s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
 	       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
 	return 0;
 }
@@ -582,7 +592,7 @@ static int do_history(struct session *s, const struct vargs *a)
 	h->json = a->json;
 	buf_init(&h->out);
 	if (!h->json)
-		printf("   seq  time (UTC)           kind       author       leaf          body\n");
+		printf("   seq  time                       kind       author       leaf          body\n");
 	/* every page is proven in the checkpoint before it is printed */
 	if (pages_entries(s, a->pos[0], 0, cp.size, &cp, hist_one, h, &e))
 		rc = ctl_report(&e);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isotime.h"
 #include "mp.h"
 
 int schema_index(const struct schema *sc, const char *name)
@@ -11,22 +12,6 @@ int schema_index(const struct schema *sc, const char *name)
 		if (strcmp(sc->fields[i].name, name) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool date_ok(const char *s, size_t n)
-{
-	if (n != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (size_t i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1970 || m < 1 || m > 12 || d < 1)
-		return false;
-	int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	return d <= max;
 }
 
 static bool id_ok(const char *s, size_t n)
@@ -116,7 +101,7 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 				return err_set(e, "%s: must be 64 lowercase hex digits (SHA-256)", where);
 		return 0;
 	case F_DATE:
-		if (!date_ok(v->s, it.n))
+		if (!time_date_ok(v->s, it.n))
 			return err_set(e, "%s: must be a date YYYY-MM-DD", where);
 		return 0;
 	case F_CR:

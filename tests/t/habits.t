@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A CLI that fits people's habits (issue 13, part 5), end to end against a
-# live daemon: shared options before or after the command.
+# live daemon: shared options before or after the command; ISO 8601 times
+# typed with an offset, Z or as a bare date, printed in local time or --utc.
 set -u
+export TZ=JST-9	# a fixed zone (no tz database needed), nine hours east of UTC
 . "$(dirname "$0")/lib.sh"
 
 inst=$tmp/inst
@@ -9,6 +11,11 @@ inst=$tmp/inst
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 lead=$inst/clients/lead.conf
 srv=127.0.0.1:$PORT
+like() {	# like DESCRIPTION FILE REGEX: a line of FILE matches the extended REGEX
+	n=$((n + 1))
+	if grep -Eq -- "$3" "$2"; then echo "ok $n - $1"
+	else failed=$((failed + 1)); echo "not ok $n - $1"; echo "#   /$3/ not in:"; sed 's/^/#   /' "$2" | head -10; fi
+}
 
 ok "lead: project P" ctl "$inst" lead project create P --client "C Corp" --title "Site" --currency JPY --amount 3000000
 ok "options before the command" "$SCOPECTL" --config "$lead" --server "$srv" status P
@@ -25,5 +32,38 @@ exits 2 "a connection option without its value is refused" "$SCOPECTL" --config
 has "  naming it" "$tmp/err" "--config needs a value"
 exits 2 "options and no command are refused" "$SCOPECTL" --config "$lead"
 has "  saying so" "$tmp/err" "no command after the options"
+
+# times typed with an offset, with Z, as a bare date, in local time
+raise() { ctl "$inst" lead change raise -p P "$1" --by "V PM" --via email --reason vendor_proposal --occurred "$2" --json; }
+ok "--occurred with an offset" raise "Offset" 2025-06-03T10:30:00+09:00
+has "  is that instant" "$tmp/out" '"occurred_at":1748914200000000'
+ok "--occurred in UTC" raise "Zulu" 2025-06-03T01:30:00Z
+has "  is the same instant" "$tmp/out" '"occurred_at":1748914200000000'
+ok "--occurred in local time" raise "Local" 2025-06-03T10:30
+has "  is the same instant" "$tmp/out" '"occurred_at":1748914200000000'
+ok "--occurred as a bare date" raise "Date" 2025-06-03
+has "  is local midnight" "$tmp/out" '"occurred_at":1748876400000000'
+ok "--occurred with a fraction and +0530" raise "India" 2025-06-03T07:00:00.5+0530
+has "  is that instant" "$tmp/out" '"occurred_at":1748914200500000'
+exits 2 "--occurred on 30 February is refused" raise "Bad" 2025-02-30
+has "  naming the option and the forms" "$tmp/err" '--occurred "2025-02-30" is not a time: write YYYY-MM-DD, or an ISO 8601 time'
+ok "approver: CR-1 out of scope" ctl "$inst" approver change assess -p P CR-1 --class out_of_scope --rationale "new"
+ok "quote valid until a time with an offset" ctl "$inst" lead change quote -p P CR-1 --fee 100 --effort-hours 1 \
+	--valid-until 2027-01-31T23:30:00+09:00 --json
+has "  keeps its date as written" "$tmp/out" '"valid_until":"2027-01-31"'
+exits 2 "a --valid-until that is no date is refused" ctl "$inst" lead change quote -p P CR-1 --fee 100 --effort-hours 1 --valid-until 31/01/2027
+has "  naming the option" "$tmp/err" '--valid-until "31/01/2027" is not a date'
+exits 2 "a --date that is no date is refused" ctl "$inst" finance payment -p P INV-1 --amount 100 --date 2027-13-01
+has "  naming the option" "$tmp/err" '--date "2027-13-01" is not a date'
+
+# printed in local time with its offset, or in UTC
+ok "history in local time" ctl "$inst" lead history P
+like "  with the offset +09:00" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}\+09:00 '
+ok "history --utc" ctl "$inst" lead history P --utc
+like "  in UTC" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}Z '
+ok "--utc before the command" "$SCOPECTL" --utc --config "$lead" --server "$srv" log --project P
+like "  in UTC" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}Z '
+ok "report unbilled --json" ctl "$inst" finance report unbilled --json
+like "  carries as_of in RFC 3339 beside as_of_us" "$tmp/out" '"as_of_us":[0-9]+,"as_of":"[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z"'
 
 finish
