@@ -52,7 +52,8 @@ static const struct cmd_help HELP[] = {
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
 	  "numbers it CR-N. --proceeding records that work started before approval. "
 	  "assess classifies it against the baseline, citing entries; quote prices it "
-	  "(each quote is a new revision).", "raise=change assess=assessment quote=quote" },
+	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
+	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess=assessment quote=quote" },
 	{ "respond", RECORD,
 	  "respond -p ID (--change CR-N [--quote REV] | --baseline V)\n"
 	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"

@@ -20,6 +20,7 @@
 #include "isotime.h"
 #include "json.h"
 #include "mp.h"
+#include "numbers.h"
 #include "offline.h"
 #include "online.h"
 #include "record.h"
@@ -511,8 +512,8 @@ static int c_project(struct session *s, const struct oargs *a)
 	if (a->clead)
 		kstr(&b, "client_lead", a->clead);
 	if (a->accept) {
-		if (!parse_uint(a->accept, &days))
-			return usage("project create", "--acceptance-days needs a number");
+		if (number_whole("--acceptance-days", a->accept, 3650, &days))
+			return CTL_EXIT_USAGE;
 		knum(&b, "acceptance_days", days);
 	}
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
@@ -613,7 +614,7 @@ static int c_change(struct session *s, const struct oargs *a)
 	} else if (strcmp(a->pos[0], "quote") == 0) {
 		struct projinfo pi;
 		struct err e = { 0 };
-		uint64_t fee, tax = 0, hours, days;
+		uint64_t fee, tax = 0, minutes, days;
 		if (!a->fee || !a->effort) {
 			buf_free(&b);
 			return usage("change quote", "needs CR-N, --fee AMOUNT and --effort-hours H");
@@ -623,15 +624,18 @@ static int c_change(struct session *s, const struct oargs *a)
 			return ctl_report(&e);
 		}
 		if (amount(a->fee, &pi, &fee, "--fee") || (a->tax && amount(a->tax, &pi, &tax, "--tax")) ||
-		    !parse_uint(a->effort, &hours) || (a->schedule && !parse_uint(a->schedule, &days))) {
+		    number_hours("--effort-hours", a->effort, &minutes) ||
+		    (a->schedule && number_whole("--schedule-days", a->schedule, 3650, &days))) {
 			buf_free(&b);
-			return usage("change quote", "bad amount or number");
+			return CTL_EXIT_USAGE;
 		}
 		kstr(&b, "change", a->pos[1]);
 		knum(&b, "fee_minor", fee);
 		if (a->tax)
 			knum(&b, "tax_minor", tax);
-		knum(&b, "effort_hours", hours);
+		knum(&b, "effort_hours", minutes / 60);
+		if (minutes % 60)
+			knum(&b, "effort_minutes", minutes % 60);
 		if (a->schedule)
 			knum(&b, "schedule_days", days);
 		if (a->valid)

@@ -56,6 +56,27 @@ has "  naming the option" "$tmp/err" '--valid-until "31/01/2027" is not a date'
 exits 2 "a --date that is no date is refused" ctl "$inst" finance payment -p P INV-1 --amount 100 --date 2027-13-01
 has "  naming the option" "$tmp/err" '--date "2027-13-01" is not a date'
 
+# effort in decimal hours; numbers with separators refused naming the option
+quote() { ctl "$inst" lead change quote -p P CR-1 "$@" --json; }
+ok "--effort-hours 100.5" quote --fee 1500000 --effort-hours 100.5
+has "  whole hours" "$tmp/out" '"effort_hours":100,'
+has "  and the minutes" "$tmp/out" '"effort_minutes":30'
+ok "--effort-hours 120 has no minutes" quote --fee 1500000 --effort-hours 120
+has "  whole hours" "$tmp/out" '"effort_hours":120,'
+n=$((n + 1)); if grep -q effort_minutes "$tmp/out"; then failed=$((failed+1)); echo "not ok $n -   no effort_minutes"; else echo "ok $n -   no effort_minutes"; fi
+exits 2 "--effort-hours finer than a minute is refused" quote --fee 1 --effort-hours 100.123
+has "  saying effort is to the minute" "$tmp/err" '--effort-hours 100.123 is not a whole number of minutes'
+exits 2 "--effort-hours 1,200 is refused" quote --fee 1 --effort-hours 1,200
+has "  with the hint" "$tmp/err" '--effort-hours "1,200" has thousands separators: write 1200'
+exits 2 "--fee 1,500,000 is refused" quote --fee 1,500,000 --effort-hours 1
+has "  naming the option, with the hint" "$tmp/err" '--fee: amount "1,500,000" has thousands separators: write 1500000'
+exits 2 "--schedule-days abc is refused" quote --fee 1 --effort-hours 1 --schedule-days abc
+has "  naming the option" "$tmp/err" '--schedule-days "abc" must be a whole number'
+exits 2 "--acceptance-days 1.5 is refused" ctl "$inst" lead project create Q --client C --title T --currency JPY --amount 1 --acceptance-days 1.5
+has "  naming the option" "$tmp/err" '--acceptance-days "1.5" must be a whole number'
+exits 2 "a decimal comma is no thousands separator" quote --fee 1500,5 --effort-hours 1
+has "  told to write a plain number" "$tmp/err" 'amount "1500,5" must be a plain decimal number'
+
 # printed in local time with its offset, or in UTC
 ok "history in local time" ctl "$inst" lead history P
 like "  with the offset +09:00" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}\+09:00 '
