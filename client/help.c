@@ -44,13 +44,16 @@ static const struct cmd_help HELP[] = {
 	  "    --reason client_request|design_development|baseline_ambiguity|defect|\n"
 	  "             regulatory|vendor_proposal\n"
 	  "    [--items KEY,...] [--proceeding] [--occurred TIME]\n"
-	  "    [--description TEXT | --text-file F | --edit]\n"
+	  "    [--description TEXT | --text-file F [--encoding E] | --edit]\n"
 	  "change assess -p ID CR-N --class in_scope|minor_revision|out_of_scope|unfounded\n"
 	  "    --rationale TEXT [--cites SEQ,...]\n"
 	  "change quote -p ID CR-N --fee AMOUNT --effort-hours H [--tax AMOUNT]\n"
 	  "    [--schedule-days D] [--valid-until DATE] [--doc FILE]",
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
 	  "numbers it CR-N. --proceeding records that work started before approval. "
+	  "--text-file must be UTF-8; one in Shift_JIS or EUC-JP is refused with the iconv command "
+	  "that converts it, or converted with --encoding shift_jis (any name iconv -l lists). "
+	  "Text limits count characters, not bytes. "
 	  "assess classifies it against the baseline, citing entries; quote prices it "
 	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
 	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess=assessment quote=quote" },

@@ -26,13 +26,14 @@
 #include "record.h"
 #include "result.h"
 #include "show.h"
+#include "textfile.h"
 #include "witness.h"
 
 enum {
 	O_CLIENT = 300, O_TITLE, O_CURRENCY, O_AMOUNT, O_TYPE, O_ACCEPT, O_VLEAD, O_CLEAD, O_DOC, O_ITEM,
 	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
-	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID,
+	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
 };
 
 #define MAXMULTI 100
@@ -42,7 +43,7 @@ struct oargs {
 	const char *project, *receipt, *request_id;
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
-		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description;
+		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
 	int ndocs, nitem, nchanges;
 	char valid_date[11], date_date[11];	/* --valid-until and --date as YYYY-MM-DD */
@@ -96,7 +97,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "baseline", required_argument, NULL, O_BASELINE }, { "decision", required_argument, NULL, O_DECISION },
 		{ "evidence", required_argument, NULL, O_EVIDENCE }, { "edit", no_argument, NULL, O_EDIT },
 		{ "date", required_argument, NULL, O_DATE }, { "description", required_argument, NULL, O_DESCRIPTION },
-		{ 0, 0, 0, 0 },
+		{ "encoding", required_argument, NULL, O_ENCODING }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -147,6 +148,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_EDIT: a->edit = true; break;
 		case O_DATE: a->date = optarg; break;
 		case O_DESCRIPTION: a->description = optarg; break;
+		case O_ENCODING: a->encoding = optarg; break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -171,6 +173,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
+	if (a->encoding && !a->text_file)
+		return usage(cmd, "--encoding is the encoding of --text-file, which is missing");
 	if (date_option(cmd, "--valid-until", &a->valid, a->valid_date) ||
 	    date_option(cmd, "--date", &a->date, a->date_date))
 		return CTL_EXIT_USAGE;
@@ -328,14 +332,8 @@ static void list_json(struct buf *b, const char *key, const char *csv, bool numb
 /* Long texts: --text-file FILE ("-" = stdin), or $EDITOR with --edit. */
 static int long_text(const struct oargs *a, struct buf *out)
 {
-	if (a->text_file) {
-		struct err e = { 0 };
-		if (read_file(a->text_file, 65536, out, &e)) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return -1;
-		}
-		return 0;
-	}
+	if (a->text_file)
+		return textfile_read(a->text_file, a->encoding, 65536, out);
 	if (!a->edit)
 		return 0;
 	char path[] = "/tmp/scopectl-XXXXXX";

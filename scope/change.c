@@ -85,7 +85,7 @@ static int k_change(struct ctx *x)
 	c.proceeding = has(x, "proceeding") && val(x, "proceeding")->u;
 	snprintf(c.status, sizeof c.status, "raised");
 	const struct value *title = val(x, "title");
-	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len > 200 ? 200 : title->len), title->s);
+	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len < sizeof c.title ? title->len : sizeof c.title - 1), title->s);
 	key_init(&k, 'c', x->in->project, x->in->project_len);
 	key_u64(&k, number);
 	if (SAVE(x->t, &k, CHG, &c, x->e))

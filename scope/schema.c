@@ -67,14 +67,22 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	v->s = (const char *)it.p;
 	v->len = it.n;
 	switch (type) {
-	case F_STR:
-		if (it.n < f->min || it.n > f->max)
-			return err_set(e, "%s: must be %llu to %llu bytes", where, (unsigned long long)f->min,
-				       (unsigned long long)f->max);
+	case F_STR: {
+		/* limits count characters (code points), not bytes */
+		uint64_t chars = 0;
+		if (!utf8_valid(it.p, it.n))
+			return err_set(e, "%s: is not valid UTF-8", where);
+		for (uint32_t i = 0; i < it.n; i++)
+			chars += (it.p[i] & 0xc0) != 0x80;
+		if (chars < f->min || chars > f->max)
+			return err_set(e, "%s: must be %llu to %llu characters, not %llu", where,
+				       (unsigned long long)f->min, (unsigned long long)f->max,
+				       (unsigned long long)chars);
 		for (uint32_t i = 0; i < it.n; i++)
 			if ((it.p[i] < 0x20 && it.p[i] != '\n' && it.p[i] != '\t') || it.p[i] == 0x7f)
 				return err_set(e, "%s: contains a control character", where);
 		return 0;
+	}
 	case F_ID:
 		if (it.n > f->max || !id_ok(v->s, it.n))
 			return err_set(e, "%s: must be 1 to %llu characters of A-Z a-z 0-9 . _ -", where,

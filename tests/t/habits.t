@@ -77,6 +77,28 @@ has "  naming the option" "$tmp/err" '--acceptance-days "1.5" must be a whole nu
 exits 2 "a decimal comma is no thousands separator" quote --fee 1500,5 --effort-hours 1
 has "  told to write a plain number" "$tmp/err" 'amount "1500,5" must be a plain decimal number'
 
+# text limits count characters; text files in Shift_JIS or EUC-JP
+jp200=$(printf '変%.0s' $(seq 1 200))
+ok "a 200-character Japanese title fits" ctl "$inst" lead change raise -p P "$jp200" --by "V PM" --via email --reason defect --json
+has "  whole" "$tmp/out" "\"title\":\"$jp200\""
+exits 4 "201 characters do not" ctl "$inst" lead change raise -p P "${jp200}変" --by "V PM" --via email --reason defect
+has "  counted as characters" "$tmp/err" "must be 1 to 200 characters, not 201"
+printf '議事録: 追加の画面を依頼\n' > "$tmp/minutes.txt"
+iconv -f UTF-8 -t SHIFT_JIS "$tmp/minutes.txt" > "$tmp/minutes.sjis"
+iconv -f UTF-8 -t EUC-JP "$tmp/minutes.txt" > "$tmp/minutes.euc"
+raisef() { ctl "$inst" lead change raise -p P "From the minutes" --by "V PM" --via meeting --reason client_request --json "$@"; }
+exits 2 "a Shift_JIS --text-file is refused" raisef --text-file "$tmp/minutes.sjis"
+has "  naming the encoding" "$tmp/err" "it looks like SHIFT_JIS"
+has "  and the iconv command" "$tmp/err" "iconv -f SHIFT_JIS -t UTF-8 '$tmp/minutes.sjis' > '$tmp/minutes.sjis.utf8'"
+exits 2 "an EUC-JP --text-file is refused" raisef --text-file "$tmp/minutes.euc"
+has "  naming the encoding" "$tmp/err" "it looks like EUC-JP"
+ok "--encoding shift_jis converts it" raisef --text-file "$tmp/minutes.sjis" --encoding shift_jis
+has "  to UTF-8" "$tmp/out" '"description":"議事録: 追加の画面を依頼\n"'
+ok "--encoding euc-jp converts it" raisef --text-file "$tmp/minutes.euc" --encoding euc-jp
+has "  to UTF-8" "$tmp/out" '"description":"議事録: 追加の画面を依頼\n"'
+exits 2 "an unknown --encoding is refused" raisef --text-file "$tmp/minutes.sjis" --encoding klingon
+has "  naming it" "$tmp/err" "--encoding klingon: not an encoding iconv knows"
+
 # printed in local time with its offset, or in UTC
 ok "history in local time" ctl "$inst" lead history P
 like "  with the offset +09:00" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}\+09:00 '
