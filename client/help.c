@@ -168,7 +168,9 @@ static const char INTRO[] =
 	"\n"
 	"Times (TIME) are ISO 8601: 2025-06-03T10:30:00+09:00, 2025-06-03T01:30:00Z,\n"
 	"2025-06-03T10:30 (local time) or a bare date 2025-06-03 (local midnight). A DATE\n"
-	"is YYYY-MM-DD, or such a time whose date as written is taken.\n";
+	"is YYYY-MM-DD, or such a time whose date as written is taken. Values from a list\n"
+	"may be typed with hyphens or capitals (client-request for client_request);\n"
+	"currency codes in any case (jpy).\n";
 
 static const char RECORDING[] =
 	"Recording (each reads the entry back, checks that it is the one sent and prints\n"

@@ -26,6 +26,7 @@
 #include "record.h"
 #include "result.h"
 #include "show.h"
+#include "spelling.h"
 #include "textfile.h"
 #include "witness.h"
 
@@ -119,21 +120,21 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_REQID: a->request_id = optarg; break;
 		case O_CLIENT: a->client = optarg; break;
 		case O_TITLE: a->title = optarg; break;
-		case O_CURRENCY: a->currency = optarg; break;
+		case O_CURRENCY: a->currency = spelling_upper(optarg); break;
 		case O_AMOUNT: a->amount = optarg; break;
-		case O_TYPE: a->type = optarg; break;
+		case O_TYPE: a->type = spelling_enum(optarg); break;
 		case O_ACCEPT: a->accept = optarg; break;
 		case O_VLEAD: a->vlead = optarg; break;
 		case O_CLEAD: a->clead = optarg; break;
 		case O_RULE: a->rule = optarg; break;
 		case O_BY: a->by = optarg; break;
-		case O_VIA: a->via = optarg; break;
+		case O_VIA: a->via = spelling_enum(optarg); break;
 		case O_REASON: a->reason = optarg; break;
 		case O_ITEMS: a->items = optarg; break;
 		case O_PROCEEDING: a->proceeding = true; break;
 		case O_OCCURRED: a->occurred = optarg; break;
 		case O_TEXTFILE: a->text_file = optarg; break;
-		case O_CLASS: a->cls = optarg; break;
+		case O_CLASS: a->cls = spelling_enum(optarg); break;
 		case O_RATIONALE: a->rationale = optarg; break;
 		case O_CITES: a->cites = optarg; break;
 		case O_FEE: a->fee = optarg; break;
@@ -143,7 +144,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_TAX: a->tax = optarg; break;
 		case O_QUOTE: a->quote = optarg; break;
 		case O_BASELINE: a->baseline = optarg; break;
-		case O_DECISION: a->decision = optarg; break;
+		case O_DECISION: a->decision = spelling_enum(optarg); break;
 		case O_EVIDENCE: a->evidence = optarg; break;
 		case O_EDIT: a->edit = true; break;
 		case O_DATE: a->date = optarg; break;
@@ -567,7 +568,9 @@ static int c_change(struct session *s, const struct oargs *a)
 		kstr(&b, "title", a->pos[1]);
 		kstr(&b, "raised_by", a->by);
 		kstr(&b, "channel", a->via);
-		kstr(&b, "reason", a->reason);
+		char code[64];	/* --reason here is a code, elsewhere free text */
+		snprintf(code, sizeof code, "%s", a->reason);
+		kstr(&b, "reason", spelling_enum(code));
 		if (a->items)
 			list_json(&b, "items", a->items, false);
 		if (a->proceeding)

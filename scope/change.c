@@ -5,6 +5,7 @@
 
 #include "currency.h"
 #include "mp.h"
+#include "text.h"
 
 /* changes and what answers them: assessments, quotes, responses and evidence */
 
@@ -269,8 +270,8 @@ static int k_evidence(struct ctx *x)
 	if (referenced(x, target, &en, "response"))
 		return -1;
 	if (en.kind_len != 8 || memcmp(en.kind, "response", 8) != 0)
-		return refuse(x, "entry %llu is a %.*s, not a response", (unsigned long long)target,
-			      (int)en.kind_len, en.kind);
+		return refuse(x, "entry %llu is %s %.*s, not a response", (unsigned long long)target,
+			      text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind);
 	struct key k;
 	key_init(&k, 'u', x->in->project, x->in->project_len);
 	key_u64(&k, target);

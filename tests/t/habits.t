@@ -99,6 +99,24 @@ has "  to UTF-8" "$tmp/out" '"description":"議事録: 追加の画面を依頼\
 exits 2 "an unknown --encoding is refused" raisef --text-file "$tmp/minutes.sjis" --encoding klingon
 has "  naming it" "$tmp/err" "--encoding klingon: not an encoding iconv knows"
 
+# enum values with hyphens or capitals, currency codes in any case, "an"
+ok "--reason client-request --via Email" ctl "$inst" lead change raise -p P "Hyphens" --by "C manager" --via Email --reason client-request --json
+has "  sent as client_request" "$tmp/out" '"reason":"client_request"'
+has "  and email" "$tmp/out" '"channel":"email"'
+cr=$(sed -n 's/.*"number":"\(CR-[0-9]*\)".*/\1/p' "$tmp/out")
+ok "--class out-of-scope" ctl "$inst" approver change assess -p P "$cr" --class out-of-scope --rationale "new" --json
+has "  sent as out_of_scope" "$tmp/out" '"class":"out_of_scope"'
+aseq=$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out")
+ok "--currency eur --type TM" ctl "$inst" lead project create E --client C --title T --currency eur --amount 1250.50 --type TM --json
+has "  sent as EUR" "$tmp/out" '"currency":"EUR"'
+ok "status prints it upper case" ctl "$inst" lead status E
+has "  EUR" "$tmp/out" "EUR"
+echo "mail" > "$tmp/mail.eml"
+exits 4 "evidence for an assessment is refused" ctl "$inst" lead evidence -p P "$aseq" "$tmp/mail.eml"
+has "  in good grammar" "$tmp/err" "entry $aseq is an assessment, not a response"
+exits 4 "voiding an assessment is refused" ctl "$inst" lead void -p P "$aseq" --reason "by mistake"
+has "  in good grammar" "$tmp/err" "an assessment cannot be voided"
+
 # printed in local time with its offset, or in UTC
 ok "history in local time" ctl "$inst" lead history P
 like "  with the offset +09:00" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}\+09:00 '
