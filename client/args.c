@@ -13,6 +13,7 @@ static const struct option SHARED[] = {
 	CONN_LONGOPTS,
 	{ "json", no_argument, NULL, 'j' },
 	{ "utc", no_argument, NULL, 'u' },
+	{ "wide", no_argument, NULL, 'w' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -34,7 +35,7 @@ static int shared_width(const char *arg)
 	return 0;
 }
 
-bool args_utc;
+bool args_utc, args_wide;
 
 void args_time(uint64_t us, char out[40])
 {
@@ -49,6 +50,10 @@ static void take_display(int *argc, char **argv)
 	for (int r = 1; r < *argc; r++) {
 		if (!rest && strcmp(argv[r], "--utc") == 0) {
 			args_utc = true;
+			continue;
+		}
+		if (!rest && strcmp(argv[r], "--wide") == 0) {
+			args_wide = true;
 			continue;
 		}
 		rest = rest || strcmp(argv[r], "--") == 0;
@@ -69,7 +74,7 @@ int args_hoist(int *argcp, char **argv)
 		int w = shared_width(argv[first]);
 		if (w == 0) {
 			fprintf(stderr, "scopectl: \"%s\" before the command is not a connection option, "
-				"--json or --utc; put the command first (see scopectl --help)\n",
+				"--json, --utc or --wide; put the command first (see scopectl --help)\n",
 				showz(argv[first]));
 			return -1;
 		}

@@ -12,6 +12,8 @@
 
 /* --utc: times are printed in UTC (Z) instead of local time with its offset. */
 extern bool args_utc;
+/* --wide: tables show every text whole instead of fitting 80 columns. */
+extern bool args_wide;
 
 /* argv[1..] may start with shared options; on return argv[1] is the
  * command (or what stands there) and the shared options follow it.  0, or

@@ -86,7 +86,7 @@ static const struct cmd_help HELP[] = {
 	  "entry's sequence number and leaf hash after reading it back, checking that it is "
 	  "the entry sent and checking its inclusion proof.", "*" },
 	{ "status", READ,
-	  "status PROJECT [--json | --csv] [--verify]",
+	  "status PROJECT [--json | --csv | --wide] [--verify]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
 	  "and invoiced amounts. --verify checks the answer instead of trusting the server: it fetches every entry "
 	  "of the project with its proof in a verified checkpoint of the size the answer was "
@@ -96,14 +96,14 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure [--project P] [--json | --csv] [--verify]",
+	  "report unbilled|exposure [--project P] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
 	  "work proceeding without an approved quote. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
-	  "history PROJECT [--change CR-N] [--json]",
+	  "history PROJECT [--change CR-N] [--json | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. Each page of entries is proven in a verified checkpoint before it "
 	  "is printed.", NULL },
@@ -163,8 +163,9 @@ static const char INTRO[] =
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
 	"JSON for scripts; --utc prints times in UTC instead of local time with its\n"
-	"offset. These may come before or after the command. Every proof and checkpoint\n"
-	"received is verified.\n"
+	"offset; tables fit 80 columns, cutting long text with \"...\", unless --wide.\n"
+	"These may come before or after the command. Every proof and checkpoint received\n"
+	"is verified.\n"
 	"\n"
 	"Times (TIME) are ISO 8601: 2025-06-03T10:30:00+09:00, 2025-06-03T01:30:00Z,\n"
 	"2025-06-03T10:30 (local time) or a bare date 2025-06-03 (local midnight). A DATE\n"

@@ -127,4 +127,31 @@ like "  in UTC" "$tmp/out" '^ +1  [0-9-]{10}T[0-9:]{8}Z '
 ok "report unbilled --json" ctl "$inst" finance report unbilled --json
 like "  carries as_of in RFC 3339 beside as_of_us" "$tmp/out" '"as_of_us":[0-9]+,"as_of":"[0-9-]{10}T[0-9:]{8}\.[0-9]{6}Z"'
 
+# tables: readable nested values, 80 columns, the full text with --wide
+widest() { LC_ALL=C.UTF-8 wc -L < "$1"; }
+fits() {	# fits DESCRIPTION FILE: no line wider than 80 columns
+	n=$((n + 1)); local w; w=$(widest "$2")
+	if [ "$w" -le 80 ]; then echo "ok $n - $1"; else failed=$((failed + 1)); echo "not ok $n - $1 ($w columns)"; fi
+}
+ok "status P" ctl "$inst" lead status P
+like "  changes by state as text" "$tmp/out" '^  changes by state    [a-z_]+: [0-9]+(, [a-z_]+: [0-9]+)*$'
+fits "  fits 80 columns" "$tmp/out"
+has "  the long title cut" "$tmp/out" "変変..."
+ok "status P --wide" ctl "$inst" lead status P --wide
+has "  the long title whole" "$tmp/out" "  $jp200"
+ok "history P" ctl "$inst" lead history P
+fits "  fits 80 columns" "$tmp/out"
+like "  bodies as text" "$tmp/out" '^        amount_minor: 3000000, client: C Corp, contract_type: fixed'
+like "  times as times" "$tmp/out" 'occurred_at: 2025-06-03T10:30:00\+09:00'
+n=$((n + 1)); if grep -q '{"' "$tmp/out"; then failed=$((failed+1)); echo "not ok $n -   no JSON"; else echo "ok $n -   no JSON"; fi
+ok "history P --wide" ctl "$inst" lead history P --wide
+like "  with the leaf hashes" "$tmp/out" '^ +1  .* [0-9a-f]{64}  '
+has "  and the bodies whole" "$tmp/out" "title: $jp200"
+ok "report exposure" ctl "$inst" approver report exposure
+fits "  fits 80 columns" "$tmp/out"
+ok "report exposure --wide" ctl "$inst" approver report exposure --wide
+has "  the long title whole" "$tmp/out" "  $jp200"
+ok "report unbilled" ctl "$inst" finance report unbilled
+fits "  fits 80 columns" "$tmp/out"
+
 finish
