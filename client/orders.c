@@ -511,8 +511,10 @@ static int c_project(struct session *s, const struct oargs *a)
 	if (a->clead)
 		kstr(&b, "client_lead", a->clead);
 	if (a->accept) {
-		if (number_whole("--acceptance-days", a->accept, 3650, &days))
+		if (number_whole("--acceptance-days", a->accept, 3650, &days)) {
+			buf_free(&b);
 			return CTL_EXIT_USAGE;
+		}
 		knum(&b, "acceptance_days", days);
 	}
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
