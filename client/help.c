@@ -44,15 +44,19 @@ static const struct cmd_help HELP[] = {
 	  "    --reason client_request|design_development|baseline_ambiguity|defect|\n"
 	  "             regulatory|vendor_proposal\n"
 	  "    [--items KEY,...] [--proceeding] [--occurred TIME]\n"
-	  "    [--description TEXT | --text-file F | --edit]\n"
+	  "    [--description TEXT | --text-file F [--encoding E] | --edit]\n"
 	  "change assess -p ID CR-N --class in_scope|minor_revision|out_of_scope|unfounded\n"
 	  "    --rationale TEXT [--cites SEQ,...]\n"
 	  "change quote -p ID CR-N --fee AMOUNT --effort-hours H [--tax AMOUNT]\n"
-	  "    [--schedule-days D] [--valid-until YYYY-MM-DD] [--doc FILE]",
+	  "    [--schedule-days D] [--valid-until DATE] [--doc FILE]",
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
 	  "numbers it CR-N. --proceeding records that work started before approval. "
+	  "--text-file must be UTF-8; one in Shift_JIS or EUC-JP is refused with the iconv command "
+	  "that converts it, or converted with --encoding shift_jis (any name iconv -l lists). "
+	  "Text limits count characters, not bytes. "
 	  "assess classifies it against the baseline, citing entries; quote prices it "
-	  "(each quote is a new revision).", "raise=change assess=assessment quote=quote" },
+	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
+	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess=assessment quote=quote" },
 	{ "respond", RECORD,
 	  "respond -p ID (--change CR-N [--quote REV] | --baseline V)\n"
 	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
@@ -69,7 +73,7 @@ static const struct cmd_help HELP[] = {
 	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
 	  "than a change's approved fee.", "invoice" },
 	{ "payment", RECORD,
-	  "payment -p ID NUMBER --amount AMOUNT --date YYYY-MM-DD",
+	  "payment -p ID NUMBER --amount AMOUNT --date DATE",
 	  "Records a payment received against invoice NUMBER.", "payment" },
 	{ "void", RECORD,
 	  "void -p ID SEQ --reason TEXT",
@@ -82,7 +86,7 @@ static const struct cmd_help HELP[] = {
 	  "entry's sequence number and leaf hash after reading it back, checking that it is "
 	  "the entry sent and checking its inclusion proof.", "*" },
 	{ "status", READ,
-	  "status PROJECT [--json | --csv] [--verify]",
+	  "status PROJECT [--json | --csv | --wide] [--verify]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
 	  "and invoiced amounts. --verify checks the answer instead of trusting the server: it fetches every entry "
 	  "of the project with its proof in a verified checkpoint of the size the answer was "
@@ -92,14 +96,14 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure [--project P] [--json | --csv] [--verify]",
+	  "report unbilled|exposure [--project P] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
 	  "work proceeding without an approved quote. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
-	  "history PROJECT [--change CR-N] [--json | --csv]",
+	  "history PROJECT [--change CR-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. A change's history has the entries naming it and those citing them: "
 	  "evidence of its responses, invoices billing it, payments of those invoices, voids. Each page of entries is proven in a verified checkpoint before it "
@@ -183,13 +187,22 @@ static const struct cmd_help HELP[] = {
 #define NHELP (sizeof HELP / sizeof HELP[0])
 
 static const char INTRO[] =
-	"usage: scopectl COMMAND [OPTIONS]\n"
+	"usage: scopectl [CONNECTION OPTIONS] COMMAND [OPTIONS]\n"
 	"       scopectl help COMMAND\n"
 	"\n"
 	"Connection (every command that talks to scoped): --config FILE (a profile from\n"
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
-	"JSON for scripts. Every proof and checkpoint received is verified.\n";
+	"JSON for scripts; --utc prints times in UTC instead of local time with its\n"
+	"offset; tables fit 80 columns, cutting long text with \"...\", unless --wide.\n"
+	"These may come before or after the command. Every proof and checkpoint received\n"
+	"is verified.\n"
+	"\n"
+	"Times (TIME) are ISO 8601: 2025-06-03T10:30:00+09:00, 2025-06-03T01:30:00Z,\n"
+	"2025-06-03T10:30 (local time) or a bare date 2025-06-03 (local midnight). A DATE\n"
+	"is YYYY-MM-DD, or such a time whose date as written is taken. Values from a list\n"
+	"may be typed with hyphens or capitals (client-request for client_request);\n"
+	"currency codes in any case (jpy).\n";
 
 static const char RECORDING[] =
 	"Recording (each reads the entry back, checks that it is the one sent and prints\n"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "backup.h"
 #include "help.h"
 #include "lists.h"
@@ -21,6 +22,8 @@
 
 int main(int argc, char **argv)
 {
+	if (args_hoist(&argc, argv))
+		return CTL_EXIT_USAGE;
 	if (argc < 2) {
 		help_usage(stderr);
 		return CTL_EXIT_USAGE;

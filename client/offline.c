@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "enc.h"
 #include "entry.h"
 #include "export.h"
@@ -260,7 +261,7 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		buf_free(&o);
 	} else {
 		char t[40];
-		entry_format_time(en.time_us, t);
+		args_time(en.time_us, t);
 		printf("ok: entry %llu (%s in %s, recorded by %s at %s) is in the log %s,\n"
 		       "proven against its checkpoint of size %llu\n", (unsigned long long)en.seq,
 		       show(en.kind, en.kind_len), show(en.project, en.project_len), show(en.author, en.author_len),

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "enc.h"
 #include "entry.h"
 #include "export.h"
@@ -348,7 +349,7 @@ static void print_entry(const struct entry *en, const uint8_t leaf[HASH_LEN], bo
 		printf("%s\n", buf_cstr(&out));
 	} else {
 		char t[40], h[65];
-		entry_format_time(en->time_us, t);
+		args_time(en->time_us, t);
 		hex32(leaf, h);
 		msgpack_to_json(en->body, en->body_len, &out, &e);
 		printf("entry %llu  %s  %s  project %s  by %s\n  request %s  leaf %s\n  %s\n",
@@ -432,11 +433,11 @@ static int log_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct e
 		return 0;
 	}
 	char t[40];
-	entry_format_time(en.time_us, t);
+	args_time(en.time_us, t);
 	struct buf body;
 	buf_init(&body);
 	msgpack_to_json(en.body, en.body_len, &body, e);
-	printf("%6llu  %.19s  %-10s %-12s %-12s %.80s\n", (unsigned long long)seq, t,
+	printf("%6llu  %s  %-10s %-12s %-12s %.80s\n", (unsigned long long)seq, t,
 	       show(en.kind, en.kind_len), show(en.project, en.project_len), show(en.author, en.author_len),
 	       buf_cstr(&body));
 	buf_free(&body);

@@ -17,21 +17,25 @@
 #include "enc.h"
 #include "entry.h"
 #include "fileio.h"
+#include "isotime.h"
 #include "json.h"
 #include "mp.h"
+#include "numbers.h"
 #include "offline.h"
 #include "online.h"
 #include "receipt.h"
 #include "record.h"
 #include "result.h"
 #include "show.h"
+#include "spelling.h"
+#include "textfile.h"
 #include "witness.h"
 
 enum {
 	O_CLIENT = 300, O_TITLE, O_CURRENCY, O_AMOUNT, O_TYPE, O_ACCEPT, O_VLEAD, O_CLEAD, O_DOC, O_ITEM,
 	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
-	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID,
+	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
 };
 
 #define MAXMULTI 100
@@ -41,9 +45,10 @@ struct oargs {
 	const char *project, *receipt, *request_id;
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
-		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description;
+		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
 	int ndocs, nitem, nchanges;
+	char valid_date[11], date_date[11];	/* --valid-until and --date as YYYY-MM-DD */
 	int npos;
 	char *pos[4];
 };
@@ -52,6 +57,22 @@ static int usage(const char *cmd, const char *msg)
 {
 	fprintf(stderr, "scopectl %s: %s (see scopectl help %s)\n", cmd, msg, cmd);
 	return CTL_EXIT_USAGE;
+}
+
+static const char TIME_FORMS[] = "YYYY-MM-DD, or an ISO 8601 time such as 2025-06-03T10:30:00+09:00, "
+				  "2025-06-03T01:30:00Z or 2025-06-03T10:30 (local time)";
+
+/* A date option: a date, or a time whose date as written is taken. */
+static int date_option(const char *cmd, const char *opt, const char **v, char out[11])
+{
+	if (*v == NULL)
+		return 0;
+	if (time_parse_date(*v, out)) {
+		fprintf(stderr, "scopectl %s: %s \"%s\" is not a date: write %s\n", cmd, opt, showz(*v), TIME_FORMS);
+		return -1;
+	}
+	*v = out;
+	return 0;
 }
 
 static int parse(const char *cmd, int argc, char **argv, struct profile *p, struct oargs *a)
@@ -78,7 +99,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "baseline", required_argument, NULL, O_BASELINE }, { "decision", required_argument, NULL, O_DECISION },
 		{ "evidence", required_argument, NULL, O_EVIDENCE }, { "edit", no_argument, NULL, O_EDIT },
 		{ "date", required_argument, NULL, O_DATE }, { "description", required_argument, NULL, O_DESCRIPTION },
-		{ 0, 0, 0, 0 },
+		{ "encoding", required_argument, NULL, O_ENCODING }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -100,21 +121,21 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_REQID: a->request_id = optarg; break;
 		case O_CLIENT: a->client = optarg; break;
 		case O_TITLE: a->title = optarg; break;
-		case O_CURRENCY: a->currency = optarg; break;
+		case O_CURRENCY: a->currency = spelling_upper(optarg); break;
 		case O_AMOUNT: a->amount = optarg; break;
-		case O_TYPE: a->type = optarg; break;
+		case O_TYPE: a->type = spelling_enum(optarg); break;
 		case O_ACCEPT: a->accept = optarg; break;
 		case O_VLEAD: a->vlead = optarg; break;
 		case O_CLEAD: a->clead = optarg; break;
 		case O_RULE: a->rule = optarg; break;
 		case O_BY: a->by = optarg; break;
-		case O_VIA: a->via = optarg; break;
+		case O_VIA: a->via = spelling_enum(optarg); break;
 		case O_REASON: a->reason = optarg; break;
 		case O_ITEMS: a->items = optarg; break;
 		case O_PROCEEDING: a->proceeding = true; break;
 		case O_OCCURRED: a->occurred = optarg; break;
 		case O_TEXTFILE: a->text_file = optarg; break;
-		case O_CLASS: a->cls = optarg; break;
+		case O_CLASS: a->cls = spelling_enum(optarg); break;
 		case O_RATIONALE: a->rationale = optarg; break;
 		case O_CITES: a->cites = optarg; break;
 		case O_FEE: a->fee = optarg; break;
@@ -124,11 +145,12 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_TAX: a->tax = optarg; break;
 		case O_QUOTE: a->quote = optarg; break;
 		case O_BASELINE: a->baseline = optarg; break;
-		case O_DECISION: a->decision = optarg; break;
+		case O_DECISION: a->decision = spelling_enum(optarg); break;
 		case O_EVIDENCE: a->evidence = optarg; break;
 		case O_EDIT: a->edit = true; break;
 		case O_DATE: a->date = optarg; break;
 		case O_DESCRIPTION: a->description = optarg; break;
+		case O_ENCODING: a->encoding = optarg; break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -153,6 +175,11 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
+	if (a->encoding && !a->text_file)
+		return usage(cmd, "--encoding is the encoding of --text-file, which is missing");
+	if (date_option(cmd, "--valid-until", &a->valid, a->valid_date) ||
+	    date_option(cmd, "--date", &a->date, a->date_date))
+		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
 		return CTL_EXIT_USAGE;
@@ -307,14 +334,8 @@ static void list_json(struct buf *b, const char *key, const char *csv, bool numb
 /* Long texts: --text-file FILE ("-" = stdin), or $EDITOR with --edit. */
 static int long_text(const struct oargs *a, struct buf *out)
 {
-	if (a->text_file) {
-		struct err e = { 0 };
-		if (read_file(a->text_file, 65536, out, &e)) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return -1;
-		}
-		return 0;
-	}
+	if (a->text_file)
+		return textfile_read(a->text_file, a->encoding, 65536, out);
 	if (!a->edit)
 		return 0;
 	char path[] = "/tmp/scopectl-XXXXXX";
@@ -337,27 +358,6 @@ static int long_text(const struct oargs *a, struct buf *out)
 		return fail_usage("the editor failed");
 	while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == ' '))
 		out->len--;
-	return 0;
-}
-
-/* RFC 3339 time or a date -> microseconds since 1970 UTC */
-static int parse_time(const char *s, uint64_t *us)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
-		end = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (end == NULL) {
-		memset(&tm, 0, sizeof tm);
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (end == NULL || (*end && strcmp(end, "Z") != 0))
-		return -1;
-	time_t t = timegm(&tm);
-	if (t < 0)
-		return -1;
-	*us = (uint64_t)t * 1000000u;
 	return 0;
 }
 
@@ -489,8 +489,10 @@ static int c_project(struct session *s, const struct oargs *a)
 	if (a->clead)
 		kstr(&b, "client_lead", a->clead);
 	if (a->accept) {
-		if (!parse_uint(a->accept, &days))
-			return usage("project create", "--acceptance-days needs a number");
+		if (number_whole("--acceptance-days", a->accept, 3650, &days)) {
+			buf_free(&b);
+			return CTL_EXIT_USAGE;
+		}
 		knum(&b, "acceptance_days", days);
 	}
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
@@ -546,15 +548,19 @@ static int c_change(struct session *s, const struct oargs *a)
 		kstr(&b, "title", a->pos[1]);
 		kstr(&b, "raised_by", a->by);
 		kstr(&b, "channel", a->via);
-		kstr(&b, "reason", a->reason);
+		char code[64];	/* --reason here is a code, elsewhere free text */
+		snprintf(code, sizeof code, "%s", a->reason);
+		kstr(&b, "reason", spelling_enum(code));
 		if (a->items)
 			list_json(&b, "items", a->items, false);
 		if (a->proceeding)
 			kraw(&b, "proceeding", "true");
 		if (a->occurred) {
-			if (parse_time(a->occurred, &v)) {
+			if (time_parse(a->occurred, &v)) {
 				buf_free(&b);
-				return usage("change raise", "--occurred is YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z");
+				fprintf(stderr, "scopectl change raise: --occurred \"%s\" is not a time: write %s\n",
+					showz(a->occurred), TIME_FORMS);
+				return CTL_EXIT_USAGE;
 			}
 			knum(&b, "occurred_at", v);
 		}
@@ -589,7 +595,7 @@ static int c_change(struct session *s, const struct oargs *a)
 	} else if (strcmp(a->pos[0], "quote") == 0) {
 		struct projinfo pi;
 		struct err e = { 0 };
-		uint64_t fee, tax = 0, hours, days;
+		uint64_t fee, tax = 0, minutes, days;
 		if (!a->fee || !a->effort) {
 			buf_free(&b);
 			return usage("change quote", "needs CR-N, --fee AMOUNT and --effort-hours H");
@@ -599,15 +605,18 @@ static int c_change(struct session *s, const struct oargs *a)
 			return ctl_report(&e);
 		}
 		if (amount(a->fee, &pi, &fee, "--fee") || (a->tax && amount(a->tax, &pi, &tax, "--tax")) ||
-		    !parse_uint(a->effort, &hours) || (a->schedule && !parse_uint(a->schedule, &days))) {
+		    number_hours("--effort-hours", a->effort, &minutes) ||
+		    (a->schedule && number_whole("--schedule-days", a->schedule, 3650, &days))) {
 			buf_free(&b);
-			return usage("change quote", "bad amount or number");
+			return CTL_EXIT_USAGE;
 		}
 		kstr(&b, "change", a->pos[1]);
 		knum(&b, "fee_minor", fee);
 		if (a->tax)
 			knum(&b, "tax_minor", tax);
-		knum(&b, "effort_hours", hours);
+		knum(&b, "effort_hours", minutes / 60);
+		if (minutes % 60)
+			knum(&b, "effort_minutes", minutes % 60);
 		if (a->schedule)
 			knum(&b, "schedule_days", days);
 		if (a->valid)

@@ -2,13 +2,17 @@
 #include "views.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "currency.h"
+#include "args.h"
 #include "enc.h"
 #include "entry.h"
+#include "isotime.h"
 #include "json.h"
 #include "mp.h"
 #include "offline.h"
@@ -140,6 +144,14 @@ static int doc_json(struct mp_cur *c, int exp, struct buf *out)
 			buf_addc(out, ':');
 			json_put_str(out, txt, strlen(txt));
 		}
+		if (kn > 3 && memcmp(k + kn - 3, "_us", 3) == 0 && v.type == MP_UINT) {
+			char t[40];
+			time_format(v.u, true, true, t);
+			buf_addc(out, ',');
+			json_put_str(out, k, kn - 3);
+			buf_addc(out, ':');
+			json_put_str(out, t, strlen(t));
+		}
 	}
 	buf_addc(out, '}');
 	return 0;
@@ -181,7 +193,7 @@ static uint64_t u(const uint8_t *p, size_t n, const char *key)
 
 static const char *str(const uint8_t *p, size_t n, const char *key)
 {
-	static char bufs[8][256];
+	static char bufs[8][4096];	/* a title: 200 characters, escaped */
 	static int k;
 	char *out = bufs[k++ % 8];
 	struct mp_cur c;
@@ -189,9 +201,9 @@ static const char *str(const uint8_t *p, size_t n, const char *key)
 	out[0] = '\0';
 	if (mp_map_find(p, n, key, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0) {
 		if (it.type == MP_STR)
-			snprintf(out, 256, "%s", show((const char *)it.p, it.n));
+			snprintf(out, sizeof bufs[0], "%s", show((const char *)it.p, it.n));
 		else if (it.type == MP_BOOL)
-			snprintf(out, 256, "%s", it.b ? "yes" : "no");
+			snprintf(out, sizeof bufs[0], "%s", it.b ? "yes" : "no");
 	}
 	return out;
 }
@@ -226,6 +238,22 @@ static void each(const uint8_t *p, size_t n, const char *key,
 	}
 }
 
+/* A row ending in free text: the columns fmt makes, then text, whole with
+ * --wide, else cut so that the line fits the terminal. */
+__attribute__((format(printf, 2, 3)))
+static void row(const char *text, const char *fmt, ...)
+{
+	char head[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof head, fmt, ap);
+	va_end(ap);
+	const char *nl = strrchr(head, '\n');
+	size_t used = columns_width(nl ? nl + 1 : head);
+	fputs(head, stdout);
+	puts(args_wide || used >= COLUMNS_TERMINAL ? text : columns_cut(text, COLUMNS_TERMINAL - used));
+}
+
 /* ---- status ---- */
 
 static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
@@ -257,9 +285,18 @@ static void change_row(const uint8_t *e, size_t n, void *ctx)
 		putchar('\n');
 		return;
 	}
-	printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", str(e, n, "change"), str(e, n, "status"),
-	       str(e, n, "class"), amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
-	       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp), str(e, n, "title"));
+	if (args_wide) {
+		printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", str(e, n, "change"), str(e, n, "status"),
+		       str(e, n, "class"), amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
+		       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp), str(e, n, "title"));
+		return;
+	}
+	/* 80 columns: the figures, then the class and the title below them */
+	printf("  %-7s %-18s %12s %12s %12s %12s\n", str(e, n, "change"), str(e, n, "status"),
+	       amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
+	       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp));
+	const char *cls = str(e, n, "class");
+	row(str(e, n, "title"), "          %s%s", cls, *cls ? "  " : "");
 }
 
 static void simple_row(const uint8_t *e, size_t n, void *ctx)
@@ -267,10 +304,10 @@ static void simple_row(const uint8_t *e, size_t n, void *ctx)
 	struct tabctx *t = ctx;
 	t->count++;
 	if (member(e, n, "fee_minor", &(size_t){ 0 }))
-		printf("  %s revision %llu: %s %s\n", str(e, n, "change"), (unsigned long long)u(e, n, "revision"),
-		       amt(u(e, n, "fee_minor"), t->exp), str(e, n, "title"));
+		row(str(e, n, "title"), "  %s revision %llu: %s ", str(e, n, "change"),
+		    (unsigned long long)u(e, n, "revision"), amt(u(e, n, "fee_minor"), t->exp));
 	else
-		printf("  %s (%s): %s\n", str(e, n, "change"), str(e, n, "status"), str(e, n, "title"));
+		row(str(e, n, "title"), "  %s (%s): ", str(e, n, "change"), str(e, n, "status"));
 }
 
 static void seq_row(const uint8_t *e, size_t n, void *ctx)
@@ -314,12 +351,16 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	if (by) {
 		struct buf j;
 		buf_init(&j);
-		msgpack_to_json(by, bn, &j, NULL);
-		printf("  changes by state    %s\n", buf_cstr(&j));
+		columns_text(by, bn, &j);
+		printf("  changes by state    %s\n", j.len ? buf_cstr(&j) : "none");
 		buf_free(&j);
 	}
-	printf("\n  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee", "approved",
-	       "invoiced", "paid", "title");
+	if (args_wide)
+		printf("\n  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee",
+		       "approved", "invoiced", "paid", "title");
+	else
+		printf("\n  %-7s %-18s %12s %12s %12s %12s\n          class  title\n", "change", "status", "fee",
+		       "approved", "invoiced", "paid");
 	each(d, dn, "changes", change_row, &t);
 	if (t.count == 0)
 		printf("  (no change requests)\n");
@@ -398,7 +439,8 @@ static void unbilled_row(const uint8_t *e, size_t n, void *ctx)
 		}
 		putchar('\n');
 	} else {
-		printf("  %-12s %-7s %-4s %12s %12s %12s %5s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+		row(f[7], "  %-12s %-7s %-4s %12s %12s %12s %5s%s", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
+		    args_wide ? "  " : "\n         ");
 	}
 }
 
@@ -417,9 +459,12 @@ static void exposure_row(const uint8_t *e, size_t n, void *ctx)
 			csv_field(f[i]);
 		}
 		putchar('\n');
-	} else {
+	} else if (args_wide) {
 		printf("  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
 		       f[7]);
+	} else {
+		row(f[7], "  %-12s %-7s %-17s %-13s %-4s %-4s %12s\n         ", f[0], f[1], f[2], f[3], f[4], f[5],
+		    f[6]);
 	}
 }
 
@@ -427,15 +472,19 @@ static void total_row(const uint8_t *e, size_t n, void *ctx)
 {
 	struct tabctx *t = ctx;
 	int exp = (int)u(e, n, "exponent");
-	if (member(e, n, "unbilled_minor", &(size_t){ 0 }))
-		printf("  %s: unbilled %s (0-30 days %s, 31-60 days %s, over 60 days %s)\n", str(e, n, "currency"),
-		       amt(u(e, n, "unbilled_minor"), exp), amt(u(e, n, "days_0_30_minor"), exp),
-		       amt(u(e, n, "days_31_60_minor"), exp), amt(u(e, n, "days_over_60_minor"), exp));
-	else
-		printf("  %s: work proceeding on %llu unapproved change(s) quoted %s; %llu waiting, quoted %s\n",
-		       str(e, n, "currency"), (unsigned long long)u(e, n, "proceeding_count"),
-		       amt(u(e, n, "proceeding_quoted_minor"), exp), (unsigned long long)u(e, n, "waiting_count"),
-		       amt(u(e, n, "waiting_quoted_minor"), exp));
+	char a[160], b[160];
+	if (member(e, n, "unbilled_minor", &(size_t){ 0 })) {
+		snprintf(a, sizeof a, "  %s: unbilled %s", str(e, n, "currency"), amt(u(e, n, "unbilled_minor"), exp));
+		snprintf(b, sizeof b, "(0-30 days %s, 31-60 days %s, over 60 days %s)", amt(u(e, n, "days_0_30_minor"), exp),
+			 amt(u(e, n, "days_31_60_minor"), exp), amt(u(e, n, "days_over_60_minor"), exp));
+	} else {
+		snprintf(a, sizeof a, "  %s: work proceeding on %llu unapproved change(s) quoted %s;", str(e, n, "currency"),
+			 (unsigned long long)u(e, n, "proceeding_count"), amt(u(e, n, "proceeding_quoted_minor"), exp));
+		snprintf(b, sizeof b, "%llu waiting, quoted %s", (unsigned long long)u(e, n, "waiting_count"),
+			 amt(u(e, n, "waiting_quoted_minor"), exp));
+	}
+	/* one line if it fits the terminal (or --wide), else two */
+	printf("%s%s%s\n", a, args_wide || strlen(a) + 1 + strlen(b) <= COLUMNS_TERMINAL ? " " : "\n       ", b);
 	t->count++;
 }
 
@@ -455,11 +504,15 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 		return;
 	}
 	if (unbilled)
-		printf("approved changes not yet (fully) invoiced\n  %-12s %-7s %-4s %12s %12s %12s %5s  %s\n",
-		       "project", "change", "cur", "approved", "invoiced", "unbilled", "days", "title");
-	else
+		printf("approved changes not yet (fully) invoiced\n  %-12s %-7s %-4s %12s %12s %12s %5s%s\n",
+		       "project", "change", "cur", "approved", "invoiced", "unbilled", "days",
+		       args_wide ? "  title" : "\n         title");
+	else if (args_wide)
 		printf("out-of-scope changes raised or quoted, not yet approved\n  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n",
 		       "project", "change", "status", "class", "proceeding", "cur", "quoted", "title");
+	else
+		printf("out-of-scope changes raised or quoted, not yet approved\n  %-12s %-7s %-17s %-13s %-4s %-4s %12s\n"
+		       "         title\n", "project", "change", "status", "class", "work", "cur", "quoted");
 	each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
 	if (t.count == 0)
 		printf("  none\n");
@@ -606,14 +659,15 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 		return 0;
 	}
 	char t[40], hx[65];
-	entry_format_time(en.time_us, t);
+	args_time(en.time_us, t);
 	hex_encode(leaf, HASH_LEN, hx);
 	buf_reset(&h->out);
-	msgpack_to_json(en.body, en.body_len, &h->out, e);
 	if (h->csv) {
-		char sq[24];
+		char sq[24], utc[40];
 		snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
-		const char *f[] = { sq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx,
+		time_format(en.time_us, true, false, utc);
+		msgpack_to_json(en.body, en.body_len, &h->out, e);
+		const char *f[] = { sq, utc, show(en.kind, en.kind_len), show(en.author, en.author_len), hx,
 				    buf_cstr(&h->out) };
 		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 			if (i)
@@ -623,12 +677,16 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 		putchar('\n');
 		return 0;
 	}
-	if (h->full)
-		printf("%6llu  %.19s  %-10s %-12s %s\n        %s\n", (unsigned long long)seq, t,
+	if (h->full) {
+		msgpack_to_json(en.body, en.body_len, &h->out, e);
+		printf("%6llu  %s  %-10s %-12s %s\n        %s\n", (unsigned long long)seq, t,
 		       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
-	else
-		printf("%6llu  %.19s  %-10s %-12s %.12s  %.100s\n", (unsigned long long)seq, t,
-		       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
+		return 0;
+	}
+	columns_text(en.body, en.body_len, &h->out);
+	/* 80 columns: the body on a line of its own, cut; --wide: one line */
+	row(buf_cstr(&h->out), args_wide ? "%6llu  %s  %-10s %-12s %s  " : "%6llu  %s  %-10s %-12s %.12s\n        ",
+	    (unsigned long long)seq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx);
 	return 0;
 }
 
@@ -675,8 +733,11 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_init(&h->invoices);
 	if (h->csv)
 		printf("seq,time_utc,kind,author,leaf,body\n");
+	else if (!h->json && full)
+		printf("   seq  time                       kind       author       leaf\n        body\n");
 	else if (!h->json)
-		printf("   seq  time (UTC)           kind       author       leaf%s\n", full ? "" : "          body");
+		printf(args_wide ? "   seq  time                       kind       author       leaf%62sbody\n"
+				 : "   seq  time                       kind       author       leaf\n        body\n", "");
 	/* every page is proven in the checkpoint before it is printed */
 	if (pages_entries(s, project, 0, cp.size, &cp, hist_one, h, &e))
 		rc = ctl_report(&e);

@@ -34,6 +34,29 @@ int currency_exponent(const char *code, size_t n)
 	return -1;
 }
 
+bool number_unseparated(const char *text, char *out, size_t n)
+{
+	size_t w = 0, group = 0;
+	bool comma = false;
+	const char *p = text;
+	for (; (*p >= '0' && *p <= '9') || *p == ','; p++) {
+		if (*p == ',') {
+			if (comma ? group != 3 : group == 0 || group > 3)
+				return false;
+			comma = true;
+			group = 0;
+			continue;
+		}
+		group++;
+		if (w + 1 < n)
+			out[w++] = *p;
+	}
+	if (!comma || group != 3 || (*p && *p != '.'))
+		return false;
+	snprintf(out + w, n - w, "%s", p);
+	return true;
+}
+
 int amount_parse(const char *text, int exponent, uint64_t *minor, struct err *e)
 {
 	const uint64_t max = 1000000000000000ull;
@@ -57,6 +80,9 @@ int amount_parse(const char *text, int exponent, uint64_t *minor, struct err *e)
 			frac = frac * 10 + (uint64_t)(*p - '0');
 		}
 	}
+	char plain[48];
+	if (*p == ',' && number_unseparated(text, plain, sizeof plain))
+		return err_set(e, "amount \"%.40s\" has thousands separators: write %s", text, plain);
 	if (*p)
 		return err_set(e, "amount \"%.40s\" must be a plain decimal number (no signs, separators or units)",
 			       text);

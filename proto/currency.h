@@ -5,6 +5,7 @@
 #ifndef SCOPE_CURRENCY_H
 #define SCOPE_CURRENCY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,9 @@ int currency_exponent(const char *code, size_t n);
 /* "1234.50" in USD -> 123450.  Refuses signs, more decimals than the
  * currency has, and values above 10^15 minor units. */
 int amount_parse(const char *text, int exponent, uint64_t *minor, struct err *e);
+/* "1,500,000" (or "1,500,000.50") -> "1500000": the number written with
+ * thousands separators, without them; false if text is not one. */
+bool number_unseparated(const char *text, char *out, size_t n);
 /* 123450, 2 -> "1234.50" */
 void amount_format(uint64_t minor, int exponent, char *out, size_t n);
 

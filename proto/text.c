@@ -1,6 +1,7 @@
 #include "text.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "mp.h"
 
@@ -38,4 +39,9 @@ void text_put_shown(struct buf *out, const uint8_t *s, size_t n)
 	}
 	if (n > 64)
 		buf_adds(out, "...");
+}
+
+const char *text_article(const char *word, size_t n)
+{
+	return n && strchr("aeiouAEIOU", word[0]) ? "an" : "a";
 }

@@ -27,4 +27,7 @@ enum text_class text_char(const uint8_t *p, size_t n, size_t *len, uint32_t *cp)
  * \), other bytes as \xNN, cut with "..." after 64 bytes. */
 void text_put_shown(struct buf *out, const uint8_t *s, size_t n);
 
+/* "an" before a word that starts with a vowel ("an assessment"), else "a". */
+const char *text_article(const char *word, size_t n);
+
 #endif

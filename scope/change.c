@@ -5,6 +5,7 @@
 
 #include "currency.h"
 #include "mp.h"
+#include "text.h"
 
 /* changes and what answers them: assessments, quotes, responses and evidence */
 
@@ -26,7 +27,8 @@ SCHEMA(S_ASSESSMENT, "assessment",
 SCHEMA(S_QUOTE, "quote",
        FLD("change", F_CR, true, 0, 0), ASSIGNED("revision", F_UINT),
        FLD("fee_minor", F_UINT, true, 0, AMOUNT_MAX), FLD("tax_minor", F_UINT, false, 0, AMOUNT_MAX),
-       FLD("effort_hours", F_UINT, true, 0, 10000000), FLD("schedule_days", F_UINT, false, 0, 3650),
+       FLD("effort_hours", F_UINT, true, 0, 10000000), FLD("effort_minutes", F_UINT, false, 0, 59),
+       FLD("schedule_days", F_UINT, false, 0, 3650),
        FLD("valid_until", F_DATE, false, 0, 0), ARRM("documents", false, 0, 10, &SCHEMA_DOC),
        ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_RESPONSE, "response",
@@ -84,7 +86,7 @@ static int k_change(struct ctx *x)
 	c.proceeding = has(x, "proceeding") && val(x, "proceeding")->u;
 	snprintf(c.status, sizeof c.status, "raised");
 	const struct value *title = val(x, "title");
-	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len > 200 ? 200 : title->len), title->s);
+	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len < sizeof c.title ? title->len : sizeof c.title - 1), title->s);
 	key_init(&k, 'c', x->in->project, x->in->project_len);
 	key_u64(&k, number);
 	if (SAVE(x->t, &k, CHG, &c, x->e))
@@ -268,8 +270,8 @@ static int k_evidence(struct ctx *x)
 	if (referenced(x, target, &en, "response"))
 		return -1;
 	if (en.kind_len != 8 || memcmp(en.kind, "response", 8) != 0)
-		return refuse(x, "entry %llu is a %.*s, not a response", (unsigned long long)target,
-			      (int)en.kind_len, en.kind);
+		return refuse(x, "entry %llu is %s %.*s, not a response", (unsigned long long)target,
+			      text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind);
 	struct key k;
 	key_init(&k, 'u', x->in->project, x->in->project_len);
 	key_u64(&k, target);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isotime.h"
 #include "mp.h"
 
 int schema_index(const struct schema *sc, const char *name)
@@ -11,22 +12,6 @@ int schema_index(const struct schema *sc, const char *name)
 		if (strcmp(sc->fields[i].name, name) == 0)
 			return (int)i;
 	return -1;
-}
-
-static bool date_ok(const char *s, size_t n)
-{
-	if (n != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (size_t i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1970 || m < 1 || m > 12 || d < 1)
-		return false;
-	int max = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	return d <= max;
 }
 
 static bool id_ok(const char *s, size_t n)
@@ -82,14 +67,22 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	v->s = (const char *)it.p;
 	v->len = it.n;
 	switch (type) {
-	case F_STR:
-		if (it.n < f->min || it.n > f->max)
-			return err_set(e, "%s: must be %llu to %llu bytes", where, (unsigned long long)f->min,
-				       (unsigned long long)f->max);
+	case F_STR: {
+		/* limits count characters (code points), not bytes */
+		uint64_t chars = 0;
+		if (!utf8_valid(it.p, it.n))
+			return err_set(e, "%s: is not valid UTF-8", where);
+		for (uint32_t i = 0; i < it.n; i++)
+			chars += (it.p[i] & 0xc0) != 0x80;
+		if (chars < f->min || chars > f->max)
+			return err_set(e, "%s: must be %llu to %llu characters, not %llu", where,
+				       (unsigned long long)f->min, (unsigned long long)f->max,
+				       (unsigned long long)chars);
 		for (uint32_t i = 0; i < it.n; i++)
 			if ((it.p[i] < 0x20 && it.p[i] != '\n' && it.p[i] != '\t') || it.p[i] == 0x7f)
 				return err_set(e, "%s: contains a control character", where);
 		return 0;
+	}
 	case F_ID:
 		if (it.n > f->max || !id_ok(v->s, it.n))
 			return err_set(e, "%s: must be 1 to %llu characters of A-Z a-z 0-9 . _ -", where,
@@ -116,7 +109,7 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 				return err_set(e, "%s: must be 64 lowercase hex digits (SHA-256)", where);
 		return 0;
 	case F_DATE:
-		if (!date_ok(v->s, it.n))
+		if (!time_date_ok(v->s, it.n))
 			return err_set(e, "%s: must be a date YYYY-MM-DD", where);
 		return 0;
 	case F_CR:

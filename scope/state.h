@@ -49,7 +49,7 @@ struct chg {
 	uint64_t seq, number, quote_rev, quote_seq, fee, tax, approved, invoiced, paid, raised_at,
 		approved_at, response_seq;
 	bool proceeding, assessed;
-	char status[24], cls[16], title[201];
+	char status[24], cls[16], title[801];	/* 200 characters of UTF-8 */
 };
 extern const struct rfield CHG[];
 extern const size_t CHG_N;

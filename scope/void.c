@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 /* void and note */
 
 SCHEMA(S_VOID, "void", FLD("target", F_UINT, true, 0, UINT64_MAX), FLD("reason", F_STR, true, 1, 4096));
@@ -26,8 +28,8 @@ static int k_void(struct ctx *x)
 		return refuse(x, "entry %llu is already voided", (unsigned long long)target);
 	const struct kind *tk = kind_find(en.kind, en.kind_len);
 	if (tk == NULL || tk->voided == NULL)
-		return refuse(x, "a %.*s cannot be voided; record a correcting entry instead",
-			      (int)en.kind_len, en.kind);
+		return refuse(x, "%s %.*s cannot be voided; record a correcting entry instead",
+			      text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind);
 	if (tk->voided(x, &en, target))
 		return -1;
 	uint8_t by[8];

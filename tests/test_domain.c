@@ -294,7 +294,7 @@ static void refusals(void)
 	char json[600];
 	snprintf(json, sizeof json, "{\"title\":\"%s\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}",
 		 long_title);
-	refused("a title beyond 200 bytes", "must be 1 to 200 bytes", "change", "pr-site", false, json);
+	refused("a title beyond 200 characters", "must be 1 to 200 characters", "change", "pr-site", false, json);
 	/* a change entered twice is voided and shows as withdrawn */
 	APPENDED("a duplicate change request", "change", "pr-site", false,
 		 "{\"title\":\"Dup\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}");

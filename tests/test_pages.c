@@ -426,7 +426,7 @@ int main(void)
 	is_int(ctl(port, "approver", "report exposure --json --project big"), 0, "report exposure for the project, as JSON");
 	snprintf(want, sizeof want, "\"waiting_count\":%d", CHANGES - APPROVED);
 	ok(has("out", want), "  with the count over all rows");
-	is_int(ctl(port, "auditor", "history big"), 0, "history of %ld entries", entries);
+	is_int(ctl(port, "auditor", "history big --wide"), 0, "history of %ld entries, one line each", entries);
 	is_int(lines_of("out"), 1 + entries, "  every entry");
 	ok(has("err", "every entry shown is proven in the checkpoint of size"), "  each proven in the checkpoint");
 	is_int(ctl(port, "auditor", "history big --change CR-7 --json"), 0, "history of one change");
