@@ -230,14 +230,7 @@ int cmd_projects(int argc, char **argv)
 	int c, rc;
 	if ((rc = conn_preload(argc, argv, opts, "c:", &p)))
 		return rc;
-	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		rc = conn_option(c, optarg, &p, &e);
-		if (rc < 0) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return CTL_EXIT_USAGE;
-		}
-		if (rc == 0)
-			continue;
+	while ((c = conn_getopt(argc, argv, "c:", opts, &p)) >= 0) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'v')
@@ -247,6 +240,8 @@ int cmd_projects(int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
+	if (c == CONN_GETOPT_BAD)
+		return CTL_EXIT_USAGE;
 	if (optind != argc) {
 		fprintf(stderr, "scopectl projects: takes no arguments (see scopectl help projects)\n");
 		return CTL_EXIT_USAGE;

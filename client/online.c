@@ -97,6 +97,22 @@ int conn_option(int c, const char *arg, struct profile *p, struct err *e)
 	}
 }
 
+int conn_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, struct profile *p)
+{
+	int c;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		struct err e = { 0 };
+		int rc = conn_option(c, optarg, p, &e);
+		if (rc < 0) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CONN_GETOPT_BAD;
+		}
+		if (rc == 1)
+			return c;
+	}
+	return -1;
+}
+
 int conn_parse_output(const char *cmd, int argc, char **argv, struct profile *p, const char **out)
 {
 	static const struct option opts[] = {
@@ -109,20 +125,15 @@ int conn_parse_output(const char *cmd, int argc, char **argv, struct profile *p,
 	*out = NULL;
 	if ((rc = conn_preload(argc, argv, opts, "c:o:", p)))
 		return rc;
-	while ((c = getopt_long(argc, argv, "c:o:", opts, NULL)) != -1) {
-		rc = conn_option(c, optarg, p, &e);
-		if (rc < 0) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return CTL_EXIT_USAGE;
-		}
-		if (rc == 0)
-			continue;
+	while ((c = conn_getopt(argc, argv, "c:o:", opts, p)) >= 0) {
 		if (c != 'o') {
 			fprintf(stderr, "scopectl %s: bad option (see scopectl help %s)\n", cmd, cmd);
 			return CTL_EXIT_USAGE;
 		}
 		*out = optarg;
 	}
+	if (c == CONN_GETOPT_BAD)
+		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
 		return CTL_EXIT_USAGE;

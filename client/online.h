@@ -25,6 +25,11 @@ int conn_preload(int argc, char **argv, const struct option *opts, const char *s
 		 struct profile *p);
 /* 0 handled, -1 bad value (message in e), 1 not a connection option. */
 int conn_option(int c, const char *arg, struct profile *p, struct err *e);
+/* getopt_long, with the connection options put into p: the next other
+ * option, -1 at the end, or CONN_GETOPT_BAD after printing why a
+ * connection option's value is refused. */
+#define CONN_GETOPT_BAD (-2)
+int conn_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, struct profile *p);
 /* Parses the connection options and -o FILE (out, NULL if not given) of a
  * command that takes only those, leaving optind at its first operand;
  * CTL_EXIT_OK, or CTL_EXIT_USAGE after saying why. */

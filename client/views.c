@@ -50,14 +50,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 	memset(a, 0, sizeof *a);
 	if ((rc = conn_preload(argc, argv, opts, "c:p:", p)))
 		return rc;
-	while ((c = getopt_long(argc, argv, "c:p:", opts, NULL)) != -1) {
-		rc = conn_option(c, optarg, p, &e);
-		if (rc < 0) {
-			fprintf(stderr, "scopectl: %s\n", e.msg);
-			return CTL_EXIT_USAGE;
-		}
-		if (rc == 0)
-			continue;
+	while ((c = conn_getopt(argc, argv, "c:p:", opts, p)) >= 0) {
 		switch (c) {
 		case 'j': a->json = true; break;
 		case 'v': a->csv = true; break;
@@ -68,6 +61,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		default: return usage(cmd, "bad option");
 		}
 	}
+	if (c == CONN_GETOPT_BAD)
+		return CTL_EXIT_USAGE;
 	for (; optind < argc; optind++) {
 		if (a->npos == 3)
 			return usage(cmd, "too many arguments");
