@@ -130,6 +130,22 @@ __attribute__((unused)) static void reload_daemon(void)
 	}
 }
 
+/* Whether the daemon's log has a line matching the extended regular
+ * expression re (no single quotes), waiting up to 10 s: the log reaches
+ * its file through a draining process, so a line may land a little after
+ * the event it reports. */
+__attribute__((unused)) static bool log_has(const char *re)
+{
+	char cmd[1400];
+	snprintf(cmd, sizeof cmd, "grep -Eq '%s' '%s/daemon.log'", re, dir);
+	for (int i = 0; i < 200; i++) {
+		if (system(cmd) == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
 struct cl {
 	SSL_CTX *ctx;
 	SSL *ssl;
