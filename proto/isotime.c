@@ -168,3 +168,11 @@ void time_days_date(int64_t days, char out[11])
 		*o++ = i < 2 ? '-' : '\0';
 	}
 }
+
+void time_today(char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		time_days_date((int64_t)(now / 86400), out);
+}
