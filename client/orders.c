@@ -36,6 +36,7 @@ enum {
 	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
+	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT,
 };
 
 #define MAXMULTI 100
@@ -45,10 +46,11 @@ struct oargs {
 	const char *project, *receipt, *request_id;
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
-		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding;
+		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
+		*payment_days, *issued, *due, *contract;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
 	int ndocs, nitem, nchanges;
-	char valid_date[11], date_date[11];	/* --valid-until and --date as YYYY-MM-DD */
+	char valid_date[11], date_date[11], issued_date[11], due_date[11];	/* as YYYY-MM-DD */
 	int npos;
 	char *pos[4];
 };
@@ -99,7 +101,10 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "baseline", required_argument, NULL, O_BASELINE }, { "decision", required_argument, NULL, O_DECISION },
 		{ "evidence", required_argument, NULL, O_EVIDENCE }, { "edit", no_argument, NULL, O_EDIT },
 		{ "date", required_argument, NULL, O_DATE }, { "description", required_argument, NULL, O_DESCRIPTION },
-		{ "encoding", required_argument, NULL, O_ENCODING }, { 0, 0, 0, 0 },
+		{ "encoding", required_argument, NULL, O_ENCODING },
+		{ "payment-days", required_argument, NULL, O_PAYDAYS }, { "issued", required_argument, NULL, O_ISSUED },
+		{ "due", required_argument, NULL, O_DUE }, { "contract", required_argument, NULL, O_CONTRACT },
+		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -144,6 +149,10 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_DATE: a->date = optarg; break;
 		case O_DESCRIPTION: a->description = optarg; break;
 		case O_ENCODING: a->encoding = optarg; break;
+		case O_PAYDAYS: a->payment_days = optarg; break;
+		case O_ISSUED: a->issued = optarg; break;
+		case O_DUE: a->due = optarg; break;
+		case O_CONTRACT: a->contract = optarg; break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -173,7 +182,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 	if (a->encoding && !a->text_file)
 		return usage(cmd, "--encoding is the encoding of --text-file, which is missing");
 	if (date_option(cmd, "--valid-until", &a->valid, a->valid_date) ||
-	    date_option(cmd, "--date", &a->date, a->date_date))
+	    date_option(cmd, "--date", &a->date, a->date_date) ||
+	    date_option(cmd, "--issued", &a->issued, a->issued_date) ||
+	    date_option(cmd, "--due", &a->due, a->due_date))
 		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
@@ -490,6 +501,13 @@ static int c_project(struct session *s, const struct oargs *a)
 		}
 		knum(&b, "acceptance_days", days);
 	}
+	if (a->payment_days) {
+		if (number_whole("--payment-days", a->payment_days, 3650, &days)) {
+			buf_free(&b);
+			return CTL_EXIT_USAGE;
+		}
+		knum(&b, "payment_days", days);
+	}
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -686,32 +704,90 @@ static int c_evidence(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+/* An invoice line's AMOUNT[:TAX] into {"amount_minor":..[,"tax_minor":..]}. */
+static int line_amounts(const char *text, const char *opt, const struct projinfo *pi, struct buf *b)
+{
+	char fee[64];
+	const char *colon = strchr(text, ':');
+	uint64_t minor, tax;
+	snprintf(fee, sizeof fee, "%.*s", (int)(colon ? (size_t)(colon - text) : strlen(text)), text);
+	if (amount(fee, pi, &minor, opt) || (colon && amount(colon + 1, pi, &tax, opt)))
+		return -1;
+	buf_printf(b, ",\"amount_minor\":%llu", (unsigned long long)minor);
+	if (colon)
+		buf_printf(b, ",\"tax_minor\":%llu", (unsigned long long)tax);
+	buf_addc(b, '}');
+	return 0;
+}
+
+/* The payment terms of the project (status says them). */
+static int payment_days(struct session *s, const char *project, uint64_t *days, struct err *e)
+{
+	const uint8_t *res;
+	size_t len;
+	struct mp_cur c;
+	sess_begin(s, "status", 2);
+	mp_pack_cstr(&s->req, "project");
+	mp_pack_cstr(&s->req, project);
+	mp_pack_cstr(&s->req, "limit");
+	mp_pack_uint(&s->req, 1);
+	if (sess_call(s, 2, &res, &len, e))
+		return -1;
+	if (mp_map_find(res, len, "status", &c, e) != 1)
+		return err_setc(e, CTL_EXIT_CONN, "server response lacks \"status\"");
+	const uint8_t *st = c.p;
+	mp_skip(&c, 8, e);
+	return res_u64(st, (size_t)(c.p - st), "payment_days", days, e);
+}
+
 static int c_invoice(struct session *s, const struct oargs *a)
 {
 	struct projinfo pi;
 	struct err e = { 0 };
-	if (a->npos != 1 || !a->project || a->nchanges == 0)
-		return usage("invoice", "expected: invoice -p ID NUMBER --change CR-N=AMOUNT...");
+	uint64_t days;
+	if (a->npos != 1 || !a->project || (a->nchanges == 0 && !a->contract))
+		return usage("invoice", "expected: invoice -p ID NUMBER --change CR-N=AMOUNT[:TAX]... "
+			     "[--contract AMOUNT[:TAX]] [--issued DATE] [--due DATE]");
 	if (project_info(s, a->project, &pi, &e))
 		return ctl_report(&e);
+	/* issued: today here; due: issued plus the project's payment terms */
+	char issued[11], due[11];
+	if (a->issued)
+		snprintf(issued, sizeof issued, "%s", a->issued);
+	else
+		time_today(issued);
+	if (a->due)
+		snprintf(due, sizeof due, "%s", a->due);
+	else if (payment_days(s, a->project, &days, &e))
+		return ctl_report(&e);
+	else
+		time_days_date(time_date_days(issued) + (int64_t)days, due);
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
 	kstr(&b, "number", a->pos[0]);
 	kstr(&b, "currency", pi.currency);
+	kstr(&b, "issued", issued);
+	kstr(&b, "due", due);
 	buf_adds(&b, ",\"lines\":[");
 	for (int i = 0; i < a->nchanges; i++) {
 		const char *eq = strchr(a->changes[i], '=');
-		uint64_t minor;
-		if (eq == NULL || amount(eq + 1, &pi, &minor, "--change")) {
-			buf_free(&b);
-			return usage("invoice", "--change is CR-N=AMOUNT");
-		}
 		if (i)
 			buf_addc(&b, ',');
 		buf_adds(&b, "{\"change\":");
-		json_put_str(&b, a->changes[i], (size_t)(eq - a->changes[i]));
-		buf_printf(&b, ",\"amount_minor\":%llu}", (unsigned long long)minor);
+		if (eq)
+			json_put_str(&b, a->changes[i], (size_t)(eq - a->changes[i]));
+		if (eq == NULL || line_amounts(eq + 1, "--change", &pi, &b)) {
+			buf_free(&b);
+			return usage("invoice", "--change is CR-N=AMOUNT or CR-N=AMOUNT:TAX");
+		}
+	}
+	if (a->contract) {
+		buf_adds(&b, a->nchanges ? ",{\"contract\":true" : "{\"contract\":true");
+		if (line_amounts(a->contract, "--contract", &pi, &b)) {
+			buf_free(&b);
+			return usage("invoice", "--contract is AMOUNT or AMOUNT:TAX");
+		}
 	}
 	buf_addc(&b, ']');
 	int rc = record(s, a, "invoice", a->project, &b, NULL);

@@ -8,11 +8,13 @@
 #include "docdiff.h"
 #include "domain.h"
 #include "entry.h"
+#include "isotime.h"
 #include "json.h"
 #include "kv.h"
 #include "mp.h"
 #include "offline.h"
 #include "reports.h"
+#include "result.h"
 #include "show.h"
 #include "witness.h"
 
@@ -173,12 +175,35 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The receivables' days overdue count to the day asked for: the server's
+ * answer must say that day. */
+static int as_of_day(const struct rederive_ask *q, const struct buf *doc, uint64_t *at, struct err *e)
+{
+	const char *asked = NULL, *day;
+	size_t n;
+	for (size_t i = 0; i < q->nparams; i++)
+		if (strcmp(q->params[i].key, "as_of") == 0)
+			asked = q->params[i].value;
+	if (asked == NULL || !time_date_ok(asked, strlen(asked)))
+		return err_setc(e, CTL_EXIT_USAGE, "report receivables is re-derived for a day it names (as_of)");
+	if (res_str(doc->data, doc->len, "as_of", &day, &n, e))
+		return err_setc(e, CTL_EXIT_CONN, "the server's receivables report does not say the day it counts "
+				"to (as_of): it cannot be re-derived");
+	if (n != strlen(asked) || memcmp(day, asked, n) != 0)
+		return err_setc(e, CTL_EXIT_VERIFY, "the server counts the receivables to %s, not to %s as asked",
+				show(day, n), asked);
+	*at = (uint64_t)time_date_days(asked) * 86400000000ull;
+	return 0;
+}
+
 /* The unbilled report's ages count to the server's as_of_us, which must be
  * about now: else it could shift every age. */
 static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *at, struct err *e)
 {
 	struct mp_cur c;
 	*at = 0;
+	if (q->report && strcmp(q->report, "receivables") == 0)
+		return as_of_day(q, doc, at, e);
 	if (q->report == NULL || strcmp(q->report, "unbilled") != 0)
 		return 0;
 	if (mp_map_find(doc->data, doc->len, "as_of_us", &c, NULL) != 1 || mp_get_uint(&c, at, NULL))

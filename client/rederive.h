@@ -34,7 +34,8 @@ struct rederive_ask {
 	const struct page_param *params;
 	size_t nparams;
 	const char *const *sections;	/* the paged lists (pages_doc) */
-	const char *report;		/* "unbilled" or "exposure"; NULL for a status */
+	const char *report;		/* "unbilled", "exposure" or "receivables" (its day: the
+				 * param "as_of"); NULL for a status */
 	const char *project;		/* the status's project, or the report's; NULL: all the identity sees */
 };
 

@@ -25,7 +25,8 @@
 
 struct vargs {
 	bool json, csv, verify;
-	const char *project, *change, *state;
+	const char *project, *change, *state, *as_of;
+	char as_of_date[11];
 	int npos;
 	char *pos[3];
 };
@@ -43,7 +44,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'v' },
 		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
 		{ "verify", no_argument, NULL, 'V' }, { "state", required_argument, NULL, 's' },
-		{ 0, 0, 0, 0 },
+		{ "as-of", required_argument, NULL, 'a' }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -58,6 +59,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'g': a->change = optarg; break;
 		case 'V': a->verify = true; break;
 		case 's': a->state = optarg; break;
+		case 'a': a->as_of = optarg; break;
 		default: return usage(cmd, "bad option");
 		}
 	}
@@ -68,6 +70,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
+	if (a->as_of && time_parse_date(a->as_of, a->as_of_date))
+		return usage(cmd, "--as-of is a date, YYYY-MM-DD");
 	if (a->verify && strcmp(cmd, "history") == 0)
 		return usage(cmd, "--verify is for status and report (history proves every entry it shows)");
 	if (profile_check(p, &e)) {
@@ -251,6 +255,9 @@ static void row(const char *text, const char *fmt, ...)
 
 /* ---- status ---- */
 
+static const char CHANGE_CSV[] = "change,status,class,fee,tax,total,approved,approved_tax,invoiced,invoiced_tax,"
+				 "paid,proceeding,title";
+
 static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
 					       "unconfirmed_responses", NULL };
 
@@ -261,6 +268,16 @@ struct tabctx {
 	const char *state;	/* change rows of this state only, if set */
 };
 
+static void change_header(void)
+{
+	if (args_wide)
+		printf("  %-7s %-19s %-15s %12s %12s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee",
+		       "tax", "total", "approved", "invoiced", "paid", "title");
+	else
+		printf("  %-7s %-18s %12s %12s %12s %12s\n          class  title\n", "change",
+		       "status", "fee", "tax", "total", "approved");
+}
+
 static void change_row(const uint8_t *e, size_t n, void *ctx)
 {
 	struct tabctx *t = ctx;
@@ -269,8 +286,10 @@ static void change_row(const uint8_t *e, size_t n, void *ctx)
 	t->count++;
 	if (t->csv) {
 		const char *f[] = { str(e, n, "change"), str(e, n, "status"), str(e, n, "class"),
-				    amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
-				    amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp),
+				    amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "tax_minor"), t->exp),
+				    amt(u(e, n, "total_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
+				    amt(u(e, n, "approved_tax_minor"), t->exp), amt(u(e, n, "invoiced_minor"), t->exp),
+				    amt(u(e, n, "invoiced_tax_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp),
 				    str(e, n, "proceeding"), str(e, n, "title") };
 		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 			if (i)
@@ -281,15 +300,18 @@ static void change_row(const uint8_t *e, size_t n, void *ctx)
 		return;
 	}
 	if (args_wide) {
-		printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", str(e, n, "change"), str(e, n, "status"),
-		       str(e, n, "class"), amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
-		       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp), str(e, n, "title"));
+		printf("  %-7s %-19s %-15s %12s %12s %12s %12s %12s %12s  %s\n", str(e, n, "change"),
+		       str(e, n, "status"), str(e, n, "class"), amt(u(e, n, "fee_minor"), t->exp),
+		       amt(u(e, n, "tax_minor"), t->exp), amt(u(e, n, "total_minor"), t->exp),
+		       amt(u(e, n, "approved_minor"), t->exp), amt(u(e, n, "invoiced_minor"), t->exp),
+		       amt(u(e, n, "paid_minor"), t->exp), str(e, n, "title"));
 		return;
 	}
-	/* 80 columns: the figures, then the class and the title below them */
+	/* 80 columns: the quote's figures and the approved total, then the
+	 * class and the title below them (--wide adds invoiced and paid) */
 	printf("  %-7s %-18s %12s %12s %12s %12s\n", str(e, n, "change"), str(e, n, "status"),
-	       amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp),
-	       amt(u(e, n, "invoiced_minor"), t->exp), amt(u(e, n, "paid_minor"), t->exp));
+	       amt(u(e, n, "fee_minor"), t->exp), amt(u(e, n, "tax_minor"), t->exp),
+	       amt(u(e, n, "total_minor"), t->exp), amt(u(e, n, "approved_minor"), t->exp));
 	const char *cls = str(e, n, "class");
 	row(str(e, n, "title"), "          %s%s", cls, *cls ? "  " : "");
 }
@@ -299,8 +321,9 @@ static void simple_row(const uint8_t *e, size_t n, void *ctx)
 	struct tabctx *t = ctx;
 	t->count++;
 	if (member(e, n, "fee_minor", &(size_t){ 0 }))
-		row(str(e, n, "title"), "  %s revision %llu: %s ", str(e, n, "change"),
-		    (unsigned long long)u(e, n, "revision"), amt(u(e, n, "fee_minor"), t->exp));
+		row(str(e, n, "title"), "  %s revision %llu: %s (tax %s) ", str(e, n, "change"),
+		    (unsigned long long)u(e, n, "revision"), amt(u(e, n, "total_minor"), t->exp),
+		    amt(u(e, n, "tax_minor"), t->exp));
 	else
 		row(str(e, n, "title"), "  %s (%s): ", str(e, n, "change"), str(e, n, "status"));
 }
@@ -326,15 +349,19 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	}
 	struct tabctx t = { exp, a->csv, 0, NULL };
 	if (a->csv) {
-		printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
+		printf("%s\n", CHANGE_CSV);
 		each(d, dn, "changes", change_row, &t);
 		return;
 	}
 	const char *cur = str(d, dn, "currency");
 	printf("project %s (%s)\n", a->pos[0], cur);
 	printf("  contract amount     %14s %s\n", amt(u(d, dn, "contract_minor"), exp), cur);
-	printf("  approved changes    %14s %s\n", amt(u(d, dn, "approved_changes_minor"), exp), cur);
+	printf("  approved changes    %14s %s", amt(u(d, dn, "approved_changes_minor"), exp), cur);
+	printf(" (tax %s)\n", amt(u(d, dn, "approved_changes_tax_minor"), exp));
 	printf("  contract value      %14s %s\n", amt(u(d, dn, "contract_value_minor"), exp), cur);
+	printf("  contract invoiced   %14s %s", amt(u(d, dn, "contract_invoiced_minor"), exp), cur);
+	printf(" (paid %s)\n", amt(u(d, dn, "contract_paid_minor"), exp));
+	printf("  payment terms       %llu days\n", (unsigned long long)u(d, dn, "payment_days"));
 	uint64_t bv = u(d, dn, "baseline_version");
 	if (bv)
 		printf("  baseline            version %llu, %s\n", (unsigned long long)bv,
@@ -350,12 +377,8 @@ static void print_status(struct buf *doc, const struct vargs *a)
 		printf("  changes by state    %s\n", j.len ? buf_cstr(&j) : "none");
 		buf_free(&j);
 	}
-	if (args_wide)
-		printf("\n  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee",
-		       "approved", "invoiced", "paid", "title");
-	else
-		printf("\n  %-7s %-18s %12s %12s %12s %12s\n          class  title\n", "change", "status", "fee",
-		       "approved", "invoiced", "paid");
+	putchar('\n');
+	change_header();
 	each(d, dn, "changes", change_row, &t);
 	if (t.count == 0)
 		printf("  (no change requests)\n");
@@ -416,59 +439,99 @@ static int do_status(struct session *s, const struct vargs *a)
 
 /* ---- reports ---- */
 
+static void fields(const char *const *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			putchar(',');
+		csv_field(f[i]);
+	}
+	putchar('\n');
+}
+
+/* Amounts of one row, each in its own buffer (amt's result is reused). */
+static void amounts(const uint8_t *e, size_t n, const char *const *names, size_t count, char (*out)[24])
+{
+	int exp = (int)u(e, n, "exponent");
+	for (size_t i = 0; i < count; i++)
+		snprintf(out[i], sizeof out[i], "%s", amt(u(e, n, names[i]), exp));
+}
+
 static void unbilled_row(const uint8_t *e, size_t n, void *ctx)
 {
+	static const char *const A[] = { "approved_minor", "invoiced_minor", "unbilled_fee_minor",
+					 "unbilled_tax_minor", "unbilled_minor" };
 	struct tabctx *t = ctx;
-	int exp = (int)u(e, n, "exponent");
-	char age[24];
+	char v[5][24], age[24];
+	amounts(e, n, A, 5, v);
 	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
-	const char *f[] = { str(e, n, "project"), str(e, n, "change"), str(e, n, "currency"),
-			    amt(u(e, n, "approved_minor"), exp), amt(u(e, n, "invoiced_minor"), exp),
-			    amt(u(e, n, "unbilled_minor"), exp), age, str(e, n, "title") };
+	const char *f[] = { str(e, n, "project"), str(e, n, "change"), str(e, n, "currency"), v[0], v[1], v[2], v[3],
+			    v[4], age, str(e, n, "title") };
 	t->count++;
-	if (t->csv) {
-		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-			if (i)
-				putchar(',');
-			csv_field(f[i]);
-		}
-		putchar('\n');
-	} else {
-		row(f[7], "  %-12s %-7s %-4s %12s %12s %12s %5s%s", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
-		    args_wide ? "  " : "\n         ");
-	}
+	if (t->csv)
+		fields(f, sizeof f / sizeof f[0]);
+	else if (args_wide)
+		printf("  %-12s %-7s %-4s %12s %12s %12s %12s %12s %5s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
+		       f[7], f[8], f[9]);
+	else
+		row(f[9], "  %-12s %-7s %-4s %12s %12s %12s %5s\n         ", f[0], f[1], f[2], f[5], f[6], f[7], f[8]);
 }
 
 static void exposure_row(const uint8_t *e, size_t n, void *ctx)
 {
+	static const char *const A[] = { "quoted_minor", "quoted_tax_minor" };
 	struct tabctx *t = ctx;
-	int exp = (int)u(e, n, "exponent");
+	char v[3][24];
+	amounts(e, n, A, 2, v);
+	snprintf(v[2], sizeof v[2], "%s", amt(u(e, n, "quoted_minor") + u(e, n, "quoted_tax_minor"),
+					      (int)u(e, n, "exponent")));
 	const char *f[] = { str(e, n, "project"), str(e, n, "change"), str(e, n, "status"), str(e, n, "class"),
-			    str(e, n, "proceeding"), str(e, n, "currency"), amt(u(e, n, "quoted_minor"), exp),
-			    str(e, n, "title") };
+			    str(e, n, "proceeding"), str(e, n, "currency"), v[0], v[1], v[2], str(e, n, "title") };
 	t->count++;
 	if (t->csv) {
-		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-			if (i)
-				putchar(',');
-			csv_field(f[i]);
-		}
-		putchar('\n');
+		fields(f, sizeof f / sizeof f[0]);
 	} else if (args_wide) {
-		printf("  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5], f[6],
-		       f[7]);
+		printf("  %-12s %-7s %-17s %-13s %-10s %-4s %12s %12s %12s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5],
+		       f[6], f[7], f[8], f[9]);
 	} else {
-		row(f[7], "  %-12s %-7s %-17s %-13s %-4s %-4s %12s\n         ", f[0], f[1], f[2], f[3], f[4], f[5],
-		    f[6]);
+		row(f[9], "  %-12s %-7s %-17s %-13s %-4s %-4s %12s\n         fee %s tax %s  ", f[0], f[1], f[2], f[3],
+		    f[4], f[5], f[8], f[6], f[7]);
 	}
+}
+
+static void receivable_row(const uint8_t *e, size_t n, void *ctx)
+{
+	static const char *const A[] = { "fee_minor", "tax_minor", "total_minor", "paid_minor", "outstanding_minor" };
+	struct tabctx *t = ctx;
+	char v[5][24], days[24];
+	amounts(e, n, A, 5, v);
+	snprintf(days, sizeof days, "%llu", (unsigned long long)u(e, n, "days_overdue"));
+	const char *f[] = { str(e, n, "project"), str(e, n, "invoice"), str(e, n, "currency"), str(e, n, "issued"),
+			    str(e, n, "due"), v[0], v[1], v[2], v[3], v[4], days, str(e, n, "bucket") };
+	t->count++;
+	if (t->csv)
+		fields(f, sizeof f / sizeof f[0]);
+	else if (args_wide)
+		printf("  %-12s %-12s %-4s %-10s %-10s %12s %12s %12s %12s %12s %5s %s\n", f[0], f[1], f[2], f[3], f[4],
+		       f[5], f[6], f[7], f[8], f[9], f[10], f[11]);
+	else
+		printf("  %-12s %-10s %-10s %12s %12s %5s %s\n", f[0], f[1], f[4], f[7], f[9], f[10], f[11]);
 }
 
 static void total_row(const uint8_t *e, size_t n, void *ctx)
 {
 	struct tabctx *t = ctx;
 	int exp = (int)u(e, n, "exponent");
-	char a[160], b[160];
-	if (member(e, n, "unbilled_minor", &(size_t){ 0 })) {
+	char a[160], b[200];
+	if (member(e, n, "outstanding_minor", &(size_t){ 0 })) {
+		static const char *const A[] = { "current_minor", "days_0_30_minor", "days_31_60_minor",
+						 "days_61_90_minor", "days_over_90_minor" };
+		char v[5][24];
+		amounts(e, n, A, 5, v);
+		snprintf(a, sizeof a, "  %s: outstanding %s", str(e, n, "currency"), amt(u(e, n, "outstanding_minor"), exp));
+		snprintf(b, sizeof b, "(current %s, 0-30 days %s, 31-60 days %s, 61-90 days %s, over 90 days %s)", v[0],
+			 v[1], v[2], v[3], v[4]);
+	} else if (member(e, n, "unbilled_minor", &(size_t){ 0 })) {
 		snprintf(a, sizeof a, "  %s: unbilled %s", str(e, n, "currency"), amt(u(e, n, "unbilled_minor"), exp));
 		snprintf(b, sizeof b, "(0-30 days %s, 31-60 days %s, over 60 days %s)", amt(u(e, n, "days_0_30_minor"), exp),
 			 amt(u(e, n, "days_31_60_minor"), exp), amt(u(e, n, "days_over_60_minor"), exp));
@@ -483,7 +546,30 @@ static void total_row(const uint8_t *e, size_t n, void *ctx)
 	t->count++;
 }
 
-static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
+static const struct {
+	const char *name, *csv, *title, *narrow, *wide;
+	void (*row)(const uint8_t *, size_t, void *);
+} REPORTS[] = {
+	{ "unbilled", "project,change,currency,approved,invoiced,unbilled_fee,unbilled_tax,unbilled,age_days,title",
+	  "approved changes not yet (fully) invoiced",
+	  "  project      change  cur           fee          tax        total  days\n         title",
+	  "  project      change  cur      approved     invoiced          fee          tax     unbilled  days  title",
+	  unbilled_row },
+	{ "exposure", "project,change,status,class,proceeding,currency,quoted_fee,quoted_tax,quoted,title",
+	  "out-of-scope changes raised or quoted, not yet approved",
+	  "  project      change  status            class         work cur         total\n         fee, tax  title",
+	  "  project      change  status            class         proceeding cur           fee          tax        "
+	  "total  title",
+	  exposure_row },
+	{ "receivables", "project,invoice,currency,issued,due,fee,tax,total,paid,outstanding,days_overdue,bucket",
+	  "invoices not yet (fully) paid",
+	  "  project      invoice    due               total  outstanding  days bucket",
+	  "  project      invoice      cur  issued     due                 fee          tax        total         paid "
+	  " outstanding  days bucket",
+	  receivable_row },
+};
+
+static void print_report(struct buf *doc, size_t r, const struct vargs *a)
 {
 	const uint8_t *d = doc->data;
 	size_t dn = doc->len;
@@ -493,22 +579,15 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 	}
 	struct tabctx t = { 0, a->csv, 0, NULL };
 	if (a->csv) {
-		printf(unbilled ? "project,change,currency,approved,invoiced,unbilled,age_days,title\n"
-				: "project,change,status,class,proceeding,currency,quoted,title\n");
-		each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
+		printf("%s\n", REPORTS[r].csv);
+		each(d, dn, "rows", REPORTS[r].row, &t);
 		return;
 	}
-	if (unbilled)
-		printf("approved changes not yet (fully) invoiced\n  %-12s %-7s %-4s %12s %12s %12s %5s%s\n",
-		       "project", "change", "cur", "approved", "invoiced", "unbilled", "days",
-		       args_wide ? "  title" : "\n         title");
-	else if (args_wide)
-		printf("out-of-scope changes raised or quoted, not yet approved\n  %-12s %-7s %-17s %-13s %-10s %-4s %12s  %s\n",
-		       "project", "change", "status", "class", "proceeding", "cur", "quoted", "title");
-	else
-		printf("out-of-scope changes raised or quoted, not yet approved\n  %-12s %-7s %-17s %-13s %-4s %-4s %12s\n"
-		       "         title\n", "project", "change", "status", "class", "work", "cur", "quoted");
-	each(d, dn, "rows", unbilled ? unbilled_row : exposure_row, &t);
+	printf("%s", REPORTS[r].title);
+	if (member(d, dn, "as_of", &(size_t){ 0 }))
+		printf(", as of %s", str(d, dn, "as_of"));
+	printf("\n%s\n", args_wide ? REPORTS[r].wide : REPORTS[r].narrow);
+	each(d, dn, "rows", REPORTS[r].row, &t);
 	if (t.count == 0)
 		printf("  none\n");
 	printf("totals:\n");
@@ -521,15 +600,29 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 static int do_report(struct session *s, const struct vargs *a)
 {
 	static const char *const SECTIONS[] = { "rows", NULL };
+	size_t r = 0;
+	while (a->npos == 1 && r < sizeof REPORTS / sizeof REPORTS[0] && strcmp(a->pos[0], REPORTS[r].name))
+		r++;
+	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
+		return usage("report", "expected: report unbilled|exposure|receivables [--project P]");
+	bool receivables = strcmp(REPORTS[r].name, "receivables") == 0;
+	if (a->as_of && !receivables)
+		return usage("report", "--as-of is for report receivables");
+	/* receivables: overdue as of --as-of, else today here (the client's local date) */
+	char today[11];
+	time_today(today);
+	struct page_param params[3] = { { "name", a->pos[0] } };
+	size_t np = 1;
+	if (a->project)
+		params[np++] = (struct page_param){ "project", a->project };
+	if (receivables)
+		params[np++] = (struct page_param){ "as_of", a->as_of ? a->as_of_date : today };
+	const struct rederive_ask q = { "report", params, np, SECTIONS, a->pos[0], a->project };
 	struct buf doc;
-	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
-		return usage("report", "expected: report unbilled|exposure [--project P]");
-	const struct page_param params[] = { { "name", a->pos[0] }, { "project", a->project } };
-	const struct rederive_ask q = { "report", params, a->project ? 2 : 1, SECTIONS, a->pos[0], a->project };
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
 	if (rc == CTL_EXIT_OK)
-		print_report(&doc, strcmp(a->pos[0], "unbilled") == 0, a);
+		print_report(&doc, r, a);
 	buf_free(&doc);
 	return rc;
 }
@@ -809,10 +902,9 @@ static int do_change_list(struct session *s, const struct vargs *a)
 			buf_free(&r.out);
 		} else {
 			if (a->csv)
-				printf("change,status,class,fee,approved,invoiced,paid,proceeding,title\n");
+				printf("%s\n", CHANGE_CSV);
 			else
-				printf("  %-7s %-19s %-15s %12s %12s %12s %12s  %s\n", "change", "status", "class", "fee",
-				       "approved", "invoiced", "paid", "title");
+				change_header();
 			each(doc.data, doc.len, "changes", change_row, &t);
 			if (t.count == 0 && !a->csv)
 				printf("  (none%s%s)\n", a->state ? " in state " : "", a->state ? a->state : "");

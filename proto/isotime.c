@@ -141,3 +141,38 @@ void time_format(uint64_t us, bool utc, bool micro, char out[40])
 	}
 	snprintf(out, 40, "%s%s%s", base, frac, zone);
 }
+
+/* H. Hinnant's days_from_civil and civil_from_days (proleptic Gregorian). */
+int64_t time_date_days(const char *s)
+{
+	int64_t y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+void time_days_date(int64_t days, char out[11])
+{
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097, doe = days - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp + (mp < 10 ? 3 : -9), y = yoe + era * 400 + (m <= 2);
+	int v[3] = { (int)(y % 10000), (int)m, (int)d }, w[3] = { 4, 2, 2 };
+	char *o = out;
+	for (int i = 0; i < 3; i++) {
+		for (int j = w[i] - 1, div = 1; j >= 0; j--, div *= 10)
+			o[j] = (char)('0' + v[i] / div % 10);
+		o += w[i];
+		*o++ = i < 2 ? '-' : '\0';
+	}
+}
+
+void time_today(char out[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		time_days_date((int64_t)(now / 86400), out);
+}

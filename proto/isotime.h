@@ -21,5 +21,10 @@ int time_parse_date(const char *s, char out[11]);
 /* "2025-06-03T10:30:00+09:00" in the local time zone, or
  * "2025-06-03T01:30:00Z" with utc; micro adds ".ffffff" after the seconds. */
 void time_format(uint64_t us, bool utc, bool micro, char out[40]);
+/* A date YYYY-MM-DD (time_date_ok) -> days since 1970-01-01; and back. */
+int64_t time_date_days(const char *s);
+void time_days_date(int64_t days, char out[11]);
+/* Today's date in the local time zone. */
+void time_today(char out[11]);
 
 #endif

@@ -79,6 +79,8 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_u64(&c, "to", &r->has_to, &r->to, e);
 		else if (key_is(k, kn, "limit"))
 			rc = get_u64(&c, "limit", &r->has_limit, &r->limit, e);
+		else if (key_is(k, kn, "as_of"))
+			rc = get_s(&c, "as_of", &r->as_of, &r->as_of_len, e);
 		else if (key_is(k, kn, "old"))
 			rc = get_u64(&c, "old", &r->has_old, &r->old_size, e);
 		else if (key_is(k, kn, "new"))

@@ -41,6 +41,8 @@ struct wire_req {
 	uint64_t seq, size, from, to, limit, old_size, new_size, offset, length;
 	const char *kind, *project, *request_id, *name;
 	size_t kind_len, project_len, request_id_len, name_len;
+	const char *as_of;	/* report receivables: the day counted to, YYYY-MM-DD */
+	size_t as_of_len;
 	const uint8_t *cursor;	/* status and report paging (bin) */
 	size_t cursor_len;
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */

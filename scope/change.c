@@ -232,7 +232,8 @@ static int k_response(struct ctx *x)
 				      (unsigned long long)val(x, "quote")->u, (unsigned long long)c.quote_rev);
 		if (approved) {
 			snprintf(c.status, sizeof c.status, "approved");
-			c.approved = c.fee;
+			c.approved = c.fee + c.tax;	/* each at most AMOUNT_MAX: no overflow */
+			c.approved_tax = c.tax;
 			c.approved_at = x->in->time_us;
 		} else {
 			snprintf(c.status, sizeof c.status, rejected ? "rejected" : "revise_requested");

@@ -14,7 +14,7 @@ static uint64_t be64(const uint8_t *p)
 
 int pager_init(struct pager *p, const struct page_req *r, uint64_t now_us, struct err *e)
 {
-	static const struct page_req whole = { NULL, 0, 0, SIZE_MAX };
+	static const struct page_req whole = { NULL, 0, 0, SIZE_MAX, 0 };
 	memset(p, 0, sizeof *p);
 	p->req = r ? *r : whole;
 	r = &p->req;

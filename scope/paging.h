@@ -36,6 +36,7 @@ struct page_req {
 	size_t cursor_len;
 	uint64_t limit;		/* records per page; 0: as many as fit */
 	size_t budget;		/* bytes of rows per page */
+	uint64_t as_of_us;	/* the receivables report's day (0: today) */
 };
 
 struct pager {

@@ -16,7 +16,7 @@ SCHEMA(S_PROJECT, "project",
        ENUMF("contract_type", true, CONTRACT), ENUMF("currency", true, CURRENCY_CODES),
        FLD("amount_minor", F_UINT, true, 0, AMOUNT_MAX), FLD("vendor_lead", F_STR, false, 1, 200),
        FLD("client_lead", F_STR, false, 1, 200), FLD("acceptance_days", F_UINT, false, 0, 3650),
-       ARRM("documents", false, 0, 100, &SCHEMA_DOC));
+       FLD("payment_days", F_UINT, false, 0, 3650), ARRM("documents", false, 0, 100, &SCHEMA_DOC));
 SCHEMA(S_BASELINE, "baseline",
        ASSIGNED("version", F_UINT), ARRM("items", true, 1, 1000, &ITEM),
        ARRM("documents", false, 0, 100, &SCHEMA_DOC), FLD("rule", F_STR, false, 1, 4096));
@@ -39,6 +39,7 @@ static int k_project(struct ctx *x)
 	p.amount = val(x, "amount_minor")->u;
 	p.exp = (uint64_t)currency_exponent(cur->s, cur->len);
 	p.next_cr = 1;
+	p.payment_days = has(x, "payment_days") ? val(x, "payment_days")->u : PAYMENT_DAYS_DEFAULT;
 	memcpy(p.currency, cur->s, 3);
 	return SAVE(x->t, &k, PROJ, &p, x->e);
 }

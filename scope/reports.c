@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "currency.h"
+#include "isotime.h"
 #include "mp.h"
 #include "schema.h"
 #include "paging.h"
@@ -32,6 +33,20 @@ static void pack_cr(struct buf *b, uint64_t number)
 	mp_pack_cstr(b, cr);
 }
 
+/* <what>fee_minor, <what>tax_minor and <what>total_minor (fee plus tax;
+ * each at most AMOUNT_MAX, so the sum fits) */
+static void pack_fee_tax(struct buf *b, const char *what, uint64_t fee, uint64_t tax)
+{
+	static const char *const NAMES[] = { "fee_minor", "tax_minor", "total_minor" };
+	const uint64_t v[] = { fee, tax, fee + tax };
+	for (int i = 0; i < 3; i++) {
+		char name[40];
+		snprintf(name, sizeof name, "%s%s", what, NAMES[i]);
+		mp_pack_cstr(b, name);
+		mp_pack_uint(b, v[i]);
+	}
+}
+
 static bool approved_like(const char *st)
 {
 	return !strcmp(st, "approved") || !strcmp(st, "partly_invoiced") || !strcmp(st, "invoiced") ||
@@ -43,7 +58,7 @@ static bool approved_like(const char *st)
 struct stctx {
 	struct buf changes, proceeding, quotes;
 	uint32_t nchanges, nproceeding, nquotes;
-	uint64_t approved;
+	uint64_t approved, approved_tax;
 	const char *currency;
 	struct {
 		char st[24];
@@ -71,9 +86,11 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	}
 	if (i < 16)
 		s->states[i].n++;
-	if (approved_like(c.status) && add_amount(&s->approved, c.approved, "the approved changes", currency, e))
+	if (approved_like(c.status) &&
+	    (add_amount(&s->approved, c.approved, "the approved changes", currency, e) ||
+	     add_amount(&s->approved_tax, c.approved_tax, "the approved changes' tax", currency, e)))
 		return -1;
-	mp_pack_map(&s->changes, 10);
+	mp_pack_map(&s->changes, 14);
 	mp_pack_cstr(&s->changes, "change");
 	pack_cr(&s->changes, c.number);
 	mp_pack_cstr(&s->changes, "title");
@@ -86,12 +103,15 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	mp_pack_bool(&s->changes, c.proceeding);
 	mp_pack_cstr(&s->changes, "quote_revision");
 	mp_pack_uint(&s->changes, c.quote_rev);
-	mp_pack_cstr(&s->changes, "fee_minor");
-	mp_pack_uint(&s->changes, c.fee);
+	pack_fee_tax(&s->changes, "", c.fee, c.tax);
 	mp_pack_cstr(&s->changes, "approved_minor");
 	mp_pack_uint(&s->changes, c.approved);
+	mp_pack_cstr(&s->changes, "approved_tax_minor");
+	mp_pack_uint(&s->changes, c.approved_tax);
 	mp_pack_cstr(&s->changes, "invoiced_minor");
 	mp_pack_uint(&s->changes, c.invoiced);
+	mp_pack_cstr(&s->changes, "invoiced_tax_minor");
+	mp_pack_uint(&s->changes, c.invoiced_tax);
 	mp_pack_cstr(&s->changes, "paid_minor");
 	mp_pack_uint(&s->changes, c.paid);
 	s->nchanges++;
@@ -109,15 +129,14 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		s->nproceeding++;
 	}
 	if (!strcmp(c.status, "quoted")) {
-		mp_pack_map(&s->quotes, 4);
+		mp_pack_map(&s->quotes, 6);
 		mp_pack_cstr(&s->quotes, "change");
 		pack_cr(&s->quotes, c.number);
 		mp_pack_cstr(&s->quotes, "title");
 		mp_pack_cstr(&s->quotes, c.title);
 		mp_pack_cstr(&s->quotes, "revision");
 		mp_pack_uint(&s->quotes, c.quote_rev);
-		mp_pack_cstr(&s->quotes, "fee_minor");
-		mp_pack_uint(&s->quotes, c.fee);
+		pack_fee_tax(&s->quotes, "", c.fee, c.tax);
 		s->nquotes++;
 	}
 	return 0;
@@ -192,6 +211,14 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.amount);
 		mp_pack_cstr(&hdr, "approved_changes_minor");
 		mp_pack_uint(&hdr, s.approved);
+		mp_pack_cstr(&hdr, "approved_changes_tax_minor");
+		mp_pack_uint(&hdr, s.approved_tax);
+		mp_pack_cstr(&hdr, "contract_invoiced_minor");
+		mp_pack_uint(&hdr, p.contract_invoiced);
+		mp_pack_cstr(&hdr, "contract_paid_minor");
+		mp_pack_uint(&hdr, p.contract_paid);
+		mp_pack_cstr(&hdr, "payment_days");
+		mp_pack_uint(&hdr, p.payment_days);
 		mp_pack_cstr(&hdr, "contract_value_minor");
 		mp_pack_uint(&hdr, value);
 		mp_pack_cstr(&hdr, "baseline_version");
@@ -207,7 +234,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, 13);
+		mp_pack_map(out, 17);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -234,9 +261,11 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 
 /* ---- reports across projects ---- */
 
+enum rkind { R_EXPOSURE, R_UNBILLED, R_RECEIVABLES };
+
 struct total {
 	char currency[4];
-	uint64_t exp, a, b, c, d;
+	uint64_t exp, a, b, c, d, f, g;
 };
 
 struct rctx {
@@ -244,7 +273,7 @@ struct rctx {
 	report_allow_fn allow;
 	void *actx;
 	uint64_t now_us;
-	bool unbilled;
+	enum rkind kind;
 	struct buf rows;
 	uint32_t nrows;
 	struct total totals[CURRENCY_COUNT];	/* one per currency */
@@ -254,8 +283,10 @@ struct rctx {
 	bool proj_ok;
 };
 
-/* the records paged (c and u keys: type, NUL, project, NUL, u64) always fit a cursor */
+/* the records paged (c and u keys: type, NUL, project, NUL, u64; i keys:
+ * type, NUL, project, NUL, invoice number) always fit a cursor */
 _Static_assert(2 + ENTRY_PROJECT_MAX + 1 + 8 <= PAGE_KEY_MAX, "a paged record key fits the cursor");
+_Static_assert(2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX <= PAGE_KEY_MAX, "an invoice key fits the cursor");
 
 static struct total *total_for(struct rctx *r, const struct proj *p)
 {
@@ -271,13 +302,11 @@ static struct total *total_for(struct rctx *r, const struct proj *p)
 	return t;
 }
 
-static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+/* The record's project (plen bytes after the key's type and NUL) into
+ * r->proj: 1 when the report covers it, 0 when not. */
+static int row_project(struct rctx *r, const uint8_t *k, size_t plen, struct err *e)
 {
-	struct rctx *r = ctx;
-	if (kn < 11)
-		return 0;
 	const char *project = (const char *)k + 2;
-	size_t plen = kn - 2 - 9;
 	if (r->allow && !r->allow(r->actx, project, plen))
 		return 0;
 	if (plen >= sizeof r->cur_project)
@@ -292,31 +321,59 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 			return -1;
 		r->proj_ok = rc == 1;
 	}
-	if (!r->proj_ok)
+	return r->proj_ok;
+}
+
+static struct total *row_total(struct rctx *r, struct err *e)
+{
+	struct total *t = total_for(r, &r->proj);
+	if (t == NULL)	/* never with the accepted codes: a row is never left out */
+		err_set(e, "project %s has a currency (%s) the ledger does not accept", r->cur_project,
+			r->proj.currency);
+	return t;
+}
+
+static void pack_row_head(struct rctx *r, uint32_t n, const uint8_t *k, size_t plen)
+{
+	mp_pack_map(&r->rows, n);
+	mp_pack_cstr(&r->rows, "project");
+	mp_pack_str(&r->rows, (const char *)k + 2, plen);
+	mp_pack_cstr(&r->rows, "currency");
+	mp_pack_cstr(&r->rows, r->proj.currency);
+	mp_pack_cstr(&r->rows, "exponent");
+	mp_pack_uint(&r->rows, r->proj.exp);
+}
+
+static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct rctx *r = ctx;
+	if (kn < 11)
 		return 0;
+	size_t plen = kn - 2 - 9;
+	int in = row_project(r, k, plen, e);
+	if (in <= 0)
+		return in;
 	struct chg c;
 	if (rec_unpack(CHG, CHG_N, v, vn, &c, e))
 		return -1;
+	bool unbilled = r->kind == R_UNBILLED;
 	bool open = !strcmp(c.status, "raised") ||
 		    (!strcmp(c.cls, "out_of_scope") &&
 		     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
 		      !strcmp(c.status, "revise_requested")));
-	if (r->unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
+	if (unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
 		return 0;	/* not in this report: no row, no total */
-	struct total *t = total_for(r, &r->proj);
-	if (t == NULL)	/* never with the accepted codes: a row is never left out */
-		return err_set(e, "project %s has a currency (%s) the ledger does not accept", r->cur_project,
-			       r->proj.currency);
-	if (r->unbilled) {
-		uint64_t unbilled = c.approved - c.invoiced;
+	struct total *t = row_total(r, e);
+	if (t == NULL)
+		return -1;
+	if (unbilled) {
+		uint64_t left = c.approved - c.invoiced, tax = c.approved_tax - c.invoiced_tax;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
-		if (add_amount(&t->a, unbilled, "the unbilled amounts", t->currency, e) ||
-		    add_amount(age <= 30 ? &t->b : age <= 60 ? &t->c : &t->d, unbilled,
+		if (add_amount(&t->a, left, "the unbilled amounts", t->currency, e) ||
+		    add_amount(age <= 30 ? &t->b : age <= 60 ? &t->c : &t->d, left,
 			       "the unbilled amounts of one age", t->currency, e))
 			return -1;
-		mp_pack_map(&r->rows, 10);
-		mp_pack_cstr(&r->rows, "project");
-		mp_pack_str(&r->rows, project, plen);
+		pack_row_head(r, 13, k, plen);
 		mp_pack_cstr(&r->rows, "change");
 		pack_cr(&r->rows, c.number);
 		mp_pack_cstr(&r->rows, "title");
@@ -325,27 +382,22 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		mp_pack_uint(&r->rows, c.approved);
 		mp_pack_cstr(&r->rows, "invoiced_minor");
 		mp_pack_uint(&r->rows, c.invoiced);
+		pack_fee_tax(&r->rows, "unbilled_", left - tax, tax);
 		mp_pack_cstr(&r->rows, "unbilled_minor");
-		mp_pack_uint(&r->rows, unbilled);
-		mp_pack_cstr(&r->rows, "currency");
-		mp_pack_cstr(&r->rows, r->proj.currency);
-		mp_pack_cstr(&r->rows, "exponent");
-		mp_pack_uint(&r->rows, r->proj.exp);
+		mp_pack_uint(&r->rows, left);
 		mp_pack_cstr(&r->rows, "age_days");
 		mp_pack_uint(&r->rows, age);
 		mp_pack_cstr(&r->rows, "approved_at_us");
 		mp_pack_uint(&r->rows, c.approved_at);
 	} else {
-		uint64_t quoted = c.quote_rev ? c.fee : 0;
+		uint64_t quoted = c.quote_rev ? c.fee : 0, qtax = c.quote_rev ? c.tax : 0;
 		if (c.proceeding)
 			t->a++;
 		else
 			t->c++;
 		if (add_amount(c.proceeding ? &t->b : &t->d, quoted, "the quoted fees", t->currency, e))
 			return -1;
-		mp_pack_map(&r->rows, 9);
-		mp_pack_cstr(&r->rows, "project");
-		mp_pack_str(&r->rows, project, plen);
+		pack_row_head(r, 10, k, plen);
 		mp_pack_cstr(&r->rows, "change");
 		pack_cr(&r->rows, c.number);
 		mp_pack_cstr(&r->rows, "title");
@@ -358,17 +410,91 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		mp_pack_bool(&r->rows, c.proceeding);
 		mp_pack_cstr(&r->rows, "quoted_minor");
 		mp_pack_uint(&r->rows, quoted);
-		mp_pack_cstr(&r->rows, "currency");
-		mp_pack_cstr(&r->rows, r->proj.currency);
-		mp_pack_cstr(&r->rows, "exponent");
-		mp_pack_uint(&r->rows, r->proj.exp);
+		mp_pack_cstr(&r->rows, "quoted_tax_minor");
+		mp_pack_uint(&r->rows, qtax);
 	}
 	r->nrows++;
 	return 0;
 }
 
+/* The aging buckets of receivables, by days past the due date. */
+static const char *const BUCKETS[] = { "current", "0-30", "31-60", "61-90", "over_90" };
+
+static int report_invoice(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct rctx *r = ctx;
+	const uint8_t *nul = kn > 2 ? memchr(k + 2, 0, kn - 2) : NULL;
+	if (nul == NULL)
+		return 0;
+	size_t plen = (size_t)(nul - k) - 2;
+	int in = row_project(r, k, plen, e);
+	if (in <= 0)
+		return in;
+	struct inv inv;
+	if (rec_unpack(INV, INV_N, v, vn, &inv, e))
+		return -1;
+	if (inv.paid >= inv.total)
+		return 0;	/* settled: not receivable */
+	if (!time_date_ok(inv.due, strlen(inv.due)))
+		return err_setc(e, SCOPE_E_CORRUPT, "invoice record has a bad due date (run scoped reindex)");
+	struct total *t = row_total(r, e);
+	if (t == NULL)
+		return -1;
+	uint64_t open = inv.total - inv.paid;
+	int64_t overdue = (int64_t)(r->now_us / DAY_US) - time_date_days(inv.due);
+	int b = overdue < 0 ? 0 : overdue <= 30 ? 1 : overdue <= 60 ? 2 : overdue <= 90 ? 3 : 4;
+	uint64_t *bucket[] = { &t->b, &t->c, &t->d, &t->f, &t->g };
+	if (add_amount(&t->a, open, "the outstanding amounts", t->currency, e) ||
+	    add_amount(bucket[b], open, "the outstanding amounts of one age", t->currency, e))
+		return -1;
+	pack_row_head(r, 13, k, plen);
+	mp_pack_cstr(&r->rows, "invoice");
+	mp_pack_str(&r->rows, (const char *)nul + 1, (size_t)(k + kn - nul - 1));
+	mp_pack_cstr(&r->rows, "issued");
+	mp_pack_cstr(&r->rows, inv.issued);
+	mp_pack_cstr(&r->rows, "due");
+	mp_pack_cstr(&r->rows, inv.due);
+	pack_fee_tax(&r->rows, "", inv.total - inv.tax, inv.tax);
+	mp_pack_cstr(&r->rows, "paid_minor");
+	mp_pack_uint(&r->rows, inv.paid);
+	mp_pack_cstr(&r->rows, "outstanding_minor");
+	mp_pack_uint(&r->rows, open);
+	mp_pack_cstr(&r->rows, "days_overdue");
+	mp_pack_uint(&r->rows, overdue > 0 ? (uint64_t)overdue : 0);
+	mp_pack_cstr(&r->rows, "bucket");
+	mp_pack_cstr(&r->rows, BUCKETS[b]);
+	r->nrows++;
+	return 0;
+}
+
+static void pack_totals(const struct rctx *r, struct buf *tot)
+{
+	static const char *const NAMES[][6] = {
+		[R_EXPOSURE] = { "proceeding_count", "proceeding_quoted_minor", "waiting_count",
+				 "waiting_quoted_minor" },
+		[R_UNBILLED] = { "unbilled_minor", "days_0_30_minor", "days_31_60_minor", "days_over_60_minor" },
+		[R_RECEIVABLES] = { "outstanding_minor", "current_minor", "days_0_30_minor", "days_31_60_minor",
+				    "days_61_90_minor", "days_over_90_minor" },
+	};
+	uint32_t n = r->kind == R_RECEIVABLES ? 6 : 4;
+	mp_pack_array(tot, r->ntotals);
+	for (uint32_t i = 0; i < r->ntotals; i++) {
+		const struct total *tt = &r->totals[i];
+		const uint64_t v[] = { tt->a, tt->b, tt->c, tt->d, tt->f, tt->g };
+		mp_pack_map(tot, 2 + n);
+		mp_pack_cstr(tot, "currency");
+		mp_pack_cstr(tot, tt->currency);
+		mp_pack_cstr(tot, "exponent");
+		mp_pack_uint(tot, tt->exp);
+		for (uint32_t j = 0; j < n; j++) {
+			mp_pack_cstr(tot, NAMES[r->kind][j]);
+			mp_pack_uint(tot, v[j]);
+		}
+	}
+}
+
 static int run(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
-	       uint64_t now_us, bool unbilled, const struct page_req *req, struct buf *out, struct buf *next,
+	       uint64_t now_us, enum rkind kind, const struct page_req *req, struct buf *out, struct buf *next,
 	       struct err *e)
 {
 	struct rctx *r = calloc(1, sizeof *r);
@@ -383,12 +509,13 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 	r->t = t;
 	r->allow = allow;
 	r->actx = actx;
-	r->unbilled = unbilled;
+	r->kind = kind;
 	buf_init(&r->rows);
 	int rc = pager_init(pg, req, now_us, e);
 	r->now_us = pg->as_of;
 	pager_section(pg, &r->rows, &r->nrows);
 	struct key k;
+	char type = kind == R_RECEIVABLES ? 'i' : 'c';
 	if (rc == 0 && project) {
 		struct proj p;
 		key_init(&k, 'p', project, plen);
@@ -396,56 +523,35 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		if (rc == 0)
 			err_set(e, "project %.*s does not exist", (int)plen, project);
 		rc = rc == 1 ? 0 : -1;
-		key_init(&k, 'c', project, plen);
+		key_init(&k, type, project, plen);
 		k.b[k.n++] = 0;
 	} else {
-		k.b[0] = 'c';
+		k.b[0] = (uint8_t)type;
 		k.b[1] = 0;
 		k.n = 2;
 	}
 	if (rc == 0)
-		rc = pager_scan(pg, t, k.b, k.n, report_change, r, e);
+		rc = pager_scan(pg, t, k.b, k.n, kind == R_RECEIVABLES ? report_invoice : report_change, r, e);
 	if (rc == 0) {
-		mp_pack_array(&tot, r->ntotals);
-		for (uint32_t i = 0; i < r->ntotals; i++) {
-			const struct total *tt = &r->totals[i];
-			mp_pack_map(&tot, 6);
-			mp_pack_cstr(&tot, "currency");
-			mp_pack_cstr(&tot, tt->currency);
-			mp_pack_cstr(&tot, "exponent");
-			mp_pack_uint(&tot, tt->exp);
-			if (unbilled) {
-				mp_pack_cstr(&tot, "unbilled_minor");
-				mp_pack_uint(&tot, tt->a);
-				mp_pack_cstr(&tot, "days_0_30_minor");
-				mp_pack_uint(&tot, tt->b);
-				mp_pack_cstr(&tot, "days_31_60_minor");
-				mp_pack_uint(&tot, tt->c);
-				mp_pack_cstr(&tot, "days_over_60_minor");
-				mp_pack_uint(&tot, tt->d);
-			} else {
-				mp_pack_cstr(&tot, "proceeding_count");
-				mp_pack_uint(&tot, tt->a);
-				mp_pack_cstr(&tot, "proceeding_quoted_minor");
-				mp_pack_uint(&tot, tt->b);
-				mp_pack_cstr(&tot, "waiting_count");
-				mp_pack_uint(&tot, tt->c);
-				mp_pack_cstr(&tot, "waiting_quoted_minor");
-				mp_pack_uint(&tot, tt->d);
-			}
-		}
+		pack_totals(r, &tot);
 		rc = pager_finish(pg, tot.data, tot.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, unbilled ? 3 : 2);
+		mp_pack_map(out, kind == R_EXPOSURE ? 2 : kind == R_UNBILLED ? 3 : 4);
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
 		mp_pack_cstr(out, "totals");
 		buf_add(out, tot.data, tot.len);
-		if (unbilled) {	/* the time the ages count to, for a client re-deriving them */
+		if (kind != R_EXPOSURE) {	/* the time the ages count to, for a client re-deriving them */
 			mp_pack_cstr(out, "as_of_us");
 			mp_pack_uint(out, r->now_us);
+		}
+		if (kind == R_RECEIVABLES) {
+			char day[11];
+			time_days_date((int64_t)(r->now_us / DAY_US), day);
+			mp_pack_cstr(out, "as_of");
+			mp_pack_cstr(out, day);
 		}
 		pager_next(pg, next);
 	}
@@ -461,22 +567,27 @@ int report_unbilled(struct scope_kv *t, const char *project, size_t plen, report
 		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
 		    struct buf *next, struct err *e)
 {
-	return run(t, project, plen, allow, actx, now_us, true, req, out, next, e);
+	return run(t, project, plen, allow, actx, now_us, R_UNBILLED, req, out, next, e);
 }
 
 int report_exposure(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e)
 {
-	return run(t, project, plen, allow, actx, 0, false, req, out, next, e);
+	return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
 }
 
 int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
 		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
 		 struct err *e)
 {
-	bool unbilled = strcmp(name, "unbilled") == 0;
-	if (!unbilled && strcmp(name, "exposure") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
-	return run(t, project, plen, allow, actx, unbilled ? now_us : 0, unbilled, req, out, next, e);
+	if (strcmp(name, "unbilled") == 0)
+		return run(t, project, plen, allow, actx, now_us, R_UNBILLED, req, out, next, e);
+	if (strcmp(name, "exposure") == 0)
+		return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
+	if (strcmp(name, "receivables") != 0)
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables)", name);
+	/* the day the overdue days count to: the one asked for, else today's */
+	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
+	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);
 }

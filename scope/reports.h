@@ -32,7 +32,9 @@ int report_exposure(struct scope_kv *t, const char *project, size_t plen, report
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e);
 
-/* The report called name ("unbilled" or "exposure"; any other is refused). */
+/* The report called name ("unbilled", "exposure" or "receivables"; any
+ * other is refused).  receivables counts days overdue to the day of
+ * req->as_of_us, or of now_us when that is 0. */
 int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
 		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
 		 struct err *e);

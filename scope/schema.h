@@ -27,6 +27,7 @@ enum field_type {
 };
 
 #define AMOUNT_MAX 1000000000000000ull	/* 10^15 minor units */
+#define PAYMENT_DAYS_DEFAULT 30	/* a project's payment terms when it names none */
 
 struct schema;
 

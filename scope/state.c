@@ -13,6 +13,7 @@
 const struct rfield PROJ[] = {
 	RU(proj, seq), RU(proj, amount), RU(proj, exp), RU(proj, baseline), RU(proj, next_cr),
 	RB(proj, baseline_confirmed), RS(proj, currency),
+	RU(proj, payment_days), RU(proj, contract_invoiced), RU(proj, contract_paid),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -21,13 +22,16 @@ const struct rfield CHG[] = {
 	RU(chg, tax), RU(chg, approved), RU(chg, invoiced), RU(chg, paid), RU(chg, raised_at),
 	RU(chg, approved_at), RU(chg, response_seq), RB(chg, proceeding), RB(chg, assessed),
 	RS(chg, status), RS(chg, cls), RS(chg, title),
+	RU(chg, approved_tax), RU(chg, invoiced_tax),
 };
 const size_t CHG_N = sizeof CHG / sizeof CHG[0];
 
 const struct rfield BASE[] = { RU(base, seq), RB(base, confirmed) };
 const size_t BASE_N = sizeof BASE / sizeof BASE[0];
 
-const struct rfield INV[] = { RU(inv, seq), RU(inv, total), RU(inv, paid) };
+const struct rfield INV[] = { RU(inv, seq), RU(inv, total), RU(inv, paid),
+	RU(inv, tax), RS(inv, issued), RS(inv, due),
+};
 const size_t INV_N = sizeof INV / sizeof INV[0];
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)

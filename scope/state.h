@@ -9,7 +9,8 @@
  *   k  project, version, id -> "" (a baseline item exists)
  *   c  project, number      -> struct chg
  *   i  project, invoice     -> struct inv
- *   l  project, invoice, cr -> u64be amount (an invoice line)
+ *   l  project, invoice, cr -> u64be amount (an invoice line's total, fee and
+ *                              tax; cr 0: the base contract)
  *   u  project, seq         -> "" (a response recorded on the client's behalf,
  *                              without evidence yet)
  *   e  project, response, seq -> "" (evidence in force for that response)
@@ -41,6 +42,9 @@ struct proj {
 	uint64_t seq, amount, exp, baseline, next_cr;
 	bool baseline_confirmed;
 	char currency[4];
+	uint64_t payment_days;		/* invoices fall due this many days after issue */
+	uint64_t contract_invoiced;	/* the base contract's fee on invoices */
+	uint64_t contract_paid;		/* the total (fee and tax) of its lines on paid invoices */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;
@@ -50,6 +54,7 @@ struct chg {
 		approved_at, response_seq;
 	bool proceeding, assessed;
 	char status[24], cls[16], title[801];	/* 200 characters of UTF-8 */
+	uint64_t approved_tax, invoiced_tax;	/* the tax parts of approved and invoiced */
 };
 extern const struct rfield CHG[];
 extern const size_t CHG_N;
@@ -63,6 +68,8 @@ extern const size_t BASE_N;
 
 struct inv {
 	uint64_t seq, total, paid;
+	uint64_t tax;			/* the tax part of total */
+	char issued[11], due[11];	/* YYYY-MM-DD */
 };
 extern const struct rfield INV[];
 extern const size_t INV_N;

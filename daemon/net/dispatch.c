@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "domain.h"
 #include "entry.h"
+#include "isotime.h"
 #include "logger.h"
 #include "mp.h"
 #include "note.h"
@@ -570,7 +571,9 @@ static bool page_request(struct ctx *x, struct page_req *pg)
 {
 	const struct wire_req *r = x->r;
 	*pg = (struct page_req){ r->cursor, r->cursor_len, r->has_limit ? r->limit : 0,
-				 x->s->cfg.max_frame - PAGE_RESERVE };
+				 x->s->cfg.max_frame - PAGE_RESERVE, 0 };
+	if (r->as_of && time_date_ok(r->as_of, r->as_of_len))
+		pg->as_of_us = (uint64_t)time_date_days(r->as_of) * 86400000000ull;
 	return !r->has_limit || r->limit > 0;
 }
 
@@ -605,12 +608,14 @@ static enum dispatch_result op_report(struct ctx *x)
 	struct page_req pg;
 	char name[16];
 	if (!r->name || r->name_len >= sizeof name)
-		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled or exposure");
+		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled, exposure or receivables");
 	memcpy(name, r->name, r->name_len);
 	name[r->name_len] = '\0';
 	if (r->project && !grant_has_project(x->g, r->project, r->project_len))
 		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
 			    r->project);
+	if (r->as_of && !time_date_ok(r->as_of, r->as_of_len))
+		return fail(x, WERR_BAD_REQUEST, "as_of must be a date, YYYY-MM-DD");
 	if (!page_request(x, &pg))
 		return fail(x, WERR_BAD_REQUEST, "limit must be at least 1");
 	struct buf doc, next;
