@@ -252,7 +252,14 @@ static void row(const char *text, const char *fmt, ...)
 /* ---- status ---- */
 
 static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
-					       "unconfirmed_responses", NULL };
+					       "unconfirmed_responses", "amendments", "signatories",
+					       "responses_off_register", NULL };
+
+int views_status_doc(struct session *s, const char *project, struct buf *doc, struct err *e)
+{
+	const struct page_param params[] = { { "project", project } };
+	return pages_doc(s, "status", params, 1, "status", STATUS_SECTIONS, doc, e);
+}
 
 struct tabctx {
 	int exp;
@@ -315,6 +322,44 @@ static void seq_row(const uint8_t *e, size_t n, void *ctx)
 		printf("%s%llu", t->count++ ? ", " : "  entries ", (unsigned long long)v);
 }
 
+static void amendment_change(const uint8_t *e, size_t n, void *ctx)
+{
+	struct buf *crs = ctx;
+	buf_printf(crs, "%s%s", crs->len ? ", " : "", str(e, n, "change"));
+}
+
+static void amendment_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	const char *st = str(e, n, "state");
+	struct buf crs;
+	buf_init(&crs);
+	each(e, n, "lines", amendment_change, &crs);
+	t->count++;
+	row(buf_cstr(&crs), "  %-6s %-17s %14s  entry %llu%s%s  ", str(e, n, "amendment"),
+	    !strcmp(st, "awaiting") ? "awaiting answer" : st, amt(u(e, n, "total_minor"), t->exp),
+	    (unsigned long long)u(e, n, "seq"), *str(e, n, "effective") ? ", effective " : "", str(e, n, "effective"));
+	buf_free(&crs);
+}
+
+static void signatory_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	size_t ln;
+	const uint8_t *lim = member(e, n, "limit_minor", &ln);
+	t->count++;
+	row(str(e, n, "title"), "  %-24s limit %14s  ", str(e, n, "name"),
+	    lim && *lim != 0xc0 ? amt(u(e, n, "limit_minor"), t->exp) : "none");
+}
+
+static void off_register_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	t->count++;
+	row(str(e, n, "respondent"), "  entry %-6llu %-8s %-12s by ", (unsigned long long)u(e, n, "seq"),
+	    str(e, n, "decision"), str(e, n, "answered"));
+}
+
 static void print_status(struct buf *doc, const struct vargs *a)
 {
 	const uint8_t *d = doc->data;
@@ -335,6 +380,11 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	printf("  contract amount     %14s %s\n", amt(u(d, dn, "contract_minor"), exp), cur);
 	printf("  approved changes    %14s %s\n", amt(u(d, dn, "approved_changes_minor"), exp), cur);
 	printf("  contract value      %14s %s\n", amt(u(d, dn, "contract_value_minor"), exp), cur);
+	printf("  signed value        %14s %s (with signed amendments)\n",
+	       amt(u(d, dn, "signed_contract_value_minor"), exp), cur);
+	printf("  not yet amended     %14s %s (%llu approved change%s)\n",
+	       amt(u(d, dn, "unamended_minor"), exp), cur, (unsigned long long)u(d, dn, "unamended_count"),
+	       u(d, dn, "unamended_count") == 1 ? "" : "s");
 	uint64_t bv = u(d, dn, "baseline_version");
 	if (bv)
 		printf("  baseline            version %llu, %s\n", (unsigned long long)bv,
@@ -373,6 +423,23 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	t.count = 0;
 	each(d, dn, "unconfirmed_responses", seq_row, &t);
 	printf("%s\n", t.count ? "" : "  none");
+	printf("contract amendments:\n");
+	t.count = 0;
+	each(d, dn, "amendments", amendment_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	printf("signatory register:\n");
+	t.count = 0;
+	each(d, dn, "signatories", signatory_row, &t);
+	if (t.count == 0)
+		printf("  none (anyone may answer for the client)\n");
+	if (strcmp(str(d, dn, "signatory_register"), "yes") == 0) {
+		printf("responses in force by someone not on the register:\n");
+		t.count = 0;
+		each(d, dn, "responses_off_register", off_register_row, &t);
+		if (t.count == 0)
+			printf("  none\n");
+	}
 }
 
 /* The server's document; with --verify re-derived from proven entries and

@@ -25,11 +25,16 @@ static int add_amount(uint64_t *sum, uint64_t v, const char *what, const char *c
 	return 0;
 }
 
+static void pack_ref(struct buf *b, const char *prefix, uint64_t number)
+{
+	char ref[32];
+	snprintf(ref, sizeof ref, "%s%llu", prefix, (unsigned long long)number);
+	mp_pack_cstr(b, ref);
+}
+
 static void pack_cr(struct buf *b, uint64_t number)
 {
-	char cr[24];
-	snprintf(cr, sizeof cr, "CR-%llu", (unsigned long long)number);
-	mp_pack_cstr(b, cr);
+	pack_ref(b, "CR-", number);
 }
 
 static bool approved_like(const char *st)
@@ -44,6 +49,12 @@ struct stctx {
 	struct buf changes, proceeding, quotes;
 	uint32_t nchanges, nproceeding, nquotes;
 	uint64_t approved;
+	struct buf amendments, signatories, off_register;
+	uint32_t namendments, nsignatories, noff_register;
+	uint64_t amended, unamended, nunamended;	/* signed amendments' total; approved changes in none */
+	struct scope_kv *t;
+	const char *project;
+	size_t plen;
 	const char *currency;
 	struct {
 		char st[24];
@@ -73,7 +84,12 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		s->states[i].n++;
 	if (approved_like(c.status) && add_amount(&s->approved, c.approved, "the approved changes", currency, e))
 		return -1;
-	mp_pack_map(&s->changes, 10);
+	if ((approved_like(c.status) || !strcmp(c.status, "approved_no_charge")) && !c.amended) {
+		s->nunamended++;
+		if (add_amount(&s->unamended, c.approved, "the approved changes in no signed amendment", currency, e))
+			return -1;
+	}
+	mp_pack_map(&s->changes, 11);
 	mp_pack_cstr(&s->changes, "change");
 	pack_cr(&s->changes, c.number);
 	mp_pack_cstr(&s->changes, "title");
@@ -94,6 +110,11 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	mp_pack_uint(&s->changes, c.invoiced);
 	mp_pack_cstr(&s->changes, "paid_minor");
 	mp_pack_uint(&s->changes, c.paid);
+	mp_pack_cstr(&s->changes, "amendment");
+	if (c.amendment)
+		pack_ref(&s->changes, "AMD-", c.amendment);
+	else
+		mp_pack_nil(&s->changes);
 	s->nchanges++;
 	/* work going on that the client has not approved */
 	bool settled = approved_like(c.status) || !strcmp(c.status, "approved_no_charge") ||
@@ -120,6 +141,130 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		mp_pack_uint(&s->quotes, c.fee);
 		s->nquotes++;
 	}
+	return 0;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+struct lines {
+	struct buf *b;
+	uint32_t n;
+};
+
+static int amendment_line(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct lines *l = ctx;
+	if (kn < 8 || vn != 8)
+		return err_setc(e, SCOPE_E_CORRUPT, "derived state: a damaged amendment line (run scoped reindex)");
+	mp_pack_map(l->b, 2);
+	mp_pack_cstr(l->b, "change");
+	pack_cr(l->b, be64(k + kn - 8));
+	mp_pack_cstr(l->b, "amount_minor");
+	mp_pack_uint(l->b, be64(v));
+	l->n++;
+	return 0;
+}
+
+static int status_amendment(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct stctx *s = ctx;
+	struct amd a;
+	struct buf lb;
+	struct key lk;
+	struct lines l = { &lb, 0 };
+	if (rec_unpack(AMD, AMD_N, v, vn, &a, e))
+		return -1;
+	if (!strcmp(a.state, "signed") && add_amount(&s->amended, a.total, "the signed amendments", s->currency, e))
+		return -1;
+	buf_init(&lb);
+	key_init(&lk, 'n', s->project, s->plen);
+	key_u64(&lk, a.number);
+	int rc = kv_scan(s->t, lk.b, lk.n, amendment_line, &l, e) < 0 ? -1 : 0;
+	if (rc == 0) {
+		mp_pack_map(&s->amendments, 7);
+		mp_pack_cstr(&s->amendments, "amendment");
+		pack_ref(&s->amendments, "AMD-", a.number);
+		mp_pack_cstr(&s->amendments, "seq");
+		mp_pack_uint(&s->amendments, a.seq);
+		mp_pack_cstr(&s->amendments, "state");
+		mp_pack_cstr(&s->amendments, a.state);
+		mp_pack_cstr(&s->amendments, "total_minor");
+		mp_pack_uint(&s->amendments, a.total);
+		mp_pack_cstr(&s->amendments, "effective");
+		if (a.effective[0])
+			mp_pack_cstr(&s->amendments, a.effective);
+		else
+			mp_pack_nil(&s->amendments);
+		mp_pack_cstr(&s->amendments, "response_seq");
+		if (a.response_seq)
+			mp_pack_uint(&s->amendments, a.response_seq);
+		else
+			mp_pack_nil(&s->amendments);
+		mp_pack_cstr(&s->amendments, "lines");
+		mp_pack_array(&s->amendments, l.n);
+		buf_add(&s->amendments, lb.data, lb.len);
+		s->namendments++;
+	}
+	buf_free(&lb);
+	return rc;
+}
+
+static int status_signatory(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct stctx *s = ctx;
+	struct sig g;
+	size_t at = 2 + s->plen + 1;
+	if (kn < at || rec_unpack(SIG, SIG_N, v, vn, &g, e))
+		return kn < at ? 0 : -1;
+	mp_pack_map(&s->signatories, 4);
+	mp_pack_cstr(&s->signatories, "name");
+	mp_pack_str(&s->signatories, (const char *)k + at, kn - at);
+	mp_pack_cstr(&s->signatories, "title");
+	mp_pack_cstr(&s->signatories, g.title);
+	mp_pack_cstr(&s->signatories, "limit_minor");
+	if (g.has_limit)
+		mp_pack_uint(&s->signatories, g.limit);
+	else
+		mp_pack_nil(&s->signatories);
+	mp_pack_cstr(&s->signatories, "seq");
+	mp_pack_uint(&s->signatories, g.seq);
+	s->nsignatories++;
+	return 0;
+}
+
+/* A response in force by someone not on the register (only once it exists). */
+static int status_response(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct stctx *s = ctx;
+	struct resp r;
+	struct key gk;
+	const uint8_t *gv;
+	size_t gn;
+	if (rec_unpack(RESP, RESP_N, v, vn, &r, e))
+		return -1;
+	key_init(&gk, 'g', s->project, s->plen);
+	key_str(&gk, r.respondent, strlen(r.respondent));
+	int rc = kv_get(s->t, gk.b, gk.n, &gv, &gn, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	mp_pack_map(&s->off_register, 4);
+	mp_pack_cstr(&s->off_register, "seq");
+	mp_pack_uint(&s->off_register, r.seq);
+	mp_pack_cstr(&s->off_register, "respondent");
+	mp_pack_cstr(&s->off_register, r.respondent);
+	mp_pack_cstr(&s->off_register, "answered");
+	mp_pack_cstr(&s->off_register, r.answered);
+	mp_pack_cstr(&s->off_register, "decision");
+	mp_pack_cstr(&s->off_register, r.decision);
+	s->noff_register++;
 	return 0;
 }
 
@@ -163,24 +308,45 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_init(&s.proceeding);
 	buf_init(&s.quotes);
 	buf_init(&u.b);
+	buf_init(&s.amendments);
+	buf_init(&s.signatories);
+	buf_init(&s.off_register);
 	s.currency = p.currency;
+	s.t = t;
+	s.project = project;
+	s.plen = plen;
 	buf_init(&hdr);
 	rc = pager_init(&pg, req, 0, e);
 	pager_section(&pg, &s.changes, &s.nchanges);
 	pager_section(&pg, &s.proceeding, &s.nproceeding);
 	pager_section(&pg, &s.quotes, &s.nquotes);
 	pager_section(&pg, &u.b, &u.n);
-	key_init(&k, 'c', project, plen);
-	k.b[k.n++] = 0;
-	if (rc == 0)
-		rc = pager_scan(&pg, t, k.b, k.n, status_change, &s, e);
+	pager_section(&pg, &s.amendments, &s.namendments);
+	pager_section(&pg, &s.signatories, &s.nsignatories);
+	pager_section(&pg, &s.off_register, &s.noff_register);
+	/* in key order (a, c, g, r, u): a cursor resumes after a key */
+	static const struct {
+		char type;
+		int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t, struct err *);
+	} SCANS[] = { { 'a', status_amendment }, { 'c', status_change }, { 'g', status_signatory },
+		      { 'r', status_response } };
+	for (size_t i = 0; i < sizeof SCANS / sizeof SCANS[0]; i++) {
+		if (SCANS[i].type == 'r' && p.signatories == 0)
+			continue;	/* no register: no response is off it */
+		key_init(&k, SCANS[i].type, project, plen);
+		k.b[k.n++] = 0;
+		if (rc == 0)
+			rc = pager_scan(&pg, t, k.b, k.n, SCANS[i].fn, &s, e);
+	}
 	key_init(&k, 'u', project, plen);
 	k.b[k.n++] = 0;
 	if (rc == 0)
 		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
-	uint64_t value = p.amount;
+	uint64_t value = p.amount, signed_value = p.amount;
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
+	if (rc == 0)
+		rc = add_amount(&signed_value, s.amended, "the contract and its signed amendments", p.currency, e);
 	if (rc == 0) {
 		mp_pack_cstr(&hdr, "project");
 		mp_pack_str(&hdr, project, plen);
@@ -194,6 +360,16 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, s.approved);
 		mp_pack_cstr(&hdr, "contract_value_minor");
 		mp_pack_uint(&hdr, value);
+		mp_pack_cstr(&hdr, "signed_contract_value_minor");
+		mp_pack_uint(&hdr, signed_value);
+		mp_pack_cstr(&hdr, "amended_minor");
+		mp_pack_uint(&hdr, s.amended);
+		mp_pack_cstr(&hdr, "unamended_count");
+		mp_pack_uint(&hdr, s.nunamended);
+		mp_pack_cstr(&hdr, "unamended_minor");
+		mp_pack_uint(&hdr, s.unamended);
+		mp_pack_cstr(&hdr, "signatory_register");
+		mp_pack_bool(&hdr, p.signatories > 0);
 		mp_pack_cstr(&hdr, "baseline_version");
 		mp_pack_uint(&hdr, p.baseline);
 		mp_pack_cstr(&hdr, "baseline_confirmed");
@@ -207,7 +383,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, 13);
+		mp_pack_map(out, 21);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -221,6 +397,15 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_cstr(out, "unconfirmed_responses");
 		mp_pack_array(out, u.n);
 		buf_add(out, u.b.data, u.b.len);
+		mp_pack_cstr(out, "amendments");
+		mp_pack_array(out, s.namendments);
+		buf_add(out, s.amendments.data, s.amendments.len);
+		mp_pack_cstr(out, "signatories");
+		mp_pack_array(out, s.nsignatories);
+		buf_add(out, s.signatories.data, s.signatories.len);
+		mp_pack_cstr(out, "responses_off_register");
+		mp_pack_array(out, s.noff_register);
+		buf_add(out, s.off_register.data, s.off_register.len);
 		pager_next(&pg, next);
 	}
 	pager_free(&pg);
@@ -229,6 +414,9 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_free(&s.proceeding);
 	buf_free(&s.quotes);
 	buf_free(&u.b);
+	buf_free(&s.amendments);
+	buf_free(&s.signatories);
+	buf_free(&s.off_register);
 	return rc;
 }
 
