@@ -118,11 +118,13 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure [--project P] [--json | --csv | --wide] [--verify]",
+	  "report unbilled|exposure|quotes [--project P] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
-	  "work proceeding without an approved quote. --verify re-derives the report from the proven entries of every project it covers "
+	  "work proceeding without an approved quote. quotes: open quotes with fee, tax, total, "
+	  "the date quoted, their age, valid-until and the days left (negative and marked EXPIRED "
+	  "once past), soonest expiry first, quotes without a valid-until last. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
-	  "does; the ages of unbilled changes count to the time the server's report gives "
+	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json | --csv | --wide]",

@@ -179,7 +179,7 @@ static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *
 {
 	struct mp_cur c;
 	*at = 0;
-	if (q->report == NULL || strcmp(q->report, "unbilled") != 0)
+	if (q->report == NULL || (strcmp(q->report, "unbilled") != 0 && strcmp(q->report, "quotes") != 0))
 		return 0;
 	if (mp_map_find(doc->data, doc->len, "as_of_us", &c, NULL) != 1 || mp_get_uint(&c, at, NULL))
 		return err_setc(e, CTL_EXIT_CONN, "the server's unbilled report does not say the time its ages "

@@ -550,6 +550,14 @@ static void total_row(const uint8_t *e, size_t n, void *ctx)
 	t->count++;
 }
 
+static void quote_total(const uint8_t *e, size_t n, void *ctx)
+{
+	(void)ctx;
+	printf("  %s: %llu open quote(s) totalling %s, %llu expired\n", str(e, n, "currency"),
+	       (unsigned long long)u(e, n, "quotes_count"), amt(u(e, n, "total_minor"), (int)u(e, n, "exponent")),
+	       (unsigned long long)u(e, n, "expired_count"));
+}
+
 static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 {
 	const uint8_t *d = doc->data;
@@ -585,17 +593,120 @@ static void print_report(struct buf *doc, bool unbilled, const struct vargs *a)
 		printf("  none\n");
 }
 
+/* ---- report quotes: soonest expiry first, quotes without valid_until last ---- */
+
+struct span {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct spans {
+	struct span v[4096];
+	size_t n, more;
+};
+
+static void keep_span(const uint8_t *e, size_t n, void *ctx)
+{
+	struct spans *sp = ctx;
+	if (sp->n < sizeof sp->v / sizeof sp->v[0])
+		sp->v[sp->n++] = (struct span){ e, n };
+	else
+		sp->more++;
+}
+
+static int by_expiry(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	char vx[16], vy[16], kx[200], ky[200];
+	snprintf(vx, sizeof vx, "%s", str(x->p, x->n, "valid_until"));
+	snprintf(vy, sizeof vy, "%s", str(y->p, y->n, "valid_until"));
+	if (!*vx != !*vy)
+		return *vx ? -1 : 1;
+	int c = strcmp(vx, vy);
+	if (c)
+		return c;
+	snprintf(kx, sizeof kx, "%s %010llu", str(x->p, x->n, "project"), (unsigned long long)u(x->p, x->n, "seq"));
+	snprintf(ky, sizeof ky, "%s %010llu", str(y->p, y->n, "project"), (unsigned long long)u(y->p, y->n, "seq"));
+	return strcmp(kx, ky);
+}
+
+static void quote_row(const uint8_t *e, size_t n, struct tabctx *t)
+{
+	int exp = (int)u(e, n, "exponent");
+	char rev[24], age[24], left[40], quoted[40];
+	struct mp_cur c;
+	struct mp_item it;
+	snprintf(rev, sizeof rev, "%llu", (unsigned long long)u(e, n, "revision"));
+	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
+	left[0] = '\0';
+	if (mp_map_find(e, n, "days_left", &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0 &&
+	    (it.type == MP_UINT || it.type == MP_NINT))
+		snprintf(left, sizeof left, "%lld%s", it.type == MP_NINT ? (long long)it.i : (long long)it.u,
+			 strcmp(str(e, n, "expired"), "yes") == 0 && !t->csv ? " EXPIRED" : "");
+	time_format(u(e, n, "quoted_at_us"), true, false, quoted);
+	quoted[10] = '\0';
+	const char *f[] = { str(e, n, "project"), str(e, n, "change"), rev, str(e, n, "currency"),
+			    amt(u(e, n, "fee_minor"), exp), amt(u(e, n, "tax_minor"), exp),
+			    amt(u(e, n, "total_minor"), exp), quoted, age, str(e, n, "valid_until"), left,
+			    str(e, n, "title") };
+	t->count++;
+	if (t->csv) {
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+	} else {
+		row(f[11], "  %-12s %-7s %3s %-4s %12s %10s %12s %-10s %4s%s%-10s %s%s", f[0], f[1], f[2], f[3], f[4],
+		    f[5], f[6], f[7], f[8], args_wide ? " " : "\n         ", *f[9] ? f[9] : "-", f[10],
+		    args_wide ? "  " : "\n         ");
+	}
+}
+
+static void print_quotes(struct buf *doc, const struct vargs *a)
+{
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
+	struct tabctx t = { 0, a->csv, 0, NULL };
+	struct spans *sp = calloc(1, sizeof *sp);
+	if (sp == NULL)
+		return;
+	each(d, dn, "rows", keep_span, sp);
+	qsort(sp->v, sp->n, sizeof sp->v[0], by_expiry);
+	if (a->csv)
+		printf("project,change,revision,currency,fee,tax,total,quoted,age_days,valid_until,days_left,title\n");
+	else
+		printf("open quotes, soonest expiry first\n  %-12s %-7s %3s %-4s %12s %10s %12s %-10s %4s%s%-10s %s%s",
+		       "project", "change", "rev", "cur", "fee", "tax", "total", "quoted", "days",
+		       args_wide ? " " : "\n         ", "valid", "left", args_wide ? "  title\n" : "\n         title\n");
+	for (size_t i = 0; i < sp->n; i++)
+		quote_row(sp->v[i].p, sp->v[i].n, &t);
+	if (sp->more)
+		printf("  ... and %zu more\n", sp->more);
+	free(sp);
+	if (a->csv)
+		return;
+	if (t.count == 0)
+		printf("  none\n");
+	printf("totals:\n");
+	each(d, dn, "totals", quote_total, &t);
+}
+
 static int do_report(struct session *s, const struct vargs *a)
 {
 	static const char *const SECTIONS[] = { "rows", NULL };
 	struct buf doc;
-	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure")))
-		return usage("report", "expected: report unbilled|exposure [--project P]");
+	if (a->npos != 1 || (strcmp(a->pos[0], "unbilled") && strcmp(a->pos[0], "exposure") &&
+			     strcmp(a->pos[0], "quotes")))
+		return usage("report", "expected: report unbilled|exposure|quotes [--project P]");
 	const struct page_param params[] = { { "name", a->pos[0] }, { "project", a->project } };
 	const struct rederive_ask q = { "report", params, a->project ? 2 : 1, SECTIONS, a->pos[0], a->project };
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
-	if (rc == CTL_EXIT_OK)
+	if (rc == CTL_EXIT_OK && strcmp(a->pos[0], "quotes") == 0 && !a->json)
+		print_quotes(&doc, a);
+	else if (rc == CTL_EXIT_OK)
 		print_report(&doc, strcmp(a->pos[0], "unbilled") == 0, a);
 	buf_free(&doc);
 	return rc;

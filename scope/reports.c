@@ -427,12 +427,15 @@ struct total {
 	uint64_t exp, a, b, c, d;
 };
 
+enum rmode { R_UNBILLED, R_EXPOSURE, R_QUOTES };
+
 struct rctx {
 	struct scope_kv *t;
 	report_allow_fn allow;
 	void *actx;
 	uint64_t now_us;
 	bool unbilled;
+	enum rmode mode;
 	struct buf rows;
 	uint32_t nrows;
 	struct total totals[CURRENCY_COUNT];	/* one per currency */
@@ -457,6 +460,72 @@ static struct total *total_for(struct rctx *r, const struct proj *p)
 	memcpy(t->currency, p->currency, 4);
 	t->exp = p->exp;
 	return t;
+}
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (the civil calendar). */
+static int64_t date_days(const char *d)
+{
+	int64_t y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* An open quote: its age and, with a valid_until, the days left (negative:
+ * expired).  Totals: a count of quotes and of expired ones, in b and c,
+ * and their totals (fee plus tax) in a. */
+static int quote_row(struct rctx *r, const struct chg *c, struct total *t, const char *project, size_t plen,
+		     struct err *e)
+{
+	uint64_t total = c->fee + c->tax;
+	int64_t today = (int64_t)(r->now_us / DAY_US), left = c->valid_until[0] ? date_days(c->valid_until) - today : 0;
+	bool expired = c->valid_until[0] && left < 0;
+	if (add_amount(&t->a, total, "the open quotes", t->currency, e))
+		return -1;
+	t->b++;
+	t->c += expired;
+	mp_pack_map(&r->rows, 15);
+	mp_pack_cstr(&r->rows, "project");
+	mp_pack_str(&r->rows, project, plen);
+	mp_pack_cstr(&r->rows, "change");
+	pack_cr(&r->rows, c->number);
+	mp_pack_cstr(&r->rows, "title");
+	mp_pack_cstr(&r->rows, c->title);
+	mp_pack_cstr(&r->rows, "revision");
+	mp_pack_uint(&r->rows, c->quote_rev);
+	mp_pack_cstr(&r->rows, "fee_minor");
+	mp_pack_uint(&r->rows, c->fee);
+	mp_pack_cstr(&r->rows, "tax_minor");
+	mp_pack_uint(&r->rows, c->tax);
+	mp_pack_cstr(&r->rows, "total_minor");
+	mp_pack_uint(&r->rows, total);
+	mp_pack_cstr(&r->rows, "currency");
+	mp_pack_cstr(&r->rows, r->proj.currency);
+	mp_pack_cstr(&r->rows, "exponent");
+	mp_pack_uint(&r->rows, r->proj.exp);
+	mp_pack_cstr(&r->rows, "quoted_at_us");
+	mp_pack_uint(&r->rows, c->quoted_at);
+	mp_pack_cstr(&r->rows, "age_days");
+	mp_pack_uint(&r->rows, r->now_us > c->quoted_at ? (r->now_us - c->quoted_at) / DAY_US : 0);
+	mp_pack_cstr(&r->rows, "valid_until");
+	if (c->valid_until[0])
+		mp_pack_cstr(&r->rows, c->valid_until);
+	else
+		mp_pack_nil(&r->rows);
+	mp_pack_cstr(&r->rows, "days_left");
+	if (!c->valid_until[0])
+		mp_pack_nil(&r->rows);
+	else if (left < 0)
+		mp_pack_int(&r->rows, left);
+	else
+		mp_pack_uint(&r->rows, (uint64_t)left);
+	mp_pack_cstr(&r->rows, "expired");
+	mp_pack_bool(&r->rows, expired);
+	mp_pack_cstr(&r->rows, "seq");
+	mp_pack_uint(&r->rows, c->quote_seq);
+	r->nrows++;
+	return 0;
 }
 
 static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
@@ -489,12 +558,17 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		    (!strcmp(c.cls, "out_of_scope") &&
 		     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
 		      !strcmp(c.status, "revise_requested")));
-	if (r->unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
+	bool in = r->mode == R_UNBILLED ? approved_like(c.status) && c.approved > c.invoiced
+		  : r->mode == R_QUOTES	  ? !strcmp(c.status, "quoted")
+					  : open;
+	if (!in)
 		return 0;	/* not in this report: no row, no total */
 	struct total *t = total_for(r, &r->proj);
 	if (t == NULL)	/* never with the accepted codes: a row is never left out */
 		return err_set(e, "project %s has a currency (%s) the ledger does not accept", r->cur_project,
 			       r->proj.currency);
+	if (r->mode == R_QUOTES)
+		return quote_row(r, &c, t, project, plen, e);
 	if (r->unbilled) {
 		uint64_t unbilled = c.approved - c.invoiced;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
@@ -556,9 +630,10 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 }
 
 static int run(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
-	       uint64_t now_us, bool unbilled, const struct page_req *req, struct buf *out, struct buf *next,
+	       uint64_t now_us, enum rmode mode, const struct page_req *req, struct buf *out, struct buf *next,
 	       struct err *e)
 {
+	bool unbilled = mode == R_UNBILLED, dated = mode != R_EXPOSURE;
 	struct rctx *r = calloc(1, sizeof *r);
 	struct pager *pg = calloc(1, sizeof *pg);
 	struct buf tot;
@@ -572,6 +647,7 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 	r->allow = allow;
 	r->actx = actx;
 	r->unbilled = unbilled;
+	r->mode = mode;
 	buf_init(&r->rows);
 	int rc = pager_init(pg, req, now_us, e);
 	r->now_us = pg->as_of;
@@ -597,12 +673,19 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		mp_pack_array(&tot, r->ntotals);
 		for (uint32_t i = 0; i < r->ntotals; i++) {
 			const struct total *tt = &r->totals[i];
-			mp_pack_map(&tot, 6);
+			mp_pack_map(&tot, mode == R_QUOTES ? 5 : 6);
 			mp_pack_cstr(&tot, "currency");
 			mp_pack_cstr(&tot, tt->currency);
 			mp_pack_cstr(&tot, "exponent");
 			mp_pack_uint(&tot, tt->exp);
-			if (unbilled) {
+			if (mode == R_QUOTES) {
+				mp_pack_cstr(&tot, "quotes_count");
+				mp_pack_uint(&tot, tt->b);
+				mp_pack_cstr(&tot, "expired_count");
+				mp_pack_uint(&tot, tt->c);
+				mp_pack_cstr(&tot, "total_minor");
+				mp_pack_uint(&tot, tt->a);
+			} else if (unbilled) {
 				mp_pack_cstr(&tot, "unbilled_minor");
 				mp_pack_uint(&tot, tt->a);
 				mp_pack_cstr(&tot, "days_0_30_minor");
@@ -625,13 +708,13 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		rc = pager_finish(pg, tot.data, tot.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, unbilled ? 3 : 2);
+		mp_pack_map(out, dated ? 3 : 2);
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
 		mp_pack_cstr(out, "totals");
 		buf_add(out, tot.data, tot.len);
-		if (unbilled) {	/* the time the ages count to, for a client re-deriving them */
+		if (dated) {	/* the time the ages count to, for a client re-deriving them */
 			mp_pack_cstr(out, "as_of_us");
 			mp_pack_uint(out, r->now_us);
 		}
@@ -649,22 +732,22 @@ int report_unbilled(struct scope_kv *t, const char *project, size_t plen, report
 		    void *actx, uint64_t now_us, const struct page_req *req, struct buf *out,
 		    struct buf *next, struct err *e)
 {
-	return run(t, project, plen, allow, actx, now_us, true, req, out, next, e);
+	return run(t, project, plen, allow, actx, now_us, R_UNBILLED, req, out, next, e);
 }
 
 int report_exposure(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow,
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e)
 {
-	return run(t, project, plen, allow, actx, 0, false, req, out, next, e);
+	return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
 }
 
 int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
 		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
 		 struct err *e)
 {
-	bool unbilled = strcmp(name, "unbilled") == 0;
-	if (!unbilled && strcmp(name, "exposure") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure)", name);
-	return run(t, project, plen, allow, actx, unbilled ? now_us : 0, unbilled, req, out, next, e);
+	enum rmode mode = !strcmp(name, "unbilled") ? R_UNBILLED : !strcmp(name, "quotes") ? R_QUOTES : R_EXPOSURE;
+	if (mode == R_EXPOSURE && strcmp(name, "exposure") != 0)
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, quotes)", name);
+	return run(t, project, plen, allow, actx, mode == R_EXPOSURE ? 0 : now_us, mode, req, out, next, e);
 }

@@ -605,7 +605,7 @@ static enum dispatch_result op_report(struct ctx *x)
 	struct page_req pg;
 	char name[16];
 	if (!r->name || r->name_len >= sizeof name)
-		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled or exposure");
+		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled, exposure or quotes");
 	memcpy(name, r->name, r->name_len);
 	name[r->name_len] = '\0';
 	if (r->project && !grant_has_project(x->g, r->project, r->project_len))

@@ -109,6 +109,33 @@ has "  the register" "$tmp/out" '"signatories":[{"name":"C manager","title":"Pro
 ok "status --verify agrees" ctl "$inst" auditor status pr-a --verify
 has "  re-derived" "$tmp/err" "verified: re-derived"
 
+# ---- responses to baselines follow the register ----
+ok "a baseline" ctl "$inst" lead baseline add -p pr-a --item R1="Five pages"
+exits 4 "  confirmed by someone not on the register is refused" ctl "$inst" client respond -p pr-a --baseline 1 --decision approved --by "C buyer" --via email
+has "  naming the register" "$tmp/err" "C buyer is not on project pr-a's signatory register (C manager)"
+ok "  confirmed by a signatory" ctl "$inst" client respond -p pr-a --baseline 1 --decision approved --by "C manager" --via email
+
+# ---- report quotes ----
+{
+	quoted "Stale offer" CR-7 40000 --valid-until 2020-02-01
+	quoted "Open-ended offer" CR-8 30000
+	quoted "Far offer" CR-9 20000 --tax 2000 --valid-until 2099-06-30
+} >/dev/null 2>"$tmp/err" || { echo "Bail out! open quotes"; cat "$tmp/err"; exit 1; }
+ok "report quotes" ctl "$inst" auditor report quotes --project pr-a --csv
+is "  soonest expiry first, none last" "$(sed 1d "$tmp/out" | cut -d, -f2 | tr '\n' ' ')" "CR-7 CR-9 CR-8 "
+has "  the expired one, with negative days left" "$tmp/out" "pr-a,CR-7,1,JPY,40000,0,40000,"
+n=$((n + 1)); left=$(grep '^pr-a,CR-7' "$tmp/out" | cut -d, -f11)
+if [ "$left" -lt 0 ]; then echo "ok $n - days left of an expired quote is negative ($left)"; else failed=$((failed + 1)); echo "not ok $n - days left $left"; fi
+has "  fee, tax and total" "$tmp/out" "pr-a,CR-9,1,JPY,20000,2000,22000,"
+ok "report quotes (table)" ctl "$inst" auditor report quotes --wide
+has "  marks the expired quote" "$tmp/out" "EXPIRED"
+has "  totals" "$tmp/out" "JPY: 3 open quote(s) totalling 92000, 1 expired"
+ok "report quotes --json" ctl "$inst" auditor report quotes --json
+has "  days_left and expired" "$tmp/out" '"expired":true'
+ok "report quotes --verify agrees" ctl "$inst" auditor report quotes --verify
+has "  re-derived" "$tmp/err" "verified: re-derived"
+ok "status --verify agrees at the end" ctl "$inst" auditor status pr-a --verify
+
 stop_daemon
 ok "scoped verify on the store" "$SCOPED" verify -c "$inst/scoped.conf"
 finish
