@@ -58,12 +58,31 @@ static const struct cmd_help HELP[] = {
 	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
 	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess=assessment quote=quote" },
 	{ "respond", RECORD,
-	  "respond -p ID (--change CR-N [--quote REV] | --baseline V)\n"
+	  "respond -p ID (--change CR-N [--quote REV] | --baseline V | --amendment AMD-N)\n"
 	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
 	  "    [--evidence FILE] [--reason TEXT]",
-	  "Records the client's answer to a quote or a baseline version, who gave it and "
-	  "through which channel; --evidence records the SHA-256 of the message or minutes. "
-	  "A lead may record it on the client's behalf (marked so).", "response" },
+	  "Records the client's answer to a quote, a baseline version or a contract amendment, "
+	  "who gave it and through which channel; --evidence records the SHA-256 of the message "
+	  "or minutes. A lead may record it on the client's behalf (marked so). A quote past its "
+	  "valid-until date cannot be approved (record a new revision). An amendment is approved "
+	  "(signed) or rejected, once; signing binds its changes at the amounts it lists. Once the "
+	  "project has a signatory register, --by must be on it, and an approval within the "
+	  "signatory's limit.", "response" },
+	{ "amendment", RECORD,
+	  "amendment -p ID --changes CR-N,... [--doc FILE...] [--effective DATE] [--title TEXT]",
+	  "Groups approved changes into the next contract amendment, AMD-N (the change agreement "
+	  "of the METI/IPA model contract), binding each at its approved total as the project's "
+	  "status gives it. A change is in at most one amendment that is signed or awaiting its "
+	  "answer; the client signs it with respond --amendment AMD-N --decision approved, and a "
+	  "rejection frees its changes for a new amendment.", "amendment" },
+	{ "signatory", RECORD,
+	  "signatory add -p ID NAME --title TEXT [--limit AMOUNT]\n"
+	  "signatory remove -p ID NAME [--reason TEXT]",
+	  "Keeps the register of who may answer for the client. Once a project has had a "
+	  "signatory, every response's --by must be on the register, and a signatory with a "
+	  "limit approves only quotes (fee plus tax) and amendments within it. To change a title "
+	  "or limit, remove the name and add it again. status lists the register and the "
+	  "responses in force given by someone not on it.", "signatory" },
 	{ "evidence", RECORD,
 	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
@@ -88,7 +107,10 @@ static const struct cmd_help HELP[] = {
 	{ "status", READ,
 	  "status PROJECT [--json | --csv | --wide] [--verify]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
-	  "and invoiced amounts. --verify checks the answer instead of trusting the server: it fetches every entry "
+	  "and invoiced amounts; the signed contract value (the contract and its signed "
+	  "amendments) apart from the approved changes in no signed amendment; the amendments "
+	  "and their state; the signatory register and the responses given by someone not on "
+	  "it. --verify checks the answer instead of trusting the server: it fetches every entry "
 	  "of the project with its proof in a verified checkpoint of the size the answer was "
 	  "given at, replays them through the same rules as the server, and compares the "
 	  "result field by field. Identical: the status is printed and stderr says from how "
@@ -96,11 +118,13 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure [--project P] [--json | --csv | --wide] [--verify]",
+	  "report unbilled|exposure|quotes [--project P] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
-	  "work proceeding without an approved quote. --verify re-derives the report from the proven entries of every project it covers "
+	  "work proceeding without an approved quote. quotes: open quotes with fee, tax, total, "
+	  "the date quoted, their age, valid-until and the days left (negative and marked EXPIRED "
+	  "once past), soonest expiry first, quotes without a valid-until last. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
-	  "does; the ages of unbilled changes count to the time the server's report gives "
+	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json | --csv | --wide]",

@@ -29,6 +29,7 @@
 #include "show.h"
 #include "spelling.h"
 #include "textfile.h"
+#include "views.h"
 #include "witness.h"
 
 enum {
@@ -36,7 +37,7 @@ enum {
 	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
-	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT,
+	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT,
 };
 
 #define MAXMULTI 100
@@ -47,10 +48,10 @@ struct oargs {
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
-		*payment_days, *issued, *due, *contract;
+		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
 	int ndocs, nitem, nchanges;
-	char valid_date[11], date_date[11], issued_date[11], due_date[11];	/* as YYYY-MM-DD */
+	char valid_date[11], date_date[11], issued_date[11], due_date[11], effective_date[11];	/* as YYYY-MM-DD */
 	int npos;
 	char *pos[4];
 };
@@ -104,6 +105,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "encoding", required_argument, NULL, O_ENCODING },
 		{ "payment-days", required_argument, NULL, O_PAYDAYS }, { "issued", required_argument, NULL, O_ISSUED },
 		{ "due", required_argument, NULL, O_DUE }, { "contract", required_argument, NULL, O_CONTRACT },
+		{ "changes", required_argument, NULL, O_CHANGES },
+		{ "effective", required_argument, NULL, O_EFFECTIVE },
+		{ "amendment", required_argument, NULL, O_AMENDMENT }, { "limit", required_argument, NULL, O_LIMIT },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -153,6 +157,10 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_ISSUED: a->issued = optarg; break;
 		case O_DUE: a->due = optarg; break;
 		case O_CONTRACT: a->contract = optarg; break;
+		case O_CHANGES: a->change_list = optarg; break;
+		case O_EFFECTIVE: a->effective = optarg; break;
+		case O_AMENDMENT: a->amendment = optarg; break;
+		case O_LIMIT: a->limit = optarg; break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -184,7 +192,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 	if (date_option(cmd, "--valid-until", &a->valid, a->valid_date) ||
 	    date_option(cmd, "--date", &a->date, a->date_date) ||
 	    date_option(cmd, "--issued", &a->issued, a->issued_date) ||
-	    date_option(cmd, "--due", &a->due, a->due_date))
+	    date_option(cmd, "--due", &a->due, a->due_date) ||
+	    date_option(cmd, "--effective", &a->effective, a->effective_date))
 		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
@@ -645,9 +654,10 @@ static int c_change(struct session *s, const struct oargs *a)
 
 static int c_respond(struct session *s, const struct oargs *a)
 {
-	if (!a->project || !a->decision || !a->by || !a->via || (!a->nchanges == !a->baseline) ||
+	if (!a->project || !a->decision || !a->by || !a->via || (a->nchanges != 0) + !!a->baseline + !!a->amendment != 1 ||
 	    a->nchanges > 1)
-		return usage("respond", "needs -p ID, --change CR-N [--quote REV] or --baseline V, --decision, --by and --via");
+		return usage("respond", "needs -p ID, one of --change CR-N [--quote REV], --baseline V or --amendment "
+			     "AMD-N, and --decision, --by and --via");
 	struct buf b;
 	uint64_t v;
 	buf_init(&b);
@@ -659,6 +669,8 @@ static int c_respond(struct session *s, const struct oargs *a)
 				return usage("respond", "--quote needs a revision number");
 			knum(&b, "quote", v);
 		}
+	} else if (a->amendment) {
+		kstr(&b, "amendment", a->amendment);
 	} else {
 		if (!parse_uint(a->baseline, &v))
 			return usage("respond", "--baseline needs a version number");
@@ -818,6 +830,99 @@ static int c_payment(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+/* The approved total of change cr (n bytes) as the project's status gives it. */
+static int approved_total(const struct buf *doc, const char *project, const char *cr, size_t n, uint64_t *minor,
+			  struct err *e)
+{
+	struct mp_cur c;
+	uint32_t count;
+	if (mp_map_find(doc->data, doc->len, "changes", &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
+		return err_setc(e, CTL_EXIT_CONN, "server response: the status lacks \"changes\"");
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *st = c.p;
+		const char *id;
+		size_t idn;
+		if (mp_skip(&c, 8, NULL))
+			break;
+		if (res_str(st, (size_t)(c.p - st), "change", &id, &idn, e))
+			return -1;
+		if (idn == n && memcmp(id, cr, n) == 0)
+			return res_u64(st, (size_t)(c.p - st), "approved_minor", minor, e);
+	}
+	const char *shown = showz(project);
+	return err_setc(e, CTL_EXIT_REFUSED, "project %s has no change %.*s (scopectl status %s lists them)", shown,
+			(int)n, cr, shown);
+}
+
+static int c_amendment(struct session *s, const struct oargs *a)
+{
+	struct err e = { 0 };
+	if (a->npos != 0 || !a->project || !a->change_list)
+		return usage("amendment", "expected: amendment -p ID --changes CR-1,CR-3 [--doc FILE...] "
+			     "[--effective DATE] [--title TEXT]");
+	struct buf doc, b;
+	buf_init(&doc);
+	buf_init(&b);
+	int rc = views_status_doc(s, a->project, &doc, &e);
+	buf_adds(&b, "{\"lines\":[");
+	for (const char *p = a->change_list; rc == 0 && *p;) {
+		size_t n = strcspn(p, ",");
+		uint64_t minor;
+		if (n == 0 || approved_total(&doc, a->project, p, n, &minor, &e)) {
+			rc = n == 0 ? err_setc(&e, CTL_EXIT_USAGE, "--changes is a list such as CR-1,CR-3") : -1;
+			break;
+		}
+		buf_adds(&b, b.data[b.len - 1] == '[' ? "{\"change\":" : ",{\"change\":");
+		json_put_str(&b, p, n);
+		buf_printf(&b, ",\"amount_minor\":%llu}", (unsigned long long)minor);
+		p += n + (p[n] == ',');
+	}
+	buf_addc(&b, ']');
+	if (rc == 0 && a->title)
+		kstr(&b, "title", a->title);
+	if (rc == 0 && a->effective)
+		kstr(&b, "effective", a->effective);
+	if (rc)
+		rc = ctl_report(&e);
+	else
+		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "amendment", a->project, &b, "number");
+	buf_free(&doc);
+	buf_free(&b);
+	return rc;
+}
+
+static int c_signatory(struct session *s, const struct oargs *a)
+{
+	struct projinfo pi;
+	struct err e = { 0 };
+	uint64_t minor;
+	bool add = a->npos == 2 && strcmp(a->pos[0], "add") == 0;
+	if (a->npos != 2 || !a->project || (!add && strcmp(a->pos[0], "remove") != 0) || (add && !a->title))
+		return usage("signatory", "expected: signatory add -p ID NAME --title TEXT [--limit AMOUNT], or "
+			     "signatory remove -p ID NAME [--reason TEXT]");
+	if (!add && (a->title || a->limit))
+		return usage("signatory remove", "takes only NAME and --reason; to change a title or limit, remove "
+			     "the signatory and add them again");
+	if (add && a->reason)
+		return usage("signatory add", "--reason is for signatory remove");
+	if (a->limit && (project_info(s, a->project, &pi, &e) || amount(a->limit, &pi, &minor, "--limit")))
+		return e.msg[0] ? ctl_report(&e) : CTL_EXIT_USAGE;
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "action", a->pos[0]);
+	kstr(&b, "name", a->pos[1]);
+	if (a->title)
+		kstr(&b, "title", a->title);
+	if (a->limit)
+		knum(&b, "limit_minor", minor);
+	if (a->reason)
+		kstr(&b, "reason", a->reason);
+	int rc = record(s, a, "signatory", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
 static int c_void(struct session *s, const struct oargs *a)
 {
 	uint64_t seq;
@@ -841,7 +946,8 @@ int cmd_orders(const char *cmd, int argc, char **argv)
 	} CMDS[] = {
 		{ "project", c_project }, { "baseline", c_baseline }, { "change", c_change },
 		{ "respond", c_respond }, { "evidence", c_evidence }, { "invoice", c_invoice },
-		{ "payment", c_payment }, { "void", c_void },
+		{ "payment", c_payment }, { "void", c_void }, { "amendment", c_amendment },
+		{ "signatory", c_signatory },
 	};
 	struct profile p;
 	struct oargs a;

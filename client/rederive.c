@@ -196,24 +196,24 @@ static int as_of_day(const struct rederive_ask *q, const struct buf *doc, uint64
 	return 0;
 }
 
-/* The unbilled report's ages count to the server's as_of_us, which must be
- * about now: else it could shift every age. */
+/* The unbilled and quotes reports' ages count to the server's as_of_us,
+ * which must be about now: else it could shift every age. */
 static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *at, struct err *e)
 {
 	struct mp_cur c;
 	*at = 0;
 	if (q->report && strcmp(q->report, "receivables") == 0)
 		return as_of_day(q, doc, at, e);
-	if (q->report == NULL || strcmp(q->report, "unbilled") != 0)
+	if (q->report == NULL || (strcmp(q->report, "unbilled") != 0 && strcmp(q->report, "quotes") != 0))
 		return 0;
 	if (mp_map_find(doc->data, doc->len, "as_of_us", &c, NULL) != 1 || mp_get_uint(&c, at, NULL))
-		return err_setc(e, CTL_EXIT_CONN, "the server's unbilled report does not say the time its ages "
-				"count to (as_of_us): it cannot be re-derived");
+		return err_setc(e, CTL_EXIT_CONN, "the server's %s report does not say the time its ages "
+				"count to (as_of_us): it cannot be re-derived", q->report);
 	uint64_t now = now_us(), off = *at > now ? *at - now : now - *at;
 	if (off > REDERIVE_CLOCK_US)
-		return err_setc(e, CTL_EXIT_VERIFY, "the server counts the unbilled ages to a time %llu s from "
+		return err_setc(e, CTL_EXIT_VERIFY, "the server counts the %s ages to a time %llu s from "
 				"this machine's clock (more than %llu allowed): its ages cannot be checked",
-				(unsigned long long)(off / 1000000u), (unsigned long long)(REDERIVE_CLOCK_US / 1000000u));
+				q->report, (unsigned long long)(off / 1000000u), (unsigned long long)(REDERIVE_CLOCK_US / 1000000u));
 	return 0;
 }
 

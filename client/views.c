@@ -259,7 +259,14 @@ static const char CHANGE_CSV[] = "change,status,class,fee,tax,total,approved,app
 				 "paid,proceeding,title";
 
 static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
-					       "unconfirmed_responses", NULL };
+					       "unconfirmed_responses", "amendments", "signatories",
+					       "responses_off_register", NULL };
+
+int views_status_doc(struct session *s, const char *project, struct buf *doc, struct err *e)
+{
+	const struct page_param params[] = { { "project", project } };
+	return pages_doc(s, "status", params, 1, "status", STATUS_SECTIONS, doc, e);
+}
 
 struct tabctx {
 	int exp;
@@ -338,6 +345,44 @@ static void seq_row(const uint8_t *e, size_t n, void *ctx)
 		printf("%s%llu", t->count++ ? ", " : "  entries ", (unsigned long long)v);
 }
 
+static void amendment_change(const uint8_t *e, size_t n, void *ctx)
+{
+	struct buf *crs = ctx;
+	buf_printf(crs, "%s%s", crs->len ? ", " : "", str(e, n, "change"));
+}
+
+static void amendment_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	const char *st = str(e, n, "state");
+	struct buf crs;
+	buf_init(&crs);
+	each(e, n, "lines", amendment_change, &crs);
+	t->count++;
+	row(buf_cstr(&crs), "  %-6s %-17s %14s  entry %llu%s%s  ", str(e, n, "amendment"),
+	    !strcmp(st, "awaiting") ? "awaiting answer" : st, amt(u(e, n, "total_minor"), t->exp),
+	    (unsigned long long)u(e, n, "seq"), *str(e, n, "effective") ? ", effective " : "", str(e, n, "effective"));
+	buf_free(&crs);
+}
+
+static void signatory_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	size_t ln;
+	const uint8_t *lim = member(e, n, "limit_minor", &ln);
+	t->count++;
+	row(str(e, n, "title"), "  %-24s limit %14s  ", str(e, n, "name"),
+	    lim && *lim != 0xc0 ? amt(u(e, n, "limit_minor"), t->exp) : "none");
+}
+
+static void off_register_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	t->count++;
+	row(str(e, n, "respondent"), "  entry %-6llu %-8s %-12s by ", (unsigned long long)u(e, n, "seq"),
+	    str(e, n, "decision"), str(e, n, "answered"));
+}
+
 static void print_status(struct buf *doc, const struct vargs *a)
 {
 	const uint8_t *d = doc->data;
@@ -362,6 +407,11 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	printf("  contract invoiced   %14s %s", amt(u(d, dn, "contract_invoiced_minor"), exp), cur);
 	printf(" (paid %s)\n", amt(u(d, dn, "contract_paid_minor"), exp));
 	printf("  payment terms       %llu days\n", (unsigned long long)u(d, dn, "payment_days"));
+	printf("  signed value        %14s %s (with signed amendments)\n",
+	       amt(u(d, dn, "signed_contract_value_minor"), exp), cur);
+	printf("  not yet amended     %14s %s (%llu approved change%s)\n",
+	       amt(u(d, dn, "unamended_minor"), exp), cur, (unsigned long long)u(d, dn, "unamended_count"),
+	       u(d, dn, "unamended_count") == 1 ? "" : "s");
 	uint64_t bv = u(d, dn, "baseline_version");
 	if (bv)
 		printf("  baseline            version %llu, %s\n", (unsigned long long)bv,
@@ -396,6 +446,23 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	t.count = 0;
 	each(d, dn, "unconfirmed_responses", seq_row, &t);
 	printf("%s\n", t.count ? "" : "  none");
+	printf("contract amendments:\n");
+	t.count = 0;
+	each(d, dn, "amendments", amendment_row, &t);
+	if (t.count == 0)
+		printf("  none\n");
+	printf("signatory register:\n");
+	t.count = 0;
+	each(d, dn, "signatories", signatory_row, &t);
+	if (t.count == 0)
+		printf("  none (anyone may answer for the client)\n");
+	if (strcmp(str(d, dn, "signatory_register"), "yes") == 0) {
+		printf("responses in force by someone not on the register:\n");
+		t.count = 0;
+		each(d, dn, "responses_off_register", off_register_row, &t);
+		if (t.count == 0)
+			printf("  none\n");
+	}
 }
 
 /* The server's document; with --verify re-derived from proven entries and
@@ -546,6 +613,14 @@ static void total_row(const uint8_t *e, size_t n, void *ctx)
 	t->count++;
 }
 
+static void quote_total(const uint8_t *e, size_t n, void *ctx)
+{
+	(void)ctx;
+	printf("  %s: %llu open quote(s) totalling %s, %llu expired\n", str(e, n, "currency"),
+	       (unsigned long long)u(e, n, "quotes_count"), amt(u(e, n, "total_minor"), (int)u(e, n, "exponent")),
+	       (unsigned long long)u(e, n, "expired_count"));
+}
+
 static const struct {
 	const char *name, *csv, *title, *narrow, *wide;
 	void (*row)(const uint8_t *, size_t, void *);
@@ -567,6 +642,7 @@ static const struct {
 	  "  project      invoice      cur  issued     due                 fee          tax        total         paid "
 	  " outstanding  days bucket",
 	  receivable_row },
+	{ "quotes", NULL, NULL, NULL, NULL, NULL },	/* print_quotes: its own order */
 };
 
 static void print_report(struct buf *doc, size_t r, const struct vargs *a)
@@ -597,6 +673,106 @@ static void print_report(struct buf *doc, size_t r, const struct vargs *a)
 		printf("  none\n");
 }
 
+/* ---- report quotes: soonest expiry first, quotes without valid_until last ---- */
+
+struct span {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct spans {
+	struct span v[4096];
+	size_t n, more;
+};
+
+static void keep_span(const uint8_t *e, size_t n, void *ctx)
+{
+	struct spans *sp = ctx;
+	if (sp->n < sizeof sp->v / sizeof sp->v[0])
+		sp->v[sp->n++] = (struct span){ e, n };
+	else
+		sp->more++;
+}
+
+static int by_expiry(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	char vx[16], vy[16], kx[200], ky[200];
+	snprintf(vx, sizeof vx, "%s", str(x->p, x->n, "valid_until"));
+	snprintf(vy, sizeof vy, "%s", str(y->p, y->n, "valid_until"));
+	if (!*vx != !*vy)
+		return *vx ? -1 : 1;
+	int c = strcmp(vx, vy);
+	if (c)
+		return c;
+	snprintf(kx, sizeof kx, "%s %010llu", str(x->p, x->n, "project"), (unsigned long long)u(x->p, x->n, "seq"));
+	snprintf(ky, sizeof ky, "%s %010llu", str(y->p, y->n, "project"), (unsigned long long)u(y->p, y->n, "seq"));
+	return strcmp(kx, ky);
+}
+
+static void quote_row(const uint8_t *e, size_t n, struct tabctx *t)
+{
+	int exp = (int)u(e, n, "exponent");
+	char rev[24], age[24], left[40], quoted[40];
+	struct mp_cur c;
+	struct mp_item it;
+	snprintf(rev, sizeof rev, "%llu", (unsigned long long)u(e, n, "revision"));
+	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
+	left[0] = '\0';
+	if (mp_map_find(e, n, "days_left", &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0 &&
+	    (it.type == MP_UINT || it.type == MP_NINT))
+		snprintf(left, sizeof left, "%lld%s", it.type == MP_NINT ? (long long)it.i : (long long)it.u,
+			 strcmp(str(e, n, "expired"), "yes") == 0 && !t->csv ? " EXPIRED" : "");
+	time_format(u(e, n, "quoted_at_us"), true, false, quoted);
+	quoted[10] = '\0';
+	const char *f[] = { str(e, n, "project"), str(e, n, "change"), rev, str(e, n, "currency"),
+			    amt(u(e, n, "fee_minor"), exp), amt(u(e, n, "tax_minor"), exp),
+			    amt(u(e, n, "total_minor"), exp), quoted, age, str(e, n, "valid_until"), left,
+			    str(e, n, "title") };
+	t->count++;
+	if (t->csv) {
+		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+	} else {
+		row(f[11], "  %-12s %-7s %3s %-4s %12s %10s %12s %-10s %4s%s%-10s %s%s", f[0], f[1], f[2], f[3], f[4],
+		    f[5], f[6], f[7], f[8], args_wide ? " " : "\n         ", *f[9] ? f[9] : "-", f[10],
+		    args_wide ? "  " : "\n         ");
+	}
+}
+
+static void print_quotes(struct buf *doc, const struct vargs *a)
+{
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
+	struct tabctx t = { 0, a->csv, 0, NULL };
+	struct spans *sp = calloc(1, sizeof *sp);
+	if (sp == NULL)
+		return;
+	each(d, dn, "rows", keep_span, sp);
+	qsort(sp->v, sp->n, sizeof sp->v[0], by_expiry);
+	if (a->csv)
+		printf("project,change,revision,currency,fee,tax,total,quoted,age_days,valid_until,days_left,title\n");
+	else
+		printf("open quotes, soonest expiry first\n  %-12s %-7s %3s %-4s %12s %10s %12s %-10s %4s%s%-10s %s%s",
+		       "project", "change", "rev", "cur", "fee", "tax", "total", "quoted", "days",
+		       args_wide ? " " : "\n         ", "valid", "left", args_wide ? "  title\n" : "\n         title\n");
+	for (size_t i = 0; i < sp->n; i++)
+		quote_row(sp->v[i].p, sp->v[i].n, &t);
+	if (sp->more)
+		printf("  ... and %zu more\n", sp->more);
+	free(sp);
+	if (a->csv)
+		return;
+	if (t.count == 0)
+		printf("  none\n");
+	printf("totals:\n");
+	each(d, dn, "totals", quote_total, &t);
+}
+
 static int do_report(struct session *s, const struct vargs *a)
 {
 	static const char *const SECTIONS[] = { "rows", NULL };
@@ -604,7 +780,7 @@ static int do_report(struct session *s, const struct vargs *a)
 	while (a->npos == 1 && r < sizeof REPORTS / sizeof REPORTS[0] && strcmp(a->pos[0], REPORTS[r].name))
 		r++;
 	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
-		return usage("report", "expected: report unbilled|exposure|receivables [--project P]");
+		return usage("report", "expected: report unbilled|exposure|receivables|quotes [--project P]");
 	bool receivables = strcmp(REPORTS[r].name, "receivables") == 0;
 	if (a->as_of && !receivables)
 		return usage("report", "--as-of is for report receivables");
@@ -621,7 +797,9 @@ static int do_report(struct session *s, const struct vargs *a)
 	struct buf doc;
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
-	if (rc == CTL_EXIT_OK)
+	if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json)
+		print_quotes(&doc, a);
+	else if (rc == CTL_EXIT_OK)
 		print_report(&doc, r, a);
 	buf_free(&doc);
 	return rc;

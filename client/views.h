@@ -9,4 +9,10 @@
 
 int cmd_views(const char *cmd, int argc, char **argv);
 
+struct session;
+struct buf;
+struct err;
+/* A project's whole status document (every page joined) into doc. */
+int views_status_doc(struct session *s, const char *project, struct buf *doc, struct err *e);
+
 #endif

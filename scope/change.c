@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "amend.h"
 #include "currency.h"
+#include "isotime.h"
 #include "mp.h"
 #include "text.h"
 
@@ -33,7 +35,8 @@ SCHEMA(S_QUOTE, "quote",
        ENUMF("currency", false, CURRENCY_CODES));
 SCHEMA(S_RESPONSE, "response",
        FLD("change", F_CR, false, 0, 0), FLD("quote", F_UINT, false, 1, UINT32_MAX),
-       FLD("baseline", F_UINT, false, 1, UINT32_MAX), ENUMF("decision", true, DECISIONS),
+       FLD("baseline", F_UINT, false, 1, UINT32_MAX), FLD("amendment", F_AMD, false, 0, 0),
+       ENUMF("decision", true, DECISIONS),
        FLD("reason", F_STR, false, 1, 4096), FLD("respondent", F_STR, true, 1, 200),
        FLD("respondent_title", F_STR, false, 1, 200), ENUMF("channel", true, CHANNELS),
        FLD("evidence_sha256", F_SHA256, false, 0, 0), ASSIGNED("on_behalf", F_BOOL));
@@ -152,6 +155,9 @@ static int k_quote(struct ctx *x)
 	c.quote_seq = x->in->seq;
 	c.fee = val(x, "fee_minor")->u;
 	c.tax = has(x, "tax_minor") ? val(x, "tax_minor")->u : 0;
+	c.quoted_at = x->in->time_us;
+	snprintf(c.valid_until, sizeof c.valid_until, "%.*s", has(x, "valid_until") ? 10 : 0,
+		 has(x, "valid_until") ? val(x, "valid_until")->s : "");
 	snprintf(c.status, sizeof c.status, "quoted");
 	x->add_name = "revision";
 	x->add_type = F_UINT;
@@ -179,6 +185,20 @@ static int mark_unconfirmed(struct ctx *x)
 	return unconfirmed_put(x, x->in->seq);
 }
 
+/* An approval on a day after the quote's valid_until (a quote is valid
+ * through that whole day, in UTC). */
+static int quote_expired(struct ctx *x, const struct chg *c)
+{
+	char today[40];
+	time_format(x->in->time_us, true, false, today);
+	today[10] = '\0';
+	if (c->valid_until[0] == '\0' || strcmp(c->valid_until, today) >= 0)
+		return 0;
+	return refuse(x, "quote revision %llu of CR-%llu was valid until %s and cannot be approved on %s; "
+		      "record a new quote revision (scopectl quote) and approve that",
+		      (unsigned long long)c->quote_rev, (unsigned long long)c->number, c->valid_until, today);
+}
+
 static int k_response(struct ctx *x)
 {
 	struct key k;
@@ -187,8 +207,11 @@ static int k_response(struct ctx *x)
 	bool rejected = decision->len == 8 && memcmp(decision->s, "rejected", 8) == 0;
 	if (rejected && !has(x, "reason"))
 		return refuse(x, "a rejection needs a reason");
-	if (has(x, "change") == has(x, "baseline"))
-		return refuse(x, "a response answers either a change (with its quote) or a baseline version");
+	if (has(x, "change") + has(x, "baseline") + has(x, "amendment") != 1)
+		return refuse(x, "a response answers exactly one of a change (with its quote), a baseline version "
+			      "or an amendment");
+	if (has(x, "amendment"))
+		return amendment_answer(x, val(x, "amendment")->u, approved, rejected) || mark_unconfirmed(x) ? -1 : 0;
 	if (has(x, "baseline")) {
 		struct base b;
 		uint64_t version = val(x, "baseline")->u;
@@ -203,7 +226,9 @@ static int k_response(struct ctx *x)
 			return refuse(x, "baseline version %llu does not exist", (unsigned long long)version);
 		if (b.confirmed)
 			return refuse(x, "baseline version %llu is already confirmed", (unsigned long long)version);
-		if (mark_unconfirmed(x))
+		char what[40];
+		snprintf(what, sizeof what, "baseline %llu", (unsigned long long)version);
+		if (signatory_allows(x, false, 0, what) || mark_unconfirmed(x) || response_in_force(x, what, 0))
 			return -1;
 		if (!approved)
 			return 0;
@@ -230,6 +255,12 @@ static int k_response(struct ctx *x)
 		if (val(x, "quote")->u != c.quote_rev)
 			return refuse(x, "quote revision %llu is not the current one (%llu)",
 				      (unsigned long long)val(x, "quote")->u, (unsigned long long)c.quote_rev);
+		if (approved && quote_expired(x, &c))
+			return -1;
+		char what[48];
+		snprintf(what, sizeof what, "the quote of CR-%llu", (unsigned long long)number);
+		if (signatory_allows(x, approved, c.fee + c.tax, what))
+			return -1;
 		if (approved) {
 			snprintf(c.status, sizeof c.status, "approved");
 			c.approved = c.fee + c.tax;	/* each at most AMOUNT_MAX: no overflow */
@@ -241,6 +272,10 @@ static int k_response(struct ctx *x)
 	} else if (strcmp(c.status, "no_charge") == 0) {
 		if (has(x, "quote"))
 			return refuse(x, "CR-%llu is %s: it has no quote", (unsigned long long)number, c.cls);
+		char what[24];
+		snprintf(what, sizeof what, "CR-%llu", (unsigned long long)number);
+		if (signatory_allows(x, approved, 0, what))
+			return -1;
 		if (approved) {
 			snprintf(c.status, sizeof c.status, "approved_no_charge");
 			c.approved_at = x->in->time_us;
@@ -250,9 +285,11 @@ static int k_response(struct ctx *x)
 	} else {
 		return refuse(x, "CR-%llu is %s: there is nothing to answer", (unsigned long long)number, c.status);
 	}
-	c.response_seq = x->in->seq;
-	if (mark_unconfirmed(x))
+	char answered[24];
+	snprintf(answered, sizeof answered, "CR-%llu", (unsigned long long)number);
+	if (mark_unconfirmed(x) || response_in_force(x, answered, c.response_seq))
 		return -1;
+	c.response_seq = x->in->seq;
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 

@@ -127,10 +127,11 @@ static int emit(struct ctx *x)
 	buf_add(&tmp, c.p, mp_left(&c));
 	if (x->add_name) {
 		mp_pack_cstr(&tmp, x->add_name);
-		if (x->add_type == F_CR) {
-			char cr[24];
-			snprintf(cr, sizeof cr, "CR-%llu", (unsigned long long)x->add_u);
-			mp_pack_cstr(&tmp, cr);
+		const char *prefix = schema_ref_prefix(x->add_type);
+		if (prefix) {	/* a numbered reference: CR-N, AMD-N */
+			char ref[32];
+			snprintf(ref, sizeof ref, "%s%llu", prefix, (unsigned long long)x->add_u);
+			mp_pack_cstr(&tmp, ref);
 		} else {
 			mp_pack_uint(&tmp, x->add_u);
 		}

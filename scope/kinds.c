@@ -10,7 +10,8 @@
 	X(project) X(baseline)                                  /* project.c */                       \
 	X(change) X(assessment) X(quote) X(response) X(evidence) /* change.c */                       \
 	X(invoice) X(payment)                                   /* billing.c */                       \
-	X(void) X(note)                                         /* void.c */
+	X(void) X(note)                                         /* void.c */                          \
+	X(amendment) X(signatory)                               /* amend.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

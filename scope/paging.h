@@ -24,9 +24,9 @@
 #include "kv.h"
 
 #define PAGE_VERSION_LEN 16
-#define PAGE_KEY_MAX 200	/* struct key */
+#define PAGE_KEY_MAX 240	/* a paged state key (state.h) */
 #define PAGE_CURSOR_MAX (PAGE_VERSION_LEN + 8 + PAGE_KEY_MAX)
-#define PAGE_SECTIONS 4
+#define PAGE_SECTIONS 8
 
 enum { PAGE_E_CURSOR = 300, PAGE_E_CHANGED };
 

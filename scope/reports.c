@@ -26,11 +26,16 @@ static int add_amount(uint64_t *sum, uint64_t v, const char *what, const char *c
 	return 0;
 }
 
+static void pack_ref(struct buf *b, const char *prefix, uint64_t number)
+{
+	char ref[32];
+	snprintf(ref, sizeof ref, "%s%llu", prefix, (unsigned long long)number);
+	mp_pack_cstr(b, ref);
+}
+
 static void pack_cr(struct buf *b, uint64_t number)
 {
-	char cr[24];
-	snprintf(cr, sizeof cr, "CR-%llu", (unsigned long long)number);
-	mp_pack_cstr(b, cr);
+	pack_ref(b, "CR-", number);
 }
 
 /* <what>fee_minor, <what>tax_minor and <what>total_minor (fee plus tax;
@@ -59,6 +64,12 @@ struct stctx {
 	struct buf changes, proceeding, quotes;
 	uint32_t nchanges, nproceeding, nquotes;
 	uint64_t approved, approved_tax;
+	struct buf amendments, signatories, off_register;
+	uint32_t namendments, nsignatories, noff_register;
+	uint64_t amended, unamended, nunamended;	/* signed amendments' total; approved changes in none */
+	struct scope_kv *t;
+	const char *project;
+	size_t plen;
 	const char *currency;
 	struct {
 		char st[24];
@@ -90,7 +101,12 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	    (add_amount(&s->approved, c.approved, "the approved changes", currency, e) ||
 	     add_amount(&s->approved_tax, c.approved_tax, "the approved changes' tax", currency, e)))
 		return -1;
-	mp_pack_map(&s->changes, 14);
+	if ((approved_like(c.status) || !strcmp(c.status, "approved_no_charge")) && !c.amended) {
+		s->nunamended++;
+		if (add_amount(&s->unamended, c.approved, "the approved changes in no signed amendment", currency, e))
+			return -1;
+	}
+	mp_pack_map(&s->changes, 15);
 	mp_pack_cstr(&s->changes, "change");
 	pack_cr(&s->changes, c.number);
 	mp_pack_cstr(&s->changes, "title");
@@ -114,6 +130,11 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	mp_pack_uint(&s->changes, c.invoiced_tax);
 	mp_pack_cstr(&s->changes, "paid_minor");
 	mp_pack_uint(&s->changes, c.paid);
+	mp_pack_cstr(&s->changes, "amendment");
+	if (c.amendment)
+		pack_ref(&s->changes, "AMD-", c.amendment);
+	else
+		mp_pack_nil(&s->changes);
 	s->nchanges++;
 	/* work going on that the client has not approved */
 	bool settled = approved_like(c.status) || !strcmp(c.status, "approved_no_charge") ||
@@ -139,6 +160,130 @@ static int status_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		pack_fee_tax(&s->quotes, "", c.fee, c.tax);
 		s->nquotes++;
 	}
+	return 0;
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+struct lines {
+	struct buf *b;
+	uint32_t n;
+};
+
+static int amendment_line(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct lines *l = ctx;
+	if (kn < 8 || vn != 8)
+		return err_setc(e, SCOPE_E_CORRUPT, "derived state: a damaged amendment line (run scoped reindex)");
+	mp_pack_map(l->b, 2);
+	mp_pack_cstr(l->b, "change");
+	pack_cr(l->b, be64(k + kn - 8));
+	mp_pack_cstr(l->b, "amount_minor");
+	mp_pack_uint(l->b, be64(v));
+	l->n++;
+	return 0;
+}
+
+static int status_amendment(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct stctx *s = ctx;
+	struct amd a;
+	struct buf lb;
+	struct key lk;
+	struct lines l = { &lb, 0 };
+	if (rec_unpack(AMD, AMD_N, v, vn, &a, e))
+		return -1;
+	if (!strcmp(a.state, "signed") && add_amount(&s->amended, a.total, "the signed amendments", s->currency, e))
+		return -1;
+	buf_init(&lb);
+	key_init(&lk, 'n', s->project, s->plen);
+	key_u64(&lk, a.number);
+	int rc = kv_scan(s->t, lk.b, lk.n, amendment_line, &l, e) < 0 ? -1 : 0;
+	if (rc == 0) {
+		mp_pack_map(&s->amendments, 7);
+		mp_pack_cstr(&s->amendments, "amendment");
+		pack_ref(&s->amendments, "AMD-", a.number);
+		mp_pack_cstr(&s->amendments, "seq");
+		mp_pack_uint(&s->amendments, a.seq);
+		mp_pack_cstr(&s->amendments, "state");
+		mp_pack_cstr(&s->amendments, a.state);
+		mp_pack_cstr(&s->amendments, "total_minor");
+		mp_pack_uint(&s->amendments, a.total);
+		mp_pack_cstr(&s->amendments, "effective");
+		if (a.effective[0])
+			mp_pack_cstr(&s->amendments, a.effective);
+		else
+			mp_pack_nil(&s->amendments);
+		mp_pack_cstr(&s->amendments, "response_seq");
+		if (a.response_seq)
+			mp_pack_uint(&s->amendments, a.response_seq);
+		else
+			mp_pack_nil(&s->amendments);
+		mp_pack_cstr(&s->amendments, "lines");
+		mp_pack_array(&s->amendments, l.n);
+		buf_add(&s->amendments, lb.data, lb.len);
+		s->namendments++;
+	}
+	buf_free(&lb);
+	return rc;
+}
+
+static int status_signatory(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct stctx *s = ctx;
+	struct sig g;
+	size_t at = 2 + s->plen + 1;
+	if (kn < at || rec_unpack(SIG, SIG_N, v, vn, &g, e))
+		return kn < at ? 0 : -1;
+	mp_pack_map(&s->signatories, 4);
+	mp_pack_cstr(&s->signatories, "name");
+	mp_pack_str(&s->signatories, (const char *)k + at, kn - at);
+	mp_pack_cstr(&s->signatories, "title");
+	mp_pack_cstr(&s->signatories, g.title);
+	mp_pack_cstr(&s->signatories, "limit_minor");
+	if (g.has_limit)
+		mp_pack_uint(&s->signatories, g.limit);
+	else
+		mp_pack_nil(&s->signatories);
+	mp_pack_cstr(&s->signatories, "seq");
+	mp_pack_uint(&s->signatories, g.seq);
+	s->nsignatories++;
+	return 0;
+}
+
+/* A response in force by someone not on the register (only once it exists). */
+static int status_response(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct stctx *s = ctx;
+	struct resp r;
+	struct key gk;
+	const uint8_t *gv;
+	size_t gn;
+	if (rec_unpack(RESP, RESP_N, v, vn, &r, e))
+		return -1;
+	key_init(&gk, 'g', s->project, s->plen);
+	key_str(&gk, r.respondent, strlen(r.respondent));
+	int rc = kv_get(s->t, gk.b, gk.n, &gv, &gn, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	mp_pack_map(&s->off_register, 4);
+	mp_pack_cstr(&s->off_register, "seq");
+	mp_pack_uint(&s->off_register, r.seq);
+	mp_pack_cstr(&s->off_register, "respondent");
+	mp_pack_cstr(&s->off_register, r.respondent);
+	mp_pack_cstr(&s->off_register, "answered");
+	mp_pack_cstr(&s->off_register, r.answered);
+	mp_pack_cstr(&s->off_register, "decision");
+	mp_pack_cstr(&s->off_register, r.decision);
+	s->noff_register++;
 	return 0;
 }
 
@@ -182,24 +327,45 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_init(&s.proceeding);
 	buf_init(&s.quotes);
 	buf_init(&u.b);
+	buf_init(&s.amendments);
+	buf_init(&s.signatories);
+	buf_init(&s.off_register);
 	s.currency = p.currency;
+	s.t = t;
+	s.project = project;
+	s.plen = plen;
 	buf_init(&hdr);
 	rc = pager_init(&pg, req, 0, e);
 	pager_section(&pg, &s.changes, &s.nchanges);
 	pager_section(&pg, &s.proceeding, &s.nproceeding);
 	pager_section(&pg, &s.quotes, &s.nquotes);
 	pager_section(&pg, &u.b, &u.n);
-	key_init(&k, 'c', project, plen);
-	k.b[k.n++] = 0;
-	if (rc == 0)
-		rc = pager_scan(&pg, t, k.b, k.n, status_change, &s, e);
+	pager_section(&pg, &s.amendments, &s.namendments);
+	pager_section(&pg, &s.signatories, &s.nsignatories);
+	pager_section(&pg, &s.off_register, &s.noff_register);
+	/* in key order (a, c, g, r, u): a cursor resumes after a key */
+	static const struct {
+		char type;
+		int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t, struct err *);
+	} SCANS[] = { { 'a', status_amendment }, { 'c', status_change }, { 'g', status_signatory },
+		      { 'r', status_response } };
+	for (size_t i = 0; i < sizeof SCANS / sizeof SCANS[0]; i++) {
+		if (SCANS[i].type == 'r' && p.signatories == 0)
+			continue;	/* no register: no response is off it */
+		key_init(&k, SCANS[i].type, project, plen);
+		k.b[k.n++] = 0;
+		if (rc == 0)
+			rc = pager_scan(&pg, t, k.b, k.n, SCANS[i].fn, &s, e);
+	}
 	key_init(&k, 'u', project, plen);
 	k.b[k.n++] = 0;
 	if (rc == 0)
 		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
-	uint64_t value = p.amount;
+	uint64_t value = p.amount, signed_value = p.amount;
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
+	if (rc == 0)
+		rc = add_amount(&signed_value, s.amended, "the contract and its signed amendments", p.currency, e);
 	if (rc == 0) {
 		mp_pack_cstr(&hdr, "project");
 		mp_pack_str(&hdr, project, plen);
@@ -221,6 +387,16 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.payment_days);
 		mp_pack_cstr(&hdr, "contract_value_minor");
 		mp_pack_uint(&hdr, value);
+		mp_pack_cstr(&hdr, "signed_contract_value_minor");
+		mp_pack_uint(&hdr, signed_value);
+		mp_pack_cstr(&hdr, "amended_minor");
+		mp_pack_uint(&hdr, s.amended);
+		mp_pack_cstr(&hdr, "unamended_count");
+		mp_pack_uint(&hdr, s.nunamended);
+		mp_pack_cstr(&hdr, "unamended_minor");
+		mp_pack_uint(&hdr, s.unamended);
+		mp_pack_cstr(&hdr, "signatory_register");
+		mp_pack_bool(&hdr, p.signatories > 0);
 		mp_pack_cstr(&hdr, "baseline_version");
 		mp_pack_uint(&hdr, p.baseline);
 		mp_pack_cstr(&hdr, "baseline_confirmed");
@@ -234,7 +410,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, 17);
+		mp_pack_map(out, 25);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -248,6 +424,15 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_cstr(out, "unconfirmed_responses");
 		mp_pack_array(out, u.n);
 		buf_add(out, u.b.data, u.b.len);
+		mp_pack_cstr(out, "amendments");
+		mp_pack_array(out, s.namendments);
+		buf_add(out, s.amendments.data, s.amendments.len);
+		mp_pack_cstr(out, "signatories");
+		mp_pack_array(out, s.nsignatories);
+		buf_add(out, s.signatories.data, s.signatories.len);
+		mp_pack_cstr(out, "responses_off_register");
+		mp_pack_array(out, s.noff_register);
+		buf_add(out, s.off_register.data, s.off_register.len);
 		pager_next(&pg, next);
 	}
 	pager_free(&pg);
@@ -256,12 +441,15 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_free(&s.proceeding);
 	buf_free(&s.quotes);
 	buf_free(&u.b);
+	buf_free(&s.amendments);
+	buf_free(&s.signatories);
+	buf_free(&s.off_register);
 	return rc;
 }
 
 /* ---- reports across projects ---- */
 
-enum rkind { R_EXPOSURE, R_UNBILLED, R_RECEIVABLES };
+enum rkind { R_EXPOSURE, R_UNBILLED, R_RECEIVABLES, R_QUOTES };
 
 struct total {
 	char currency[4];
@@ -344,6 +532,52 @@ static void pack_row_head(struct rctx *r, uint32_t n, const uint8_t *k, size_t p
 	mp_pack_uint(&r->rows, r->proj.exp);
 }
 
+/* An open quote: its age and, with a valid_until, the days left (negative:
+ * expired).  Totals: the quotes' totals (fee plus tax) in a, a count of
+ * quotes and of expired ones in b and c. */
+static int quote_row(struct rctx *r, const struct chg *c, struct total *t, const uint8_t *k, size_t plen,
+		     struct err *e)
+{
+	uint64_t total = c->fee + c->tax;
+	int64_t today = (int64_t)(r->now_us / DAY_US);
+	int64_t left = c->valid_until[0] ? time_date_days(c->valid_until) - today : 0;
+	bool expired = c->valid_until[0] && left < 0;
+	if (add_amount(&t->a, total, "the open quotes", t->currency, e))
+		return -1;
+	t->b++;
+	t->c += expired;
+	pack_row_head(r, 15, k, plen);
+	mp_pack_cstr(&r->rows, "change");
+	pack_cr(&r->rows, c->number);
+	mp_pack_cstr(&r->rows, "title");
+	mp_pack_cstr(&r->rows, c->title);
+	mp_pack_cstr(&r->rows, "revision");
+	mp_pack_uint(&r->rows, c->quote_rev);
+	pack_fee_tax(&r->rows, "", c->fee, c->tax);
+	mp_pack_cstr(&r->rows, "quoted_at_us");
+	mp_pack_uint(&r->rows, c->quoted_at);
+	mp_pack_cstr(&r->rows, "age_days");
+	mp_pack_uint(&r->rows, r->now_us > c->quoted_at ? (r->now_us - c->quoted_at) / DAY_US : 0);
+	mp_pack_cstr(&r->rows, "valid_until");
+	if (c->valid_until[0])
+		mp_pack_cstr(&r->rows, c->valid_until);
+	else
+		mp_pack_nil(&r->rows);
+	mp_pack_cstr(&r->rows, "days_left");
+	if (!c->valid_until[0])
+		mp_pack_nil(&r->rows);
+	else if (left < 0)
+		mp_pack_int(&r->rows, left);
+	else
+		mp_pack_uint(&r->rows, (uint64_t)left);
+	mp_pack_cstr(&r->rows, "expired");
+	mp_pack_bool(&r->rows, expired);
+	mp_pack_cstr(&r->rows, "seq");
+	mp_pack_uint(&r->rows, c->quote_seq);
+	r->nrows++;
+	return 0;
+}
+
 static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
 {
 	struct rctx *r = ctx;
@@ -361,11 +595,16 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 		    (!strcmp(c.cls, "out_of_scope") &&
 		     (!strcmp(c.status, "assessed") || !strcmp(c.status, "quoted") ||
 		      !strcmp(c.status, "revise_requested")));
-	if (unbilled ? !(approved_like(c.status) && c.approved > c.invoiced) : !open)
+	bool shown = unbilled		    ? approved_like(c.status) && c.approved > c.invoiced
+		     : r->kind == R_QUOTES ? !strcmp(c.status, "quoted")
+					    : open;
+	if (!shown)
 		return 0;	/* not in this report: no row, no total */
 	struct total *t = row_total(r, e);
 	if (t == NULL)
 		return -1;
+	if (r->kind == R_QUOTES)
+		return quote_row(r, &c, t, k, plen, e);
 	if (unbilled) {
 		uint64_t left = c.approved - c.invoiced, tax = c.approved_tax - c.invoiced_tax;
 		uint64_t age = r->now_us > c.approved_at ? (r->now_us - c.approved_at) / DAY_US : 0;
@@ -475,8 +714,9 @@ static void pack_totals(const struct rctx *r, struct buf *tot)
 		[R_UNBILLED] = { "unbilled_minor", "days_0_30_minor", "days_31_60_minor", "days_over_60_minor" },
 		[R_RECEIVABLES] = { "outstanding_minor", "current_minor", "days_0_30_minor", "days_31_60_minor",
 				    "days_61_90_minor", "days_over_90_minor" },
+		[R_QUOTES] = { "total_minor", "quotes_count", "expired_count" },
 	};
-	uint32_t n = r->kind == R_RECEIVABLES ? 6 : 4;
+	uint32_t n = r->kind == R_RECEIVABLES ? 6 : r->kind == R_QUOTES ? 3 : 4;
 	mp_pack_array(tot, r->ntotals);
 	for (uint32_t i = 0; i < r->ntotals; i++) {
 		const struct total *tt = &r->totals[i];
@@ -537,7 +777,7 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		rc = pager_finish(pg, tot.data, tot.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, kind == R_EXPOSURE ? 2 : kind == R_UNBILLED ? 3 : 4);
+		mp_pack_map(out, kind == R_EXPOSURE ? 2 : kind == R_RECEIVABLES ? 4 : 3);
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
@@ -585,8 +825,10 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, now_us, R_UNBILLED, req, out, next, e);
 	if (strcmp(name, "exposure") == 0)
 		return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
+	if (strcmp(name, "quotes") == 0)
+		return run(t, project, plen, allow, actx, now_us, R_QUOTES, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables)", name);
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes)", name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

@@ -23,12 +23,20 @@ static bool id_ok(const char *s, size_t n)
 	return n > 0;
 }
 
-static bool cr_parse(const char *s, size_t n, uint64_t *num)
+const char *schema_ref_prefix(enum field_type t)
 {
-	if (n < 4 || n > 13 || memcmp(s, "CR-", 3) != 0 || s[3] == '0')
+	return t == F_CR ? "CR-" : t == F_AMD ? "AMD-" : NULL;
+}
+
+/* A numbered reference: the prefix, then 1..2^31 without leading zeros. */
+static bool ref_parse(enum field_type t, const char *s, size_t n, uint64_t *num)
+{
+	const char *pre = schema_ref_prefix(t);
+	size_t pn = strlen(pre);
+	if (n < pn + 1 || n > pn + 10 || memcmp(s, pre, pn) != 0 || s[pn] == '0')
 		return false;
 	uint64_t v = 0;
-	for (size_t i = 3; i < n; i++) {
+	for (size_t i = pn; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 		v = v * 10 + (uint64_t)(s[i] - '0');
@@ -113,8 +121,12 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 			return err_set(e, "%s: must be a date YYYY-MM-DD", where);
 		return 0;
 	case F_CR:
-		if (!cr_parse(v->s, it.n, &v->u))
+		if (!ref_parse(type, v->s, it.n, &v->u))
 			return err_set(e, "%s: must be a change request number like CR-1", where);
+		return 0;
+	case F_AMD:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be a contract amendment number like AMD-1", where);
 		return 0;
 	default:
 		return err_set(e, "%s: bad schema", where);

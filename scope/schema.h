@@ -23,6 +23,7 @@ enum field_type {
 	F_SHA256,	/* 64 lowercase hex digits */
 	F_DATE,		/* YYYY-MM-DD, a real calendar date */
 	F_CR,		/* change request number: CR-<1..2^31> */
+	F_AMD,		/* contract amendment number: AMD-<1..2^31> */
 	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
 };
 
@@ -66,6 +67,9 @@ int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool al
  * canonical): what the client sent, given what was recorded. */
 int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n, struct buf *out,
 			  struct err *e);
+/* The prefix of a numbered reference type ("CR-" for F_CR, "AMD-" for
+ * F_AMD); NULL for any other type. */
+const char *schema_ref_prefix(enum field_type t);
 /* Index of a field by name (for readability at call sites); -1 if none. */
 int schema_index(const struct schema *sc, const char *name);
 

@@ -14,6 +14,7 @@ const struct rfield PROJ[] = {
 	RU(proj, seq), RU(proj, amount), RU(proj, exp), RU(proj, baseline), RU(proj, next_cr),
 	RB(proj, baseline_confirmed), RS(proj, currency),
 	RU(proj, payment_days), RU(proj, contract_invoiced), RU(proj, contract_paid),
+	RU(proj, amendments), RU(proj, signatories),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -23,6 +24,7 @@ const struct rfield CHG[] = {
 	RU(chg, approved_at), RU(chg, response_seq), RB(chg, proceeding), RB(chg, assessed),
 	RS(chg, status), RS(chg, cls), RS(chg, title),
 	RU(chg, approved_tax), RU(chg, invoiced_tax),
+	RU(chg, amendment), RU(chg, quoted_at), RB(chg, amended), RS(chg, valid_until),
 };
 const size_t CHG_N = sizeof CHG / sizeof CHG[0];
 
@@ -33,6 +35,16 @@ const struct rfield INV[] = { RU(inv, seq), RU(inv, total), RU(inv, paid),
 	RU(inv, tax), RS(inv, issued), RS(inv, due),
 };
 const size_t INV_N = sizeof INV / sizeof INV[0];
+
+const struct rfield AMD[] = { RU(amd, seq), RU(amd, number), RU(amd, total), RU(amd, response_seq),
+			      RS(amd, state), RS(amd, effective) };
+const size_t AMD_N = sizeof AMD / sizeof AMD[0];
+
+const struct rfield SIG[] = { RU(sig, seq), RU(sig, limit), RB(sig, has_limit), RS(sig, title) };
+const size_t SIG_N = sizeof SIG / sizeof SIG[0];
+
+const struct rfield RESP[] = { RU(resp, seq), RS(resp, respondent), RS(resp, answered), RS(resp, decision) };
+const size_t RESP_N = sizeof RESP / sizeof RESP[0];
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)
 {
@@ -134,6 +146,8 @@ static const struct {
 	{ 'p', "project", "" }, { 'b', "baseline", "u" }, { 'k', "baseline item", "us" },
 	{ 'c', "change", "u" }, { 'i', "invoice", "s" }, { 'l', "invoice line", "su" },
 	{ 'u', "unconfirmed response", "u" }, { 'e', "evidence in force", "uu" }, { 'v', "voided entry", "u" },
+	{ 'a', "amendment", "u" }, { 'n', "amendment line", "uu" }, { 'g', "signatory", "s" },
+	{ 'r', "response in force", "u" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

@@ -15,6 +15,10 @@
  *                              without evidence yet)
  *   e  project, response, seq -> "" (evidence in force for that response)
  *   v  "", seq              -> u64be seq of the void that withdrew it
+ *   a  project, number      -> struct amd (a contract amendment)
+ *   n  project, amendment, cr -> u64be amount (a change an amendment binds)
+ *   g  project, name        -> struct sig (a signatory on the register)
+ *   r  project, seq         -> struct resp (a response in force: who answered what)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -45,6 +49,7 @@ struct proj {
 	uint64_t payment_days;		/* invoices fall due this many days after issue */
 	uint64_t contract_invoiced;	/* the base contract's fee on invoices */
 	uint64_t contract_paid;		/* the total (fee and tax) of its lines on paid invoices */
+	uint64_t amendments, signatories;	/* amendments recorded; signatories ever added */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;
@@ -55,6 +60,9 @@ struct chg {
 	bool proceeding, assessed;
 	char status[24], cls[16], title[801];	/* 200 characters of UTF-8 */
 	uint64_t approved_tax, invoiced_tax;	/* the tax parts of approved and invoiced */
+	uint64_t amendment, quoted_at;	/* the amendment holding it (awaiting or signed), 0: none */
+	bool amended;			/* that amendment is signed */
+	char valid_until[11];		/* the open quote's, "" if none */
 };
 extern const struct rfield CHG[];
 extern const size_t CHG_N;
@@ -74,6 +82,29 @@ struct inv {
 extern const struct rfield INV[];
 extern const size_t INV_N;
 
+struct amd {
+	uint64_t seq, number, total, response_seq;
+	char state[12];		/* awaiting, signed, rejected */
+	char effective[11];	/* "" if none */
+};
+extern const struct rfield AMD[];
+extern const size_t AMD_N;
+
+struct sig {
+	uint64_t seq, limit;
+	bool has_limit;
+	char title[801];
+};
+extern const struct rfield SIG[];
+extern const size_t SIG_N;
+
+struct resp {
+	uint64_t seq;
+	char respondent[801], answered[24], decision[12];
+};
+extern const struct rfield RESP[];
+extern const size_t RESP_N;
+
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out);
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
 	       struct err *e);
@@ -81,10 +112,12 @@ int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, v
 /* The longest text parts of a key, bounded by the kinds' schemas. */
 #define STATE_ITEM_ID_MAX	32	/* a baseline item id */
 #define STATE_INVOICE_MAX	64	/* an invoice number */
+#define STATE_NAME_MAX		160	/* a signatory's name: 40 characters of UTF-8 */
 
 /* The longest key is an invoice line's: 'l', NUL, project, NUL, invoice,
- * NUL, u64. */
-#define STATE_KEY_MAX		(2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX + 9)
+ * NUL, u64; a signatory's: 'g', NUL, project, NUL, name. */
+#define STATE_KEY_MAX		(2 + ENTRY_PROJECT_MAX + 1 + STATE_NAME_MAX)
+_Static_assert(2 + ENTRY_PROJECT_MAX + 1 + STATE_INVOICE_MAX + 9 <= STATE_KEY_MAX, "an invoice line's key fits");
 _Static_assert(STATE_KEY_MAX <= 511, "every state key fits LMDB's key limit");
 
 struct key {

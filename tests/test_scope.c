@@ -16,6 +16,7 @@
 #include "kv.h"
 #include "reports.h"
 #include "rules.h"
+#include "state.h"
 #include "tap.h"
 
 static struct scope_mem *M;
@@ -155,7 +156,7 @@ static void test_table(void)
 {
 	char known[RULES_KINDS_MAX];
 	rules_kinds(known, sizeof known);
-	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, void, note",
+	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, void, note, amendment, signatory",
 	       "the known kinds, in table order");
 	is_int(rules_writers("invoice", 7), ROLE_FINANCE, "finance records invoices");
 	is_int(rules_writers("assessment", 10), ROLE_APPROVER, "the approver assesses");
@@ -276,10 +277,56 @@ static void test_worked_case(void)
 	scope_mem_free(M);
 }
 
+/* A quote is valid through its valid_until day (UTC); an amendment binds
+ * the amounts it lists, so a change whose approved total moved since (as a
+ * correction recorded by other rules would move it) keeps it from being
+ * signed. */
+static void test_amendment_binds(void)
+{
+	struct key k;
+	struct chg c;
+	struct err e = { 0 };
+	M = scope_mem_new();
+	scope_mem_kv(M, &KV);
+	next_seq = 0;	/* T0 + seq seconds: every entry is dated 2026-01-01 */
+	RECORDED("project pr-site", "project", "pr-site", false,
+		 "{\"client\":\"C\",\"title\":\"T\",\"contract_type\":\"fixed\",\"currency\":\"JPY\","
+		 "\"amount_minor\":1000}");
+	for (int i = 1; i <= 2; i++) {
+		char q[200];
+		RECORDED("a change", "change", "pr-site", false,
+			 "{\"title\":\"x\",\"raised_by\":\"C\",\"channel\":\"email\",\"reason\":\"client_request\"}");
+		snprintf(q, sizeof q, "{\"change\":\"CR-%d\",\"class\":\"out_of_scope\",\"rationale\":\"new\"}", i);
+		RECORDED("  assessed", "assessment", "pr-site", false, q);
+		snprintf(q, sizeof q, "{\"change\":\"CR-%d\",\"fee_minor\":100,\"effort_hours\":1,\"valid_until\":\"%s\"}",
+			 i, i == 1 ? "2026-01-01" : "2025-12-31");
+		RECORDED("  quoted", "quote", "pr-site", false, q);
+	}
+	RECORDED("a quote valid until today is approved", "response", "pr-site", true,
+		 "{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"approved\",\"respondent\":\"C\",\"channel\":\"email\"}");
+	refused("approving a quote valid until yesterday", "was valid until 2025-12-31 and cannot be approved on 2026-01-01",
+		"response", "pr-site", true,
+		"{\"change\":\"CR-2\",\"quote\":1,\"decision\":\"approved\",\"respondent\":\"C\",\"channel\":\"email\"}");
+	RECORDED("an amendment of CR-1", "amendment", "pr-site", false, "{\"lines\":[{\"change\":\"CR-1\",\"amount_minor\":100}]}");
+	like(status_json("pr-site"), "\"amendment\":\"AMD-1\",\"seq\":", "  numbered AMD-1");
+	key_init(&k, 'c', "pr-site", 7);
+	key_u64(&k, 1);
+	ok(LOAD(&KV, &k, CHG, &c, &e) == 1, "CR-1's state");
+	c.approved = 90;
+	ok(SAVE(&KV, &k, CHG, &c, &e) == 0, "  its approved total moves to 90");
+	refused("signing AMD-1 then", "CR-1's approved total is now 90, not the 100 AMD-1 binds", "response", "pr-site",
+		true, "{\"amendment\":\"AMD-1\",\"decision\":\"approved\",\"respondent\":\"C\",\"channel\":\"email\"}");
+	RECORDED("rejecting it is recorded", "response", "pr-site", true,
+		 "{\"amendment\":\"AMD-1\",\"decision\":\"rejected\",\"reason\":\"r\",\"respondent\":\"C\",\"channel\":\"email\"}");
+	like(status_json("pr-site"), "\"state\":\"rejected\"", "  AMD-1 is rejected");
+	scope_mem_free(M);
+}
+
 int main(void)
 {
 	test_map();
 	test_table();
 	test_worked_case();
+	test_amendment_binds();
 	return done_testing();
 }
