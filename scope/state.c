@@ -113,6 +113,29 @@ int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, 
 	return rc;
 }
 
+int state_put_seq(struct scope_kv *t, const struct key *k, uint64_t seq, struct err *e)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(seq >> (56 - 8 * i));
+	return kv_put(t, k->b, k->n, b, 8, e);
+}
+
+int state_get_seq(struct scope_kv *t, const struct key *k, uint64_t *seq, struct err *e)
+{
+	const uint8_t *v;
+	size_t vn;
+	int rc = kv_get(t, k->b, k->n, &v, &vn, e);
+	if (rc != 1)
+		return rc;
+	if (vn != 8)
+		return err_setc(e, SCOPE_E_CORRUPT, "derived state: a sequence number record is damaged");
+	*seq = 0;
+	for (int i = 0; i < 8; i++)
+		*seq = *seq << 8 | v[i];
+	return 1;
+}
+
 static uint64_t be64_at(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -130,6 +153,8 @@ static const struct {
 	{ 'p', "project", "" }, { 'b', "baseline", "u" }, { 'k', "baseline item", "us" },
 	{ 'c', "change", "u" }, { 'i', "invoice", "s" }, { 'l', "invoice line", "su" },
 	{ 'u', "unconfirmed response", "u" }, { 'e', "evidence in force", "uu" }, { 'v', "voided entry", "u" },
+	{ 'x', "correction", "uu" }, { 'a', "assessment in force", "u" }, { 'r', "cancelled invoice", "s" },
+	{ 'z', "closure", "" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)
