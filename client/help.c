@@ -47,6 +47,7 @@ static const struct cmd_help HELP[] = {
 	  "    [--description TEXT | --text-file F [--encoding E] | --edit]\n"
 	  "change assess -p ID CR-N --class in_scope|minor_revision|out_of_scope|unfounded\n"
 	  "    --rationale TEXT [--cites SEQ,...]\n"
+	  "change reassess -p ID CR-N --class CLASS --rationale TEXT [--cites SEQ,...]\n"
 	  "change quote -p ID CR-N --fee AMOUNT --effort-hours H [--tax AMOUNT]\n"
 	  "    [--schedule-days D] [--valid-until DATE] [--doc FILE]",
 	  "raise records a change request as it is raised, who raised it and how; the ledger "
@@ -54,9 +55,12 @@ static const struct cmd_help HELP[] = {
 	  "--text-file must be UTF-8; one in Shift_JIS or EUC-JP is refused with the iconv command "
 	  "that converts it, or converted with --encoding shift_jis (any name iconv -l lists). "
 	  "Text limits count characters, not bytes. "
-	  "assess classifies it against the baseline, citing entries; quote prices it "
+	  "assess classifies it against the baseline, citing entries; reassess revisits that "
+	  "while no approval depends on it (the status starts again from the new class: an open "
+	  "quote is dropped, an out-of-scope change needs a new quote); after approval correct the "
+	  "assessment's class instead. quote prices it "
 	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
-	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess=assessment quote=quote" },
+	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess,reassess=assessment quote=quote" },
 	{ "respond", RECORD,
 	  "respond -p ID (--change CR-N [--quote REV] | --baseline V | --amendment AMD-N)\n"
 	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
@@ -88,9 +92,12 @@ static const struct cmd_help HELP[] = {
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
 	  "entry RESPONSE-SEQ.", "evidence" },
 	{ "invoice", RECORD,
-	  "invoice -p ID NUMBER --change CR-N=AMOUNT...",
+	  "invoice -p ID NUMBER --change CR-N=AMOUNT...\n"
+	  "invoice cancel -p ID NUMBER --reason TEXT",
 	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
-	  "than a change's approved fee.", "invoice" },
+	  "than a change's approved fee. cancel records a credit note: refused while the invoice "
+	  "has payments, its lines go back to their changes (which may be invoiced again) and "
+	  "reports stop counting it.", "invoice=invoice cancel=credit" },
 	{ "payment", RECORD,
 	  "payment -p ID NUMBER --amount AMOUNT --date DATE",
 	  "Records a payment received against invoice NUMBER.", "payment" },
@@ -98,6 +105,14 @@ static const struct cmd_help HELP[] = {
 	  "void -p ID SEQ --reason TEXT",
 	  "Records that entry SEQ was a mistake. Nothing is deleted: the void is itself an "
 	  "entry, and reports stop counting the voided one.", "void" },
+	{ "correct", RECORD,
+	  "correct -p ID SEQ --reason TEXT --set FIELD=VALUE...",
+	  "Records a correction of entry SEQ: each FIELD takes VALUE (checked as the field of "
+	  "that kind is; amounts in minor units, lists comma-separated, documents as files). "
+	  "Fields the ledger assigns and those that say what an entry is about never change; "
+	  "the refusal names the remedy. Only those who may record SEQ's kind may correct it. "
+	  "The state and every report use the corrected values; history shows the correction "
+	  "beside the entry it corrects. Roles: those that may record SEQ's kind.", NULL },
 	{ "append", RECORD,
 	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",
 	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds' "

@@ -114,6 +114,15 @@ static int project_status(struct session *s, struct prow *r, struct err *e)
 			memcpy(r->currency, cur, n);
 			r->currency[n] = '\0';
 		}
+		/* a closed or cancelled project says so before its title */
+		if (mp_map_find(doc.data, doc.len, "closure", &c, NULL) == 1 && mp_get_str(&c, &cur, &n, NULL) == 0 &&
+		    !(n == 4 && memcmp(cur, "open", 4) == 0)) {
+			char t[TEXT_MAX];
+			size_t w = (size_t)snprintf(t, sizeof t, "(%.*s) ", (int)(n > 16 ? 16 : n), cur);
+			memcpy(t + w, r->title, strnlen(r->title, sizeof t - w - 1));
+			t[w + strnlen(r->title, sizeof t - w - 1)] = '\0';
+			memcpy(r->title, t, sizeof t);
+		}
 		for (size_t i = 0; i < sizeof OPEN_STATES / sizeof OPEN_STATES[0]; i++) {
 			uint64_t k;
 			struct mp_cur st;

@@ -37,7 +37,7 @@ enum {
 	O_RULE, O_BY, O_VIA, O_REASON, O_ITEMS, O_PROCEEDING, O_OCCURRED, O_TEXTFILE, O_CLASS,
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
-	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT,
+	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT, O_SET,
 };
 
 #define MAXMULTI 100
@@ -49,8 +49,8 @@ struct oargs {
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
 		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit;
-	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI];
-	int ndocs, nitem, nchanges;
+	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI], *set[MAXMULTI];
+	int ndocs, nitem, nchanges, nset;
 	char valid_date[11], date_date[11], issued_date[11], due_date[11], effective_date[11];	/* as YYYY-MM-DD */
 	int npos;
 	char *pos[4];
@@ -108,6 +108,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "changes", required_argument, NULL, O_CHANGES },
 		{ "effective", required_argument, NULL, O_EFFECTIVE },
 		{ "amendment", required_argument, NULL, O_AMENDMENT }, { "limit", required_argument, NULL, O_LIMIT },
+		{ "set", required_argument, NULL, O_SET },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -170,6 +171,11 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 			if (a->nitem == MAXMULTI)
 				return usage(cmd, "too many --item");
 			a->item[a->nitem++] = optarg;
+			break;
+		case O_SET:
+			if (a->nset == MAXMULTI)
+				return usage(cmd, "too many --set");
+			a->set[a->nset++] = optarg;
 			break;
 		case O_CHANGE:
 			if (a->nchanges == MAXMULTI)
@@ -477,8 +483,25 @@ out:
 
 /* ---- the commands ---- */
 
+/* project close|cancel -p ID --reason TEXT */
+static int c_closure(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 1 || !a->project || !a->reason)
+		return usage("project", "expected: project close|cancel -p ID --reason TEXT");
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "outcome", strcmp(a->pos[0], "close") == 0 ? "closed" : "cancelled");
+	kstr(&b, "reason", a->reason);
+	int rc = record(s, a, "closure", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
 static int c_project(struct session *s, const struct oargs *a)
 {
+	if (a->npos >= 1 && (strcmp(a->pos[0], "close") == 0 || strcmp(a->pos[0], "cancel") == 0))
+		return c_closure(s, a);
 	if (a->npos != 2 || strcmp(a->pos[0], "create") != 0)
 		return usage("project", "expected: project create ID --client NAME --title TEXT --currency CODE --amount AMOUNT");
 	if (!a->client || !a->title || !a->currency || !a->amount)
@@ -556,7 +579,7 @@ static int c_baseline(struct session *s, const struct oargs *a)
 static int c_change(struct session *s, const struct oargs *a)
 {
 	if (a->npos != 2 || !a->project)
-		return usage("change", "expected: change raise|assess|quote -p ID ...");
+		return usage("change", "expected: change raise|assess|reassess|quote -p ID ...");
 	struct buf b;
 	int rc;
 	uint64_t v;
@@ -603,16 +626,19 @@ static int c_change(struct session *s, const struct oargs *a)
 		}
 		buf_free(&text);
 		rc = record(s, a, "change", a->project, &b, "number");
-	} else if (strcmp(a->pos[0], "assess") == 0) {
+	} else if (strcmp(a->pos[0], "assess") == 0 || strcmp(a->pos[0], "reassess") == 0) {
+		bool again = strcmp(a->pos[0], "reassess") == 0;
 		if (!a->cls || !a->rationale) {
 			buf_free(&b);
-			return usage("change assess", "needs CR-N, --class and --rationale");
+			return usage(again ? "change reassess" : "change assess", "needs CR-N, --class and --rationale");
 		}
 		kstr(&b, "change", a->pos[1]);
 		kstr(&b, "class", a->cls);
 		kstr(&b, "rationale", a->rationale);
 		if (a->cites)
 			list_json(&b, "cites", a->cites, true);
+		if (again)
+			kraw(&b, "reassess", "true");
 		rc = record(s, a, "assessment", a->project, &b, NULL);
 	} else if (strcmp(a->pos[0], "quote") == 0) {
 		struct projinfo pi;
@@ -646,7 +672,7 @@ static int c_change(struct session *s, const struct oargs *a)
 		kstr(&b, "currency", pi.currency);
 		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "quote", a->project, &b, "revision");
 	} else {
-		rc = usage("change", "raise, assess or quote");
+		rc = usage("change", "raise, assess, reassess or quote");
 	}
 	buf_free(&b);
 	return rc;
@@ -752,11 +778,28 @@ static int payment_days(struct session *s, const char *project, uint64_t *days, 
 	return res_u64(st, (size_t)(c.p - st), "payment_days", days, e);
 }
 
+/* invoice cancel -p ID NUMBER --reason TEXT: a credit note */
+static int c_credit(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 2 || !a->project || !a->reason)
+		return usage("invoice", "expected: invoice cancel -p ID NUMBER --reason TEXT");
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	kstr(&b, "invoice", a->pos[1]);
+	kstr(&b, "reason", a->reason);
+	int rc = record(s, a, "credit", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
 static int c_invoice(struct session *s, const struct oargs *a)
 {
 	struct projinfo pi;
 	struct err e = { 0 };
 	uint64_t days;
+	if (a->npos == 2 && strcmp(a->pos[0], "cancel") == 0)
+		return c_credit(s, a);
 	if (a->npos != 1 || !a->project || (a->nchanges == 0 && !a->contract))
 		return usage("invoice", "expected: invoice -p ID NUMBER --change CR-N=AMOUNT[:TAX]... "
 			     "[--contract AMOUNT[:TAX]] [--issued DATE] [--due DATE]");
@@ -938,6 +981,86 @@ static int c_void(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+/* A --set value as the field's type wants it: the fields of numbers,
+ * lists, a time and a yes/no by name, every other one text. */
+static int set_value(const char *field, const char *v, struct buf *b)
+{
+	static const char *const NUMBERS[] = { "amount_minor", "acceptance_days", "fee_minor", "tax_minor",
+					       "effort_hours", "effort_minutes", "schedule_days", NULL };
+	uint64_t u;
+	for (const char *const *n = NUMBERS; *n; n++)
+		if (strcmp(field, *n) == 0) {
+			if (!parse_uint(v, &u))
+				return fail_usage("--set %s=%s: %s is a whole number (amounts in minor units)", field,
+						  showz(v), field);
+			knum(b, field, u);
+			return 0;
+		}
+	if (strcmp(field, "occurred_at") == 0) {
+		if (time_parse(v, &u))
+			return fail_usage("--set occurred_at=%s is not a time: write %s", showz(v), TIME_FORMS);
+		knum(b, field, u);
+	} else if (strcmp(field, "proceeding") == 0) {
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return fail_usage("--set proceeding=%s: write true or false", showz(v));
+		kraw(b, field, v);
+	} else if (strcmp(field, "items") == 0 || strcmp(field, "cites") == 0) {
+		list_json(b, field, v, strcmp(field, "cites") == 0);
+	} else if (strcmp(field, "documents") == 0) {
+		struct oargs d;
+		memset(&d, 0, sizeof d);
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s", v);
+		for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t && d.ndocs < MAXMULTI;
+		     t = strtok_r(NULL, ",", &save))
+			d.docs[d.ndocs++] = t;
+		return docs_json(&d, b);
+	} else if (strcmp(field, "class") == 0 || strcmp(field, "channel") == 0) {
+		char code[64];
+		snprintf(code, sizeof code, "%s", v);
+		kstr(b, field, spelling_enum(code));
+	} else {
+		kstr(b, field, v);
+	}
+	return 0;
+}
+
+/* correct -p ID SEQ --reason TEXT --set FIELD=VALUE... */
+static int c_correct(struct session *s, const struct oargs *a)
+{
+	uint64_t seq;
+	if (a->npos != 1 || !a->project || !a->reason || a->nset == 0 || !parse_uint(a->pos[0], &seq))
+		return usage("correct", "expected: correct -p ID SEQ --reason TEXT --set FIELD=VALUE...");
+	struct buf b, set;
+	buf_init(&b);
+	buf_init(&set);
+	buf_addc(&set, '{');
+	for (int i = 0; i < a->nset; i++) {
+		const char *eq = strchr(a->set[i], '=');
+		char field[64];
+		if (eq == NULL || eq == a->set[i] || (size_t)(eq - a->set[i]) >= sizeof field) {
+			buf_free(&b);
+			buf_free(&set);
+			return usage("correct", "--set is FIELD=VALUE");
+		}
+		snprintf(field, sizeof field, "%.*s", (int)(eq - a->set[i]), a->set[i]);
+		if (set_value(field, eq + 1, &set)) {
+			buf_free(&b);
+			buf_free(&set);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	buf_addc(&set, '}');
+	buf_addc(&b, '{');
+	knum(&b, "target", seq);
+	kstr(&b, "reason", a->reason);
+	kraw(&b, "set", buf_cstr(&set));
+	int rc = record(s, a, "correction", a->project, &b, NULL);
+	buf_free(&b);
+	buf_free(&set);
+	return rc;
+}
+
 int cmd_orders(const char *cmd, int argc, char **argv)
 {
 	static const struct {
@@ -947,7 +1070,7 @@ int cmd_orders(const char *cmd, int argc, char **argv)
 		{ "project", c_project }, { "baseline", c_baseline }, { "change", c_change },
 		{ "respond", c_respond }, { "evidence", c_evidence }, { "invoice", c_invoice },
 		{ "payment", c_payment }, { "void", c_void }, { "amendment", c_amendment },
-		{ "signatory", c_signatory },
+		{ "signatory", c_signatory }, { "correct", c_correct },
 	};
 	struct profile p;
 	struct oargs a;

@@ -400,6 +400,11 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	}
 	const char *cur = str(d, dn, "currency");
 	printf("project %s (%s)\n", a->pos[0], cur);
+	if (strcmp(str(d, dn, "closure"), "open") != 0) {
+		printf("  %-19s %s by entry %llu: ", str(d, dn, "closure"), str(d, dn, "closure"),
+		       (unsigned long long)u(d, dn, "closure_seq"));
+		printf("%s\n", str(d, dn, "closure_reason"));
+	}
 	printf("  contract amount     %14s %s\n", amt(u(d, dn, "contract_minor"), exp), cur);
 	printf("  approved changes    %14s %s", amt(u(d, dn, "approved_changes_minor"), exp), cur);
 	printf(" (tax %s)\n", amt(u(d, dn, "approved_changes_tax_minor"), exp));
@@ -889,7 +894,8 @@ static bool pays_related(const struct hist *h, const struct entry *en)
  * cite earlier ones, so one pass in order finds them all. */
 static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
 {
-	bool mine = names_change(en, h->change) || (is_kind(en, "void") && cites_related(h, en, "target")) ||
+	bool mine = names_change(en, h->change) ||
+		    ((is_kind(en, "void") || is_kind(en, "correction")) && cites_related(h, en, "target")) ||
 		    (is_kind(en, "evidence") && cites_related(h, en, "response")) ||
 		    (is_kind(en, "payment") && pays_related(h, en));
 	if (!mine)

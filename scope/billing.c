@@ -18,6 +18,8 @@ SCHEMA(S_INVOICE, "invoice",
 SCHEMA(S_PAYMENT, "payment",
        FLD("invoice", F_ID, true, 1, STATE_INVOICE_MAX), FLD("amount_minor", F_UINT, true, 1, AMOUNT_MAX),
        FLD("date", F_DATE, true, 0, 0), ENUMF("currency", false, CURRENCY_CODES));
+SCHEMA(S_CREDIT, "credit",
+       FLD("invoice", F_ID, true, 1, STATE_INVOICE_MAX), FLD("reason", F_STR, true, 1, 4096));
 
 #define DAY_US 86400000000ull
 
@@ -150,10 +152,12 @@ static int k_invoice(struct ctx *x)
 		key_init(&lk, 'l', x->in->project, x->in->project_len);
 		key_str(&lk, num->s, num->len);
 		key_u64(&lk, lines[j].cr);
-		uint8_t amt[8];
-		for (int b = 0; b < 8; b++)
+		uint8_t amt[16];
+		for (int b = 0; b < 8; b++) {
 			amt[b] = (uint8_t)(total >> (56 - 8 * b));
-		if (kv_put(x->t, lk.b, lk.n, amt, 8, x->e))
+			amt[8 + b] = (uint8_t)(lines[j].tax >> (56 - 8 * b));
+		}
+		if (kv_put(x->t, lk.b, lk.n, amt, sizeof amt, x->e))
 			return -1;
 		if (lines[j].cr == 0) {
 			x->proj.contract_invoiced += lines[j].fee;
@@ -164,28 +168,61 @@ static int k_invoice(struct ctx *x)
 		}
 		chgs[j].invoiced += total;
 		chgs[j].invoiced_tax += lines[j].tax;
-		snprintf(chgs[j].status, sizeof chgs[j].status,
-			 chgs[j].invoiced == chgs[j].approved ? "invoiced" : "partly_invoiced");
+		change_billing_status(&chgs[j]);
 		if (SAVE(x->t, &ck[j], CHG, &chgs[j], x->e))
 			return -1;
 	}
 	return 0;
 }
 
-static int pay_line(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+void change_billing_status(struct chg *c)
 {
-	struct ctx *x = ctx;
-	if (kn < 8 || vn != 8)
+	const char *st = c->invoiced == 0		? "approved"
+			 : c->invoiced < c->approved	? "partly_invoiced"
+			 : c->paid == c->approved	? "paid"
+							: "invoiced";
+	snprintf(c->status, sizeof c->status, "%s", st);
+}
+
+/* One line of an invoice (key: project, invoice, cr; value: its total and
+ * its tax, u64be each; cr 0: the base contract) and what it does to its
+ * change or to the contract: paid, unpaid, or cancelled. */
+enum line_op { LINE_PAID, LINE_UNPAID, LINE_CANCELLED };
+struct line_walk {
+	struct ctx *x;
+	enum line_op op;
+};
+
+static uint64_t less(uint64_t have, uint64_t minus)
+{
+	return minus < have ? have - minus : 0;
+}
+
+static int line_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct line_walk *w = ctx;
+	struct ctx *x = w->x;
+	if (kn < 8 || vn != 16)
 		return err_setc(e, SCOPE_E_CORRUPT, "invoice line record is damaged");
-	uint64_t cr = 0, amount = 0;
+	uint64_t cr = 0, total = 0, tax = 0;
 	for (int i = 0; i < 8; i++) {
 		cr = cr << 8 | k[kn - 8 + (size_t)i];
-		amount = amount << 8 | v[i];
+		total = total << 8 | v[i];
+		tax = tax << 8 | v[8 + i];
 	}
+	if (tax > total)
+		return err_setc(e, SCOPE_E_CORRUPT, "invoice line record is damaged");
+	if (w->op == LINE_CANCELLED && kv_del(x->t, k, kn, e))
+		return -1;
 	struct chg c;
 	struct key ck;
 	if (cr == 0) {	/* the base contract */
-		x->proj.contract_paid += amount;
+		if (w->op == LINE_PAID)
+			x->proj.contract_paid += total;
+		else if (w->op == LINE_UNPAID)
+			x->proj.contract_paid = less(x->proj.contract_paid, total);
+		else
+			x->proj.contract_invoiced = less(x->proj.contract_invoiced, total - tax);
 		key_init(&ck, 'p', x->in->project, x->in->project_len);
 		return SAVE(x->t, &ck, PROJ, &x->proj, e);
 	}
@@ -193,10 +230,54 @@ static int pay_line(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, si
 	key_u64(&ck, cr);
 	if (LOAD(x->t, &ck, CHG, &c, e) != 1)
 		return err_setc(e, SCOPE_E_CORRUPT, "invoice names a missing change");
-	c.paid += amount;
-	if (c.paid == c.approved)
-		snprintf(c.status, sizeof c.status, "paid");
+	if (w->op == LINE_PAID) {
+		c.paid += total;
+	} else if (w->op == LINE_UNPAID) {
+		c.paid = less(c.paid, total);
+	} else {
+		c.invoiced = less(c.invoiced, total);
+		c.invoiced_tax = less(c.invoiced_tax, tax);
+	}
+	change_billing_status(&c);
 	return SAVE(x->t, &ck, CHG, &c, e);
+}
+
+static int invoice_lines(struct ctx *x, const char *num, size_t n, enum line_op op)
+{
+	struct key lk;
+	struct line_walk w = { x, op };
+	key_init(&lk, 'l', x->in->project, x->in->project_len);
+	key_str(&lk, num, n);
+	lk.b[lk.n++] = 0;
+	return kv_scan(x->t, lk.b, lk.n, line_one, &w, x->e) < 0 ? -1 : 0;
+}
+
+int invoice_lines_paid(struct ctx *x, const char *num, size_t n, bool paid)
+{
+	return invoice_lines(x, num, n, paid ? LINE_PAID : LINE_UNPAID);
+}
+
+/* The invoice (its key in *k) exists and was not cancelled. */
+static int load_invoice(struct ctx *x, const struct value *num, struct inv *inv, struct key *k)
+{
+	key_init(k, 'i', x->in->project, x->in->project_len);
+	key_str(k, num->s, num->len);
+	int rc = LOAD(x->t, k, INV, inv, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return refuse(x, "invoice %.*s does not exist in project %.*s", (int)num->len, num->s, P(x));
+	struct key rk;
+	uint64_t by;
+	key_init(&rk, 'o', x->in->project, x->in->project_len);
+	key_str(&rk, num->s, num->len);
+	rc = state_get_seq(x->t, &rk, &by, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return refuse(x, "invoice %.*s was cancelled by entry %llu", (int)num->len, num->s,
+			      (unsigned long long)by);
+	return 0;
 }
 
 static int k_payment(struct ctx *x)
@@ -205,15 +286,9 @@ static int k_payment(struct ctx *x)
 	struct inv inv;
 	const struct value *num = val(x, "invoice");
 	uint64_t amount = val(x, "amount_minor")->u;
-	if (check_currency(x) || not_future(x, "the payment date", val(x, "date")))
+	if (check_currency(x) || not_future(x, "the payment date", val(x, "date")) ||
+	    load_invoice(x, num, &inv, &k))
 		return -1;
-	key_init(&k, 'i', x->in->project, x->in->project_len);
-	key_str(&k, num->s, num->len);
-	int rc = LOAD(x->t, &k, INV, &inv, x->e);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		return refuse(x, "invoice %.*s does not exist in project %.*s", (int)num->len, num->s, P(x));
 	if (amount > inv.total - inv.paid)
 		return refuse(x, "payment of %llu exceeds what is open on invoice %.*s (%llu of %llu)",
 			      (unsigned long long)amount, (int)num->len, num->s,
@@ -221,16 +296,29 @@ static int k_payment(struct ctx *x)
 	inv.paid += amount;
 	if (SAVE(x->t, &k, INV, &inv, x->e))
 		return -1;
-	if (inv.paid < inv.total)
-		return 0;
 	/* fully paid: its lines count as paid on their changes */
-	struct key lk;
-	key_init(&lk, 'l', x->in->project, x->in->project_len);
-	key_str(&lk, num->s, num->len);
-	lk.b[lk.n++] = 0;
-	return kv_scan(x->t, lk.b, lk.n, pay_line, x, x->e);
+	return inv.paid < inv.total ? 0 : invoice_lines_paid(x, num->s, num->len, true);
 }
 
+/* A credit note: the invoice is cancelled, its lines go back to their changes. */
+static int k_credit(struct ctx *x)
+{
+	struct key k;
+	struct inv inv;
+	const struct value *num = val(x, "invoice");
+	if (load_invoice(x, num, &inv, &k))
+		return -1;
+	if (inv.paid > 0)
+		return refuse(x, "invoice %.*s has payments of %llu recorded: a paid invoice is not cancelled "
+			      "(if a payment was recorded in error, correct it: scopectl correct)",
+			      (int)num->len, num->s, (unsigned long long)inv.paid);
+	if (invoice_lines(x, num->s, num->len, LINE_CANCELLED))
+		return -1;
+	key_init(&k, 'o', x->in->project, x->in->project_len);
+	key_str(&k, num->s, num->len);
+	return state_put_seq(x->t, &k, x->in->seq, x->e);
+}
 
 const struct kind KIND_invoice = { "invoice", &S_INVOICE, ROLE_FINANCE, false, false, k_invoice, NULL };
 const struct kind KIND_payment = { "payment", &S_PAYMENT, ROLE_FINANCE, false, false, k_payment, NULL };
+const struct kind KIND_credit = { "credit", &S_CREDIT, ROLE_FINANCE, false, false, k_credit, NULL };

@@ -25,7 +25,8 @@ SCHEMA(S_CHANGE, "change",
        FLD("proceeding", F_BOOL, false, 0, 1));
 SCHEMA(S_ASSESSMENT, "assessment",
        FLD("change", F_CR, true, 0, 0), ENUMF("class", true, CLASSES),
-       FLD("rationale", F_STR, true, 1, 65536), ARRS("cites", false, 0, 100, F_UINT));
+       FLD("rationale", F_STR, true, 1, 65536), ARRS("cites", false, 0, 100, F_UINT),
+       FLD("reassess", F_BOOL, false, 0, 1));
 SCHEMA(S_QUOTE, "quote",
        FLD("change", F_CR, true, 0, 0), ASSIGNED("revision", F_UINT),
        FLD("fee_minor", F_UINT, true, 0, AMOUNT_MAX), FLD("tax_minor", F_UINT, false, 0, AMOUNT_MAX),
@@ -44,6 +45,37 @@ SCHEMA(S_EVIDENCE, "evidence",
        FLD("response", F_UINT, true, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("description", F_STR, false, 1, 4096));
 
+int check_items(struct ctx *x, const struct value *items)
+{
+	/* affected items must be in the current baseline */
+	if (!items->present || items->count == 0)
+		return 0;
+	if (x->proj.baseline == 0)
+		return refuse(x, "the change names baseline items but the project has no baseline");
+	struct mp_cur c2;
+	uint32_t n;
+	mp_cur_init(&c2, items->p, items->plen);
+	mp_get_array(&c2, &n, x->e);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *id;
+		size_t idn;
+		const uint8_t *v;
+		size_t vn;
+		mp_get_str(&c2, &id, &idn, x->e);
+		struct key ik;
+		key_init(&ik, 'k', x->in->project, x->in->project_len);
+		key_u64(&ik, x->proj.baseline);
+		key_str(&ik, id, idn);
+		int rc = kv_get(x->t, ik.b, ik.n, &v, &vn, x->e);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return refuse(x, "item %.*s is not in baseline version %llu", (int)idn, id,
+				      (unsigned long long)x->proj.baseline);
+	}
+	return 0;
+}
+
 static int k_change(struct ctx *x)
 {
 	struct key k;
@@ -52,33 +84,8 @@ static int k_change(struct ctx *x)
 	const struct value *occ = val(x, "occurred_at");
 	if (occ->present && occ->u > x->in->time_us + 86400000000ull)
 		return refuse(x, "occurred_at lies in the future");
-	/* affected items must be in the current baseline */
-	const struct value *items = val(x, "items");
-	if (items->present && items->count > 0) {
-		if (x->proj.baseline == 0)
-			return refuse(x, "the change names baseline items but the project has no baseline");
-		struct mp_cur c2;
-		uint32_t n;
-		mp_cur_init(&c2, items->p, items->plen);
-		mp_get_array(&c2, &n, x->e);
-		for (uint32_t i = 0; i < n; i++) {
-			const char *id;
-			size_t idn;
-			const uint8_t *v;
-			size_t vn;
-			mp_get_str(&c2, &id, &idn, x->e);
-			struct key ik;
-			key_init(&ik, 'k', x->in->project, x->in->project_len);
-			key_u64(&ik, x->proj.baseline);
-			key_str(&ik, id, idn);
-			int rc = kv_get(x->t, ik.b, ik.n, &v, &vn, x->e);
-			if (rc < 0)
-				return -1;
-			if (rc == 0)
-				return refuse(x, "item %.*s is not in baseline version %llu", (int)idn, id,
-					      (unsigned long long)x->proj.baseline);
-		}
-	}
+	if (check_items(x, val(x, "items")))
+		return -1;
 	x->add_name = "number";
 	x->add_type = F_CR;
 	x->add_u = number;
@@ -99,16 +106,50 @@ static int k_change(struct ctx *x)
 	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
 }
 
+bool change_approved(const struct chg *c)
+{
+	static const char *const APPROVED[] = { "approved", "approved_no_charge", "partly_invoiced", "invoiced",
+						"paid" };
+	for (size_t i = 0; i < sizeof APPROVED / sizeof APPROVED[0]; i++)
+		if (strcmp(c->status, APPROVED[i]) == 0)
+			return true;
+	return false;
+}
+
+void change_reclass(struct chg *c, const char *cls, size_t n)
+{
+	snprintf(c->cls, sizeof c->cls, "%.*s", (int)n, cls);
+	c->assessed = true;
+	c->approved = 0;
+	c->approved_at = 0;
+	/* no quote is open any more: an out-of-scope change needs a new one */
+	c->fee = 0;
+	c->tax = 0;
+	if (strcmp(c->cls, "out_of_scope") == 0)
+		snprintf(c->status, sizeof c->status, "assessed");
+	else
+		snprintf(c->status, sizeof c->status, strcmp(c->cls, "unfounded") == 0 ? "unfounded" : "no_charge");
+}
+
 static int k_assessment(struct ctx *x)
 {
 	struct key k;
 	struct chg c;
 	uint64_t number = val(x, "change")->u;
+	bool again = has(x, "reassess") && val(x, "reassess")->u;
 	if (load_change(x, number, &c, &k))
 		return -1;
-	if (c.assessed)
-		return refuse(x, "CR-%llu is already assessed (%s); the lifecycle only moves forward",
+	if (c.assessed && !again)
+		return refuse(x, "CR-%llu is already assessed (%s); to revisit the assessment, scopectl change reassess",
 			      (unsigned long long)number, c.cls);
+	if (again && !c.assessed)
+		return refuse(x, "CR-%llu has not been assessed yet: assess it (scopectl change assess), not reassess",
+			      (unsigned long long)number);
+	if (again && change_approved(&c))
+		return refuse(x, "CR-%llu is %s: an approval depends on its assessment, so it is not reassessed; "
+			      "correct the assessment's class instead (scopectl correct -p %.*s SEQ --set class=... "
+			      "--reason TEXT), which withdraws the approval",
+			      (unsigned long long)number, c.status, P(x));
 	const struct value *cites = val(x, "cites");
 	if (cites->present) {
 		struct mp_cur cc;
@@ -124,14 +165,12 @@ static int k_assessment(struct ctx *x)
 		}
 	}
 	const struct value *cls = val(x, "class");
-	snprintf(c.cls, sizeof c.cls, "%.*s", (int)cls->len, cls->s);
-	c.assessed = true;
-	if (strcmp(c.cls, "out_of_scope") == 0)
-		snprintf(c.status, sizeof c.status, "assessed");
-	else if (strcmp(c.cls, "unfounded") == 0)
-		snprintf(c.status, sizeof c.status, "unfounded");
-	else
-		snprintf(c.status, sizeof c.status, "no_charge");
+	change_reclass(&c, cls->s, cls->len);
+	struct key ak;
+	key_init(&ak, 's', x->in->project, x->in->project_len);
+	key_u64(&ak, number);
+	if (state_put_seq(x->t, &ak, x->in->seq, x->e))
+		return -1;
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
@@ -368,14 +407,10 @@ static int void_change(struct ctx *x, const struct entry *en, uint64_t target)
 	struct key ck;
 	if (load_change(x, number, &ch, &ck))
 		return -1;
-	static const char *const APPROVED[] = { "approved", "approved_no_charge", "partly_invoiced",
-						"invoiced", "paid" };
-	bool approved = false;
-	for (size_t i = 0; i < sizeof APPROVED / sizeof APPROVED[0]; i++)
-		approved |= strcmp(ch.status, APPROVED[i]) == 0;
+	bool approved = change_approved(&ch);
 	if (approved)
-		return refuse(x, "CR-%llu is %s: an approved change cannot be voided; record a "
-			      "correcting entry (a note, or a new change) instead",
+		return refuse(x, "CR-%llu is %s: an approved change cannot be voided; correct it "
+			      "(scopectl correct), or record a new change",
 			      (unsigned long long)number, ch.status);
 	snprintf(ch.status, sizeof ch.status, "withdrawn");
 	return SAVE(x->t, &ck, CHG, &ch, x->e);

@@ -164,6 +164,30 @@ static int check_assigned(struct ctx *x)
 	return 0;
 }
 
+/* After a closure only corrections and notes are recorded in the project. */
+static int project_closed(struct ctx *x, const struct kind *k)
+{
+	struct key zk;
+	struct entry en;
+	uint64_t by;
+	if (k->opens_project || x->in->project_len == 0 || strcmp(k->name, "correction") == 0 ||
+	    strcmp(k->name, "note") == 0)
+		return 0;
+	key_init(&zk, 'z', x->in->project, x->in->project_len);
+	int rc = state_get_seq(x->t, &zk, &by, x->e);
+	if (rc <= 0)
+		return rc;
+	struct mp_cur c, r;
+	const char *outcome = "closed", *reason = "";
+	size_t on = 6, rn = 0;
+	if (referenced(x, by, &en, "closure") == 0 &&
+	    mp_map_find(en.body, en.body_len, "outcome", &c, NULL) == 1 && mp_get_str(&c, &outcome, &on, NULL) == 0 &&
+	    mp_map_find(en.body, en.body_len, "reason", &r, NULL) == 1)
+		mp_get_str(&r, &reason, &rn, NULL);
+	return refuse(x, "project %.*s was %.*s by entry %llu (%.*s); only corrections and notes are recorded in it now",
+		      P(x), (int)on, outcome, (unsigned long long)by, (int)(rn > 200 ? 200 : rn), reason);
+}
+
 int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,
 		 struct err *e)
 {
@@ -190,7 +214,7 @@ int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, st
 			return refuse(&x, "project %.*s does not exist (create it with a project entry first)",
 				      (int)in->project_len, in->project);
 	}
-	if (k->apply(&x) || check_assigned(&x))
+	if (project_closed(&x, k) || k->apply(&x) || check_assigned(&x))
 		return -1;
 	/* on_behalf is recorded for responses even when the value is false */
 	return emit(&x);

@@ -9,8 +9,10 @@
 #define KINDS(X)                                                                                       \
 	X(project) X(baseline)                                  /* project.c */                       \
 	X(change) X(assessment) X(quote) X(response) X(evidence) /* change.c */                       \
-	X(invoice) X(payment)                                   /* billing.c */                       \
+	X(invoice) X(payment) X(credit)                         /* billing.c */                       \
 	X(void) X(note)                                         /* void.c */                          \
+	X(correction)                                           /* correct.c */                       \
+	X(closure)                                              /* closure.c */                       \
 	X(amendment) X(signatory)                               /* amend.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;

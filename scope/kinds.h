@@ -68,6 +68,19 @@ int check_currency(struct ctx *x);
 /* Reads an earlier entry of the same project (for references by seq). */
 int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 
+/* The change's items (a value of its schema) are in the current baseline. */
+int check_items(struct ctx *x, const struct value *items);
+/* The change's status is one an approval holds (approved ... paid). */
+bool change_approved(const struct chg *c);
+/* The change (re)assessed as cls: its status, fee and approval start again
+ * from what the class means (change.c). */
+void change_reclass(struct chg *c, const char *cls, size_t n);
+/* The billing status of an approved change from its approved, invoiced and
+ * paid amounts (billing.c). */
+void change_billing_status(struct chg *c);
+/* The lines of invoice num count as paid (paid) or no longer (billing.c). */
+int invoice_lines_paid(struct ctx *x, const char *num, size_t n, bool paid);
+
 /* ---- the table (kinds.c) ---- */
 
 struct kind {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "currency.h"
+#include "entry.h"
 #include "isotime.h"
 #include "mp.h"
 #include "schema.h"
@@ -306,6 +307,36 @@ static int unconfirmed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t
 	return 0;
 }
 
+/* "closure": open, closed or cancelled; "closure_reason": why (a closure entry). */
+static int pack_closure(struct scope_kv *t, const char *project, size_t plen, struct buf *hdr, struct err *e)
+{
+	struct key k;
+	uint64_t seq;
+	const uint8_t *p;
+	size_t n;
+	struct entry en;
+	struct mp_cur c;
+	const char *s = "open", *r = "";
+	size_t sn = 4, rn = 0;
+	key_init(&k, 'z', project, plen);
+	int rc = state_get_seq(t, &k, &seq, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (kv_entry(t, seq, &p, &n, e) || entry_decode(p, n, &en, e) ||
+		    mp_map_find(en.body, en.body_len, "outcome", &c, e) != 1 || mp_get_str(&c, &s, &sn, e) ||
+		    mp_map_find(en.body, en.body_len, "reason", &c, e) != 1 || mp_get_str(&c, &r, &rn, e))
+			return err_setc(e, SCOPE_E_CORRUPT, "closure entry %llu cannot be read", (unsigned long long)seq);
+	}
+	mp_pack_cstr(hdr, "closure");
+	mp_pack_str(hdr, s, sn);
+	mp_pack_cstr(hdr, "closure_reason");
+	mp_pack_str(hdr, r, rn);
+	mp_pack_cstr(hdr, "closure_seq");
+	mp_pack_uint(hdr, rc == 1 ? seq : 0);
+	return 0;
+}
+
 int report_status(struct scope_kv *t, const char *project, size_t plen, const struct page_req *req,
 		  struct buf *out, struct buf *next, struct err *e)
 {
@@ -401,16 +432,18 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.baseline);
 		mp_pack_cstr(&hdr, "baseline_confirmed");
 		mp_pack_bool(&hdr, p.baseline_confirmed);
+		rc = pack_closure(t, project, plen, &hdr, e);
 		mp_pack_cstr(&hdr, "by_state");
 		mp_pack_map(&hdr, s.nstates);
 		for (uint32_t i = 0; i < s.nstates; i++) {
 			mp_pack_cstr(&hdr, s.states[i].st);
 			mp_pack_uint(&hdr, s.states[i].n);
 		}
-		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	}
+	if (rc == 0)
+		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 25);
+		mp_pack_map(out, 28);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);

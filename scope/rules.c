@@ -48,6 +48,11 @@ unsigned rules_writers(const char *kind, size_t kind_len)
 	return k ? k->writers : 0;
 }
 
+unsigned rules_correctors(const char *kind, size_t kind_len)
+{
+	return kind_len == 10 && memcmp(kind, "correction", 10) == 0 ? 0 : rules_writers(kind, kind_len);
+}
+
 void rules_kinds(char *out, size_t n)
 {
 	size_t w = 0;

@@ -33,6 +33,10 @@ void roles_text(unsigned roles, char *out, size_t n);
 /* Role bits that may record this kind; 0 if none (an unknown kind). */
 unsigned rules_writers(const char *kind, size_t kind_len);
 
+/* Role bits that may correct an entry of this kind: those that may record
+ * it; 0 for a correction (a correction is not corrected) or an unknown kind. */
+unsigned rules_correctors(const char *kind, size_t kind_len);
+
 #define RULES_KINDS_MAX 256
 /* The known kinds, "project, baseline, ...", into out (n bytes). */
 void rules_kinds(char *out, size_t n);

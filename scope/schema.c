@@ -140,10 +140,29 @@ static int field_value(const struct field *f, struct mp_cur *c, bool allow_assig
 		       struct value *v, const char *where, struct err *e)
 {
 	(void)allow_assigned;
-	if (f->type != F_ARRAY)
-		return scalar(f, f->type, c, v, where, e);
 	struct mp_item it;
 	const uint8_t *start = c->p;
+	if (f->type == F_MAP) {
+		if (mp_get_map(c, &it.n, e))
+			return err_set(e, "%s: must be a map", where);
+		if (it.n < f->min || it.n > f->max)
+			return err_set(e, "%s: must have %llu to %llu fields", where, (unsigned long long)f->min,
+				       (unsigned long long)f->max);
+		for (uint32_t i = 0; i < it.n; i++) {
+			const char *k;
+			size_t kn;
+			if (mp_get_str(c, &k, &kn, e))
+				return err_set(e, "%s: its keys must be field names", where);
+			if (mp_skip(c, 8, e))
+				return -1;
+		}
+		v->count = it.n;
+		v->p = start;
+		v->plen = (size_t)(c->p - start);
+		return 0;
+	}
+	if (f->type != F_ARRAY)
+		return scalar(f, f->type, c, v, where, e);
 	if (mp_next(c, &it, e))
 		return -1;
 	if (it.type != MP_ARRAY)
@@ -206,6 +225,20 @@ static int check_map(const struct schema *sc, struct mp_cur *c, bool allow_assig
 		    !(sc->fields[j].assigned && !allow_assigned))
 			return err_set(e, "%s%s: \"%s\" is required", prefix, prefix[0] ? "" : sc->what,
 				       sc->fields[j].name);
+	return 0;
+}
+
+int schema_check_value(const struct field *f, const uint8_t *p, size_t n, struct value *v, const char *where,
+		       struct err *e)
+{
+	struct mp_cur c;
+	mp_cur_init(&c, p, n);
+	memset(v, 0, sizeof *v);
+	if (field_value(f, &c, false, v, where, e))
+		return -1;
+	if (mp_left(&c))
+		return err_set(e, "%s: trailing bytes", where);
+	v->present = true;
 	return 0;
 }
 

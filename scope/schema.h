@@ -25,6 +25,7 @@ enum field_type {
 	F_CR,		/* change request number: CR-<1..2^31> */
 	F_AMD,		/* contract amendment number: AMD-<1..2^31> */
 	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
+	F_MAP,		/* a map of min..max text keys to any values (the kind's rule checks them) */
 };
 
 #define AMOUNT_MAX 1000000000000000ull	/* 10^15 minor units */
@@ -70,6 +71,10 @@ int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n
 /* The prefix of a numbered reference type ("CR-" for F_CR, "AMD-" for
  * F_AMD); NULL for any other type. */
 const char *schema_ref_prefix(enum field_type t);
+/* Checks one value (n bytes of msgpack) against field f, into *v; where
+ * names it in messages. */
+int schema_check_value(const struct field *f, const uint8_t *p, size_t n, struct value *v, const char *where,
+		       struct err *e);
 /* Index of a field by name (for readability at call sites); -1 if none. */
 int schema_index(const struct schema *sc, const char *name);
 

@@ -129,6 +129,29 @@ int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, 
 	return rc;
 }
 
+int state_put_seq(struct scope_kv *t, const struct key *k, uint64_t seq, struct err *e)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(seq >> (56 - 8 * i));
+	return kv_put(t, k->b, k->n, b, 8, e);
+}
+
+int state_get_seq(struct scope_kv *t, const struct key *k, uint64_t *seq, struct err *e)
+{
+	const uint8_t *v;
+	size_t vn;
+	int rc = kv_get(t, k->b, k->n, &v, &vn, e);
+	if (rc != 1)
+		return rc;
+	if (vn != 8)
+		return err_setc(e, SCOPE_E_CORRUPT, "derived state: a sequence number record is damaged");
+	*seq = 0;
+	for (int i = 0; i < 8; i++)
+		*seq = *seq << 8 | v[i];
+	return 1;
+}
+
 static uint64_t be64_at(const uint8_t *p)
 {
 	uint64_t v = 0;
@@ -148,6 +171,8 @@ static const struct {
 	{ 'u', "unconfirmed response", "u" }, { 'e', "evidence in force", "uu" }, { 'v', "voided entry", "u" },
 	{ 'a', "amendment", "u" }, { 'n', "amendment line", "uu" }, { 'g', "signatory", "s" },
 	{ 'r', "response in force", "u" },
+	{ 'x', "correction", "uu" }, { 's', "assessment in force", "u" }, { 'o', "cancelled invoice", "s" },
+	{ 'z', "closure", "" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

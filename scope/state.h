@@ -19,6 +19,10 @@
  *   n  project, amendment, cr -> u64be amount (a change an amendment binds)
  *   g  project, name        -> struct sig (a signatory on the register)
  *   r  project, seq         -> struct resp (a response in force: who answered what)
+ *   x  project, target, seq -> "" (a correction of entry target)
+ *   s  project, number      -> u64be seq of the change's assessment in force
+ *   o  project, invoice     -> u64be seq of the credit that cancelled it
+ *   z  project              -> u64be seq of the closure that closed it
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -137,6 +141,10 @@ int state_load(struct scope_kv *t, const struct key *k, const struct rfield *f, 
 	       void *obj, size_t objsize, struct err *e);
 int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 	       const void *obj, struct err *e);
+
+/* A record holding one sequence number (v, a, r, z): get 1 found, 0 absent, -1 error. */
+int state_put_seq(struct scope_kv *t, const struct key *k, uint64_t seq, struct err *e);
+int state_get_seq(struct scope_kv *t, const struct key *k, uint64_t *seq, struct err *e);
 
 #define LOAD(t, k, F, obj, e) state_load(t, k, F, F##_N, obj, sizeof *(obj), e)
 #define SAVE(t, k, F, obj, e) state_save(t, k, F, F##_N, obj, e)

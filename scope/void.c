@@ -27,9 +27,21 @@ static int k_void(struct ctx *x)
 	if (rc == 1)
 		return refuse(x, "entry %llu is already voided", (unsigned long long)target);
 	const struct kind *tk = kind_find(en.kind, en.kind_len);
-	if (tk == NULL || tk->voided == NULL)
-		return refuse(x, "%s %.*s cannot be voided; record a correcting entry instead",
-			      text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind);
+	if (tk == NULL || tk->voided == NULL) {
+		static const struct { const char *kind, *remedy; } REMEDY[] = {
+			{ "project", "cancel the project (scopectl project cancel) or correct it (scopectl correct)" },
+			{ "invoice", "cancel the invoice (scopectl invoice cancel) or correct it (scopectl correct)" },
+			{ "credit", "a cancelled invoice stays cancelled: issue a new invoice" },
+			{ "closure", "a closed project stays closed: create a new project" },
+			{ "correction", "correct the original entry again (scopectl correct)" },
+		};
+		const char *remedy = "correct it instead (scopectl correct)";
+		for (size_t i = 0; i < sizeof REMEDY / sizeof REMEDY[0]; i++)
+			if (strlen(REMEDY[i].kind) == en.kind_len && memcmp(REMEDY[i].kind, en.kind, en.kind_len) == 0)
+				remedy = REMEDY[i].remedy;
+		return refuse(x, "%s %.*s cannot be voided; %s", text_article(en.kind, en.kind_len), (int)en.kind_len,
+			      en.kind, remedy);
+	}
 	if (tk->voided(x, &en, target))
 		return -1;
 	uint8_t by[8];

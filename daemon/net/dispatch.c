@@ -19,6 +19,7 @@
 #include "rules_hook.h"
 #include "server.h"
 #include "store.h"
+#include "text.h"
 #include "wire.h"
 
 #define ENTRIES_DEFAULT_LIMIT 100
@@ -455,6 +456,36 @@ out:
 	return res;
 }
 
+/* Who may correct an entry depends on its kind: the roles that may record
+ * it.  The entry's kind never changes once recorded, so checking it here,
+ * before the append is queued, holds; a target that cannot be read is the
+ * rules' to refuse.  1 when refused (the reply is in x->out). */
+static int may_correct(struct ctx *x, const struct buf *body)
+{
+	struct mp_cur c;
+	struct err e = { 0 };
+	struct entry en;
+	struct buf raw;
+	uint64_t target;
+	if (mp_map_find(body->data, body->len, "target", &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
+		return 0;
+	buf_init(&raw);
+	int refused = 0;
+	if (ledger_get(x->s->ledger, target, &raw, &e) == 0 && entry_decode(raw.data, raw.len, &en, &e) == 0) {
+		unsigned may = rules_correctors(en.kind, en.kind_len);
+		if (may && !(x->g->roles & may)) {
+			char need[96];
+			roles_format(may, need, sizeof need);
+			fail(x, WERR_FORBIDDEN, "correcting %s %.*s needs one of the roles %s; %s has %s",
+			     text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind, need,
+			     x->author, x->g->roles ? "other roles" : "no role");
+			refused = 1;
+		}
+	}
+	buf_free(&raw);
+	return refused;
+}
+
 static enum dispatch_result op_append(struct ctx *x)
 {
 	const struct wire_req *r = x->r;
@@ -495,6 +526,10 @@ static enum dispatch_result op_append(struct ctx *x)
 	    domain_check_shape(r->kind, r->kind_len, body.data, body.len, &e)) {
 		buf_free(&body);
 		return fail(x, WERR_INVALID, "body: %s", e.msg);
+	}
+	if (r->kind_len == 10 && memcmp(r->kind, "correction", 10) == 0 && may_correct(x, &body) != 0) {
+		buf_free(&body);
+		return DISPATCH_REPLIED;
 	}
 	struct ledger_append a = {
 		r->kind, r->kind_len, r->project, r->project_len, x->author, strlen(x->author),
