@@ -44,9 +44,15 @@ awk '/<!-- walkthrough -->/ { mark = 1; next }
      mark && /^ *```sh$/ { block = 1; mark = 0; next }
      block && /^ *```$/ { block = 0; next }
      block { sub(/^   /, ""); print }' "$repo/README.md" > "$tmp/walkthrough.sh"
-is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 4
+is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 5
 ok "the walk-through runs as typed, in order" bash -c 'cd "$1" && bash -e "$2"' - "$root" "$tmp/walkthrough.sh"
 has "  recording as the lead" "$tmp/out" "recorded change CR-1 in my-site"
+has "  signing a contract amendment" "$tmp/out" "recorded amendment AMD-1 in my-site"
+has "  correcting the payment and the title by their entries" "$tmp/out" "recorded correction in my-site as entry 27"
+has "  billing tax and the contract, part paid" "$tmp/out" "INV-1      2026-02-09      1980000       880000"
+has "  the status shows the signed amendment" "$tmp/out" "AMD-1  signed                    330000  entry 22  CR-2"
+has "  and the corrected title" "$tmp/out" "Sixth page: careers"
+has "  cancelling a placeholder project" "$tmp/out" "recorded closure in my-typo"
 has "  and re-deriving the status" "$tmp/err" "re-derived from"
 has "  and verifying the export offline" "$tmp/out" "verified; the first"
 
