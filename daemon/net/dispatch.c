@@ -460,6 +460,12 @@ out:
  * it.  The entry's kind never changes once recorded, so checking it here,
  * before the append is queued, holds; a target that cannot be read is the
  * rules' to refuse.  1 when refused (the reply is in x->out). */
+/* Who may correct depends on the target's kind, so it is checked here,
+ * where the author's roles are known.  The target must be in the log
+ * already: an entry is never rewritten, so the kind read now is the kind the
+ * rules will see, and no entry committed after this check can be corrected
+ * by a role that may not record its kind.  A target of another project is
+ * refused without naming what it is. */
 static int may_correct(struct ctx *x, const struct buf *body)
 {
 	struct mp_cur c;
@@ -467,19 +473,25 @@ static int may_correct(struct ctx *x, const struct buf *body)
 	struct entry en;
 	struct buf raw;
 	uint64_t target;
+	const struct wire_req *r = x->r;
 	if (mp_map_find(body->data, body->len, "target", &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
-		return 0;
+		return 0;	/* the schema names what is wrong */
 	buf_init(&raw);
-	int refused = 0;
-	if (ledger_get(x->s->ledger, target, &raw, &e) == 0 && entry_decode(raw.data, raw.len, &en, &e) == 0) {
+	int refused = 1;
+	if (ledger_get(x->s->ledger, target, &raw, &e) != 0 || entry_decode(raw.data, raw.len, &en, &e) != 0) {
+		fail(x, WERR_INVALID, "target: entry %llu is not in the log (a correction names an entry "
+		     "already recorded: see scopectl history)", (unsigned long long)target);
+	} else if (en.project_len != r->project_len || memcmp(en.project, r->project, en.project_len) != 0) {
+		fail(x, WERR_INVALID, "target: entry %llu belongs to another project", (unsigned long long)target);
+	} else {
 		unsigned may = rules_correctors(en.kind, en.kind_len);
-		if (may && !(x->g->roles & may)) {
+		refused = may && !(x->g->roles & may);
+		if (refused) {
 			char need[96];
 			roles_format(may, need, sizeof need);
 			fail(x, WERR_FORBIDDEN, "correcting %s %.*s needs one of the roles %s; %s has %s",
-			     text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind, need,
-			     x->author, x->g->roles ? "other roles" : "no role");
-			refused = 1;
+			     text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind, need, x->author,
+			     x->g->roles ? "other roles" : "no role");
 		}
 	}
 	buf_free(&raw);

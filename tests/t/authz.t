@@ -117,5 +117,19 @@ ok "lead records a note" ctl "$inst" lead append --project own --kind note --bod
 seq=$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out")
 ok "  read it back" ctl "$inst" auditor get "$seq" --json
 has "  recorded author is the certificate's CN" "$tmp/out" '"author":"lead"'
+
+# who may correct depends on the target's kind: the target must already be
+# in the log when the request is checked (else an entry committed in the
+# same batch could be corrected by any role), and an entry of another
+# project is refused without saying what it is
+exits 4 "a correction of an entry not yet recorded is refused" \
+	ctl "$inst" client append --project own --kind correction --body-json '{"target":999,"reason":"r","set":{"text":"x"}}'
+has "  before the rules run" "$tmp/err" "target: entry 999 is not in the log"
+exits 4 "a correction of another project's entry is refused" \
+	ctl "$inst" client append --project own --kind correction --body-json "{\"target\":$other_seq,\"reason\":\"r\",\"set\":{\"title\":\"x\"}}"
+has "  as another project's" "$tmp/err" "target: entry $other_seq belongs to another project"
+n=$((n + 1))
+if grep -q "project" <(sed 's/another project//; s/project own//' "$tmp/err"); then failed=$((failed + 1)); echo "not ok $n - without naming its kind"
+else echo "ok $n - without naming its kind"; fi
 stop_daemon
 finish
