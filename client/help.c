@@ -29,11 +29,12 @@ struct cmd_help {
 static const struct cmd_help HELP[] = {
 	{ "project", RECORD,
 	  "project create ID --client NAME --title TEXT --currency CODE --amount AMOUNT\n"
-	  "    [--type fixed|tm] [--acceptance-days N] [--vendor-lead NAME]\n"
-	  "    [--client-lead NAME] [--doc FILE...]",
+	  "    [--type fixed|tm] [--acceptance-days N] [--payment-days N]\n"
+	  "    [--vendor-lead NAME] [--client-lead NAME] [--doc FILE...]",
 	  "Creates project ID with its contract value (AMOUNT in the currency's major unit, "
-	  "e.g. 3000000 JPY or 1250.50 EUR). --doc records the SHA-256 of each contract "
-	  "document.", "project" },
+	  "e.g. 3000000 JPY or 1250.50 EUR). --payment-days N (0 to 3650, default 30) are "
+	  "the payment terms: an invoice falls due N days after its issue date unless it "
+	  "names its own. --doc records the SHA-256 of each contract document.", "project" },
 	{ "baseline", RECORD,
 	  "baseline add -p ID --item KEY=TEXT... [--doc FILE...] [--rule TEXT]",
 	  "Records the next version of the agreed scope: its items by key, the documents "
@@ -92,15 +93,24 @@ static const struct cmd_help HELP[] = {
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
 	  "entry RESPONSE-SEQ.", "evidence" },
 	{ "invoice", RECORD,
-	  "invoice -p ID NUMBER --change CR-N=AMOUNT...\n"
+	  "invoice -p ID NUMBER --change CR-N=AMOUNT[:TAX]...\n"
+	  "    [--contract AMOUNT[:TAX]] [--issued DATE] [--due DATE]\n"
 	  "invoice cancel -p ID NUMBER --reason TEXT",
-	  "Records invoice NUMBER billing approved changes; the ledger refuses to bill more "
-	  "than a change's approved fee. cancel records a credit note: refused while the invoice "
-	  "has payments, its lines go back to their changes (which may be invoiced again) and "
-	  "reports stop counting it.", "invoice=invoice cancel=credit" },
+	  "Records invoice NUMBER billing approved changes, the base contract or both (at "
+	  "least one --change or --contract): each line is a fee AMOUNT and, after a colon, its "
+	  "TAX (--change CR-1=1500000:150000). The ledger refuses a line beyond what is left of "
+	  "the change's approved fee or approved tax, or a --contract fee beyond what is left of "
+	  "the contract value, naming what is already invoiced. --issued defaults to today, --due "
+	  "to the issue date plus the project's payment terms (project create --payment-days, "
+	  "default 30 days); the due date is not before the issue date, and the issue date is "
+	  "not in the future (one day's grace for time zones). cancel records a credit note: "
+	  "refused while the invoice has payments, its lines go back to their changes and the "
+	  "contract (which may be invoiced again under a new number) and reports stop counting "
+	  "it.", "invoice=invoice cancel=credit" },
 	{ "payment", RECORD,
 	  "payment -p ID NUMBER --amount AMOUNT --date DATE",
-	  "Records a payment received against invoice NUMBER.", "payment" },
+	  "Records a payment received against invoice NUMBER, at most what is open on it "
+	  "(its total, fee plus tax). A DATE in the future is refused (one day's grace for time zones).", "payment" },
 	{ "void", RECORD,
 	  "void -p ID SEQ --reason TEXT",
 	  "Records that entry SEQ was a mistake. Nothing is deleted: the void is itself an "
@@ -122,7 +132,8 @@ static const struct cmd_help HELP[] = {
 	{ "status", READ,
 	  "status PROJECT [--json | --csv | --wide] [--verify]",
 	  "The project's contract value, baseline, changes by state, open quotes, approved "
-	  "and invoiced amounts; the signed contract value (the contract and its signed "
+	  "and invoiced amounts (fee, tax and total); the base contract invoiced and paid and "
+	  "the payment terms; the signed contract value (the contract and its signed "
 	  "amendments) apart from the approved changes in no signed amendment; the amendments "
 	  "and their state; the signatory register and the responses given by someone not on "
 	  "it. --verify checks the answer instead of trusting the server: it fetches every entry "
@@ -133,14 +144,20 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure|quotes [--project P] [--json | --csv | --wide] [--verify]",
-	  "unbilled: approved changes not yet invoiced, per project and currency. exposure: "
-	  "work proceeding without an approved quote. quotes: open quotes with fee, tax, total, "
+	  "report unbilled|exposure|receivables|quotes [--project P]\n"
+	  "    [--as-of DATE] [--json | --csv | --wide] [--verify]",
+	  "unbilled: approved changes not yet invoiced, with the fee, tax and total left to "
+	  "invoice, per project and currency. exposure: "
+	  "work proceeding without an approved quote. receivables: invoices not fully paid, "
+	  "with fee, tax, total, paid and outstanding, aged by due date into current (not yet "
+	  "due), 0-30, 31-60, 61-90 and over 90 days overdue, totals per currency; --as-of DATE "
+	  "(receivables only) counts to that day, default today. quotes: open quotes with fee, tax, total, "
 	  "the date quoted, their age, valid-until and the days left (negative and marked EXPIRED "
 	  "once past), soonest expiry first, quotes without a valid-until last. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
-	  "(as_of_us), which must be within 15 minutes of this machine's clock.", NULL },
+	  "(as_of_us), which must be within 15 minutes of this machine's clock; receivables are "
+	  "re-derived for the day asked, which the server's report must name.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
