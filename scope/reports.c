@@ -707,6 +707,13 @@ static int report_invoice(void *ctx, const uint8_t *k, size_t kn, const uint8_t 
 		return -1;
 	if (inv.paid >= inv.total)
 		return 0;	/* settled: not receivable */
+	struct key ok;	/* cancelled by a credit note: not receivable either */
+	uint64_t credit;
+	key_init(&ok, 'o', (const char *)k + 2, plen);
+	key_str(&ok, (const char *)nul + 1, (size_t)(k + kn - nul - 1));
+	int cancelled = state_get_seq(r->t, &ok, &credit, e);
+	if (cancelled != 0)
+		return cancelled < 0 ? -1 : 0;
 	if (!time_date_ok(inv.due, strlen(inv.due)))
 		return err_setc(e, SCOPE_E_CORRUPT, "invoice record has a bad due date (run scoped reindex)");
 	struct total *t = row_total(r, e);

@@ -9,7 +9,7 @@
  *   k  project, version, id -> "" (a baseline item exists)
  *   c  project, number      -> struct chg
  *   i  project, invoice     -> struct inv
- *   l  project, invoice, cr -> u64be amount (an invoice line's total, fee and
+ *   l  project, invoice, cr -> u64be total, u64be tax (an invoice line: fee and
  *                              tax; cr 0: the base contract)
  *   u  project, seq         -> "" (a response recorded on the client's behalf,
  *                              without evidence yet)

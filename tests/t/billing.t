@@ -89,4 +89,9 @@ ok "status --verify agrees" ctl "$inst" auditor status P --verify
 ok "report unbilled --verify" ctl "$inst" auditor report unbilled --verify --json
 ok "report exposure --verify" ctl "$inst" auditor report exposure --verify
 exits 2 "--as-of that is no date is refused" fin report receivables --as-of 30/06/2025
+ok "finance cancels INV-3 (unpaid)" fin invoice cancel -p P INV-3 --reason "issued in error"
+ok "report receivables after it" fin report receivables --as-of 2025-06-30 --csv
+if grep -q ',INV-3,' "$tmp/out"; then is "  the cancelled INV-3 is not receivable" shown absent
+else is "  the cancelled INV-3 is not receivable" absent absent; fi
+ok "  and --verify agrees" fin report receivables --as-of 2025-06-30 --verify
 finish
