@@ -186,9 +186,9 @@ static int as_of_day(const struct rederive_ask *q, const struct buf *doc, uint64
 			asked = q->params[i].value;
 	if (asked == NULL || !time_date_ok(asked, strlen(asked)))
 		return err_setc(e, CTL_EXIT_USAGE, "report receivables is re-derived for a day it names (as_of)");
-	if (res_str(doc->data, doc->len, "as_of", &day, &n, e))
+	if (res_str(doc->data, doc->len, "as_of_date", &day, &n, e))
 		return err_setc(e, CTL_EXIT_CONN, "the server's receivables report does not say the day it counts "
-				"to (as_of): it cannot be re-derived");
+				"to (as_of_date): it cannot be re-derived");
 	if (n != strlen(asked) || memcmp(day, asked, n) != 0)
 		return err_setc(e, CTL_EXIT_VERIFY, "the server counts the receivables to %s, not to %s as asked",
 				show(day, n), asked);

@@ -665,8 +665,8 @@ static void print_report(struct buf *doc, size_t r, const struct vargs *a)
 		return;
 	}
 	printf("%s", REPORTS[r].title);
-	if (member(d, dn, "as_of", &(size_t){ 0 }))
-		printf(", as of %s", str(d, dn, "as_of"));
+	if (member(d, dn, "as_of_date", &(size_t){ 0 }))
+		printf(", as of %s", str(d, dn, "as_of_date"));
 	printf("\n%s\n", args_wide ? REPORTS[r].wide : REPORTS[r].narrow);
 	each(d, dn, "rows", REPORTS[r].row, &t);
 	if (t.count == 0)

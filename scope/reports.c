@@ -830,7 +830,7 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		if (kind == R_RECEIVABLES) {
 			char day[11];
 			time_days_date((int64_t)(r->now_us / DAY_US), day);
-			mp_pack_cstr(out, "as_of");
+			mp_pack_cstr(out, "as_of_date");
 			mp_pack_cstr(out, day);
 		}
 		pager_next(pg, next);

@@ -69,7 +69,8 @@ has "  CR-1 invoiced with its tax" "$tmp/out" '"invoiced_minor":110000,"invoiced
 has "  the contract invoiced in full" "$tmp/out" '"contract_invoiced_minor":1000000'
 
 ok "report receivables as of 2025-06-30" fin report receivables --as-of 2025-06-30 --json
-has "  counts to that day" "$tmp/out" '"as_of":"2025-06-30"'
+has "  counts to that day" "$tmp/out" '"as_of_date":"2025-06-30"'
+is "  and names as_of once" "$(grep -o '"as_of":' "$tmp/out" | wc -l)" 1
 has "  JPY outstanding in total" "$tmp/out" '"currency":"JPY","exponent":0,"outstanding_minor":1015000,'
 has "  JPY not yet due" "$tmp/out" '"current_minor":455000,'
 has "  JPY over 90 days" "$tmp/out" '"days_61_90_minor":0,"days_61_90":"0","days_over_90_minor":560000'
