@@ -88,6 +88,36 @@ static const struct cmd_help HELP[] = {
 	  "limit approves only quotes (fee plus tax) and amendments within it. To change a title "
 	  "or limit, remove the name and add it again. status lists the register and the "
 	  "responses in force given by someone not on it.", "signatory" },
+	{ "case", RECORD,
+	  "case open -p ID --title TEXT --claimant NAME [--claimant-title T] --via CHANNEL --claim TEXT --demand TEXT "
+	  "[--speaks-for-client yes|no|unknown] [--alleged-promise \"WHO|WHEN|CHANNEL|TEXT[|yes|no]\"]... "
+	  "[--classification in_contract_fix|additional_order|vague]\n"
+	  "case investigate -p ID CASE-N --responsible NAME --checked SEQ|sha256:HASH,... "
+	  "[--interview \"NAME|ROLE|SUMMARY\"]... [--finding TEXT]... [--effort-hours H] [--no-record TEXT]...\n"
+	  "case determine -p ID CASE-N --facts confirmed|not_confirmed|partly --liable yes|no "
+	  "--outcome in_scope_fix|additional_order|goodwill_concession|reject --rationale TEXT [--cites SEQ,...] "
+	  "[--open-change TITLE]\n"
+	  "case respond -p ID CASE-N (--text TEXT | --text-file F) --channel CHANNEL --from NAME --to NAME "
+	  "[--concession TEXT] [--evidence FILE] (--close | --escalate)\n"
+	  "case risk -p ID CASE-N [--progress PCT] [--verify]",
+	  "A complaint case in four stages, each its own entry naming the case: the intake opens "
+	  "CASE-N (what is claimed and demanded, by whom, whether they speak for the client, each "
+	  "alleged promise: WHEN may be empty when no date is given, and a fifth part yes says the "
+	  "claimant offers evidence, no by default); the investigation names who is responsible, "
+	  "the records checked (entries by seq, documents by SHA-256), interviews, findings, the "
+	  "effort the demand would really take and what was looked for and does not exist; the "
+	  "determination is an approver's; the reply says what was answered, by whom to whom, any "
+	  "concession and the message's hash, and closes or escalates the case. The stages go in "
+	  "that order only; a refusal names the stage the case is at and the command that comes "
+	  "next. An escalated case takes a new determination (by a higher approver), then a new "
+	  "reply. --open-change on a determination of additional_order opens the change request "
+	  "in the same entry (status raised; it is the entry's change member, and the case's "
+	  "record names it); its raiser and channel are the intake's claimant and via. case risk "
+	  "records nothing: from the status it prints the contract value, the invoiced and paid "
+	  "amounts and their share of it, approved but unbilled amounts, open quotes, the lead's "
+	  "progress estimate and the case's stage and age. Every role with access to the project "
+	  "reads cases (status, report cases, history --case).",
+	  "case open=complaint case investigate=investigation case determine=determination case respond=reply" },
 	{ "evidence", RECORD,
 	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
@@ -144,8 +174,8 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure|receivables|quotes [--project P]\n"
-	  "    [--as-of DATE] [--json | --csv | --wide] [--verify]",
+	  "report unbilled|exposure|receivables|quotes|cases [--project P]\n"
+	  "    [--as-of DATE] [--open] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, with the fee, tax and total left to "
 	  "invoice, per project and currency. exposure: "
 	  "work proceeding without an approved quote. receivables: invoices not fully paid, "
@@ -153,16 +183,20 @@ static const struct cmd_help HELP[] = {
 	  "due), 0-30, 31-60, 61-90 and over 90 days overdue, totals per currency; --as-of DATE "
 	  "(receivables only) counts to that day, default today. quotes: open quotes with fee, tax, total, "
 	  "the date quoted, their age, valid-until and the days left (negative and marked EXPIRED "
-	  "once past), soonest expiry first, quotes without a valid-until last. --verify re-derives the report from the proven entries of every project it covers "
+	  "once past), soonest expiry first, quotes without a valid-until last. cases: complaint "
+	  "cases with their stage, age in days, determination and the change it opened, those "
+	  "waiting for an approver's determination (investigated or escalated) first, and the "
+	  "count at each stage; --open leaves closed cases out of the table (--json gives them all). --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock; receivables are "
 	  "re-derived for the day asked, which the server's report must name.", NULL },
 	{ "history", READ,
-	  "history PROJECT [--change CR-N] [--json | --csv | --wide]",
+	  "history PROJECT [--change CR-N | --case CASE-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. A change's history has the entries naming it and those citing them: "
-	  "evidence of its responses, invoices billing it, payments of those invoices, voids. Each page of entries is proven in a verified checkpoint before it "
+	  "evidence of its responses, invoices billing it, payments of those invoices, voids. A "
+	  "case's history has its stages and the entries of the change its determination opened. Each page of entries is proven in a verified checkpoint before it "
 	  "is printed. A project or change that does not exist is an error (exit 4).", NULL },
 	{ "projects", READ,
 	  "projects [--json | --csv]",

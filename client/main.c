@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "backup.h"
+#include "cases.h"
 #include "help.h"
 #include "lists.h"
 #include "offline.h"
@@ -52,6 +53,10 @@ int main(int argc, char **argv)
 		return cmd_receipt(argc - 1, argv + 1);
 	if (strcmp(argv[1], "change") == 0 && argc > 2 && (strcmp(argv[2], "list") == 0 || strcmp(argv[2], "show") == 0))
 		return cmd_views(strcmp(argv[2], "list") == 0 ? "change list" : "change show", argc - 2, argv + 2);
+	if (strcmp(argv[1], "case") == 0 && argc > 2 && strcmp(argv[2], "risk") == 0)
+		return cmd_views("case risk", argc - 2, argv + 2);
+	if (strcmp(argv[1], "case") == 0)
+		return cmd_case(argc - 1, argv + 1);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void", "amendment", "signatory", "correct" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)

@@ -210,29 +210,29 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 
 /* ---- body building (JSON text, then the strict JSON parser) ---- */
 
-static void kstr(struct buf *b, const char *k, const char *v)
+void body_str(struct buf *b, const char *k, const char *v)
 {
-	if (b->len > 1)
+	if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[')
 		buf_addc(b, ',');
 	json_put_str(b, k, strlen(k));
 	buf_addc(b, ':');
 	json_put_str(b, v, strlen(v));
 }
 
-static void kraw(struct buf *b, const char *k, const char *raw)
+void body_raw(struct buf *b, const char *k, const char *raw)
 {
-	if (b->len > 1)
+	if (b->len && b->data[b->len - 1] != '{' && b->data[b->len - 1] != '[')
 		buf_addc(b, ',');
 	json_put_str(b, k, strlen(k));
 	buf_addc(b, ':');
 	buf_adds(b, raw);
 }
 
-static void knum(struct buf *b, const char *k, uint64_t v)
+void body_num(struct buf *b, const char *k, uint64_t v)
 {
 	char n[32];
 	snprintf(n, sizeof n, "%llu", (unsigned long long)v);
-	kraw(b, k, n);
+	body_raw(b, k, n);
 }
 
 static bool parse_uint(const char *s, uint64_t *v)
@@ -287,9 +287,9 @@ static int doc_json(const char *path, struct buf *b)
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	buf_addc(b, '{');
-	kstr(b, "name", base);
-	kstr(b, "sha256", hex);
-	knum(b, "size", size);
+	body_str(b, "name", base);
+	body_str(b, "sha256", hex);
+	body_num(b, "size", size);
 	buf_addc(b, '}');
 	return 0;
 }
@@ -317,7 +317,7 @@ static int docs_json(const struct oargs *a, struct buf *b)
 	return 0;
 }
 
-static int file_hash(const char *path, char hex[65])
+int orders_file_hash(const char *path, char hex[65])
 {
 	struct buf d;
 	buf_init(&d);
@@ -426,7 +426,7 @@ static int amount(const char *text, const struct projinfo *pi, uint64_t *minor, 
 }
 
 /* Records one entry; prints it with what the ledger assigned. */
-static int record(struct session *s, const struct oargs *a, const char *kind, const char *project,
+int orders_record(struct session *s, const struct record_opts *a, const char *kind, const char *project,
 		  struct buf *json, const char *assigned)
 {
 	struct err e = { 0 };
@@ -481,6 +481,13 @@ out:
 	return rc;
 }
 
+static int record(struct session *s, const struct oargs *a, const char *kind, const char *project,
+		  struct buf *json, const char *assigned)
+{
+	const struct record_opts o = { a->json, a->receipt, a->request_id };
+	return orders_record(s, &o, kind, project, json, assigned);
+}
+
 /* ---- the commands ---- */
 
 /* project close|cancel -p ID --reason TEXT */
@@ -491,8 +498,8 @@ static int c_closure(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "outcome", strcmp(a->pos[0], "close") == 0 ? "closed" : "cancelled");
-	kstr(&b, "reason", a->reason);
+	body_str(&b, "outcome", strcmp(a->pos[0], "close") == 0 ? "closed" : "cancelled");
+	body_str(&b, "reason", a->reason);
 	int rc = record(s, a, "closure", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -517,28 +524,28 @@ static int c_project(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "client", a->client);
-	kstr(&b, "title", a->title);
-	kstr(&b, "currency", a->currency);
-	knum(&b, "amount_minor", minor);
-	kstr(&b, "contract_type", a->type ? a->type : "fixed");
+	body_str(&b, "client", a->client);
+	body_str(&b, "title", a->title);
+	body_str(&b, "currency", a->currency);
+	body_num(&b, "amount_minor", minor);
+	body_str(&b, "contract_type", a->type ? a->type : "fixed");
 	if (a->vlead)
-		kstr(&b, "vendor_lead", a->vlead);
+		body_str(&b, "vendor_lead", a->vlead);
 	if (a->clead)
-		kstr(&b, "client_lead", a->clead);
+		body_str(&b, "client_lead", a->clead);
 	if (a->accept) {
 		if (number_whole("--acceptance-days", a->accept, 3650, &days)) {
 			buf_free(&b);
 			return CTL_EXIT_USAGE;
 		}
-		knum(&b, "acceptance_days", days);
+		body_num(&b, "acceptance_days", days);
 	}
 	if (a->payment_days) {
 		if (number_whole("--payment-days", a->payment_days, 3650, &days)) {
 			buf_free(&b);
 			return CTL_EXIT_USAGE;
 		}
-		knum(&b, "payment_days", days);
+		body_num(&b, "payment_days", days);
 	}
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
 	buf_free(&b);
@@ -570,7 +577,7 @@ static int c_baseline(struct session *s, const struct oargs *a)
 	}
 	buf_addc(&b, ']');
 	if (a->rule)
-		kstr(&b, "rule", a->rule);
+		body_str(&b, "rule", a->rule);
 	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "baseline", a->project, &b, "version");
 	buf_free(&b);
 	return rc;
@@ -590,16 +597,16 @@ static int c_change(struct session *s, const struct oargs *a)
 			buf_free(&b);
 			return usage("change raise", "needs TITLE, --by NAME, --via CHANNEL and --reason CODE");
 		}
-		kstr(&b, "title", a->pos[1]);
-		kstr(&b, "raised_by", a->by);
-		kstr(&b, "channel", a->via);
+		body_str(&b, "title", a->pos[1]);
+		body_str(&b, "raised_by", a->by);
+		body_str(&b, "channel", a->via);
 		char code[64];	/* --reason here is a code, elsewhere free text */
 		snprintf(code, sizeof code, "%s", a->reason);
-		kstr(&b, "reason", spelling_enum(code));
+		body_str(&b, "reason", spelling_enum(code));
 		if (a->items)
 			list_json(&b, "items", a->items, false);
 		if (a->proceeding)
-			kraw(&b, "proceeding", "true");
+			body_raw(&b, "proceeding", "true");
 		if (a->occurred) {
 			if (time_parse(a->occurred, &v)) {
 				buf_free(&b);
@@ -607,7 +614,7 @@ static int c_change(struct session *s, const struct oargs *a)
 					showz(a->occurred), TIME_FORMS);
 				return CTL_EXIT_USAGE;
 			}
-			knum(&b, "occurred_at", v);
+			body_num(&b, "occurred_at", v);
 		}
 		struct buf text;
 		buf_init(&text);
@@ -622,7 +629,7 @@ static int c_change(struct session *s, const struct oargs *a)
 			buf_adds(&b, "\"description\":");
 			json_put_str(&b, (const char *)text.data, text.len);
 		} else if (a->description) {
-			kstr(&b, "description", a->description);
+			body_str(&b, "description", a->description);
 		}
 		buf_free(&text);
 		rc = record(s, a, "change", a->project, &b, "number");
@@ -632,13 +639,13 @@ static int c_change(struct session *s, const struct oargs *a)
 			buf_free(&b);
 			return usage(again ? "change reassess" : "change assess", "needs CR-N, --class and --rationale");
 		}
-		kstr(&b, "change", a->pos[1]);
-		kstr(&b, "class", a->cls);
-		kstr(&b, "rationale", a->rationale);
+		body_str(&b, "change", a->pos[1]);
+		body_str(&b, "class", a->cls);
+		body_str(&b, "rationale", a->rationale);
 		if (a->cites)
 			list_json(&b, "cites", a->cites, true);
 		if (again)
-			kraw(&b, "reassess", "true");
+			body_raw(&b, "reassess", "true");
 		rc = record(s, a, "assessment", a->project, &b, NULL);
 	} else if (strcmp(a->pos[0], "quote") == 0) {
 		struct projinfo pi;
@@ -658,18 +665,18 @@ static int c_change(struct session *s, const struct oargs *a)
 			buf_free(&b);
 			return CTL_EXIT_USAGE;
 		}
-		kstr(&b, "change", a->pos[1]);
-		knum(&b, "fee_minor", fee);
+		body_str(&b, "change", a->pos[1]);
+		body_num(&b, "fee_minor", fee);
 		if (a->tax)
-			knum(&b, "tax_minor", tax);
-		knum(&b, "effort_hours", minutes / 60);
+			body_num(&b, "tax_minor", tax);
+		body_num(&b, "effort_hours", minutes / 60);
 		if (minutes % 60)
-			knum(&b, "effort_minutes", minutes % 60);
+			body_num(&b, "effort_minutes", minutes % 60);
 		if (a->schedule)
-			knum(&b, "schedule_days", days);
+			body_num(&b, "schedule_days", days);
 		if (a->valid)
-			kstr(&b, "valid_until", a->valid);
-		kstr(&b, "currency", pi.currency);
+			body_str(&b, "valid_until", a->valid);
+		body_str(&b, "currency", pi.currency);
 		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "quote", a->project, &b, "revision");
 	} else {
 		rc = usage("change", "raise, assess, reassess or quote");
@@ -689,33 +696,33 @@ static int c_respond(struct session *s, const struct oargs *a)
 	buf_init(&b);
 	buf_addc(&b, '{');
 	if (a->nchanges) {
-		kstr(&b, "change", a->changes[0]);
+		body_str(&b, "change", a->changes[0]);
 		if (a->quote) {
 			if (!parse_uint(a->quote, &v))
 				return usage("respond", "--quote needs a revision number");
-			knum(&b, "quote", v);
+			body_num(&b, "quote", v);
 		}
 	} else if (a->amendment) {
-		kstr(&b, "amendment", a->amendment);
+		body_str(&b, "amendment", a->amendment);
 	} else {
 		if (!parse_uint(a->baseline, &v))
 			return usage("respond", "--baseline needs a version number");
-		knum(&b, "baseline", v);
+		body_num(&b, "baseline", v);
 	}
-	kstr(&b, "decision", a->decision);
-	kstr(&b, "respondent", a->by);
+	body_str(&b, "decision", a->decision);
+	body_str(&b, "respondent", a->by);
 	if (a->title)
-		kstr(&b, "respondent_title", a->title);
-	kstr(&b, "channel", a->via);
+		body_str(&b, "respondent_title", a->title);
+	body_str(&b, "channel", a->via);
 	if (a->reason)
-		kstr(&b, "reason", a->reason);
+		body_str(&b, "reason", a->reason);
 	if (a->evidence) {
 		char hex[65];
-		if (file_hash(a->evidence, hex)) {
+		if (orders_file_hash(a->evidence, hex)) {
 			buf_free(&b);
 			return CTL_EXIT_USAGE;
 		}
-		kstr(&b, "evidence_sha256", hex);
+		body_str(&b, "evidence_sha256", hex);
 	}
 	int rc = record(s, a, "response", a->project, &b, NULL);
 	buf_free(&b);
@@ -728,15 +735,15 @@ static int c_evidence(struct session *s, const struct oargs *a)
 	char hex[65];
 	if (a->npos != 2 || !a->project || !parse_uint(a->pos[0], &seq))
 		return usage("evidence", "expected: evidence -p ID RESPONSE-SEQ FILE [--description TEXT]");
-	if (file_hash(a->pos[1], hex))
+	if (orders_file_hash(a->pos[1], hex))
 		return CTL_EXIT_USAGE;
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	knum(&b, "response", seq);
-	kstr(&b, "sha256", hex);
+	body_num(&b, "response", seq);
+	body_str(&b, "sha256", hex);
 	if (a->description)
-		kstr(&b, "description", a->description);
+		body_str(&b, "description", a->description);
 	int rc = record(s, a, "evidence", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -786,8 +793,8 @@ static int c_credit(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "invoice", a->pos[1]);
-	kstr(&b, "reason", a->reason);
+	body_str(&b, "invoice", a->pos[1]);
+	body_str(&b, "reason", a->reason);
 	int rc = record(s, a, "credit", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -820,10 +827,10 @@ static int c_invoice(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "number", a->pos[0]);
-	kstr(&b, "currency", pi.currency);
-	kstr(&b, "issued", issued);
-	kstr(&b, "due", due);
+	body_str(&b, "number", a->pos[0]);
+	body_str(&b, "currency", pi.currency);
+	body_str(&b, "issued", issued);
+	body_str(&b, "due", due);
 	buf_adds(&b, ",\"lines\":[");
 	for (int i = 0; i < a->nchanges; i++) {
 		const char *eq = strchr(a->changes[i], '=');
@@ -864,10 +871,10 @@ static int c_payment(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "invoice", a->pos[0]);
-	knum(&b, "amount_minor", minor);
-	kstr(&b, "date", a->date);
-	kstr(&b, "currency", pi.currency);
+	body_str(&b, "invoice", a->pos[0]);
+	body_num(&b, "amount_minor", minor);
+	body_str(&b, "date", a->date);
+	body_str(&b, "currency", pi.currency);
 	int rc = record(s, a, "payment", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -922,9 +929,9 @@ static int c_amendment(struct session *s, const struct oargs *a)
 	}
 	buf_addc(&b, ']');
 	if (rc == 0 && a->title)
-		kstr(&b, "title", a->title);
+		body_str(&b, "title", a->title);
 	if (rc == 0 && a->effective)
-		kstr(&b, "effective", a->effective);
+		body_str(&b, "effective", a->effective);
 	if (rc)
 		rc = ctl_report(&e);
 	else
@@ -953,14 +960,14 @@ static int c_signatory(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	kstr(&b, "action", a->pos[0]);
-	kstr(&b, "name", a->pos[1]);
+	body_str(&b, "action", a->pos[0]);
+	body_str(&b, "name", a->pos[1]);
 	if (a->title)
-		kstr(&b, "title", a->title);
+		body_str(&b, "title", a->title);
 	if (a->limit)
-		knum(&b, "limit_minor", minor);
+		body_num(&b, "limit_minor", minor);
 	if (a->reason)
-		kstr(&b, "reason", a->reason);
+		body_str(&b, "reason", a->reason);
 	int rc = record(s, a, "signatory", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -974,8 +981,8 @@ static int c_void(struct session *s, const struct oargs *a)
 	struct buf b;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	knum(&b, "target", seq);
-	kstr(&b, "reason", a->reason);
+	body_num(&b, "target", seq);
+	body_str(&b, "reason", a->reason);
 	int rc = record(s, a, "void", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -993,17 +1000,17 @@ static int set_value(const char *field, const char *v, struct buf *b)
 			if (!parse_uint(v, &u))
 				return fail_usage("--set %s=%s: %s is a whole number (amounts in minor units)", field,
 						  showz(v), field);
-			knum(b, field, u);
+			body_num(b, field, u);
 			return 0;
 		}
 	if (strcmp(field, "occurred_at") == 0) {
 		if (time_parse(v, &u))
 			return fail_usage("--set occurred_at=%s is not a time: write %s", showz(v), TIME_FORMS);
-		knum(b, field, u);
+		body_num(b, field, u);
 	} else if (strcmp(field, "proceeding") == 0) {
 		if (strcmp(v, "true") && strcmp(v, "false"))
 			return fail_usage("--set proceeding=%s: write true or false", showz(v));
-		kraw(b, field, v);
+		body_raw(b, field, v);
 	} else if (strcmp(field, "items") == 0 || strcmp(field, "cites") == 0) {
 		list_json(b, field, v, strcmp(field, "cites") == 0);
 	} else if (strcmp(field, "documents") == 0) {
@@ -1018,9 +1025,9 @@ static int set_value(const char *field, const char *v, struct buf *b)
 	} else if (strcmp(field, "class") == 0 || strcmp(field, "channel") == 0) {
 		char code[64];
 		snprintf(code, sizeof code, "%s", v);
-		kstr(b, field, spelling_enum(code));
+		body_str(b, field, spelling_enum(code));
 	} else {
-		kstr(b, field, v);
+		body_str(b, field, v);
 	}
 	return 0;
 }
@@ -1052,9 +1059,9 @@ static int c_correct(struct session *s, const struct oargs *a)
 	}
 	buf_addc(&set, '}');
 	buf_addc(&b, '{');
-	knum(&b, "target", seq);
-	kstr(&b, "reason", a->reason);
-	kraw(&b, "set", buf_cstr(&set));
+	body_num(&b, "target", seq);
+	body_str(&b, "reason", a->reason);
+	body_raw(&b, "set", buf_cstr(&set));
 	int rc = record(s, a, "correction", a->project, &b, NULL);
 	buf_free(&b);
 	buf_free(&set);

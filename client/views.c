@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "columns.h"
 #include "currency.h"
@@ -15,6 +16,7 @@
 #include "isotime.h"
 #include "json.h"
 #include "mp.h"
+#include "numbers.h"
 #include "offline.h"
 #include "online.h"
 #include "pages.h"
@@ -24,8 +26,8 @@
 #include "witness.h"
 
 struct vargs {
-	bool json, csv, verify;
-	const char *project, *change, *state, *as_of;
+	bool json, csv, verify, open;
+	const char *project, *change, *state, *as_of, *kase, *progress;
 	char as_of_date[11];
 	int npos;
 	char *pos[3];
@@ -44,7 +46,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'v' },
 		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
 		{ "verify", no_argument, NULL, 'V' }, { "state", required_argument, NULL, 's' },
-		{ "as-of", required_argument, NULL, 'a' }, { 0, 0, 0, 0 },
+		{ "as-of", required_argument, NULL, 'a' }, { "case", required_argument, NULL, 'k' },
+		{ "open", no_argument, NULL, 'o' }, { "progress", required_argument, NULL, 'P' }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -60,6 +63,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'V': a->verify = true; break;
 		case 's': a->state = optarg; break;
 		case 'a': a->as_of = optarg; break;
+		case 'k': a->kase = optarg; break;
+		case 'o': a->open = true; break;
+		case 'P': a->progress = optarg; break;
 		default: return usage(cmd, "bad option");
 		}
 	}
@@ -260,7 +266,7 @@ static const char CHANGE_CSV[] = "change,status,class,fee,tax,total,approved,app
 
 static const char *const STATUS_SECTIONS[] = { "changes", "proceeding_unapproved", "open_quotes",
 					       "unconfirmed_responses", "amendments", "signatories",
-					       "responses_off_register", NULL };
+					       "responses_off_register", "cases", NULL };
 
 int views_status_doc(struct session *s, const char *project, struct buf *doc, struct err *e)
 {
@@ -383,6 +389,22 @@ static void off_register_row(const uint8_t *e, size_t n, void *ctx)
 	    str(e, n, "decision"), str(e, n, "answered"));
 }
 
+/* A case's age in whole days, to this machine's clock. */
+static unsigned long long case_age(const uint8_t *e, size_t n)
+{
+	uint64_t now = (uint64_t)time(NULL) * 1000000u, at = u(e, n, "opened_at_us");
+	return now > at ? (unsigned long long)((now - at) / 86400000000ull) : 0;
+}
+
+static void open_case_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	if (strcmp(str(e, n, "stage"), "closed") == 0)
+		return;
+	t->count++;
+	row(str(e, n, "title"), "  %-8s %-13s %4llu days  ", str(e, n, "case"), str(e, n, "stage"), case_age(e, n));
+}
+
 static void print_status(struct buf *doc, const struct vargs *a)
 {
 	const uint8_t *d = doc->data;
@@ -468,6 +490,9 @@ static void print_status(struct buf *doc, const struct vargs *a)
 		if (t.count == 0)
 			printf("  none\n");
 	}
+	printf("complaint cases not closed: %llu\n", (unsigned long long)u(d, dn, "open_cases"));
+	t.count = 0;
+	each(d, dn, "cases", open_case_row, &t);
 }
 
 /* The server's document; with --verify re-derived from proven entries and
@@ -648,6 +673,7 @@ static const struct {
 	  " outstanding  days bucket",
 	  receivable_row },
 	{ "quotes", NULL, NULL, NULL, NULL, NULL },	/* print_quotes: its own order */
+	{ "cases", NULL, NULL, NULL, NULL, NULL },	/* print_cases: waiting first */
 };
 
 static void print_report(struct buf *doc, size_t r, const struct vargs *a)
@@ -778,14 +804,67 @@ static void print_quotes(struct buf *doc, const struct vargs *a)
 	each(d, dn, "totals", quote_total, &t);
 }
 
+/* ---- report cases: determinations waiting for an approver first ---- */
+
+static void case_line(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	if (t->state && strcmp(str(e, n, "stage"), "closed") == 0)
+		return;	/* --open */
+	char age[24], cr[24];
+	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
+	snprintf(cr, sizeof cr, "%s", str(e, n, "change"));
+	const char *f[] = { str(e, n, "project"), str(e, n, "case"), str(e, n, "stage"), age, str(e, n, "outcome"),
+			    cr, str(e, n, "title") };
+	t->count++;
+	if (t->csv)
+		fields(f, sizeof f / sizeof f[0]);
+	else
+		row(f[6], args_wide ? "  %-12s %-8s %-13s %4s %-20s %-7s  " : "  %-12s %-8s %-13s %4s %-20s %-7s\n         ",
+		    f[0], f[1], f[2], f[3], *f[4] ? f[4] : "-", *f[5] ? f[5] : "-");
+}
+
+static void print_cases(struct buf *doc, const struct vargs *a)
+{
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
+	struct tabctx t = { 0, a->csv, 0, a->open ? "open" : NULL };
+	if (a->csv)
+		printf("project,case,stage,age_days,outcome,change,title\n");
+	else
+		printf("complaint cases%s, determinations waiting for an approver first\n  %-12s %-8s %-13s %4s %-20s "
+		       "%-7s%s", a->open ? " not closed" : "", "project", "case", "stage", "days", "determination", "change",
+		       args_wide ? "  title\n" : "\n         title\n");
+	each(d, dn, "waiting_approver", case_line, &t);
+	each(d, dn, "rows", case_line, &t);
+	if (a->csv)
+		return;
+	if (t.count == 0)
+		printf("  none\n");
+	struct mp_cur c;
+	uint64_t v[5] = { 0 };
+	static const char *const STAGES[] = { "open", "investigated", "determined", "escalated", "closed" };
+	if (mp_map_find(d, dn, "totals", &c, NULL) == 1) {
+		const uint8_t *tp = c.p;
+		if (mp_skip(&c, 8, NULL) == 0)
+			for (size_t i = 0; i < 5; i++)
+				v[i] = u(tp, (size_t)(c.p - tp), STAGES[i]);
+	}
+	printf("totals: %llu open, %llu investigated, %llu determined, %llu escalated, %llu closed\n",
+	       (unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2], (unsigned long long)v[3],
+	       (unsigned long long)v[4]);
+}
+
 static int do_report(struct session *s, const struct vargs *a)
 {
-	static const char *const SECTIONS[] = { "rows", NULL };
+	static const char *const SECTIONS[] = { "rows", "waiting_approver", NULL };
 	size_t r = 0;
 	while (a->npos == 1 && r < sizeof REPORTS / sizeof REPORTS[0] && strcmp(a->pos[0], REPORTS[r].name))
 		r++;
 	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
-		return usage("report", "expected: report unbilled|exposure|receivables|quotes [--project P]");
+		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases [--project P]");
+	if (a->open && strcmp(a->pos[0], "cases") != 0)
+		return usage("report", "--open is for report cases");
 	bool receivables = strcmp(REPORTS[r].name, "receivables") == 0;
 	if (a->as_of && !receivables)
 		return usage("report", "--as-of is for report receivables");
@@ -802,7 +881,9 @@ static int do_report(struct session *s, const struct vargs *a)
 	struct buf doc;
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
-	if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json)
+	if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "cases") == 0)
+		print_cases(&doc, a);
+	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json)
 		print_quotes(&doc, a);
 	else if (rc == CTL_EXIT_OK)
 		print_report(&doc, r, a);
@@ -823,13 +904,31 @@ static void find_change(const uint8_t *e, size_t n, void *ctx)
 	f->found |= strcmp(str(e, n, "change"), f->change) == 0;
 }
 
+static void find_case(const uint8_t *e, size_t n, void *ctx)
+{
+	struct found *f = ctx;
+	f->found |= strcmp(str(e, n, "case"), f->change) == 0;
+}
+
 struct hist {
 	const char *change;	/* CR-N, or NULL for everything */
+	const char *kase;	/* CASE-N: its entries, and the change its determination opened */
+	char opened[24];
 	bool json, csv, full;	/* full: whole leaf hashes and bodies */
 	struct buf related;	/* uint64_t seqs of entries shown: voids and evidence cite them */
 	struct buf invoices;	/* NUL-ended numbers of the invoices shown: payments cite them */
 	struct buf out;
 };
+
+/* The body's field (a text) is ref. */
+static bool names_ref(const struct entry *en, const char *field, const char *ref)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	return ref && mp_map_find(en->body, en->body_len, field, &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
+	       n == strlen(ref) && memcmp(s, ref, n) == 0;
+}
 
 static bool names_change(const struct entry *en, const char *cr)
 {
@@ -894,7 +993,18 @@ static bool pays_related(const struct hist *h, const struct entry *en)
  * cite earlier ones, so one pass in order finds them all. */
 static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
 {
-	bool mine = names_change(en, h->change) ||
+	bool of_case = h->kase && (names_ref(en, "case", h->kase) ||
+				   (is_kind(en, "complaint") && names_ref(en, "number", h->kase)));
+	struct mp_cur oc;
+	const char *os;
+	size_t on;
+	if (of_case && is_kind(en, "determination") && mp_map_find(en->body, en->body_len, "change", &oc, NULL) == 1 &&
+	    mp_get_str(&oc, &os, &on, NULL) == 0 && on < sizeof h->opened) {
+		memcpy(h->opened, os, on);	/* the change it opened: its entries follow */
+		h->opened[on] = '\0';
+		h->change = h->opened;
+	}
+	bool mine = of_case || (h->change && names_change(en, h->change)) ||
 		    ((is_kind(en, "void") || is_kind(en, "correction")) && cites_related(h, en, "target")) ||
 		    (is_kind(en, "evidence") && cites_related(h, en, "response")) ||
 		    (is_kind(en, "payment") && pays_related(h, en));
@@ -919,7 +1029,7 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	uint8_t leaf[HASH_LEN];
 	if (entry_decode(p, n, &en, e))
 		return -1;
-	if (h->change && !hist_mine(h, seq, &en))
+	if ((h->change || h->kase) && !hist_mine(h, seq, &en))
 		return 0;
 	if (buf_failed(&h->related) || buf_failed(&h->invoices))
 		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
@@ -964,11 +1074,12 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 
 /* The project exists (and so does the change, if one is named), as its
  * status says: else an error naming what does not. */
-static int history_subject(struct session *s, const char *project, const char *change, struct err *e)
+static int history_subject(struct session *s, const char *project, const char *change, const char *kase,
+			   struct err *e)
 {
 	const struct page_param params[] = { { "project", project } };
 	struct buf doc;
-	struct found f = { change, false };
+	struct found f = { change, false }, k = { kase, false };
 	buf_init(&doc);
 	int rc = pages_doc(s, "status", params, 1, "status", STATUS_SECTIONS, &doc, e);
 	if (rc == 0 && change) {
@@ -977,13 +1088,19 @@ static int history_subject(struct session *s, const char *project, const char *c
 			rc = err_setc(e, CTL_EXIT_REFUSED, "project %s has no change %s (scopectl status %s lists them)",
 				      showz(project), showz(change), showz(project));
 	}
+	if (rc == 0 && kase) {
+		each(doc.data, doc.len, "cases", find_case, &k);
+		if (!k.found)
+			rc = err_setc(e, CTL_EXIT_REFUSED, "project %s has no case %s (scopectl report cases --project %s "
+				      "lists them)", showz(project), showz(kase), showz(project));
+	}
 	buf_free(&doc);
 	return rc;
 }
 
 /* Prints the entries of a project or change, each page proven first. */
-static int history_print(struct session *s, const char *project, const char *change, const struct vargs *a,
-			 bool full)
+static int history_print(struct session *s, const char *project, const char *change, const char *kase,
+			 const struct vargs *a, bool full)
 {
 	struct err e = { 0 };
 	struct checkpoint cp;
@@ -997,6 +1114,7 @@ static int history_print(struct session *s, const char *project, const char *cha
 	if (h == NULL)
 		return CTL_EXIT_USAGE;
 	h->change = change;
+	h->kase = kase;
 	h->json = a->json;
 	h->csv = a->csv;
 	h->full = full;
@@ -1026,11 +1144,11 @@ static int history_print(struct session *s, const char *project, const char *cha
 static int do_history(struct session *s, const struct vargs *a)
 {
 	struct err e = { 0 };
-	if (a->npos != 1)
-		return usage("history", "expected: history PROJECT [--change CR-N]");
-	if (history_subject(s, a->pos[0], a->change, &e))
+	if (a->npos != 1 || (a->change && a->kase))
+		return usage("history", "expected: history PROJECT [--change CR-N | --case CASE-N]");
+	if (history_subject(s, a->pos[0], a->change, a->kase, &e))
 		return ctl_report(&e);
-	return history_print(s, a->pos[0], a->change, a, false);
+	return history_print(s, a->pos[0], a->change, a->kase, a, false);
 }
 
 /* ---- change list, change show ---- */
@@ -1172,7 +1290,89 @@ static int do_change_show(struct session *s, const struct vargs *a)
 		return rc;
 	if (!a->json)
 		printf("\nits entries, and those citing them:\n");
-	return history_print(s, a->project, a->pos[0], a, true);
+	return history_print(s, a->project, a->pos[0], NULL, a, true);
+}
+
+/* ---- case risk: what the vendor stands to lose, before the reply ---- */
+
+struct risk {
+	uint64_t invoiced, paid, unbilled, quotes, nquotes;
+	const char *kase;
+	const uint8_t *row;
+	size_t rown;
+};
+
+static void risk_change(const uint8_t *e, size_t n, void *ctx)
+{
+	struct risk *r = ctx;
+	uint64_t approved = u(e, n, "approved_minor"), invoiced = u(e, n, "invoiced_minor");
+	r->invoiced += invoiced;
+	r->paid += u(e, n, "paid_minor");
+	r->unbilled += approved > invoiced ? approved - invoiced : 0;
+}
+
+static void risk_quote(const uint8_t *e, size_t n, void *ctx)
+{
+	struct risk *r = ctx;
+	r->quotes += u(e, n, "total_minor");
+	r->nquotes++;
+}
+
+static void risk_case(const uint8_t *e, size_t n, void *ctx)
+{
+	struct risk *r = ctx;
+	if (strcmp(str(e, n, "case"), r->kase) == 0)
+		r->row = e, r->rown = n;
+}
+
+static int do_case_risk(struct session *s, const struct vargs *a)
+{
+	struct err e = { 0 };
+	uint64_t progress = 0;
+	if (a->project == NULL || a->npos != 1)
+		return usage("case risk", "expected: case risk -p PROJECT CASE-N [--progress PCT]");
+	if (a->progress && number_whole("--progress", a->progress, 100, &progress))
+		return CTL_EXIT_USAGE;
+	const struct page_param params[] = { { "project", a->project } };
+	const struct rederive_ask q = { "status", params, 1, STATUS_SECTIONS, NULL, a->project };
+	struct buf doc;
+	buf_init(&doc);
+	int rc = answer(s, &q, a, &doc);
+	struct risk r = { 0, 0, 0, 0, 0, a->pos[0], NULL, 0 };
+	const uint8_t *d = doc.data;
+	size_t dn = doc.len;
+	if (rc == CTL_EXIT_OK) {
+		each(d, dn, "changes", risk_change, &r);
+		each(d, dn, "open_quotes", risk_quote, &r);
+		each(d, dn, "cases", risk_case, &r);
+		if (r.row == NULL) {
+			err_setc(&e, CTL_EXIT_REFUSED, "project %s has no case %s (scopectl report cases --project %s lists "
+				 "them)", showz(a->project), showz(a->pos[0]), showz(a->project));
+			rc = ctl_report(&e);
+		}
+	}
+	if (rc == CTL_EXIT_OK) {
+		int exp = (int)u(d, dn, "exponent");
+		const char *cur = str(d, dn, "currency");
+		uint64_t value = u(d, dn, "contract_value_minor");
+		uint64_t invoiced = u(d, dn, "contract_invoiced_minor") + r.invoiced, paid = u(d, dn, "contract_paid_minor") + r.paid;
+		printf("%s %s: %s, %llu days since the intake\n", showz(a->pos[0]), str(r.row, r.rown, "title"),
+		       str(r.row, r.rown, "stage"), case_age(r.row, r.rown));
+		printf("  contract value      %14s %s (with its approved changes)\n", amt(value, exp), cur);
+		printf("  invoiced            %14s %s  %3llu%% of the value\n", amt(invoiced, exp), cur,
+		       value ? (unsigned long long)(invoiced * 100 / value) : 0ull);
+		printf("  paid                %14s %s  %3llu%% of the value\n", amt(paid, exp), cur,
+		       value ? (unsigned long long)(paid * 100 / value) : 0ull);
+		printf("  approved, unbilled  %14s %s\n", amt(r.unbilled, exp), cur);
+		printf("  open quotes         %14s %s (%llu)\n", amt(r.quotes, exp), cur, (unsigned long long)r.nquotes);
+		if (a->progress)
+			printf("  work done           %13llu%% (the lead's estimate): %llu%% paid against it\n",
+			       (unsigned long long)progress, value ? (unsigned long long)(paid * 100 / value) : 0ull);
+		else
+			printf("  work done           not estimated (--progress PCT)\n");
+	}
+	buf_free(&doc);
+	return rc;
 }
 
 int cmd_views(const char *cmd, int argc, char **argv)
@@ -1182,7 +1382,7 @@ int cmd_views(const char *cmd, int argc, char **argv)
 		int (*fn)(struct session *, const struct vargs *);
 	} CMDS[] = { { "status", do_status },		{ "report", do_report },
 		     { "history", do_history },		{ "change list", do_change_list },
-		     { "change show", do_change_show } };
+		     { "change show", do_change_show },	{ "case risk", do_case_risk } };
 	struct profile p;
 	struct vargs a;
 	int rc = parse(cmd, argc, argv, &p, &a);

@@ -11,7 +11,7 @@
 
 /* changes and what answers them: assessments, quotes, responses and evidence */
 
-static const char *const CHANNELS[] = { "meeting", "phone", "email", "chat", "other", NULL };
+const char *const CHANNELS[] = { "meeting", "phone", "email", "chat", "other", NULL };
 static const char *const REASONS[] = { "client_request", "design_development", "baseline_ambiguity",
 				       "defect", "regulatory", "vendor_proposal", NULL };
 static const char *const CLASSES[] = { "in_scope", "minor_revision", "out_of_scope", "unfounded", NULL };
@@ -76,11 +76,30 @@ int check_items(struct ctx *x, const struct value *items)
 	return 0;
 }
 
-static int k_change(struct ctx *x)
+int change_open(struct ctx *x, const struct value *title, bool proceeding, uint64_t *opened)
 {
 	struct key k;
 	struct chg c;
 	uint64_t number = x->proj.next_cr;
+	memset(&c, 0, sizeof c);
+	c.seq = x->in->seq;
+	c.number = number;
+	c.raised_at = x->in->time_us;
+	c.proceeding = proceeding;
+	snprintf(c.status, sizeof c.status, "raised");
+	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len < sizeof c.title ? title->len : sizeof c.title - 1), title->s);
+	key_init(&k, 'c', x->in->project, x->in->project_len);
+	key_u64(&k, number);
+	if (SAVE(x->t, &k, CHG, &c, x->e))
+		return -1;
+	x->proj.next_cr = number + 1;
+	*opened = number;
+	key_init(&k, 'p', x->in->project, x->in->project_len);
+	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
+}
+
+static int k_change(struct ctx *x)
+{
 	const struct value *occ = val(x, "occurred_at");
 	if (occ->present && occ->u > x->in->time_us + 86400000000ull)
 		return refuse(x, "occurred_at lies in the future");
@@ -88,22 +107,7 @@ static int k_change(struct ctx *x)
 		return -1;
 	x->add_name = "number";
 	x->add_type = F_CR;
-	x->add_u = number;
-	memset(&c, 0, sizeof c);
-	c.seq = x->in->seq;
-	c.number = number;
-	c.raised_at = x->in->time_us;
-	c.proceeding = has(x, "proceeding") && val(x, "proceeding")->u;
-	snprintf(c.status, sizeof c.status, "raised");
-	const struct value *title = val(x, "title");
-	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len < sizeof c.title ? title->len : sizeof c.title - 1), title->s);
-	key_init(&k, 'c', x->in->project, x->in->project_len);
-	key_u64(&k, number);
-	if (SAVE(x->t, &k, CHG, &c, x->e))
-		return -1;
-	x->proj.next_cr = number + 1;
-	key_init(&k, 'p', x->in->project, x->in->project_len);
-	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
+	return change_open(x, val(x, "title"), has(x, "proceeding") && val(x, "proceeding")->u, &x->add_u);
 }
 
 bool change_approved(const struct chg *c)

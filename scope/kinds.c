@@ -13,7 +13,8 @@
 	X(void) X(note)                                         /* void.c */                          \
 	X(correction)                                           /* correct.c */                       \
 	X(closure)                                              /* closure.c */                       \
-	X(amendment) X(signatory)                               /* amend.c */
+	X(amendment) X(signatory)                               /* amend.c */                         \
+	X(complaint) X(investigation) X(determination) X(reply) /* complaint.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

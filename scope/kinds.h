@@ -70,6 +70,11 @@ int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 
 /* The change's items (a value of its schema) are in the current baseline. */
 int check_items(struct ctx *x, const struct value *items);
+/* The channels a message reaches the other side by (change.c). */
+extern const char *const CHANNELS[];
+/* Opens the next change request (status raised) titled title, recorded
+ * by this entry: its number into *opened (change.c). */
+int change_open(struct ctx *x, const struct value *title, bool proceeding, uint64_t *opened);
 /* The change's status is one an approval holds (approved ... paid). */
 bool change_approved(const struct chg *c);
 /* The change (re)assessed as cls: its status, fee and approval start again

@@ -68,6 +68,8 @@ struct stctx {
 	struct buf amendments, signatories, off_register;
 	uint32_t namendments, nsignatories, noff_register;
 	uint64_t amended, unamended, nunamended;	/* signed amendments' total; approved changes in none */
+	struct buf cases;
+	uint32_t ncases, open_cases;
 	struct scope_kv *t;
 	const char *project;
 	size_t plen;
@@ -259,6 +261,55 @@ static int status_signatory(void *ctx, const uint8_t *k, size_t kn, const uint8_
 	return 0;
 }
 
+/* A complaint case as a row (status, and report cases with its project
+ * and age_days). */
+static void pack_case(struct buf *b, const struct cas *cs, const char *project, size_t plen, uint64_t now_us)
+{
+	mp_pack_map(b, project ? 12 : 10);
+	if (project) {
+		mp_pack_cstr(b, "project");
+		mp_pack_str(b, project, plen);
+		mp_pack_cstr(b, "age_days");
+		mp_pack_uint(b, now_us > cs->opened_at ? (now_us - cs->opened_at) / DAY_US : 0);
+	}
+	mp_pack_cstr(b, "case");
+	pack_ref(b, "CASE-", cs->number);
+	mp_pack_cstr(b, "title");
+	mp_pack_cstr(b, cs->title);
+	mp_pack_cstr(b, "stage");
+	mp_pack_cstr(b, cs->stage);
+	mp_pack_cstr(b, "outcome");
+	mp_pack_cstr(b, cs->outcome);
+	mp_pack_cstr(b, "change");
+	if (cs->change)
+		pack_cr(b, cs->change);
+	else
+		mp_pack_nil(b);
+	mp_pack_cstr(b, "seq");
+	mp_pack_uint(b, cs->seq);
+	mp_pack_cstr(b, "opened_at_us");
+	mp_pack_uint(b, cs->opened_at);
+	mp_pack_cstr(b, "stage_seq");
+	mp_pack_uint(b, cs->stage_seq);
+	mp_pack_cstr(b, "stage_at_us");
+	mp_pack_uint(b, cs->stage_at);
+	mp_pack_cstr(b, "waiting_approver");
+	mp_pack_bool(b, !strcmp(cs->stage, "investigated") || !strcmp(cs->stage, "escalated"));
+}
+
+static int status_case(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct stctx *s = ctx;
+	struct cas cs;
+	if (rec_unpack(CAS, CAS_N, v, vn, &cs, e))
+		return -1;
+	s->open_cases += strcmp(cs.stage, "closed") != 0;
+	pack_case(&s->cases, &cs, NULL, 0, 0);
+	s->ncases++;
+	return 0;
+}
+
 /* A response in force by someone not on the register (only once it exists). */
 static int status_response(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
 {
@@ -361,6 +412,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_init(&s.amendments);
 	buf_init(&s.signatories);
 	buf_init(&s.off_register);
+	buf_init(&s.cases);
 	s.currency = p.currency;
 	s.t = t;
 	s.project = project;
@@ -374,11 +426,13 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	pager_section(&pg, &s.amendments, &s.namendments);
 	pager_section(&pg, &s.signatories, &s.nsignatories);
 	pager_section(&pg, &s.off_register, &s.noff_register);
-	/* in key order (a, c, g, r, u): a cursor resumes after a key */
+	pager_section(&pg, &s.cases, &s.ncases);
+	/* in key order (a, c, g, h, r, u): a cursor resumes after a key */
 	static const struct {
 		char type;
 		int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t, struct err *);
 	} SCANS[] = { { 'a', status_amendment }, { 'c', status_change }, { 'g', status_signatory },
+		      { 'h', status_case },
 		      { 'r', status_response } };
 	for (size_t i = 0; i < sizeof SCANS / sizeof SCANS[0]; i++) {
 		if (SCANS[i].type == 'r' && p.signatories == 0)
@@ -432,6 +486,8 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.baseline);
 		mp_pack_cstr(&hdr, "baseline_confirmed");
 		mp_pack_bool(&hdr, p.baseline_confirmed);
+		mp_pack_cstr(&hdr, "open_cases");
+		mp_pack_uint(&hdr, s.open_cases);
 		rc = pack_closure(t, project, plen, &hdr, e);
 		mp_pack_cstr(&hdr, "by_state");
 		mp_pack_map(&hdr, s.nstates);
@@ -443,7 +499,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 28);
+		mp_pack_map(out, 30);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -466,6 +522,9 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_cstr(out, "responses_off_register");
 		mp_pack_array(out, s.noff_register);
 		buf_add(out, s.off_register.data, s.off_register.len);
+		mp_pack_cstr(out, "cases");
+		mp_pack_array(out, s.ncases);
+		buf_add(out, s.cases.data, s.cases.len);
 		pager_next(&pg, next);
 	}
 	pager_free(&pg);
@@ -477,12 +536,13 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	buf_free(&s.amendments);
 	buf_free(&s.signatories);
 	buf_free(&s.off_register);
+	buf_free(&s.cases);
 	return rc;
 }
 
 /* ---- reports across projects ---- */
 
-enum rkind { R_EXPOSURE, R_UNBILLED, R_RECEIVABLES, R_QUOTES };
+enum rkind { R_EXPOSURE, R_UNBILLED, R_RECEIVABLES, R_QUOTES, R_CASES };
 
 struct total {
 	char currency[4];
@@ -497,6 +557,9 @@ struct rctx {
 	enum rkind kind;
 	struct buf rows;
 	uint32_t nrows;
+	struct buf waiting;		/* report cases: the determinations waiting for an approver */
+	uint32_t nwaiting;
+	uint64_t stages[5];		/* report cases: cases at each of CASE_STAGES */
 	struct total totals[CURRENCY_COUNT];	/* one per currency */
 	uint32_t ntotals;
 	char cur_project[80];
@@ -689,6 +752,29 @@ static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *
 	return 0;
 }
 
+static const char *const CASE_STAGES[] = { "open", "investigated", "determined", "escalated", "closed" };
+
+static int report_case(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct rctx *r = ctx;
+	if (kn < 11)
+		return 0;
+	size_t plen = kn - 2 - 9;
+	int in = row_project(r, k, plen, e);
+	if (in <= 0)
+		return in;
+	struct cas cs;
+	if (rec_unpack(CAS, CAS_N, v, vn, &cs, e))
+		return -1;
+	for (size_t i = 0; i < sizeof CASE_STAGES / sizeof CASE_STAGES[0]; i++)
+		r->stages[i] += strcmp(cs.stage, CASE_STAGES[i]) == 0;
+	bool waiting = !strcmp(cs.stage, "investigated") || !strcmp(cs.stage, "escalated");
+	struct buf *b = waiting ? &r->waiting : &r->rows;
+	pack_case(b, &cs, (const char *)k + 2, plen, r->now_us);
+	*(waiting ? &r->nwaiting : &r->nrows) += 1;
+	return 0;
+}
+
 /* The aging buckets of receivables, by days past the due date. */
 static const char *const BUCKETS[] = { "current", "0-30", "31-60", "61-90", "over_90" };
 
@@ -748,6 +834,14 @@ static int report_invoice(void *ctx, const uint8_t *k, size_t kn, const uint8_t 
 
 static void pack_totals(const struct rctx *r, struct buf *tot)
 {
+	if (r->kind == R_CASES) {	/* cases by stage, not money */
+		mp_pack_map(tot, sizeof CASE_STAGES / sizeof CASE_STAGES[0]);
+		for (size_t i = 0; i < sizeof CASE_STAGES / sizeof CASE_STAGES[0]; i++) {
+			mp_pack_cstr(tot, CASE_STAGES[i]);
+			mp_pack_uint(tot, r->stages[i]);
+		}
+		return;
+	}
 	static const char *const NAMES[][6] = {
 		[R_EXPOSURE] = { "proceeding_count", "proceeding_quoted_minor", "waiting_count",
 				 "waiting_quoted_minor" },
@@ -791,11 +885,13 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 	r->actx = actx;
 	r->kind = kind;
 	buf_init(&r->rows);
+	buf_init(&r->waiting);
 	int rc = pager_init(pg, req, now_us, e);
 	r->now_us = pg->as_of;
 	pager_section(pg, &r->rows, &r->nrows);
+	pager_section(pg, &r->waiting, &r->nwaiting);
 	struct key k;
-	char type = kind == R_RECEIVABLES ? 'i' : 'c';
+	char type = kind == R_RECEIVABLES ? 'i' : kind == R_CASES ? 'h' : 'c';
 	if (rc == 0 && project) {
 		struct proj p;
 		key_init(&k, 'p', project, plen);
@@ -811,13 +907,19 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 		k.n = 2;
 	}
 	if (rc == 0)
-		rc = pager_scan(pg, t, k.b, k.n, kind == R_RECEIVABLES ? report_invoice : report_change, r, e);
+		rc = pager_scan(pg, t, k.b, k.n,
+				kind == R_RECEIVABLES ? report_invoice : kind == R_CASES ? report_case : report_change, r, e);
 	if (rc == 0) {
 		pack_totals(r, &tot);
 		rc = pager_finish(pg, tot.data, tot.len, e);
 	}
 	if (rc == 0) {
-		mp_pack_map(out, kind == R_EXPOSURE ? 2 : kind == R_RECEIVABLES ? 4 : 3);
+		mp_pack_map(out, kind == R_EXPOSURE ? 2 : kind == R_RECEIVABLES || kind == R_CASES ? 4 : 3);
+		if (kind == R_CASES) {
+			mp_pack_cstr(out, "waiting_approver");
+			mp_pack_array(out, r->nwaiting);
+			buf_add(out, r->waiting.data, r->waiting.len);
+		}
 		mp_pack_cstr(out, "rows");
 		mp_pack_array(out, r->nrows);
 		buf_add(out, r->rows.data, r->rows.len);
@@ -838,6 +940,7 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 	pager_free(pg);
 	buf_free(&tot);
 	buf_free(&r->rows);
+	buf_free(&r->waiting);
 	free(r);
 	free(pg);
 	return rc;
@@ -867,8 +970,10 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
 	if (strcmp(name, "quotes") == 0)
 		return run(t, project, plen, allow, actx, now_us, R_QUOTES, req, out, next, e);
+	if (strcmp(name, "cases") == 0)
+		return run(t, project, plen, allow, actx, now_us, R_CASES, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes)", name);
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases)", name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

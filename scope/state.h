@@ -23,6 +23,7 @@
  *   s  project, number      -> u64be seq of the change's assessment in force
  *   o  project, invoice     -> u64be seq of the credit that cancelled it
  *   z  project              -> u64be seq of the closure that closed it
+ *   h  project, number      -> struct cas (a complaint case and its stage)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -54,6 +55,7 @@ struct proj {
 	uint64_t contract_invoiced;	/* the base contract's fee on invoices */
 	uint64_t contract_paid;		/* the total (fee and tax) of its lines on paid invoices */
 	uint64_t amendments, signatories;	/* amendments recorded; signatories ever added */
+	uint64_t next_case;		/* complaint cases opened (the last CASE-N) */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;
@@ -108,6 +110,15 @@ struct resp {
 };
 extern const struct rfield RESP[];
 extern const size_t RESP_N;
+
+struct cas {
+	uint64_t seq, number, opened_at, stage_at, stage_seq, change;	/* change: the CR its determination opened */
+	char stage[16];		/* open, investigated, determined, closed, escalated */
+	char outcome[24];	/* the determination in force, "" before one */
+	char title[801];
+};
+extern const struct rfield CAS[];
+extern const size_t CAS_N;
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out);
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,
