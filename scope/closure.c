@@ -3,8 +3,9 @@
 #include <string.h>
 
 /* closure: a project closed (its work done) or cancelled (it should not
- * have been, or will not be, carried out).  After it only corrections and
- * notes are recorded in the project (domain.c, project_closed). */
+ * have been, or will not be, carried out).  After it only corrections,
+ * notes and complaint cases are recorded in the project (domain.c,
+ * project_closed). */
 
 static const char *const OUTCOMES[] = { "closed", "cancelled", NULL };
 

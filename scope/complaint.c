@@ -166,6 +166,13 @@ static int k_determination(struct ctx *x)
 		if (cs.change)
 			return refuse(x, "CASE-%llu already opened CR-%llu: a case opens one change request",
 				      (unsigned long long)cs.number, (unsigned long long)cs.change);
+		uint64_t by;
+		int closed = project_closure(x, &by);
+		if (closed < 0)
+			return -1;
+		if (closed)
+			return refuse(x, "project %.*s was closed by entry %llu: a determination opens no change request "
+				      "in it (record it without --open-change)", P(x), (unsigned long long)by);
 		x->add_name = "change";
 		x->add_type = F_CR;
 		if (change_open(x, val(x, "open_change"), false, &x->add_u))

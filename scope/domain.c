@@ -164,17 +164,27 @@ static int check_assigned(struct ctx *x)
 	return 0;
 }
 
-/* After a closure only corrections and notes are recorded in the project. */
-static int project_closed(struct ctx *x, const struct kind *k)
+int project_closure(struct ctx *x, uint64_t *by)
 {
 	struct key zk;
+	key_init(&zk, 'z', x->in->project, x->in->project_len);
+	return state_get_seq(x->t, &zk, by, x->e);
+}
+
+/* After a closure only corrections, notes and complaint cases (a complaint
+ * may come years later, in maintenance) are recorded in the project. */
+static int project_closed(struct ctx *x, const struct kind *k)
+{
+	static const char *const AFTER[] = { "correction", "note", "complaint", "investigation", "determination",
+					     "reply" };
 	struct entry en;
 	uint64_t by;
-	if (k->opens_project || x->in->project_len == 0 || strcmp(k->name, "correction") == 0 ||
-	    strcmp(k->name, "note") == 0)
+	if (k->opens_project || x->in->project_len == 0)
 		return 0;
-	key_init(&zk, 'z', x->in->project, x->in->project_len);
-	int rc = state_get_seq(x->t, &zk, &by, x->e);
+	for (size_t i = 0; i < sizeof AFTER / sizeof AFTER[0]; i++)
+		if (strcmp(k->name, AFTER[i]) == 0)
+			return 0;
+	int rc = project_closure(x, &by);
 	if (rc <= 0)
 		return rc;
 	struct mp_cur c, r;
@@ -184,8 +194,9 @@ static int project_closed(struct ctx *x, const struct kind *k)
 	    mp_map_find(en.body, en.body_len, "outcome", &c, NULL) == 1 && mp_get_str(&c, &outcome, &on, NULL) == 0 &&
 	    mp_map_find(en.body, en.body_len, "reason", &r, NULL) == 1)
 		mp_get_str(&r, &reason, &rn, NULL);
-	return refuse(x, "project %.*s was %.*s by entry %llu (%.*s); only corrections and notes are recorded in it now",
-		      P(x), (int)on, outcome, (unsigned long long)by, (int)(rn > 200 ? 200 : rn), reason);
+	return refuse(x, "project %.*s was %.*s by entry %llu (%.*s); only corrections, notes and complaint cases "
+		      "are recorded in it now", P(x), (int)on, outcome, (unsigned long long)by, (int)(rn > 200 ? 200 : rn),
+		      reason);
 }
 
 int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, struct buf *out,

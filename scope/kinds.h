@@ -65,6 +65,8 @@ int refuse(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2,
 int load_change(struct ctx *x, uint64_t number, struct chg *c, struct key *k);
 /* The body's currency, if it names one, is the project's. */
 int check_currency(struct ctx *x);
+/* 1 with the closure's seq in *by when the project is closed or cancelled. */
+int project_closure(struct ctx *x, uint64_t *by);
 /* Reads an earlier entry of the same project (for references by seq). */
 int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 

@@ -98,6 +98,20 @@ ok "report cases --open" ctl "$inst" auditor report cases --open
 hasnt "  leaves the closed case out" "$tmp/out" "CASE-1"
 has "  totals by stage" "$tmp/out" "totals: 0 open, 0 investigated, 1 determined, 0 escalated, 1 closed"
 
+# ---- a complaint years later, about a closed project ----
+ok "a project is closed" ctl "$inst" lead project create pr-old --client "C Corp" --title Old --currency JPY --amount 0
+old=$(sed -n 's/.* as entry \([0-9]*\) .*/\1/p' "$tmp/out")
+ok "  and closed" ctl "$inst" lead project close -p pr-old --reason "accepted"
+ok "a complaint about it is still recorded" ctl "$inst" lead case open -p pr-old --title "Broken after years" --claimant "C manager" --via email --claim "it fails" --demand "fix it"
+ok "  investigated" ctl "$inst" lead case investigate -p pr-old CASE-1 --responsible "V dev" --checked "$old"
+exits 4 "  a determination opening a change in it is refused" ctl "$inst" approver case determine -p pr-old CASE-1 --facts confirmed --liable no --outcome additional_order --rationale "new work" --open-change "Fix"
+has "  naming the closure" "$tmp/err" "a determination opens no change request in it"
+ok "  determined without opening one" ctl "$inst" approver case determine -p pr-old CASE-1 --facts confirmed --liable no --outcome additional_order --rationale "new work under a new contract"
+ok "  and answered" ctl "$inst" lead case respond -p pr-old CASE-1 --text "a new contract" --channel email --from PM --to "C manager" --close
+exits 4 "a change in it is still refused" ctl "$inst" lead change raise -p pr-old "x" --by a --via email --reason defect
+has "  naming what is recorded after a closure" "$tmp/err" "only corrections, notes and complaint cases are recorded in it now"
+ok "status --verify of the closed project" ctl "$inst" auditor status pr-old --verify
+
 stop_daemon
 ok "scoped verify on the store" "$SCOPED" verify -c "$inst/scoped.conf"
 finish

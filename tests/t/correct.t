@@ -105,7 +105,7 @@ ok "finance cancels INV-3" ctl "$inst" finance invoice cancel -p pr-c INV-3 --re
 ok "the lead closes the project" ctl "$inst" lead project close -p pr-c --reason "work accepted"
 close=$(seq_of)
 exits 4 "after it, a change is refused" ctl "$inst" lead change raise -p pr-c "More" --by x --via email --reason defect
-has "  naming the closure" "$tmp/err" "project pr-c was closed by entry $close (work accepted); only corrections and notes are recorded in it now"
+has "  naming the closure" "$tmp/err" "project pr-c was closed by entry $close (work accepted); only corrections, notes and complaint cases are recorded in it now"
 ok "  a note is recorded" ctl "$inst" lead append --project pr-c --kind note --body-json '{"text":"archived"}'
 ok "  and a correction" ctl "$inst" lead correct -p pr-c "$ch1" --reason "final wording" --set title="Sixth page (final)"
 ok "status shows it closed" ctl "$inst" lead status pr-c
