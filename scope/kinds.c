@@ -13,7 +13,8 @@
 	X(void) X(note)                                         /* void.c */                          \
 	X(correction)                                           /* correct.c */                       \
 	X(closure)                                              /* closure.c */                       \
-	X(amendment) X(signatory)                               /* amend.c */
+	X(amendment) X(signatory)                               /* amend.c */                         \
+	X(delivery) X(accept) X(deemed_passed)                  /* delivery.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

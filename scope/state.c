@@ -15,6 +15,7 @@ const struct rfield PROJ[] = {
 	RB(proj, baseline_confirmed), RS(proj, currency),
 	RU(proj, payment_days), RU(proj, contract_invoiced), RU(proj, contract_paid),
 	RU(proj, amendments), RU(proj, signatories),
+	RU(proj, acceptance_days), RU(proj, deliveries), RB(proj, acceptance_set),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -45,6 +46,10 @@ const size_t SIG_N = sizeof SIG / sizeof SIG[0];
 
 const struct rfield RESP[] = { RU(resp, seq), RS(resp, respondent), RS(resp, answered), RS(resp, decision) };
 const size_t RESP_N = sizeof RESP / sizeof RESP[0];
+
+const struct rfield DLV[] = { RU(dlv, seq), RU(dlv, number), RU(dlv, delivered_at), RU(dlv, deadline_us),
+			      RU(dlv, outcome_seq), RS(dlv, outcome), RS(dlv, deliverable) };
+const size_t DLV_N = sizeof DLV / sizeof DLV[0];
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)
 {
@@ -173,6 +178,7 @@ static const struct {
 	{ 'r', "response in force", "u" },
 	{ 'x', "correction", "uu" }, { 's', "assessment in force", "u" }, { 'o', "cancelled invoice", "s" },
 	{ 'z', "closure", "" },
+	{ 'd', "delivery", "u" }, { 'w', "inspection deadline", "uus" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)
