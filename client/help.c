@@ -118,6 +118,20 @@ static const struct cmd_help HELP[] = {
 	  "progress estimate and the case's stage and age. Every role with access to the project "
 	  "reads cases (status, report cases, history --case).",
 	  "case open=complaint case investigate=investigation case determine=determination case respond=reply" },
+	{ "delivery", RECORD,
+	  "delivery -p ID --deliverable TEXT [--doc FILE]... [--items A,B] [--changes CR-1,CR-2]",
+	  "Records a delivery, DLV-N, for the client's inspection (検収). Its inspection deadline is "
+	  "the delivery's time plus the project's acceptance_days; a project without them refuses it "
+	  "(set them with scopectl correct -p ID SEQ --set acceptance_days=N). When the deadline passes "
+	  "with no outcome, scoped itself records the delivery as deemed passed (author scoped), at "
+	  "startup or on its timer (acceptance_check_s).", "delivery" },
+	{ "accept", RECORD,
+	  "accept -p ID DLV-N --outcome passed|failed --by NAME [--reason TEXT] [--title T] [--via CHANNEL] "
+	  "[--evidence FILE]",
+	  "Records the client's inspection of a delivery, once, before its deadline. A failure needs "
+	  "a --reason of at least 30 characters that says what fails. Recorded by a lead it is taken "
+	  "on the client's behalf and unconfirmed until evidence; the signatory register applies as "
+	  "for responses.", "accept" },
 	{ "evidence", RECORD,
 	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
@@ -174,7 +188,7 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure|receivables|quotes|cases [--project P]\n"
+	  "report unbilled|exposure|receivables|quotes|cases|acceptance [--project P]\n"
 	  "    [--as-of DATE] [--open] [--json | --csv | --wide] [--verify]",
 	  "unbilled: approved changes not yet invoiced, with the fee, tax and total left to "
 	  "invoice, per project and currency. exposure: "
@@ -186,7 +200,9 @@ static const struct cmd_help HELP[] = {
 	  "once past), soonest expiry first, quotes without a valid-until last. cases: complaint "
 	  "cases with their stage, age in days, determination and the change it opened, those "
 	  "waiting for an approver's determination (investigated or escalated) first, and the "
-	  "count at each stage; --open leaves closed cases out of the table (--json gives them all). --verify re-derives the report from the proven entries of every project it covers "
+	  "count at each stage; --open leaves closed cases out of the table (--json gives them all). acceptance: "
+	  "deliveries with their inspection deadline, days left and outcome (passed, failed, deemed "
+	  "passed, open), open windows soonest first; --open lists only those. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock; receivables are "

@@ -38,6 +38,7 @@ enum {
 	O_RATIONALE, O_CITES, O_FEE, O_EFFORT, O_SCHEDULE, O_VALID, O_TAX, O_CHANGE, O_QUOTE, O_BASELINE,
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
 	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT, O_SET,
+	O_DELIVERABLE, O_OUTCOME,
 };
 
 #define MAXMULTI 100
@@ -48,7 +49,8 @@ struct oargs {
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
-		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit;
+		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit,
+		*deliverable, *outcome;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI], *set[MAXMULTI];
 	int ndocs, nitem, nchanges, nset;
 	char valid_date[11], date_date[11], issued_date[11], due_date[11], effective_date[11];	/* as YYYY-MM-DD */
@@ -109,6 +111,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "effective", required_argument, NULL, O_EFFECTIVE },
 		{ "amendment", required_argument, NULL, O_AMENDMENT }, { "limit", required_argument, NULL, O_LIMIT },
 		{ "set", required_argument, NULL, O_SET },
+		{ "deliverable", required_argument, NULL, O_DELIVERABLE },
+		{ "outcome", required_argument, NULL, O_OUTCOME },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -162,6 +166,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_EFFECTIVE: a->effective = optarg; break;
 		case O_AMENDMENT: a->amendment = optarg; break;
 		case O_LIMIT: a->limit = optarg; break;
+		case O_DELIVERABLE: a->deliverable = optarg; break;
+		case O_OUTCOME: a->outcome = optarg; break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -685,6 +691,18 @@ static int c_change(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+/* --evidence FILE: its hash as evidence_sha256 (a response's, an accept's) */
+static int evidence_json(const struct oargs *a, struct buf *b)
+{
+	char hex[65];
+	if (!a->evidence)
+		return 0;
+	if (orders_file_hash(a->evidence, hex))
+		return -1;
+	body_str(b, "evidence_sha256", hex);
+	return 0;
+}
+
 static int c_respond(struct session *s, const struct oargs *a)
 {
 	if (!a->project || !a->decision || !a->by || !a->via || (a->nchanges != 0) + !!a->baseline + !!a->amendment != 1 ||
@@ -716,13 +734,9 @@ static int c_respond(struct session *s, const struct oargs *a)
 	body_str(&b, "channel", a->via);
 	if (a->reason)
 		body_str(&b, "reason", a->reason);
-	if (a->evidence) {
-		char hex[65];
-		if (orders_file_hash(a->evidence, hex)) {
-			buf_free(&b);
-			return CTL_EXIT_USAGE;
-		}
-		body_str(&b, "evidence_sha256", hex);
+	if (evidence_json(a, &b)) {
+		buf_free(&b);
+		return CTL_EXIT_USAGE;
 	}
 	int rc = record(s, a, "response", a->project, &b, NULL);
 	buf_free(&b);
@@ -1068,6 +1082,50 @@ static int c_correct(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+static int c_delivery(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 0 || !a->project || !a->deliverable)
+		return usage("delivery", "expected: delivery -p ID --deliverable TEXT [--doc FILE]... [--items A,B] "
+			     "[--changes CR-1,CR-2]");
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	body_str(&b, "deliverable", a->deliverable);
+	if (a->items)
+		list_json(&b, "items", a->items, false);
+	if (a->change_list)
+		list_json(&b, "changes", a->change_list, false);
+	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "delivery", a->project, &b, "number");
+	buf_free(&b);
+	return rc;
+}
+
+static int c_accept(struct session *s, const struct oargs *a)
+{
+	if (a->npos != 1 || !a->project || !a->outcome || !a->by)
+		return usage("accept", "expected: accept -p ID DLV-N --outcome passed|failed --by NAME [--reason TEXT] "
+			     "[--title T] [--via CHANNEL] [--evidence FILE] (a failure's --reason says what fails)");
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	body_str(&b, "delivery", a->pos[0]);
+	body_str(&b, "outcome", a->outcome);
+	body_str(&b, "respondent", a->by);
+	if (a->title)
+		body_str(&b, "respondent_title", a->title);
+	if (a->via)
+		body_str(&b, "channel", a->via);
+	if (a->reason)
+		body_str(&b, "reason", a->reason);
+	if (evidence_json(a, &b)) {
+		buf_free(&b);
+		return CTL_EXIT_USAGE;
+	}
+	int rc = record(s, a, "accept", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
 int cmd_orders(const char *cmd, int argc, char **argv)
 {
 	static const struct {
@@ -1077,7 +1135,8 @@ int cmd_orders(const char *cmd, int argc, char **argv)
 		{ "project", c_project }, { "baseline", c_baseline }, { "change", c_change },
 		{ "respond", c_respond }, { "evidence", c_evidence }, { "invoice", c_invoice },
 		{ "payment", c_payment }, { "void", c_void }, { "amendment", c_amendment },
-		{ "signatory", c_signatory }, { "correct", c_correct },
+		{ "signatory", c_signatory }, { "correct", c_correct }, { "delivery", c_delivery },
+		{ "accept", c_accept },
 	};
 	struct profile p;
 	struct oargs a;

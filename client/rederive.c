@@ -205,7 +205,7 @@ static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *
 	if (q->report && strcmp(q->report, "receivables") == 0)
 		return as_of_day(q, doc, at, e);
 	if (q->report == NULL || (strcmp(q->report, "unbilled") != 0 && strcmp(q->report, "quotes") != 0 &&
-				  strcmp(q->report, "cases") != 0))
+				  strcmp(q->report, "cases") != 0 && strcmp(q->report, "acceptance") != 0))
 		return 0;
 	if (mp_map_find(doc->data, doc->len, "as_of_us", &c, NULL) != 1 || mp_get_uint(&c, at, NULL))
 		return err_setc(e, CTL_EXIT_CONN, "the server's %s report does not say the time its ages "

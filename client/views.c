@@ -434,6 +434,7 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	printf("  contract invoiced   %14s %s", amt(u(d, dn, "contract_invoiced_minor"), exp), cur);
 	printf(" (paid %s)\n", amt(u(d, dn, "contract_paid_minor"), exp));
 	printf("  payment terms       %llu days\n", (unsigned long long)u(d, dn, "payment_days"));
+	printf("  open inspections    %llu\n", (unsigned long long)u(d, dn, "open_inspection_windows"));
 	printf("  signed value        %14s %s (with signed amendments)\n",
 	       amt(u(d, dn, "signed_contract_value_minor"), exp), cur);
 	printf("  not yet amended     %14s %s (%llu approved change%s)\n",
@@ -674,6 +675,7 @@ static const struct {
 	  receivable_row },
 	{ "quotes", NULL, NULL, NULL, NULL, NULL },	/* print_quotes: its own order */
 	{ "cases", NULL, NULL, NULL, NULL, NULL },	/* print_cases: waiting first */
+	{ "acceptance", NULL, NULL, NULL, NULL, NULL },	/* print_acceptance: its own order */
 };
 
 static void print_report(struct buf *doc, size_t r, const struct vargs *a)
@@ -855,6 +857,78 @@ static void print_cases(struct buf *doc, const struct vargs *a)
 	       (unsigned long long)v[4]);
 }
 
+/* ---- report acceptance: open windows soonest deadline first, then the decided ---- */
+
+static int by_deadline(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	bool ox = strcmp(str(x->p, x->n, "outcome"), "open") == 0, oy = strcmp(str(y->p, y->n, "outcome"), "open") == 0;
+	uint64_t dx = u(x->p, x->n, "deadline_us"), dy = u(y->p, y->n, "deadline_us");
+	if (ox != oy)
+		return ox ? -1 : 1;
+	if (dx != dy)
+		return ox ? (dx < dy ? -1 : 1) : (dx > dy ? -1 : 1);
+	return u(x->p, x->n, "seq") < u(y->p, y->n, "seq") ? -1 : 1;
+}
+
+static void print_acceptance(struct buf *doc, const struct vargs *a)
+{
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len;
+	struct spans *sp = calloc(1, sizeof *sp);
+	size_t shown = 0;
+	if (sp == NULL)
+		return;
+	each(d, dn, "rows", keep_span, sp);
+	qsort(sp->v, sp->n, sizeof sp->v[0], by_deadline);
+	if (a->csv)
+		printf("project,delivery,deadline,days_left,outcome,outcome_seq,deliverable\n");
+	else
+		printf("%s, soonest deadline first\n  %-12s %-8s %-10s %9s %-14s %s\n",
+		       a->open ? "open inspection windows" : "deliveries", "project", "delivery", "deadline", "days left",
+		       "outcome", "deliverable");
+	for (size_t i = 0; i < sp->n; i++) {
+		const uint8_t *e = sp->v[i].p;
+		size_t n = sp->v[i].n;
+		const char *outcome = str(e, n, "outcome");
+		bool open = strcmp(outcome, "open") == 0;
+		if (a->open && !open)
+			continue;
+		char left[24] = "", seq[24] = "";
+		struct mp_cur c;
+		struct mp_item it;
+		if (mp_map_find(e, n, "days_left", &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0 &&
+		    (it.type == MP_UINT || it.type == MP_NINT))
+			snprintf(left, sizeof left, "%lld", it.type == MP_NINT ? (long long)it.i : (long long)it.u);
+		if (!open)
+			snprintf(seq, sizeof seq, "%llu", (unsigned long long)u(e, n, "outcome_seq"));
+		const char *shown_outcome = strcmp(outcome, "deemed_passed") == 0 ? "deemed passed" : outcome;
+		const char *f[] = { str(e, n, "project"), str(e, n, "delivery"), str(e, n, "deadline"), left,
+				    a->csv ? outcome : shown_outcome, seq, str(e, n, "deliverable") };
+		shown++;
+		if (a->csv)
+			fields(f, sizeof f / sizeof f[0]);
+		else
+			row(f[6], "  %-12s %-8s %-10s %9s %-14s %s", f[0], f[1], f[2], *f[3] ? f[3] : "-", f[4], "");
+	}
+	if (sp->more)
+		printf("  ... and %zu more\n", sp->more);
+	free(sp);
+	if (a->csv)
+		return;
+	if (shown == 0)
+		printf("  none\n");
+	struct mp_cur c;
+	if (mp_map_find(d, dn, "totals", &c, NULL) == 1) {
+		const uint8_t *tp = c.p;
+		size_t tn = mp_left(&c);
+		printf("totals: %llu open (%llu past the deadline, awaiting the daemon), %llu passed, %llu failed, "
+		       "%llu deemed passed\n", (unsigned long long)u(tp, tn, "open_count"),
+		       (unsigned long long)u(tp, tn, "overdue_count"), (unsigned long long)u(tp, tn, "passed_count"),
+		       (unsigned long long)u(tp, tn, "failed_count"), (unsigned long long)u(tp, tn, "deemed_passed_count"));
+	}
+}
+
 static int do_report(struct session *s, const struct vargs *a)
 {
 	static const char *const SECTIONS[] = { "rows", "waiting_approver", NULL };
@@ -862,9 +936,9 @@ static int do_report(struct session *s, const struct vargs *a)
 	while (a->npos == 1 && r < sizeof REPORTS / sizeof REPORTS[0] && strcmp(a->pos[0], REPORTS[r].name))
 		r++;
 	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
-		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases [--project P]");
-	if (a->open && strcmp(a->pos[0], "cases") != 0)
-		return usage("report", "--open is for report cases");
+		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases|acceptance [--project P]");
+	if (a->open && strcmp(REPORTS[r].name, "cases") != 0 && strcmp(REPORTS[r].name, "acceptance") != 0)
+		return usage("report", "--open is for report cases and report acceptance");
 	bool receivables = strcmp(REPORTS[r].name, "receivables") == 0;
 	if (a->as_of && !receivables)
 		return usage("report", "--as-of is for report receivables");
@@ -883,6 +957,8 @@ static int do_report(struct session *s, const struct vargs *a)
 	int rc = answer(s, &q, a, &doc);
 	if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "cases") == 0)
 		print_cases(&doc, a);
+	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "acceptance") == 0)
+		print_acceptance(&doc, a);
 	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json)
 		print_quotes(&doc, a);
 	else if (rc == CTL_EXIT_OK)

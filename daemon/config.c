@@ -71,6 +71,9 @@ static const struct opt OPTS[] = {
 	  "seconds a connection may stay silent (or not read replies) before it is closed" },
 	{ "log_level", OPT_STR, STR(log_level), 0, 0, "info",
 	  "error, warn, info or debug" },
+	{ "acceptance_check_s", OPT_U64, offsetof(struct config, acceptance_check_s), 0, 1, 86400, "60",
+	  "seconds between checks for inspection deadlines that have passed with no outcome (each such "
+	  "delivery is recorded as deemed passed, author scoped); also checked at startup; reloaded on SIGHUP" },
 };
 
 static const struct opt *find(const char *name)

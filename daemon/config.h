@@ -37,6 +37,7 @@ struct config {
 	uint64_t handshake_timeout_s;
 	uint64_t idle_timeout_s;
 	char log_level[8];
+	uint64_t acceptance_check_s;
 };
 
 void config_defaults(struct config *c);

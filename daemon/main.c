@@ -71,6 +71,31 @@ static const struct {
 	{ "keygen", admin_keygen },
 };
 
+#ifdef SCOPE_TEST_CLOCK
+/* The test build only (scoped-testclock, never installed): the clock runs
+ * SCOPED_TEST_CLOCK_OFFSET_S seconds ahead, so tests see inspection
+ * deadlines pass without waiting days (tests/README.md). */
+#include <time.h>
+static uint64_t offset_us;
+
+static uint64_t test_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u + offset_us;
+}
+
+static uint64_t (*clock_of_tests(void))(void)
+{
+	const char *s = getenv("SCOPED_TEST_CLOCK_OFFSET_S");
+	offset_us = s ? strtoull(s, NULL, 10) * 1000000u : 0;
+	return test_clock;
+}
+#define CLOCK clock_of_tests()
+#else
+#define CLOCK NULL
+#endif
+
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -79,7 +104,7 @@ static int serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ 0, 0, 0, 0 },
 	};
-	struct server_overrides ov = { NULL, NULL };
+	struct server_overrides ov = { NULL, NULL, CLOCK };
 	const char *conf = getenv("SCOPED_CONFIG");
 	int c;
 	optind = 1;

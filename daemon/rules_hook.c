@@ -1,11 +1,16 @@
 #include "rules_hook.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "delivery.h"
 #include "domain.h"
 #include "kv.h"
 #include "reports.h"
 #include "state.h"
 #include "store.h"
 
+_Static_assert(sizeof LEDGER_KEY_AUTHOR == sizeof DOMAIN_DAEMON_AUTHOR, "the daemon's own author");
 _Static_assert((int)SCOPE_E_CORRUPT == (int)STORE_E_CORRUPT, "the rules' corrupt state is the store's");
 
 static int t_get(void *ctx, const void *k, size_t kn, const uint8_t **v, size_t *vn, struct err *e)
@@ -82,6 +87,44 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 		return -1;
 	kv_over(t, &kv);
 	int rc = report_named(&kv, name, project, plen, allow, actx, ledger_now(l), req, out, next, e);
+	store_abort(t);
+	return rc;
+}
+
+struct due {
+	int (*fn)(void *ctx, const struct ledger_append *a, struct err *e);
+	void *ctx;
+};
+
+static int deemed_one(void *ctx, const char *project, size_t plen, uint64_t number, uint64_t deadline_us,
+		      struct err *e)
+{
+	struct due *d = ctx;
+	char reqid[ENTRY_REQID_MAX + 1];
+	struct buf body;
+	_Static_assert(sizeof "deemed_passed." + ENTRY_PROJECT_MAX + sizeof ".DLV-2147483647" <= sizeof reqid,
+		       "the request id fits");
+	int n = snprintf(reqid, sizeof reqid, "deemed_passed.%.*s.DLV-%llu", (int)plen, project,
+			 (unsigned long long)number);
+	buf_init(&body);
+	delivery_deemed_body(number, deadline_us, &body);
+	struct ledger_append a = { "deemed_passed", 13, project, plen, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR),
+				   reqid, (size_t)n, body.data, body.len, false };
+	int rc = buf_failed(&body) ? err_set(e, "out of memory") : d->fn(d->ctx, &a, e);
+	buf_free(&body);
+	return rc;
+}
+
+int ledger_due_deemed(struct ledger *l, size_t max, int (*fn)(void *ctx, const struct ledger_append *a, struct err *e),
+		      void *ctx, struct err *e)
+{
+	struct store_txn *t;
+	struct scope_kv kv;
+	struct due d = { fn, ctx };
+	if (store_begin(ledger_store(l), false, &t, e))
+		return -1;
+	kv_over(t, &kv);
+	int rc = delivery_due(&kv, ledger_now(l), max, deemed_one, &d, e);
 	store_abort(t);
 	return rc;
 }

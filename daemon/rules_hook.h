@@ -30,4 +30,12 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
 		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
 
+/* The deemed acceptances due by the ledger's clock (scope/delivery.h): for
+ * each open inspection window whose deadline has passed, soonest first and
+ * at most max, the deemed_passed append scoped records for it (author
+ * LEDGER_KEY_AUTHOR, a request id naming the delivery, so that a second
+ * attempt, even after a restart, is the same request), handed to fn. */
+int ledger_due_deemed(struct ledger *l, size_t max, int (*fn)(void *ctx, const struct ledger_append *a, struct err *e),
+		      void *ctx, struct err *e);
+
 #endif

@@ -18,6 +18,9 @@ int signatory_allows(struct ctx *x, bool approving, uint64_t total, const char *
 /* A response answering amendment AMD-number: approved signs it, rejected
  * frees its changes; a revision request is refused. */
 int amendment_answer(struct ctx *x, uint64_t number, bool approved, bool rejected);
+/* on_behalf assigned: a response (or accept) recorded by someone without
+ * the client role is unconfirmed until evidence is given. */
+int mark_unconfirmed(struct ctx *x);
 /* Records this response as in force (who answered what), replacing the
  * earlier one at seq replaces (0: none). */
 int response_in_force(struct ctx *x, const char *answered, uint64_t replaces);

@@ -217,7 +217,7 @@ static int unconfirmed_put(struct ctx *x, uint64_t response)
 	return kv_put(x->t, k.b, k.n, "", 0, x->e);
 }
 
-static int mark_unconfirmed(struct ctx *x)
+int mark_unconfirmed(struct ctx *x)
 {
 	/* replay: the recorded fact stands, whatever roles are mapped now */
 	bool on_behalf = x->replay ? val(x, "on_behalf")->u != 0 : !x->in->as_client;
@@ -350,8 +350,9 @@ static int k_evidence(struct ctx *x)
 	uint64_t target = val(x, "response")->u;
 	if (referenced(x, target, &en, "response"))
 		return -1;
-	if (en.kind_len != 8 || memcmp(en.kind, "response", 8) != 0)
-		return refuse(x, "entry %llu is %s %.*s, not a response", (unsigned long long)target,
+	if ((en.kind_len != 8 || memcmp(en.kind, "response", 8) != 0) &&
+	    (en.kind_len != 6 || memcmp(en.kind, "accept", 6) != 0))
+		return refuse(x, "entry %llu is %s %.*s, not a response or an accept", (unsigned long long)target,
 			      text_article(en.kind, en.kind_len), (int)en.kind_len, en.kind);
 	struct key k;
 	key_init(&k, 'u', x->in->project, x->in->project_len);

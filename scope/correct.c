@@ -215,11 +215,16 @@ static int billed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 
 static int fix_project(struct ctx *x, const struct fixes *f)
 {
-	const struct value *a = fix(f, "amount_minor");
-	if (a == NULL)
+	const struct value *a = fix(f, "amount_minor"), *days = fix(f, "acceptance_days");
+	if (a == NULL && days == NULL)
 		return 0;
 	struct key k;
-	x->proj.amount = a->u;
+	if (a)
+		x->proj.amount = a->u;
+	if (days) {	/* deliveries already recorded keep their deadlines */
+		x->proj.acceptance_days = days->u;
+		x->proj.acceptance_set = true;
+	}
 	key_init(&k, 'p', x->in->project, x->in->project_len);
 	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
 }

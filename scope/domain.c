@@ -235,7 +235,7 @@ int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_clien
 		       struct err *e)
 {
 	struct domain_in in = { en->kind, en->kind_len, en->project, en->project_len, en->body,
-				en->body_len, as_client, en->seq, en->time_us };
+				en->body_len, as_client, en->seq, en->time_us, en->author, en->author_len };
 	if (domain_apply(t, &in, replay, out, e))
 		return -1;
 	if (!replay)

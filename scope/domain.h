@@ -41,7 +41,12 @@ struct domain_in {
 	bool as_client;		/* recorded by an identity holding the client role */
 	uint64_t seq;
 	uint64_t time_us;
+	const char *author;	/* the entry's author (the daemon's own: DOMAIN_DAEMON_AUTHOR) */
+	size_t author_len;
 };
+
+/* The author of the entries the daemon records itself (deemed_passed). */
+#define DOMAIN_DAEMON_AUTHOR "scoped"
 
 /* Checks the body's shape only (no state): for early refusals. */
 int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n,

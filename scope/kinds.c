@@ -14,7 +14,8 @@
 	X(correction)                                           /* correct.c */                       \
 	X(closure)                                              /* closure.c */                       \
 	X(amendment) X(signatory)                               /* amend.c */                         \
-	X(complaint) X(investigation) X(determination) X(reply) /* complaint.c */
+	X(complaint) X(investigation) X(determination) X(reply) /* complaint.c */                    \
+	X(delivery) X(accept) X(deemed_passed)                  /* delivery.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

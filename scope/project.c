@@ -40,6 +40,8 @@ static int k_project(struct ctx *x)
 	p.exp = (uint64_t)currency_exponent(cur->s, cur->len);
 	p.next_cr = 1;
 	p.payment_days = has(x, "payment_days") ? val(x, "payment_days")->u : PAYMENT_DAYS_DEFAULT;
+	p.acceptance_set = has(x, "acceptance_days");
+	p.acceptance_days = p.acceptance_set ? val(x, "acceptance_days")->u : 0;
 	memcpy(p.currency, cur->s, 3);
 	return SAVE(x->t, &k, PROJ, &p, x->e);
 }

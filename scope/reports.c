@@ -1,5 +1,7 @@
 #include "reports.h"
 
+#include "delivery.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +390,16 @@ static int pack_closure(struct scope_kv *t, const char *project, size_t plen, st
 	return 0;
 }
 
+static int open_window(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)k, (void)kn;
+	struct dlv d;
+	if (rec_unpack(DLV, DLV_N, v, vn, &d, e))
+		return -1;
+	*(uint64_t *)ctx += strcmp(d.outcome, "open") == 0;
+	return 0;
+}
+
 int report_status(struct scope_kv *t, const char *project, size_t plen, const struct page_req *req,
 		  struct buf *out, struct buf *next, struct err *e)
 {
@@ -489,6 +501,13 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_cstr(&hdr, "open_cases");
 		mp_pack_uint(&hdr, s.open_cases);
 		rc = pack_closure(t, project, plen, &hdr, e);
+		uint64_t windows = 0;
+		key_init(&k, 'd', project, plen);
+		k.b[k.n++] = 0;
+		if (rc == 0 && kv_scan(t, k.b, k.n, open_window, &windows, e) < 0)
+			rc = -1;
+		mp_pack_cstr(&hdr, "open_inspection_windows");
+		mp_pack_uint(&hdr, windows);
 		mp_pack_cstr(&hdr, "by_state");
 		mp_pack_map(&hdr, s.nstates);
 		for (uint32_t i = 0; i < s.nstates; i++) {
@@ -499,7 +518,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 30);
+		mp_pack_map(out, 31);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -972,8 +991,11 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, now_us, R_QUOTES, req, out, next, e);
 	if (strcmp(name, "cases") == 0)
 		return run(t, project, plen, allow, actx, now_us, R_CASES, req, out, next, e);
+	if (strcmp(name, "acceptance") == 0)
+		return report_acceptance(t, project, plen, allow, actx, now_us, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases)", name);
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases, acceptance)",
+			       name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

@@ -25,7 +25,7 @@ static bool id_ok(const char *s, size_t n)
 
 const char *schema_ref_prefix(enum field_type t)
 {
-	return t == F_CR ? "CR-" : t == F_AMD ? "AMD-" : t == F_CASE ? "CASE-" : NULL;
+	return t == F_CR ? "CR-" : t == F_AMD ? "AMD-" : t == F_CASE ? "CASE-" : t == F_DLV ? "DLV-" : NULL;
 }
 
 /* A numbered reference: the prefix, then 1..2^31 without leading zeros. */
@@ -131,6 +131,10 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	case F_CASE:
 		if (!ref_parse(type, v->s, it.n, &v->u))
 			return err_set(e, "%s: must be a complaint case number like CASE-1", where);
+		return 0;
+	case F_DLV:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be a delivery number like DLV-1", where);
 		return 0;
 	default:
 		return err_set(e, "%s: bad schema", where);

@@ -25,6 +25,7 @@ enum field_type {
 	F_CR,		/* change request number: CR-<1..2^31> */
 	F_AMD,		/* contract amendment number: AMD-<1..2^31> */
 	F_CASE,		/* complaint case number: CASE-<1..2^31> */
+	F_DLV,		/* delivery number: DLV-<1..2^31> */
 	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
 	F_MAP,		/* a map of min..max text keys to any values (the kind's rule checks them) */
 };

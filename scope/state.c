@@ -16,6 +16,7 @@ const struct rfield PROJ[] = {
 	RU(proj, payment_days), RU(proj, contract_invoiced), RU(proj, contract_paid),
 	RU(proj, amendments), RU(proj, signatories),
 	RU(proj, next_case),
+	RU(proj, acceptance_days), RU(proj, deliveries), RB(proj, acceptance_set),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -50,6 +51,9 @@ const size_t RESP_N = sizeof RESP / sizeof RESP[0];
 const struct rfield CAS[] = { RU(cas, seq), RU(cas, number), RU(cas, opened_at), RU(cas, stage_at),
 			      RU(cas, stage_seq), RU(cas, change), RS(cas, stage), RS(cas, outcome), RS(cas, title) };
 const size_t CAS_N = sizeof CAS / sizeof CAS[0];
+const struct rfield DLV[] = { RU(dlv, seq), RU(dlv, number), RU(dlv, delivered_at), RU(dlv, deadline_us),
+			      RU(dlv, outcome_seq), RS(dlv, outcome), RS(dlv, deliverable) };
+const size_t DLV_N = sizeof DLV / sizeof DLV[0];
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)
 {
@@ -179,6 +183,7 @@ static const struct {
 	{ 'x', "correction", "uu" }, { 's', "assessment in force", "u" }, { 'o', "cancelled invoice", "s" },
 	{ 'z', "closure", "" },
 	{ 'h', "complaint case", "u" },
+	{ 'd', "delivery", "u" }, { 'w', "inspection deadline", "uus" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

@@ -24,6 +24,8 @@
  *   o  project, invoice     -> u64be seq of the credit that cancelled it
  *   z  project              -> u64be seq of the closure that closed it
  *   h  project, number      -> struct cas (a complaint case and its stage)
+ *   d  project, number      -> struct dlv (a delivery and its outcome)
+ *   w  "", deadline_us, number, project -> "" (an open inspection window)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -56,6 +58,8 @@ struct proj {
 	uint64_t contract_paid;		/* the total (fee and tax) of its lines on paid invoices */
 	uint64_t amendments, signatories;	/* amendments recorded; signatories ever added */
 	uint64_t next_case;		/* complaint cases opened (the last CASE-N) */
+	uint64_t acceptance_days, deliveries;	/* the inspection period; deliveries recorded */
+	bool acceptance_set;		/* the project names acceptance_days */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;
@@ -119,6 +123,13 @@ struct cas {
 };
 extern const struct rfield CAS[];
 extern const size_t CAS_N;
+struct dlv {
+	uint64_t seq, number, delivered_at, deadline_us, outcome_seq;
+	char outcome[16];	/* open, passed, failed, deemed_passed */
+	char deliverable[801];	/* 200 characters of UTF-8 */
+};
+extern const struct rfield DLV[];
+extern const size_t DLV_N;
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out);
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,

@@ -40,7 +40,7 @@ static int rec(const char *kind, const char *project, bool as_client, const char
 		exit(2);
 	}
 	struct domain_in in = { kind, strlen(kind), project, strlen(project), body.data, body.len, as_client,
-				next_seq, T0 + next_seq * 1000000 };
+				next_seq, T0 + next_seq * 1000000, "someone", 7 };
 	int rc = domain_apply(&KV, &in, false, &out, &e);
 	if (rc == 0) {
 		struct entry en = { .version = ENTRY_VERSION, .seq = next_seq, .time_us = in.time_us,
@@ -156,7 +156,7 @@ static void test_table(void)
 {
 	char known[RULES_KINDS_MAX];
 	rules_kinds(known, sizeof known);
-	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, credit, void, note, correction, closure, amendment, signatory, complaint, investigation, determination, reply",
+	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, credit, void, note, correction, closure, amendment, signatory, complaint, investigation, determination, reply, delivery, accept, deemed_passed",
 	       "the known kinds, in table order");
 	is_int(rules_writers("invoice", 7), ROLE_FINANCE, "finance records invoices");
 	is_int(rules_writers("assessment", 10), ROLE_APPROVER, "the approver assesses");

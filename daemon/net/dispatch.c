@@ -510,6 +510,9 @@ static enum dispatch_result op_append(struct ctx *x)
 	if (r->kind_len == 3 && memcmp(r->kind, "key", 3) == 0)
 		return fail(x, WERR_FORBIDDEN, "key entries are recorded by scoped itself when its signing keys "
 			    "change (scoped(8), KEY ROTATION)");
+	if (r->kind_len == 13 && memcmp(r->kind, "deemed_passed", 13) == 0)
+		return fail(x, WERR_FORBIDDEN, "deemed_passed entries are recorded by scoped itself when an inspection "
+			    "deadline passes with no outcome; record an inspection with scopectl accept");
 	if (writers == 0) {
 		char known[RULES_KINDS_MAX];
 		rules_kinds(known, sizeof known);

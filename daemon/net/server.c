@@ -201,6 +201,9 @@ static void reload(struct server *s)
 	s->cfg.max_handshakes_per_address = nc->max_handshakes_per_address;
 	s->cfg.handshake_timeout_s = nc->handshake_timeout_s;
 	s->cfg.idle_timeout_s = nc->idle_timeout_s;
+	if (s->cfg.acceptance_check_s != nc->acceptance_check_s)
+		deadlines_interval(&s->deadlines, nc->acceptance_check_s);
+	s->cfg.acceptance_check_s = nc->acceptance_check_s;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -264,6 +267,7 @@ static void teardown(struct server *s)
 		conn_free(s->handshakes.head, "daemon exiting");
 	while (s->conns.head)
 		conn_free(s->conns.head, "daemon exiting");
+	deadlines_free(&s->deadlines);
 	commit_free(&s->commit);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
@@ -349,6 +353,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 			code = 2;
 		goto fail;
 	}
+	if (ov->clock)
+		ledger_set_clock(s->ledger, ov->clock);
 	signal(SIGPIPE, SIG_IGN);
 	fit_fd_limit(&s->cfg);
 	s->base = event_base_new();
@@ -373,6 +379,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		err_set(&e, "cannot set up events");
 		goto fail;
 	}
+	if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e))
+		goto fail;
 	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
 		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
 		s->verifier_key);

@@ -7,7 +7,8 @@
  * daemon/net/ calls downward only (a -> b: a calls b; results come back up
  * through function pointers, never calls):
  *
- *   server -> conn, commit, backup, tls
+ *   server -> conn, commit, backup, tls, deadlines
+ *   deadlines -> commit (commit_enqueue); results to its own commit_sink
  *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
  *   dispatch -> commit (commit_enqueue), backup (request, read)
  *   commit  -> the ledger; results to commit_sink->result/done (conn's)
@@ -29,6 +30,7 @@
 #include "commit.h"
 #include "config.h"
 #include "conn.h"
+#include "deadlines.h"
 #include "ledger.h"
 #include "note.h"
 #include "roles.h"
@@ -63,6 +65,7 @@ struct server {
 	uint64_t next_conn_id;
 
 	struct commit_queue commit;	/* group commit (commit.h) */
+	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
@@ -75,6 +78,7 @@ struct server {
 struct server_overrides {
 	const char *listen;
 	const char *log_level;
+	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */
