@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "change") == 0 && argc > 2 && (strcmp(argv[2], "list") == 0 || strcmp(argv[2], "show") == 0))
 		return cmd_views(strcmp(argv[2], "list") == 0 ? "change list" : "change show", argc - 2, argv + 2);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
-					      "invoice", "payment", "void", "amendment", "signatory", "correct" };
+					      "invoice", "payment", "void", "amendment", "signatory", "correct",
+					      "agreement", "notice" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
 		if (strcmp(argv[1], orders[i]) == 0)
 			return cmd_orders(argv[1], argc - 1, argv + 1);

@@ -18,6 +18,12 @@ int signatory_allows(struct ctx *x, bool approving, uint64_t total, const char *
 /* A response answering amendment AMD-number: approved signs it, rejected
  * frees its changes; a revision request is refused. */
 int amendment_answer(struct ctx *x, uint64_t number, bool approved, bool rejected);
+/* A response answering agreement AGR-number: approved confirms it,
+ * rejected disputes it; a revision request is refused (agreement.c). */
+int agreement_answer(struct ctx *x, uint64_t number, bool approved, bool rejected);
+/* A response answering notice NTC-number: acknowledged, or disputed
+ * (notice.c). */
+int notice_answer(struct ctx *x, uint64_t number, bool acknowledged);
 /* Records this response as in force (who answered what), replacing the
  * earlier one at seq replaces (0: none). */
 int response_in_force(struct ctx *x, const char *answered, uint64_t replaces);

@@ -13,7 +13,9 @@
 	X(void) X(note)                                         /* void.c */                          \
 	X(correction)                                           /* correct.c */                       \
 	X(closure)                                              /* closure.c */                       \
-	X(amendment) X(signatory)                               /* amend.c */
+	X(amendment) X(signatory)                               /* amend.c */                         \
+	X(agreement) X(confirmation) X(contest)                 /* agreement.c */                     \
+	X(notice)                                               /* notice.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

@@ -392,7 +392,9 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	k.b[k.n++] = 0;
 	if (rc == 0)
 		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
-	uint64_t value = p.amount, signed_value = p.amount;
+	uint64_t value = p.amount, signed_value = p.amount, open_agreements = 0, open_notices = 0;
+	if (rc == 0)
+		rc = report_followup_counts(t, project, plen, &open_agreements, &open_notices, e);
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
 	if (rc == 0)
@@ -432,6 +434,10 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.baseline);
 		mp_pack_cstr(&hdr, "baseline_confirmed");
 		mp_pack_bool(&hdr, p.baseline_confirmed);
+		mp_pack_cstr(&hdr, "unconfirmed_agreements");
+		mp_pack_uint(&hdr, open_agreements);
+		mp_pack_cstr(&hdr, "unacknowledged_notices");
+		mp_pack_uint(&hdr, open_notices);
 		rc = pack_closure(t, project, plen, &hdr, e);
 		mp_pack_cstr(&hdr, "by_state");
 		mp_pack_map(&hdr, s.nstates);
@@ -443,7 +449,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 28);
+		mp_pack_map(out, 30);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -860,8 +866,11 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, 0, R_EXPOSURE, req, out, next, e);
 	if (strcmp(name, "quotes") == 0)
 		return run(t, project, plen, allow, actx, now_us, R_QUOTES, req, out, next, e);
+	if (strcmp(name, "agreements") == 0 || strcmp(name, "notices") == 0)
+		return report_followups(t, name[0] == 'n', project, plen, allow, actx, now_us, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes)", name);
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, agreements, "
+			       "notices)", name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

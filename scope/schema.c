@@ -25,7 +25,13 @@ static bool id_ok(const char *s, size_t n)
 
 const char *schema_ref_prefix(enum field_type t)
 {
-	return t == F_CR ? "CR-" : t == F_AMD ? "AMD-" : NULL;
+	switch (t) {
+	case F_CR: return "CR-";
+	case F_AMD: return "AMD-";
+	case F_AGR: return "AGR-";
+	case F_NTC: return "NTC-";
+	default: return NULL;
+	}
 }
 
 /* A numbered reference: the prefix, then 1..2^31 without leading zeros. */
@@ -127,6 +133,14 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	case F_AMD:
 		if (!ref_parse(type, v->s, it.n, &v->u))
 			return err_set(e, "%s: must be a contract amendment number like AMD-1", where);
+		return 0;
+	case F_AGR:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be an agreement number like AGR-1", where);
+		return 0;
+	case F_NTC:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be a notice number like NTC-1", where);
 		return 0;
 	default:
 		return err_set(e, "%s: bad schema", where);
