@@ -63,10 +63,13 @@ static const struct cmd_help HELP[] = {
 	  "(each quote is a new revision); H may be decimal, to the minute (100.5). Amounts and "
 	  "numbers are plain digits: 1500000, not 1,500,000.", "raise=change assess,reassess=assessment quote=quote" },
 	{ "respond", RECORD,
-	  "respond -p ID (--change CR-N [--quote REV] | --baseline V | --amendment AMD-N)\n"
-	  "    --decision approved|rejected|revise --by NAME [--title TEXT] --via CHANNEL\n"
+	  "respond -p ID (--change CR-N [--quote REV] | --baseline V | --amendment AMD-N |\n"
+	  "    --agreement AGR-N | --notice NTC-N)\n"
+	  "    --decision approved|rejected|revise|acknowledged|disputed --by NAME [--title TEXT] --via CHANNEL\n"
 	  "    [--evidence FILE] [--reason TEXT]",
-	  "Records the client's answer to a quote, a baseline version or a contract amendment, "
+	  "Records the client's answer to a quote, a baseline version, a contract amendment, an "
+	  "agreement (approved confirms it, rejected disputes it) or a notice (acknowledged or "
+	  "disputed, the only answers a notice takes), "
 	  "who gave it and through which channel; --evidence records the SHA-256 of the message "
 	  "or minutes. A lead may record it on the client's behalf (marked so). A quote past its "
 	  "valid-until date cannot be approved (record a new revision). An amendment is approved "
@@ -132,6 +135,32 @@ static const struct cmd_help HELP[] = {
 	  "a --reason of at least 30 characters that says what fails. Recorded by a lead it is taken "
 	  "on the client's behalf and unconfirmed until evidence; the signatory register applies as "
 	  "for responses.", "accept" },
+	{ "agreement", RECORD,
+	  "agreement add -p ID --date DATE --kind meeting|call|verbal|change_consultation "
+	  "--participants \"NAME|SIDE|TITLE\",... --summary TEXT [--commitment TEXT]... [--cites SEQ,...] "
+	  "[--doc FILE]...\n"
+	  "agreement confirm -p ID AGR-N --evidence FILE [--description TEXT]\n"
+	  "agreement dispute -p ID AGR-N --by NAME --reason TEXT",
+	  "Records what was agreed in a meeting, a call or by word (numbered AGR-1, AGR-2, ...; "
+	  "SIDE is vendor or client; lead or approver). A change_consultation (変更協議) must list a "
+	  "participant from each side. It is unconfirmed until confirm records the SHA-256 of the "
+	  "confirming mail or minutes (lead, approver or client) or the client answers respond "
+	  "--agreement AGR-N --decision approved; dispute (lead or client), or a rejection, records "
+	  "that the other side contests it. A disputed agreement may still be confirmed later by "
+	  "evidence; the dispute stays on record. report agreements --unconfirmed lists those not "
+	  "confirmed.", "agreement=agreement confirm=confirmation dispute=contest" },
+	{ "notice", RECORD,
+	  "notice -p ID --type failure|delay_risk|added_order|spec_change|effort_increase --text TEXT|"
+	  "--text-file F [--fee-effect [-]AMOUNT] [--schedule-days [-]D] [--respond-by DATE] "
+	  "[--opens-change TITLE] [--cites SEQ,...] [--doc FILE]...",
+	  "Records the written notice to the client of an event that changes scope, cost or "
+	  "schedule (numbered NTC-1, NTC-2, ...; lead or approver), with its expected effect: a "
+	  "negative fee effect lowers the fee, negative days gain time. --opens-change raises a "
+	  "change request with that title in the same entry (the notice names it, the change's "
+	  "entry is the notice). The client answers respond --notice NTC-N --decision "
+	  "acknowledged|disputed (a dispute needs --reason), once; taken by a lead on the client's "
+	  "behalf without --evidence the response is unconfirmed. report notices --unacknowledged "
+	  "lists those unanswered, overdue first.", "notice" },
 	{ "evidence", RECORD,
 	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
 	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
@@ -189,7 +218,9 @@ static const struct cmd_help HELP[] = {
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
 	  "report unbilled|exposure|receivables|quotes|cases|acceptance [--project P]\n"
-	  "    [--as-of DATE] [--open] [--json | --csv | --wide] [--verify]",
+	  "    [--as-of DATE] [--open] [--json | --csv | --wide] [--verify]\n"
+	  "report agreements [--project P] [--unconfirmed] [--older-than DAYS] [...]\n"
+	  "report notices [--project P] [--unacknowledged] [--older-than DAYS] [...]",
 	  "unbilled: approved changes not yet invoiced, with the fee, tax and total left to "
 	  "invoice, per project and currency. exposure: "
 	  "work proceeding without an approved quote. receivables: invoices not fully paid, "
@@ -202,7 +233,12 @@ static const struct cmd_help HELP[] = {
 	  "waiting for an approver's determination (investigated or escalated) first, and the "
 	  "count at each stage; --open leaves closed cases out of the table (--json gives them all). acceptance: "
 	  "deliveries with their inspection deadline, days left and outcome (passed, failed, deemed "
-	  "passed, open), open windows soonest first; --open lists only those. --verify re-derives the report from the proven entries of every project it covers "
+	  "passed, open), open windows soonest first; --open lists only those. agreements: every "
+	  "agreement with its state and age in days since its date, oldest first; --unconfirmed "
+	  "shows those not confirmed (unconfirmed or disputed) older than 3 days, or than "
+	  "--older-than DAYS. notices: every notice with its state, age, respond-by date and days "
+	  "overdue, overdue first; --unacknowledged shows those unanswered. The filters apply to "
+	  "the table and CSV; --json gives the whole report. --verify re-derives the report from the proven entries of every project it covers "
 	  "(P, or every project you see) and compares it with the server's, as status --verify "
 	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock; receivables are "

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 		return cmd_case(argc - 1, argv + 1);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void", "amendment", "signatory", "correct",
-					      "delivery", "accept" };
+					      "delivery", "accept", "agreement", "notice" };
 	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
 		if (strcmp(argv[1], orders[i]) == 0)
 			return cmd_orders(argv[1], argc - 1, argv + 1);

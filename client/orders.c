@@ -39,6 +39,7 @@ enum {
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
 	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT, O_SET,
 	O_DELIVERABLE, O_OUTCOME,
+	O_KIND, O_PARTICIPANTS, O_SUMMARY, O_COMMITMENT, O_FEEFX, O_RESPONDBY, O_OPENS, O_AGREEMENT, O_NOTICE, O_TEXT,
 };
 
 #define MAXMULTI 100
@@ -51,9 +52,11 @@ struct oargs {
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
 		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit,
 		*deliverable, *outcome;
-	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI], *set[MAXMULTI];
-	int ndocs, nitem, nchanges, nset;
+	const char *kind, *participants, *summary, *fee_effect, *respond_by, *opens_change, *agreement, *notice, *text;
+	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI], *set[MAXMULTI], *commitment[MAXMULTI];
+	int ndocs, nitem, nchanges, nset, ncommitment;
 	char valid_date[11], date_date[11], issued_date[11], due_date[11], effective_date[11];	/* as YYYY-MM-DD */
+	char respond_by_date[11];
 	int npos;
 	char *pos[4];
 };
@@ -113,6 +116,12 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "set", required_argument, NULL, O_SET },
 		{ "deliverable", required_argument, NULL, O_DELIVERABLE },
 		{ "outcome", required_argument, NULL, O_OUTCOME },
+		{ "kind", required_argument, NULL, O_KIND }, { "participants", required_argument, NULL, O_PARTICIPANTS },
+		{ "summary", required_argument, NULL, O_SUMMARY }, { "commitment", required_argument, NULL, O_COMMITMENT },
+		{ "fee-effect", required_argument, NULL, O_FEEFX }, { "respond-by", required_argument, NULL, O_RESPONDBY },
+		{ "opens-change", required_argument, NULL, O_OPENS },
+		{ "agreement", required_argument, NULL, O_AGREEMENT }, { "notice", required_argument, NULL, O_NOTICE },
+		{ "text", required_argument, NULL, O_TEXT },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -168,6 +177,20 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_LIMIT: a->limit = optarg; break;
 		case O_DELIVERABLE: a->deliverable = optarg; break;
 		case O_OUTCOME: a->outcome = optarg; break;
+		case O_KIND: a->kind = spelling_enum(optarg); break;
+		case O_PARTICIPANTS: a->participants = optarg; break;
+		case O_SUMMARY: a->summary = optarg; break;
+		case O_FEEFX: a->fee_effect = optarg; break;
+		case O_RESPONDBY: a->respond_by = optarg; break;
+		case O_OPENS: a->opens_change = optarg; break;
+		case O_AGREEMENT: a->agreement = optarg; break;
+		case O_NOTICE: a->notice = optarg; break;
+		case O_TEXT: a->text = optarg; break;
+		case O_COMMITMENT:
+			if (a->ncommitment == MAXMULTI)
+				return usage(cmd, "too many --commitment");
+			a->commitment[a->ncommitment++] = optarg;
+			break;
 		case O_DOC:
 			if (a->ndocs == MAXMULTI)
 				return usage(cmd, "too many --doc");
@@ -205,7 +228,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 	    date_option(cmd, "--date", &a->date, a->date_date) ||
 	    date_option(cmd, "--issued", &a->issued, a->issued_date) ||
 	    date_option(cmd, "--due", &a->due, a->due_date) ||
-	    date_option(cmd, "--effective", &a->effective, a->effective_date))
+	    date_option(cmd, "--effective", &a->effective, a->effective_date) ||
+	    date_option(cmd, "--respond-by", &a->respond_by, a->respond_by_date))
 		return CTL_EXIT_USAGE;
 	if (profile_check(p, &e)) {
 		fprintf(stderr, "scopectl: %s\n", e.msg);
@@ -705,10 +729,10 @@ static int evidence_json(const struct oargs *a, struct buf *b)
 
 static int c_respond(struct session *s, const struct oargs *a)
 {
-	if (!a->project || !a->decision || !a->by || !a->via || (a->nchanges != 0) + !!a->baseline + !!a->amendment != 1 ||
-	    a->nchanges > 1)
-		return usage("respond", "needs -p ID, one of --change CR-N [--quote REV], --baseline V or --amendment "
-			     "AMD-N, and --decision, --by and --via");
+	if (!a->project || !a->decision || !a->by || !a->via ||
+	    (a->nchanges != 0) + !!a->baseline + !!a->amendment + !!a->agreement + !!a->notice != 1 || a->nchanges > 1)
+		return usage("respond", "needs -p ID, one of --change CR-N [--quote REV], --baseline V, --amendment "
+			     "AMD-N, --agreement AGR-N or --notice NTC-N, and --decision, --by and --via");
 	struct buf b;
 	uint64_t v;
 	buf_init(&b);
@@ -720,8 +744,9 @@ static int c_respond(struct session *s, const struct oargs *a)
 				return usage("respond", "--quote needs a revision number");
 			body_num(&b, "quote", v);
 		}
-	} else if (a->amendment) {
-		body_str(&b, "amendment", a->amendment);
+	} else if (a->amendment || a->agreement || a->notice) {
+		body_str(&b, a->amendment ? "amendment" : a->agreement ? "agreement" : "notice",
+		     a->amendment ? a->amendment : a->agreement ? a->agreement : a->notice);
 	} else {
 		if (!parse_uint(a->baseline, &v))
 			return usage("respond", "--baseline needs a version number");
@@ -987,6 +1012,153 @@ static int c_signatory(struct session *s, const struct oargs *a)
 	return rc;
 }
 
+/* --participants "NAME|SIDE|TITLE",... as the participants array. */
+static int participants_json(const char *list, struct buf *b)
+{
+	buf_adds(b, ",\"participants\":[");
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ","), name = strcspn(p, "|");
+		if (name >= n || n == 0)
+			return fail_usage("--participants: \"%.*s\" is not NAME|SIDE|TITLE (SIDE vendor or client, "
+					  "TITLE optional)", (int)n, p);
+		const char *side = p + name + 1;
+		size_t sn = strcspn(side, "|,");
+		buf_adds(b, b->data[b->len - 1] == '[' ? "{\"name\":" : ",{\"name\":");
+		json_put_str(b, p, name);
+		buf_adds(b, ",\"side\":");
+		json_put_str(b, side, sn);
+		if (side[sn] == '|') {
+			const char *title = side + sn + 1;
+			buf_adds(b, ",\"title\":");
+			json_put_str(b, title, (size_t)(p + n - title));
+		}
+		buf_addc(b, '}');
+		p += n + (p[n] == ',');
+	}
+	buf_addc(b, ']');
+	return 0;
+}
+
+/* agreement add|confirm|dispute */
+static int c_agreement(struct session *s, const struct oargs *a)
+{
+	const char *sub = a->npos ? a->pos[0] : "";
+	bool add = strcmp(sub, "add") == 0 && a->npos == 1, confirm = strcmp(sub, "confirm") == 0 && a->npos == 2,
+	     dispute = strcmp(sub, "dispute") == 0 && a->npos == 2;
+	if (!a->project || (!add && !confirm && !dispute) || (add && (!a->date || !a->kind || !a->participants ||
+								    !a->summary)) ||
+	    (confirm && !a->evidence) || (dispute && (!a->by || !a->reason)))
+		return usage("agreement", "expected: agreement add -p ID --date DATE --kind meeting|call|verbal|"
+			     "change_consultation --participants \"NAME|SIDE|TITLE\",... --summary TEXT "
+			     "[--commitment TEXT]... [--cites SEQ,...] [--doc FILE]..., agreement confirm -p ID AGR-N "
+			     "--evidence FILE, or agreement dispute -p ID AGR-N --by NAME --reason TEXT");
+	struct buf b;
+	char hex[65];
+	int rc = CTL_EXIT_USAGE;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	if (add) {
+		body_str(&b, "date", a->date);
+		body_str(&b, "type", a->kind);
+		body_str(&b, "summary", a->summary);
+		if (a->ncommitment) {
+			buf_adds(&b, ",\"commitments\":[");
+			for (int i = 0; i < a->ncommitment; i++) {
+				buf_adds(&b, i ? ",{\"text\":" : "{\"text\":");
+				json_put_str(&b, a->commitment[i], strlen(a->commitment[i]));
+				buf_addc(&b, '}');
+			}
+			buf_addc(&b, ']');
+		}
+		if (a->cites)
+			list_json(&b, "cites", a->cites, true);
+		if (participants_json(a->participants, &b) == 0 && docs_json(a, &b) == 0)
+			rc = record(s, a, "agreement", a->project, &b, "number");
+	} else if (confirm) {
+		body_str(&b, "agreement", a->pos[1]);
+		if (a->description)
+			body_str(&b, "description", a->description);
+		if (orders_file_hash(a->evidence, hex) == 0) {
+			body_str(&b, "evidence_sha256", hex);
+			rc = record(s, a, "confirmation", a->project, &b, NULL);
+		}
+	} else {
+		body_str(&b, "agreement", a->pos[1]);
+		body_str(&b, "by", a->by);
+		body_str(&b, "reason", a->reason);
+		rc = record(s, a, "contest", a->project, &b, NULL);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* A signed option (+N, -N or N) into its size and whether it is negative. */
+static int signed_option(const char *opt, const char *v, bool *neg, const char **size)
+{
+	*neg = *v == '-';
+	*size = v + (*v == '-' || *v == '+');
+	return **size >= '0' && **size <= '9' ? 0 : fail_usage("%s \"%s\" is not a number (write -N for a decrease)",
+								  opt, showz(v));
+}
+
+/* notice -p ID --type T --text TEXT ... */
+static int c_notice(struct session *s, const struct oargs *a)
+{
+	if (!a->project || a->npos || !a->type || (!a->text && !a->text_file))
+		return usage("notice", "expected: notice -p ID --type failure|delay_risk|added_order|spec_change|"
+			     "effort_increase --text TEXT|--text-file F [--fee-effect [-]AMOUNT] [--schedule-days [-]D] "
+			     "[--respond-by DATE] [--opens-change TITLE] [--cites SEQ,...] [--doc FILE]...");
+	struct projinfo pi;
+	struct err e = { 0 };
+	struct buf b, text;
+	bool neg = false;
+	const char *size;
+	uint64_t v = 0;
+	int rc = CTL_EXIT_USAGE;
+	buf_init(&b);
+	buf_init(&text);
+	buf_addc(&b, '{');
+	body_str(&b, "type", a->type);
+	if (long_text(a, &text) == 0) {
+		buf_adds(&b, ",\"text\":");
+		if (text.len)
+			json_put_str(&b, (const char *)text.data, text.len);
+		else
+			json_put_str(&b, a->text, strlen(a->text));
+		rc = CTL_EXIT_OK;
+	}
+	if (rc == 0 && a->fee_effect) {
+		if (project_info(s, a->project, &pi, &e))
+			rc = ctl_report(&e);
+		else if (signed_option("--fee-effect", a->fee_effect, &neg, &size) || amount(size, &pi, &v, "--fee-effect"))
+			rc = CTL_EXIT_USAGE;
+		if (rc == 0) {
+			body_num(&b, "fee_effect_minor", v);
+			body_str(&b, "fee_effect_sign", neg ? "decrease" : "increase");
+		}
+	}
+	if (rc == 0 && a->schedule) {
+		if (signed_option("--schedule-days", a->schedule, &neg, &size) ||
+		    number_whole("--schedule-days", size, 3650, &v))
+			rc = CTL_EXIT_USAGE;
+		if (rc == 0) {
+			body_num(&b, "schedule_days", v);
+			body_str(&b, "schedule_effect", neg ? "gain" : "delay");
+		}
+	}
+	if (a->respond_by)
+		body_str(&b, "respond_by", a->respond_by);
+	if (a->opens_change)
+		body_str(&b, "opens_change", a->opens_change);
+	if (a->cites)
+		list_json(&b, "cites", a->cites, true);
+	if (rc == 0)
+		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "notice", a->project, &b, "number");
+	buf_free(&text);
+	buf_free(&b);
+	return rc;
+}
+
 static int c_void(struct session *s, const struct oargs *a)
 {
 	uint64_t seq;
@@ -1136,7 +1308,7 @@ int cmd_orders(const char *cmd, int argc, char **argv)
 		{ "respond", c_respond }, { "evidence", c_evidence }, { "invoice", c_invoice },
 		{ "payment", c_payment }, { "void", c_void }, { "amendment", c_amendment },
 		{ "signatory", c_signatory }, { "correct", c_correct }, { "delivery", c_delivery },
-		{ "accept", c_accept },
+		{ "accept", c_accept }, { "agreement", c_agreement }, { "notice", c_notice },
 	};
 	struct profile p;
 	struct oargs a;

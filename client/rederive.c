@@ -196,7 +196,7 @@ static int as_of_day(const struct rederive_ask *q, const struct buf *doc, uint64
 	return 0;
 }
 
-/* The unbilled and quotes reports' ages count to the server's as_of_us,
+/* The unbilled, quotes, agreements and notices reports' ages count to the server's as_of_us,
  * which must be about now: else it could shift every age. */
 static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *at, struct err *e)
 {
@@ -204,8 +204,12 @@ static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *
 	*at = 0;
 	if (q->report && strcmp(q->report, "receivables") == 0)
 		return as_of_day(q, doc, at, e);
-	if (q->report == NULL || (strcmp(q->report, "unbilled") != 0 && strcmp(q->report, "quotes") != 0 &&
-				  strcmp(q->report, "cases") != 0 && strcmp(q->report, "acceptance") != 0))
+	static const char *const AGED[] = { "unbilled", "quotes", "agreements", "notices", "cases",
+					    "acceptance" };
+	size_t i = 0;
+	while (q->report && i < sizeof AGED / sizeof AGED[0] && strcmp(q->report, AGED[i]) != 0)
+		i++;
+	if (q->report == NULL || i == sizeof AGED / sizeof AGED[0])
 		return 0;
 	if (mp_map_find(doc->data, doc->len, "as_of_us", &c, NULL) != 1 || mp_get_uint(&c, at, NULL))
 		return err_setc(e, CTL_EXIT_CONN, "the server's %s report does not say the time its ages "

@@ -26,8 +26,8 @@
 #include "witness.h"
 
 struct vargs {
-	bool json, csv, verify, open;
-	const char *project, *change, *state, *as_of, *kase, *progress;
+	bool json, csv, verify, open, unconfirmed, unacknowledged;
+	const char *project, *change, *state, *as_of, *kase, *progress, *older_than;
 	char as_of_date[11];
 	int npos;
 	char *pos[3];
@@ -47,7 +47,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "project", required_argument, NULL, 'p' }, { "change", required_argument, NULL, 'g' },
 		{ "verify", no_argument, NULL, 'V' }, { "state", required_argument, NULL, 's' },
 		{ "as-of", required_argument, NULL, 'a' }, { "case", required_argument, NULL, 'k' },
-		{ "open", no_argument, NULL, 'o' }, { "progress", required_argument, NULL, 'P' }, { 0, 0, 0, 0 },
+		{ "open", no_argument, NULL, 'o' }, { "progress", required_argument, NULL, 'P' },
+		{ "unconfirmed", no_argument, NULL, 'U' }, { "unacknowledged", no_argument, NULL, 'n' },
+		{ "older-than", required_argument, NULL, 'O' }, { 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
@@ -66,6 +68,9 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'k': a->kase = optarg; break;
 		case 'o': a->open = true; break;
 		case 'P': a->progress = optarg; break;
+		case 'U': a->unconfirmed = true; break;
+		case 'n': a->unacknowledged = true; break;
+		case 'O': a->older_than = optarg; break;
 		default: return usage(cmd, "bad option");
 		}
 	}
@@ -446,6 +451,10 @@ static void print_status(struct buf *doc, const struct vargs *a)
 		       strcmp(str(d, dn, "baseline_confirmed"), "yes") == 0 ? "confirmed by the client" : "draft (not confirmed)");
 	else
 		printf("  baseline            none recorded\n");
+	printf("  agreements          %llu not confirmed in writing\n",
+	       (unsigned long long)u(d, dn, "unconfirmed_agreements"));
+	printf("  notices             %llu not answered by the client\n",
+	       (unsigned long long)u(d, dn, "unacknowledged_notices"));
 	size_t bn;
 	const uint8_t *by = member(d, dn, "by_state", &bn);
 	if (by) {
@@ -676,6 +685,8 @@ static const struct {
 	{ "quotes", NULL, NULL, NULL, NULL, NULL },	/* print_quotes: its own order */
 	{ "cases", NULL, NULL, NULL, NULL, NULL },	/* print_cases: waiting first */
 	{ "acceptance", NULL, NULL, NULL, NULL, NULL },	/* print_acceptance: its own order */
+	{ "agreements", NULL, NULL, NULL, NULL, NULL },	/* print_todo */
+	{ "notices", NULL, NULL, NULL, NULL, NULL },
 };
 
 static void print_report(struct buf *doc, size_t r, const struct vargs *a)
@@ -929,6 +940,130 @@ static void print_acceptance(struct buf *doc, const struct vargs *a)
 	}
 }
 
+/* ---- report agreements and notices: the lead's to-do lists ---- */
+
+struct todo {
+	bool notices, csv;
+	uint64_t older_than;	/* rows older than this many days (with has_age) */
+	bool has_age, open_only;
+	struct spans *sp;
+};
+
+static void keep_todo(const uint8_t *e, size_t n, void *ctx)
+{
+	struct todo *t = ctx;
+	bool open = t->notices ? strcmp(str(e, n, "state"), "unacknowledged") == 0
+			       : strcmp(str(e, n, "state"), "confirmed") != 0;
+	if ((t->open_only && !open) || (t->has_age && u(e, n, "age_days") <= t->older_than))
+		return;
+	keep_span(e, n, t->sp);
+}
+
+/* Overdue first (most days overdue first), then the oldest. */
+static int by_urgency(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	uint64_t ox = u(x->p, x->n, "days_overdue"), oy = u(y->p, y->n, "days_overdue");
+	uint64_t ax = u(x->p, x->n, "age_days"), ay = u(y->p, y->n, "age_days");
+	if (ox != oy)
+		return ox > oy ? -1 : 1;
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	return u(x->p, x->n, "seq") < u(y->p, y->n, "seq") ? -1 : 1;
+}
+
+/* A signed effect member: "+N", "-N", or "" when none. */
+static const char *effect(const uint8_t *e, size_t n, const char *key, int exp)
+{
+	static char bufs[2][48];
+	static int k;
+	char *out = bufs[k++ % 2];
+	struct mp_cur c;
+	struct mp_item it;
+	out[0] = '\0';
+	if (mp_map_find(e, n, key, &c, NULL) == 1 && mp_next(&c, &it, NULL) == 0 &&
+	    (it.type == MP_UINT || it.type == MP_NINT)) {
+		uint64_t size = it.type == MP_NINT ? (uint64_t)-it.i : it.u;
+		out[0] = it.type == MP_NINT ? '-' : '+';
+		amount_format(size, exp, out + 1, 47);
+	}
+	return out;
+}
+
+static void todo_row(const uint8_t *e, size_t n, const struct todo *t)
+{
+	char seq[24], age[24], late[24];
+	snprintf(seq, sizeof seq, "%llu", (unsigned long long)u(e, n, "seq"));
+	snprintf(age, sizeof age, "%llu", (unsigned long long)u(e, n, "age_days"));
+	snprintf(late, sizeof late, "%llu", (unsigned long long)u(e, n, "days_overdue"));
+	const char *f[12];
+	size_t nf = 0;
+	if (t->notices) {	/* str() keeps 8 results: the texts first, copied as they are shown */
+		const char *v[] = { str(e, n, "project"), str(e, n, "notice"), str(e, n, "type"), str(e, n, "state"), age,
+				    str(e, n, "respond_by"), late, effect(e, n, "fee_effect", (int)u(e, n, "exponent")),
+				    effect(e, n, "schedule_days", 0), str(e, n, "change"), seq, str(e, n, "text") };
+		memcpy(f, v, sizeof v);
+		nf = 12;
+	} else {
+		const char *v[] = { str(e, n, "project"), str(e, n, "agreement"), str(e, n, "date"), str(e, n, "type"),
+				    str(e, n, "state"), age, seq, str(e, n, "summary") };
+		memcpy(f, v, sizeof v);
+		nf = 8;
+	}
+	if (t->csv) {
+		for (size_t i = 0; i < nf; i++) {
+			if (i)
+				putchar(',');
+			csv_field(f[i]);
+		}
+		putchar('\n');
+	} else if (t->notices) {
+		row(f[11], "  %-12s %-7s %-15s %-14s %4s %-10s %4s %12s %5s %-7s %5s\n         ", f[0], f[1], f[2], f[3],
+		    f[4], *f[5] ? f[5] : "-", f[6], *f[7] ? f[7] : "-", *f[8] ? f[8] : "-", *f[9] ? f[9] : "-", f[10]);
+	} else {
+		row(f[7], "  %-12s %-7s %-10s %-19s %-11s %4s %5s\n         ", f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
+	}
+}
+
+static int print_todo(struct buf *doc, bool notices, const struct vargs *a)
+{
+	struct todo t = { notices, a->csv, 0, false, notices ? a->unacknowledged : a->unconfirmed, NULL };
+	if (a->older_than && number_whole("--older-than", a->older_than, 36500, &t.older_than))
+		return CTL_EXIT_USAGE;
+	t.has_age = a->older_than || (!notices && a->unconfirmed);
+	if (!a->older_than && t.has_age)
+		t.older_than = 3;	/* unconfirmed for more than 3 days: the default to-do */
+	if (a->json) {
+		print_doc_json(doc->data, doc->len);
+		return CTL_EXIT_OK;
+	}
+	if ((t.sp = calloc(1, sizeof *t.sp)) == NULL)
+		return CTL_EXIT_USAGE;
+	each(doc->data, doc->len, "rows", keep_todo, &t);
+	qsort(t.sp->v, t.sp->n, sizeof t.sp->v[0], by_urgency);
+	if (a->csv)
+		printf(notices ? "project,notice,type,state,age_days,respond_by,days_overdue,fee_effect,schedule_days,"
+				 "change,seq,text\n"
+			       : "project,agreement,date,type,state,age_days,seq,summary\n");
+	else if (notices)
+		printf("notices to the client%s, overdue first, as of %s\n  %-12s %-7s %-15s %-14s %4s %-10s %4s "
+		       "%12s %5s %-7s %5s\n         text\n", t.open_only ? " not yet answered" : "",
+		       str(doc->data, doc->len, "as_of_date"), "project", "notice", "type", "state", "days", "respond_by",
+		       "late", "fee", "days", "change", "seq");
+	else
+		printf("agreements%s, oldest first, as of %s\n  %-12s %-7s %-10s %-19s %-11s %4s %5s\n         "
+		       "summary\n", t.open_only ? " not confirmed in writing" : "",
+		       str(doc->data, doc->len, "as_of_date"), "project", "number", "date", "type", "state", "days", "seq");
+	if (!a->csv && t.has_age)
+		printf("  (%llu days and more are shown)\n", (unsigned long long)t.older_than + 1);
+	for (size_t i = 0; i < t.sp->n; i++)
+		todo_row(t.sp->v[i].p, t.sp->v[i].n, &t);
+	if (!a->csv && t.sp->n == 0)
+		printf("  none\n");
+	free(t.sp);
+	return CTL_EXIT_OK;
+}
+
 static int do_report(struct session *s, const struct vargs *a)
 {
 	static const char *const SECTIONS[] = { "rows", "waiting_approver", NULL };
@@ -936,9 +1071,15 @@ static int do_report(struct session *s, const struct vargs *a)
 	while (a->npos == 1 && r < sizeof REPORTS / sizeof REPORTS[0] && strcmp(a->pos[0], REPORTS[r].name))
 		r++;
 	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
-		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases|acceptance [--project P]");
+		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases|acceptance|agreements|"
+				       "notices [--project P]");
 	if (a->open && strcmp(REPORTS[r].name, "cases") != 0 && strcmp(REPORTS[r].name, "acceptance") != 0)
 		return usage("report", "--open is for report cases and report acceptance");
+	if ((a->unconfirmed || a->older_than) && strcmp(a->pos[0], "agreements") != 0 &&
+	    (a->unconfirmed || strcmp(a->pos[0], "notices") != 0))
+		return usage("report", "--unconfirmed is for report agreements, --older-than for agreements and notices");
+	if (a->unacknowledged && strcmp(a->pos[0], "notices") != 0)
+		return usage("report", "--unacknowledged is for report notices");
 	bool receivables = strcmp(REPORTS[r].name, "receivables") == 0;
 	if (a->as_of && !receivables)
 		return usage("report", "--as-of is for report receivables");
@@ -955,7 +1096,10 @@ static int do_report(struct session *s, const struct vargs *a)
 	struct buf doc;
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
-	if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "cases") == 0)
+	bool todo = strcmp(a->pos[0], "agreements") == 0 || strcmp(a->pos[0], "notices") == 0;
+	if (rc == CTL_EXIT_OK && todo)
+		rc = print_todo(&doc, a->pos[0][0] == 'n', a);
+	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "cases") == 0)
 		print_cases(&doc, a);
 	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "acceptance") == 0)
 		print_acceptance(&doc, a);

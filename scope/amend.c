@@ -168,8 +168,6 @@ int amendment_answer(struct ctx *x, uint64_t number, bool approved, bool rejecte
 		return -1;
 	if (rc == 0)
 		return refuse(x, "AMD-%llu does not exist in project %.*s", (unsigned long long)number, P(x));
-	if (has(x, "quote"))
-		return refuse(x, "a response to an amendment cites no quote");
 	if (strcmp(a.state, "awaiting") != 0)
 		return refuse(x, "AMD-%llu is already answered (%s, entry %llu): an amendment is answered once",
 			      (unsigned long long)number, a.state, (unsigned long long)a.response_seq);

@@ -21,6 +21,12 @@ int amendment_answer(struct ctx *x, uint64_t number, bool approved, bool rejecte
 /* on_behalf assigned: a response (or accept) recorded by someone without
  * the client role is unconfirmed until evidence is given. */
 int mark_unconfirmed(struct ctx *x);
+/* A response answering agreement AGR-number: approved confirms it,
+ * rejected disputes it; a revision request is refused (agreement.c). */
+int agreement_answer(struct ctx *x, uint64_t number, bool approved, bool rejected);
+/* A response answering notice NTC-number: acknowledged, or disputed
+ * (notice.c). */
+int notice_answer(struct ctx *x, uint64_t number, bool acknowledged);
 /* Records this response as in force (who answered what), replacing the
  * earlier one at seq replaces (0: none). */
 int response_in_force(struct ctx *x, const char *answered, uint64_t replaces);

@@ -15,7 +15,8 @@ const char *const CHANNELS[] = { "meeting", "phone", "email", "chat", "other", N
 static const char *const REASONS[] = { "client_request", "design_development", "baseline_ambiguity",
 				       "defect", "regulatory", "vendor_proposal", NULL };
 static const char *const CLASSES[] = { "in_scope", "minor_revision", "out_of_scope", "unfounded", NULL };
-static const char *const DECISIONS[] = { "approved", "rejected", "revise", NULL };
+/* acknowledged and disputed answer notices only; the others never do */
+static const char *const DECISIONS[] = { "approved", "rejected", "revise", "acknowledged", "disputed", NULL };
 
 SCHEMA(S_CHANGE, "change",
        ASSIGNED("number", F_CR), FLD("title", F_STR, true, 1, 200),
@@ -40,7 +41,8 @@ SCHEMA(S_RESPONSE, "response",
        ENUMF("decision", true, DECISIONS),
        FLD("reason", F_STR, false, 1, 4096), FLD("respondent", F_STR, true, 1, 200),
        FLD("respondent_title", F_STR, false, 1, 200), ENUMF("channel", true, CHANNELS),
-       FLD("evidence_sha256", F_SHA256, false, 0, 0), ASSIGNED("on_behalf", F_BOOL));
+       FLD("evidence_sha256", F_SHA256, false, 0, 0), ASSIGNED("on_behalf", F_BOOL),
+       FLD("agreement", F_AGR, false, 0, 0), FLD("notice", F_NTC, false, 0, 0));
 SCHEMA(S_EVIDENCE, "evidence",
        FLD("response", F_UINT, true, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("description", F_STR, false, 1, 4096));
@@ -76,38 +78,40 @@ int check_items(struct ctx *x, const struct value *items)
 	return 0;
 }
 
-int change_open(struct ctx *x, const struct value *title, bool proceeding, uint64_t *opened)
+int change_open(struct ctx *x, const char *title, size_t n, bool proceeding, uint64_t *number)
 {
 	struct key k;
 	struct chg c;
-	uint64_t number = x->proj.next_cr;
 	memset(&c, 0, sizeof c);
 	c.seq = x->in->seq;
-	c.number = number;
+	c.number = x->proj.next_cr;
 	c.raised_at = x->in->time_us;
 	c.proceeding = proceeding;
 	snprintf(c.status, sizeof c.status, "raised");
-	snprintf(c.title, sizeof c.title, "%.*s", (int)(title->len < sizeof c.title ? title->len : sizeof c.title - 1), title->s);
+	snprintf(c.title, sizeof c.title, "%.*s", (int)(n < sizeof c.title ? n : sizeof c.title - 1), title);
 	key_init(&k, 'c', x->in->project, x->in->project_len);
-	key_u64(&k, number);
+	key_u64(&k, c.number);
 	if (SAVE(x->t, &k, CHG, &c, x->e))
 		return -1;
-	x->proj.next_cr = number + 1;
-	*opened = number;
-	key_init(&k, 'p', x->in->project, x->in->project_len);
-	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
+	*number = c.number;
+	x->proj.next_cr = c.number + 1;
+	return 0;
 }
 
 static int k_change(struct ctx *x)
 {
-	const struct value *occ = val(x, "occurred_at");
+	struct key k;
+	const struct value *occ = val(x, "occurred_at"), *title = val(x, "title");
 	if (occ->present && occ->u > x->in->time_us + 86400000000ull)
 		return refuse(x, "occurred_at lies in the future");
 	if (check_items(x, val(x, "items")))
 		return -1;
 	x->add_name = "number";
 	x->add_type = F_CR;
-	return change_open(x, val(x, "title"), has(x, "proceeding") && val(x, "proceeding")->u, &x->add_u);
+	if (change_open(x, title->s, title->len, has(x, "proceeding") && val(x, "proceeding")->u, &x->add_u))
+		return -1;
+	key_init(&k, 'p', x->in->project, x->in->project_len);
+	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
 }
 
 bool change_approved(const struct chg *c)
@@ -135,6 +139,25 @@ void change_reclass(struct chg *c, const char *cls, size_t n)
 		snprintf(c->status, sizeof c->status, strcmp(c->cls, "unfounded") == 0 ? "unfounded" : "no_charge");
 }
 
+int check_cites(struct ctx *x)
+{
+	const struct value *cites = val(x, "cites");
+	if (!cites->present)
+		return 0;
+	struct mp_cur cc;
+	uint32_t n;
+	mp_cur_init(&cc, cites->p, cites->plen);
+	mp_get_array(&cc, &n, x->e);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t seq;
+		struct entry en;
+		mp_get_uint(&cc, &seq, x->e);
+		if (referenced(x, seq, &en, "cites"))
+			return -1;
+	}
+	return 0;
+}
+
 static int k_assessment(struct ctx *x)
 {
 	struct key k;
@@ -154,20 +177,8 @@ static int k_assessment(struct ctx *x)
 			      "correct the assessment's class instead (scopectl correct -p %.*s SEQ --set class=... "
 			      "--reason TEXT), which withdraws the approval",
 			      (unsigned long long)number, c.status, P(x));
-	const struct value *cites = val(x, "cites");
-	if (cites->present) {
-		struct mp_cur cc;
-		uint32_t n;
-		mp_cur_init(&cc, cites->p, cites->plen);
-		mp_get_array(&cc, &n, x->e);
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t seq;
-			struct entry en;
-			mp_get_uint(&cc, &seq, x->e);
-			if (referenced(x, seq, &en, "cites"))
-				return -1;
-		}
-	}
+	if (check_cites(x))
+		return -1;
 	const struct value *cls = val(x, "class");
 	change_reclass(&c, cls->s, cls->len);
 	struct key ak;
@@ -248,18 +259,29 @@ static int k_response(struct ctx *x)
 	const struct value *decision = val(x, "decision");
 	bool approved = decision->len == 8 && memcmp(decision->s, "approved", 8) == 0;
 	bool rejected = decision->len == 8 && memcmp(decision->s, "rejected", 8) == 0;
-	if (rejected && !has(x, "reason"))
-		return refuse(x, "a rejection needs a reason");
-	if (has(x, "change") + has(x, "baseline") + has(x, "amendment") != 1)
-		return refuse(x, "a response answers exactly one of a change (with its quote), a baseline version "
-			      "or an amendment");
-	if (has(x, "amendment"))
-		return amendment_answer(x, val(x, "amendment")->u, approved, rejected) || mark_unconfirmed(x) ? -1 : 0;
+	bool disputed = decision->len == 8 && memcmp(decision->s, "disputed", 8) == 0;
+	bool for_notice = decision->len == 12 || disputed;	/* acknowledged or disputed */
+	if ((rejected || disputed) && !has(x, "reason"))
+		return refuse(x, "a %s needs a reason", rejected ? "rejection" : "dispute");
+	if (has(x, "change") + has(x, "baseline") + has(x, "amendment") + has(x, "agreement") + has(x, "notice") != 1)
+		return refuse(x, "a response answers exactly one of a change (with its quote), a baseline version, "
+			      "an amendment, an agreement or a notice");
+	if (for_notice != has(x, "notice"))
+		return refuse(x, "%s", for_notice ? "acknowledged and disputed answer a notice; a change, baseline, "
+			      "amendment or agreement is approved or rejected"
+			      : "a notice is answered acknowledged or disputed");
+	if (has(x, "quote") && !has(x, "change"))
+		return refuse(x, "only a response to a change cites a quote");
+	/* the item it answers checks the decision and records what it means */
+	int done = has(x, "amendment") ? amendment_answer(x, val(x, "amendment")->u, approved, rejected)
+		       : has(x, "agreement") ? agreement_answer(x, val(x, "agreement")->u, approved, rejected)
+		       : has(x, "notice")    ? notice_answer(x, val(x, "notice")->u, !disputed)
+					     : 1;
+	if (done <= 0)
+		return done || mark_unconfirmed(x) ? -1 : 0;
 	if (has(x, "baseline")) {
 		struct base b;
 		uint64_t version = val(x, "baseline")->u;
-		if (has(x, "quote"))
-			return refuse(x, "a response to a baseline cites no quote");
 		if (version != x->proj.baseline)
 			return refuse(x, "baseline version %llu is not the current one (%llu)",
 				      (unsigned long long)version, (unsigned long long)x->proj.baseline);

@@ -175,7 +175,10 @@ static int k_determination(struct ctx *x)
 				      "in it (record it without --open-change)", P(x), (unsigned long long)by);
 		x->add_name = "change";
 		x->add_type = F_CR;
-		if (change_open(x, val(x, "open_change"), false, &x->add_u))
+		const struct value *title = val(x, "open_change");
+		struct key pk;
+		key_init(&pk, 'p', x->in->project, x->in->project_len);
+		if (change_open(x, title->s, title->len, false, &x->add_u) || SAVE(x->t, &pk, PROJ, &x->proj, x->e))
 			return -1;
 		cs.change = x->add_u;
 	} else if (has(x, "change")) {

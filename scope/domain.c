@@ -108,12 +108,25 @@ bool domain_assigned(const char *kind, size_t kind_len, const char *field, size_
 	return false;
 }
 
+static void pack_assigned(struct buf *b, const char *name, enum field_type type, uint64_t u)
+{
+	mp_pack_cstr(b, name);
+	const char *prefix = schema_ref_prefix(type);
+	if (prefix) {	/* a numbered reference: CR-N, AMD-N, ... */
+		char ref[32];
+		snprintf(ref, sizeof ref, "%s%llu", prefix, (unsigned long long)u);
+		mp_pack_cstr(b, ref);
+	} else {
+		mp_pack_uint(b, u);
+	}
+}
+
 /* Adds the assigned fields to the body (live) and canonicalises it. */
 static int emit(struct ctx *x)
 {
 	const uint8_t *b = x->in->body;
 	size_t n = x->in->body_len;
-	if (x->replay || (!x->add_name && !x->add_name2)) {
+	if (x->replay || (!x->add_name && !x->add_name2 && !x->add_link)) {
 		buf_add(x->out, b, n);
 		return 0;
 	}
@@ -123,19 +136,12 @@ static int emit(struct ctx *x)
 	mp_next(&c, &it, NULL);
 	struct buf tmp;
 	buf_init(&tmp);
-	mp_pack_map(&tmp, it.n + (x->add_name ? 1 : 0) + (x->add_name2 ? 1 : 0));
+	mp_pack_map(&tmp, it.n + (x->add_name ? 1 : 0) + (x->add_name2 ? 1 : 0) + (x->add_link ? 1 : 0));
 	buf_add(&tmp, c.p, mp_left(&c));
-	if (x->add_name) {
-		mp_pack_cstr(&tmp, x->add_name);
-		const char *prefix = schema_ref_prefix(x->add_type);
-		if (prefix) {	/* a numbered reference: CR-N, AMD-N */
-			char ref[32];
-			snprintf(ref, sizeof ref, "%s%llu", prefix, (unsigned long long)x->add_u);
-			mp_pack_cstr(&tmp, ref);
-		} else {
-			mp_pack_uint(&tmp, x->add_u);
-		}
-	}
+	if (x->add_name)
+		pack_assigned(&tmp, x->add_name, x->add_type, x->add_u);
+	if (x->add_link)
+		pack_assigned(&tmp, x->add_link, x->add_link_type, x->add_link_u);
 	if (x->add_name2) {
 		mp_pack_cstr(&tmp, x->add_name2);
 		mp_pack_bool(&tmp, x->add_b2);
@@ -145,17 +151,24 @@ static int emit(struct ctx *x)
 	return rc;
 }
 
+static int check_one(struct ctx *x, const char *name, uint64_t u)
+{
+	const struct value *v = val(x, name);
+	if (!v->present || v->u != u)
+		return refuse(x, "entry %llu: stored %s differs from the one the rules assign (%llu)",
+			      (unsigned long long)x->in->seq, name, (unsigned long long)u);
+	return 0;
+}
+
 /* In replay the stored assigned fields must be what the ledger assigns. */
 static int check_assigned(struct ctx *x)
 {
 	if (!x->replay)
 		return 0;
-	if (x->add_name) {
-		const struct value *v = val(x, x->add_name);
-		if (!v->present || v->u != x->add_u)
-			return refuse(x, "entry %llu: stored %s differs from the one the rules assign (%llu)",
-				      (unsigned long long)x->in->seq, x->add_name, (unsigned long long)x->add_u);
-	}
+	if (x->add_name && check_one(x, x->add_name, x->add_u))
+		return -1;
+	if (x->add_link && check_one(x, x->add_link, x->add_link_u))
+		return -1;
 	if (x->add_name2) {
 		const struct value *v = val(x, x->add_name2);
 		if (!v->present)

@@ -15,7 +15,9 @@
 	X(closure)                                              /* closure.c */                       \
 	X(amendment) X(signatory)                               /* amend.c */                         \
 	X(complaint) X(investigation) X(determination) X(reply) /* complaint.c */                    \
-	X(delivery) X(accept) X(deemed_passed)                  /* delivery.c */
+	X(delivery) X(accept) X(deemed_passed)                  /* delivery.c */                      \
+	X(agreement) X(confirmation) X(contest)                 /* agreement.c */                     \
+	X(notice)                                               /* notice.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

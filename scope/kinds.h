@@ -54,6 +54,10 @@ struct ctx {
 	uint64_t add_u;
 	const char *add_name2;
 	bool add_b2;
+	/* a second numbered reference: the change a notice opens */
+	const char *add_link;
+	enum field_type add_link_type;
+	uint64_t add_link_u;
 	struct err *e;
 };
 
@@ -74,9 +78,13 @@ int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 int check_items(struct ctx *x, const struct value *items);
 /* The channels a message reaches the other side by (change.c). */
 extern const char *const CHANNELS[];
-/* Opens the next change request (status raised) titled title, recorded
- * by this entry: its number into *opened (change.c). */
-int change_open(struct ctx *x, const struct value *title, bool proceeding, uint64_t *opened);
+/* Opens change request title (n bytes) as raised by entry x (its number
+ * assigned from the project's next_cr, which moves on in x->proj; the
+ * caller saves x->proj): its number. */
+int change_open(struct ctx *x, const char *title, size_t n, bool proceeding, uint64_t *number);
+/* The cited entries (cites, an array of seqs) are earlier entries of the
+ * project. */
+int check_cites(struct ctx *x);
 /* The change's status is one an approval holds (approved ... paid). */
 bool change_approved(const struct chg *c);
 /* The change (re)assessed as cls: its status, fee and approval start again

@@ -458,7 +458,9 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	k.b[k.n++] = 0;
 	if (rc == 0)
 		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
-	uint64_t value = p.amount, signed_value = p.amount;
+	uint64_t value = p.amount, signed_value = p.amount, open_agreements = 0, open_notices = 0;
+	if (rc == 0)
+		rc = report_followup_counts(t, project, plen, &open_agreements, &open_notices, e);
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
 	if (rc == 0)
@@ -500,6 +502,10 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_bool(&hdr, p.baseline_confirmed);
 		mp_pack_cstr(&hdr, "open_cases");
 		mp_pack_uint(&hdr, s.open_cases);
+		mp_pack_cstr(&hdr, "unconfirmed_agreements");
+		mp_pack_uint(&hdr, open_agreements);
+		mp_pack_cstr(&hdr, "unacknowledged_notices");
+		mp_pack_uint(&hdr, open_notices);
 		rc = pack_closure(t, project, plen, &hdr, e);
 		uint64_t windows = 0;
 		key_init(&k, 'd', project, plen);
@@ -518,7 +524,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 31);
+		mp_pack_map(out, 33);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);
@@ -993,9 +999,11 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, now_us, R_CASES, req, out, next, e);
 	if (strcmp(name, "acceptance") == 0)
 		return report_acceptance(t, project, plen, allow, actx, now_us, req, out, next, e);
+	if (strcmp(name, "agreements") == 0 || strcmp(name, "notices") == 0)
+		return report_followups(t, name[0] == 'n', project, plen, allow, actx, now_us, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
-		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases, acceptance)",
-			       name);
+		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases, acceptance, "
+			       "agreements, notices)", name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

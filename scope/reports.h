@@ -32,8 +32,17 @@ int report_exposure(struct scope_kv *t, const char *project, size_t plen, report
 		    void *actx, const struct page_req *req, struct buf *out, struct buf *next,
 		    struct err *e);
 
-/* The report called name ("unbilled", "exposure" or "receivables"; any
- * other is refused).  receivables counts days overdue to the day of
+/* report agreements (notices false) or report notices (followups.c):
+ * every row, with its age to the as-of time (now_us, or a cursor's). */
+int report_followups(struct scope_kv *t, bool notices, const char *project, size_t plen, report_allow_fn allow,
+		     void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
+		     struct err *e);
+/* A project's agreements not confirmed and notices not answered. */
+int report_followup_counts(struct scope_kv *t, const char *project, size_t plen, uint64_t *agreements,
+			   uint64_t *notices, struct err *e);
+
+/* The report called name ("unbilled", "exposure", "receivables", "quotes",
+ * "agreements" or "notices"; any other is refused).  receivables counts days overdue to the day of
  * req->as_of_us, or of now_us when that is 0. */
 int report_named(struct scope_kv *t, const char *name, const char *project, size_t plen, report_allow_fn allow,
 		 void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,

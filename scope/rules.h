@@ -37,7 +37,7 @@ unsigned rules_writers(const char *kind, size_t kind_len);
  * it; 0 for a correction (a correction is not corrected) or an unknown kind. */
 unsigned rules_correctors(const char *kind, size_t kind_len);
 
-#define RULES_KINDS_MAX 256
+#define RULES_KINDS_MAX 512
 /* The known kinds, "project, baseline, ...", into out (n bytes). */
 void rules_kinds(char *out, size_t n);
 

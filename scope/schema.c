@@ -25,7 +25,15 @@ static bool id_ok(const char *s, size_t n)
 
 const char *schema_ref_prefix(enum field_type t)
 {
-	return t == F_CR ? "CR-" : t == F_AMD ? "AMD-" : t == F_CASE ? "CASE-" : t == F_DLV ? "DLV-" : NULL;
+	switch (t) {
+	case F_CR: return "CR-";
+	case F_AMD: return "AMD-";
+	case F_CASE: return "CASE-";
+	case F_DLV: return "DLV-";
+	case F_AGR: return "AGR-";
+	case F_NTC: return "NTC-";
+	default: return NULL;
+	}
 }
 
 /* A numbered reference: the prefix, then 1..2^31 without leading zeros. */
@@ -135,6 +143,14 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	case F_DLV:
 		if (!ref_parse(type, v->s, it.n, &v->u))
 			return err_set(e, "%s: must be a delivery number like DLV-1", where);
+		return 0;
+	case F_AGR:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be an agreement number like AGR-1", where);
+		return 0;
+	case F_NTC:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be a notice number like NTC-1", where);
 		return 0;
 	default:
 		return err_set(e, "%s: bad schema", where);

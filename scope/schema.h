@@ -26,6 +26,8 @@ enum field_type {
 	F_AMD,		/* contract amendment number: AMD-<1..2^31> */
 	F_CASE,		/* complaint case number: CASE-<1..2^31> */
 	F_DLV,		/* delivery number: DLV-<1..2^31> */
+	F_AGR,		/* agreement number: AGR-<1..2^31> */
+	F_NTC,		/* notice number: NTC-<1..2^31> */
 	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
 	F_MAP,		/* a map of min..max text keys to any values (the kind's rule checks them) */
 };
@@ -71,7 +73,7 @@ int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool al
 int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n, struct buf *out,
 			  struct err *e);
 /* The prefix of a numbered reference type ("CR-" for F_CR, "AMD-" for
- * F_AMD); NULL for any other type. */
+ * F_AMD, "AGR-", "NTC-"); NULL for any other type. */
 const char *schema_ref_prefix(enum field_type t);
 /* Checks one value (n bytes of msgpack) against field f, into *v; where
  * names it in messages. */

@@ -17,6 +17,7 @@ const struct rfield PROJ[] = {
 	RU(proj, amendments), RU(proj, signatories),
 	RU(proj, next_case),
 	RU(proj, acceptance_days), RU(proj, deliveries), RB(proj, acceptance_set),
+	RU(proj, agreements), RU(proj, notices),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -54,6 +55,25 @@ const size_t CAS_N = sizeof CAS / sizeof CAS[0];
 const struct rfield DLV[] = { RU(dlv, seq), RU(dlv, number), RU(dlv, delivered_at), RU(dlv, deadline_us),
 			      RU(dlv, outcome_seq), RS(dlv, outcome), RS(dlv, deliverable) };
 const size_t DLV_N = sizeof DLV / sizeof DLV[0];
+const struct rfield AGR[] = { RU(agr, seq), RU(agr, number), RU(agr, confirm_seq), RU(agr, contest_seq),
+			      RS(agr, state), RS(agr, date), RS(agr, type), RS(agr, summary) };
+const size_t AGR_N = sizeof AGR / sizeof AGR[0];
+
+const struct rfield NTC[] = { RU(ntc, seq), RU(ntc, number), RU(ntc, at), RU(ntc, response_seq), RU(ntc, change),
+			      RU(ntc, fee), RU(ntc, days), RB(ntc, has_fee), RB(ntc, fee_down), RB(ntc, has_days),
+			      RB(ntc, gain), RS(ntc, type), RS(ntc, state), RS(ntc, respond_by), RS(ntc, text) };
+const size_t NTC_N = sizeof NTC / sizeof NTC[0];
+
+void state_excerpt(char out[STATE_EXCERPT + 1], const char *s, size_t n)
+{
+	if (n > STATE_EXCERPT) {
+		n = STATE_EXCERPT;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;	/* never half a character */
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out)
 {
@@ -184,6 +204,8 @@ static const struct {
 	{ 'z', "closure", "" },
 	{ 'h', "complaint case", "u" },
 	{ 'd', "delivery", "u" }, { 'w', "inspection deadline", "uus" },
+	{ 'm', "agreement", "u" },
+	{ 't', "notice", "u" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

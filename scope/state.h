@@ -26,6 +26,8 @@
  *   h  project, number      -> struct cas (a complaint case and its stage)
  *   d  project, number      -> struct dlv (a delivery and its outcome)
  *   w  "", deadline_us, number, project -> "" (an open inspection window)
+ *   m  project, number      -> struct agr (an agreement, AGR-number)
+ *   t  project, number      -> struct ntc (a notice to the client, NTC-number)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -60,6 +62,7 @@ struct proj {
 	uint64_t next_case;		/* complaint cases opened (the last CASE-N) */
 	uint64_t acceptance_days, deliveries;	/* the inspection period; deliveries recorded */
 	bool acceptance_set;		/* the project names acceptance_days */
+	uint64_t agreements, notices;	/* agreements and notices recorded (their last numbers) */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;
@@ -130,6 +133,30 @@ struct dlv {
 };
 extern const struct rfield DLV[];
 extern const size_t DLV_N;
+/* The first bytes of a long text, cut at a character boundary: what a
+ * report row shows of an agreement's summary or a notice's text. */
+#define STATE_EXCERPT 200
+
+struct agr {
+	uint64_t seq, number, confirm_seq, contest_seq;	/* 0: none */
+	char state[12];		/* unconfirmed, confirmed, disputed */
+	char date[11], type[24], summary[STATE_EXCERPT + 1];
+};
+extern const struct rfield AGR[];
+extern const size_t AGR_N;
+
+struct ntc {
+	uint64_t seq, number, at, response_seq, change;	/* change: the CR it opened, 0: none */
+	uint64_t fee, days;		/* the expected effects' sizes */
+	bool has_fee, fee_down, has_days, gain;
+	char type[16], state[16];	/* unacknowledged, acknowledged, disputed */
+	char respond_by[11], text[STATE_EXCERPT + 1];	/* respond_by "" if none */
+};
+extern const struct rfield NTC[];
+extern const size_t NTC_N;
+
+/* The excerpt of s (n bytes of UTF-8) into out. */
+void state_excerpt(char out[STATE_EXCERPT + 1], const char *s, size_t n);
 
 void rec_pack(const struct rfield *f, size_t n, const void *obj, struct buf *out);
 int rec_unpack(const struct rfield *f, size_t n, const uint8_t *p, size_t len, void *obj,

@@ -658,7 +658,8 @@ static enum dispatch_result op_report(struct ctx *x)
 	struct page_req pg;
 	char name[16];
 	if (!r->name || r->name_len >= sizeof name)
-		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled, exposure, receivables or quotes");
+		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled, exposure, receivables, quotes, "
+			    "agreements or notices");
 	memcpy(name, r->name, r->name_len);
 	name[r->name_len] = '\0';
 	if (r->project && !grant_has_project(x->g, r->project, r->project_len))
