@@ -54,8 +54,8 @@ cr1_resp=$(seq_of response '"change":"CR-1"')
 {
 	ctl "$inst" lead evidence -p pr-a "$base_resp" "$tmp/signed.eml"
 	ctl "$inst" lead evidence -p pr-a "$cr1_resp" "$tmp/signed.eml"
-	ctl "$inst" finance invoice -p pr-a INV-1 --change CR-1=100000
-	ctl "$inst" finance invoice -p pr-a INV-2 --change CR-3=300000
+	ctl "$inst" finance invoice -p pr-a INV-1 --change CR-1=100000 --issued 2026-01-02
+	ctl "$inst" finance invoice -p pr-a INV-2 --change CR-3=300000 --issued 2026-01-02
 	ctl "$inst" finance payment -p pr-a INV-2 --amount 300000 --date 2026-01-05
 	ctl "$inst" finance payment -p pr-a INV-1 --amount 100000 --date 2026-01-06
 } >/dev/null 2>"$tmp/err" || { echo "Bail out! setup 3"; cat "$tmp/err"; exit 1; }
