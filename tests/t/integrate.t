@@ -45,6 +45,9 @@ exits 4 "a contract value below what its lines invoiced is refused" \
 has "  naming both" "$tmp/err" "a contract value of 1500.00 EUR would be below the 2000.00 EUR of it already invoiced"
 ok "the contract value is corrected to what is invoiced" \
 	ctl "$inst" lead correct -p pr-i "$pr" --reason "signed value" --set amount_minor=200000
+ok "the client and title are corrected" ctl "$inst" lead correct -p pr-i "$pr" --reason typos --set client="I Corp" --set title="I site"
+ok "projects" ctl "$inst" lead projects --json
+has "  shows the corrected client and title" "$tmp/out" '"project":"pr-i","client":"I Corp","title":"I site"'
 exits 4 "payment terms beyond 3650 days are refused" ctl "$inst" lead correct -p pr-i "$pr" --reason x --set payment_days=3651
 has "  naming the field" "$tmp/err" "set.payment_days"
 ok "the payment terms are corrected" ctl "$inst" lead correct -p pr-i "$pr" --reason "agreed terms" --set payment_days=60
