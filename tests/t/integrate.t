@@ -43,14 +43,13 @@ inv1=$(seq_of)
 exits 4 "a contract value below what its lines invoiced is refused" \
 	ctl "$inst" lead correct -p pr-i "$pr" --reason x --set amount_minor=150000
 has "  naming both" "$tmp/err" "a contract value of 1500.00 EUR would be below the 2000.00 EUR of it already invoiced"
-ok "the contract value is corrected to what is invoiced" \
-	ctl "$inst" lead correct -p pr-i "$pr" --reason "signed value" --set amount_minor=200000
-ok "the client and title are corrected" ctl "$inst" lead correct -p pr-i "$pr" --reason typos --set client="I Corp" --set title="I site"
+fixv=$(rec lead correct -p pr-i "$pr" --reason "signed value" --set amount_minor=200000)	# the contract value, to what is invoiced
+fixn=$(rec lead correct -p pr-i "$pr" --reason typos --set client="I Corp" --set title="I site")
 ok "projects" ctl "$inst" lead projects --json
 has "  shows the corrected client and title" "$tmp/out" '"project":"pr-i","client":"I Corp","title":"I site"'
 exits 4 "payment terms beyond 3650 days are refused" ctl "$inst" lead correct -p pr-i "$pr" --reason x --set payment_days=3651
 has "  naming the field" "$tmp/err" "set.payment_days"
-ok "the payment terms are corrected" ctl "$inst" lead correct -p pr-i "$pr" --reason "agreed terms" --set payment_days=60
+fixd=$(rec lead correct -p pr-i "$pr" --reason "agreed terms" --set payment_days=60)
 ok "  status" ctl "$inst" lead status pr-i --json
 has "  shows them" "$tmp/out" '"payment_days":60'
 ok "an invoice after it falls due by the new terms" ctl "$inst" finance invoice -p pr-i INV-2 --change CR-1=100.00 --issued 2025-02-01 --json
@@ -117,6 +116,21 @@ exits 4 "a signatory is refused after closure" ctl "$inst" lead signatory add -p
 has "  naming the closure" "$tmp/err" "project pr-i was closed by entry"
 exits 4 "an amendment is refused after closure" ctl "$inst" lead amendment -p pr-i --changes CR-1
 has "  naming the closure" "$tmp/err" "only corrections and notes are recorded in it now"
+
+# ---- history: what each correction changed ----
+ok "history" ctl "$inst" lead history pr-i
+has "  the project entry is marked as corrected" "$tmp/out" "        corrected by #$fixv, #$fixn, #$fixd"
+has "  a correction shows the old value and the new" "$tmp/out" "        amount_minor: 1000000 -> 200000"
+has "  each field of it" "$tmp/out" '        client: "I Crop" -> "I Corp"'
+has "  the payment corrected to 0" "$tmp/out" "        amount_minor: 200000 -> 0"
+ok "history --json" ctl "$inst" lead history pr-i --json
+has "  names the corrections" "$tmp/out" "\"corrected_by\":[$fixv,$fixn,$fixd]"
+has "  and a correction the values before it" "$tmp/out" '"previous":{"client":"I Crop","title":"I sit"}'
+ok "history --csv" ctl "$inst" lead history pr-i --csv
+has "  has the columns" "$tmp/out" "seq,time_utc,kind,author,leaf,body,corrected_by,previous"
+has "  names the corrections" "$tmp/out" ",$fixv $fixn $fixd,"
+ok "history --change CR-2" ctl "$inst" lead history pr-i --change CR-2
+has "  the quote corrected, old -> new" "$tmp/out" "        fee_minor: 30000 -> 40000"
 
 stop_daemon
 ok "scoped verify on the store after all of it" "$SCOPED" verify -c "$inst/scoped.conf"
