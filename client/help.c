@@ -195,7 +195,10 @@ static const struct cmd_help HELP[] = {
 	  "Fields the ledger assigns and those that say what an entry is about never change; "
 	  "the refusal names the remedy. Only those who may record SEQ's kind may correct it. "
 	  "The state and every report use the corrected values; history shows the correction "
-	  "beside the entry it corrects. Roles: those that may record SEQ's kind.", NULL },
+	  "beside the entry it corrects. A payment recorded in error is corrected to 0. A quote's fee or "
+	  "tax is not corrected while its change is in a signed amendment (record a new change); while "
+	  "the amendment awaits its answer it is, and signing the amendment is then refused. "
+	  "Roles: those that may record SEQ's kind.", NULL },
 	{ "append", RECORD,
 	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",
 	  "Appends one entry of kind K with the given JSON body (FORMAT.md lists the kinds' "
@@ -247,9 +250,14 @@ static const struct cmd_help HELP[] = {
 	  "history PROJECT [--change CR-N | --case CASE-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. A change's history has the entries naming it and those citing them: "
-	  "evidence of its responses, invoices billing it, payments of those invoices, voids. A "
-	  "case's history has its stages and the entries of the change its determination opened. Each page of entries is proven in a verified checkpoint before it "
-	  "is printed. A project or change that does not exist is an error (exit 4).", NULL },
+	  "evidence of its responses, invoices billing it, payments of those invoices, voids. An entry "
+	  "that was corrected says \"corrected by #N\" under its row, and a correction lists each "
+	  "field it sets as old -> new (the value before it: of the entry or of an earlier "
+	  "correction). A case's history has its stages and the entries of the change its "
+	  "determination opened. --json adds corrected_by (the seqs) to every entry and previous (the old "
+	  "values) to a correction, --csv the columns corrected_by and previous. Every page of "
+	  "entries is proven in a verified checkpoint before anything is printed. A project or "
+	  "change that does not exist is an error (exit 4).", NULL },
 	{ "projects", READ,
 	  "projects [--json | --csv]",
 	  "The projects you see, each with its client, currency, contract value (the "

@@ -24,7 +24,7 @@ static const char *const OPEN_STATES[] = { "raised", "assessed", "no_charge", "q
 struct prow {
 	char project[ENTRY_PROJECT_MAX + 1];
 	char client[TEXT_MAX], title[TEXT_MAX];
-	uint64_t last_us, value, open;
+	uint64_t seq, last_us, value, open;	/* seq: its project entry's */
 	int exp;
 	char currency[8];
 	bool created;	/* its project entry was seen */
@@ -35,23 +35,33 @@ struct plist {
 	size_t n, cap;
 };
 
-static void body_text(const struct entry *en, const char *key, char *out)
+/* The text of key in map p, into out; out unchanged when it has none. */
+static void map_text(const uint8_t *p, size_t len, const char *key, char *out)
 {
 	struct mp_cur c;
 	const char *s;
 	size_t n;
-	out[0] = '\0';
-	if (mp_map_find(en->body, en->body_len, key, &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
-	    n < TEXT_MAX) {
+	if (mp_map_find(p, len, key, &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 && n < TEXT_MAX) {
 		memcpy(out, s, n);
 		out[n] = '\0';
 	}
 }
 
+/* A correction of the project entry: its client and title, in order. */
+static void project_corrected(const struct entry *en, struct prow *r)
+{
+	struct mp_cur c;
+	uint64_t target;
+	if (mp_map_find(en->body, en->body_len, "target", &c, NULL) != 1 || mp_get_uint(&c, &target, NULL) ||
+	    target != r->seq || mp_map_find(en->body, en->body_len, "set", &c, NULL) != 1)
+		return;
+	map_text(c.p, (size_t)(c.end - c.p), "client", r->client);
+	map_text(c.p, (size_t)(c.end - c.p), "title", r->title);
+}
+
 /* Every proven entry: the project it belongs to was active then. */
 static int project_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
-	(void)seq;
 	struct plist *l = ctx;
 	struct entry en;
 	if (entry_decode(p, n, &en, e))
@@ -79,8 +89,11 @@ static int project_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, stru
 	r->last_us = en.time_us;
 	if (en.kind_len == 7 && memcmp(en.kind, "project", 7) == 0) {
 		r->created = true;
-		body_text(&en, "client", r->client);
-		body_text(&en, "title", r->title);
+		r->seq = seq;
+		map_text(en.body, en.body_len, "client", r->client);
+		map_text(en.body, en.body_len, "title", r->title);
+	} else if (r->created && en.kind_len == 10 && memcmp(en.kind, "correction", 10) == 0) {
+		project_corrected(&en, r);
 	}
 	return 0;
 }

@@ -1178,8 +1178,8 @@ static int c_void(struct session *s, const struct oargs *a)
  * lists, a time and a yes/no by name, every other one text. */
 static int set_value(const char *field, const char *v, struct buf *b)
 {
-	static const char *const NUMBERS[] = { "amount_minor", "acceptance_days", "fee_minor", "tax_minor",
-					       "effort_hours", "effort_minutes", "schedule_days", NULL };
+	static const char *const NUMBERS[] = { "amount_minor", "acceptance_days", "payment_days", "fee_minor",
+					       "tax_minor", "effort_hours", "effort_minutes", "schedule_days", NULL };
 	uint64_t u;
 	for (const char *const *n = NUMBERS; *n; n++)
 		if (strcmp(field, *n) == 0) {

@@ -1138,6 +1138,15 @@ struct hist {
 	struct buf related;	/* uint64_t seqs of entries shown: voids and evidence cite them */
 	struct buf invoices;	/* NUL-ended numbers of the invoices shown: payments cite them */
 	struct buf out;
+	/* every entry of the project, kept until the last page is proven: an
+	 * entry's row names the corrections that come after it */
+	struct buf raw;
+	struct hent {
+		uint64_t seq, target;	/* target: of a correction, else UINT64_MAX */
+		size_t off, len;
+		bool shown;
+	} *v;
+	size_t n, cap;
 };
 
 /* The body's field (a text) is ref. */
@@ -1246,49 +1255,211 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 {
 	struct hist *h = ctx;
 	struct entry en;
-	uint8_t leaf[HASH_LEN];
+	struct mp_cur c;
 	if (entry_decode(p, n, &en, e))
 		return -1;
-	if ((h->change || h->kase) && !hist_mine(h, seq, &en))
-		return 0;
-	if (buf_failed(&h->related) || buf_failed(&h->invoices))
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 64;
+		struct hent *v = realloc(h->v, cap * sizeof *v);
+		if (v == NULL)
+			return err_setc(e, CTL_EXIT_USAGE, "out of memory");
+		h->v = v;
+		h->cap = cap;
+	}
+	struct hent *he = &h->v[h->n++];
+	*he = (struct hent){ seq, UINT64_MAX, h->raw.len, n, !(h->change || h->kase) || hist_mine(h, seq, &en) };
+	if (is_kind(&en, "correction") && mp_map_find(en.body, en.body_len, "target", &c, NULL) == 1)
+		mp_get_uint(&c, &he->target, NULL);
+	buf_add(&h->raw, p, n);
+	if (buf_failed(&h->raw) || buf_failed(&h->related) || buf_failed(&h->invoices))
 		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
+	return 0;
+}
+
+/* The seqs of the corrections of entry i, each after mark, between them
+ * sep ("#12, #15" for text, "12 15" for csv, "12,15" for JSON); how many. */
+static size_t corrected_by(const struct hist *h, size_t i, const char *mark, const char *sep, struct buf *out)
+{
+	size_t k = 0;
+	for (size_t j = i + 1; j < h->n; j++)
+		if (h->v[j].target == h->v[i].seq)
+			buf_printf(out, "%s%s%llu", k++ ? sep : "", mark, (unsigned long long)h->v[j].seq);
+	return k;
+}
+
+/* The msgpack value of key in map p (n bytes): 1 found (*v, *vn), else 0. */
+static int map_value(const uint8_t *p, size_t n, const char *key, size_t kn, const uint8_t **v, size_t *vn)
+{
+	struct mp_cur c;
+	char k[64];
+	if (kn >= sizeof k)
+		return 0;
+	memcpy(k, key, kn);
+	k[kn] = '\0';
+	if (mp_map_find(p, n, k, &c, NULL) != 1)
+		return 0;
+	*v = c.p;
+	if (mp_skip(&c, 8, NULL))
+		return 0;
+	*vn = (size_t)(c.p - *v);
+	return 1;
+}
+
+/* The set of correction entry j: its map into *p, *n. */
+static bool correction_set(const struct hist *h, size_t j, const uint8_t **p, size_t *n)
+{
+	struct entry en;
+	struct mp_cur c;
+	if (entry_decode(h->raw.data + h->v[j].off, h->v[j].len, &en, NULL) ||
+	    mp_map_find(en.body, en.body_len, "set", &c, NULL) != 1)
+		return false;
+	*p = c.p;
+	*n = (size_t)(c.end - c.p);
+	return true;
+}
+
+/* What field key of correction j's target said before j: the latest
+ * earlier correction of it that set key, else the target entry; as JSON
+ * into out ("null" if it had none). */
+static void value_before(const struct hist *h, size_t j, const char *key, size_t kn, struct buf *out)
+{
+	const uint8_t *v = NULL, *p;
+	size_t vn = 0, n;
+	struct entry en;
+	for (size_t i = j; i-- > 0 && v == NULL;) {
+		if (h->v[i].seq == h->v[j].target) {
+			if (entry_decode(h->raw.data + h->v[i].off, h->v[i].len, &en, NULL) == 0 &&
+			    map_value(en.body, en.body_len, key, kn, &v, &vn) == 0)
+				v = NULL;
+			break;
+		}
+		if (h->v[i].target == h->v[j].target && correction_set(h, i, &p, &n) &&
+		    map_value(p, n, key, kn, &v, &vn) == 0)
+			v = NULL;
+	}
+	if (v == NULL || msgpack_to_json(v, vn, out, NULL))
+		buf_adds(out, "null");
+}
+
+/* Each field correction j sets: printed as lines, old -> new ("        title:
+ * "a" -> "b""), or with json the old values as an object into out
+ * ({"title":"a"}). */
+static void correction_fields(const struct hist *h, size_t j, bool json, struct buf *out)
+{
+	const uint8_t *p;
+	size_t n;
+	struct mp_cur c;
+	uint32_t count;
+	if (!correction_set(h, j, &p, &n))
+		return;
+	mp_cur_init(&c, p, n);
+	if (mp_get_map(&c, &count, NULL))
+		return;
+	if (json)
+		buf_addc(out, '{');
+	for (uint32_t i = 0; i < count; i++) {
+		const char *k;
+		size_t kn;
+		if (mp_get_str(&c, &k, &kn, NULL))
+			break;
+		const uint8_t *v = c.p;
+		if (mp_skip(&c, 8, NULL))
+			break;
+		if (json) {
+			if (i)
+				buf_addc(out, ',');
+			json_put_str(out, k, kn);
+			buf_addc(out, ':');
+			value_before(h, j, k, kn, out);
+			continue;
+		}
+		struct buf line;
+		buf_init(&line);
+		value_before(h, j, k, kn, &line);
+		buf_adds(&line, " -> ");
+		if (msgpack_to_json(v, (size_t)(c.p - v), &line, NULL))
+			buf_adds(&line, "?");
+		row(buf_cstr(&line), "        %s: ", show(k, kn));
+		buf_free(&line);
+	}
+	if (json)
+		buf_addc(out, '}');
+}
+
+/* Entry i of the history, as a row (or a JSON line, or a CSV record). */
+static int hist_print(struct hist *h, size_t i, struct err *e)
+{
+	const struct hent *he = &h->v[i];
+	const uint8_t *p = h->raw.data + he->off;
+	size_t n = he->len;
+	uint64_t seq = he->seq;
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	struct buf extra;
+	if (entry_decode(p, n, &en, e))
+		return -1;
 	merkle_leaf_hash(p, n, leaf);
+	buf_init(&extra);
+	buf_reset(&h->out);
 	if (h->json) {
-		buf_reset(&h->out);
 		entry_to_json(&en, leaf, &h->out, e);
-		printf("%s\n", buf_cstr(&h->out));
+		if (h->out.len && h->out.data[h->out.len - 1] == '}') {
+			h->out.len--;
+			buf_adds(&extra, ",\"corrected_by\":[");
+			corrected_by(h, i, "", ",", &extra);
+			buf_addc(&extra, ']');
+			if (he->target != UINT64_MAX) {
+				buf_adds(&extra, ",\"previous\":");
+				correction_fields(h, i, true, &extra);
+			}
+			buf_addc(&extra, '}');
+		}
+		printf("%s%s\n", buf_cstr(&h->out), buf_cstr(&extra));
+		buf_free(&extra);
 		return 0;
 	}
 	char t[40], hx[65];
 	args_time(en.time_us, t);
 	hex_encode(leaf, HASH_LEN, hx);
-	buf_reset(&h->out);
 	if (h->csv) {
 		char sq[24], utc[40];
 		snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
 		time_format(en.time_us, true, false, utc);
 		msgpack_to_json(en.body, en.body_len, &h->out, e);
+		struct buf prev;
+		buf_init(&prev);
+		corrected_by(h, i, "", " ", &extra);
+		if (he->target != UINT64_MAX)
+			correction_fields(h, i, true, &prev);
 		const char *f[] = { sq, utc, show(en.kind, en.kind_len), show(en.author, en.author_len), hx,
-				    buf_cstr(&h->out) };
-		for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-			if (i)
+				    buf_cstr(&h->out), buf_cstr(&extra), buf_cstr(&prev) };
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+			if (k)
 				putchar(',');
-			csv_field(f[i]);
+			csv_field(f[k]);
 		}
 		putchar('\n');
+		buf_free(&prev);
+		buf_free(&extra);
 		return 0;
 	}
 	if (h->full) {
 		msgpack_to_json(en.body, en.body_len, &h->out, e);
 		printf("%6llu  %s  %-10s %-12s %s\n        %s\n", (unsigned long long)seq, t,
 		       show(en.kind, en.kind_len), show(en.author, en.author_len), hx, buf_cstr(&h->out));
-		return 0;
+	} else {
+		columns_text(en.body, en.body_len, &h->out);
+		/* 80 columns: the body on a line of its own, cut; --wide: one line */
+		row(buf_cstr(&h->out),
+		    args_wide ? "%6llu  %s  %-10s %-12s %s  " : "%6llu  %s  %-10s %-12s %.12s\n        ",
+		    (unsigned long long)seq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx);
 	}
-	columns_text(en.body, en.body_len, &h->out);
-	/* 80 columns: the body on a line of its own, cut; --wide: one line */
-	row(buf_cstr(&h->out), args_wide ? "%6llu  %s  %-10s %-12s %s  " : "%6llu  %s  %-10s %-12s %.12s\n        ",
-	    (unsigned long long)seq, t, show(en.kind, en.kind_len), show(en.author, en.author_len), hx);
+	/* what corrected it, and what a correction changed */
+	if (corrected_by(h, i, "#", ", ", &extra))
+		printf("        corrected by %s\n", buf_cstr(&extra));
+	if (he->target != UINT64_MAX)
+		correction_fields(h, i, false, NULL);
+	buf_free(&extra);
 	return 0;
 }
 
@@ -1341,15 +1512,20 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_init(&h->out);
 	buf_init(&h->related);
 	buf_init(&h->invoices);
+	buf_init(&h->raw);
 	if (h->csv)
-		printf("seq,time_utc,kind,author,leaf,body\n");
+		printf("seq,time_utc,kind,author,leaf,body,corrected_by,previous\n");
 	else if (!h->json && full)
 		printf("   seq  time                       kind       author       leaf\n        body\n");
 	else if (!h->json)
 		printf(args_wide ? "   seq  time                       kind       author       leaf%62sbody\n"
 				 : "   seq  time                       kind       author       leaf\n        body\n", "");
 	/* every page is proven in the checkpoint before it is printed */
-	if (pages_entries(s, project, 0, cp.size, &cp, hist_one, h, &e))
+	rc = pages_entries(s, project, 0, cp.size, &cp, hist_one, h, &e);
+	for (size_t i = 0; rc == 0 && i < h->n; i++)
+		if (h->v[i].shown)
+			rc = hist_print(h, i, &e);
+	if (rc)
 		rc = ctl_report(&e);
 	else
 		fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
@@ -1357,6 +1533,8 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_free(&h->out);
 	buf_free(&h->related);
 	buf_free(&h->invoices);
+	buf_free(&h->raw);
+	free(h->v);
 	free(h);
 	return rc;
 }

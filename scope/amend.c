@@ -243,10 +243,10 @@ int signatory_allows(struct ctx *x, bool approving, uint64_t total, const char *
 			      "signatory add -p %.*s NAME --title TEXT", (int)who->len, who->s, P(x),
 			      nm.n ? nm.list : "nobody is on it now", P(x));
 	}
+	char lim[MONEY_MAX], tot[MONEY_MAX];
 	if (approving && s.has_limit && total > s.limit)
-		return refuse(x, "%.*s may approve up to %llu minor units (their limit on the signatory register); "
-			      "%s totals %llu", (int)who->len, who->s, (unsigned long long)s.limit, what,
-			      (unsigned long long)total);
+		return refuse(x, "%.*s may approve up to %s (their limit on the signatory register); %s totals %s",
+			      (int)who->len, who->s, money(x, s.limit, lim), what, money(x, total, tot));
 	return 0;
 }
 

@@ -25,13 +25,24 @@ SCHEMA(S_CREDIT, "credit",
 
 /* A date (what) no later than the day after the entry's time (time zones
  * ahead of UTC): a payment or an invoice is not recorded before it happens. */
-static int not_future(struct ctx *x, const char *what, const struct value *date)
+int not_future(struct ctx *x, const char *what, const struct value *date)
 {
 	char today[11];
 	time_days_date((int64_t)(x->in->time_us / DAY_US), today);
 	if ((uint64_t)time_date_days(date->s) * DAY_US > x->in->time_us + DAY_US)
 		return refuse(x, "%s %.*s lies in the future (today is %s): record it when it has happened", what,
 			      (int)date->len, date->s, today);
+	return 0;
+}
+
+/* A payment's date: not in the future, not before its invoice's issue. */
+int payment_date_check(struct ctx *x, const struct value *date, const struct inv *inv, const char *num, size_t n)
+{
+	if (not_future(x, "the payment date", date))
+		return -1;
+	if (time_date_days(date->s) < time_date_days(inv->issued))
+		return refuse(x, "the payment date %.*s is before invoice %.*s's issue date %s", (int)date->len,
+			      date->s, (int)n, num, inv->issued);
 	return 0;
 }
 
@@ -286,8 +297,8 @@ static int k_payment(struct ctx *x)
 	struct inv inv;
 	const struct value *num = val(x, "invoice");
 	uint64_t amount = val(x, "amount_minor")->u;
-	if (check_currency(x) || not_future(x, "the payment date", val(x, "date")) ||
-	    load_invoice(x, num, &inv, &k))
+	if (check_currency(x) || load_invoice(x, num, &inv, &k) ||
+	    payment_date_check(x, val(x, "date"), &inv, num->s, num->len))
 		return -1;
 	if (amount > inv.total - inv.paid)
 		return refuse(x, "payment of %llu exceeds what is open on invoice %.*s (%llu of %llu)",

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isotime.h"
 #include "mp.h"
 #include "text.h"
 
@@ -20,7 +21,8 @@ static const struct {
 	const char *kind;
 	const char *const fields[12];
 } CORRECTABLE[] = {
-	{ "project", { "client", "title", "amount_minor", "vendor_lead", "client_lead", "acceptance_days" } },
+	{ "project",
+	  { "client", "title", "amount_minor", "vendor_lead", "client_lead", "acceptance_days", "payment_days" } },
 	{ "baseline", { "rule", "documents" } },
 	{ "change", { "title", "description", "raised_by", "channel", "occurred_at", "reason", "items", "proceeding" } },
 	{ "assessment", { "class", "rationale", "cites" } },
@@ -28,7 +30,7 @@ static const struct {
 		     "documents" } },
 	{ "response", { "respondent", "respondent_title", "channel", "reason", "evidence_sha256" } },
 	{ "evidence", { "description" } },
-	{ "invoice", { "currency" } },
+	{ "invoice", { "currency", "issued", "due" } },
 	{ "payment", { "amount_minor", "date" } },
 };
 
@@ -103,7 +105,11 @@ static int check_field(struct ctx *x, const struct kind *tk, const char *k, size
 	char where[80];
 	snprintf(where, sizeof where, "set.%s", f->name);
 	*name = f->name;
-	return schema_check_value(f, vp, vn, v, where, x->e);
+	/* a payment recorded in error is corrected to 0 (a new one is still 1 or more) */
+	struct field fc = *f;
+	if (strcmp(kind, "payment") == 0 && strcmp(f->name, "amount_minor") == 0)
+		fc.min = 0;
+	return schema_check_value(&fc, vp, vn, v, where, x->e);
 }
 
 /* The value of field (of entry target, whose body is en's) as corrected by
@@ -216,8 +222,14 @@ static int billed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 static int fix_project(struct ctx *x, const struct fixes *f)
 {
 	const struct value *a = fix(f, "amount_minor"), *days = fix(f, "acceptance_days");
-	if (a == NULL && days == NULL)
+	const struct value *pdays = fix(f, "payment_days");
+	char was[MONEY_MAX], now[MONEY_MAX];
+	if (a == NULL && days == NULL && pdays == NULL)
 		return 0;
+	if (a && a->u < x->proj.contract_invoiced)
+		return refuse(x, "a contract value of %s would be below the %s of it already invoiced (contract "
+			      "lines); cancel those invoices first (scopectl invoice cancel)", money(x, a->u, now),
+			      money(x, x->proj.contract_invoiced, was));
 	struct key k;
 	if (a)
 		x->proj.amount = a->u;
@@ -225,6 +237,8 @@ static int fix_project(struct ctx *x, const struct fixes *f)
 		x->proj.acceptance_days = days->u;
 		x->proj.acceptance_set = true;
 	}
+	if (pdays)
+		x->proj.payment_days = pdays->u;
 	key_init(&k, 'p', x->in->project, x->in->project_len);
 	return SAVE(x->t, &k, PROJ, &x->proj, x->e);
 }
@@ -284,27 +298,42 @@ static int fix_assessment(struct ctx *x, uint64_t target, const struct entry *en
 
 static int fix_quote(struct ctx *x, uint64_t target, const struct entry *en, const struct fixes *f)
 {
-	const struct value *fee = fix(f, "fee_minor"), *tax = fix(f, "tax_minor");
+	const struct value *fee = fix(f, "fee_minor"), *tax = fix(f, "tax_minor"), *until = fix(f, "valid_until");
 	struct chg c;
 	struct key k;
-	if (!fee && !tax)
+	if (!fee && !tax && !until)
 		return 0;
 	if (change_of(x, en, "change", &c, &k))
 		return -1;
 	if (c.quote_seq != target)
 		return 0;	/* an earlier revision: what it says no longer counts */
+	bool approved = change_approved(&c);
+	if (until && !approved)	/* the open quote's expiry */
+		snprintf(c.valid_until, sizeof c.valid_until, "%.*s", (int)until->len, until->s);
+	if (!fee && !tax)
+		return SAVE(x->t, &k, CHG, &c, x->e);
+	bool priced = approved && strcmp(c.status, "approved_no_charge") != 0;	/* approved for its quote */
+	if (priced && c.amended)
+		return refuse(x, "CR-%llu is in AMD-%llu, which is signed: the amendment binds its approved total; "
+			      "record the difference as a new change", (unsigned long long)c.number,
+			      (unsigned long long)c.amendment);
 	if (fee)
 		c.fee = fee->u;
 	if (tax)
 		c.tax = tax->u;
-	if (strcmp(c.status, "approved") == 0 || strcmp(c.status, "partly_invoiced") == 0 ||
-	    strcmp(c.status, "invoiced") == 0 || strcmp(c.status, "paid") == 0) {
-		if (c.fee < c.invoiced)
-			return refuse(x, "CR-%llu: an approved amount of %llu would be below the %llu already invoiced "
-				      "(cancel the invoice first: scopectl invoice cancel)",
-				      (unsigned long long)c.number, (unsigned long long)c.fee,
-				      (unsigned long long)c.invoiced);
-		c.approved = c.fee;
+	if (priced) {	/* the approval follows */
+		char a[MONEY_MAX], b[MONEY_MAX];
+		uint64_t fee_done = c.invoiced - c.invoiced_tax;
+		if (c.fee < fee_done)
+			return refuse(x, "CR-%llu: a fee of %s would be below the fee of %s already invoiced (cancel "
+				      "the invoice first: scopectl invoice cancel)", (unsigned long long)c.number,
+				      money(x, c.fee, a), money(x, fee_done, b));
+		if (c.tax < c.invoiced_tax)
+			return refuse(x, "CR-%llu: tax of %s would be below the tax of %s already invoiced (cancel "
+				      "the invoice first: scopectl invoice cancel)", (unsigned long long)c.number,
+				      money(x, c.tax, a), money(x, c.invoiced_tax, b));
+		c.approved = c.fee + c.tax;	/* each at most AMOUNT_MAX: no overflow */
+		c.approved_tax = c.tax;
 		change_billing_status(&c);
 	}
 	return SAVE(x->t, &k, CHG, &c, x->e);
@@ -320,22 +349,38 @@ static int fix_response(struct ctx *x, uint64_t target, const struct fixes *f)
 	return kv_del(x->t, k.b, k.n, x->e);
 }
 
+/* The invoice named by field of entry en, into *inv (its key in *k). */
+static int invoice_of(struct ctx *x, const struct entry *en, const char *field, struct inv *inv, struct key *k,
+		      const char **num, size_t *n)
+{
+	if (str_of(x, en, field, num, n))
+		return -1;
+	key_init(k, 'i', x->in->project, x->in->project_len);
+	key_str(k, *num, *n);
+	if (LOAD(x->t, k, INV, inv, x->e) != 1)
+		return refuse(x, "invoice %.*s of entry %llu cannot be read", (int)*n, *num,
+			      (unsigned long long)en->seq);
+	return 0;
+}
+
 static int fix_payment(struct ctx *x, uint64_t target, const struct entry *en, const struct fixes *f)
 {
-	const struct value *a = fix(f, "amount_minor");
+	const struct value *a = fix(f, "amount_minor"), *date = fix(f, "date");
 	const char *num;
 	size_t n;
 	uint64_t old;
 	struct inv inv;
 	struct key k;
+	if (a == NULL && date == NULL)
+		return 0;
+	if (invoice_of(x, en, "invoice", &inv, &k, &num, &n))
+		return -1;
+	if (date && payment_date_check(x, date, &inv, num, n))
+		return -1;
 	if (a == NULL)
 		return 0;
-	if (str_of(x, en, "invoice", &num, &n) || current_u64(x, target, en, "amount_minor", &old))
+	if (current_u64(x, target, en, "amount_minor", &old))
 		return -1;
-	key_init(&k, 'i', x->in->project, x->in->project_len);
-	key_str(&k, num, n);
-	if (LOAD(x->t, &k, INV, &inv, x->e) != 1)
-		return refuse(x, "invoice %.*s of payment %llu cannot be read", (int)n, num, (unsigned long long)target);
 	uint64_t paid = inv.paid - old + a->u;
 	if (paid > inv.total)
 		return refuse(x, "invoice %.*s would be paid %llu, above its total of %llu", (int)n, num,
@@ -347,12 +392,31 @@ static int fix_payment(struct ctx *x, uint64_t target, const struct entry *en, c
 	return was == now ? 0 : invoice_lines_paid(x, num, n, now);
 }
 
-static int fix_invoice(struct ctx *x, const struct fixes *f)
+/* An invoice's currency (the project's) and its dates: due not before
+ * issued, issued not in the future; the invoice record takes them. */
+static int fix_invoice(struct ctx *x, const struct entry *en, const struct fixes *f)
 {
-	const struct value *c = fix(f, "currency");
+	const struct value *c = fix(f, "currency"), *issued = fix(f, "issued"), *due = fix(f, "due");
+	const char *num;
+	size_t n;
+	struct inv inv;
+	struct key k;
 	if (c && (c->len != 3 || memcmp(c->s, x->proj.currency, 3) != 0))
 		return refuse(x, "set.currency %.*s differs from the project's %s", (int)c->len, c->s, x->proj.currency);
-	return 0;
+	if (!issued && !due)
+		return 0;
+	if (invoice_of(x, en, "number", &inv, &k, &num, &n))
+		return -1;
+	if (issued && not_future(x, "the issue date", issued))
+		return -1;
+	if (issued)
+		memcpy(inv.issued, issued->s, 10);
+	if (due)
+		memcpy(inv.due, due->s, 10);
+	if (time_date_days(inv.due) < time_date_days(inv.issued))
+		return refuse(x, "invoice %.*s: the due date %s would be before the issue date %s", (int)n, num, inv.due,
+			      inv.issued);
+	return SAVE(x->t, &k, INV, &inv, x->e);
 }
 
 static int k_correction(struct ctx *x)
@@ -405,7 +469,7 @@ static int k_correction(struct ctx *x)
 	else if (strcmp(kn, "payment") == 0)
 		rc = fix_payment(x, target, &en, &f);
 	else if (strcmp(kn, "invoice") == 0)
-		rc = fix_invoice(x, &f);
+		rc = fix_invoice(x, &en, &f);
 	else
 		rc = 0;	/* baseline, evidence: what they say, not the state */
 	if (rc)

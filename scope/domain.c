@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "currency.h"
 #include "entry.h"
 #include "kinds.h"
 #include "mp.h"
@@ -59,6 +60,14 @@ int check_currency(struct ctx *x)
 		return refuse(x, "currency %.*s differs from the project's %s", (int)c->len, c->s,
 			      x->proj.currency);
 	return 0;
+}
+
+const char *money(const struct ctx *x, uint64_t minor, char out[MONEY_MAX])
+{
+	char num[40];
+	amount_format(minor, (int)x->proj.exp, num, sizeof num);
+	snprintf(out, MONEY_MAX, "%s %s", num, x->proj.currency);
+	return out;
 }
 
 int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what)

@@ -71,6 +71,15 @@ int load_change(struct ctx *x, uint64_t number, struct chg *c, struct key *k);
 int check_currency(struct ctx *x);
 /* 1 with the closure's seq in *by when the project is closed or cancelled. */
 int project_closure(struct ctx *x, uint64_t *by);
+/* minor units of the project's currency as text with its code ("600.00
+ * EUR"), into out; returns out. */
+#define MONEY_MAX 48
+const char *money(const struct ctx *x, uint64_t minor, char out[MONEY_MAX]);
+/* A date (what) no later than the day after the entry's time (billing.c). */
+int not_future(struct ctx *x, const char *what, const struct value *date);
+/* A payment's date: not in the future, not before invoice num's issue date
+ * (billing.c). */
+int payment_date_check(struct ctx *x, const struct value *date, const struct inv *inv, const char *num, size_t n);
 /* Reads an earlier entry of the same project (for references by seq). */
 int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 

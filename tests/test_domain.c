@@ -257,8 +257,10 @@ static void invoicing(void)
 	APPENDED("INV-2 paid in two payments (1)", "payment", "pr-app", false,
 		 "{\"invoice\":\"INV-2\",\"amount_minor\":100000,\"date\":\"2026-02-11\"}");
 	like(status_json("pr-app"), "\"paid_minor\":200000", "  the change counts INV-1 as paid");
+	refused("a payment dated before its invoice was issued", "is before invoice INV-2's issue date 2026-02-10",
+		"payment", "pr-app", false, "{\"invoice\":\"INV-2\",\"amount_minor\":200000,\"date\":\"2026-02-09\"}");
 	APPENDED("INV-2 paid in two payments (2)", "payment", "pr-app", false,
-		 "{\"invoice\":\"INV-2\",\"amount_minor\":200000,\"date\":\"2026-02-09\"}");
+		 "{\"invoice\":\"INV-2\",\"amount_minor\":200000,\"date\":\"2026-02-10\"}");
 	like(status_json("pr-app"), "\"status\":\"paid\"", "  fully paid");
 }
 

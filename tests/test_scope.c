@@ -260,7 +260,7 @@ static void test_worked_case(void)
 	RECORDED("an invoice for it", "invoice", "pr-site", false,
 		 "{\"number\":\"INV-1\",\"lines\":[{\"change\":\"CR-1\",\"amount_minor\":1500000}]}");
 	RECORDED("its payment", "payment", "pr-site", false,
-		 "{\"invoice\":\"INV-1\",\"amount_minor\":1500000,\"date\":\"2025-12-31\"}");
+		 "{\"invoice\":\"INV-1\",\"amount_minor\":1500000,\"date\":\"2026-01-01\"}");
 	like(status_json("pr-site"), "\"status\":\"paid\"", "the change is paid");
 	like(report_json("unbilled"), "\"rows\":[]", "  nothing unbilled");
 	RECORDED("a second change", "change", "pr-site", false,

@@ -80,13 +80,13 @@ has "  naming it" "$tmp/err" "Nobody is not on project pr-a's signatory register
 exits 4 "a respondent not on the register is refused" approve CR-6 1 "Somebody"
 has "  naming the register" "$tmp/err" "Somebody is not on project pr-a's signatory register (C buyer, C manager); add them with scopectl signatory add"
 exits 4 "an approval beyond the signatory's limit is refused" approve CR-6 1 "C buyer"
-has "  naming the limit" "$tmp/err" "C buyer may approve up to 60000 minor units (their limit on the signatory register); the quote of CR-6 totals 70000"
+has "  naming the limit" "$tmp/err" "C buyer may approve up to 60000 JPY (their limit on the signatory register); the quote of CR-6 totals 70000 JPY"
 ok "a revision request needs only the register" ctl "$inst" client respond -p pr-a --change CR-6 --quote 1 --decision revise --reason "cheaper" --by "C buyer" --via email
 ok "a new revision within the limit" ctl "$inst" lead change quote -p pr-a CR-6 --fee 55000 --tax 5000 --effort-hours 8
 ok "  is approved by C buyer" approve CR-6 2 "C buyer"
 ok "an amendment of CR-3, CR-6" ctl "$inst" lead amendment -p pr-a --changes CR-3,CR-6
 exits 4 "  beyond C buyer's limit is refused" ctl "$inst" client respond -p pr-a --amendment AMD-3 --decision approved --by "C buyer" --via email
-has "  naming the limit" "$tmp/err" "AMD-3 totals 160000"
+has "  naming the limit" "$tmp/err" "AMD-3 totals 160000 JPY"
 ok "lead removes C buyer" ctl "$inst" lead signatory remove -p pr-a "C buyer" --reason "left the company"
 
 # ---- status ----

@@ -19,7 +19,7 @@ reqdef=$(sha256sum "$tmp/reqdef.pdf" | cut -d' ' -f1); feerule=$(sha256sum "$tmp
 {
 	ctl "$inst" lead project create pr-site --client "C Corp" --title "PR site" --currency JPY --amount 3000000
 	ctl "$inst" lead baseline add -p pr-site --item design="Screen design along reference site A" --doc "$tmp/reqdef.pdf"
-	ctl "$inst" finance invoice -p pr-site INV-1 --contract 900000 --date 2026-01-10
+	ctl "$inst" finance invoice -p pr-site INV-1 --contract 900000 --issued 2026-01-10
 	ctl "$inst" finance payment -p pr-site INV-1 --amount 900000 --date 2026-01-20
 } >/dev/null 2>"$tmp/err" || { echo "Bail out! setup"; cat "$tmp/err"; exit 1; }
 

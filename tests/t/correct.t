@@ -56,9 +56,9 @@ has "  CR-2 is no_charge" "$tmp/out" '"change":"CR-2","title":"Typo","status":"n
 rec client respond -p pr-c --change CR-1 --quote 1 --decision approved --by "C manager" --via email >/dev/null
 exits 4 "reassess after approval is refused" ctl "$inst" approver change reassess -p pr-c CR-1 --class in_scope --rationale x
 has "  pointing to correct" "$tmp/err" "correct the assessment's class instead (scopectl correct -p pr-c SEQ --set class="
-rec finance invoice -p pr-c INV-1 --change CR-1=150000 >/dev/null
+rec finance invoice -p pr-c INV-1 --change CR-1=150000 --issued 2025-05-30 >/dev/null
 exits 4 "a fee below what is invoiced is refused" ctl "$inst" lead correct -p pr-c "$q1" --reason x --set fee_minor=100000
-has "  naming both" "$tmp/err" "an approved amount of 100000 would be below the 150000 already invoiced"
+has "  naming both" "$tmp/err" "CR-1: a fee of 100000 JPY would be below the fee of 150000 JPY already invoiced"
 ok "the lead corrects the fee upward" ctl "$inst" lead correct -p pr-c "$q1" --reason "the agreed fee" --set fee_minor=250000
 ok "  unbilled report" ctl "$inst" finance report unbilled --json
 has "  shows the corrected approval" "$tmp/out" '"approved_minor":250000'

@@ -32,9 +32,9 @@ exits 4 "history of a change that does not exist is an error" ctl "$inst" lead h
 has "  naming it" "$tmp/err" "project pr-a has no change CR-9"
 is "  printing no table" "$(wc -c < "$tmp/out")" 0
 ok "history --csv" ctl "$inst" lead history pr-a --csv
-has "  has a CSV header" "$tmp/out" "seq,time_utc,kind,author,leaf,body"
-n=$((n + 1)); bad=$(sed 1d "$tmp/out" | grep -cvE '^[0-9]+,[0-9T:Z.-]+,[a-z_]+,[a-z]+,[0-9a-f]{64},"\{.*\}"$')
-if [ "$bad" -eq 0 ]; then echo "ok $n - every row is seq,time,kind,author,leaf,body"; else failed=$((failed + 1)); echo "not ok $n - $bad rows are not CSV entries"; sed 's/^/#   /' "$tmp/out" | head; fi
+has "  has a CSV header" "$tmp/out" "seq,time_utc,kind,author,leaf,body,corrected_by,previous"
+n=$((n + 1)); bad=$(sed 1d "$tmp/out" | grep -cvE '^[0-9]+,[0-9T:Z.-]+,[a-z_]+,[a-z]+,[0-9a-f]{64},"\{.*\}",[0-9 ]*,("\{.*\}")?$')
+if [ "$bad" -eq 0 ]; then echo "ok $n - every row is seq,time,kind,author,leaf,body,corrected_by,previous"; else failed=$((failed + 1)); echo "not ok $n - $bad rows are not CSV entries"; sed 's/^/#   /' "$tmp/out" | head; fi
 is "  one row per entry" "$(sed 1d "$tmp/out" | wc -l)" 7
 ok "log --from 2 --to 4" ctl "$inst" auditor log --from 2 --to 4 --json
 is "  shows entries 2, 3 and 4" "$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out" | tr '\n' ' ')" "2 3 4 "
@@ -54,8 +54,8 @@ cr1_resp=$(seq_of response '"change":"CR-1"')
 {
 	ctl "$inst" lead evidence -p pr-a "$base_resp" "$tmp/signed.eml"
 	ctl "$inst" lead evidence -p pr-a "$cr1_resp" "$tmp/signed.eml"
-	ctl "$inst" finance invoice -p pr-a INV-1 --change CR-1=100000
-	ctl "$inst" finance invoice -p pr-a INV-2 --change CR-3=300000
+	ctl "$inst" finance invoice -p pr-a INV-1 --change CR-1=100000 --issued 2026-01-02
+	ctl "$inst" finance invoice -p pr-a INV-2 --change CR-3=300000 --issued 2026-01-02
 	ctl "$inst" finance payment -p pr-a INV-2 --amount 300000 --date 2026-01-05
 	ctl "$inst" finance payment -p pr-a INV-1 --amount 100000 --date 2026-01-06
 } >/dev/null 2>"$tmp/err" || { echo "Bail out! setup 3"; cat "$tmp/err"; exit 1; }

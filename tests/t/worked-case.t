@@ -88,8 +88,8 @@ has "  naming what was approved" "$tmp/err" "exceed the approved fee 500000"
 ok "finance: second invoice 3000.00" ctl "$inst" finance invoice -p pr-app INV-2 --change CR-1=3000.00
 ok "unbilled is empty" ctl "$inst" finance report unbilled --csv
 is "  only the header" "$(wc -l < "$tmp/out")" 1
-ok "finance: INV-1 paid" ctl "$inst" finance payment -p pr-app INV-1 --amount 2000.00 --date 2026-12-01
-ok "finance: INV-2 paid" ctl "$inst" finance payment -p pr-app INV-2 --amount 3000.00 --date 2026-12-02
+ok "finance: INV-1 paid" ctl "$inst" finance payment -p pr-app INV-1 --amount 2000.00 --date "$(date -u +%F)"
+ok "finance: INV-2 paid" ctl "$inst" finance payment -p pr-app INV-2 --amount 3000.00 --date "$(date -u +%F)"
 ok "status of pr-app" ctl "$inst" lead status pr-app
 has "  contract value = 100000.00 + 5000.00" "$tmp/out" "contract value           105000.00 USD"
 has "  CR-1 paid" "$tmp/out" "CR-1    paid"
