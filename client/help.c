@@ -195,9 +195,12 @@ static const struct cmd_help HELP[] = {
 	  "Fields the ledger assigns and those that say what an entry is about never change; "
 	  "the refusal names the remedy. Only those who may record SEQ's kind may correct it. "
 	  "The state and every report use the corrected values; history shows the correction "
-	  "beside the entry it corrects. A payment recorded in error is corrected to 0. A quote's fee or "
-	  "tax is not corrected while its change is in a signed amendment (record a new change); while "
-	  "the amendment awaits its answer it is, and signing the amendment is then refused. "
+	  "beside the entry it corrects. A payment recorded in error is corrected to 0. A quote's fee, "
+	  "tax and valid-until are corrected only while the quote is open: once the client answered "
+	  "it, they are what was answered (record a new revision or a new change). An assessment's "
+	  "class is not corrected while an invoice bills the change or an amendment binds it, a "
+	  "response's respondent not once the project has a signatory register, and in a closed "
+	  "project nothing that counts (amounts, dates, classes) is corrected. "
 	  "Roles: those that may record SEQ's kind.", NULL },
 	{ "append", RECORD,
 	  "append --project P --kind K (--body-json JSON | --body-file F) [--request-id ID]",

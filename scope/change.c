@@ -129,7 +129,9 @@ void change_reclass(struct chg *c, const char *cls, size_t n)
 	snprintf(c->cls, sizeof c->cls, "%.*s", (int)n, cls);
 	c->assessed = true;
 	c->approved = 0;
+	c->approved_tax = 0;
 	c->approved_at = 0;
+	c->valid_until[0] = '\0';
 	/* no quote is open any more: an out-of-scope change needs a new one */
 	c->fee = 0;
 	c->tax = 0;

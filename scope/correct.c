@@ -219,6 +219,27 @@ static int billed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 	return 0;
 }
 
+/* A closed or cancelled project's money and dates are settled: there its
+ * entries are corrected only in what they say (titles, texts, names), never
+ * in what they count. */
+static int closed_money(struct ctx *x, const struct fixes *f)
+{
+	static const char *const COUNTED[] = { "amount_minor", "payment_days", "acceptance_days", "class", "fee_minor",
+					       "tax_minor", "valid_until", "date", "issued", "due", "proceeding",
+					       "items" };
+	uint64_t by;
+	int rc = project_closure(x, &by);
+	if (rc <= 0)
+		return rc;
+	for (uint32_t i = 0; i < f->n; i++)
+		for (size_t j = 0; j < sizeof COUNTED / sizeof COUNTED[0]; j++)
+			if (strcmp(f->name[i], COUNTED[j]) == 0)
+				return refuse(x, "project %.*s was closed by entry %llu: %s counts in its settled amounts "
+					      "and dates and is not corrected after the closure (texts and names still are)",
+					      P(x), (unsigned long long)by, f->name[i]);
+	return 0;
+}
+
 static int fix_project(struct ctx *x, const struct fixes *f)
 {
 	const struct value *a = fix(f, "amount_minor"), *days = fix(f, "acceptance_days");
@@ -282,6 +303,11 @@ static int fix_assessment(struct ctx *x, uint64_t target, const struct entry *en
 			      (unsigned long long)(rc ? in_force : 0));
 	if (strlen(c.cls) == cls->len && memcmp(c.cls, cls->s, cls->len) == 0)
 		return 0;
+	if (c.amendment)
+		return refuse(x, "CR-%llu is in AMD-%llu (%s): its class is not corrected while an amendment binds it; "
+			      "the remedy is a new change (or the amendment's rejection, while it awaits its answer)",
+			      (unsigned long long)c.number, (unsigned long long)c.amendment,
+			      c.amended ? "signed" : "awaiting its answer");
 	if (c.invoiced > 0) {
 		struct billed b = { c.number, "", 0 };
 		key_init(&k, 'l', x->in->project, x->in->project_len);
@@ -307,41 +333,41 @@ static int fix_quote(struct ctx *x, uint64_t target, const struct entry *en, con
 		return -1;
 	if (c.quote_seq != target)
 		return 0;	/* an earlier revision: what it says no longer counts */
-	bool approved = change_approved(&c);
-	if (until && !approved)	/* the open quote's expiry */
+	if (strcmp(c.status, "quoted") != 0)
+		return refuse(x, "quote revision %llu of CR-%llu was answered (CR-%llu is %s): its fee, tax and validity "
+			      "are what the client answered and are not corrected; the remedy is a new quote revision "
+			      "(when one is asked for) or a new change", (unsigned long long)c.quote_rev,
+			      (unsigned long long)c.number, (unsigned long long)c.number, c.status);
+	if (until)	/* the open quote's expiry */
 		snprintf(c.valid_until, sizeof c.valid_until, "%.*s", (int)until->len, until->s);
-	if (!fee && !tax)
-		return SAVE(x->t, &k, CHG, &c, x->e);
-	bool priced = approved && strcmp(c.status, "approved_no_charge") != 0;	/* approved for its quote */
-	if (priced && c.amended)
-		return refuse(x, "CR-%llu is in AMD-%llu, which is signed: the amendment binds its approved total; "
-			      "record the difference as a new change", (unsigned long long)c.number,
-			      (unsigned long long)c.amendment);
 	if (fee)
 		c.fee = fee->u;
 	if (tax)
 		c.tax = tax->u;
-	if (priced) {	/* the approval follows */
-		char a[MONEY_MAX], b[MONEY_MAX];
-		uint64_t fee_done = c.invoiced - c.invoiced_tax;
-		if (c.fee < fee_done)
-			return refuse(x, "CR-%llu: a fee of %s would be below the fee of %s already invoiced (cancel "
-				      "the invoice first: scopectl invoice cancel)", (unsigned long long)c.number,
-				      money(x, c.fee, a), money(x, fee_done, b));
-		if (c.tax < c.invoiced_tax)
-			return refuse(x, "CR-%llu: tax of %s would be below the tax of %s already invoiced (cancel "
-				      "the invoice first: scopectl invoice cancel)", (unsigned long long)c.number,
-				      money(x, c.tax, a), money(x, c.invoiced_tax, b));
-		c.approved = c.fee + c.tax;	/* each at most AMOUNT_MAX: no overflow */
-		c.approved_tax = c.tax;
-		change_billing_status(&c);
-	}
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
 static int fix_response(struct ctx *x, uint64_t target, const struct fixes *f)
 {
 	struct key k;
+	const struct value *who = fix(f, "respondent");
+	if (who) {
+		struct resp r;
+		if (x->proj.signatories)
+			return refuse(x, "project %.*s has a signatory register: who answered is checked against it when "
+				      "the answer is recorded and is not corrected; record the answer of the right "
+				      "person instead", P(x));
+		key_init(&k, 'r', x->in->project, x->in->project_len);
+		key_u64(&k, target);
+		int rc = LOAD(x->t, &k, RESP, &r, x->e);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {	/* the response in force names who gave it */
+			snprintf(r.respondent, sizeof r.respondent, "%.*s", (int)who->len, who->s);
+			if (SAVE(x->t, &k, RESP, &r, x->e))
+				return -1;
+		}
+	}
 	if (!fix(f, "evidence_sha256"))
 		return 0;
 	key_init(&k, 'u', x->in->project, x->in->project_len);
@@ -455,6 +481,8 @@ static int k_correction(struct ctx *x)
 		if (check_field(x, tk, name, nn, vp, (size_t)(c.p - vp), &f.v[i], &f.name[i]))
 			return -1;
 	}
+	if (closed_money(x, &f))
+		return -1;
 	const char *kn = tk->name;
 	if (strcmp(kn, "project") == 0)
 		rc = fix_project(x, &f);

@@ -57,11 +57,11 @@ rec client respond -p pr-c --change CR-1 --quote 1 --decision approved --by "C m
 exits 4 "reassess after approval is refused" ctl "$inst" approver change reassess -p pr-c CR-1 --class in_scope --rationale x
 has "  pointing to correct" "$tmp/err" "correct the assessment's class instead (scopectl correct -p pr-c SEQ --set class="
 rec finance invoice -p pr-c INV-1 --change CR-1=150000 --issued 2025-05-30 >/dev/null
-exits 4 "a fee below what is invoiced is refused" ctl "$inst" lead correct -p pr-c "$q1" --reason x --set fee_minor=100000
-has "  naming both" "$tmp/err" "CR-1: a fee of 100000 JPY would be below the fee of 150000 JPY already invoiced"
-ok "the lead corrects the fee upward" ctl "$inst" lead correct -p pr-c "$q1" --reason "the agreed fee" --set fee_minor=250000
+exits 4 "an approved quote's fee is not corrected" ctl "$inst" lead correct -p pr-c "$q1" --reason "the agreed fee" --set fee_minor=250000
+has "  naming the answer" "$tmp/err" "quote revision 1 of CR-1 was answered (CR-1 is partly_invoiced)"
 ok "  unbilled report" ctl "$inst" finance report unbilled --json
-has "  shows the corrected approval" "$tmp/out" '"approved_minor":250000'
+has "  keeps the approval the client gave" "$tmp/out" '"approved_minor":200000'
+ok "  what it says of the effort is still corrected" ctl "$inst" lead correct -p pr-c "$q1" --reason "the effort as estimated" --set effort_hours=130
 exits 4 "an assessment's class is not corrected while invoiced" ctl "$inst" approver correct -p pr-c "$as1" --reason x --set class=in_scope
 has "  naming the invoice" "$tmp/err" "CR-1 is billed on invoice INV-1"
 pay=$(rec finance payment -p pr-c INV-1 --amount 100000 --date 2025-06-01)
@@ -74,7 +74,7 @@ has "  naming finance" "$tmp/err" "correcting a payment needs one of the roles f
 ok "finance corrects the payment" ctl "$inst" finance correct -p pr-c "$pay" --reason "bank statement" --set amount_minor=150000
 ok "  status" ctl "$inst" lead status pr-c --json
 has "  CR-1 is partly invoiced" "$tmp/out" '"change":"CR-1","title":"Sixth page","status":"partly_invoiced"'
-rec finance invoice -p pr-c INV-2 --change CR-1=100000 >/dev/null
+rec finance invoice -p pr-c INV-2 --change CR-1=50000 >/dev/null
 ok "finance cancels INV-2" ctl "$inst" finance invoice cancel -p pr-c INV-2 --reason "wrong amount"
 exits 4 "  twice is refused" ctl "$inst" finance invoice cancel -p pr-c INV-2 --reason again
 has "  naming the credit" "$tmp/err" "invoice INV-2 was cancelled by entry"
@@ -94,12 +94,12 @@ has "  shows the correction" "$tmp/out" "correction"
 has "  with its reason" "$tmp/out" "bank statement"
 ok "change show CR-1" ctl "$inst" lead change show -p pr-c CR-1
 has "  lists the correction of its change entry" "$tmp/out" "Sixth page"
-has "  and of its quote" "$tmp/out" "the agreed fee"
+has "  and of its quote" "$tmp/out" "the effort as estimated"
 
 # ---- closure ----
-rec finance invoice -p pr-c INV-3 --change CR-1=100000 >/dev/null
+rec finance invoice -p pr-c INV-3 --change CR-1=50000 >/dev/null
 exits 4 "a project with an open invoice is not closed" ctl "$inst" lead project close -p pr-c --reason done
-has "  naming the invoice and its balance" "$tmp/err" "invoice INV-3 has an open balance of 100000"
+has "  naming the invoice and its balance" "$tmp/err" "invoice INV-3 has an open balance of 50000"
 exits 4 "finance does not close a project" ctl "$inst" finance project close -p pr-c --reason done
 ok "finance cancels INV-3" ctl "$inst" finance invoice cancel -p pr-c INV-3 --reason "not yet"
 ok "the lead closes the project" ctl "$inst" lead project close -p pr-c --reason "work accepted"
@@ -108,6 +108,9 @@ exits 4 "after it, a change is refused" ctl "$inst" lead change raise -p pr-c "M
 has "  naming the closure" "$tmp/err" "project pr-c was closed by entry $close (work accepted); only corrections, notes and complaint cases are recorded in it now"
 ok "  a note is recorded" ctl "$inst" lead append --project pr-c --kind note --body-json '{"text":"archived"}'
 ok "  and a correction" ctl "$inst" lead correct -p pr-c "$ch1" --reason "final wording" --set title="Sixth page (final)"
+exits 4 "  but not of what it counts: a payment's amount" ctl "$inst" finance correct -p pr-c "$pay" --reason x --set amount_minor=1
+has "  naming the closure and the field" "$tmp/err" "project pr-c was closed by entry $close: amount_minor counts in its settled amounts and dates and is not corrected after the closure"
+exits 4 "  nor a payment's date" ctl "$inst" finance correct -p pr-c "$pay" --reason x --set date=2025-06-02
 ok "status shows it closed" ctl "$inst" lead status pr-c
 has "  with the reason" "$tmp/out" "closed by entry $close: work accepted"
 ok "status --verify still agrees" ctl "$inst" auditor status pr-c --verify

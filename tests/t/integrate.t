@@ -84,30 +84,34 @@ ok "then INV-1 is cancelled" ctl "$inst" finance invoice cancel -p pr-i INV-1 --
 ok "and the contract is invoiced again" ctl "$inst" finance invoice -p pr-i INV-3 --contract 2000.00 --issued 2025-01-05
 ok "  status --verify agrees" ctl "$inst" auditor status pr-i --verify
 
-# ---- quote corrections under tax ----
-ok "the fee of approved CR-1 is corrected" ctl "$inst" lead correct -p pr-i "$q1" --reason "agreed fee" --set fee_minor=120000
+# ---- quote corrections: while the quote is open, never once answered ----
+exits 4 "the fee of approved CR-1 is not corrected" ctl "$inst" lead correct -p pr-i "$q1" --reason "agreed fee" --set fee_minor=120000
+has "  naming the answer and the remedy" "$tmp/err" "quote revision 1 of CR-1 was answered (CR-1 is partly_invoiced): its fee, tax and validity are what the client answered and are not corrected; the remedy is a new quote revision (when one is asked for) or a new change"
+exits 4 "  nor its tax" ctl "$inst" lead correct -p pr-i "$q1" --reason "no tax" --set tax_minor=0
+exits 4 "  nor its validity" ctl "$inst" lead correct -p pr-i "$q1" --reason "longer" --set valid_until=2099-12-31
+ok "  its effort still is" ctl "$inst" lead correct -p pr-i "$q1" --reason "as estimated" --set effort_hours=9
+q2o=$(change CR-2 "Search" 500.00 50.00)
+ok "an open quote's fee is corrected" ctl "$inst" lead correct -p pr-i "$q2o" --reason "the fee as sent" --set fee_minor=45000
+ok "  and then approved" approve CR-2
 ok "  status" ctl "$inst" lead status pr-i --json
-has "  the approved total is fee and tax" "$tmp/out" '"approved_minor":130000,"approved":"1300.00","approved_tax_minor":10000'
-ok "  INV-2 invoiced no tax: tax 0 is allowed" ctl "$inst" lead correct -p pr-i "$q1" --reason "no tax" --set tax_minor=0
-ok "  and back to 100.00" ctl "$inst" lead correct -p pr-i "$q1" --reason "tax after all" --set tax_minor=10000
-rec finance invoice -p pr-i INV-4 --change CR-1=100.00:50.00 --issued 2025-02-01 >/dev/null	# fee 200.00, tax 50.00 invoiced
-exits 4 "tax below the invoiced tax is refused" ctl "$inst" lead correct -p pr-i "$q1" --reason x --set tax_minor=4999
-has "  naming the tax" "$tmp/err" "CR-1: tax of 49.99 EUR would be below the tax of 50.00 EUR already invoiced"
-exits 4 "a fee below the invoiced fee is refused" ctl "$inst" lead correct -p pr-i "$q1" --reason x --set fee_minor=19999
-has "  naming the fee" "$tmp/err" "CR-1: a fee of 199.99 EUR would be below the fee of 200.00 EUR already invoiced"
+has "  the approved total is the corrected fee and the tax" "$tmp/out" '"change":"CR-2","title":"Search","status":"approved","class":"out_of_scope","proceeding":false,"quote_revision":1,"fee_minor":45000,"fee":"450.00","tax_minor":5000,"tax":"50.00","total_minor":50000,"total":"500.00","approved_minor":50000'
+rec finance invoice -p pr-i INV-4 --change CR-1=100.00:50.00 --issued 2025-02-01 >/dev/null
 
-# ---- quote corrections and amendments ----
-q2=$(change CR-2 "Form" 300.00 30.00)
-ok "CR-2 approved" approve CR-2
-ok "AMD-1 holds CR-2" ctl "$inst" lead amendment -p pr-i --changes CR-2
-ok "while AMD-1 awaits its answer, CR-2's fee is corrected" ctl "$inst" lead correct -p pr-i "$q2" --reason x --set fee_minor=40000
-exits 4 "  then signing AMD-1 is refused" ctl "$inst" client respond -p pr-i --amendment AMD-1 --decision approved --by "C PM" --via email
-has "  naming the new total" "$tmp/err" "CR-2's approved total is now 43000"
-ok "AMD-1 is rejected" ctl "$inst" client respond -p pr-i --amendment AMD-1 --decision rejected --by "C PM" --via email --reason "fee corrected"
-ok "AMD-2 holds CR-2" ctl "$inst" lead amendment -p pr-i --changes CR-2
+# ---- an assessment's class and amendments ----
+q2=$(change CR-3 "Form" 300.00 30.00)
+ok "CR-3 approved" approve CR-3
+ok "AMD-1 holds CR-3" ctl "$inst" lead amendment -p pr-i --changes CR-3
+exits 4 "while AMD-1 awaits its answer, CR-3's class is not corrected" ctl "$inst" approver correct -p pr-i "$((q2 - 1))" --reason x --set class=in_scope
+has "  naming the amendment" "$tmp/err" "CR-3 is in AMD-1 (awaiting its answer): its class is not corrected while an amendment binds it"
+ok "AMD-1 is rejected" ctl "$inst" client respond -p pr-i --amendment AMD-1 --decision rejected --by "C PM" --via email --reason "not yet"
+ok "AMD-2 holds CR-3" ctl "$inst" lead amendment -p pr-i --changes CR-3
 ok "AMD-2 is signed" ctl "$inst" client respond -p pr-i --amendment AMD-2 --decision approved --by "C PM" --via email
-exits 4 "a change in a signed amendment is not corrected" ctl "$inst" lead correct -p pr-i "$q2" --reason x --set fee_minor=50000
-has "  naming the amendment" "$tmp/err" "CR-2 is in AMD-2, which is signed: the amendment binds its approved total"
+exits 4 "a change in a signed amendment is not reclassified" ctl "$inst" approver correct -p pr-i "$((q2 - 1))" --reason x --set class=in_scope
+has "  naming it" "$tmp/err" "CR-3 is in AMD-2 (signed): its class is not corrected while an amendment binds it"
+
+# ---- who answered, under a signatory register ----
+exits 4 "a response's respondent is not corrected under a register" ctl "$inst" lead correct -p pr-i "$((q2 + 1))" --reason x --set respondent=Mallory
+has "  naming the register" "$tmp/err" "project pr-i has a signatory register: who answered is checked against it"
 
 # ---- closed: amendments and signatories are refused too ----
 for inv in INV-2 INV-3 INV-4; do rec finance invoice cancel -p pr-i "$inv" --reason "closing" >/dev/null; done
@@ -130,7 +134,7 @@ ok "history --csv" ctl "$inst" lead history pr-i --csv
 has "  has the columns" "$tmp/out" "seq,time_utc,kind,author,leaf,body,corrected_by,previous"
 has "  names the corrections" "$tmp/out" ",$fixv $fixn $fixd,"
 ok "history --change CR-2" ctl "$inst" lead history pr-i --change CR-2
-has "  the quote corrected, old -> new" "$tmp/out" "        fee_minor: 30000 -> 40000"
+has "  the quote corrected, old -> new" "$tmp/out" "        fee_minor: 50000 -> 45000"
 
 stop_daemon
 ok "scoped verify on the store after all of it" "$SCOPED" verify -c "$inst/scoped.conf"
