@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "isotime.h"
+
 /* closure: a project closed (its work done) or cancelled (it should not
  * have been, or will not be, carried out).  After it only corrections,
  * notes and complaint cases are recorded in the project (domain.c,
@@ -40,6 +42,22 @@ static int open_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, si
 	return 1;
 }
 
+/* A delivery still awaiting the client's inspection: its record. */
+struct open_dlv {
+	struct dlv d;
+	bool found;
+};
+
+static int open_window(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct open_dlv *o = ctx;
+	(void)k, (void)kn;
+	if (rec_unpack(DLV, DLV_N, v, vn, &o->d, e))
+		return -1;
+	o->found = strcmp(o->d.outcome, "open") == 0;
+	return o->found;
+}
+
 static int k_closure(struct ctx *x)
 {
 	struct key k;
@@ -52,6 +70,18 @@ static int k_closure(struct ctx *x)
 		return refuse(x, "invoice %s has an open balance of %llu: record its payments, or cancel it "
 			      "(scopectl invoice cancel), before the project is closed",
 			      o.number, (unsigned long long)o.open);
+	struct open_dlv w = { .found = false };
+	key_init(&k, 'd', x->in->project, x->in->project_len);
+	k.b[k.n++] = 0;
+	if (kv_scan(x->t, k.b, k.n, open_window, &w, x->e) < 0)
+		return -1;
+	if (w.found) {
+		char day[11];
+		time_days_date((int64_t)(w.d.deadline_us / 86400000000ull), day);
+		return refuse(x, "DLV-%llu awaits the client's inspection until %s: a project is closed once every "
+			      "delivery has its outcome (accepted, failed, or deemed passed at the deadline)",
+			      (unsigned long long)w.d.number, day);
+	}
 	key_init(&k, 'z', x->in->project, x->in->project_len);
 	return state_put_seq(x->t, &k, x->in->seq, x->e);
 }

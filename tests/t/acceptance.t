@@ -49,6 +49,8 @@ has "  one open inspection window (DLV-3)" "$tmp/out" '"open_inspection_windows"
 exits 4 "a client cannot send a deemed_passed" ctl "$inst" client append --project pr-a --kind deemed_passed --body-json '{"delivery":"DLV-3","deadline_us":1}'
 has "  saying who records it" "$tmp/err" "deemed_passed entries are recorded by scoped itself"
 exits 4 "nor can an admin" ctl "$inst" admin append --project pr-a --kind deemed_passed --body-json '{"delivery":"DLV-3","deadline_us":1}'
+exits 4 "the project is not closed while DLV-3 awaits its inspection" ctl "$inst" lead project close -p pr-a --reason done
+has "  naming the delivery and its deadline" "$tmp/err" "DLV-3 awaits the client's inspection until 20"
 ok "report acceptance --open" ctl "$inst" auditor report acceptance --project pr-a --open --csv
 is "  only DLV-3 is open" "$(sed 1d "$tmp/out" | cut -d, -f2 | tr '\n' ' ')" "DLV-3 "
 ok "report acceptance --verify agrees" ctl "$inst" auditor report acceptance --verify
