@@ -248,7 +248,7 @@ static int c_investigate(struct buf *b, const struct cargs *a)
 	static const char *const KEYS[] = { "name", "role", "summary" };
 	if (!a->responsible || !a->checked || a->npos != 1)
 		return usage("investigate", "expected: case investigate -p P CASE-N --responsible NAME --checked "
-			     "SEQ|sha256:HASH,...");
+			     "SEQ|sha256:HASH|file:PATH,...");
 	body_str(b, "case", a->pos[0]);
 	body_str(b, "responsible", a->responsible);
 	struct buf seqs, docs;
@@ -258,12 +258,18 @@ static int c_investigate(struct buf *b, const struct cargs *a)
 	snprintf(tmp, sizeof tmp, "%s", a->checked);
 	int rc = 0;
 	for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t && rc == 0; t = strtok_r(NULL, ",", &save)) {
-		struct buf *to = strncmp(t, "sha256:", 7) == 0 ? &docs : &seqs;
+		bool file = strncmp(t, "file:", 5) == 0;
+		struct buf *to = file || strncmp(t, "sha256:", 7) == 0 ? &docs : &seqs;
+		char hex[65];
 		uint64_t seq;
 		if (to == &seqs && number_whole("--checked", t, UINT64_MAX, &seq))
 			rc = -1;
+		if (file && orders_file_hash(t + 5, hex))	/* a document checked: its hash, made here */
+			rc = -1;
 		buf_addc(to, to->len ? ',' : '[');
-		if (to == &docs)
+		if (file)
+			json_put_str(to, hex, 64);
+		else if (to == &docs)
 			json_put_str(to, t + 7, strlen(t + 7));
 		else
 			buf_adds(to, t);

@@ -103,7 +103,10 @@ ok "a project is closed" ctl "$inst" lead project create pr-old --client "C Corp
 old=$(sed -n 's/.* as entry \([0-9]*\) .*/\1/p' "$tmp/out")
 ok "  and closed" ctl "$inst" lead project close -p pr-old --reason "accepted"
 ok "a complaint about it is still recorded" ctl "$inst" lead case open -p pr-old --title "Broken after years" --claimant "C manager" --via email --claim "it fails" --demand "fix it"
-ok "  investigated" ctl "$inst" lead case investigate -p pr-old CASE-1 --responsible "V dev" --checked "$old"
+echo "the old specification" > "$tmp/oldspec.txt"
+ok "  investigated, a document checked by its file" ctl "$inst" lead case investigate -p pr-old CASE-1 --responsible "V dev" --checked "$old,file:$tmp/oldspec.txt"
+ok "  history --case --json" ctl "$inst" auditor history pr-old --case CASE-1 --json
+has "  holds the document's SHA-256, made by scopectl" "$tmp/out" "\"checked_documents\":[\"$(sha256sum "$tmp/oldspec.txt" | cut -c1-64)\"]"
 exits 4 "  a determination opening a change in it is refused" ctl "$inst" approver case determine -p pr-old CASE-1 --facts confirmed --liable no --outcome additional_order --rationale "new work" --open-change "Fix"
 has "  naming the closure" "$tmp/err" "a determination opens no change request in it"
 ok "  determined without opening one" ctl "$inst" approver case determine -p pr-old CASE-1 --facts confirmed --liable no --outcome additional_order --rationale "new work under a new contract"

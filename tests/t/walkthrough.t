@@ -44,7 +44,7 @@ awk '/<!-- walkthrough -->/ { mark = 1; next }
      mark && /^ *```sh$/ { block = 1; mark = 0; next }
      block && /^ *```$/ { block = 0; next }
      block { sub(/^   /, ""); print }' "$repo/README.md" > "$tmp/walkthrough.sh"
-is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 5
+is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 6
 ok "the walk-through runs as typed, in order" bash -c 'cd "$1" && bash -e "$2"' - "$root" "$tmp/walkthrough.sh"
 has "  recording as the lead" "$tmp/out" "recorded change CR-1 in my-site"
 has "  signing a contract amendment" "$tmp/out" "recorded amendment AMD-1 in my-site"
@@ -53,6 +53,11 @@ has "  billing tax and the contract, part paid" "$tmp/out" "INV-1      2026-02-0
 has "  the status shows the signed amendment" "$tmp/out" "AMD-1  signed                    330000  entry 22  CR-2"
 has "  and the corrected title" "$tmp/out" "Sixth page: careers"
 has "  cancelling a placeholder project" "$tmp/out" "recorded closure in my-typo"
+has "  confirming an agreement in writing" "$tmp/out" "recorded confirmation in my-site"
+has "  a notice acknowledged by the client" "$tmp/out" "recorded response in my-site as entry 33"
+has "  a delivery accepted" "$tmp/out" "recorded accept in my-site"
+has "  a complaint closed after its four stages" "$tmp/out" "  my-site      CASE-1   closed"
+has "  with the business at stake" "$tmp/out" "work done                      80% (the lead's estimate)"
 has "  and re-deriving the status" "$tmp/err" "re-derived from"
 has "  and verifying the export offline" "$tmp/out" "verified; the first"
 
