@@ -144,8 +144,8 @@ static const struct cmd_help HELP[] = {
 	  "Records what was agreed in a meeting, a call or by word (numbered AGR-1, AGR-2, ...; "
 	  "SIDE is vendor or client; lead or approver). A change_consultation (変更協議) must list a "
 	  "participant from each side. It is unconfirmed until confirm records the SHA-256 of the "
-	  "confirming mail or minutes (lead, approver or client) or the client answers respond "
-	  "--agreement AGR-N --decision approved; dispute (lead or client), or a rejection, records "
+	  "confirming mail or minutes (lead or approver) or the client answers respond "
+	  "--agreement AGR-N --decision approved; dispute (lead or approver), or the client's rejection, records "
 	  "that the other side contests it. A disputed agreement may still be confirmed later by "
 	  "evidence; the dispute stays on record. report agreements --unconfirmed lists those not "
 	  "confirmed.", "agreement=agreement confirm=confirmation dispute=contest" },

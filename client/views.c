@@ -724,18 +724,34 @@ struct span {
 	size_t n;
 };
 
+/* The rows of a report, to sort before printing: all of them (more counts
+ * those memory did not hold, and the table says so). */
 struct spans {
-	struct span v[4096];
-	size_t n, more;
+	struct span *v;
+	size_t n, cap, more;
 };
 
 static void keep_span(const uint8_t *e, size_t n, void *ctx)
 {
 	struct spans *sp = ctx;
-	if (sp->n < sizeof sp->v / sizeof sp->v[0])
-		sp->v[sp->n++] = (struct span){ e, n };
-	else
-		sp->more++;
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? 2 * sp->cap : 256;
+		struct span *v = realloc(sp->v, cap * sizeof *v);
+		if (v == NULL) {
+			sp->more++;
+			return;
+		}
+		sp->v = v;
+		sp->cap = cap;
+	}
+	sp->v[sp->n++] = (struct span){ e, n };
+}
+
+static void spans_free(struct spans *sp)
+{
+	if (sp)
+		free(sp->v);
+	free(sp);
 }
 
 static int by_expiry(const void *a, const void *b)
@@ -807,8 +823,8 @@ static void print_quotes(struct buf *doc, const struct vargs *a)
 	for (size_t i = 0; i < sp->n; i++)
 		quote_row(sp->v[i].p, sp->v[i].n, &t);
 	if (sp->more)
-		printf("  ... and %zu more\n", sp->more);
-	free(sp);
+		printf("  ... and %zu more this machine had no memory to sort\n", sp->more);
+	spans_free(sp);
 	if (a->csv)
 		return;
 	if (t.count == 0)
@@ -923,8 +939,8 @@ static void print_acceptance(struct buf *doc, const struct vargs *a)
 			row(f[6], "  %-12s %-8s %-10s %9s %-14s %s", f[0], f[1], f[2], *f[3] ? f[3] : "-", f[4], "");
 	}
 	if (sp->more)
-		printf("  ... and %zu more\n", sp->more);
-	free(sp);
+		printf("  ... and %zu more this machine had no memory to sort\n", sp->more);
+	spans_free(sp);
 	if (a->csv)
 		return;
 	if (shown == 0)
@@ -1060,7 +1076,9 @@ static int print_todo(struct buf *doc, bool notices, const struct vargs *a)
 		todo_row(t.sp->v[i].p, t.sp->v[i].n, &t);
 	if (!a->csv && t.sp->n == 0)
 		printf("  none\n");
-	free(t.sp);
+	if (t.sp->more)
+		printf("  ... and %zu more this machine had no memory to sort\n", t.sp->more);
+	spans_free(t.sp);
 	return CTL_EXIT_OK;
 }
 

@@ -152,6 +152,9 @@ int agreement_answer(struct ctx *x, uint64_t number, bool approved, bool rejecte
 
 const struct kind KIND_agreement = { "agreement", &S_AGREEMENT, ROLE_LEAD | ROLE_APPROVER, false, false,
 				     k_agreement, NULL };
-const struct kind KIND_confirmation = { "confirmation", &S_CONFIRMATION, ROLE_LEAD | ROLE_APPROVER | ROLE_CLIENT,
-					false, false, k_confirmation, NULL };
-const struct kind KIND_contest = { "contest", &S_CONTEST, ROLE_LEAD | ROLE_CLIENT, false, false, k_contest, NULL };
+/* The vendor records the written confirmation it holds and that the client
+ * contests; the client itself answers with a response (respond --agreement),
+ * which the signatory register checks. */
+const struct kind KIND_confirmation = { "confirmation", &S_CONFIRMATION, ROLE_LEAD | ROLE_APPROVER, false, false,
+					k_confirmation, NULL };
+const struct kind KIND_contest = { "contest", &S_CONTEST, ROLE_LEAD | ROLE_APPROVER, false, false, k_contest, NULL };

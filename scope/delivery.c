@@ -53,6 +53,10 @@ static int k_delivery(struct ctx *x)
 		return refuse(x, "project %.*s names no inspection period: set it with scopectl correct -p %.*s "
 			      "%llu --set acceptance_days=N --reason TEXT (N days from a delivery to its inspection "
 			      "deadline)", P(x), P(x), (unsigned long long)x->proj.seq);
+	if (x->proj.acceptance_days == 0)
+		return refuse(x, "project %.*s gives the client 0 days to inspect a delivery: it would be deemed passed "
+			      "at once; set at least 1 with scopectl correct -p %.*s %llu --set acceptance_days=N "
+			      "--reason TEXT", P(x), P(x), (unsigned long long)x->proj.seq);
 	if (check_items(x, val(x, "items")))
 		return -1;
 	const struct value *ch = val(x, "changes");

@@ -39,7 +39,7 @@ ok "report agreements --unconfirmed: older than 3 days by default" ctl "$inst" l
 has "  AGR-1 is listed" "$tmp/out" "AGR-1"
 if grep -q "AGR-5" "$tmp/out"; then n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - today's agreement is not yet on the to-do list"; else n=$((n + 1)); echo "ok $n - today's agreement is not yet on the to-do list"; fi
 
-ok "client confirms AGR-1 by evidence" ctl "$inst" client agreement confirm -p pr-a AGR-1 --evidence "$tmp/minutes.txt"
+ok "the lead confirms AGR-1 by evidence" ctl "$inst" lead agreement confirm -p pr-a AGR-1 --evidence "$tmp/minutes.txt"
 exits 4 "an agreement is confirmed once" ctl "$inst" lead agreement confirm -p pr-a AGR-1 --evidence "$tmp/minutes.txt"
 has "  naming the confirmation" "$tmp/err" "AGR-1 is already confirmed (entry"
 exits 4 "the auditor does not confirm" ctl "$inst" auditor agreement confirm -p pr-a AGR-2 --evidence "$tmp/minutes.txt"
@@ -47,14 +47,16 @@ ok "client confirms AGR-2 by a response" ctl "$inst" client respond -p pr-a --ag
 exits 4 "an agreement cannot be asked to be revised" ctl "$inst" client respond -p pr-a --agreement AGR-3 --decision revise --by "Tanaka" --via email
 has "  saying what to do" "$tmp/err" "an agreement is approved (confirmed) or rejected (disputed)"
 exits 4 "acknowledged is for notices" ctl "$inst" client respond -p pr-a --agreement AGR-3 --decision acknowledged --by "Tanaka" --via email
-ok "client disputes AGR-3" ctl "$inst" client agreement dispute -p pr-a AGR-3 --by "Tanaka" --reason "we never agreed to move the launch"
+ok "the lead records that the client disputes AGR-3" ctl "$inst" lead agreement dispute -p pr-a AGR-3 --by "Tanaka" --reason "we never agreed to move the launch"
 exits 4 "an agreement is disputed once" ctl "$inst" lead agreement dispute -p pr-a AGR-3 --by "Sato" --reason "again"
-exits 4 "the approver does not dispute" ctl "$inst" approver agreement dispute -p pr-a AGR-4 --by "Sato" --reason "x"
+exits 4 "the client does not record a contest: it answers with a response" ctl "$inst" client agreement dispute -p pr-a AGR-4 --by "Nobody" --reason "x"
+exits 4 "  nor a confirmation" ctl "$inst" client agreement confirm -p pr-a AGR-4 --evidence "$tmp/minutes.txt"
+has "  naming who records it" "$tmp/err" "lead,approver"
 ok "client rejects AGR-4 by a response: disputed" ctl "$inst" client respond -p pr-a --agreement AGR-4 --decision rejected --reason "not an added order" --by "Tanaka" --via email
 ok "a disputed agreement may still be confirmed by evidence" ctl "$inst" lead agreement confirm -p pr-a AGR-3 --evidence "$tmp/minutes.txt"
-exits 4 "a confirmed agreement is not disputed" ctl "$inst" client agreement dispute -p pr-a AGR-1 --by "Tanaka" --reason "x"
+exits 4 "a confirmed agreement is not disputed" ctl "$inst" lead agreement dispute -p pr-a AGR-1 --by "Tanaka" --reason "x"
 has "  saying why" "$tmp/err" "AGR-1 is confirmed in writing"
-exits 4 "an unknown agreement is refused" ctl "$inst" client agreement confirm -p pr-a AGR-9 --evidence "$tmp/minutes.txt"
+exits 4 "an unknown agreement is refused" ctl "$inst" lead agreement confirm -p pr-a AGR-9 --evidence "$tmp/minutes.txt"
 has "  naming it" "$tmp/err" "AGR-9 does not exist in project pr-a"
 
 ok "report agreements --unconfirmed --older-than 0 --csv" ctl "$inst" lead report agreements -p pr-a --unconfirmed --older-than 0 --csv
