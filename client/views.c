@@ -438,6 +438,8 @@ static void print_status(struct buf *doc, const struct vargs *a)
 	printf("  contract value      %14s %s\n", amt(u(d, dn, "contract_value_minor"), exp), cur);
 	printf("  contract invoiced   %14s %s", amt(u(d, dn, "contract_invoiced_minor"), exp), cur);
 	printf(" (paid %s)\n", amt(u(d, dn, "contract_paid_minor"), exp));
+	printf("  invoices            %14s %s", amt(u(d, dn, "invoiced_total_minor"), exp), cur);
+	printf(" (received %s)\n", amt(u(d, dn, "received_minor"), exp));
 	printf("  payment terms       %llu days\n", (unsigned long long)u(d, dn, "payment_days"));
 	printf("  open inspections    %llu\n", (unsigned long long)u(d, dn, "open_inspection_windows"));
 	printf("  signed value        %14s %s (with signed amendments)\n",
@@ -1712,7 +1714,7 @@ static int do_change_show(struct session *s, const struct vargs *a)
 /* ---- case risk: what the vendor stands to lose, before the reply ---- */
 
 struct risk {
-	uint64_t invoiced, paid, unbilled, quotes, nquotes;
+	uint64_t unbilled, quotes, nquotes;
 	const char *kase;
 	const uint8_t *row;
 	size_t rown;
@@ -1722,8 +1724,6 @@ static void risk_change(const uint8_t *e, size_t n, void *ctx)
 {
 	struct risk *r = ctx;
 	uint64_t approved = u(e, n, "approved_minor"), invoiced = u(e, n, "invoiced_minor");
-	r->invoiced += invoiced;
-	r->paid += u(e, n, "paid_minor");
 	r->unbilled += approved > invoiced ? approved - invoiced : 0;
 }
 
@@ -1754,7 +1754,7 @@ static int do_case_risk(struct session *s, const struct vargs *a)
 	struct buf doc;
 	buf_init(&doc);
 	int rc = answer(s, &q, a, &doc);
-	struct risk r = { 0, 0, 0, 0, 0, a->pos[0], NULL, 0 };
+	struct risk r = { 0, 0, 0, a->pos[0], NULL, 0 };
 	const uint8_t *d = doc.data;
 	size_t dn = doc.len;
 	if (rc == CTL_EXIT_OK) {
@@ -1771,13 +1771,14 @@ static int do_case_risk(struct session *s, const struct vargs *a)
 		int exp = (int)u(d, dn, "exponent");
 		const char *cur = str(d, dn, "currency");
 		uint64_t value = u(d, dn, "contract_value_minor");
-		uint64_t invoiced = u(d, dn, "contract_invoiced_minor") + r.invoiced, paid = u(d, dn, "contract_paid_minor") + r.paid;
+		/* what the invoices bill and what was received, partial payments included */
+		uint64_t invoiced = u(d, dn, "invoiced_total_minor"), paid = u(d, dn, "received_minor");
 		printf("%s %s: %s, %llu days since the intake\n", showz(a->pos[0]), str(r.row, r.rown, "title"),
 		       str(r.row, r.rown, "stage"), case_age(r.row, r.rown));
 		printf("  contract value      %14s %s (with its approved changes)\n", amt(value, exp), cur);
 		printf("  invoiced            %14s %s  %3llu%% of the value\n", amt(invoiced, exp), cur,
 		       value ? (unsigned long long)(invoiced * 100 / value) : 0ull);
-		printf("  paid                %14s %s  %3llu%% of the value\n", amt(paid, exp), cur,
+		printf("  received            %14s %s  %3llu%% of the value\n", amt(paid, exp), cur,
 		       value ? (unsigned long long)(paid * 100 / value) : 0ull);
 		printf("  approved, unbilled  %14s %s\n", amt(r.unbilled, exp), cur);
 		printf("  open quotes         %14s %s (%llu)\n", amt(r.quotes, exp), cur, (unsigned long long)r.nquotes);

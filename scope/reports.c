@@ -400,6 +400,36 @@ static int open_window(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v,
 	return 0;
 }
 
+/* What the project's invoices (not cancelled) bill and what was received
+ * against them, partial payments included. */
+struct billed_sum {
+	struct scope_kv *t;
+	const char *project;
+	size_t plen;
+	const char *currency;
+	uint64_t invoiced, received;
+};
+
+static int billed_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	struct billed_sum *b = ctx;
+	struct inv inv;
+	struct key ok;
+	uint64_t credit;
+	size_t head = 3 + b->plen;
+	if (kn <= head || kn - head > STATE_INVOICE_MAX || rec_unpack(INV, INV_N, v, vn, &inv, e))
+		return err_setc(e, SCOPE_E_CORRUPT, "invoice record is damaged");
+	key_init(&ok, 'o', b->project, b->plen);
+	key_str(&ok, (const char *)k + head, kn - head);
+	int rc = state_get_seq(b->t, &ok, &credit, e);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;	/* cancelled: it bills nothing */
+	return add_amount(&b->invoiced, inv.total, "the invoices' totals", b->currency, e) ||
+			       add_amount(&b->received, inv.paid, "the payments received", b->currency, e)
+		       ? -1
+		       : 0;
+}
+
 int report_status(struct scope_kv *t, const char *project, size_t plen, const struct page_req *req,
 		  struct buf *out, struct buf *next, struct err *e)
 {
@@ -459,8 +489,13 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_scan(&pg, t, k.b, k.n, unconfirmed_one, &u, e);
 	uint64_t value = p.amount, signed_value = p.amount, open_agreements = 0, open_notices = 0;
+	struct billed_sum billed = { t, project, plen, p.currency, 0, 0 };
 	if (rc == 0)
 		rc = report_followup_counts(t, project, plen, &open_agreements, &open_notices, e);
+	key_init(&k, 'i', project, plen);
+	k.b[k.n++] = 0;
+	if (rc == 0)
+		rc = kv_scan(t, k.b, k.n, billed_one, &billed, e);
 	if (rc == 0)
 		rc = add_amount(&value, s.approved, "the contract and its approved changes", p.currency, e);
 	if (rc == 0)
@@ -484,6 +519,10 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 		mp_pack_uint(&hdr, p.contract_paid);
 		mp_pack_cstr(&hdr, "payment_days");
 		mp_pack_uint(&hdr, p.payment_days);
+		mp_pack_cstr(&hdr, "invoiced_total_minor");
+		mp_pack_uint(&hdr, billed.invoiced);
+		mp_pack_cstr(&hdr, "received_minor");
+		mp_pack_uint(&hdr, billed.received);
 		mp_pack_cstr(&hdr, "contract_value_minor");
 		mp_pack_uint(&hdr, value);
 		mp_pack_cstr(&hdr, "signed_contract_value_minor");
@@ -524,7 +563,7 @@ int report_status(struct scope_kv *t, const char *project, size_t plen, const st
 	if (rc == 0)
 		rc = pager_finish(&pg, hdr.data, hdr.len, e);
 	if (rc == 0) {
-		mp_pack_map(out, 33);
+		mp_pack_map(out, 35);
 		buf_add(out, hdr.data, hdr.len);
 		mp_pack_cstr(out, "changes");
 		mp_pack_array(out, s.nchanges);

@@ -63,7 +63,7 @@ has "  re-derived" "$tmp/err" "verified: re-derived"
 
 # ---- determination, reply ----
 ok "case risk before the reply" ctl "$inst" lead case risk -p pr-site CASE-1 --progress 80
-has "  paid share of the contract value" "$tmp/out" "paid                        900000 JPY   30% of the value"
+has "  paid share of the contract value" "$tmp/out" "received                    900000 JPY   30% of the value"
 has "  the lead's estimate" "$tmp/out" "80% (the lead's estimate)"
 ok "approver's determination: facts not confirmed, not liable, additional order, opens a change" ctl "$inst" approver case determine -p pr-site CASE-1 \
 	--facts not_confirmed --liable no --outcome additional_order --cites 2 \

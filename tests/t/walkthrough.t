@@ -58,6 +58,7 @@ has "  a notice acknowledged by the client" "$tmp/out" "recorded response in my-
 has "  a delivery accepted" "$tmp/out" "recorded accept in my-site"
 has "  a complaint closed after its four stages" "$tmp/out" "  my-site      CASE-1   closed"
 has "  with the business at stake" "$tmp/out" "work done                      80% (the lead's estimate)"
+has "  counting the part payment received" "$tmp/out" "received                   1100000 JPY   33% of the value"
 has "  and re-deriving the status" "$tmp/err" "re-derived from"
 has "  and verifying the export offline" "$tmp/out" "verified; the first"
 
