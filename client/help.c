@@ -255,7 +255,8 @@ static const struct cmd_help HELP[] = {
 	  "history PROJECT [--change CR-N | --case CASE-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
 	  "what and when. A change's history has the entries naming it and those citing them: "
-	  "evidence of its responses, invoices billing it, payments of those invoices, voids. An entry "
+	  "evidence of its responses, invoices billing it, payments of those invoices, the "
+	  "amendments binding it and their answers, deliveries and notices naming it, voids. An entry "
 	  "that was corrected says \"corrected by #N\" under its row, and a correction lists each "
 	  "field it sets as old -> new (the value before it: of the entry or of an earlier "
 	  "correction). A case's history has its stages and the entries of the change its "

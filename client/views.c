@@ -1157,6 +1157,7 @@ struct hist {
 	bool json, csv, full;	/* full: whole leaf hashes and bodies */
 	struct buf related;	/* uint64_t seqs of entries shown: voids and evidence cite them */
 	struct buf invoices;	/* NUL-ended numbers of the invoices shown: payments cite them */
+	struct buf amendments;	/* NUL-ended numbers of the amendments shown: responses answer them */
 	struct buf out;
 	/* every entry of the project, kept until the last page is proven: an
 	 * entry's row names the corrections that come after it */
@@ -1189,11 +1190,24 @@ static bool names_change(const struct entry *en, const char *cr)
 	     mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1) &&
 	    mp_get_str(&c, &s, &n, NULL) == 0 && n == crn && memcmp(s, cr, n) == 0)
 		return true;
-	/* an invoice line */
-	if (en->kind_len == 7 && memcmp(en->kind, "invoice", 7) == 0) {
-		char pat[40];
-		int pl = snprintf(pat, sizeof pat, "\xa6" "change%c%s", (char)(0xa0 | crn), cr);
-		return pl > 0 && memmem(en->body, en->body_len, pat, (size_t)pl) != NULL;
+	/* a list naming it: an invoice's or an amendment's lines, a delivery's changes */
+	static const char *const LISTS[] = { "lines", "changes" };
+	for (size_t l = 0; l < sizeof LISTS / sizeof LISTS[0]; l++) {
+		uint32_t count;
+		if (mp_map_find(en->body, en->body_len, LISTS[l], &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
+			continue;
+		for (uint32_t i = 0; i < count; i++) {
+			const uint8_t *start = c.p;
+			struct mp_cur ic;
+			if (mp_skip(&c, 4, NULL))
+				break;
+			mp_cur_init(&ic, start, (size_t)(c.p - start));
+			if ((mp_get_str(&ic, &s, &n, NULL) == 0 ||
+			     (mp_map_find(start, (size_t)(c.p - start), "change", &ic, NULL) == 1 &&
+			      mp_get_str(&ic, &s, &n, NULL) == 0)) &&
+			    n == crn && memcmp(s, cr, n) == 0)
+				return true;
+		}
 	}
 	return false;
 }
@@ -1219,22 +1233,36 @@ static bool cites_related(const struct hist *h, const struct entry *en, const ch
 	return false;
 }
 
-/* A payment of an invoice already shown. */
-static bool pays_related(const struct hist *h, const struct entry *en)
+/* An entry whose key names one of the numbers already shown (a payment of
+ * an invoice, a response to an amendment). */
+static bool names_shown(const struct buf *shown, const struct entry *en, const char *key)
 {
 	struct mp_cur c;
 	const char *s;
 	size_t n;
-	if (mp_map_find(en->body, en->body_len, "invoice", &c, NULL) != 1 || mp_get_str(&c, &s, &n, NULL))
+	if (mp_map_find(en->body, en->body_len, key, &c, NULL) != 1 || mp_get_str(&c, &s, &n, NULL))
 		return false;
-	for (size_t at = 0; at < h->invoices.len;) {
-		const char *num = (const char *)h->invoices.data + at;
+	for (size_t at = 0; at < shown->len;) {
+		const char *num = (const char *)shown->data + at;
 		size_t len = strlen(num);
 		if (len == n && memcmp(num, s, n) == 0)
 			return true;
 		at += len + 1;
 	}
 	return false;
+}
+
+/* The number of entry en (of its key) into shown, for the entries that cite it. */
+static void keep_number(struct buf *shown, const struct entry *en, const char *key)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	if (mp_map_find(en->body, en->body_len, key, &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
+	    memchr(s, '\0', n) == NULL) {
+		buf_add(shown, s, n);
+		buf_addc(shown, '\0');
+	}
 }
 
 /* Whether entry en belongs to the change's history: it names the change,
@@ -1256,18 +1284,15 @@ static bool hist_mine(struct hist *h, uint64_t seq, const struct entry *en)
 	bool mine = of_case || (h->change && names_change(en, h->change)) ||
 		    ((is_kind(en, "void") || is_kind(en, "correction")) && cites_related(h, en, "target")) ||
 		    (is_kind(en, "evidence") && cites_related(h, en, "response")) ||
-		    (is_kind(en, "payment") && pays_related(h, en));
+		    (is_kind(en, "payment") && names_shown(&h->invoices, en, "invoice")) ||
+		    (is_kind(en, "response") && names_shown(&h->amendments, en, "amendment"));
 	if (!mine)
 		return false;
 	buf_add(&h->related, &seq, sizeof seq);
-	struct mp_cur c;
-	const char *s;
-	size_t n;
-	if (is_kind(en, "invoice") && mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 &&
-	    mp_get_str(&c, &s, &n, NULL) == 0 && memchr(s, '\0', n) == NULL) {
-		buf_add(&h->invoices, s, n);
-		buf_addc(&h->invoices, '\0');
-	}
+	if (is_kind(en, "invoice"))
+		keep_number(&h->invoices, en, "number");
+	if (is_kind(en, "amendment"))
+		keep_number(&h->amendments, en, "number");
 	return true;
 }
 
@@ -1291,7 +1316,7 @@ static int hist_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct 
 	if (is_kind(&en, "correction") && mp_map_find(en.body, en.body_len, "target", &c, NULL) == 1)
 		mp_get_uint(&c, &he->target, NULL);
 	buf_add(&h->raw, p, n);
-	if (buf_failed(&h->raw) || buf_failed(&h->related) || buf_failed(&h->invoices))
+	if (buf_failed(&h->raw) || buf_failed(&h->related) || buf_failed(&h->invoices) || buf_failed(&h->amendments))
 		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
 	return 0;
 }
@@ -1532,6 +1557,7 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_init(&h->out);
 	buf_init(&h->related);
 	buf_init(&h->invoices);
+	buf_init(&h->amendments);
 	buf_init(&h->raw);
 	if (h->csv)
 		printf("seq,time_utc,kind,author,leaf,body,corrected_by,previous\n");
@@ -1553,6 +1579,7 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_free(&h->out);
 	buf_free(&h->related);
 	buf_free(&h->invoices);
+	buf_free(&h->amendments);
 	buf_free(&h->raw);
 	free(h->v);
 	free(h);

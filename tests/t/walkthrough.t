@@ -52,6 +52,8 @@ has "  correcting the payment and the title by their entries" "$tmp/out" "record
 has "  billing tax and the contract, part paid" "$tmp/out" "INV-1      2026-02-09      1980000       880000"
 has "  the status shows the signed amendment" "$tmp/out" "AMD-1  signed                    330000  entry 22  CR-2"
 has "  and the corrected title" "$tmp/out" "Sixth page: careers"
+has "  a change's history shows the amendment that binds it" "$tmp/out" "amendment  lead"
+has "  and the client's answer to the amendment" "$tmp/out" "amendment: AMD-1, channel: email"
 has "  cancelling a placeholder project" "$tmp/out" "recorded closure in my-typo"
 has "  confirming an agreement in writing" "$tmp/out" "recorded confirmation in my-site"
 has "  a notice acknowledged by the client" "$tmp/out" "recorded response in my-site as entry 33"
