@@ -99,19 +99,8 @@ int report_acceptance(struct scope_kv *t, const char *project, size_t plen, repo
 	a->now_us = pg->as_of;
 	pager_section(pg, &a->rows, &a->nrows);
 	struct key k;
-	if (rc == 0 && project) {
-		struct proj p;
-		key_init(&k, 'p', project, plen);
-		rc = LOAD(t, &k, PROJ, &p, e);
-		if (rc == 0)
-			err_set(e, "project %.*s does not exist", (int)plen, project);
-		rc = rc == 1 ? 0 : -1;
-		key_init(&k, 'd', project, plen);
-		k.b[k.n++] = 0;
-	} else {
-		key_init(&k, 'd', "", 0);
-		k.n = 2;
-	}
+	if (rc == 0)
+		rc = state_scan_prefix(t, 'd', project, plen, &k, e);
 	if (rc == 0)
 		rc = pager_scan(pg, t, k.b, k.n, acceptance_row, a, e);
 	if (rc == 0) {

@@ -200,20 +200,8 @@ int report_followups(struct scope_kv *t, bool notices, const char *project, size
 	pager_section(pg, &f->rows, &f->nrows);
 	struct key k;
 	char type = notices ? 't' : 'm';
-	if (rc == 0 && project) {
-		struct proj p;
-		key_init(&k, 'p', project, plen);
-		rc = LOAD(t, &k, PROJ, &p, e);
-		if (rc == 0)
-			err_set(e, "project %.*s does not exist", (int)plen, project);
-		rc = rc == 1 ? 0 : -1;
-		key_init(&k, type, project, plen);
-		k.b[k.n++] = 0;
-	} else {
-		k.b[0] = (uint8_t)type;
-		k.b[1] = 0;
-		k.n = 2;
-	}
+	if (rc == 0)
+		rc = state_scan_prefix(t, type, project, plen, &k, e);
 	if (rc == 0)
 		rc = pager_scan(pg, t, k.b, k.n, notices ? notice_row : agreement_row, f, e);
 	if (rc == 0) {

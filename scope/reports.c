@@ -956,20 +956,8 @@ static int run(struct scope_kv *t, const char *project, size_t plen, report_allo
 	pager_section(pg, &r->waiting, &r->nwaiting);
 	struct key k;
 	char type = kind == R_RECEIVABLES ? 'i' : kind == R_CASES ? 'h' : 'c';
-	if (rc == 0 && project) {
-		struct proj p;
-		key_init(&k, 'p', project, plen);
-		rc = LOAD(t, &k, PROJ, &p, e);
-		if (rc == 0)
-			err_set(e, "project %.*s does not exist", (int)plen, project);
-		rc = rc == 1 ? 0 : -1;
-		key_init(&k, type, project, plen);
-		k.b[k.n++] = 0;
-	} else {
-		k.b[0] = (uint8_t)type;
-		k.b[1] = 0;
-		k.n = 2;
-	}
+	if (rc == 0)
+		rc = state_scan_prefix(t, type, project, plen, &k, e);
 	if (rc == 0)
 		rc = pager_scan(pg, t, k.b, k.n,
 				kind == R_RECEIVABLES ? report_invoice : kind == R_CASES ? report_case : report_change, r, e);

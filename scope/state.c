@@ -240,3 +240,24 @@ bool state_key_name(const uint8_t *k, size_t n, struct buf *out)
 	}
 	return false;
 }
+
+int state_scan_prefix(struct scope_kv *t, char type, const char *project, size_t plen, struct key *k,
+		      struct err *e)
+{
+	if (project == NULL) {
+		k->b[0] = (uint8_t)type;
+		k->b[1] = 0;
+		k->n = 2;
+		return 0;
+	}
+	struct proj p;
+	key_init(k, 'p', project, plen);
+	int rc = LOAD(t, k, PROJ, &p, e);
+	if (rc == 0)
+		err_set(e, "project %.*s does not exist", (int)plen, project);
+	if (rc != 1)
+		return -1;
+	key_init(k, type, project, plen);
+	k->b[k->n++] = 0;
+	return 0;
+}

@@ -185,6 +185,12 @@ void key_str(struct key *k, const char *s, size_t n);
  * false, with nothing added, when k has no such shape. */
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out);
 
+/* The prefix of the type records (a report's scan) of project, which must
+ * exist, or of every project when project is NULL: into *k.  0, or -1 naming
+ * the missing project. */
+int state_scan_prefix(struct scope_kv *t, char type, const char *project, size_t plen, struct key *k,
+		      struct err *e);
+
 /* 1 found, 0 absent, -1 error */
 int state_load(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 	       void *obj, size_t objsize, struct err *e);
