@@ -149,7 +149,8 @@ static int replay(struct haul *h, struct scope_mem *m, uint64_t *count, struct e
 	int rc = 0;
 	scope_mem_kv(m, &kv);
 	buf_init(&sent);
-	qsort(h->v, h->n, sizeof *h->v, by_seq);
+	if (h->n)
+		qsort(h->v, h->n, sizeof *h->v, by_seq);
 	for (size_t i = 0; rc == 0 && i < h->n; i++) {
 		struct entry en;
 		if (i && h->v[i].seq == h->v[i - 1].seq)

@@ -815,7 +815,8 @@ static void print_quotes(struct buf *doc, const struct vargs *a)
 	if (sp == NULL)
 		return;
 	each(d, dn, "rows", keep_span, sp);
-	qsort(sp->v, sp->n, sizeof sp->v[0], by_expiry);
+	if (sp->n)
+		qsort(sp->v, sp->n, sizeof sp->v[0], by_expiry);
 	if (a->csv)
 		printf("project,change,revision,currency,fee,tax,total,quoted,age_days,valid_until,days_left,title\n");
 	else
@@ -909,7 +910,8 @@ static void print_acceptance(struct buf *doc, const struct vargs *a)
 	if (sp == NULL)
 		return;
 	each(d, dn, "rows", keep_span, sp);
-	qsort(sp->v, sp->n, sizeof sp->v[0], by_deadline);
+	if (sp->n)
+		qsort(sp->v, sp->n, sizeof sp->v[0], by_deadline);
 	if (a->csv)
 		printf("project,delivery,deadline,days_left,outcome,outcome_seq,deliverable\n");
 	else
@@ -1058,7 +1060,8 @@ static int print_todo(struct buf *doc, bool notices, const struct vargs *a)
 	if ((t.sp = calloc(1, sizeof *t.sp)) == NULL)
 		return CTL_EXIT_USAGE;
 	each(doc->data, doc->len, "rows", keep_todo, &t);
-	qsort(t.sp->v, t.sp->n, sizeof t.sp->v[0], by_urgency);
+	if (t.sp->n)
+		qsort(t.sp->v, t.sp->n, sizeof t.sp->v[0], by_urgency);
 	if (a->csv)
 		printf(notices ? "project,notice,type,state,age_days,respond_by,days_overdue,fee_effect,schedule_days,"
 				 "change,seq,text\n"
