@@ -74,6 +74,15 @@ static const struct opt OPTS[] = {
 	{ "acceptance_check_s", OPT_U64, offsetof(struct config, acceptance_check_s), 0, 1, 86400, "60",
 	  "seconds between checks for inspection deadlines that have passed with no outcome (each such "
 	  "delivery is recorded as deemed passed, author scoped); also checked at startup; reloaded on SIGHUP" },
+	{ "tsa_url", OPT_STR, STR(tsa_url), 0, 0, "",
+	  "RFC 3161 time-stamping authority (http:// or https:// URL): the checkpoints are anchored there and "
+	  "each token is recorded as an anchor entry, author scoped (proto/FORMAT.md); empty: no anchoring" },
+	{ "tsa_ca", OPT_PATH, STR(tsa_ca), 0, 0, "",
+	  "CA certificates (PEM) of the time-stamping authority: each reply's signer chain must end in one, "
+	  "and so must the server's certificate of an https tsa_url; required with tsa_url" },
+	{ "anchor_interval_s", OPT_U64, offsetof(struct config, anchor_interval_s), 0, 1, 86400, "600",
+	  "seconds between anchors at most (only when the tree grew since the last); also the cap of the "
+	  "back-off when the TSA fails; reloaded on SIGHUP" },
 };
 
 static const struct opt *find(const char *name)
@@ -213,6 +222,10 @@ int config_validate(const struct config *c, struct err *e)
 		return err_set(e, "map_initial_mib (%llu) is larger than map_max_mib (%llu)",
 			       (unsigned long long)c->map_initial_mib,
 			       (unsigned long long)c->map_max_mib);
+	if (c->tsa_url[0] && strncmp(c->tsa_url, "http://", 7) != 0 && strncmp(c->tsa_url, "https://", 8) != 0)
+		return err_set(e, "tsa_url must begin with http:// or https:// (got \"%s\")", c->tsa_url);
+	if (c->tsa_url[0] && c->tsa_ca[0] == '\0')
+		return err_set(e, "tsa_url needs tsa_ca: the PEM file of the time-stamping authority's CA");
 	return 0;
 }
 

@@ -38,6 +38,9 @@ struct config {
 	uint64_t idle_timeout_s;
 	char log_level[8];
 	uint64_t acceptance_check_s;
+	char tsa_url[1024];
+	char tsa_ca[CONFIG_PATH_MAX];
+	uint64_t anchor_interval_s;
 };
 
 void config_defaults(struct config *c);

@@ -522,9 +522,10 @@ static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledge
 	};
 	memcpy(en.prev, prev, HASH_LEN);
 	buf_reset(&l->body);
-	int rc;
-	if (keys_is_key(r->kind, r->kind_len) || l->rules == NULL) {
-		rc = keys_is_key(r->kind, r->kind_len) ? keys_apply(a, &en, e) : 0;
+	struct rebuild_tree tree = { a, l->origin };
+	int rc = rebuild_own(a, &tree, &en, e);
+	if (rc <= 0 || l->rules == NULL) {
+		rc = rc < 0 ? -1 : 0;
 		buf_add(&l->body, r->body, r->body_len);
 	} else {
 		rc = l->rules->apply(l->rules->ctx, a, &en, r->as_client, false, &l->body, e);
@@ -822,6 +823,7 @@ struct vctx {
 	struct buf body;
 	struct buf key_seqs;	/* the seq of each key entry, u64 BE, in order */
 	const struct ledger_rules *rules;
+	const char *origin;
 };
 
 static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
@@ -863,7 +865,8 @@ static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 		}
 		return -1;
 	}
-	if (rebuild_entry(c->x, c->rules, seq, &en, &c->body, e)) {
+	struct rebuild_tree tree = { c->t, c->origin };
+	if (rebuild_entry(c->x, &tree, c->rules, seq, &en, &c->body, e)) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = seq;
 		return -1;
@@ -1211,6 +1214,7 @@ int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 	c.progress = progress;
 	c.pctx = pctx;
 	c.rules = l->rules;
+	c.origin = l->origin;
 	buf_init(&c.body);
 	buf_init(&c.key_seqs);
 	struct err le, *ep = e ? e : &le;
@@ -1267,6 +1271,7 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 struct replay {
 	struct store_txn *t;
 	const struct ledger_rules *rules;
+	const char *origin;
 	struct buf body;
 };
 
@@ -1276,7 +1281,8 @@ static int replay_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 	struct entry en;
 	if (entry_decode(p, n, &en, e))
 		return err_prefix(e, "entry %llu", (unsigned long long)seq);
-	return rebuild_entry(r->t, r->rules, seq, &en, &r->body, e);
+	struct rebuild_tree tree = { r->t, r->origin };
+	return rebuild_entry(r->t, &tree, r->rules, seq, &en, &r->body, e);
 }
 
 int ledger_reindex(struct ledger *l, struct err *e)
@@ -1284,7 +1290,7 @@ int ledger_reindex(struct ledger *l, struct err *e)
 	if (l->read_only)
 		return err_set(e, "ledger is open read-only");
 	for (;;) {
-		struct replay r = { NULL, l->rules, { 0 } };
+		struct replay r = { NULL, l->rules, l->origin, { 0 } };
 		buf_init(&r.body);
 		err_clear(e);
 		int rc = store_begin(l->store, true, &r.t, e);

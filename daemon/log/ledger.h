@@ -4,7 +4,8 @@
  * extends the Merkle tree, signs a checkpoint per committed batch, answers
  * reads and proofs, and verifies the whole stored state.
  *
- * It knows no kind of entry but its own key entries (keys.h): the rules of
+ * It knows no kind of entry but its own key and anchor entries (keys.h,
+ * anchors.h): the rules of
  * every other kind plug in at open (struct ledger_rules), and run inside
  * the append's transaction.  Without rules every entry is recorded as
  * sent.  Never includes a scope/ header: the daemon joins the two

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "anchors.h"
 #include "keys.h"
 #include "merkle.h"
 #include "mp.h"
@@ -21,13 +22,22 @@ void rebuild_request_digest(const char *kind, size_t kind_len, const char *proje
 	buf_free(&b);
 }
 
-int rebuild_entry(struct store_txn *t, const struct ledger_rules *rules, uint64_t seq, const struct entry *en,
-		  struct buf *body, struct err *e)
+int rebuild_own(struct store_txn *t, const struct rebuild_tree *tree, const struct entry *en, struct err *e)
+{
+	if (keys_is_key(en->kind, en->kind_len))
+		return keys_apply(t, en, e);
+	if (anchors_is_anchor(en->kind, en->kind_len))
+		return anchors_apply(t, tree->nodes, tree->origin, en, e);
+	return 1;
+}
+
+int rebuild_entry(struct store_txn *t, const struct rebuild_tree *tree, const struct ledger_rules *rules,
+		  uint64_t seq, const struct entry *en, struct buf *body, struct err *e)
 {
 	buf_reset(body);
-	int rc = 0;
-	if (keys_is_key(en->kind, en->kind_len) || rules == NULL) {
-		rc = keys_is_key(en->kind, en->kind_len) ? keys_apply(t, en, e) : 0;
+	int rc = rebuild_own(t, tree, en, e);
+	if (rc <= 0 || rules == NULL) {
+		rc = rc < 0 ? -1 : 0;
 		buf_add(body, en->body, en->body_len);
 	} else {
 		rc = rules->apply(rules->ctx, t, en, false, true, body, e);
@@ -77,7 +87,7 @@ static void name_key(const struct ledger_rules *rules, enum store_db db, const u
 {
 	const uint8_t *nul = memchr(k, 0, n);
 	if (db == STORE_DB_STATE) {
-		if (!keys_name(k, n, out) && !(rules && rules->name_key && rules->name_key(rules->ctx, k, n, out))) {
+		if (!keys_name(k, n, out) && !anchors_name(k, n, out) && !(rules && rules->name_key && rules->name_key(rules->ctx, k, n, out))) {
 			buf_adds(out, "record with key 0x");
 			put_hex(out, k, n);
 		}

@@ -142,7 +142,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	stats_recent(st, &lat, &com);
 	store_usage(ledger_store(s->ledger), &u);
 	mp_pack_cstr(out, "stats");
-	mp_pack_map(out, 8);
+	mp_pack_map(out, 9);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
 	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
@@ -168,6 +168,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	static const char *const MAP[] = { "used_bytes", "size_bytes", "max_bytes" };
 	const uint64_t map[] = { u.used, u.map_size, u.map_max };
 	pack_uints(out, "map", 3, MAP, map);
+	anchoring_pack_info(&s->anchoring, out);
 }
 
 static enum dispatch_result op_info(struct ctx *x)
@@ -510,6 +511,9 @@ static enum dispatch_result op_append(struct ctx *x)
 	if (r->kind_len == 3 && memcmp(r->kind, "key", 3) == 0)
 		return fail(x, WERR_FORBIDDEN, "key entries are recorded by scoped itself when its signing keys "
 			    "change (scoped(8), KEY ROTATION)");
+	if (r->kind_len == 6 && memcmp(r->kind, "anchor", 6) == 0)
+		return fail(x, WERR_FORBIDDEN, "anchor entries are recorded by scoped itself from its time-stamping "
+			    "authority (tsa_url, scoped.conf(5))");
 	if (r->kind_len == 13 && memcmp(r->kind, "deemed_passed", 13) == 0)
 		return fail(x, WERR_FORBIDDEN, "deemed_passed entries are recorded by scoped itself when an inspection "
 			    "deadline passes with no outcome; record an inspection with scopectl accept");

@@ -204,6 +204,9 @@ static void reload(struct server *s)
 	if (s->cfg.acceptance_check_s != nc->acceptance_check_s)
 		deadlines_interval(&s->deadlines, nc->acceptance_check_s);
 	s->cfg.acceptance_check_s = nc->acceptance_check_s;
+	if (s->cfg.anchor_interval_s != nc->anchor_interval_s)
+		anchoring_interval(&s->anchoring, nc->anchor_interval_s);
+	s->cfg.anchor_interval_s = nc->anchor_interval_s;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -268,6 +271,7 @@ static void teardown(struct server *s)
 	while (s->conns.head)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
+	anchoring_free(&s->anchoring);
 	commit_free(&s->commit);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
@@ -380,6 +384,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	}
 	if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e))
+		goto fail;
+	if (anchoring_start(&s->anchoring, s, &e))
 		goto fail;
 	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
 		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),

@@ -9,6 +9,7 @@
  *
  *   server -> conn, commit, backup, tls, deadlines
  *   deadlines -> commit (commit_enqueue); results to its own commit_sink
+ *   anchoring -> commit (commit_enqueue); results to its own commit_sink
  *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
  *   dispatch -> commit (commit_enqueue), backup (request, read)
  *   commit  -> the ledger; results to commit_sink->result/done (conn's)
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "anchoring.h"
 #include "commit.h"
 #include "config.h"
 #include "conn.h"
@@ -66,6 +68,7 @@ struct server {
 
 	struct commit_queue commit;	/* group commit (commit.h) */
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
+	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Trusted time (RFC 3161): a local time-stamping authority on loopback
+# (tsa.py answering with `openssl ts -reply`, its signer certificate with
+# the single critical extendedKeyUsage timeStamping, made here).  scoped
+# anchors each grown checkpoint there as an `anchor` entry (author scoped,
+# ledger-level), none while the tree does not grow, keeps serving appends
+# while the TSA is down (counted in info, retried); scopectl verify checks
+# every token against the TSA CA and refuses a tampered token and a token
+# for another checkpoint, naming the anchor; scoped verify on the store;
+# the earliest anchored time of an entry.  A live daemon over TLS.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+# ---- the test TSA: a CA and a signer with the timeStamping EKU ----
+pki=$tmp/tsa
+mkdir -p "$pki"
+cat > "$pki/tsa.cnf" <<CNF
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = Test TSA
+[ ca_ext ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+[ tsa_ext ]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+dir = $pki
+serial = \$dir/serial
+signer_cert = \$dir/signer.crt
+certs = \$dir/ca.crt
+signer_key = \$dir/signer.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ordering = no
+tsa_name = no
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+CNF
+{
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca.key" \
+		-out "$pki/ca.crt" -days 2 -subj "/CN=Test TSA CA" -config "$pki/tsa.cnf" -extensions ca_ext &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/signer.key" \
+		-out "$pki/signer.csr" -config "$pki/tsa.cnf" &&
+	openssl x509 -req -in "$pki/signer.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+		-out "$pki/signer.crt" -days 2 -extfile "$pki/tsa.cnf" -extensions tsa_ext &&
+	echo 01 > "$pki/serial" &&
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/other.key" \
+		-out "$pki/other-ca.crt" -days 2 -subj "/CN=Another CA" -config "$pki/tsa.cnf" -extensions ca_ext
+} >/dev/null 2>"$tmp/err" || { echo "Bail out! TSA certificates"; cat "$tmp/err"; exit 1; }
+echo ok > "$pki/mode"
+/usr/bin/python3 "$here/tsa.py" "$pki/tsa.cnf" "$pki/mode" > "$pki/port" &
+tsa_pid=$!
+trap 'kill $tsa_pid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 100); do grep -q port "$pki/port" && break; sleep 0.05; done
+TSA_PORT=$(sed -n 's/^port //p' "$pki/port")
+[ -n "$TSA_PORT" ] || { echo "Bail out! no TSA"; exit 1; }
+
+inst=$tmp/inst
+"$SCOPED" init "$inst" --origin test.example/anchor >/dev/null || { echo "Bail out! init"; exit 1; }
+for r in lead approver finance auditor admin; do echo "cn:$r $r *"; done > "$inst/roles.conf"
+{ echo "tsa_url = http://127.0.0.1:$TSA_PORT/tsa"; echo "tsa_ca = $pki/ca.crt"; echo "anchor_interval_s = 1"; } >> "$inst/scoped.conf"
+start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+info_anchors() {	# the "anchors" member of info's stats, as JSON
+	ctl "$inst" admin info --json | /usr/bin/python3 -c 'import json,sys; a=json.load(sys.stdin)["stats"]["anchors"]; print(a["'"$1"'"])'
+}
+wait_for() {	# wait_for CMD...: up to 10 s until CMD succeeds
+	for _ in $(seq 1 200); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+anchored() { [ "$(info_anchors last_size)" -ge "$1" ]; }
+anchors_in_log() { ctl "$inst" auditor log --json | grep -c '"kind":"anchor"'; }
+
+# ---- an anchor after appends ----
+ok "lead: a project" ctl "$inst" lead project create pr-a --client "A Corp" --title "A site" --currency JPY --amount 3000000
+ok "the checkpoint of size 1 is anchored" wait_for anchored 1
+ok "  the log holds the anchor entry" ctl "$inst" auditor get 1 --json
+has "  of kind anchor" "$tmp/out" '"kind":"anchor"'
+has "  authored by scoped" "$tmp/out" '"author":"scoped"'
+has "  ledger-level" "$tmp/out" '"project":""'
+has "  covering size 1" "$tmp/out" '"size":1,'
+
+# ---- none when the tree did not grow (but by the anchor itself) ----
+sleep 2.5
+is "no anchor while nothing is appended" "$(anchors_in_log)" 1
+is "  info counts one anchored" "$(info_anchors anchored)" 1
+
+# ---- a client cannot record one ----
+exits 4 "an anchor from a client is refused" ctl "$inst" admin append --kind anchor --project "" --body-json '{"size":1}'
+has "  saying scoped records them" "$tmp/err" "anchor entries are recorded by scoped itself"
+
+# ---- the TSA down: counted, retried, appends unaffected ----
+echo down > "$pki/mode"
+ok "an append while the TSA is down" ctl "$inst" lead append --project pr-a --kind note --body-json '{"text":"while the TSA is down"}'
+ok "  the failures are counted in info" wait_for eval '[ "$(info_anchors failures)" -ge 2 ]'
+has "  naming the last error" <(info_anchors last_error) "HTTP 503"
+ok "  appends go on" ctl "$inst" lead append --project pr-a --kind note --body-json '{"text":"still recording"}'
+echo garbage > "$pki/mode"
+ok "  a garbage reply is a failure too" wait_for eval 'info_anchors last_error | grep -q "no RFC 3161 TimeStampResp"'
+echo ok > "$pki/mode"
+size=$(ctl "$inst" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+ok "the TSA back: the grown tree is anchored" wait_for anchored "$size"
+is "  no anchor entry recorded for a failed attempt" "$(anchors_in_log)" 2
+
+# ---- scoped verify on the store ----
+ok "stop" stop_daemon
+ok "scoped verify replays the anchors (imprint, root, time)" "$SCOPED" verify -c "$inst/scoped.conf"
+finish
