@@ -1,7 +1,7 @@
 /*
  * dossier: `scopectl dossier P [--change CR-N | --case CASE-N | --all] -o DIR`
  * writes the self-contained folder a client, auditor or court checks alone
- * (FORMAT.md section 12), and `scopectl verify --dossier DIR --trust KEY`
+ * (FORMAT.md section 10a), and `scopectl verify --dossier DIR --trust KEY`
  * (dossier_verify.c) checks one offline.  The pieces both sides need are
  * here: the entry files, the MANIFEST, the story inputs.
  */
