@@ -45,6 +45,7 @@ struct vd {
 	size_t files, elsewhere;
 };
 
+static void problem(struct vd *v, enum pkind k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(struct vd *v, enum pkind k, const char *fmt, ...)
 {
 	if (v->count[k]++ == 0) {
@@ -311,7 +312,8 @@ static void check_entries(struct vd *v)
 	closedir(d);
 	for (size_t i = 0; i < v->sn; i++)
 		v->sv[i].raw = v->raws.data + (uintptr_t)v->sv[i].raw;
-	qsort(v->sv, v->sn, sizeof *v->sv, by_seq);
+	if (v->sn)
+		qsort(v->sv, v->sn, sizeof *v->sv, by_seq);
 }
 
 static void check_consistency(struct vd *v)

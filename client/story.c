@@ -144,8 +144,8 @@ enum topic { T_PROJECT, T_BASELINE, T_CHANGES, T_AGREEMENTS, T_DELIVERIES, T_CAS
 
 static const char *const TOPIC[T_N] = {
 	"The project", "The baseline and the client's confirmation", "Changes: assessment, quote and the client's answer",
-	"Agreements, amendments and notices", "Deliveries and acceptance", "Complaint cases: intake, investigation, "
-	"determination, reply", "Invoices and payments", "Other entries",
+	"Agreements, amendments and notices", "Deliveries and acceptance",
+	"Complaint cases: intake, investigation, determination, reply", "Invoices and payments", "Other entries",
 };
 static const char *const TOPIC_ID[T_N] = { "project", "baseline", "changes", "agreements",
 					   "deliveries", "cases", "billing", "other" };
@@ -397,7 +397,8 @@ int story_render(const struct story *s, enum story_format f, struct buf *out, st
 		buf_adds(out, "<li><a href=\"#all\">Every entry in time order</a></li>\n</ol></nav>\n");
 	}
 	for (int t = 0; t < T_N; t++) {
-		buf_printf(out, f == STORY_HTML ? "<section id=\"%s\">\n" : "", TOPIC_ID[t]);
+		if (f == STORY_HTML)
+			buf_printf(out, "<section id=\"%s\">\n", TOPIC_ID[t]);
 		heading(&o, 2, TOPIC_ID[t], TOPIC[t]);
 		size_t shown = 0;
 		/* groups (CR-N, CASE-N) in the order they first appear */
