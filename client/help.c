@@ -251,6 +251,21 @@ static const struct cmd_help HELP[] = {
 	  "does; the ages of unbilled changes and of quotes count to the time the server's report gives "
 	  "(as_of_us), which must be within 15 minutes of this machine's clock; receivables are "
 	  "re-derived for the day asked, which the server's report must name.", NULL },
+	{ "dossier", READ,
+	  "dossier PROJECT (--change CR-N | --case CASE-N | --all) -o DIR",
+	  "Writes a self-contained folder for the client, an auditor or a court: index.html "
+	  "and dossier.md tell the story in time order (baseline and confirmation, each change "
+	  "with its assessment, quote and answer, agreements and notices, deliveries, the "
+	  "complaint's stages, invoices and payments), each step with its time, author, seq "
+	  "and leaf hash; entries/ holds each entry (as get --json, with its raw bytes) and its "
+	  "inclusion proof in the C2SP tlog-proof format; checkpoint.txt, latest.txt and "
+	  "consistency.json the signed checkpoints; files/ and anchors/ the evidence files and "
+	  "time-stamp tokens the server holds; FORMAT.md, VERIFY.txt (how to check it by hand) "
+	  "and MANIFEST (every file's SHA-256 and size). A change's dossier has what history "
+	  "--change shows, a case's what history --case shows, each with the project, its "
+	  "baselines and their answers and every entry they cite; --all every entry of the "
+	  "project. DIR must not exist (or be empty); it appears only when complete. Check "
+	  "it with verify --dossier DIR --trust KEY.", NULL },
 	{ "history", READ,
 	  "history PROJECT [--change CR-N | --case CASE-N] [--json | --csv | --wide]",
 	  "Every entry of a project (or of one change request) in order, with who recorded "
@@ -327,11 +342,17 @@ static const struct cmd_help HELP[] = {
 	  "verify\n"
 	  "verify --export FILE --checkpoint FILE --trust KEY\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
-	  "verify --receipt FILE --trust KEY",
+	  "verify --receipt FILE --trust KEY\n"
+	  "verify --dossier DIR --trust KEY",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
-	  "--receipt. Reports the first entry that does not verify. KEY is a verifier key "
+	  "--receipt; with --dossier, everything in a dossier: its MANIFEST against the files "
+	  "(naming any changed, added or removed), each entry's bytes against its leaf hash, "
+	  "its tlog-proof and the checkpoint's signature, the consistency proof, the evidence "
+	  "files' hashes and anchors, and that dossier.md and index.html are what the entries "
+	  "say. Reports the first entry that does not verify (for a dossier, the first problem "
+	  "of each kind). KEY is a verifier key "
 	  "(name+id+key) or a file holding one; --trust may be repeated.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "backup.h"
 #include "cases.h"
+#include "dossier.h"
 #include "help.h"
 #include "lists.h"
 #include "offline.h"
@@ -42,9 +43,11 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "verify") == 0) {
 		for (int i = 2; i < argc; i++)
 			if (strncmp(argv[i], "--export", 8) == 0 || strncmp(argv[i], "--proof", 7) == 0 ||
-			    strncmp(argv[i], "--receipt", 9) == 0)
+			    strncmp(argv[i], "--receipt", 9) == 0 || strncmp(argv[i], "--dossier", 9) == 0)
 				return cmd_verify_offline(argc - 1, argv + 1);
 	}
+	if (strcmp(argv[1], "dossier") == 0)
+		return cmd_dossier(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
 	if (strcmp(argv[1], "projects") == 0)

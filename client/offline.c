@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "dossier.h"
 #include "enc.h"
 #include "entry.h"
 #include "export.h"
@@ -284,9 +285,10 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "trust", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "receipt", required_argument, NULL, 'R' },
+		{ "dossier", required_argument, NULL, 'D' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL;
+	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL, *dossier = NULL;
 	const char *trust[MAX_TRUST];
 	size_t ntrust = 0;
 	bool json = false;
@@ -305,11 +307,17 @@ int cmd_verify_offline(int argc, char **argv)
 			break;
 		case 'j': json = true; break;
 		case 'R': receipt = optarg; break;
+		case 'D': dossier = optarg; break;
 		default: return usage("bad option");
 		}
 	}
 	if (optind != argc)
 		return usage("unexpected argument");
+	if (dossier) {
+		if (exp || proof || cpath || receipt || json)
+			return usage("--dossier DIR goes with --trust KEY only");
+		return cmd_verify_dossier(dossier, trust, ntrust);
+	}
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];
 		struct err re = { 0 };

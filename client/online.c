@@ -280,6 +280,23 @@ int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
 	return 0;
 }
 
+int prove_at(struct session *s, uint64_t seq, uint64_t size, struct inclusion_proof *pr, struct err *e)
+{
+	const uint8_t *res;
+	size_t len;
+	sess_begin(s, "prove", 2);
+	mp_pack_cstr(&s->req, "seq");
+	mp_pack_uint(&s->req, seq);
+	mp_pack_cstr(&s->req, "size");
+	mp_pack_uint(&s->req, size);
+	memset(pr, 0, sizeof *pr);
+	pr->leaf_index = seq;
+	pr->tree_size = size;
+	return sess_call(s, 2, &res, &len, e) || res_hash(res, len, "leaf_hash", pr->leaf_hash, e) ||
+	       res_hash(res, len, "root_hash", pr->root_hash, e) || res_proof(res, len, pr->proof, &pr->len, e)
+		       ? -1 : 0;
+}
+
 static void hex32(const uint8_t h[HASH_LEN], char out[65])
 {
 	hex_encode(h, HASH_LEN, out);
@@ -509,19 +526,7 @@ static int do_prove(struct session *s, const struct args *a)
 		if (prove_latest(s, seq, NULL, &pr, &cp, NULL, &e))
 			return ctl_report(&e);
 	} else {
-		const uint8_t *res;
-		size_t len;
-		sess_begin(s, "prove", 2);
-		mp_pack_cstr(&s->req, "seq");
-		mp_pack_uint(&s->req, seq);
-		mp_pack_cstr(&s->req, "size");
-		mp_pack_uint(&s->req, a->size);
-		memset(&pr, 0, sizeof pr);
-		pr.leaf_index = seq;
-		pr.tree_size = a->size;
-		if (sess_call(s, 2, &res, &len, &e) || res_hash(res, len, "leaf_hash", pr.leaf_hash, &e) ||
-		    res_hash(res, len, "root_hash", pr.root_hash, &e) ||
-		    res_proof(res, len, pr.proof, &pr.len, &e))
+		if (prove_at(s, seq, a->size, &pr, &e))
 			return ctl_report(&e);
 		struct buf note;
 		buf_init(&note);

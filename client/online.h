@@ -45,6 +45,9 @@ int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
 		 struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note_out, struct err *e);
 /* Entry seq as the server gives it (raw, decoded), checked to be entry seq
  * and proven against the latest checkpoint (its note in note, if given). */
+/* The server's inclusion proof of entry seq in the tree of size `size`
+ * (unchecked: the caller verifies it against a checkpoint it accepted). */
+int prove_at(struct session *s, uint64_t seq, uint64_t size, struct inclusion_proof *pr, struct err *e);
 int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *en, uint8_t leaf[HASH_LEN],
 	       struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note, struct err *e);
 

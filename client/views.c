@@ -1537,6 +1537,32 @@ static int history_subject(struct session *s, const char *project, const char *c
 	return rc;
 }
 
+static struct hist *hist_new(const char *change, const char *kase)
+{
+	struct hist *h = calloc(1, sizeof *h);
+	if (h == NULL)
+		return NULL;
+	h->change = change;
+	h->kase = kase;
+	buf_init(&h->out);
+	buf_init(&h->related);
+	buf_init(&h->invoices);
+	buf_init(&h->amendments);
+	buf_init(&h->raw);
+	return h;
+}
+
+static void hist_free(struct hist *h)
+{
+	buf_free(&h->out);
+	buf_free(&h->related);
+	buf_free(&h->invoices);
+	buf_free(&h->amendments);
+	buf_free(&h->raw);
+	free(h->v);
+	free(h);
+}
+
 /* Prints the entries of a project or change, each page proven first. */
 static int history_print(struct session *s, const char *project, const char *change, const char *kase,
 			 const struct vargs *a, bool full)
@@ -1549,19 +1575,12 @@ static int history_print(struct session *s, const char *project, const char *cha
 	buf_free(&note);
 	if (rc)
 		return ctl_report(&e);
-	struct hist *h = calloc(1, sizeof *h);
+	struct hist *h = hist_new(change, kase);
 	if (h == NULL)
 		return CTL_EXIT_USAGE;
-	h->change = change;
-	h->kase = kase;
 	h->json = a->json;
 	h->csv = a->csv;
 	h->full = full;
-	buf_init(&h->out);
-	buf_init(&h->related);
-	buf_init(&h->invoices);
-	buf_init(&h->amendments);
-	buf_init(&h->raw);
 	if (h->csv)
 		printf("seq,time_utc,kind,author,leaf,body,corrected_by,previous\n");
 	else if (!h->json && full)
@@ -1579,13 +1598,22 @@ static int history_print(struct session *s, const char *project, const char *cha
 	else
 		fprintf(stderr, "every entry shown is proven in the checkpoint of size %llu signed by %s\n",
 			(unsigned long long)cp.size, cp.origin);
-	buf_free(&h->out);
-	buf_free(&h->related);
-	buf_free(&h->invoices);
-	buf_free(&h->amendments);
-	buf_free(&h->raw);
-	free(h->v);
-	free(h);
+	hist_free(h);
+	return rc;
+}
+
+int views_history_entries(struct session *s, const char *project, const char *change, const char *kase,
+			  const struct checkpoint *cp, views_entry_fn fn, void *ctx, struct err *e)
+{
+	if (history_subject(s, project, change, kase, e))
+		return -1;
+	struct hist *h = hist_new(change, kase);
+	if (h == NULL)
+		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
+	int rc = pages_entries(s, project, 0, cp->size, cp, hist_one, h, e);
+	for (size_t i = 0; rc == 0 && i < h->n; i++)
+		rc = fn(ctx, h->v[i].seq, h->raw.data + h->v[i].off, h->v[i].len, h->v[i].shown, e);
+	hist_free(h);
 	return rc;
 }
 

@@ -43,24 +43,32 @@ static void report_rollback(const char *path, const struct buf *old, const char 
 		show_lines(new_note, new_len));
 }
 
-static int consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
-		       const uint8_t r2[HASH_LEN], struct err *e)
+int witness_consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
+			const uint8_t r2[HASH_LEN], uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN], size_t *plen,
+			struct err *e)
 {
 	const uint8_t *res;
-	size_t len, plen;
-	uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN];
+	size_t len;
 	sess_begin(s, "consistency", 2);
 	mp_pack_cstr(&s->req, "old");
 	mp_pack_uint(&s->req, m);
 	mp_pack_cstr(&s->req, "new");
 	mp_pack_uint(&s->req, n);
-	if (sess_call(s, 2, &res, &len, e) || res_proof(res, len, proof, &plen, e))
+	if (sess_call(s, 2, &res, &len, e) || res_proof(res, len, proof, plen, e))
 		return -1;
-	if (merkle_verify_consistency(m, n, r1, r2, (const uint8_t(*)[HASH_LEN])proof, plen, e)) {
+	if (merkle_verify_consistency(m, n, r1, r2, (const uint8_t(*)[HASH_LEN])proof, *plen, e)) {
 		e->code = CTL_EXIT_VERIFY;
 		return -1;
 	}
 	return 0;
+}
+
+static int consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
+		       const uint8_t r2[HASH_LEN], struct err *e)
+{
+	uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN];
+	size_t plen;
+	return witness_consistency(s, m, n, r1, r2, proof, &plen, e);
 }
 
 static void init_keys(struct session *s)

@@ -29,5 +29,10 @@ int witness_accept(struct session *s, const char *note, size_t n, struct checkpo
  * `size` with root `root` is a prefix of the (already accepted) cp. */
 int witness_prefix(struct session *s, uint64_t size, const uint8_t root[HASH_LEN],
 		   const struct checkpoint *cp, struct err *e);
+/* Asks for the consistency proof from size m (root r1) to n (root r2) into
+ * proof (*plen hashes) and checks it. */
+int witness_consistency(struct session *s, uint64_t m, uint64_t n, const uint8_t r1[HASH_LEN],
+			const uint8_t r2[HASH_LEN], uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN], size_t *plen,
+			struct err *e);
 
 #endif
