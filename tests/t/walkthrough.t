@@ -44,7 +44,7 @@ awk '/<!-- walkthrough -->/ { mark = 1; next }
      mark && /^ *```sh$/ { block = 1; mark = 0; next }
      block && /^ *```$/ { block = 0; next }
      block { sub(/^   /, ""); print }' "$repo/README.md" > "$tmp/walkthrough.sh"
-is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 6
+is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 7
 ok "the walk-through runs as typed, in order" bash -c 'cd "$1" && bash -e "$2"' - "$root" "$tmp/walkthrough.sh"
 has "  recording as the lead" "$tmp/out" "recorded change CR-1 in my-site"
 has "  signing a contract amendment" "$tmp/out" "recorded amendment AMD-1 in my-site"
@@ -61,6 +61,8 @@ has "  a delivery accepted" "$tmp/out" "recorded accept in my-site"
 has "  a complaint closed after its four stages" "$tmp/out" "  my-site      CASE-1   closed"
 has "  with the business at stake" "$tmp/out" "work done                      80% (the lead's estimate)"
 has "  counting the part payment received" "$tmp/out" "received                   1100000 JPY   33% of the value"
+has "  writing the complaint's dossier" "$root/var/case1-dossier/VERIFY.txt" "scopectl verify --dossier"
+has "  which verifies alone" "$tmp/out" "dossier var/case1-dossier"
 has "  and re-deriving the status" "$tmp/err" "re-derived from"
 has "  and verifying the export offline" "$tmp/out" "verified; the first"
 
