@@ -1,8 +1,10 @@
 #include "anchors.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "domain.h"
 #include "offline.h"
 #include "tsa.h"
@@ -153,6 +155,33 @@ int anchor_verify(const struct anchor *a, const char *origin, const char *ca_fil
 	if (t != a->time_us)
 		return err_set(e, "the stated time is not the token's genTime");
 	return 0;
+}
+
+int anchors_check(const struct anchors *x, const char *origin, const char *ca_file, struct err *e)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (anchor_verify(&x->a[i], origin, ca_file, e)) {
+			err_prefix(e, "anchor entry %llu (checkpoint size %llu)", (unsigned long long)x->a[i].seq,
+				   (unsigned long long)x->a[i].size);
+			e->code = CTL_EXIT_VERIFY;
+			return -1;
+		}
+	return 0;
+}
+
+void anchors_print(const struct anchors *x, bool checked)
+{
+	if (x->n && !checked) {
+		printf("%zu anchor token%s found but not checked: give --tsa-ca FILE (the TSA's CA "
+		       "certificates, or tsa_ca in the profile) to check them\n", x->n, x->n == 1 ? "" : "s");
+		return;
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		char t[40];
+		args_time(x->a[i].time_us, t);
+		printf("anchor entry %llu: checkpoint size %llu time-stamped by the TSA at %s (verified)\n",
+		       (unsigned long long)x->a[i].seq, (unsigned long long)x->a[i].size, t);
+	}
 }
 
 const struct anchor *anchors_covering(const struct anchors *x, uint64_t seq)

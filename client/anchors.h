@@ -18,6 +18,7 @@
 #ifndef SCOPECTL_ANCHORS_H
 #define SCOPECTL_ANCHORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,15 @@ int anchors_add(struct anchors *x, const struct entry *en, struct err *e);
  * and that the stated time is the token's genTime.  -1 saying which
  * failed (the caller names the anchor entry). */
 int anchor_verify(const struct anchor *a, const char *origin, const char *ca_file, struct err *e);
+
+/* anchor_verify for every anchor collected; -1 on the first that fails,
+ * naming its entry (e->code CTL_EXIT_VERIFY). */
+int anchors_check(const struct anchors *x, const char *origin, const char *ca_file, struct err *e);
+/* Prints the anchors to stdout: checked, one line each ("anchor entry N:
+ * checkpoint size S time-stamped by the TSA at TIME (verified)"); else that
+ * tokens were found but not checked and how to check them.  Nothing when
+ * there are none. */
+void anchors_print(const struct anchors *x, bool checked);
 
 /* The earliest anchor covering entry seq (size > seq), or NULL. */
 const struct anchor *anchors_covering(const struct anchors *x, uint64_t seq);

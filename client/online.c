@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anchors.h"
 #include "args.h"
 #include "enc.h"
 #include "entry.h"
@@ -163,6 +164,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "size", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'X' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "tsa-ca", required_argument, NULL, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -192,6 +194,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'K': rc = profile_set(p, "key", optarg, NULL, &e); break;
 		case 'A': rc = profile_set(p, "ca", optarg, NULL, &e); break;
 		case 'T': rc = profile_set(p, "trust", optarg, NULL, &e); break;
+		case 'Z': rc = profile_set(p, "tsa_ca", optarg, NULL, &e); break;
 		case 'j': a->json = true; break;
 		case 'p': a->project = optarg; break;
 		case 'k': a->kind = optarg; break;
@@ -621,6 +624,7 @@ struct streamctx {
 	FILE *f;
 	enum export_format format;
 	struct lverify v;
+	struct anchors *anchors;	/* verify: collects the anchor entries */
 	bool verify;
 	bool tty;
 	uint64_t total, done;
@@ -629,7 +633,10 @@ struct streamctx {
 static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct streamctx *x = ctx;
-	if (x->verify && lverify_entry(&x->v, p, n, NULL, NULL, e)) {
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	if (x->verify && (lverify_entry(&x->v, p, n, &en, leaf, e) ||
+			  (x->anchors && anchors_feed(x->anchors, &en, leaf, e)))) {
 		e->code = CTL_EXIT_VERIFY;
 		return -1;
 	}
@@ -702,7 +709,8 @@ static int do_verify(struct session *s, const struct args *a)
 	struct err e = { 0 };
 	struct checkpoint cp;
 	struct buf note;
-	struct streamctx x = { .verify = true, .tty = isatty(2) != 0 && !a->json };
+	struct anchors anchors;
+	struct streamctx x = { .verify = true, .tty = isatty(2) != 0 && !a->json, .anchors = &anchors };
 	if (a->npos)
 		return usage("verify", "takes no arguments (offline: --export FILE --checkpoint FILE)");
 	buf_init(&note);
@@ -710,6 +718,7 @@ static int do_verify(struct session *s, const struct args *a)
 	buf_free(&note);
 	if (rc)
 		return ctl_report(&e);
+	anchors_init(&anchors);
 	lverify_init(&x.v);
 	lverify_set_checkpoint(&x.v, &cp);
 	x.total = cp.size;
@@ -718,6 +727,9 @@ static int do_verify(struct session *s, const struct args *a)
 		rc = (e.code = CTL_EXIT_VERIFY, -1);
 	if (x.tty && x.total)
 		fputc('\n', stderr);
+	bool checked = s->prof->tsa_ca[0] != '\0';
+	if (rc == 0 && checked)
+		rc = anchors_check(&anchors, cp.origin, s->prof->tsa_ca, &e);
 	uint8_t root[HASH_LEN];
 	char r[65];
 	lverify_root(&x.v, root);
@@ -726,8 +738,9 @@ static int do_verify(struct session *s, const struct args *a)
 		struct buf out;
 		buf_init(&out);
 		if (rc == 0) {
-			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\"}",
-				   (unsigned long long)x.v.count, r);
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\",\"anchors\":%zu,"
+				   "\"anchors_checked\":%s}", (unsigned long long)x.v.count, r, anchors.n,
+				   checked ? "true" : "false");
 		} else {
 			buf_adds(&out, "{\"ok\":false,\"error\":");
 			json_put_str(&out, e.msg, strlen(e.msg));
@@ -737,16 +750,20 @@ static int do_verify(struct session *s, const struct args *a)
 		}
 		printf("%s\n", buf_cstr(&out));
 		buf_free(&out);
+		anchors_free(&anchors);
 		return rc ? (e.code ? e.code : CTL_EXIT_CONN) : CTL_EXIT_OK;
 	}
 	if (rc) {
 		int code = ctl_report(&e);
 		if (x.v.failed)
 			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)x.v.bad_seq);
+		anchors_free(&anchors);
 		return code;
 	}
 	printf("ok: all %llu entries verified against the checkpoint signed by %s\nroot %s\n",
 	       (unsigned long long)x.v.count, showz(cp.origin), r);
+	anchors_print(&anchors, checked);
+	anchors_free(&anchors);
 	return CTL_EXIT_OK;
 }
 

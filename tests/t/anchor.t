@@ -68,6 +68,26 @@ size=$(ctl "$inst" auditor info --json | /usr/bin/python3 -c 'import json,sys; p
 ok "the TSA back: the grown tree is anchored" wait_for anchored "$size"
 is "  no anchor entry recorded for a failed attempt" "$(anchors_in_log)" 2
 
+# ---- scopectl verify checks every token ----
+ok "scopectl verify --tsa-ca checks every anchor token" ctl "$inst" auditor verify --tsa-ca "$pki/ca.crt"
+has "  printing the anchor of size 1" "$tmp/out" "anchor entry 1: checkpoint size 1 time-stamped by the TSA at "
+is "  and each of the two" "$(grep -c '^anchor entry .*(verified)$' "$tmp/out")" 2
+ok "without a TSA CA" ctl "$inst" auditor verify
+has "  the tokens are found but not checked, saying how" "$tmp/out" "2 anchor tokens found but not checked: give --tsa-ca FILE"
+exits 1 "verify --tsa-ca with another CA fails" ctl "$inst" auditor verify --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry and what failed" "$tmp/err" "VERIFICATION FAILED: anchor entry 1 (checkpoint size 1): the token does not verify"
+cp "$inst/clients/auditor.conf" "$inst/clients/tsa.conf"
+echo "tsa_ca = $pki/ca.crt" >> "$inst/clients/tsa.conf"
+ok "the profile's tsa_ca is the default" ctl "$inst" tsa verify --json
+has "  anchors checked" "$tmp/out" '"anchors":2,"anchors_checked":true'
+ok "export" ctl "$inst" auditor export -o "$tmp/all.hex"
+ok "checkpoint" ctl "$inst" auditor checkpoint
+cp "$tmp/out" "$tmp/cp.txt"
+ok "offline: verify --export --tsa-ca" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt" --tsa-ca "$pki/ca.crt"
+has "  printing the anchors" "$tmp/out" "anchor entry 1: checkpoint size 1 time-stamped by the TSA at "
+exits 1 "offline with another CA fails" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt" --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry" "$tmp/err" "anchor entry 1 (checkpoint size 1)"
+
 # ---- scoped verify on the store ----
 ok "stop" stop_daemon
 ok "scoped verify replays the anchors (imprint, root, time)" "$SCOPED" verify -c "$inst/scoped.conf"
