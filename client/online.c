@@ -397,6 +397,59 @@ int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *e
 	return prove_latest(s, seq, leaf, pr, cp, note, e);
 }
 
+/* ---- the anchored time of an entry ---- */
+
+struct anchorscan {
+	struct anchors *x;
+	uint64_t seq;
+};
+
+/* 1 (stop) at the first anchor covering c->seq. */
+static int scan_anchor(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct anchorscan *c = ctx;
+	struct entry en;
+	(void)seq;
+	if (entry_decode(p, n, &en, e) || anchors_add(c->x, &en, e))
+		return -1;
+	return c->x->n && c->x->a[c->x->n - 1].size > c->seq;
+}
+
+/* Prints the earliest anchored time covering entry seq.  Its anchor entry
+ * comes after seq and is ledger-level: the ledger-level entries after seq
+ * are read a page at a time (each proven in cp) up to the first anchor of
+ * a size beyond seq, so the reading is bounded by the ledger's own entries
+ * (keys, notes, at most one anchor per anchor_interval_s) before it.  Its
+ * root is proven a prefix of cp (a consistency proof); with the profile's
+ * tsa_ca its token is checked.  Nothing is printed when no anchor covers
+ * seq yet, or when the role may not read the ledger-level entries. */
+static int print_anchored(struct session *s, uint64_t seq, const struct checkpoint *cp, struct err *e)
+{
+	struct anchors x;
+	struct anchorscan c = { &x, seq };
+	const char *ca = s->prof->tsa_ca;
+	anchors_init(&x);
+	int rc = seq + 1 < cp->size ? pages_entries(s, "", seq + 1, cp->size, cp, scan_anchor, &c, e) : 0;
+	const struct anchor *a = rc == 1 ? &x.a[x.n - 1] : NULL;
+	if (rc < 0 && e->code == CTL_EXIT_REFUSED) {
+		rc = 0;
+	} else if (a && witness_prefix(s, a->size, a->root, cp, e)) {
+		rc = err_prefix(e, "anchor entry %llu", (unsigned long long)a->seq);
+	} else if (a && ca[0] && anchor_verify(a, cp->origin, ca, e)) {
+		rc = err_prefix(e, "anchor entry %llu", (unsigned long long)a->seq);
+		e->code = CTL_EXIT_VERIFY;
+	} else if (a) {
+		char t[40];
+		args_time(a->time_us, t);
+		printf("anchored: the TSA vouches that entry %llu existed at %s (anchor entry %llu, checkpoint "
+		       "size %llu; %s)\n", (unsigned long long)seq, t, (unsigned long long)a->seq,
+		       (unsigned long long)a->size, ca[0] ? "token verified" : "token not checked: give --tsa-ca FILE");
+		rc = 0;
+	}
+	anchors_free(&x);
+	return rc;
+}
+
 static int do_get(struct session *s, const struct args *a)
 {
 	struct err e = { 0 };
@@ -412,6 +465,8 @@ static int do_get(struct session *s, const struct args *a)
 	int rc = get_proven(s, seq, &raw, &en, leaf, &pr, &cp, NULL, &e) ? ctl_report(&e) : CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
 		print_entry(&en, leaf, a->json);
+	if (rc == CTL_EXIT_OK && !a->json && print_anchored(s, seq, &cp, &e))
+		rc = ctl_report(&e);
 	buf_free(&raw);
 	return rc;
 }
@@ -554,6 +609,8 @@ static int do_prove(struct session *s, const struct args *a)
 		       (unsigned long long)cp.size, showz(cp.origin), buf_cstr(&out));
 	}
 	buf_free(&out);
+	if (!a->json && print_anchored(s, seq, &cp, &e))
+		return ctl_report(&e);
 	return CTL_EXIT_OK;
 }
 

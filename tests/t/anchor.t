@@ -88,6 +88,17 @@ has "  printing the anchors" "$tmp/out" "anchor entry 1: checkpoint size 1 time-
 exits 1 "offline with another CA fails" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt" --tsa-ca "$pki/other-ca.crt"
 has "  naming the anchor entry" "$tmp/err" "anchor entry 1 (checkpoint size 1)"
 
+# ---- the earliest anchored time of an entry ----
+ok "prove 0" ctl "$inst" auditor prove 0
+has "  prints the anchored time" "$tmp/out" "anchored: the TSA vouches that entry 0 existed at "
+has "  from the first anchor, not checked without a CA" "$tmp/out" "(anchor entry 1, checkpoint size 1; token not checked: give --tsa-ca FILE)"
+ok "get 2 --tsa-ca" ctl "$inst" auditor get 2 --tsa-ca "$pki/ca.crt"
+has "  covered by the second anchor, its token verified" "$tmp/out" "(anchor entry 4, checkpoint size 4; token verified)"
+ok "prove of the last entry" ctl "$inst" auditor prove 4
+is "  prints no anchored time: none covers it yet" "$(grep -c anchored: "$tmp/out")" 0
+exits 1 "prove 0 --tsa-ca with another CA fails" ctl "$inst" auditor prove 0 --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry" "$tmp/err" "anchor entry 1: the token does not verify"
+
 # ---- scoped verify on the store ----
 ok "stop" stop_daemon
 ok "scoped verify replays the anchors (imprint, root, time)" "$SCOPED" verify -c "$inst/scoped.conf"
