@@ -3,14 +3,14 @@
 #   deploy/install-deps.sh          to build and run it (compiler, CMake, the
 #                                   libraries: libevent, LMDB, msgpack-c, OpenSSL)
 #   deploy/install-deps.sh --test   that, and what the tests use besides: the
-#                                   openssl and perl tools, clang with its
+#                                   openssl, perl and python3 tools, clang with its
 #                                   sanitizer and fuzzer runtime, valgrind, and
 #                                   systemd and adduser for the package test
 # Idempotent: installs only what is missing.  Runs apt-get as root, or through
 # sudo when started by another user.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev)
-test_pkgs=(openssl perl clang libclang-rt-14-dev valgrind adduser systemd)
+test_pkgs=(openssl perl python3 clang libclang-rt-14-dev valgrind adduser systemd)
 case ${1:-} in
 	"") ;;
 	--test) pkgs+=("${test_pkgs[@]}") ;;
