@@ -308,9 +308,9 @@ static const struct cmd_help HELP[] = {
 	  "of the latest verified checkpoint), with their sequence numbers, kinds, authors "
 	  "and times; each page is proven in that checkpoint before it is printed.", NULL },
 	{ "get", READ,
-	  "get SEQ [--json]",
+	  "get SEQ [--tsa-ca FILE] [--json]",
 	  "Prints entry SEQ after checking its inclusion proof against a verified "
-	  "checkpoint.", NULL },
+	  "checkpoint, and the earliest anchored time covering it, as prove does.", NULL },
 	{ "receipt", READ,
 	  "receipt SEQ -o FILE",
 	  "Writes a receipt for entry SEQ, recorded at any time: the entry, its inclusion "
@@ -328,9 +328,13 @@ static const struct cmd_help HELP[] = {
 	  "Prints the latest signed checkpoint after checking its signature and its "
 	  "consistency with the last one this profile accepted.", NULL },
 	{ "prove", READ,
-	  "prove SEQ [--size N] [--json]",
+	  "prove SEQ [--size N] [--tsa-ca FILE] [--json]",
 	  "Fetches and checks the inclusion proof of entry SEQ in the tree of size N "
-	  "(default: the latest).", NULL },
+	  "(default: the latest). Without --json it also prints the earliest anchored time "
+	  "covering the entry, when an anchor covers it: the first anchor entry after SEQ of "
+	  "a size beyond SEQ, found among the ledger-level entries after SEQ (read a page at "
+	  "a time, each proven), its root proven a prefix of the checkpoint; with --tsa-ca "
+	  "FILE (or tsa_ca in the profile) its token is checked against that CA.", NULL },
 	{ "consistency", READ,
 	  "consistency OLD [NEW] [--json]",
 	  "Fetches and checks the proof that the tree of size OLD is a prefix of the tree "
@@ -339,8 +343,8 @@ static const struct cmd_help HELP[] = {
 	  "export [--from A] [--to B] [--format hex|raw] -o FILE",
 	  "Writes entries exactly as hashed, for offline verification with verify --export.", NULL },
 	{ "verify", VERIFY,
-	  "verify\n"
-	  "verify --export FILE --checkpoint FILE --trust KEY\n"
+	  "verify [--tsa-ca FILE]\n"
+	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
 	  "verify --receipt FILE --trust KEY\n"
 	  "verify --dossier DIR --trust KEY",
@@ -353,7 +357,12 @@ static const struct cmd_help HELP[] = {
 	  "files' hashes and anchors, and that dossier.md and index.html are what the entries "
 	  "say. Reports the first entry that does not verify (for a dossier, the first problem "
 	  "of each kind). KEY is a verifier key "
-	  "(name+id+key) or a file holding one; --trust may be repeated.", NULL },
+	  "(name+id+key) or a file holding one; --trust may be repeated. Each anchor entry's "
+	  "root must be the root computed from the entries at its size; with --tsa-ca FILE "
+	  "(the time-stamping authority's CA certificates; online also tsa_ca in the "
+	  "profile) every anchor token is checked (signature, chain to the CA, imprint "
+	  "against that checkpoint, its time) and printed, a bad one exits 1 naming the "
+	  "anchor entry; without, the tokens found are counted as not checked.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anchors.h"
 #include "args.h"
 #include "dossier.h"
 #include "enc.h"
@@ -56,7 +57,7 @@ static void progress(uint64_t done, bool final)
 		fputc('\n', stderr);
 }
 
-static int verify_export(const char *path, const struct checkpoint *cp, bool json)
+static int verify_export(const char *path, const struct checkpoint *cp, const char *tsa_ca, bool json)
 {
 	struct err e = { 0 };
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -66,8 +67,10 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 	}
 	struct export_reader r;
 	struct lverify v;
+	struct anchors anchors;
 	export_reader_init(&r, f, EXPORT_AUTO);
 	lverify_init(&v);
+	anchors_init(&anchors);
 	lverify_set_checkpoint(&v, cp);
 	bool tty = isatty(2) && !json;
 	int rc = 0;
@@ -83,7 +86,9 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 		}
 		if (got == 0)
 			break;
-		if (lverify_entry(&v, p, n, NULL, NULL, &e)) {
+		struct entry en;
+		uint8_t leaf[HASH_LEN];
+		if (lverify_entry(&v, p, n, &en, leaf, &e) || anchors_feed(&anchors, &en, leaf, &e)) {
 			rc = -1;
 			break;
 		}
@@ -94,6 +99,8 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 		progress(v.count, true);
 	if (rc == 0)
 		rc = lverify_finish(&v, &e);
+	if (rc == 0 && tsa_ca)
+		rc = anchors_check(&anchors, cp->origin, tsa_ca, &e);
 	export_reader_free(&r);
 	if (f != stdin)
 		fclose(f);
@@ -106,8 +113,9 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 		struct buf out;
 		buf_init(&out);
 		if (rc == 0) {
-			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"checkpoint_size\":%llu,\"root_hash\":\"%s\"}",
-				   (unsigned long long)v.count, (unsigned long long)cp->size, root);
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"checkpoint_size\":%llu,\"root_hash\":\"%s\","
+				   "\"anchors\":%zu,\"anchors_checked\":%s}", (unsigned long long)v.count,
+				   (unsigned long long)cp->size, root, anchors.n, tsa_ca ? "true" : "false");
 		} else {
 			buf_adds(&out, "{\"ok\":false,\"error\":");
 			json_put_str(&out, e.msg, strlen(e.msg));
@@ -117,16 +125,20 @@ static int verify_export(const char *path, const struct checkpoint *cp, bool jso
 		}
 		printf("%s\n", buf_cstr(&out));
 		buf_free(&out);
+		anchors_free(&anchors);
 		return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_VERIFY;
 	}
 	if (rc) {
 		failed(e.msg);
 		if (v.failed)
 			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)v.bad_seq);
+		anchors_free(&anchors);
 		return CTL_EXIT_VERIFY;
 	}
 	printf("ok: %llu entries verified; the first %llu match the checkpoint signed by %s\nroot %s\n",
 	       (unsigned long long)v.count, (unsigned long long)cp->size, showz(cp->origin), root);
+	anchors_print(&anchors, tsa_ca != NULL);
+	anchors_free(&anchors);
 	return CTL_EXIT_OK;
 }
 
@@ -285,10 +297,11 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "trust", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "receipt", required_argument, NULL, 'R' },
-		{ "dossier", required_argument, NULL, 'D' },
+		{ "dossier", required_argument, NULL, 'D' }, { "tsa-ca", required_argument, NULL, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL, *dossier = NULL;
+	const char *tsa_ca = NULL;
 	const char *trust[MAX_TRUST];
 	size_t ntrust = 0;
 	bool json = false;
@@ -308,6 +321,7 @@ int cmd_verify_offline(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'R': receipt = optarg; break;
 		case 'D': dossier = optarg; break;
+		case 'Z': tsa_ca = optarg; break;
 		default: return usage("bad option");
 		}
 	}
@@ -321,7 +335,7 @@ int cmd_verify_offline(int argc, char **argv)
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];
 		struct err re = { 0 };
-		if (exp || proof || cpath || ntrust == 0)
+		if (exp || proof || cpath || tsa_ca || ntrust == 0)
 			return usage("--receipt FILE goes with --trust KEY only");
 		for (size_t i = 0; i < ntrust; i++)
 			if (trust_parse(trust[i], &rv[i], &re)) {
@@ -336,6 +350,8 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("needs --checkpoint FILE and --trust KEY");
 	if (entry && !proof)
 		return usage("--entry goes with --proof");
+	if (tsa_ca && !exp)
+		return usage("--tsa-ca goes with --export (or online verify)");
 
 	struct note_verifier vs[MAX_TRUST];
 	struct checkpoint cp;
@@ -347,5 +363,5 @@ int cmd_verify_offline(int argc, char **argv)
 		}
 	if (load_checkpoint(cpath, vs, ntrust, &cp, &e))
 		return failed(e.msg);
-	return exp ? verify_export(exp, &cp, json) : verify_proof(proof, entry, &cp);
+	return exp ? verify_export(exp, &cp, tsa_ca, json) : verify_proof(proof, entry, &cp);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anchors.h"
 #include "args.h"
 #include "enc.h"
 #include "entry.h"
@@ -163,6 +164,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "size", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'X' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "tsa-ca", required_argument, NULL, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -192,6 +194,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'K': rc = profile_set(p, "key", optarg, NULL, &e); break;
 		case 'A': rc = profile_set(p, "ca", optarg, NULL, &e); break;
 		case 'T': rc = profile_set(p, "trust", optarg, NULL, &e); break;
+		case 'Z': rc = profile_set(p, "tsa_ca", optarg, NULL, &e); break;
 		case 'j': a->json = true; break;
 		case 'p': a->project = optarg; break;
 		case 'k': a->kind = optarg; break;
@@ -411,6 +414,59 @@ int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *e
 	return prove_latest(s, seq, leaf, pr, cp, note, e);
 }
 
+/* ---- the anchored time of an entry ---- */
+
+struct anchorscan {
+	struct anchors *x;
+	uint64_t seq;
+};
+
+/* 1 (stop) at the first anchor covering c->seq. */
+static int scan_anchor(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct anchorscan *c = ctx;
+	struct entry en;
+	(void)seq;
+	if (entry_decode(p, n, &en, e) || anchors_add(c->x, &en, e))
+		return -1;
+	return c->x->n && c->x->a[c->x->n - 1].size > c->seq;
+}
+
+/* Prints the earliest anchored time covering entry seq.  Its anchor entry
+ * comes after seq and is ledger-level: the ledger-level entries after seq
+ * are read a page at a time (each proven in cp) up to the first anchor of
+ * a size beyond seq, so the reading is bounded by the ledger's own entries
+ * (keys, notes, at most one anchor per anchor_interval_s) before it.  Its
+ * root is proven a prefix of cp (a consistency proof); with the profile's
+ * tsa_ca its token is checked.  Nothing is printed when no anchor covers
+ * seq yet, or when the role may not read the ledger-level entries. */
+static int print_anchored(struct session *s, uint64_t seq, const struct checkpoint *cp, struct err *e)
+{
+	struct anchors x;
+	struct anchorscan c = { &x, seq };
+	const char *ca = s->prof->tsa_ca;
+	anchors_init(&x);
+	int rc = seq + 1 < cp->size ? pages_entries(s, "", seq + 1, cp->size, cp, scan_anchor, &c, e) : 0;
+	const struct anchor *a = rc == 1 ? &x.a[x.n - 1] : NULL;
+	if (rc < 0 && e->code == CTL_EXIT_REFUSED) {
+		rc = 0;
+	} else if (a && witness_prefix(s, a->size, a->root, cp, e)) {
+		rc = err_prefix(e, "anchor entry %llu", (unsigned long long)a->seq);
+	} else if (a && ca[0] && anchor_verify(a, cp->origin, ca, e)) {
+		rc = err_prefix(e, "anchor entry %llu", (unsigned long long)a->seq);
+		e->code = CTL_EXIT_VERIFY;
+	} else if (a) {
+		char t[40];
+		args_time(a->time_us, t);
+		printf("anchored: the TSA vouches that entry %llu existed at %s (anchor entry %llu, checkpoint "
+		       "size %llu; %s)\n", (unsigned long long)seq, t, (unsigned long long)a->seq,
+		       (unsigned long long)a->size, ca[0] ? "token verified" : "token not checked: give --tsa-ca FILE");
+		rc = 0;
+	}
+	anchors_free(&x);
+	return rc;
+}
+
 static int do_get(struct session *s, const struct args *a)
 {
 	struct err e = { 0 };
@@ -426,6 +482,8 @@ static int do_get(struct session *s, const struct args *a)
 	int rc = get_proven(s, seq, &raw, &en, leaf, &pr, &cp, NULL, &e) ? ctl_report(&e) : CTL_EXIT_OK;
 	if (rc == CTL_EXIT_OK)
 		print_entry(&en, leaf, a->json);
+	if (rc == CTL_EXIT_OK && !a->json && print_anchored(s, seq, &cp, &e))
+		rc = ctl_report(&e);
 	buf_free(&raw);
 	return rc;
 }
@@ -556,6 +614,8 @@ static int do_prove(struct session *s, const struct args *a)
 		       (unsigned long long)cp.size, showz(cp.origin), buf_cstr(&out));
 	}
 	buf_free(&out);
+	if (!a->json && print_anchored(s, seq, &cp, &e))
+		return ctl_report(&e);
 	return CTL_EXIT_OK;
 }
 
@@ -626,6 +686,7 @@ struct streamctx {
 	FILE *f;
 	enum export_format format;
 	struct lverify v;
+	struct anchors *anchors;	/* verify: collects the anchor entries */
 	bool verify;
 	bool tty;
 	uint64_t total, done;
@@ -634,7 +695,10 @@ struct streamctx {
 static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct streamctx *x = ctx;
-	if (x->verify && lverify_entry(&x->v, p, n, NULL, NULL, e)) {
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+	if (x->verify && (lverify_entry(&x->v, p, n, &en, leaf, e) ||
+			  (x->anchors && anchors_feed(x->anchors, &en, leaf, e)))) {
 		e->code = CTL_EXIT_VERIFY;
 		return -1;
 	}
@@ -707,7 +771,8 @@ static int do_verify(struct session *s, const struct args *a)
 	struct err e = { 0 };
 	struct checkpoint cp;
 	struct buf note;
-	struct streamctx x = { .verify = true, .tty = isatty(2) != 0 && !a->json };
+	struct anchors anchors;
+	struct streamctx x = { .verify = true, .tty = isatty(2) != 0 && !a->json, .anchors = &anchors };
 	if (a->npos)
 		return usage("verify", "takes no arguments (offline: --export FILE --checkpoint FILE)");
 	buf_init(&note);
@@ -715,6 +780,7 @@ static int do_verify(struct session *s, const struct args *a)
 	buf_free(&note);
 	if (rc)
 		return ctl_report(&e);
+	anchors_init(&anchors);
 	lverify_init(&x.v);
 	lverify_set_checkpoint(&x.v, &cp);
 	x.total = cp.size;
@@ -723,6 +789,9 @@ static int do_verify(struct session *s, const struct args *a)
 		rc = (e.code = CTL_EXIT_VERIFY, -1);
 	if (x.tty && x.total)
 		fputc('\n', stderr);
+	bool checked = s->prof->tsa_ca[0] != '\0';
+	if (rc == 0 && checked)
+		rc = anchors_check(&anchors, cp.origin, s->prof->tsa_ca, &e);
 	uint8_t root[HASH_LEN];
 	char r[65];
 	lverify_root(&x.v, root);
@@ -731,8 +800,9 @@ static int do_verify(struct session *s, const struct args *a)
 		struct buf out;
 		buf_init(&out);
 		if (rc == 0) {
-			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\"}",
-				   (unsigned long long)x.v.count, r);
+			buf_printf(&out, "{\"ok\":true,\"entries\":%llu,\"root_hash\":\"%s\",\"anchors\":%zu,"
+				   "\"anchors_checked\":%s}", (unsigned long long)x.v.count, r, anchors.n,
+				   checked ? "true" : "false");
 		} else {
 			buf_adds(&out, "{\"ok\":false,\"error\":");
 			json_put_str(&out, e.msg, strlen(e.msg));
@@ -742,16 +812,20 @@ static int do_verify(struct session *s, const struct args *a)
 		}
 		printf("%s\n", buf_cstr(&out));
 		buf_free(&out);
+		anchors_free(&anchors);
 		return rc ? (e.code ? e.code : CTL_EXIT_CONN) : CTL_EXIT_OK;
 	}
 	if (rc) {
 		int code = ctl_report(&e);
 		if (x.v.failed)
 			fprintf(stderr, "first bad entry: %llu\n", (unsigned long long)x.v.bad_seq);
+		anchors_free(&anchors);
 		return code;
 	}
 	printf("ok: all %llu entries verified against the checkpoint signed by %s\nroot %s\n",
 	       (unsigned long long)x.v.count, showz(cp.origin), r);
+	anchors_print(&anchors, checked);
+	anchors_free(&anchors);
 	return CTL_EXIT_OK;
 }
 

@@ -72,6 +72,8 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 		return set_path(p->key, sizeof p->key, value, base, e);
 	if (strcmp(name, "ca") == 0)
 		return set_path(p->ca, sizeof p->ca, value, base, e);
+	if (strcmp(name, "tsa_ca") == 0)
+		return set_path(p->tsa_ca, sizeof p->tsa_ca, value, base, e);
 	if (strcmp(name, "trust") == 0) {
 		if (p->ntrust == PROFILE_MAX_TRUST)
 			return err_set(e, "more than %d trusted keys", PROFILE_MAX_TRUST);

@@ -2,8 +2,8 @@
  * profile: where and how scopectl connects.  A profile file (as written by
  * `scoped init` into DIR/clients/ROLE.conf) holds "name = value" lines:
  * server (HOST:PORT), server_name (checked against the server certificate),
- * cert, key, ca (paths relative to the file) and trust (verifier keys; may
- * repeat).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
+ * cert, key, ca (paths relative to the file), trust (verifier keys; may
+ * repeat) and tsa_ca (the TSA's CA certificates, for checking anchor tokens).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
  */
 #ifndef SCOPECTL_PROFILE_H
 #define SCOPECTL_PROFILE_H
@@ -22,12 +22,13 @@ struct profile {
 	char cert[4096];
 	char key[4096];
 	char ca[4096];
+	char tsa_ca[4096];		/* optional */
 	struct note_verifier trust[PROFILE_MAX_TRUST];
 	size_t ntrust;
 };
 
 int profile_load(struct profile *p, const char *path, struct err *e);
-/* name is one of server, server_name, cert, key, ca, trust. */
+/* name is one of server, server_name, cert, key, ca, trust, tsa_ca. */
 int profile_set(struct profile *p, const char *name, const char *value, const char *base,
 		struct err *e);
 /* Everything needed to connect is there. */

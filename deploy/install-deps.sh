@@ -3,7 +3,7 @@
 #   deploy/install-deps.sh          to build and run it (compiler, CMake, the
 #                                   libraries: libevent, LMDB, msgpack-c, OpenSSL)
 #   deploy/install-deps.sh --test   that, and what the tests use besides: the
-#                                   openssl and perl tools, clang with its
+#                                   openssl, perl and python3 tools, clang with its
 #                                   sanitizer and fuzzer runtime, valgrind, and
 #                                   systemd and adduser for the package test,
 #                                   and for the dossier's browser test Debian's
@@ -14,7 +14,7 @@
 # sudo when started by another user.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev)
-test_pkgs=(openssl perl clang libclang-rt-14-dev valgrind adduser systemd chromium nodejs fonts-ipaexfont-gothic)
+test_pkgs=(openssl perl python3 clang libclang-rt-14-dev valgrind adduser systemd chromium nodejs fonts-ipaexfont-gothic)
 case ${1:-} in
 	"") ;;
 	--test) pkgs+=("${test_pkgs[@]}") ;;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "enc.h"
 #include "isotime.h"
+#include "mp.h"
 #include "note.h"
 
 void tsa_checkpoint_text(const char *origin, uint64_t size, const uint8_t root[HASH_LEN], struct buf *out)
@@ -216,4 +218,30 @@ int tsa_token_verify(const uint8_t *der, size_t n, const uint8_t imprint[HASH_LE
 	TS_VERIFY_CTX_free(ctx);
 	PKCS7_free(t);
 	return rc;
+}
+
+int tsa_anchor_parse(const uint8_t *body, size_t len, struct tsa_anchor *a, struct err *e)
+{
+	struct mp_cur c;
+	uint32_t n;
+	const char *root;
+	size_t rn;
+	mp_cur_init(&c, body, len);
+	if (mp_get_map(&c, &n, e))
+		return -1;
+	if (n != 4 || mp_expect_key(&c, "root", e) || mp_get_str(&c, &root, &rn, e) ||
+	    mp_expect_key(&c, "size", e) || mp_get_uint(&c, &a->size, e) || mp_expect_key(&c, "token", e) ||
+	    mp_get_str(&c, &a->token, &a->token_len, e) || mp_expect_key(&c, "tsa_time_us", e) ||
+	    mp_get_uint(&c, &a->time_us, e))
+		return err_set(e, "anchor: the body is exactly root (hex), size, token (base64) and tsa_time_us");
+	if (rn != 2 * HASH_LEN || hex_decode(root, rn, a->root, HASH_LEN) != 0)
+		return err_set(e, "anchor: root is not 64 hex digits");
+	return 0;
+}
+
+int tsa_anchor_token(const struct tsa_anchor *a, uint8_t *der, size_t *dn, struct err *e)
+{
+	if (b64_decode(a->token, a->token_len, der, TSA_TOKEN_MAX, dn))
+		return err_set(e, "anchor: token is not standard base64 of at most %d bytes", TSA_TOKEN_MAX);
+	return 0;
 }

@@ -41,4 +41,19 @@ int tsa_token_read(const uint8_t *der, size_t n, uint8_t imprint[HASH_LEN], uint
 int tsa_token_verify(const uint8_t *der, size_t n, const uint8_t imprint[HASH_LEN], const char *ca_file,
 		     struct err *e);
 
+/* The body of an `anchor` entry (proto/FORMAT.md section 3a): exactly
+ * root (64 hex), size, token (standard base64 of the DER token) and
+ * tsa_time_us, in canonical order.  token points into the body (base64,
+ * not decoded).  Checks the shape only; what it claims is for the caller
+ * (the daemon's anchors.c, scopectl's client/anchors.c). */
+struct tsa_anchor {
+	uint64_t size, time_us;
+	uint8_t root[HASH_LEN];
+	const char *token;
+	size_t token_len;
+};
+int tsa_anchor_parse(const uint8_t *body, size_t n, struct tsa_anchor *a, struct err *e);
+/* The token's DER from a parsed body, into der (TSA_TOKEN_MAX bytes). */
+int tsa_anchor_token(const struct tsa_anchor *a, uint8_t *der, size_t *dn, struct err *e);
+
 #endif

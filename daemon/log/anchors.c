@@ -2,10 +2,8 @@
 
 #include <string.h>
 
-#include "enc.h"
 #include "ledger.h"
 #include "merkle.h"
-#include "mp.h"
 #include "tsa.h"
 
 /* 'A', NUL, the empty project, NUL */
@@ -19,33 +17,6 @@ static bool is(const char *s, size_t n, const char *want)
 bool anchors_is_anchor(const char *kind, size_t n)
 {
 	return is(kind, n, ANCHORS_KIND);
-}
-
-struct body {
-	uint64_t size, time_us;
-	uint8_t root[HASH_LEN];
-	const char *token;
-	size_t token_len;
-};
-
-/* Exactly root, size, token and tsa_time_us, in canonical order. */
-static int read_body(const struct entry *en, struct body *b, struct err *e)
-{
-	struct mp_cur c;
-	uint32_t n;
-	const char *root;
-	size_t rn;
-	mp_cur_init(&c, en->body, en->body_len);
-	if (mp_get_map(&c, &n, e))
-		return -1;
-	if (n != 4 || mp_expect_key(&c, "root", e) || mp_get_str(&c, &root, &rn, e) ||
-	    mp_expect_key(&c, "size", e) || mp_get_uint(&c, &b->size, e) || mp_expect_key(&c, "token", e) ||
-	    mp_get_str(&c, &b->token, &b->token_len, e) || mp_expect_key(&c, "tsa_time_us", e) ||
-	    mp_get_uint(&c, &b->time_us, e))
-		return err_set(e, "anchor: the body is exactly root (hex), size, token (base64) and tsa_time_us");
-	if (rn != 2 * HASH_LEN || hex_decode(root, rn, b->root, HASH_LEN) != 0)
-		return err_set(e, "anchor: root is not 64 hex digits");
-	return 0;
 }
 
 static int node_get(void *ctx, unsigned level, uint64_t index, uint8_t out[HASH_LEN], struct err *e)
@@ -79,14 +50,14 @@ int anchors_last(struct store_txn *t, uint64_t *size, uint64_t *seq, struct err 
 int anchors_apply(struct store_txn *t, struct store_txn *nodes, const char *origin, const struct entry *en,
 		  struct err *e)
 {
-	struct body b;
+	struct tsa_anchor b;
 	uint8_t root[HASH_LEN], want[HASH_LEN], imprint[HASH_LEN];
 	uint64_t time_us = 0, last = 0, last_seq = 0;
 	if (en->project_len != 0)
 		return err_set(e, "an anchor entry belongs to the ledger, not to a project");
 	if (!is(en->author, en->author_len, LEDGER_KEY_AUTHOR))
 		return err_set(e, "an anchor entry is recorded by scoped itself");
-	if (read_body(en, &b, e))
+	if (tsa_anchor_parse(en->body, en->body_len, &b, e))
 		return -1;
 	if (b.size == 0 || b.size > en->seq)
 		return err_set(e, "anchor: size %llu is not a tree before this entry (1..%llu)",
@@ -102,8 +73,8 @@ int anchors_apply(struct store_txn *t, struct store_txn *nodes, const char *orig
 		return err_set(e, "anchor: root is not the tree's root at size %llu", (unsigned long long)b.size);
 	uint8_t der[TSA_TOKEN_MAX];
 	size_t dn = 0;
-	if (b64_decode(b.token, b.token_len, der, sizeof der, &dn))
-		return err_set(e, "anchor: token is not standard base64 of at most %d bytes", TSA_TOKEN_MAX);
+	if (tsa_anchor_token(&b, der, &dn, e))
+		return -1;
 	if (tsa_token_read(der, dn, imprint, &time_us, e))
 		return err_prefix(e, "anchor");
 	tsa_imprint(origin, b.size, b.root, want);

@@ -13,48 +13,7 @@ set -u
 
 # ---- the test TSA: a CA and a signer with the timeStamping EKU ----
 pki=$tmp/tsa
-mkdir -p "$pki"
-cat > "$pki/tsa.cnf" <<CNF
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = Test TSA
-[ ca_ext ]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-[ tsa_ext ]
-basicConstraints = CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = critical, timeStamping
-[ tsa ]
-default_tsa = tsa_config
-[ tsa_config ]
-dir = $pki
-serial = \$dir/serial
-signer_cert = \$dir/signer.crt
-certs = \$dir/ca.crt
-signer_key = \$dir/signer.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-accuracy = secs:1
-ordering = no
-tsa_name = no
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-CNF
-{
-	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/ca.key" \
-		-out "$pki/ca.crt" -days 2 -subj "/CN=Test TSA CA" -config "$pki/tsa.cnf" -extensions ca_ext &&
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/signer.key" \
-		-out "$pki/signer.csr" -config "$pki/tsa.cnf" &&
-	openssl x509 -req -in "$pki/signer.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-		-out "$pki/signer.crt" -days 2 -extfile "$pki/tsa.cnf" -extensions tsa_ext &&
-	echo 01 > "$pki/serial" &&
-	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pki/other.key" \
-		-out "$pki/other-ca.crt" -days 2 -subj "/CN=Another CA" -config "$pki/tsa.cnf" -extensions ca_ext
-} >/dev/null 2>"$tmp/err" || { echo "Bail out! TSA certificates"; cat "$tmp/err"; exit 1; }
+bash "$here/tsa_pki.sh" "$pki" >/dev/null 2>"$tmp/err" || { echo "Bail out! TSA certificates"; cat "$tmp/err"; exit 1; }
 echo ok > "$pki/mode"
 /usr/bin/python3 "$here/tsa.py" "$pki/tsa.cnf" "$pki/mode" > "$pki/port" &
 tsa_pid=$!
@@ -108,6 +67,37 @@ echo ok > "$pki/mode"
 size=$(ctl "$inst" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
 ok "the TSA back: the grown tree is anchored" wait_for anchored "$size"
 is "  no anchor entry recorded for a failed attempt" "$(anchors_in_log)" 2
+
+# ---- scopectl verify checks every token ----
+ok "scopectl verify --tsa-ca checks every anchor token" ctl "$inst" auditor verify --tsa-ca "$pki/ca.crt"
+has "  printing the anchor of size 1" "$tmp/out" "anchor entry 1: checkpoint size 1 time-stamped by the TSA at "
+is "  and each of the two" "$(grep -c '^anchor entry .*(verified)$' "$tmp/out")" 2
+ok "without a TSA CA" ctl "$inst" auditor verify
+has "  the tokens are found but not checked, saying how" "$tmp/out" "2 anchor tokens found but not checked: give --tsa-ca FILE"
+exits 1 "verify --tsa-ca with another CA fails" ctl "$inst" auditor verify --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry and what failed" "$tmp/err" "VERIFICATION FAILED: anchor entry 1 (checkpoint size 1): the token does not verify"
+cp "$inst/clients/auditor.conf" "$inst/clients/tsa.conf"
+echo "tsa_ca = $pki/ca.crt" >> "$inst/clients/tsa.conf"
+ok "the profile's tsa_ca is the default" ctl "$inst" tsa verify --json
+has "  anchors checked" "$tmp/out" '"anchors":2,"anchors_checked":true'
+ok "export" ctl "$inst" auditor export -o "$tmp/all.hex"
+ok "checkpoint" ctl "$inst" auditor checkpoint
+cp "$tmp/out" "$tmp/cp.txt"
+ok "offline: verify --export --tsa-ca" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt" --tsa-ca "$pki/ca.crt"
+has "  printing the anchors" "$tmp/out" "anchor entry 1: checkpoint size 1 time-stamped by the TSA at "
+exits 1 "offline with another CA fails" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt" --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry" "$tmp/err" "anchor entry 1 (checkpoint size 1)"
+
+# ---- the earliest anchored time of an entry ----
+ok "prove 0" ctl "$inst" auditor prove 0
+has "  prints the anchored time" "$tmp/out" "anchored: the TSA vouches that entry 0 existed at "
+has "  from the first anchor, not checked without a CA" "$tmp/out" "(anchor entry 1, checkpoint size 1; token not checked: give --tsa-ca FILE)"
+ok "get 2 --tsa-ca" ctl "$inst" auditor get 2 --tsa-ca "$pki/ca.crt"
+has "  covered by the second anchor, its token verified" "$tmp/out" "(anchor entry 4, checkpoint size 4; token verified)"
+ok "prove of the last entry" ctl "$inst" auditor prove 4
+is "  prints no anchored time: none covers it yet" "$(grep -c anchored: "$tmp/out")" 0
+exits 1 "prove 0 --tsa-ca with another CA fails" ctl "$inst" auditor prove 0 --tsa-ca "$pki/other-ca.crt"
+has "  naming the anchor entry" "$tmp/err" "anchor entry 1: the token does not verify"
 
 # ---- scoped verify on the store ----
 ok "stop" stop_daemon
