@@ -74,6 +74,9 @@ static const struct opt OPTS[] = {
 	{ "acceptance_check_s", OPT_U64, offsetof(struct config, acceptance_check_s), 0, 1, 86400, "60",
 	  "seconds between checks for inspection deadlines that have passed with no outcome (each such "
 	  "delivery is recorded as deemed passed, author scoped); also checked at startup; reloaded on SIGHUP" },
+	{ "max_evidence_mib", OPT_U64, offsetof(struct config, max_evidence_mib), 0, 1, 1u << 20, "32",
+	  "largest evidence file in MiB that may be uploaded (scopectl evidence add, --upload); files are "
+	  "stored under data_dir/files; reloaded on SIGHUP" },
 };
 
 static const struct opt *find(const char *name)

@@ -38,6 +38,7 @@ struct config {
 	uint64_t idle_timeout_s;
 	char log_level[8];
 	uint64_t acceptance_check_s;
+	uint64_t max_evidence_mib;
 };
 
 void config_defaults(struct config *c);

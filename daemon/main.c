@@ -92,8 +92,11 @@ static uint64_t (*clock_of_tests(void))(void)
 	return test_clock;
 }
 #define CLOCK clock_of_tests()
+/* and an upload's write past SCOPED_TEST_FILES_FAIL_AT bytes fails as a full disk would */
+#define FILES_FAIL_AT (getenv("SCOPED_TEST_FILES_FAIL_AT") ? strtoull(getenv("SCOPED_TEST_FILES_FAIL_AT"), NULL, 10) : 0)
 #else
 #define CLOCK NULL
+#define FILES_FAIL_AT 0
 #endif
 
 static int serve(int argc, char **argv)
@@ -104,7 +107,7 @@ static int serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ 0, 0, 0, 0 },
 	};
-	struct server_overrides ov = { NULL, NULL, CLOCK };
+	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT };
 	const char *conf = getenv("SCOPED_CONFIG");
 	int c;
 	optind = 1;

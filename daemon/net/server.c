@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backup.h"
+#include "files.h"
 #include "commit.h"
 #include "conn.h"
 #include "logger.h"
@@ -204,6 +205,7 @@ static void reload(struct server *s)
 	if (s->cfg.acceptance_check_s != nc->acceptance_check_s)
 		deadlines_interval(&s->deadlines, nc->acceptance_check_s);
 	s->cfg.acceptance_check_s = nc->acceptance_check_s;
+	s->cfg.max_evidence_mib = nc->max_evidence_mib;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -269,6 +271,7 @@ static void teardown(struct server *s)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
 	commit_free(&s->commit);
+	files_shutdown(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
 		evconnlistener_free(s->listener);
@@ -355,6 +358,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	}
 	if (ov->clock)
 		ledger_set_clock(s->ledger, ov->clock);
+	s->files_fail_at = ov->files_fail_at;
 	signal(SIGPIPE, SIG_IGN);
 	fit_fd_limit(&s->cfg);
 	s->base = event_base_new();
