@@ -101,22 +101,20 @@ static int add_marker(const char *data_dir, const char *p, size_t plen, const ui
 }
 
 int filestore_commit(const char *data_dir, const char *p, size_t plen, const uint8_t sha[32], uint64_t size,
-		     const char *tmp, int fd, bool *dup, struct err *e)
+		     const uint8_t got[32], uint64_t n, const char *tmp, int fd, bool *dup, bool *mismatch,
+		     struct err *e)
 {
 	char path[FILESTORE_PATH_MAX], dir[FILESTORE_PATH_MAX];
-	uint8_t got[32];
-	uint64_t n = 0;
 	struct stat st;
 	*dup = false;
+	*mismatch = n != size || memcmp(got, sha, 32) != 0;
 	int rc = 0;
-	if (fsync(fd) != 0)
-		rc = err_set(e, "writing the file: %s", strerror(errno));
-	else if (sha256_fd(fd, got, &n, e))
-		rc = -1;
-	else if (n != size)
+	if (n != size)
 		rc = err_set(e, "received %llu bytes, announced %llu", (unsigned long long)n, (unsigned long long)size);
-	else if (memcmp(got, sha, 32) != 0)
+	else if (*mismatch)
 		rc = err_set(e, "the bytes received do not have the announced SHA-256");
+	else if (fsync(fd) != 0)
+		rc = err_set(e, "writing the file: %s", strerror(errno));
 	close(fd);
 	if (rc == 0)
 		rc = filestore_path(data_dir, sha, path, sizeof path, e);

@@ -5,8 +5,8 @@
  *   DATA/files/ab/abcdef...          the bytes whose SHA-256 is abcdef... (0600)
  *   DATA/files/projects/P/abcdef...  empty: project P holds that file
  *
- * A file is written to a temporary name in its own directory, fsynced,
- * checked against the announced SHA-256 and size, then renamed, and the
+ * A file is written to a temporary name in its own directory, checked
+ * against the announced SHA-256 and size, fsynced, then renamed, and the
  * directory fsynced; the same content twice is stored once.  The bytes are
  * never in LMDB and never held whole in memory.  No event loop here: the
  * daemon's uploads (net/files.c) and scoped verify, backup and restore
@@ -31,12 +31,14 @@ bool filestore_holds(const char *data_dir, const char *p, size_t plen, const uin
  * tmp); *fd open for writing. */
 int filestore_open_tmp(const char *data_dir, const uint8_t sha[32], char *tmp, size_t n, int *fd,
 		       struct err *e);
-/* Moves the finished temporary file in: fsync, rehash (it must be sha and
- * size bytes), rename (or drop it when the bytes are held already: *dup),
- * directory fsync, then project p's marker.  Closes fd; the temporary file
- * is gone afterwards whatever the outcome. */
+/* Moves the finished temporary file in: the bytes written, hashed as they
+ * were (got, n), must be sha and size; then fsync, rename (or drop it when
+ * the bytes are held already: *dup), directory fsync, and project p's
+ * marker.  Closes fd; the temporary file is gone afterwards whatever the
+ * outcome.  -1 with *mismatch when the bytes are not the announced ones. */
 int filestore_commit(const char *data_dir, const char *p, size_t plen, const uint8_t sha[32], uint64_t size,
-		     const char *tmp, int fd, bool *dup, struct err *e);
+		     const uint8_t got[32], uint64_t n, const char *tmp, int fd, bool *dup, bool *mismatch,
+		     struct err *e);
 /* Rehashes every stored file and checks every project's marker has its
  * bytes; calls bad() for each problem (a sentence naming the file).
  * Returns the number of files checked, or -1 when the store cannot be

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct upload {
 	uint64_t size, got;
 	uint64_t last_us;	/* last chunk (or the begin) */
 	int fd;
+	EVP_MD_CTX *md;		/* the bytes received, hashed as they arrive */
 	char tmp[FILESTORE_PATH_MAX];
 };
 
@@ -45,6 +47,7 @@ static void upload_drop(struct server *s, struct upload *u, const char *why)
 	s->nuploads--;
 	if (u->fd >= 0)
 		close(u->fd);
+	EVP_MD_CTX_free(u->md);
 	if (u->tmp[0])
 		unlink(u->tmp);
 	if (why)
@@ -97,13 +100,19 @@ int files_begin(struct server *s, struct conn *c, const char *p, size_t plen, ui
 		return err_set(e, "%d uploads are under way on this ledger; try again shortly", FILES_UPLOADS_MAX),
 		       FILES_UNAVAILABLE;
 	struct upload *u = calloc(1, sizeof *u);
-	if (u == NULL)
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (u == NULL || md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		free(u);
+		EVP_MD_CTX_free(md);
 		return err_set(e, "out of memory"), FILES_UNAVAILABLE;
+	}
 	if (filestore_open_tmp(s->cfg.data_dir, sha, u->tmp, sizeof u->tmp, &u->fd, e)) {
 		log_msg(LOG_ERROR, "upload into %.*s: %s", (int)plen, p, e->msg);
 		free(u);
+		EVP_MD_CTX_free(md);
 		return FILES_FULL;
 	}
+	u->md = md;
 	u->conn = c;
 	u->id = ++s->next_upload_id;
 	memcpy(u->project, p, plen);
@@ -156,6 +165,7 @@ int files_chunk_add(struct server *s, struct conn *c, uint64_t id, uint64_t off,
 		return err_set(e, "storing the file: %s; the upload is dropped", strerror(err)),
 		       err == ENOSPC || err == EDQUOT ? FILES_FULL : FILES_UNAVAILABLE;
 	}
+	EVP_DigestUpdate(u->md, data, n);
 	u->got += n;
 	u->last_us = stats_now_us();
 	return 0;
@@ -166,9 +176,14 @@ int files_end(struct server *s, struct conn *c, uint64_t id, bool *dup, struct e
 	struct upload *u = find(s, c, id, e);
 	if (u == NULL)
 		return FILES_NOT_FOUND;
+	uint8_t got[32];
+	unsigned int gl = 32;
+	bool mismatch;
+	EVP_DigestFinal_ex(u->md, got, &gl);
 	int fd = u->fd;
 	u->fd = -1;	/* filestore_commit closes it and removes the temporary file */
-	int rc = filestore_commit(s->cfg.data_dir, u->project, strlen(u->project), u->sha, u->size, u->tmp, fd, dup, e);
+	int rc = filestore_commit(s->cfg.data_dir, u->project, strlen(u->project), u->sha, u->size, got, u->got, u->tmp,
+				  fd, dup, &mismatch, e);
 	u->tmp[0] = '\0';
 	if (rc == 0) {
 		char hex[65];
@@ -178,7 +193,7 @@ int files_end(struct server *s, struct conn *c, uint64_t id, bool *dup, struct e
 			hex, *dup ? " (held already)" : "");
 	}
 	upload_drop(s, u, rc ? e->msg : NULL);
-	return rc ? FILES_INVALID : 0;
+	return rc == 0 ? 0 : mismatch ? FILES_INVALID : FILES_FULL;
 }
 
 int files_read(struct server *s, const char *p, size_t plen, const uint8_t sha[32], uint64_t off, uint8_t *out,

@@ -3,7 +3,8 @@
  * upload_chunk, upload_end and file_get) over the evidence store
  * (filestore.h).  An upload is data: its connection, project, announced
  * SHA-256 and size, the bytes received so far and the temporary file they
- * go to, in order; upload_end rehashes the file and moves it in.  At most
+ * go to, in order, hashed as they arrive; upload_end checks the hash and
+ * moves the file in.  At most
  * FILES_UPLOADS_PER_CONN per connection and FILES_UPLOADS_MAX in all are
  * under way (bounded disk: each at most max_evidence_mib); one idle longer
  * than idle_timeout_s is dropped when another needs its place or its
