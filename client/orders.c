@@ -1249,9 +1249,9 @@ static int set_value(const char *field, const char *v, struct buf *b)
 		if (time_parse(v, &u))
 			return fail_usage("--set occurred_at=%s is not a time: write %s", showz(v), TIME_FORMS);
 		body_num(b, field, u);
-	} else if (strcmp(field, "proceeding") == 0) {
+	} else if (strcmp(field, "proceeding") == 0 || strcmp(field, "evidence_held_elsewhere") == 0) {
 		if (strcmp(v, "true") && strcmp(v, "false"))
-			return fail_usage("--set proceeding=%s: write true or false", showz(v));
+			return fail_usage("--set %s=%s: write true or false", field, showz(v));
 		body_raw(b, field, v);
 	} else if (strcmp(field, "items") == 0 || strcmp(field, "cites") == 0) {
 		list_json(b, field, v, strcmp(field, "cites") == 0);

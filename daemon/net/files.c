@@ -265,6 +265,16 @@ int files_cited(const struct server *s, const char *p, size_t plen, const char *
 {
 	struct mp_cur c;
 	uint32_t count;
+	if (kind_len == 10 && memcmp(kind, "correction", 10) == 0) {
+		/* what a correction sets is cited as the corrected entry cites it */
+		const uint8_t *set;
+		if (mp_map_find(body, n, "set", &c, NULL) != 1)
+			return 0;
+		set = c.p;
+		if (mp_skip(&c, ENTRY_BODY_DEPTH, e))
+			return -1;
+		return files_cited(s, p, plen, "set", 3, set, (size_t)(c.p - set), e) ? err_prefix(e, "set") : 0;
+	}
 	if (kind_len == 8 && memcmp(kind, "evidence", 8) == 0 &&
 	    held_or_marked(s, p, plen, body, n, "sha256", "held_elsewhere", "sha256", e))
 		return -1;

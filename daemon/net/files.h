@@ -53,7 +53,8 @@ void files_shutdown(struct server *s);
 /* A new append's cited files (an evidence entry's sha256, each document of
  * a documents array, evidence_sha256): each is held by the project, or the
  * entry marks it held elsewhere (held_elsewhere: true beside it;
- * evidence_held_elsewhere for evidence_sha256).  Only new appends are
+ * evidence_held_elsewhere for evidence_sha256), also in what a correction
+ * sets.  Only new appends are
  * checked: entries recorded before files were stored did not say. */
 int files_cited(const struct server *s, const char *p, size_t plen, const char *kind, size_t kind_len,
 		const uint8_t *body, size_t n, struct err *e);

@@ -69,6 +69,13 @@ exits 4 "  so the ledger has no copy" ctl "$inst" lead evidence get -p pr-a "$sp
 ok "--doc FILE --upload stores it as well" ctl "$inst" lead baseline add -p pr-a --item A=y --doc "$tmp/spec.txt" --upload
 ok "  and it reads back" ctl "$inst" lead evidence get -p pr-a "$spec" -o "$tmp/spec.back"
 ok "  byte for byte" cmp "$tmp/spec.txt" "$tmp/spec.back"
+resp=$(ctl "$inst" lead respond -p pr-a --baseline 2 --decision approved --by Tanaka --via email --json |
+	sed -n 's/.*"seq":\([0-9]*\).*/\1/p' | head -n 1)
+exits 4 "a correction setting evidence_sha256 to a hash not held is refused" ctl "$inst" lead correct -p pr-a "$resp" \
+	--reason "the mail" --set evidence_sha256="$other"
+has "  naming it" "$tmp/err" "set: evidence_sha256: this ledger holds no file with sha256 $other"
+ok "  unless it says the file is held elsewhere" ctl "$inst" lead correct -p pr-a "$resp" --reason "the mail" \
+	--set evidence_sha256="$other" --set evidence_held_elsewhere=true
 echo "minutes, signed" > "$tmp/minutes.txt"
 minutes=$(sha256sum "$tmp/minutes.txt" | cut -c1-64)
 ctl "$inst" lead agreement add -p pr-a --date 2026-01-05 --kind meeting --participants "Sato|vendor,Tanaka|client" \
