@@ -346,7 +346,8 @@ static const struct cmd_help HELP[] = {
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "
-	  "server to FILE, checked against the SHA-256 the server reports. Restore it with "
+	  "server to FILE, checked against the SHA-256 the server reports, and the evidence "
+	  "files the ledger holds to FILE.files, each checked against its hash. Restore it with "
 	  "scoped restore. Roles: admin or auditor with all projects.", NULL },
 };
 

@@ -287,6 +287,64 @@ int filestore_copy(const char *from, const char *to, uint64_t *n, struct err *e)
 	return copy_tree(from, to, 0, n, e);
 }
 
+/* name into the sorted out[0..*n) of at most max, after `after` */
+static void keep(const char *name, const char *after, size_t max, char (*out)[FILESTORE_NAME_MAX], size_t *n,
+		 bool *more)
+{
+	if (strcmp(name, after) <= 0)
+		return;
+	size_t i = *n;
+	while (i > 0 && strcmp(out[i - 1], name) > 0)
+		i--;
+	if (i == max) {
+		*more = true;
+		return;
+	}
+	if (*n == max)
+		*more = true;
+	else
+		(*n)++;
+	memmove(out[i + 1], out[i], (*n - 1 - i) * sizeof out[0]);
+	snprintf(out[i], sizeof out[i], "%s", name);
+}
+
+int filestore_list(const char *data_dir, const char *after, size_t max, char (*out)[FILESTORE_NAME_MAX], size_t *n,
+		   bool *more, struct err *e)
+{
+	char top[FILESTORE_PATH_MAX];
+	*n = 0;
+	*more = false;
+	if (path_fmt(top, sizeof top, e, "%s/files/projects", data_dir))
+		return -1;
+	DIR *d = opendir(top);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : err_set(e, "%s: %s", top, strerror(errno));
+	struct dirent *pe;
+	int rc = 0;
+	while (rc == 0 && (pe = readdir(d)) != NULL) {
+		char pdir[FILESTORE_PATH_MAX];
+		if (pe->d_name[0] == '.' || strlen(pe->d_name) > 128 ||
+		    path_fmt(pdir, sizeof pdir, e, "%s/%s", top, pe->d_name))
+			continue;
+		DIR *m = opendir(pdir);
+		if (m == NULL) {
+			rc = err_set(e, "%s: %s", pdir, strerror(errno));
+			break;
+		}
+		struct dirent *me;
+		while ((me = readdir(m)) != NULL) {
+			char name[FILESTORE_NAME_MAX];
+			if (!is_hex_name(me->d_name))
+				continue;
+			snprintf(name, sizeof name, "%s/%s", pe->d_name, me->d_name);
+			keep(name, after, max, out, n, more);
+		}
+		closedir(m);
+	}
+	closedir(d);
+	return rc;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st, (void)flag, (void)ftw;

@@ -48,6 +48,13 @@ long filestore_verify(const char *data_dir, void (*bad)(void *ctx, const char *w
 /* Copies from's files tree (as above) into to, fsyncing each file; a
  * missing from is an empty store.  *n: files copied. */
 int filestore_copy(const char *from, const char *to, uint64_t *n, struct err *e);
+/* A held file as listed: "PROJECT/HEX". */
+#define FILESTORE_NAME_MAX (128 + 1 + 64 + 1)
+/* The files the projects hold, in byte order of "PROJECT/HEX", the first
+ * at most max of them after `after` ("" for the start) into out; *more
+ * when there are others after those. */
+int filestore_list(const char *data_dir, const char *after, size_t max, char (*out)[FILESTORE_NAME_MAX], size_t *n,
+		   bool *more, struct err *e);
 /* Removes a files tree copied by filestore_copy (a restore that failed). */
 void filestore_remove(const char *dir);
 

@@ -11,6 +11,7 @@
 #include "domain.h"
 #include "entry.h"
 #include "files.h"
+#include "filestore.h"
 #include "isotime.h"
 #include "logger.h"
 #include "mp.h"
@@ -810,6 +811,47 @@ static enum dispatch_result op_backup_read(struct ctx *x)
 	return done(x, start);
 }
 
+#define BACKUP_FILES_PAGE 1000	/* names per backup_files page: at most 200 KB, under max_frame */
+
+/* The evidence files every project holds, for an online backup to fetch
+ * with file_get: a page of "PROJECT/HEX" names after the cursor. */
+static enum dispatch_result op_backup_files(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	char after[FILESTORE_NAME_MAX];
+	struct err e = { 0 };
+	if (!may_backup(x))
+		return fail(x, WERR_FORBIDDEN, "backup needs the admin or auditor role with all projects");
+	if (r->cursor_len >= sizeof after)
+		return fail(x, WERR_BAD_REQUEST, "cursor is not one backup_files gave");
+	memcpy(after, r->cursor ? (const char *)r->cursor : "", r->cursor_len);
+	after[r->cursor_len] = '\0';
+	char (*names)[FILESTORE_NAME_MAX] = malloc(BACKUP_FILES_PAGE * sizeof *names);
+	size_t n = 0;
+	bool more = false;
+	if (names == NULL)
+		return fail(x, WERR_INTERNAL, "out of memory");
+	enum dispatch_result res;
+	if (filestore_list(x->s->cfg.data_dir, after, BACKUP_FILES_PAGE, names, &n, &more, &e)) {
+		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+	} else {
+		size_t start = wire_begin(x->out);
+		wire_ok(x->out, r->id, 2);
+		mp_pack_cstr(x->out, "files");
+		mp_pack_array(x->out, (uint32_t)n);
+		for (size_t i = 0; i < n; i++)
+			mp_pack_cstr(x->out, names[i]);
+		mp_pack_cstr(x->out, "next");
+		if (more)
+			mp_pack_bin(x->out, names[n - 1], strlen(names[n - 1]));
+		else
+			mp_pack_nil(x->out);
+		res = done(x, start);
+	}
+	free(names);
+	return res;
+}
+
 /* ---- evidence files (PROTOCOL.md, upload_begin ... file_get) ---- */
 
 static const char *files_code(int refusal)
@@ -955,6 +997,7 @@ static const struct {
 	{ "keys", op_keys, false },
 	{ "backup", op_backup, false },
 	{ "backup_read", op_backup_read, false },
+	{ "backup_files", op_backup_files, false },
 	{ "upload_begin", op_upload_begin, false },
 	{ "upload_chunk", op_upload_chunk, false },
 	{ "upload_end", op_upload_end, false },

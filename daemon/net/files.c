@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "enc.h"
 #include "entry.h"
 #include "filestore.h"
-#include "enc.h"
 #include "logger.h"
 #include "mp.h"
 #include "server.h"

@@ -99,6 +99,11 @@ head -c 2000000 /dev/urandom > "$tmp/huge.bin"
 exits 4 "a file over max_evidence_mib is refused before a byte is sent" ctl "$inst" lead evidence add -p pr-a "$tmp/huge.bin"
 has "  naming the limit" "$tmp/err" "up to 1 MiB (max_evidence_mib)"
 is "  no entry" "$(size_now)" "$before"
+ok "an online backup over TLS carries the files" ctl "$inst" auditor backup -o "$tmp/online.mdb"
+has "  beside the ledger" "$tmp/out" "evidence files: 3 in $tmp/online.mdb.files"
+ok "  each under its hash" cmp "$tmp/online.mdb.files/${big:0:2}/$big" "$tmp/site-photos.bin"
+ok "  with the projects that hold it" test -f "$tmp/online.mdb.files/projects/pr-a/$spec"
+exits 4 "a lead cannot list the files for a backup" ctl "$inst" lead backup -o "$tmp/no.mdb"
 stop_daemon
 
 # ---- integrity ----
@@ -124,4 +129,8 @@ start_daemon "$r" || { echo "Bail out! no daemon"; exit 1; }
 ok "  and they read back from the restored ledger" ctl "$r" lead evidence get -p pr-a "$spec" -o "$tmp/spec.restored"
 ok "  byte for byte" cmp "$tmp/spec.txt" "$tmp/spec.restored"
 stop_daemon
+r2=$tmp/r2
+cp -a "$inst" "$r2" && rm -rf "$r2/data" && mkdir "$r2/data"
+ok "the online backup restores with its files" "$SCOPED" restore -c "$r2/scoped.conf" "$tmp/online.mdb"
+has "  rehashed" "$tmp/out" "evidence files: 3 restored and rehashed"
 finish
