@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "enc.h"
+#include "files.h"
 #include "mp.h"
 #include "offline.h"
 #include "online.h"
@@ -17,6 +19,7 @@
 
 #define CHUNK (1u << 20)	/* bytes asked for per backup_read; the server may cap it */
 #define POLL_MS 100
+#define BACKUP_FILES_MAX 1000	/* names per backup_files page (PROTOCOL.md) */
 
 struct backup_args {
 	const char *output;
@@ -86,6 +89,114 @@ static int fetch(struct session *s, int fd, uint64_t size, const uint8_t want[32
 	return rc;
 }
 
+static int mkdir_ok(const char *path, struct err *e)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return err_setc(e, CTL_EXIT_USAGE, "creating %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* One held file, "PROJECT/HEX", into dir as scoped keeps it (FORMAT.md
+ * section 10a): its bytes once, fetched and checked by hash, and the
+ * project's marker. */
+static int fetch_file(struct session *s, const char *dir, const char *name, size_t len, uint64_t *fetched,
+		      struct err *e)
+{
+	char project[200], hex[65], path[4600];
+	uint8_t sha[32];
+	uint64_t size;
+	struct stat st;
+	const char *slash = memchr(name, '/', len);
+	if (slash == NULL || (size_t)(slash - name) >= sizeof project || len - (size_t)(slash - name) - 1 != 64 ||
+	    hex_decode(slash + 1, 64, sha, 32))
+		return err_setc(e, CTL_EXIT_CONN, "the server listed a file as \"%.*s\"", (int)(len > 80 ? 80 : len), name);
+	snprintf(project, sizeof project, "%.*s", (int)(slash - name), name);
+	hex_encode(sha, 32, hex);
+	snprintf(path, sizeof path, "%s/%.2s", dir, hex);
+	if (mkdir_ok(path, e))
+		return -1;
+	snprintf(path, sizeof path, "%s/%.2s/%s", dir, hex, hex);
+	if (stat(path, &st) != 0) {
+		if (files_get(s, project, sha, path, &size, e))
+			return err_prefix(e, "evidence file %s of %s", hex, project);
+		(*fetched)++;
+	}
+	snprintf(path, sizeof path, "%s/projects", dir);
+	if (mkdir_ok(path, e))
+		return -1;
+	snprintf(path, sizeof path, "%s/projects/%s", dir, project);
+	if (mkdir_ok(path, e))
+		return -1;
+	snprintf(path, sizeof path, "%s/projects/%s/%s", dir, project, hex);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_setc(e, CTL_EXIT_USAGE, "%s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+#define NAME_MAX_LEN 256
+
+/* One page of backup_files after cursor: the names copied into names (the
+ * response is replaced by the next call), the next cursor or none. */
+static int list_page(struct session *s, char *cursor, size_t *cursor_len, char (*names)[NAME_MAX_LEN],
+		     size_t *n, bool *more, struct err *e)
+{
+	const uint8_t *res, *next;
+	size_t len, nn;
+	struct mp_cur c;
+	uint32_t count;
+	sess_begin(s, "backup_files", *cursor_len ? 1 : 0);
+	if (*cursor_len) {
+		mp_pack_cstr(&s->req, "cursor");
+		mp_pack_bin(&s->req, cursor, *cursor_len);
+	}
+	if (sess_call(s, 0, &res, &len, e))
+		return -1;
+	if (mp_map_find(res, len, "files", &c, NULL) != 1 || mp_get_array(&c, &count, NULL) || count > BACKUP_FILES_MAX)
+		return err_setc(e, CTL_EXIT_CONN, "backup_files: no list of at most %d files", BACKUP_FILES_MAX);
+	for (*n = 0; *n < count; (*n)++) {
+		const char *name;
+		size_t k;
+		if (mp_get_str(&c, &name, &k, NULL) || k >= NAME_MAX_LEN)
+			return err_setc(e, CTL_EXIT_CONN, "backup_files: a name that is not a file's");
+		memcpy(names[*n], name, k);
+		names[*n][k] = '\0';
+	}
+	*more = res_has(res, len, "next");
+	if (!*more)
+		return 0;
+	if (res_bin(res, len, "next", &next, &nn, e) || nn == 0 || nn >= NAME_MAX_LEN)
+		return err_setc(e, CTL_EXIT_CONN, "backup_files: a bad cursor");
+	memcpy(cursor, next, nn);
+	*cursor_len = nn;
+	return 0;
+}
+
+/* The evidence files beside the backup, in OUT.files (as scoped backup
+ * writes them, for scoped restore). */
+static int fetch_files(struct session *s, const char *out, uint64_t *fetched, struct err *e)
+{
+	char dir[4200], cursor[NAME_MAX_LEN];
+	size_t cursor_len = 0, n = 0;
+	bool more = true;
+	char (*names)[NAME_MAX_LEN] = malloc(BACKUP_FILES_MAX * sizeof *names);
+	if (names == NULL)
+		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
+	snprintf(dir, sizeof dir, "%s.files", out);
+	*fetched = 0;
+	int rc = 0;
+	while (rc == 0 && more) {
+		rc = list_page(s, cursor, &cursor_len, names, &n, &more, e);
+		if (rc == 0 && n > 0)
+			rc = mkdir_ok(dir, e);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = fetch_file(s, dir, names[i], strlen(names[i]), fetched, e);
+	}
+	free(names);
+	return rc;
+}
+
 static int do_backup(struct session *s, const struct backup_args *a)
 {
 	struct err e = { 0 };
@@ -105,6 +216,11 @@ static int do_backup(struct session *s, const struct backup_args *a)
 		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
 	if (close(fd) != 0 && rc == 0)
 		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
+	/* the evidence files the ledger holds, each checked by its hash; the
+	 * backup is in place only once they all are */
+	uint64_t nfiles = 0;
+	if (rc == 0 && fetch_files(s, a->output, &nfiles, &e))
+		rc = err_prefix(&e, "the evidence files (%s.files is incomplete)", a->output);
 	if (rc == 0 && rename(tmp, a->output) != 0)
 		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", a->output, strerror(errno));
 	if (rc) {
@@ -116,6 +232,8 @@ static int do_backup(struct session *s, const struct backup_args *a)
 	printf("backup: %llu bytes in %s, sha256 %s\n"
 	       "restore on a server with: scoped restore -c CONFIG %s\n",
 	       (unsigned long long)size, a->output, hex, a->output);
+	if (nfiles)
+		printf("evidence files: %llu in %s.files\n", (unsigned long long)nfiles, a->output);
 	return CTL_EXIT_OK;
 }
 

@@ -26,7 +26,7 @@ struct cargs {
 		*text_file, *encoding, *channel, *from, *to, *concession, *evidence;
 	const char *promise[CASE_MULTI], *interview[CASE_MULTI], *finding[CASE_MULTI], *no_record[CASE_MULTI];
 	int npromise, ninterview, nfinding, nno_record;
-	bool close, escalate;
+	bool close, escalate, upload;
 	int npos;
 	char *pos[2];
 };
@@ -41,7 +41,7 @@ enum {
 	C_TITLE = 400, C_CLAIMANT, C_CTITLE, C_VIA, C_CLAIM, C_DEMAND, C_SPEAKS, C_PROMISE, C_CLASS, C_RESP,
 	C_CHECKED, C_INTERVIEW, C_FINDING, C_EFFORT, C_NORECORD, C_FACTS, C_LIABLE, C_OUTCOME, C_RATIONALE,
 	C_CITES, C_OPEN, C_TEXT, C_TEXTFILE, C_ENCODING, C_CHANNEL, C_FROM, C_TO, C_CONCESSION, C_EVIDENCE,
-	C_CLOSE, C_ESCALATE, C_RECEIPT, C_REQID,
+	C_CLOSE, C_ESCALATE, C_RECEIPT, C_REQID, C_UPLOAD,
 };
 
 static int many(const char **list, int *n, const char *v, const char *opt)
@@ -75,6 +75,7 @@ static int parse(int argc, char **argv, struct profile *p, struct cargs *a)
 		{ "from", required_argument, NULL, C_FROM }, { "to", required_argument, NULL, C_TO },
 		{ "concession", required_argument, NULL, C_CONCESSION }, { "evidence", required_argument, NULL, C_EVIDENCE },
 		{ "close", no_argument, NULL, C_CLOSE }, { "escalate", no_argument, NULL, C_ESCALATE },
+		{ "upload", no_argument, NULL, C_UPLOAD },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -108,6 +109,7 @@ static int parse(int argc, char **argv, struct profile *p, struct cargs *a)
 		case C_OUTCOME: a->outcome = spelling_enum(optarg); break;
 		case C_RATIONALE: a->rationale = optarg; break;
 		case C_CITES: a->cites = optarg; break;
+		case C_UPLOAD: a->upload = true; break;
 		case C_OPEN: a->open_change = optarg; break;
 		case C_TEXT: a->text = optarg; break;
 		case C_TEXTFILE: a->text_file = optarg; break;
@@ -206,8 +208,9 @@ static int yes_no(const char *opt, const char *v, bool *out)
 	return -1;
 }
 
-static int c_open(struct buf *b, const struct cargs *a)
+static int c_open(struct session *s, struct buf *b, const struct cargs *a)
 {
+	(void)s;
 	static const char *const KEYS[] = { "who", "when", "channel", "text" };
 	if (!a->title || !a->claimant || !a->via || !a->claim || !a->demand || a->npos != 0)
 		return usage("open", "needs -p P, --title, --claimant, --via, --claim and --demand");
@@ -243,8 +246,9 @@ static int c_open(struct buf *b, const struct cargs *a)
 	return 0;
 }
 
-static int c_investigate(struct buf *b, const struct cargs *a)
+static int c_investigate(struct session *s, struct buf *b, const struct cargs *a)
 {
+	(void)s;
 	static const char *const KEYS[] = { "name", "role", "summary" };
 	if (!a->responsible || !a->checked || a->npos != 1)
 		return usage("investigate", "expected: case investigate -p P CASE-N --responsible NAME --checked "
@@ -295,8 +299,9 @@ static int c_investigate(struct buf *b, const struct cargs *a)
 			 "--interview is \"NAME|ROLE|SUMMARY\"");
 }
 
-static int c_determine(struct buf *b, const struct cargs *a)
+static int c_determine(struct session *s, struct buf *b, const struct cargs *a)
 {
+	(void)s;
 	bool liable;
 	if (!a->facts || !a->liable || !a->outcome || !a->rationale || a->npos != 1)
 		return usage("determine", "expected: case determine -p P CASE-N --facts confirmed|not_confirmed|partly "
@@ -318,7 +323,7 @@ static int c_determine(struct buf *b, const struct cargs *a)
 	return 0;
 }
 
-static int c_respond(struct buf *b, const struct cargs *a)
+static int c_respond(struct session *s, struct buf *b, const struct cargs *a)
 {
 	if (!!a->text + !!a->text_file != 1 || !a->channel || !a->from || !a->to || a->close == a->escalate ||
 	    a->npos != 1)
@@ -342,12 +347,9 @@ static int c_respond(struct buf *b, const struct cargs *a)
 	body_str(b, "to", a->to);
 	if (a->concession)
 		body_str(b, "concession", a->concession);
-	char hex[65];
-	if (a->evidence) {
-		if (orders_file_hash(a->evidence, hex))
-			return CTL_EXIT_USAGE;
-		body_str(b, "evidence_sha256", hex);
-	}
+	int rc = a->evidence ? orders_evidence_json(s, a->upload, a->project, a->evidence, b) : 0;
+	if (rc)
+		return rc;
 	body_str(b, "result", a->close ? "closed" : "escalated");
 	return 0;
 }
@@ -356,7 +358,7 @@ int cmd_case(int argc, char **argv)
 {
 	static const struct {
 		const char *name, *kind, *assigned;
-		int (*fn)(struct buf *, const struct cargs *);
+		int (*fn)(struct session *, struct buf *, const struct cargs *);
 	} SUB[] = {
 		{ "open", "complaint", "number", c_open }, { "investigate", "investigation", NULL, c_investigate },
 		{ "determine", "determination", "change", c_determine }, { "respond", "reply", NULL, c_respond },
@@ -377,15 +379,13 @@ int cmd_case(int argc, char **argv)
 	if (!a.project)
 		return usage(SUB[i].name, "needs -p PROJECT");
 	struct buf b;
+	struct session s;
 	buf_init(&b);
 	buf_addc(&b, '{');
-	rc = SUB[i].fn(&b, &a);
-	if (rc == 0) {
-		struct session s;
-		if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK)
-			rc = orders_record(&s, &a.rec, SUB[i].kind, a.project, &b, SUB[i].assigned);
-		sess_close(&s);
-	}
+	/* the session first: --evidence FILE --upload sends the file before the entry */
+	if ((rc = ctl_session_open(&s, &p)) == CTL_EXIT_OK && (rc = SUB[i].fn(&s, &b, &a)) == 0)
+		rc = orders_record(&s, &a.rec, SUB[i].kind, a.project, &b, SUB[i].assigned);
+	sess_close(&s);
 	buf_free(&b);
 	return rc;
 }

@@ -162,9 +162,19 @@ static const struct cmd_help HELP[] = {
 	  "behalf without --evidence the response is unconfirmed. report notices --unacknowledged "
 	  "lists those unanswered, overdue first.", "notice" },
 	{ "evidence", RECORD,
-	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT]",
-	  "Attaches the SHA-256 of FILE (a mail, minutes, a signed form) to the response "
-	  "entry RESPONSE-SEQ.", "evidence" },
+	  "evidence add -p ID FILE... [--description TEXT] [--media-type TYPE] [--response SEQ]\n"
+	  "evidence get -p ID SHA256 -o FILE\n"
+	  "evidence -p ID RESPONSE-SEQ FILE [--description TEXT] [--upload]",
+	  "add uploads each FILE (a mail, minutes, a photo, a signed form) into the project's "
+	  "evidence store on the server, in chunks, and records one evidence entry per file with "
+	  "its name, SHA-256, size, media type and description (--response SEQ: evidence for that "
+	  "response). The server keeps each file once, by hash, up to max_evidence_mib. get "
+	  "fetches a stored file by its SHA-256 into FILE, written only when the bytes match the "
+	  "hash. The last form attaches FILE to the response entry RESPONSE-SEQ; without --upload "
+	  "only its SHA-256 is recorded, marked held elsewhere. Every --doc FILE and --evidence "
+	  "FILE option of the other commands takes --upload too (or the profile's upload = yes): "
+	  "the file is stored as well as hashed; without it the entry says the file is held "
+	  "elsewhere.", "evidence" },
 	{ "invoice", RECORD,
 	  "invoice -p ID NUMBER --change CR-N=AMOUNT[:TAX]...\n"
 	  "    [--contract AMOUNT[:TAX]] [--issued DATE] [--due DATE]\n"
@@ -366,7 +376,8 @@ static const struct cmd_help HELP[] = {
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "
-	  "server to FILE, checked against the SHA-256 the server reports. Restore it with "
+	  "server to FILE, checked against the SHA-256 the server reports, and the evidence "
+	  "files the ledger holds to FILE.files, each checked against its hash. Restore it with "
 	  "scoped restore. Roles: admin or auditor with all projects.", NULL },
 };
 

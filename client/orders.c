@@ -17,6 +17,7 @@
 #include "enc.h"
 #include "entry.h"
 #include "fileio.h"
+#include "files.h"
 #include "isotime.h"
 #include "json.h"
 #include "mp.h"
@@ -39,26 +40,26 @@ enum {
 	O_DECISION, O_EVIDENCE, O_EDIT, O_DATE, O_DESCRIPTION, O_RECEIPT, O_REQID, O_ENCODING,
 	O_PAYDAYS, O_ISSUED, O_DUE, O_CONTRACT, O_CHANGES, O_EFFECTIVE, O_AMENDMENT, O_LIMIT, O_SET,
 	O_DELIVERABLE, O_OUTCOME,
-	O_KIND, O_PARTICIPANTS, O_SUMMARY, O_COMMITMENT, O_FEEFX, O_RESPONDBY, O_OPENS, O_AGREEMENT, O_NOTICE, O_TEXT,
+	O_KIND, O_PARTICIPANTS, O_SUMMARY, O_COMMITMENT, O_FEEFX, O_RESPONDBY, O_OPENS, O_AGREEMENT, O_NOTICE, O_TEXT, O_UPLOAD, O_MEDIA, O_RESPONSE,
 };
 
 #define MAXMULTI 100
 
 struct oargs {
-	bool json, proceeding, edit;
+	bool json, proceeding, edit, upload;
 	const char *project, *receipt, *request_id;
 	const char *client, *title, *currency, *amount, *type, *accept, *vlead, *clead, *rule, *by, *via,
 		*reason, *items, *occurred, *text_file, *cls, *rationale, *cites, *fee, *effort, *schedule,
 		*valid, *tax, *quote, *baseline, *decision, *evidence, *date, *description, *encoding,
 		*payment_days, *issued, *due, *contract, *change_list, *effective, *amendment, *limit,
-		*deliverable, *outcome;
+		*deliverable, *outcome, *media_type, *response, *output;
 	const char *kind, *participants, *summary, *fee_effect, *respond_by, *opens_change, *agreement, *notice, *text;
 	const char *docs[MAXMULTI], *item[MAXMULTI], *changes[MAXMULTI], *set[MAXMULTI], *commitment[MAXMULTI];
 	int ndocs, nitem, nchanges, nset, ncommitment;
 	char valid_date[11], date_date[11], issued_date[11], due_date[11], effective_date[11];	/* as YYYY-MM-DD */
 	char respond_by_date[11];
 	int npos;
-	char *pos[4];
+	char *pos[MAXMULTI];
 };
 
 static int usage(const char *cmd, const char *msg)
@@ -121,15 +122,17 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "fee-effect", required_argument, NULL, O_FEEFX }, { "respond-by", required_argument, NULL, O_RESPONDBY },
 		{ "opens-change", required_argument, NULL, O_OPENS },
 		{ "agreement", required_argument, NULL, O_AGREEMENT }, { "notice", required_argument, NULL, O_NOTICE },
-		{ "text", required_argument, NULL, O_TEXT },
+		{ "text", required_argument, NULL, O_TEXT }, { "upload", no_argument, NULL, O_UPLOAD },
+		{ "media-type", required_argument, NULL, O_MEDIA }, { "output", required_argument, NULL, 'o' },
+		{ "response", required_argument, NULL, O_RESPONSE },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
 	int c, rc;
 	memset(a, 0, sizeof *a);
-	if ((rc = conn_preload(argc, argv, opts, "c:p:", p)))
+	if ((rc = conn_preload(argc, argv, opts, "c:p:o:", p)))
 		return rc;
-	while ((c = conn_getopt(argc, argv, "c:p:", opts, p)) >= 0) {
+	while ((c = conn_getopt(argc, argv, "c:p:o:", opts, p)) >= 0) {
 		switch (c) {
 		case 'j': a->json = true; break;
 		case 'p': a->project = optarg; break;
@@ -164,6 +167,10 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case O_DECISION: a->decision = spelling_enum(optarg); break;
 		case O_EVIDENCE: a->evidence = optarg; break;
 		case O_EDIT: a->edit = true; break;
+		case O_UPLOAD: a->upload = true; break;
+		case O_MEDIA: a->media_type = optarg; break;
+		case O_RESPONSE: a->response = optarg; break;
+		case 'o': a->output = optarg; break;
 		case O_DATE: a->date = optarg; break;
 		case O_DESCRIPTION: a->description = optarg; break;
 		case O_ENCODING: a->encoding = optarg; break;
@@ -218,7 +225,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 	if (c == CONN_GETOPT_BAD)
 		return CTL_EXIT_USAGE;
 	for (; optind < argc; optind++) {
-		if (a->npos == 4)
+		if (a->npos == MAXMULTI)
 			return usage(cmd, "too many arguments");
 		a->pos[a->npos++] = argv[optind];
 	}
@@ -287,44 +294,45 @@ static int fail_usage(const char *fmt, ...)
 	return CTL_EXIT_USAGE;
 }
 
-/* {"name":..,"sha256":..,"size":..} for a file, hashed here. */
-static int doc_json(const char *path, struct buf *b)
+/* A file an entry cites: with --upload (or the profile's upload = yes) stored
+ * into project's evidence store first, so the ledger holds it; else hashed
+ * here only, and the entry must say it is held elsewhere (*stored false).
+ * Without a session (s NULL) it is hashed only.  0 or the exit code, said. */
+static int cite_file(struct session *s, const struct oargs *a, const char *project, const char *path, char hex[65],
+		     uint64_t *size, bool *stored)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "scopectl: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	uint8_t chunk[65536], h[32];
-	uint64_t size = 0;
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
-		EVP_DigestUpdate(md, chunk, (size_t)n);
-		size += (uint64_t)n;
-	}
-	close(fd);
-	unsigned int hl = 32;
-	EVP_DigestFinal_ex(md, h, &hl);
-	EVP_MD_CTX_free(md);
-	if (n < 0) {
-		fprintf(stderr, "scopectl: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
+	struct err e = { 0 };
+	uint8_t sha[32];
+	bool held;
+	*stored = s && (a->upload || s->prof->upload);
+	if (*stored ? files_upload(s, project, path, sha, size, &held, &e) : files_hash(path, sha, size, &e))
+		return ctl_report(&e);
+	hex_encode(sha, 32, hex);
+	return 0;
+}
+
+/* {"name":..,"sha256":..,"size":..[,"held_elsewhere":true]} for a file. */
+static int doc_json(struct session *s, const struct oargs *a, const char *project, const char *path, struct buf *b)
+{
 	char hex[65];
-	hex_encode(h, 32, hex);
+	uint64_t size;
+	bool stored;
+	int rc = cite_file(s, a, project, path, hex, &size, &stored);
+	if (rc)
+		return rc;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	buf_addc(b, '{');
 	body_str(b, "name", base);
 	body_str(b, "sha256", hex);
 	body_num(b, "size", size);
+	if (!stored)
+		body_raw(b, "held_elsewhere", "true");
 	buf_addc(b, '}');
 	return 0;
 }
 
-static int docs_json(const struct oargs *a, struct buf *b)
+static int docs_json(struct session *s, const struct oargs *a, const char *project, struct buf *b)
 {
 	if (a->ndocs == 0)
 		return 0;
@@ -334,14 +342,9 @@ static int docs_json(const struct oargs *a, struct buf *b)
 	for (int i = 0; i < a->ndocs; i++) {
 		if (i)
 			buf_addc(b, ',');
-		struct buf d;
-		buf_init(&d);
-		if (doc_json(a->docs[i], &d)) {
-			buf_free(&d);
-			return -1;
-		}
-		buf_add(b, d.data, d.len);
-		buf_free(&d);
+		int rc = doc_json(s, a, project, a->docs[i], b);
+		if (rc)
+			return rc;
 	}
 	buf_addc(b, ']');
 	return 0;
@@ -349,16 +352,30 @@ static int docs_json(const struct oargs *a, struct buf *b)
 
 int orders_file_hash(const char *path, char hex[65])
 {
-	struct buf d;
-	buf_init(&d);
-	int rc = doc_json(path, &d);
-	if (rc == 0) {
-		const char *p = strstr(buf_cstr(&d), "\"sha256\":\"");
-		memcpy(hex, p + 10, 64);
-		hex[64] = '\0';
+	uint8_t sha[32];
+	uint64_t size;
+	struct err e = { 0 };
+	if (files_hash(path, sha, &size, &e)) {
+		ctl_report(&e);
+		return -1;
 	}
-	buf_free(&d);
-	return rc;
+	hex_encode(sha, 32, hex);
+	return 0;
+}
+
+int orders_evidence_json(struct session *s, bool upload, const char *project, const char *path, struct buf *b)
+{
+	struct oargs a = { .upload = upload };
+	char hex[65];
+	uint64_t size;
+	bool stored;
+	int rc = cite_file(s, &a, project, path, hex, &size, &stored);
+	if (rc)
+		return rc;
+	body_str(b, "evidence_sha256", hex);
+	if (!stored)
+		body_raw(b, "evidence_held_elsewhere", "true");
+	return 0;
 }
 
 /* A comma list of identifiers or numbers as a JSON array. */
@@ -577,7 +594,8 @@ static int c_project(struct session *s, const struct oargs *a)
 		}
 		body_num(&b, "payment_days", days);
 	}
-	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "project", a->pos[1], &b, NULL);
+	int rc = docs_json(s, a, a->pos[1], &b);
+	rc = rc ? rc : record(s, a, "project", a->pos[1], &b, NULL);
 	buf_free(&b);
 	return rc;
 }
@@ -608,7 +626,8 @@ static int c_baseline(struct session *s, const struct oargs *a)
 	buf_addc(&b, ']');
 	if (a->rule)
 		body_str(&b, "rule", a->rule);
-	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "baseline", a->project, &b, "version");
+	int rc = docs_json(s, a, a->project, &b);
+	rc = rc ? rc : record(s, a, "baseline", a->project, &b, "version");
 	buf_free(&b);
 	return rc;
 }
@@ -707,7 +726,8 @@ static int c_change(struct session *s, const struct oargs *a)
 		if (a->valid)
 			body_str(&b, "valid_until", a->valid);
 		body_str(&b, "currency", pi.currency);
-		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "quote", a->project, &b, "revision");
+		rc = docs_json(s, a, a->project, &b);
+		rc = rc ? rc : record(s, a, "quote", a->project, &b, "revision");
 	} else {
 		rc = usage("change", "raise, assess, reassess or quote");
 	}
@@ -716,15 +736,9 @@ static int c_change(struct session *s, const struct oargs *a)
 }
 
 /* --evidence FILE: its hash as evidence_sha256 (a response's, an accept's) */
-static int evidence_json(const struct oargs *a, struct buf *b)
+static int evidence_json(struct session *s, const struct oargs *a, struct buf *b)
 {
-	char hex[65];
-	if (!a->evidence)
-		return 0;
-	if (orders_file_hash(a->evidence, hex))
-		return -1;
-	body_str(b, "evidence_sha256", hex);
-	return 0;
+	return a->evidence ? orders_evidence_json(s, a->upload, a->project, a->evidence, b) : 0;
 }
 
 static int c_respond(struct session *s, const struct oargs *a)
@@ -759,33 +773,78 @@ static int c_respond(struct session *s, const struct oargs *a)
 	body_str(&b, "channel", a->via);
 	if (a->reason)
 		body_str(&b, "reason", a->reason);
-	if (evidence_json(a, &b)) {
-		buf_free(&b);
-		return CTL_EXIT_USAGE;
-	}
-	int rc = record(s, a, "response", a->project, &b, NULL);
+	int rc = evidence_json(s, a, &b);
+	rc = rc ? rc : record(s, a, "response", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
+}
+
+/* One evidence entry for the file at path: uploaded first when asked (or
+ * always, for evidence add), else marked held elsewhere. */
+static int evidence_entry(struct session *s, const struct oargs *a, const char *path, bool has_response,
+			  uint64_t response)
+{
+	char hex[65];
+	uint64_t size;
+	bool stored;
+	int rc = cite_file(s, a, a->project, path, hex, &size, &stored);
+	if (rc)
+		return rc;
+	const char *base = strrchr(path, '/');
+	struct buf b;
+	buf_init(&b);
+	buf_addc(&b, '{');
+	if (has_response)
+		body_num(&b, "response", response);
+	body_str(&b, "sha256", hex);
+	body_str(&b, "name", base ? base + 1 : path);
+	body_num(&b, "size", size);
+	if (a->media_type)
+		body_str(&b, "media_type", a->media_type);
+	if (a->description)
+		body_str(&b, "description", a->description);
+	if (!stored)
+		body_raw(&b, "held_elsewhere", "true");
+	rc = record(s, a, "evidence", a->project, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+/* evidence get -p ID HASH -o FILE */
+static int evidence_get(struct session *s, const struct oargs *a)
+{
+	uint8_t sha[32];
+	uint64_t size;
+	struct err e = { 0 };
+	if (a->npos != 2 || !a->project || !a->output || hex_decode(a->pos[1], strlen(a->pos[1]), sha, 32))
+		return usage("evidence", "expected: evidence get -p ID SHA256 -o FILE (the SHA-256 in hex, 64 digits)");
+	if (files_get(s, a->project, sha, a->output, &size, &e))
+		return ctl_report(&e);
+	printf("%s: %llu bytes, sha256 %s checked\n", a->output, (unsigned long long)size, a->pos[1]);
+	return CTL_EXIT_OK;
 }
 
 static int c_evidence(struct session *s, const struct oargs *a)
 {
 	uint64_t seq;
-	char hex[65];
+	if (a->npos >= 1 && strcmp(a->pos[0], "get") == 0)
+		return evidence_get(s, a);
+	if (a->npos >= 2 && strcmp(a->pos[0], "add") == 0 && a->project) {
+		struct oargs up = *a;
+		up.upload = true;
+		bool has_response = a->response != NULL;
+		if (has_response && !parse_uint(a->response, &seq))
+			return usage("evidence", "--response needs the response's sequence number");
+		int rc = 0;
+		for (int i = 1; i < a->npos && rc == 0; i++)
+			rc = evidence_entry(s, &up, a->pos[i], has_response, has_response ? seq : 0);
+		return rc;
+	}
 	if (a->npos != 2 || !a->project || !parse_uint(a->pos[0], &seq))
-		return usage("evidence", "expected: evidence -p ID RESPONSE-SEQ FILE [--description TEXT]");
-	if (orders_file_hash(a->pos[1], hex))
-		return CTL_EXIT_USAGE;
-	struct buf b;
-	buf_init(&b);
-	buf_addc(&b, '{');
-	body_num(&b, "response", seq);
-	body_str(&b, "sha256", hex);
-	if (a->description)
-		body_str(&b, "description", a->description);
-	int rc = record(s, a, "evidence", a->project, &b, NULL);
-	buf_free(&b);
-	return rc;
+		return usage("evidence", "expected: evidence add -p ID FILE... [--description TEXT] [--media-type TYPE] "
+			     "[--response SEQ], evidence get -p ID SHA256 -o FILE, or evidence -p ID RESPONSE-SEQ FILE "
+			     "[--description TEXT] [--upload]");
+	return evidence_entry(s, a, a->pos[1], true, seq);
 }
 
 /* An invoice line's AMOUNT[:TAX] into {"amount_minor":..[,"tax_minor":..]}. */
@@ -973,8 +1032,8 @@ static int c_amendment(struct session *s, const struct oargs *a)
 		body_str(&b, "effective", a->effective);
 	if (rc)
 		rc = ctl_report(&e);
-	else
-		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "amendment", a->project, &b, "number");
+	else if ((rc = docs_json(s, a, a->project, &b)) == 0)
+		rc = record(s, a, "amendment", a->project, &b, "number");
 	buf_free(&doc);
 	buf_free(&b);
 	return rc;
@@ -1053,7 +1112,6 @@ static int c_agreement(struct session *s, const struct oargs *a)
 			     "[--commitment TEXT]... [--cites SEQ,...] [--doc FILE]..., agreement confirm -p ID AGR-N "
 			     "--evidence FILE, or agreement dispute -p ID AGR-N --by NAME --reason TEXT");
 	struct buf b;
-	char hex[65];
 	int rc = CTL_EXIT_USAGE;
 	buf_init(&b);
 	buf_addc(&b, '{');
@@ -1072,16 +1130,14 @@ static int c_agreement(struct session *s, const struct oargs *a)
 		}
 		if (a->cites)
 			list_json(&b, "cites", a->cites, true);
-		if (participants_json(a->participants, &b) == 0 && docs_json(a, &b) == 0)
+		if (participants_json(a->participants, &b) == 0 && (rc = docs_json(s, a, a->project, &b)) == 0)
 			rc = record(s, a, "agreement", a->project, &b, "number");
 	} else if (confirm) {
 		body_str(&b, "agreement", a->pos[1]);
 		if (a->description)
 			body_str(&b, "description", a->description);
-		if (orders_file_hash(a->evidence, hex) == 0) {
-			body_str(&b, "evidence_sha256", hex);
+		if ((rc = orders_evidence_json(s, a->upload, a->project, a->evidence, &b)) == 0)
 			rc = record(s, a, "confirmation", a->project, &b, NULL);
-		}
 	} else {
 		body_str(&b, "agreement", a->pos[1]);
 		body_str(&b, "by", a->by);
@@ -1152,8 +1208,8 @@ static int c_notice(struct session *s, const struct oargs *a)
 		body_str(&b, "opens_change", a->opens_change);
 	if (a->cites)
 		list_json(&b, "cites", a->cites, true);
-	if (rc == 0)
-		rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "notice", a->project, &b, "number");
+	if (rc == 0 && (rc = docs_json(s, a, a->project, &b)) == 0)
+		rc = record(s, a, "notice", a->project, &b, "number");
 	buf_free(&text);
 	buf_free(&b);
 	return rc;
@@ -1193,9 +1249,9 @@ static int set_value(const char *field, const char *v, struct buf *b)
 		if (time_parse(v, &u))
 			return fail_usage("--set occurred_at=%s is not a time: write %s", showz(v), TIME_FORMS);
 		body_num(b, field, u);
-	} else if (strcmp(field, "proceeding") == 0) {
+	} else if (strcmp(field, "proceeding") == 0 || strcmp(field, "evidence_held_elsewhere") == 0) {
 		if (strcmp(v, "true") && strcmp(v, "false"))
-			return fail_usage("--set proceeding=%s: write true or false", showz(v));
+			return fail_usage("--set %s=%s: write true or false", field, showz(v));
 		body_raw(b, field, v);
 	} else if (strcmp(field, "items") == 0 || strcmp(field, "cites") == 0) {
 		list_json(b, field, v, strcmp(field, "cites") == 0);
@@ -1207,7 +1263,7 @@ static int set_value(const char *field, const char *v, struct buf *b)
 		for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t && d.ndocs < MAXMULTI;
 		     t = strtok_r(NULL, ",", &save))
 			d.docs[d.ndocs++] = t;
-		return docs_json(&d, b);
+		return docs_json(NULL, &d, "", b) ? -1 : 0;
 	} else if (strcmp(field, "class") == 0 || strcmp(field, "channel") == 0) {
 		char code[64];
 		snprintf(code, sizeof code, "%s", v);
@@ -1267,7 +1323,8 @@ static int c_delivery(struct session *s, const struct oargs *a)
 		list_json(&b, "items", a->items, false);
 	if (a->change_list)
 		list_json(&b, "changes", a->change_list, false);
-	int rc = docs_json(a, &b) ? CTL_EXIT_USAGE : record(s, a, "delivery", a->project, &b, "number");
+	int rc = docs_json(s, a, a->project, &b);
+	rc = rc ? rc : record(s, a, "delivery", a->project, &b, "number");
 	buf_free(&b);
 	return rc;
 }
@@ -1289,11 +1346,8 @@ static int c_accept(struct session *s, const struct oargs *a)
 		body_str(&b, "channel", a->via);
 	if (a->reason)
 		body_str(&b, "reason", a->reason);
-	if (evidence_json(a, &b)) {
-		buf_free(&b);
-		return CTL_EXIT_USAGE;
-	}
-	int rc = record(s, a, "accept", a->project, &b, NULL);
+	int rc = evidence_json(s, a, &b);
+	rc = rc ? rc : record(s, a, "accept", a->project, &b, NULL);
 	buf_free(&b);
 	return rc;
 }

@@ -26,6 +26,10 @@ int orders_record(struct session *s, const struct record_opts *o, const char *ki
 		  struct buf *json, const char *assigned);
 /* A file's SHA-256, hashed here, as hex; -1 after saying why not. */
 int orders_file_hash(const char *path, char hex[65]);
+/* --evidence FILE as evidence_sha256: stored into project first when
+ * upload (or the profile's upload = yes), else evidence_held_elsewhere:
+ * true beside it.  0 or the exit code, said. */
+int orders_evidence_json(struct session *s, bool upload, const char *project, const char *path, struct buf *b);
 /* Members of a JSON object being built: a text, a number, raw JSON. */
 void body_str(struct buf *b, const char *k, const char *v);
 void body_num(struct buf *b, const char *k, uint64_t v);

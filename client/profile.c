@@ -89,6 +89,12 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 		p->ntrust++;
 		return 0;
 	}
+	if (strcmp(name, "upload") == 0) {
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+			return err_set(e, "upload is yes or no, not \"%.80s\"", value);
+		p->upload = strcmp(value, "yes") == 0;
+		return 0;
+	}
 	return err_set(e, "unknown profile setting \"%s\"", name);
 }
 

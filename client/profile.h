@@ -25,10 +25,11 @@ struct profile {
 	char tsa_ca[4096];		/* optional */
 	struct note_verifier trust[PROFILE_MAX_TRUST];
 	size_t ntrust;
+	bool upload;	/* upload = yes: every --doc and --evidence file is stored as well as hashed */
 };
 
 int profile_load(struct profile *p, const char *path, struct err *e);
-/* name is one of server, server_name, cert, key, ca, trust, tsa_ca. */
+/* name is one of server, server_name, cert, key, ca, trust, tsa_ca, upload. */
 int profile_set(struct profile *p, const char *name, const char *value, const char *base,
 		struct err *e);
 /* Everything needed to connect is there. */

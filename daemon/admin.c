@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filestore.h"
 #include "enc.h"
 #include "entry.h"
 #include "export.h"
@@ -463,7 +464,7 @@ out:
 /* Parses -c and the listed extra flags; the rest are positionals. */
 struct rd_args {
 	const char *conf;
-	bool json, hex;
+	bool json, hex, no_files;
 	uint64_t size, from, to;
 	bool have_size, have_from, have_to;
 	const char *out, *format;
@@ -482,6 +483,7 @@ static int rd_parse(const char *cmd, int argc, char **argv, struct rd_args *a)
 		{ "to", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "no-files", no_argument, NULL, 'n' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -492,6 +494,7 @@ static int rd_parse(const char *cmd, int argc, char **argv, struct rd_args *a)
 		case 'c': a->conf = optarg; break;
 		case 'j': a->json = true; break;
 		case 'x': a->hex = true; break;
+		case 'n': a->no_files = true; break;
 		case 's':
 			if (!parse_u64(optarg, &a->size))
 				return usage_err(cmd, "--size needs a number");
@@ -724,6 +727,20 @@ static void progress(void *ctx, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
+struct file_faults {
+	uint64_t n;
+	char first[ERR_MSG_MAX - 100];
+};
+
+/* A stored file missing or altered: said at once, the first kept. */
+static void file_fault(void *ctx, const char *what)
+{
+	struct file_faults *f = ctx;
+	fprintf(stderr, "scoped: evidence file: %s\n", what);
+	if (f->n++ == 0)
+		snprintf(f->first, sizeof f->first, "%s", what);
+}
+
 int admin_verify(int argc, char **argv)
 {
 	struct rd_args a;
@@ -739,6 +756,14 @@ int admin_verify(int argc, char **argv)
 	struct ledger_verify_report r;
 	char root[65];
 	int vr = ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e);
+	struct file_faults ff = { 0 };
+	long files = vr == 0 && !a.no_files ? filestore_verify(in.cfg.data_dir, file_fault, &ff, &e) : 0;
+	if (files < 0 || ff.n) {
+		vr = -1;
+		if (ff.n)
+			snprintf(e.msg, sizeof e.msg, "%llu stored evidence file%s missing or altered (first: %s)",
+				 (unsigned long long)ff.n, ff.n == 1 ? " is" : "s are", ff.first);
+	}
 	hex_encode(r.root, HASH_LEN, root);
 	if (a.json) {
 		struct buf out;
@@ -759,6 +784,10 @@ int admin_verify(int argc, char **argv)
 		printf("ok: %llu entries, chain, leaf hashes, tree nodes, root and signed checkpoint verified; "
 		       "derived state, request-id and project indexes and metadata match the log\n"
 		       "root %s\n", (unsigned long long)r.entries, root);
+		if (a.no_files)
+			printf("evidence files not checked (--no-files)\n");
+		else
+			printf("%ld stored evidence file%s rehashed\n", files, files == 1 ? "" : "s");
 	} else {
 		fprintf(stderr, "scoped: VERIFICATION FAILED: %s\n", e.msg);
 		if (r.bad_seq_known)
@@ -853,6 +882,14 @@ int admin_backup(int argc, char **argv)
 		rc = fail(EXIT_ERROR, "%s: %s", tmp, e.msg);
 	if (close(fd) != 0 && rc == 0)
 		rc = fail(EXIT_ERROR, "%s: %s", tmp, strerror(errno));
+	/* the evidence files after the ledger: every file an entry of the copy
+	 * cites as stored was stored before that entry was appended */
+	char files[CONFIG_PATH_MAX + 16], dst[CONFIG_PATH_MAX + 16];
+	uint64_t nfiles = 0;
+	snprintf(files, sizeof files, "%s/files", in.cfg.data_dir);
+	snprintf(dst, sizeof dst, "%s.files", a.out);
+	if (rc == 0 && filestore_copy(files, dst, &nfiles, &e))
+		rc = fail(EXIT_ERROR, "%s", e.msg);
 	if (rc == 0 && rename(tmp, a.out) != 0)
 		rc = fail(EXIT_ERROR, "%s: %s", a.out, strerror(errno));
 	if (rc)
@@ -863,42 +900,9 @@ int admin_backup(int argc, char **argv)
 		hex_encode(sha, HASH_LEN, hex);
 		printf("backup: %llu bytes in %s, sha256 %s (the ledger held %llu entries when it began)\n",
 		       (unsigned long long)bytes, a.out, hex, (unsigned long long)entries);
+		if (nfiles)
+			printf("evidence files: %llu in %s\n", (unsigned long long)nfiles, dst);
 	}
-	return rc;
-}
-
-static int copy_file(const char *from, const char *to, struct err *e)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return err_set(e, "%s: %s", from, strerror(errno));
-	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		close(in);
-		return err_set(e, "%s: %s", to, strerror(errno));
-	}
-	static uint8_t chunk[1 << 16];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(in, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = err_set(e, "%s: %s", from, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (write(out, chunk, (size_t)n) != n) {
-			rc = err_set(e, "%s: %s", to, strerror(errno));
-			break;
-		}
-	}
-	if (rc == 0 && fsync(out) != 0)
-		rc = err_set(e, "%s: %s", to, strerror(errno));
-	if (close(out) != 0 && rc == 0)
-		rc = err_set(e, "%s: %s", to, strerror(errno));
-	close(in);
 	return rc;
 }
 
@@ -931,7 +935,7 @@ int admin_restore(int argc, char **argv)
 	if (mkdir_p(cfg.data_dir, 0700, &e))
 		return fail(EXIT_ERROR, "%s", e.msg);
 	unlink(part);
-	if (copy_file(a.pos[0], part, &e) || rename(part, db) != 0) {
+	if (file_copy(a.pos[0], part, &e) || rename(part, db) != 0) {
 		unlink(part);
 		return fail(EXIT_ERROR, "%s", e.msg[0] ? e.msg : strerror(errno));
 	}
@@ -942,18 +946,32 @@ int admin_restore(int argc, char **argv)
 	}
 	/* open it as the daemon would (origin, format, checkpoint signature),
 	 * then check every byte before calling it restored */
+	/* the evidence files beside the backup (BACKUP.files), if any */
+	char files_from[CONFIG_PATH_MAX + 16], files_to[CONFIG_PATH_MAX + 16];
+	uint64_t nfiles = 0;
+	snprintf(files_from, sizeof files_from, "%s.files", a.pos[0]);
+	snprintf(files_to, sizeof files_to, "%s/files", cfg.data_dir);
+	struct file_faults ff = { 0 };
 	struct inst in;
 	struct ledger_verify_report r;
-	if (inst_open(&in, conf, true, &e) == 0) {
-		if (ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0) {
+	if (filestore_copy(files_from, files_to, &nfiles, &e)) {
+		rc = EXIT_ERROR;
+		memset(&in, 0, sizeof in);
+	} else if (inst_open(&in, conf, true, &e) == 0) {
+		if (ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0 &&
+		    filestore_verify(cfg.data_dir, file_fault, &ff, &e) >= 0 && ff.n == 0) {
 			char root[65];
 			hex_encode(r.root, HASH_LEN, root);
 			printf("restored %llu entries into %s: chain, leaf hashes, tree nodes, root and signed "
 			       "checkpoint verified; derived state, request-id and project indexes and metadata "
 			       "match the log\nroot %s\n", (unsigned long long)r.entries, cfg.data_dir, root);
+			if (nfiles)
+				printf("evidence files: %llu restored and rehashed\n", (unsigned long long)nfiles);
 			inst_close(&in);
 			return EXIT_OK;
 		}
+		if (ff.n)
+			snprintf(e.msg, sizeof e.msg, "stored evidence file missing or altered: %s", ff.first);
 		rc = EXIT_VERIFY;
 	} else {
 		rc = e.code == EXIT_USAGE ? EXIT_USAGE : EXIT_VERIFY;
@@ -962,6 +980,7 @@ int admin_restore(int argc, char **argv)
 	unlink(db);
 	unlink(lock);
 	unlink(wlock);
+	filestore_remove(files_to);
 	return fail(rc, "not restored (the data directory is empty again): %s", e.msg);
 }
 

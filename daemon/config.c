@@ -83,6 +83,9 @@ static const struct opt OPTS[] = {
 	{ "anchor_interval_s", OPT_U64, offsetof(struct config, anchor_interval_s), 0, 1, 86400, "600",
 	  "seconds between anchors at most (only when the tree grew since the last); also the cap of the "
 	  "back-off when the TSA fails; reloaded on SIGHUP" },
+	{ "max_evidence_mib", OPT_U64, offsetof(struct config, max_evidence_mib), 0, 1, 1u << 20, "32",
+	  "largest evidence file in MiB that may be uploaded (scopectl evidence add, --upload); files are "
+	  "stored under data_dir/files; reloaded on SIGHUP" },
 };
 
 static const struct opt *find(const char *name)

@@ -41,6 +41,7 @@ struct config {
 	char tsa_url[1024];
 	char tsa_ca[CONFIG_PATH_MAX];
 	uint64_t anchor_interval_s;
+	uint64_t max_evidence_mib;
 };
 
 void config_defaults(struct config *c);

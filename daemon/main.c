@@ -40,11 +40,13 @@ static const char USAGE[] =
 	"  consistency OLD [NEW]         consistency proof (JSON) between tree sizes\n"
 	"  export [--from A] [--to B] [--format hex|raw] -o FILE\n"
 	"                                write entries exactly as hashed\n"
-	"  verify [--json]               recompute and check everything stored\n"
+	"  verify [--json] [--no-files]  recompute and check everything stored (--no-files: not\n"
+	"                                the evidence files)\n"
 	"  config                        print the effective configuration\n"
 	"  reindex                       rebuild the derived state (status, reports) from the log\n"
 	"  backup -o FILE                a consistent, compacted copy of the ledger (LMDB),\n"
-	"                                taken while the daemon runs and writes\n"
+	"                                taken while the daemon runs and writes; the evidence\n"
+	"                                files go to FILE.files\n"
 	"  restore FILE                  put a backup in place as data_dir (which must hold no\n"
 	"                                ledger) and verify everything in it\n"
 	"\n"
@@ -92,8 +94,11 @@ static uint64_t (*clock_of_tests(void))(void)
 	return test_clock;
 }
 #define CLOCK clock_of_tests()
+/* and an upload's write past SCOPED_TEST_FILES_FAIL_AT bytes fails as a full disk would */
+#define FILES_FAIL_AT (getenv("SCOPED_TEST_FILES_FAIL_AT") ? strtoull(getenv("SCOPED_TEST_FILES_FAIL_AT"), NULL, 10) : 0)
 #else
 #define CLOCK NULL
+#define FILES_FAIL_AT 0
 #endif
 
 static int serve(int argc, char **argv)
@@ -104,7 +109,7 @@ static int serve(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ 0, 0, 0, 0 },
 	};
-	struct server_overrides ov = { NULL, NULL, CLOCK };
+	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT };
 	const char *conf = getenv("SCOPED_CONFIG");
 	int c;
 	optind = 1;

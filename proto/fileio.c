@@ -99,3 +99,38 @@ int write_file_atomic(const char *path, const void *p, size_t n, int mode, struc
 	}
 	return 0;
 }
+
+int file_copy(const char *from, const char *to, struct err *e)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return err_set(e, "%s: %s", from, strerror(errno));
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return err_set(e, "%s: %s", to, strerror(errno));
+	}
+	uint8_t chunk[1 << 16];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(in, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, "%s: %s", from, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (write(out, chunk, (size_t)n) != n) {
+			rc = err_set(e, "%s: %s", to, strerror(errno));
+			break;
+		}
+	}
+	if (rc == 0 && fsync(out) != 0)
+		rc = err_set(e, "%s: %s", to, strerror(errno));
+	if (close(out) != 0 && rc == 0)
+		rc = err_set(e, "%s: %s", to, strerror(errno));
+	close(in);
+	return rc;
+}

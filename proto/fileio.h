@@ -16,4 +16,7 @@ int sha256_fd(int fd, uint8_t out[32], uint64_t *size, struct err *e);
 /* Writes via path.tmp.PID + fsync + rename, with the given mode. */
 int write_file_atomic(const char *path, const void *p, size_t n, int mode, struct err *e);
 
+/* Copies from to to (created or truncated, mode 0600), fsynced. */
+int file_copy(const char *from, const char *to, struct err *e);
+
 #endif

@@ -32,6 +32,15 @@ static int get_s(struct mp_cur *c, const char *name, const char **s, size_t *n, 
 	return 0;
 }
 
+static int get_b(struct mp_cur *c, const char *name, const uint8_t **b, size_t *n, struct err *e)
+{
+	if (*b)
+		return err_set(e, "field \"%s\" appears twice", name);
+	if (mp_get_bin(c, b, n, e))
+		return err_prefix(e, "field \"%s\"", name);
+	return 0;
+}
+
 int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t *id_out,
 		       struct err *e)
 {
@@ -97,12 +106,15 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_s(&c, "name", &r->name, &r->name_len, e);
 		else if (key_is(k, kn, "request_id"))
 			rc = get_s(&c, "request_id", &r->request_id, &r->request_id_len, e);
-		else if (key_is(k, kn, "cursor")) {
-			if (r->cursor)
-				return err_set(e, "field \"cursor\" appears twice");
-			if (mp_get_bin(&c, &r->cursor, &r->cursor_len, e))
-				return err_prefix(e, "field \"cursor\"");
-		} else if (key_is(k, kn, "body")) {
+		else if (key_is(k, kn, "cursor"))
+			rc = get_b(&c, "cursor", &r->cursor, &r->cursor_len, e);
+		else if (key_is(k, kn, "sha256"))
+			rc = get_b(&c, "sha256", &r->sha256, &r->sha256_len, e);
+		else if (key_is(k, kn, "data"))
+			rc = get_b(&c, "data", &r->data, &r->data_len, e);
+		else if (key_is(k, kn, "upload"))
+			rc = get_u64(&c, "upload", &r->has_upload, &r->upload, e);
+		else if (key_is(k, kn, "body")) {
 			if (r->body)
 				return err_set(e, "field \"body\" appears twice");
 			r->body = c.p;

@@ -45,6 +45,10 @@ struct wire_req {
 	size_t as_of_len;
 	const uint8_t *cursor;	/* status and report paging (bin) */
 	size_t cursor_len;
+	const uint8_t *sha256, *data;	/* evidence files: the file's SHA-256, a chunk (bin) */
+	size_t sha256_len, data_len;
+	bool has_upload;
+	uint64_t upload;		/* the id upload_begin gave */
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */
 	size_t body_len;
 };

@@ -22,7 +22,7 @@ SCHEMA(S_AGREEMENT, "agreement",
        ARRM("documents", false, 0, 10, &SCHEMA_DOC));
 SCHEMA(S_CONFIRMATION, "confirmation",
        FLD("agreement", F_AGR, true, 0, 0), FLD("evidence_sha256", F_SHA256, true, 0, 0),
-       FLD("description", F_STR, false, 1, 4096));
+       FLD("description", F_STR, false, 1, 4096), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1));
 SCHEMA(S_CONTEST, "contest",
        FLD("agreement", F_AGR, true, 0, 0), FLD("by", F_STR, true, 1, 200), FLD("reason", F_STR, true, 1, 4096));
 

@@ -42,10 +42,12 @@ SCHEMA(S_RESPONSE, "response",
        FLD("reason", F_STR, false, 1, 4096), FLD("respondent", F_STR, true, 1, 200),
        FLD("respondent_title", F_STR, false, 1, 200), ENUMF("channel", true, CHANNELS),
        FLD("evidence_sha256", F_SHA256, false, 0, 0), ASSIGNED("on_behalf", F_BOOL),
-       FLD("agreement", F_AGR, false, 0, 0), FLD("notice", F_NTC, false, 0, 0));
+       FLD("agreement", F_AGR, false, 0, 0), FLD("notice", F_NTC, false, 0, 0), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1));
 SCHEMA(S_EVIDENCE, "evidence",
-       FLD("response", F_UINT, true, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
-       FLD("description", F_STR, false, 1, 4096));
+       FLD("response", F_UINT, false, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
+       FLD("description", F_STR, false, 1, 4096), FLD("name", F_STR, false, 1, 200),
+       FLD("size", F_UINT, false, 0, 1ull << 53), FLD("media_type", F_STR, false, 1, 200),
+       FLD("held_elsewhere", F_BOOL, false, 0, 1));
 
 int check_items(struct ctx *x, const struct value *items)
 {
@@ -371,6 +373,8 @@ static void evidence_key(struct ctx *x, uint64_t response, uint64_t evidence, st
 static int k_evidence(struct ctx *x)
 {
 	struct entry en;
+	if (!has(x, "response"))
+		return 0;	/* evidence for the project: a file on record, answering nothing */
 	uint64_t target = val(x, "response")->u;
 	if (referenced(x, target, &en, "response"))
 		return -1;
@@ -404,8 +408,11 @@ static int void_evidence(struct ctx *x, const struct entry *ev, uint64_t ev_seq)
 	struct key k;
 	uint64_t response;
 	bool other = false;
-	if (mp_map_find(ev->body, ev->body_len, "response", &c, x->e) != 1 || mp_get_uint(&c, &response, x->e))
-		return refuse(x, "entry %llu: evidence without a response", (unsigned long long)ev_seq);
+	int found = mp_map_find(ev->body, ev->body_len, "response", &c, x->e);
+	if (found == 0)
+		return 0;	/* it answered nothing: voiding it changes no response */
+	if (found != 1 || mp_get_uint(&c, &response, x->e))
+		return refuse(x, "entry %llu: evidence with a malformed response", (unsigned long long)ev_seq);
 	evidence_key(x, response, ev_seq, &k);
 	if (kv_del(x->t, k.b, k.n, x->e))
 		return -1;

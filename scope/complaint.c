@@ -41,7 +41,7 @@ SCHEMA(S_DETERMINATION, "determination",
 SCHEMA(S_REPLY, "reply",
        FLD("case", F_CASE, true, 0, 0), FLD("text", F_STR, true, 1, 65536), ENUMF("channel", true, CHANNELS),
        FLD("from", F_STR, true, 1, 200), FLD("to", F_STR, true, 1, 200), FLD("concession", F_STR, false, 1, 4096),
-       FLD("evidence_sha256", F_SHA256, false, 0, 0), ENUMF("result", true, RESULTS));
+       FLD("evidence_sha256", F_SHA256, false, 0, 0), ENUMF("result", true, RESULTS), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1));
 
 static void case_key(struct ctx *x, uint64_t number, struct key *k)
 {

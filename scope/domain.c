@@ -12,6 +12,7 @@
 
 static const struct field DOC_F[] = {
 	FLD("name", F_STR, true, 1, 200), FLD("sha256", F_SHA256, true, 0, 0), FLD("size", F_UINT, true, 0, 1ull << 53),
+	FLD("held_elsewhere", F_BOOL, false, 0, 1),
 };
 const struct schema SCHEMA_DOC = { "document", DOC_F, sizeof DOC_F / sizeof DOC_F[0] };
 

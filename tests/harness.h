@@ -185,6 +185,10 @@ static int cl_write(struct cl *c, const void *p, size_t n)
 	return SSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
 }
 
+/* The result map of the last ok response cl_read read (until the next read). */
+static const uint8_t *cl_result;
+static size_t cl_result_len;
+
 /* Reads one response; returns 1 ok, 0 error response (code filled), -1 closed/failed. */
 static int cl_read(struct cl *c, uint64_t *id, char *code, size_t codelen)
 {
@@ -212,11 +216,9 @@ static int cl_read(struct cl *c, uint64_t *id, char *code, size_t codelen)
 		}
 		got += (size_t)k;
 	}
-	const uint8_t *res;
-	size_t rl;
 	char msg[512];
 	code[0] = '\0';
-	return wire_parse_response(b.data, n, id, &res, &rl, code, codelen, msg, sizeof msg, NULL);
+	return wire_parse_response(b.data, n, id, &cl_result, &cl_result_len, code, codelen, msg, sizeof msg, NULL);
 }
 
 static int send_frame(struct cl *c, const struct buf *payload)

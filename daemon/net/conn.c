@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "files.h"
 #include "commit.h"
 #include "dispatch.h"
 #include "frame.h"
@@ -316,6 +317,7 @@ void conn_free(struct conn *c, const char *why)
 			c->peer, why);
 	commit_cancel(&s->commit, &c->sink);
 	backup_conn_gone(s, c);
+	files_conn_gone(s, c);
 	buf_free(&c->replies);
 	/* fixed order: callbacks off, then free (closes the SSL and fd) */
 	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);

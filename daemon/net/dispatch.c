@@ -10,6 +10,8 @@
 #include "conn.h"
 #include "domain.h"
 #include "entry.h"
+#include "files.h"
+#include "filestore.h"
 #include "isotime.h"
 #include "logger.h"
 #include "mp.h"
@@ -546,6 +548,10 @@ static enum dispatch_result op_append(struct ctx *x)
 		buf_free(&body);
 		return fail(x, WERR_INVALID, "body: %s", e.msg);
 	}
+	if (files_cited(x->s, r->project, r->project_len, r->kind, r->kind_len, body.data, body.len, &e)) {
+		buf_free(&body);
+		return fail(x, WERR_INVALID, "body: %s", e.msg);
+	}
 	if (r->kind_len == 10 && memcmp(r->kind, "correction", 10) == 0 && may_correct(x, &body) != 0) {
 		buf_free(&body);
 		return DISPATCH_REPLIED;
@@ -809,6 +815,175 @@ static enum dispatch_result op_backup_read(struct ctx *x)
 	return done(x, start);
 }
 
+#define BACKUP_FILES_PAGE 1000	/* names per backup_files page: at most 200 KB, under max_frame */
+
+/* The evidence files every project holds, for an online backup to fetch
+ * with file_get: a page of "PROJECT/HEX" names after the cursor. */
+static enum dispatch_result op_backup_files(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	char after[FILESTORE_NAME_MAX];
+	struct err e = { 0 };
+	if (!may_backup(x))
+		return fail(x, WERR_FORBIDDEN, "backup needs the admin or auditor role with all projects");
+	if (r->cursor_len >= sizeof after)
+		return fail(x, WERR_BAD_REQUEST, "cursor is not one backup_files gave");
+	memcpy(after, r->cursor ? (const char *)r->cursor : "", r->cursor_len);
+	after[r->cursor_len] = '\0';
+	char (*names)[FILESTORE_NAME_MAX] = malloc(BACKUP_FILES_PAGE * sizeof *names);
+	size_t n = 0;
+	bool more = false;
+	if (names == NULL)
+		return fail(x, WERR_INTERNAL, "out of memory");
+	enum dispatch_result res;
+	if (filestore_list(x->s->cfg.data_dir, after, BACKUP_FILES_PAGE, names, &n, &more, &e)) {
+		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+	} else {
+		size_t start = wire_begin(x->out);
+		wire_ok(x->out, r->id, 2);
+		mp_pack_cstr(x->out, "files");
+		mp_pack_array(x->out, (uint32_t)n);
+		for (size_t i = 0; i < n; i++)
+			mp_pack_cstr(x->out, names[i]);
+		mp_pack_cstr(x->out, "next");
+		if (more)
+			mp_pack_bin(x->out, names[n - 1], strlen(names[n - 1]));
+		else
+			mp_pack_nil(x->out);
+		res = done(x, start);
+	}
+	free(names);
+	return res;
+}
+
+/* ---- evidence files (PROTOCOL.md, upload_begin ... file_get) ---- */
+
+static const char *files_code(int refusal)
+{
+	switch (refusal) {
+	case FILES_BAD_REQUEST: return WERR_BAD_REQUEST;
+	case FILES_NOT_FOUND: return WERR_NOT_FOUND;
+	case FILES_INVALID: return WERR_INVALID;
+	case FILES_FULL: return WERR_STORAGE_FULL;
+	default: return WERR_UNAVAILABLE;
+	}
+}
+
+/* The request's project, one of the caller's, and its sha256: 0, or 1 when
+ * refused (the reply is in x->out). */
+static int file_target(struct ctx *x, const char *op, bool need_size)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	if (!r->project || !r->sha256 || (need_size && !r->has_size)) {
+		fail(x, WERR_BAD_REQUEST, "%s needs \"project\", \"sha256\"%s", op,
+		     need_size ? " and \"size\"" : ", \"offset\" and \"length\"");
+		return 1;
+	}
+	if (r->sha256_len != 32) {
+		fail(x, WERR_BAD_REQUEST, "sha256 must be 32 bytes (bin), not %zu", r->sha256_len);
+		return 1;
+	}
+	if (entry_check_project(r->project, r->project_len, &e)) {
+		fail(x, WERR_BAD_REQUEST, "%s", e.msg);
+		return 1;
+	}
+	if (!grant_has_project(x->g, r->project, r->project_len)) {
+		fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len, r->project);
+		return 1;
+	}
+	return 0;
+}
+
+static enum dispatch_result op_upload_begin(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	uint64_t id = 0;
+	bool held;
+	if (file_target(x, "upload_begin", true))
+		return DISPATCH_REPLIED;
+	int rc = files_begin(x->s, x->c, r->project, r->project_len, r->size, r->sha256, &id, &held, &e);
+	if (rc)
+		return fail(x, files_code(rc), "%s", e.msg);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, held ? 1 : 3);
+	mp_pack_cstr(x->out, "held");
+	mp_pack_bool(x->out, held);
+	if (!held) {
+		mp_pack_cstr(x->out, "upload");
+		mp_pack_uint(x->out, id);
+		mp_pack_cstr(x->out, "chunk");
+		mp_pack_uint(x->out, files_chunk(x->s));
+	}
+	return done(x, start);
+}
+
+static enum dispatch_result op_upload_chunk(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	if (!r->has_upload || !r->has_offset || !r->data)
+		return fail(x, WERR_BAD_REQUEST, "upload_chunk needs \"upload\", \"offset\" and \"data\"");
+	int rc = files_chunk_add(x->s, x->c, r->upload, r->offset, r->data, r->data_len, &e);
+	if (rc)
+		return fail(x, files_code(rc), "%s", e.msg);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 1);
+	mp_pack_cstr(x->out, "received");
+	mp_pack_uint(x->out, r->offset + r->data_len);
+	return done(x, start);
+}
+
+static enum dispatch_result op_upload_end(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	bool dup = false;
+	if (!r->has_upload)
+		return fail(x, WERR_BAD_REQUEST, "upload_end needs \"upload\"");
+	int rc = files_end(x->s, x->c, r->upload, &dup, &e);
+	if (rc)
+		return fail(x, files_code(rc), "%s", e.msg);
+	size_t start = wire_begin(x->out);
+	wire_ok(x->out, r->id, 1);
+	mp_pack_cstr(x->out, "duplicate");
+	mp_pack_bool(x->out, dup);
+	return done(x, start);
+}
+
+static enum dispatch_result op_file_get(struct ctx *x)
+{
+	const struct wire_req *r = x->r;
+	struct err e = { 0 };
+	uint64_t max = files_chunk(x->s), size = 0;
+	size_t got = 0;
+	if (file_target(x, "file_get", false))
+		return DISPATCH_REPLIED;
+	if (!r->has_offset || !r->has_length || r->length == 0)
+		return fail(x, WERR_BAD_REQUEST, "file_get needs offset and length (at least 1)");
+	size_t want = r->length < max ? (size_t)r->length : (size_t)max;	/* at most a chunk */
+	uint8_t *chunk = malloc(want);
+	if (chunk == NULL)
+		return fail(x, WERR_INTERNAL, "out of memory");
+	int rc = files_read(x->s, r->project, r->project_len, r->sha256, r->offset, chunk, want, &got,
+			    &size, &e);
+	enum dispatch_result res;
+	if (rc) {
+		res = fail(x, files_code(rc), "%s", e.msg);
+	} else {
+		size_t start = wire_begin(x->out);
+		wire_ok(x->out, r->id, 2);
+		mp_pack_cstr(x->out, "size");
+		mp_pack_uint(x->out, size);
+		mp_pack_cstr(x->out, "data");
+		mp_pack_bin(x->out, chunk, got);
+		res = done(x, start);
+	}
+	free(chunk);
+	return res;
+}
+
 static const struct {
 	const char *name;
 	op_fn fn;
@@ -826,6 +1001,11 @@ static const struct {
 	{ "keys", op_keys, false },
 	{ "backup", op_backup, false },
 	{ "backup_read", op_backup_read, false },
+	{ "backup_files", op_backup_files, false },
+	{ "upload_begin", op_upload_begin, false },
+	{ "upload_chunk", op_upload_chunk, false },
+	{ "upload_end", op_upload_end, false },
+	{ "file_get", op_file_get, false },
 };
 
 enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p, size_t n,

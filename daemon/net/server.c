@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backup.h"
+#include "files.h"
 #include "commit.h"
 #include "conn.h"
 #include "logger.h"
@@ -207,6 +208,7 @@ static void reload(struct server *s)
 	if (s->cfg.anchor_interval_s != nc->anchor_interval_s)
 		anchoring_interval(&s->anchoring, nc->anchor_interval_s);
 	s->cfg.anchor_interval_s = nc->anchor_interval_s;
+	s->cfg.max_evidence_mib = nc->max_evidence_mib;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -273,6 +275,7 @@ static void teardown(struct server *s)
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
 	commit_free(&s->commit);
+	files_shutdown(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
 	if (s->listener)
 		evconnlistener_free(s->listener);
@@ -359,6 +362,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	}
 	if (ov->clock)
 		ledger_set_clock(s->ledger, ov->clock);
+	s->files_fail_at = ov->files_fail_at;
 	signal(SIGPIPE, SIG_IGN);
 	fit_fd_limit(&s->cfg);
 	s->base = event_base_new();

@@ -39,6 +39,7 @@
 #include "stats.h"
 
 struct backup_job;
+struct upload;
 
 /* Limits that are not configuration: they bound memory per connection. */
 #define CONN_OUT_HIGH	(4u << 20)	/* stop reading while more output is queued */
@@ -75,6 +76,10 @@ struct server {
 	struct buf out;			/* scratch for building replies */
 	struct stats stats;		/* for info; see stats.h */
 	struct backup_job *backup;	/* the one online backup, if any (backup.h) */
+	struct upload *uploads;		/* evidence uploads under way (files.h) */
+	unsigned nuploads;
+	uint64_t next_upload_id;
+	uint64_t files_fail_at;		/* tests: an upload's write past this byte fails (0: never) */
 	bool log_level_fixed;		/* --log-level given: a reload keeps it */
 };
 
@@ -82,6 +87,7 @@ struct server_overrides {
 	const char *listen;
 	const char *log_level;
 	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
+	uint64_t files_fail_at;		/* the test build: a write past this byte of an upload fails */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */

@@ -105,7 +105,7 @@ has "  its state" "$tmp/show.txt" "status                 partly_invoiced"
 has "  its approved amount" "$tmp/show.txt" "200000"
 cr1_leaf=$(sed -n 's/.*"seq":2,.*"leaf_hash":"\([0-9a-f]*\)".*/\1/p' "$tmp/cr1.json")
 has "  its first entry with its whole leaf hash" "$tmp/show.txt" "lead         $cr1_leaf"
-has "  the evidence of its response" "$tmp/show.txt" "{\"response\":$cr1_resp"
+has "  the evidence of its response" "$tmp/show.txt" "\"response\":$cr1_resp"
 has "  the invoice billing it" "$tmp/show.txt" '"number":"INV-1"'
 has "  the payment of that invoice" "$tmp/show.txt" '"invoice":"INV-1"'
 is "  nothing of INV-2" "$(grep -c 'INV-2' "$tmp/show.txt")" 0
