@@ -14,6 +14,7 @@
 #include "enc.h"
 #include "entry.h"
 #include "fileio.h"
+#include "files.h"
 #include "merkle.h"
 #include "mp.h"
 #include "offline.h"
@@ -255,17 +256,38 @@ static void pick(struct picked *pk)
 /* ---- the plug-in points ---- */
 
 /*
- * EVIDENCE FILES plug in here, and only here: for a document the entries
- * cite (by SHA-256), copy it into dir/files/<sha256> when the server holds
- * it, checking its hash.  This server stores no documents (only their
- * hashes), so each stays "held elsewhere": the story names it by its hash,
- * and verify finds files/ empty.
+ * Evidence files: for a document the entries cite (by SHA-256), the file
+ * into dir/files/<sha256> when the server holds it for the project (its
+ * bytes checked against the hash as they arrive, files.c); otherwise it is
+ * "held elsewhere": the story names it by its hash.
  */
+struct docs {
+	struct session *s;
+	const char *project, *dir;
+	struct buf elsewhere;	/* hex hashes, one per line */
+	size_t copied;
+	struct err e;		/* the first failure that is not "not held" */
+};
+
 static void dossier_file(void *ctx, const char *sha256)
 {
-	struct buf *elsewhere = ctx;
-	if (strstr(buf_cstr(elsewhere), sha256) == NULL)
-		buf_printf(elsewhere, "%s\n", sha256);
+	struct docs *d = ctx;
+	char path[DOSSIER_PATH], name[80];
+	uint8_t sha[32];
+	uint64_t size;
+	struct err fe = { 0 };
+	snprintf(name, sizeof name, "files/%s", sha256);
+	dossier_path(path, d->dir, name);
+	if (d->e.msg[0] || strstr(buf_cstr(&d->elsewhere), sha256) || access(path, F_OK) == 0)
+		return;	/* failed already, or this document is done */
+	if (hex_decode(sha256, strlen(sha256), sha, sizeof sha) != 0)
+		return;
+	if (files_get(d->s, d->project, sha, path, &size, &fe) == 0)
+		d->copied++;
+	else if (fe.code == CTL_EXIT_REFUSED)
+		buf_printf(&d->elsewhere, "%s\n", sha256);	/* the server does not hold it */
+	else
+		d->e = fe;
 }
 
 /*
@@ -406,12 +428,13 @@ static int write_dossier(struct session *s, const char *dir, const struct dargs 
 			 struct err *e)
 {
 	struct checkpoint cp;
-	struct buf note, elsewhere;
+	struct buf note;
+	struct docs docs = { s, a->project, dir, { 0 }, 0, { 0 } };
 	struct picked pk = { 0 };
 	struct story_entry *sv = NULL;
 	size_t sn = 0;
 	buf_init(&note);
-	buf_init(&elsewhere);
+	buf_init(&docs.elsewhere);
 	buf_init(&pk.raw);
 	char sub[DOSSIER_PATH];
 	int rc = witness_latest(s, &cp, &note, e);
@@ -433,7 +456,11 @@ static int write_dossier(struct session *s, const char *dir, const struct dargs 
 	for (size_t i = 0; rc == 0 && i < sn; i++) {
 		struct entry en;
 		if (entry_decode(sv[i].raw, sv[i].len, &en, NULL) == 0)
-			story_docs(&en, dossier_file, &elsewhere);
+			story_docs(&en, dossier_file, &docs);
+	}
+	if (rc == 0 && docs.e.msg[0]) {
+		*e = docs.e;
+		rc = -1;
 	}
 	if (rc == 0)
 		rc = dossier_anchors(sv, sn);
@@ -445,13 +472,13 @@ static int write_dossier(struct session *s, const char *dir, const struct dargs 
 			     ? -1 : 0;
 	if (rc == 0)
 		fprintf(stderr, "%zu entries of %s, each proven in the checkpoint of size %llu signed by %s; "
-			"%zu documents held elsewhere (named by hash)\n", sn, a->project, (unsigned long long)cp.size,
-			cp.origin, (size_t)(strlen(buf_cstr(&elsewhere)) / 65));
+			"%zu evidence files copied, %zu documents held elsewhere (named by hash)\n", sn, a->project,
+			(unsigned long long)cp.size, cp.origin, docs.copied, (size_t)(strlen(buf_cstr(&docs.elsewhere)) / 65));
 	free(sv);
 	free(pk.v);
 	buf_free(&pk.raw);
 	buf_free(&note);
-	buf_free(&elsewhere);
+	buf_free(&docs.elsewhere);
 	return rc;
 }
 

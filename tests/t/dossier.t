@@ -29,7 +29,7 @@ ok "CR-2 raised" ctl "$inst" lead change raise -p pr-site "Minor revision" --by 
 ok "CR-2 minor" ctl "$inst" approver change assess -p pr-site CR-2 --class minor_revision --rationale "in the contract"
 ok "CR-2 approved by phone" ctl "$inst" lead respond -p pr-site --change CR-2 --decision approved --by "C manager" --via phone --json
 resp=$(sed -n 's/^{"seq":\([0-9]*\),.*/\1/p' "$tmp/out")
-ok "its e-mail as evidence" ctl "$inst" lead evidence -p pr-site "$resp" "$tmp/confirm.eml"
+ok "its e-mail as evidence, stored on the server" ctl "$inst" lead evidence -p pr-site "$resp" "$tmp/confirm.eml" --upload
 ok "complaint intake" ctl "$inst" lead case open -p pr-site --title "Redesign free" --claimant "C manager" --via phone \
 	--claim "not what I imagined" --demand "site B, free"
 ok "investigation" ctl "$inst" lead case investigate -p pr-site CASE-1 --responsible "V PM" --checked 2 --finding "site A on record"
@@ -53,7 +53,10 @@ is "  entries: project, baseline and its confirmation, CR-2's change, assessment
 has "  the entry file is get --json plus its raw bytes" "$d/entries/000001.json" '"kind":"baseline"'
 has "  with raw" "$d/entries/000001.json" '"raw":"89a6617574686f72'
 has "  the story names the change" "$d/dossier.md" "CR\-2"
-has "  documents are held elsewhere" "$d/index.html" "held elsewhere"
+has "  documents not stored are held elsewhere" "$d/index.html" "held elsewhere"
+eml=$(sha256sum "$tmp/confirm.eml" | cut -c1-64)
+cmp -s "$d/files/$eml" "$tmp/confirm.eml"; is "  the stored e-mail is in files/, byte for byte" $? 0
+has "  and the story links it" "$d/index.html" "files/$eml"
 has "  Japanese text is kept" "$d/index.html" "参考サイトAに沿ったデザイン"
 has "  entry text is escaped for HTML" "$d/index.html" "PRサイト制作 &lt;web&gt;"
 has "  and for Markdown" "$d/dossier.md" "PRサイト制作 \<web\>"
