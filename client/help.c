@@ -343,15 +343,19 @@ static const struct cmd_help HELP[] = {
 	  "verify --export FILE --checkpoint FILE --trust KEY\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
 	  "verify --receipt FILE --trust KEY\n"
-	  "verify --dossier DIR --trust KEY",
+	  "verify --dossier DIR --trust KEY [--checkpoint FILE]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
 	  "--receipt; with --dossier, everything in a dossier: its MANIFEST against the files "
-	  "(naming any changed, added or removed), each entry's bytes against its leaf hash, "
-	  "its tlog-proof and the checkpoint's signature, the consistency proof, the evidence "
-	  "files' hashes and anchors, and that dossier.md and index.html are what the entries "
-	  "say. Reports the first entry that does not verify (for a dossier, the first problem "
+	  "(naming any changed, added or removed since it was written; an entry left out when "
+	  "it was written cannot be detected), only a dossier's own names and regular files, "
+	  "each entry's bytes against its leaf hash, its tlog-proof and the checkpoint's "
+	  "signature, that every entry a held one cites is held, the consistency proof, the "
+	  "evidence files' hashes and anchors, and that dossier.md and index.html are what the "
+	  "entries say. It checks against the key only and prints the checkpoint's size and "
+	  "root to compare with one obtained independently; --checkpoint FILE, a checkpoint "
+	  "you hold, must have the same root at the same size (else: a fork). Reports the first entry that does not verify (for a dossier, the first problem "
 	  "of each kind). KEY is a verifier key "
 	  "(name+id+key) or a file holding one; --trust may be repeated.", NULL },
 	{ "backup", OPERATE,
