@@ -447,10 +447,12 @@ static void check_top(struct vd *v)
 	}
 	while ((de = readdir(d)) != NULL) {
 		bool known = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		bool dir = fstatat(v->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 		for (size_t i = 0; DOSSIER_TOP[i] && !known; i++)
-			known = strncmp(DOSSIER_TOP[i], de->d_name, strlen(de->d_name)) == 0 &&
-				(DOSSIER_TOP[i][strlen(de->d_name)] == '\0' ||
-				 (DOSSIER_TOP[i][strlen(de->d_name)] == '/' && de->d_type == DT_DIR));
+			known = strncmp(DOSSIER_TOP[i], de->d_name, n) == 0 &&
+				DOSSIER_TOP[i][n] == (dir ? '/' : '\0');
 		if (!known)
 			problem(v, P_ADDED, "%s: added (not a name a dossier has: FORMAT.md section 10a lists them)",
 				showz(de->d_name));
