@@ -27,8 +27,8 @@
 #include "views.h"
 #include "witness.h"
 
-extern const unsigned char format_md[];
-extern const size_t format_md_len;
+const char *const DOSSIER_TOP[] = { "entries/", "files/", "anchors/", "MANIFEST", "index.html", "dossier.md",
+				    "VERIFY.txt", "FORMAT.md", "checkpoint.txt", "latest.txt", "consistency.json", NULL };
 
 const char dossier_verify_txt[] =
 	"How to check this dossier\n"
@@ -36,9 +36,17 @@ const char dossier_verify_txt[] =
 	"You need the log's verifier key (a line like origin+1234abcd+AbC...=), obtained\n"
 	"from the vendor through a channel you trust, not from this folder.\n\n"
 	"With scopectl (offline, no server needed):\n\n"
-	"    scopectl verify --dossier DIR --trust KEY\n\n"
+	"    scopectl verify --dossier DIR --trust KEY [--checkpoint FILE]\n\n"
 	"It checks every step below and names any file or entry that was changed, added\n"
-	"or removed.\n\n"
+	"or removed since the dossier was written. An entry left out when it was\n"
+	"written cannot be detected from the dossier alone; what it can check is that\n"
+	"every entry a held entry cites is held too, and that the subject's own entry\n"
+	"(the change's or the complaint's) is there.\n\n"
+	"Whoever holds the signing key could sign a second, made-up history and build\n"
+	"a dossier from it: the key alone cannot rule that out. Compare the checkpoint\n"
+	"(size and root, which verify prints) with one you obtained yourself: give it\n"
+	"as --checkpoint FILE, or run scopectl consistency SIZE against the server, or\n"
+	"compare a receipt you were given at the time.\n\n"
 	"By hand (FORMAT.md in this folder describes every format):\n\n"
 	"1. Files: MANIFEST lists every file but itself as \"SHA-256 size path\".\n"
 	"       awk '!/^#/ {print $1 \"  \" $3}' MANIFEST | sha256sum -c\n"
@@ -216,21 +224,65 @@ static int collect(void *ctx, uint64_t seq, const uint8_t *p, size_t n, bool sho
 	return buf_failed(&pk->raw) ? err_setc(e, CTL_EXIT_USAGE, "out of memory") : 0;
 }
 
-static void keep_seq(struct picked *pk, size_t below, uint64_t seq)
+/* The one list of what a held entry needs held with it (FORMAT.md 10a). */
+void dossier_needs(const struct entry *en, void (*seq)(void *ctx, uint64_t seq), void *ctx, char change[24])
 {
-	for (size_t i = below; i-- > 0;)
-		if (pk->v[i].seq == seq)
-			pk->v[i].keep = true;
+	static const char *const LISTS[] = { "cites", "checked_entries" };
+	struct mp_cur c;
+	uint32_t count;
+	uint64_t v;
+	const char *s;
+	size_t n;
+	for (size_t k = 0; k < 2; k++)
+		if (mp_map_find(en->body, en->body_len, LISTS[k], &c, NULL) == 1 && mp_get_array(&c, &count, NULL) == 0)
+			for (uint32_t j = 0; j < count && mp_get_uint(&c, &v, NULL) == 0; j++)
+				seq(ctx, v);
+	bool ev = en->kind_len == 8 && memcmp(en->kind, "evidence", 8) == 0;
+	if ((ev || (en->kind_len == 4 && memcmp(en->kind, "void", 4) == 0) ||
+	     (en->kind_len == 10 && memcmp(en->kind, "correction", 10) == 0)) &&
+	    mp_map_find(en->body, en->body_len, ev ? "response" : "target", &c, NULL) == 1 &&
+	    mp_get_uint(&c, &v, NULL) == 0)
+		seq(ctx, v);
+	change[0] = '\0';
+	if (en->kind_len == 8 && memcmp(en->kind, "response", 8) == 0 &&
+	    mp_map_find(en->body, en->body_len, "change", &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
+	    n < 24 && memchr(s, '\0', n) == NULL) {
+		memcpy(change, s, n);
+		change[n] = '\0';
+	}
+}
+
+bool dossier_is_ref(const struct entry *en, const char *kind, const char *ref)
+{
+	struct mp_cur c;
+	const char *s;
+	size_t n;
+	return en->kind_len == strlen(kind) && memcmp(en->kind, kind, en->kind_len) == 0 &&
+	       mp_map_find(en->body, en->body_len, "number", &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0 &&
+	       n == strlen(ref) && memcmp(s, ref, n) == 0;
+}
+
+struct keep_ctx {
+	struct picked *pk;
+	size_t below;
+};
+
+static void keep_seq(void *ctx, uint64_t seq)
+{
+	struct keep_ctx *k = ctx;
+	for (size_t i = k->below; i-- > 0;)
+		if (k->pk->v[i].seq == seq)
+			k->pk->v[i].keep = true;
 }
 
 /* Beyond what history shows: the project, its baselines and their answers,
- * and every entry a kept one cites (cites, checked_entries); entries cite
- * earlier ones, so one pass backwards finds them all. */
+ * and every entry a kept one needs (dossier_needs); entries cite earlier
+ * ones, so one pass backwards finds them all. */
 static void pick(struct picked *pk)
 {
 	for (size_t i = pk->n; i-- > 0;) {
 		struct item *it = &pk->v[i];
-		struct entry en;
+		struct entry en, ch;
 		if (entry_decode(pk->raw.data + it->off, it->len, &en, NULL))
 			continue;
 		struct mp_cur c;
@@ -241,15 +293,13 @@ static void pick(struct picked *pk)
 		it->keep |= it->shown || base;
 		if (!it->keep)
 			continue;
-		static const char *const CITES[] = { "cites", "checked_entries" };
-		for (size_t k = 0; k < 2; k++) {
-			uint32_t count;
-			uint64_t seq;
-			if (mp_map_find(en.body, en.body_len, CITES[k], &c, NULL) != 1 || mp_get_array(&c, &count, NULL))
-				continue;
-			for (uint32_t j = 0; j < count && mp_get_uint(&c, &seq, NULL) == 0; j++)
-				keep_seq(pk, i, seq);
-		}
+		struct keep_ctx k = { pk, i };
+		char change[24];
+		dossier_needs(&en, keep_seq, &k, change);
+		for (size_t j = i; change[0] && j-- > 0;)
+			if (entry_decode(pk->raw.data + pk->v[j].off, pk->v[j].len, &ch, NULL) == 0 &&
+			    dossier_is_ref(&ch, "change", change))
+				pk->v[j].keep = true;
 	}
 }
 
@@ -522,6 +572,8 @@ static int out_ok(const char *out)
 	struct stat st;
 	if (lstat(out, &st) != 0)
 		return errno == ENOENT ? 0 : usage(strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return usage("the output directory is a symbolic link: name the directory itself");
 	DIR *d = S_ISDIR(st.st_mode) ? opendir(out) : NULL;
 	struct dirent *de;
 	int n = 0;
@@ -585,7 +637,7 @@ int cmd_dossier(int argc, char **argv)
 			rc = ctl_report(&e);
 		sess_close(&s);
 	}
-	if (rc == CTL_EXIT_OK && rename(tmp, a.out) != 0) {
+	if (rc == CTL_EXIT_OK && (chmod(tmp, 0755) != 0 || rename(tmp, a.out) != 0)) {
 		fprintf(stderr, "scopectl: %s: %s\n", a.out, strerror(errno));
 		rc = CTL_EXIT_USAGE;
 	}

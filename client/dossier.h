@@ -20,7 +20,8 @@
 #define DOSSIER_MAX_FILE (64u << 20)	/* bytes of one file in a dossier */
 
 int cmd_dossier(int argc, char **argv);
-int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust);
+/* held_cp: a checkpoint file the reader holds (or NULL). */
+int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp);
 
 /* entries/NNNNNN.json: the entry as `scopectl get --json` shows it, plus
  * "raw": the hex of its exact bytes. */
@@ -34,6 +35,20 @@ bool dossier_holds(void *dir, const char *sha256);
 /* dir "/" rel into out (DOSSIER_PATH bytes); "" when it does not fit. */
 #define DOSSIER_PATH 8192
 char *dossier_path(char *out, const char *dir, const char *rel);
+struct entry;
+/* What a held entry needs held with it, the one list the writer includes
+ * and verify requires: each seq it cites (cites, checked_entries, an
+ * evidence's response, a void's or correction's target) through seq(ctx,
+ * seq), and for a response to a change, the change (CR-N) into change
+ * ("" otherwise): that change's own entry. */
+void dossier_needs(const struct entry *en, void (*seq)(void *ctx, uint64_t seq), void *ctx, char change[24]);
+/* Whether en is of kind (change, complaint) with number ref (CR-N, CASE-N). */
+bool dossier_is_ref(const struct entry *en, const char *kind, const char *ref);
+/* The names a dossier has at its top (directories end in '/'), NULL-ended. */
+extern const char *const DOSSIER_TOP[];
+/* FORMAT.md as this scopectl carries it. */
+extern const unsigned char format_md[];
+extern const size_t format_md_len;
 /* VERIFY.txt. */
 extern const char dossier_verify_txt[];
 

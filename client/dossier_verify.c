@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "enc.h"
@@ -25,20 +26,25 @@
 #include "tlogproof.h"
 
 /* The first problem of each kind is kept and printed. */
-enum pkind { P_CHANGED, P_ADDED, P_REMOVED, P_CHECKPOINT, P_ENTRY, P_PROOF, P_CONSISTENCY, P_FILE, P_ANCHOR,
-	     P_STORY, P_N };
-static const char *const PKIND[P_N] = { "changed file", "added file", "removed file", "checkpoint", "entry",
-					"proof", "consistency", "evidence file", "anchor", "story" };
+enum pkind { P_CHANGED, P_ADDED, P_REMOVED, P_REFUSED, P_CHECKPOINT, P_ENTRY, P_PROOF, P_CONSISTENCY, P_SUBJECT,
+	     P_CITED, P_FILE, P_ANCHOR, P_STORY, P_N };
+static const char *const PKIND[P_N] = { "changed file", "added file", "removed file", "refused file", "checkpoint",
+					"entry", "proof", "consistency", "subject", "cited entry", "evidence file",
+					"anchor", "story" };
 
 struct vd {
 	const char *dir;
+	int dfd;	/* DIR: every file is opened relative to it */
 	const struct note_verifier *vs;
 	size_t nv;
 	char first[P_N][512];
 	size_t count[P_N];
 	char project[80], subject[300];
-	struct checkpoint cp;
-	bool cp_ok;
+	struct checkpoint cp, lc;
+	bool cp_ok, lc_ok;
+	struct buf cpnote;	/* checkpoint.txt's bytes */
+	struct buf cited;	/* "<sha256>\n" of each document a held entry names */
+	char unverified[1024];	/* signature lines by keys not trusted */
 	struct buf raws;	/* the verified entries' bytes */
 	struct story_entry *sv;	/* raw pointers filled in at the end */
 	size_t sn, scap;
@@ -56,12 +62,73 @@ static void problem(struct vd *v, enum pkind k, const char *fmt, ...)
 	}
 }
 
+/* rel ("name" or "sub/name") under DIR, following no symbolic link and
+ * waiting on no FIFO or device: a regular file, or -1 saying why not. */
+static int open_rel(const struct vd *v, const char *rel, struct err *e)
+{
+	const char *slash = strchr(rel, '/');
+	int at = v->dfd, sub = -1;
+	if (slash) {
+		char d[64];
+		snprintf(d, sizeof d, "%.*s", (int)(slash - rel), rel);
+		if ((sub = openat(v->dfd, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			return err_set(e, "%s: not a directory of the dossier (%s)", d, strerror(errno));
+		at = sub;
+	}
+	int fd = openat(at, slash ? slash + 1 : rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), saved = errno;
+	struct stat st;
+	if (sub >= 0)
+		close(sub);
+	if (fd < 0 && saved == ELOOP)
+		return (void)err_set(e, "a symbolic link (refused: a dossier holds only regular files)"), -2;
+	if (fd < 0)
+		return err_set(e, "%s", strerror(saved));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return (void)err_set(e, "not a regular file (refused: a dossier holds only regular files)"), -2;
+	}
+	return fd;
+}
+
+/* A subdirectory of DIR, not followed if it is a symbolic link. */
+static DIR *open_sub(const struct vd *v, const char *name)
+{
+	int fd = openat(v->dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && d == NULL)
+		close(fd);
+	return d;
+}
+
 static int read_rel(const struct vd *v, const char *rel, size_t max, struct buf *out, struct err *e)
 {
-	char path[DOSSIER_PATH];
-	dossier_path(path, v->dir, rel);
 	buf_reset(out);
-	return read_file(path, max, out, e);
+	int fd = open_rel(v, rel, e);
+	if (fd < 0)
+		return fd;
+	int rc = 0;
+	for (;;) {
+		if (!buf_reserve(out, 65536)) {
+			rc = err_set(e, "out of memory");
+			break;
+		}
+		ssize_t n = read(fd, out->data + out->len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, "%s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len > max) {
+			rc = err_set(e, "larger than %zu bytes", max);
+			break;
+		}
+	}
+	close(fd);
+	return rc;
 }
 
 /* ---- MANIFEST ---- */
@@ -110,8 +177,9 @@ static void check_manifest(struct vd *v)
 	struct buf text, actual;
 	buf_init(&text);
 	buf_init(&actual);
-	if (read_rel(v, "MANIFEST", 64u << 20, &text, &e)) {
-		problem(v, P_REMOVED, "MANIFEST: %s", e.msg);
+	int r = read_rel(v, "MANIFEST", 64u << 20, &text, &e);
+	if (r) {
+		problem(v, r == -2 ? P_REFUSED : P_REMOVED, "MANIFEST: %s", e.msg);
 		goto out;
 	}
 	char *t = (char *)buf_cstr(&text);
@@ -152,15 +220,46 @@ out:
 
 /* ---- checkpoints and entries ---- */
 
-static bool open_cp(struct vd *v, const char *rel, struct checkpoint *cp, enum pkind k)
+/* Names the signature lines of a verified note by keys not trusted (a
+ * cosigner, say): they are not verified, and the output says so. */
+static void untrusted_signers(struct vd *v, const char *rel, const char *msg, size_t n)
+{
+	const char *p = msg, *end = msg + n, *sigs = NULL;
+	for (; p + 1 < end; p++)
+		if (p[0] == '\n' && p[1] == '\n')
+			sigs = p + 2;
+	for (p = sigs; p && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *name = p + strlen("\u2014 ");
+		const char *sp = nl && name < nl ? memchr(name, ' ', (size_t)(nl - name)) : NULL;
+		uint8_t blob[128];
+		size_t bl = 0;
+		bool trusted = false;
+		if (sp && b64_decode(sp + 1, (size_t)(nl - sp - 1), blob, sizeof blob, &bl) == 0 && bl >= 4)
+			for (size_t k = 0; k < v->nv; k++)
+				trusted |= strlen(v->vs[k].name) == (size_t)(sp - name) &&
+					   memcmp(v->vs[k].name, name, (size_t)(sp - name)) == 0 &&
+					   memcmp(v->vs[k].key_id, blob, 4) == 0;
+		size_t at = strlen(v->unverified);
+		if (sp && !trusted && at < sizeof v->unverified)
+			snprintf(v->unverified + at, sizeof v->unverified - at, "%s%s by %s", at ? "; " : "", rel,
+				 show(name, (size_t)(sp - name)));
+		p = nl ? nl + 1 : end;
+	}
+}
+
+static bool open_cp(struct vd *v, const char *rel, struct checkpoint *cp, enum pkind k, struct buf *keep)
 {
 	struct err e = { 0 };
 	struct buf b;
 	buf_init(&b);
-	bool ok = read_rel(v, rel, NOTE_MAX_BYTES, &b, &e) == 0 &&
-		  checkpoint_open((const char *)b.data, b.len, v->vs, v->nv, cp, &e) == 0;
+	int r = read_rel(v, rel, NOTE_MAX_BYTES, &b, &e);
+	bool ok = r == 0 && checkpoint_open((const char *)b.data, b.len, v->vs, v->nv, cp, &e) == 0;
 	if (!ok)
-		problem(v, k, "%s: %s", rel, e.msg);
+		problem(v, r == -2 ? P_REFUSED : k, "%s: %s", rel, e.msg);
+	else
+		untrusted_signers(v, rel, (const char *)b.data, b.len);
+	if (ok && keep)
+		buf_add(keep, b.data, b.len);
 	buf_free(&b);
 	return ok;
 }
@@ -174,7 +273,6 @@ static void check_proof(struct vd *v, const char *rel, uint64_t seq, const uint8
 	uint8_t proof[MERKLE_MAX_PROOF][HASH_LEN];
 	size_t len, nl;
 	const char *note;
-	struct checkpoint cp;
 	buf_init(&b);
 	if (read_rel(v, rel, 1 << 20, &b, &e) || tlog_proof_parse((const char *)b.data, b.len, &index, proof, &len,
 								 &note, &nl, &e))
@@ -182,11 +280,10 @@ static void check_proof(struct vd *v, const char *rel, uint64_t seq, const uint8
 	else if (index != seq)
 		problem(v, P_PROOF, "%s: proves index %llu, not entry %llu", rel, (unsigned long long)index,
 			(unsigned long long)seq);
-	else if (checkpoint_open(note, nl, v->vs, v->nv, &cp, &e))
-		problem(v, P_PROOF, "%s: its checkpoint: %s", rel, e.msg);
-	else if (cp.size != v->cp.size || memcmp(cp.root, v->cp.root, HASH_LEN) != 0)
-		problem(v, P_PROOF, "%s: its checkpoint is not checkpoint.txt", rel);
-	else if (merkle_verify_inclusion(seq, cp.size, leaf, (const uint8_t(*)[HASH_LEN])proof, len, cp.root, &e))
+	else if (nl != v->cpnote.len || memcmp(note, v->cpnote.data, nl) != 0)
+		problem(v, P_PROOF, "%s: its checkpoint is not checkpoint.txt, byte for byte", rel);
+	else if (merkle_verify_inclusion(seq, v->cp.size, leaf, (const uint8_t(*)[HASH_LEN])proof, len, v->cp.root,
+					 &e))
 		problem(v, P_PROOF, "%s: the entry is not in the checkpoint's tree: %s", rel, e.msg);
 	buf_free(&b);
 }
@@ -203,8 +300,9 @@ static void check_entry(struct vd *v, const char *rel, uint64_t seq)
 	buf_init(&m);
 	buf_init(&again);
 	size_t at = v->raws.len;
-	if (read_rel(v, rel, 4u << 20, &b, &e) || json_to_msgpack((const char *)b.data, b.len, &m, &e)) {
-		problem(v, P_ENTRY, "%s: %s", rel, e.msg);
+	int r = read_rel(v, rel, 4u << 20, &b, &e);
+	if (r || json_to_msgpack((const char *)b.data, b.len, &m, &e)) {
+		problem(v, r == -2 ? P_REFUSED : P_ENTRY, "%s: %s", rel, e.msg);
 		goto out;
 	}
 	if (mp_map_find(m.data, m.len, "raw", &c, NULL) != 1 || mp_get_str(&c, &hx, &hn, NULL) || hn % 2 ||
@@ -282,18 +380,16 @@ static int by_seq(const void *a, const void *b)
 
 static void check_entries(struct vd *v)
 {
-	char path[DOSSIER_PATH];
-	dossier_path(path, v->dir, "entries");
-	DIR *d = opendir(path);
+	DIR *d = open_sub(v, "entries");
 	if (d == NULL) {
-		problem(v, P_REMOVED, "entries: removed (%s)", strerror(errno));
+		problem(v, P_REMOVED, "entries: removed or not a directory (%s)", strerror(errno));
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		uint64_t seq;
 		bool json;
-		char rel[600], other[64], full[DOSSIER_PATH];
+		char rel[600], other[64];
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(rel, sizeof rel, "entries/%s", de->d_name);
@@ -302,8 +398,7 @@ static void check_entries(struct vd *v)
 			continue;
 		}
 		snprintf(other, sizeof other, "entries/%06llu.%s", (unsigned long long)seq, json ? "tlog-proof" : "json");
-		dossier_path(full, v->dir, other);
-		if (access(full, F_OK) != 0)
+		if (faccessat(dirfd(d), other + strlen("entries/"), F_OK, AT_SYMLINK_NOFOLLOW) != 0)
 			problem(v, json ? P_PROOF : P_ENTRY, "entries/%06llu.%s: removed (%s has none)",
 				(unsigned long long)seq, json ? "tlog-proof" : "json", rel);
 		else if (json)
@@ -322,8 +417,9 @@ static void check_consistency(struct vd *v)
 	struct consistency_proof p;
 	struct err e = { 0 };
 	struct buf b;
-	if (!v->cp_ok || !open_cp(v, "latest.txt", &lc, P_CONSISTENCY))
+	if (!v->cp_ok || !(v->lc_ok = open_cp(v, "latest.txt", &lc, P_CONSISTENCY, NULL)))
 		return;
+	v->lc = lc;
 	buf_init(&b);
 	if (read_rel(v, "consistency.json", 1 << 20, &b, &e) || consistency_from_json((const char *)b.data, b.len, &p, &e))
 		problem(v, P_CONSISTENCY, "consistency.json: %s", e.msg);
@@ -336,30 +432,153 @@ static void check_consistency(struct vd *v)
 	buf_free(&b);
 }
 
-/* files/<sha256>: each file hashes to its name. */
+/* Only the names a dossier has at its top; VERIFY.txt and FORMAT.md as this
+ * scopectl writes them. */
+static void check_top(struct vd *v)
+{
+	int fd = dup(v->dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		problem(v, P_REMOVED, "%s: %s", showz(v->dir), strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		bool known = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		bool dir = fstatat(v->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+		for (size_t i = 0; DOSSIER_TOP[i] && !known; i++)
+			known = strncmp(DOSSIER_TOP[i], de->d_name, n) == 0 &&
+				DOSSIER_TOP[i][n] == (dir ? '/' : '\0');
+		if (!known)
+			problem(v, P_ADDED, "%s: added (not a name a dossier has: FORMAT.md section 10a lists them)",
+				showz(de->d_name));
+	}
+	closedir(d);
+	static const struct {
+		const char *name;
+		const void *text;
+		const size_t *len;
+	} OWN[] = { { "VERIFY.txt", dossier_verify_txt, NULL }, { "FORMAT.md", format_md, &format_md_len } };
+	for (size_t i = 0; i < 2; i++) {
+		struct buf b;
+		struct err e = { 0 };
+		size_t n = OWN[i].len ? *OWN[i].len : strlen(OWN[i].text);
+		buf_init(&b);
+		int r = read_rel(v, OWN[i].name, DOSSIER_MAX_FILE, &b, &e);
+		if (r)
+			problem(v, r == -2 ? P_REFUSED : P_REMOVED, "%s: %s", OWN[i].name, e.msg);
+		else if (b.len != n || memcmp(b.data, OWN[i].text, n) != 0)
+			problem(v, P_CHANGED, "%s: differs from the text this scopectl writes", OWN[i].name);
+		buf_free(&b);
+	}
+}
+
+static void cite_doc(void *ctx, const char *sha256)
+{
+	struct vd *v = ctx;
+	char line[80];
+	snprintf(line, sizeof line, "%s\n", sha256);
+	if (strstr(buf_cstr(&v->cited), line) == NULL)
+		buf_adds(&v->cited, line);
+}
+
+static const struct story_entry *held(const struct vd *v, uint64_t seq)
+{
+	struct story_entry key = { .seq = seq };
+	return v->sn ? bsearch(&key, v->sv, v->sn, sizeof *v->sv, by_seq) : NULL;
+}
+
+struct cited_ctx {
+	struct vd *v;
+	uint64_t by;
+};
+
+static void need_seq(void *ctx, uint64_t seq)
+{
+	struct cited_ctx *c = ctx;
+	if (!held(c->v, seq))
+		problem(c->v, P_CITED, "entries/%06llu.json: missing (entry %llu cites it; a dossier holds every entry "
+			"its entries cite)", (unsigned long long)seq, (unsigned long long)c->by);
+}
+
+/* The subject is one a dossier can have, its own entry is held, and so is
+ * every entry a held one needs (dossier_needs); the documents they name
+ * into v->cited. */
+static void check_held(struct vd *v)
+{
+	char want[24] = "";
+	const char *kind = NULL;
+	int used = 0;
+	if (strncmp(v->subject, "change CR-", 10) == 0)
+		kind = "change";
+	else if (strncmp(v->subject, "case CASE-", 10) == 0)
+		kind = "complaint";
+	const char *num = kind ? strchr(v->subject, '-') + 1 : NULL;
+	if (num && num[0] >= '1' && num[0] <= '9' && strspn(num, "0123456789") == strlen(num) && strlen(num) <= 10)
+		used = snprintf(want, sizeof want, "%s", strchr(v->subject, ' ') + 1);
+	if (strcmp(v->subject, "all") != 0 && used == 0) {
+		problem(v, P_SUBJECT, "MANIFEST: subject %s is none of \"change CR-N\", \"case CASE-N\" and \"all\"",
+			showz(v->subject));
+		return;
+	}
+	bool found = used == 0;
+	for (size_t i = 0; i < v->sn; i++) {
+		struct entry en, ch;
+		char change[24];
+		if (entry_decode(v->sv[i].raw, v->sv[i].len, &en, NULL))
+			continue;
+		found |= kind && dossier_is_ref(&en, kind, want);
+		struct cited_ctx c = { v, v->sv[i].seq };
+		dossier_needs(&en, need_seq, &c, change);
+		bool has = change[0] == '\0';
+		for (size_t j = 0; j < v->sn && !has; j++)
+			has = entry_decode(v->sv[j].raw, v->sv[j].len, &ch, NULL) == 0 && dossier_is_ref(&ch, "change", change);
+		if (!has)
+			problem(v, P_CITED, "entry %llu answers %s, whose change entry the dossier lacks",
+				(unsigned long long)v->sv[i].seq, showz(change));
+		story_docs(&en, cite_doc, v);
+	}
+	if (!found)
+		problem(v, P_SUBJECT, "MANIFEST names the subject %s, but the dossier lacks its %s entry", showz(v->subject),
+			kind);
+}
+
+/* files/<sha256>: each a document a held entry names, hashing to its name. */
 static void check_files(struct vd *v)
 {
-	char path[DOSSIER_PATH];
-	dossier_path(path, v->dir, "files");
-	DIR *d = opendir(path);
+	DIR *d = open_sub(v, "files");
 	if (d == NULL) {
-		problem(v, P_REMOVED, "files: removed (%s)", strerror(errno));
+		problem(v, P_REMOVED, "files: removed or not a directory (%s)", strerror(errno));
 		return;
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		char full[DOSSIER_PATH], hx[65] = "";
+		char rel[600], hx[66] = "";
 		uint8_t h[HASH_LEN];
 		uint64_t size;
 		struct err e = { 0 };
-		dossier_path(full, path, de->d_name);
-		int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		snprintf(rel, sizeof rel, "files/%s", de->d_name);
+		snprintf(hx, sizeof hx, "%.64s\n", de->d_name);
+		if (strlen(de->d_name) != 64 || strstr(buf_cstr(&v->cited), hx) == NULL) {
+			problem(v, P_ADDED, "%s: added (no entry in the dossier names it)", showz(rel));
+			continue;
+		}
+		hx[0] = '\0';
+		int fd = open_rel(v, rel, &e);
+		if (fd == -2)
+			problem(v, P_REFUSED, "%s: %s", showz(rel), e.msg);
 		if (fd >= 0 && sha256_fd(fd, h, &size, &e) == 0)
 			hex_encode(h, HASH_LEN, hx);
 		if (fd >= 0)
 			close(fd);
+		if (fd == -2)
+			continue;
 		if (strcmp(hx, de->d_name) != 0)
 			problem(v, P_FILE, "files/%s: its SHA-256 is not its name", showz(de->d_name));
 		else
@@ -377,11 +596,9 @@ static void check_files(struct vd *v)
  */
 static void check_anchors(struct vd *v)
 {
-	char path[DOSSIER_PATH];
-	dossier_path(path, v->dir, "anchors");
-	DIR *d = opendir(path);
+	DIR *d = open_sub(v, "anchors");
 	if (d == NULL) {
-		problem(v, P_REMOVED, "anchors: removed (%s)", strerror(errno));
+		problem(v, P_REMOVED, "anchors: removed or not a directory (%s)", strerror(errno));
 		return;
 	}
 	struct dirent *de;
@@ -427,7 +644,40 @@ static void check_story(struct vd *v)
 	}
 }
 
-int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust)
+/* The reader's own checkpoint against the dossier's: 0 when it matches or
+ * cannot be checked offline (said in line), 1 on a fork or a bad file. */
+static int check_held_cp(struct vd *v, const char *path, char *line, size_t cap)
+{
+	struct buf b;
+	struct err e = { 0 };
+	struct checkpoint h;
+	buf_init(&b);
+	int rc = read_file(path, NOTE_MAX_BYTES, &b, &e) || checkpoint_open((const char *)b.data, b.len, v->vs, v->nv,
+									   &h, &e);
+	buf_free(&b);
+	if (rc) {
+		fprintf(stderr, "scopectl: --checkpoint %s: %s\n", showz(path), e.msg);
+		return 1;
+	}
+	const struct checkpoint *same = h.size == v->cp.size ? &v->cp : h.size == v->lc.size ? &v->lc : NULL;
+	if (same && memcmp(same->root, h.root, HASH_LEN) != 0) {
+		fprintf(stderr, "scopectl: VERIFICATION FAILED: the dossier's log differs from the checkpoint you hold: "
+			"a fork (size %llu: %s has another root than the dossier's %s)\n", (unsigned long long)h.size,
+			showz(path), same == &v->cp ? "checkpoint.txt" : "latest.txt");
+		return 1;
+	}
+	if (same)
+		snprintf(line, cap, "  the checkpoint you hold (%s, size %llu) is the dossier's %s: the same log, no fork up "
+			"to it\n", showz(path), (unsigned long long)h.size, same == &v->cp ? "checkpoint.txt" : "latest.txt");
+	else
+		snprintf(line, cap, "  NOT CHECKED: the checkpoint you hold (%s, size %llu) cannot be checked offline: the "
+			"dossier proves only sizes %llu and %llu; run scopectl consistency %llu against the server\n",
+			showz(path), (unsigned long long)h.size, (unsigned long long)v->cp.size,
+			(unsigned long long)v->lc.size, (unsigned long long)h.size);
+	return 0;
+}
+
+int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp)
 {
 	struct note_verifier vs[PROFILE_MAX_TRUST];
 	struct err e = { 0 };
@@ -441,17 +691,29 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust)
 			fprintf(stderr, "scopectl: %s\n", e.msg);
 			return CTL_EXIT_USAGE;
 		}
-	struct vd *v = calloc(1, sizeof *v);
-	if (v == NULL)
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		fprintf(stderr, "scopectl: %s: %s (name the dossier's directory)\n", showz(dir), strerror(errno));
 		return CTL_EXIT_USAGE;
+	}
+	struct vd *v = calloc(1, sizeof *v);
+	if (v == NULL) {
+		close(dfd);
+		return CTL_EXIT_USAGE;
+	}
 	v->dir = dir;
+	v->dfd = dfd;
 	v->vs = vs;
 	v->nv = ntrust;
 	buf_init(&v->raws);
+	buf_init(&v->cpnote);
+	buf_init(&v->cited);
 	check_manifest(v);
-	v->cp_ok = open_cp(v, "checkpoint.txt", &v->cp, P_CHECKPOINT);
+	check_top(v);
+	v->cp_ok = open_cp(v, "checkpoint.txt", &v->cp, P_CHECKPOINT, &v->cpnote);
 	check_entries(v);
 	check_consistency(v);
+	check_held(v);
 	check_files(v);
 	check_anchors(v);
 	size_t bad = 0;
@@ -462,25 +724,41 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust)
 	for (int k = 0; k < P_N; k++)
 		bad += v->count[k] && k == P_STORY;
 	int rc = CTL_EXIT_OK;
+	char root[64] = "", cpline[1200] = "";
+	b64_encode(v->cp.root, HASH_LEN, root);
+	if (bad == 0 && held_cp && check_held_cp(v, held_cp, cpline, sizeof cpline))
+		rc = CTL_EXIT_VERIFY;
+	else if (bad == 0 && !held_cp)
+		snprintf(cpline, sizeof cpline, "  checked against the key only: compare checkpoint size %llu, root %s "
+			 "with a checkpoint you obtained yourself, e.g. scopectl consistency %llu or a receipt (or give it "
+			 "as --checkpoint FILE)\n", (unsigned long long)v->cp.size, root, (unsigned long long)v->cp.size);
 	if (bad) {
 		for (int k = 0; k < P_N; k++)
 			if (v->count[k])
 				fprintf(stderr, "scopectl: VERIFICATION FAILED: %s: %s%s\n", PKIND[k], v->first[k],
 					v->count[k] > 1 ? " (and more)" : "");
 		rc = CTL_EXIT_VERIFY;
-	} else {
-		printf("ok: dossier %s of project %s (%s)\n"
-		       "  every file matches MANIFEST; none added or removed\n"
-		       "  %zu entries: bytes, leaf hashes and inclusion proofs verified in the checkpoint of size %llu "
-		       "signed by %s\n"
-		       "  the checkpoint is consistent with the latest one its writer verified (latest.txt)\n"
+	} else if (rc == CTL_EXIT_OK) {
+		printf("ok: dossier %s of project %s, subject %s (as the dossier names it)\n"
+		       "  every file matches MANIFEST: none added or removed since it was written; an entry left out "
+		       "when it was written cannot be detected from the dossier alone\n"
+		       "  %zu entries: bytes, leaf hashes and inclusion proofs verified in the checkpoint of size %llu, "
+		       "root %s, signed by %s; the subject's own entry and every entry they cite are held\n"
+		       "  the checkpoint is consistent with the latest one its writer verified (latest.txt, size %llu)\n"
 		       "  %zu evidence files match their hashes; %zu documents are held elsewhere (named by hash only)\n"
 		       "  anchors: none (every time shown is the ledger's own)\n"
 		       "  dossier.md and index.html are what the entries say\n",
-		       showz(dir), showz(v->project), showz(v->subject), v->sn, (unsigned long long)v->cp.size,
-		       showz(v->cp.origin), v->files, v->elsewhere);
+		       showz(dir), showz(v->project), showz(v->subject), v->sn, (unsigned long long)v->cp.size, root,
+		       showz(v->cp.origin), (unsigned long long)v->lc.size, v->files, v->elsewhere);
+		fputs(cpline, stdout);
 	}
+	if (v->unverified[0])
+		fprintf(rc ? stderr : stdout, "  not verified: the signatures on %s (no --trust key for them)\n",
+			v->unverified);
+	close(dfd);
 	buf_free(&v->raws);
+	buf_free(&v->cpnote);
+	buf_free(&v->cited);
 	free(v->sv);
 	free(v);
 	return rc;

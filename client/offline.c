@@ -328,9 +328,9 @@ int cmd_verify_offline(int argc, char **argv)
 	if (optind != argc)
 		return usage("unexpected argument");
 	if (dossier) {
-		if (exp || proof || cpath || receipt || json)
-			return usage("--dossier DIR goes with --trust KEY only");
-		return cmd_verify_dossier(dossier, trust, ntrust);
+		if (exp || proof || receipt || json)
+			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] only");
+		return cmd_verify_dossier(dossier, trust, ntrust, cpath);
 	}
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];

@@ -13,7 +13,8 @@
 
 /* Whether the UTF-8 sequence at p (n bytes left) is a control that could
  * rewrite what a reader sees: C0 (but newline and tab), DEL, C1, bidi
- * overrides and isolates.  *cp gets the code point, *len its bytes. */
+ * marks, overrides and isolates, zero-width and invisible characters, line
+ * and paragraph separators, the byte order mark.  *cp gets the code point, *len its bytes. */
 static bool invisible(const unsigned char *p, size_t n, unsigned *cp, size_t *len)
 {
 	*len = 1;
@@ -25,19 +26,30 @@ static bool invisible(const unsigned char *p, size_t n, unsigned *cp, size_t *le
 		*cp = p[1];
 		return true;
 	}
-	if (p[0] == 0xe2 && n >= 3 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-				       (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
-		*len = 3;
-		*cp = 0x2000u | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+	if (p[0] == 0xd8 && n >= 2 && p[1] == 0x9c) {	/* U+061C arabic letter mark */
+		*len = 2;
+		*cp = 0x61c;
 		return true;
+	}
+	if ((p[0] == 0xe2 || p[0] == 0xef) && n >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+		unsigned u = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+		/* zero width spaces and joiners, marks, separators, overrides,
+		 * isolates, invisible operators, the byte order mark */
+		if ((u >= 0x200b && u <= 0x200f) || (u >= 0x2028 && u <= 0x202e) || (u >= 0x2060 && u <= 0x2064) ||
+		    (u >= 0x2066 && u <= 0x2069) || u == 0xfeff) {
+			*len = 3;
+			*cp = u;
+			return true;
+		}
 	}
 	return false;
 }
 
 /* Text from an entry, escaped for f: HTML's five specials as entities;
  * Markdown's ASCII punctuation with a backslash, a newline as a hard break;
+ * inside a Markdown code span (span) nothing, a newline as a space;
  * invisible controls as visible \u{XXXX}. */
-static void esc(enum story_format f, struct buf *out, const char *s, size_t n)
+static void esc_in(enum story_format f, bool span, struct buf *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
@@ -49,7 +61,9 @@ static void esc(enum story_format f, struct buf *out, const char *s, size_t n)
 			continue;
 		}
 		char c = (char)p[i++];
-		if (f == STORY_HTML) {
+		if (span) {
+			buf_addc(out, c == '\n' ? ' ' : c);
+		} else if (f == STORY_HTML) {
 			switch (c) {
 			case '&': buf_adds(out, "&amp;"); break;
 			case '<': buf_adds(out, "&lt;"); break;
@@ -66,6 +80,31 @@ static void esc(enum story_format f, struct buf *out, const char *s, size_t n)
 			buf_addc(out, c);
 		}
 	}
+}
+
+static void esc(enum story_format f, struct buf *out, const char *s, size_t n)
+{
+	esc_in(f, false, out, s, n);
+}
+
+/* A Markdown code span of s: fenced with one backtick more than its longest
+ * run of them, no backslash escapes inside (a code span shows them as they
+ * are); invisible controls as \u{XXXX}, a newline as a space. */
+static void md_code(struct buf *out, const char *s, size_t n)
+{
+	size_t run = 0, most = 0;
+	for (size_t i = 0; i < n; i++)
+		most = (run = s[i] == '`' ? run + 1 : 0) > most ? run : most;
+	bool pad = n && (s[0] == '`' || s[n - 1] == '`' || s[0] == ' ');
+	for (size_t k = 0; k <= most; k++)
+		buf_addc(out, '`');
+	if (pad)
+		buf_addc(out, ' ');
+	esc_in(STORY_MARKDOWN, true, out, s, n);
+	if (pad)
+		buf_addc(out, ' ');
+	for (size_t k = 0; k <= most; k++)
+		buf_addc(out, '`');
 }
 
 static void escz(enum story_format f, struct buf *out, const char *s)
@@ -232,10 +271,9 @@ static void row(struct out *o, const char *key, const char *val, size_t n, bool 
 		escz(o->f, o->b, key);
 		buf_adds(o->b, ": ");
 		if (code)
-			buf_addc(o->b, '`');
-		esc(o->f, o->b, val, n);
-		if (code)
-			buf_addc(o->b, '`');
+			md_code(o->b, val, n);
+		else
+			esc(o->f, o->b, val, n);
 		buf_addc(o->b, '\n');
 	}
 }

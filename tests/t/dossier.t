@@ -10,6 +10,7 @@ set -u
 
 inst=$tmp/inst
 "$SCOPED" init "$inst" --origin test.example/dossier --client-project pr-site >/dev/null || { echo "Bail out! init"; exit 1; }
+cp -a "$inst" "$tmp/fork"	# the same signing key, for a second history below
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 key=$inst/keys/verifier.txt
 echo "requirement definition v1: reference site A" > "$tmp/requirements.txt"
@@ -105,14 +106,82 @@ has "  names it" "$tmp/err" "entries/000007.json: removed"
 fresh; echo extra > "$tmp/t/files/notes.txt"
 exits 1 "an added file" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
 has "  names it" "$tmp/err" "files/notes.txt: added"
+remanifest() {	# remanifest DIR: a MANIFEST made to match DIR's files
+	(cd "$1" && { grep '^#' MANIFEST; find . -type f ! -name MANIFEST | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
+		echo "$(sha256sum "$f" | cut -c1-64) $(stat -c %s "$f") $f"; done; } > "$tmp/MANIFEST.new" && mv "$tmp/MANIFEST.new" MANIFEST)
+}
 fresh; sed -i 's/C manager/D manager/' "$tmp/t/dossier.md"
-(cd "$tmp/t" && { grep '^#' MANIFEST; find . -type f ! -name MANIFEST | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
-	echo "$(sha256sum "$f" | cut -c1-64) $(stat -c %s "$f") $f"; done; } > "$tmp/MANIFEST.new" && mv "$tmp/MANIFEST.new" MANIFEST)
+remanifest "$tmp/t"
 exits 1 "an edited story with a MANIFEST made to match" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
 has "  is found" "$tmp/err" "dossier.md: is not what the entries say"
 "$SCOPED" init "$tmp/other" --origin test.example/dossier >/dev/null
 exits 1 "another key with the same name" "$SCOPECTL" verify --dossier "$d" --trust "$tmp/other/keys/verifier.txt"
 has "  the checkpoint is refused" "$tmp/err" "checkpoint: checkpoint.txt"
+
+
+# what verify says it cannot check, and the reader's own checkpoint
+size=$(sed -n 2p "$d/checkpoint.txt") root=$(sed -n 3p "$d/checkpoint.txt")
+"$SCOPECTL" verify --dossier "$d" --trust "$key" > "$tmp/out" 2>&1
+has "verify prints the checkpoint it verified and what it cannot check" "$tmp/out" \
+	"checked against the key only: compare checkpoint size $size, root $root with a checkpoint you obtained yourself, e.g. scopectl consistency $size or a receipt"
+has "  it does not claim to detect entries left out" "$tmp/out" "an entry left out when it was written cannot be detected from the dossier alone"
+has "  and names the subject as the dossier does" "$tmp/out" "subject change CR-2 (as the dossier names it)"
+has "  VERIFY.txt says so too" "$d/VERIFY.txt" "An entry left out when it was"
+ctl "$inst" auditor checkpoint > "$tmp/mine.txt"
+ok "verify --dossier --checkpoint with the reader's checkpoint of the same size" "$SCOPECTL" verify --dossier "$d" --trust "$key" --checkpoint "$tmp/mine.txt"
+has "  says it is the same log" "$tmp/out" "the checkpoint you hold ($tmp/mine.txt, size $size) is the dossier's checkpoint.txt"
+
+# the subject and the entries it needs
+fresh; sed -i 's/^# subject change CR-2$/# subject change CR-1/' "$tmp/t/MANIFEST"
+exits 1 "a subject whose own entry the dossier lacks" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "MANIFEST names the subject change CR-1, but the dossier lacks its change entry"
+fresh; sed -i 's/^# subject change CR-2$/# subject everything/' "$tmp/t/MANIFEST"
+exits 1 "a subject a dossier cannot have" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" 'subject everything is none of "change CR-N", "case CASE-N" and "all"'
+fresh; rm "$tmp/t/entries/000009.json" "$tmp/t/entries/000009.tlog-proof"; remanifest "$tmp/t"
+exits 1 "an entry left out that a held one cites (the evidence's response)" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "cited entry: entries/000009.json: missing (entry 10 cites it"
+
+# files a dossier does not have, and its fixed texts
+fresh; echo "notes" > "$tmp/t/notes.txt"; remanifest "$tmp/t"
+exits 1 "an extra file at the top, listed in MANIFEST" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "notes.txt: added (not a name a dossier has"
+fresh; echo "also run rm -rf ~" >> "$tmp/t/VERIFY.txt"; remanifest "$tmp/t"
+exits 1 "an edited VERIFY.txt with a MANIFEST made to match" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "VERIFY.txt: differs from the text this scopectl writes"
+fresh; echo "format" >> "$tmp/t/FORMAT.md"; remanifest "$tmp/t"
+exits 1 "an edited FORMAT.md with a MANIFEST made to match" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "FORMAT.md: differs from the text this scopectl writes"
+fresh; echo "unrelated" > "$tmp/u"; h=$(sha256sum "$tmp/u" | cut -c1-64); cp "$tmp/u" "$tmp/t/files/$h"; remanifest "$tmp/t"
+exits 1 "a file in files/ that no entry names" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named as added" "$tmp/err" "files/$h: added (no entry in the dossier names it)"
+
+# no symbolic link is followed, no FIFO waited on
+fresh; mv "$tmp/t/MANIFEST" "$tmp/outside"; ln -s "$tmp/outside" "$tmp/t/MANIFEST"
+exits 1 "a symbolic link as MANIFEST" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is refused by name" "$tmp/err" "MANIFEST: a symbolic link (refused"
+fresh; rm "$tmp/t/MANIFEST"; mkfifo "$tmp/t/MANIFEST"
+exits 1 "a FIFO as MANIFEST" timeout 20 "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is refused by name" "$tmp/err" "MANIFEST: not a regular file (refused"
+fresh; rm "$tmp/t/entries/000007.json"; mkfifo "$tmp/t/entries/000007.json"
+exits 1 "a FIFO as an entry" timeout 20 "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is refused by name" "$tmp/err" "entries/000007.json: not a regular file (refused"
+
+# each proof carries checkpoint.txt byte for byte; other signers are named
+other_sig="— other.example/witness $(head -c 68 /dev/zero | base64 -w0)"
+fresh; echo "$other_sig" >> "$tmp/t/entries/000008.tlog-proof"; remanifest "$tmp/t"
+exits 1 "a proof whose checkpoint carries another signature" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  is named" "$tmp/err" "entries/000008.tlog-proof: its checkpoint is not checkpoint.txt, byte for byte"
+fresh; for f in "$tmp/t/checkpoint.txt" "$tmp/t"/entries/*.tlog-proof; do echo "$other_sig" >> "$f"; done; remanifest "$tmp/t"
+ok "a checkpoint cosigned by another key verifies" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
+has "  naming the signature it did not verify" "$tmp/out" "not verified: the signatures on checkpoint.txt by other.example/witness"
+
+# the directory is readable by others as any folder one hands on; -o is no symbolic link
+is "the dossier's directory is 0755" "$(stat -c %a "$d")" 755
+is "  its files 0644" "$(stat -c %a "$d/MANIFEST")" 644
+mkdir "$tmp/empty"; ln -s "$tmp/empty" "$tmp/link"
+exits 2 "-o naming a symbolic link" ctl "$inst" auditor dossier pr-site --change CR-2 -o "$tmp/link"
+has "  is refused saying so" "$tmp/err" "the output directory is a symbolic link"
 
 # --case: the four stages and what they cite
 ok "dossier of CASE-1" ctl "$inst" auditor dossier pr-site --case CASE-1 -o "$tmp/case1"
@@ -123,5 +192,32 @@ ok "verify --dossier passes" "$SCOPECTL" verify --dossier "$tmp/case1" --trust "
 ok "a dossier of everything" ctl "$inst" auditor dossier pr-site --all -o "$tmp/all"
 is "  every entry" "$(ls "$tmp/all/entries" | grep -c json)" 15
 ok "  verifies" "$SCOPECTL" verify --dossier "$tmp/all" --trust "$key"
+
+# invisible characters are shown; code spans hold any backticks
+ok "a change with invisible characters" ctl "$inst" lead change raise -p pr-site $'a\u200eb\u200bc\u2028d\ufeffe\u061cf\u2062g' \
+	--by "V PM" --via email --reason vendor_proposal --items 'R1'
+ok "a case with backticks in an alleged promise" ctl "$inst" lead case open -p pr-site --title "ticks" --claimant "C" --via phone \
+	--claim "x" --demand "y" --alleged-promise 'C|2026-01-01|phone|said ``free`` twice'
+ok "dossier of CR-3" ctl "$inst" auditor dossier pr-site --change CR-3 -o "$tmp/cr3"
+for u in 200E 200B 2028 FEFF 061C 2062; do has "  U+$u is shown as an escape" "$tmp/cr3/dossier.md" "\\u{$u}"; done
+has "  and in HTML" "$tmp/cr3/index.html" 'a\u{200E}b\u{200B}c\u{2028}d\u{FEFF}e\u{061C}f\u{2062}g'
+ok "dossier of CASE-2" ctl "$inst" auditor dossier pr-site --case CASE-2 -o "$tmp/case2"
+has "  a non-string value is a code span fenced past its backticks, unescaped" "$tmp/case2/dossier.md" 'alleged\_promises: ```[{"channel":"phone","evidence_offered":false,"text":"said ``free`` twice"'
+stop_daemon
+
+# a second history signed by the same key: the dossier alone cannot tell;
+# the reader's own checkpoint of the same size can (the fork's scopectl
+# keeps its own state, or it would refuse the rollback itself)
+start_daemon "$tmp/fork" || { echo "Bail out! no fork daemon"; exit 1; }
+mkdir "$tmp/forkstate"
+fctl() { XDG_STATE_HOME=$tmp/forkstate ctl "$tmp/fork" "$@"; }
+fctl lead project create pr-site --client "C" --title "made up" --currency JPY --amount 1 --type fixed --acceptance-days 14 >/dev/null
+tries=0
+while fctl auditor checkpoint > "$tmp/forkcp.txt" && [ "$(sed -n 2p "$tmp/forkcp.txt")" -lt "$size" ] && [ $tries -lt 40 ]; do
+	fctl lead change raise -p pr-site "filler $tries" --by "V PM" --via email --reason vendor_proposal >/dev/null; tries=$((tries + 1))
+done
+is "the fork has the dossier's size" "$(sed -n 2p "$tmp/forkcp.txt")" "$size"
+exits 1 "verify --dossier --checkpoint with a checkpoint of another history" "$SCOPECTL" verify --dossier "$d" --trust "$key" --checkpoint "$tmp/forkcp.txt"
+has "  is a fork" "$tmp/err" "the dossier's log differs from the checkpoint you hold: a fork"
 stop_daemon
 finish
