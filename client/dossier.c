@@ -78,11 +78,17 @@ const char dossier_verify_txt[] =
 	"       cd files && for f in *; do echo \"$f  $f\"; done | sha256sum -c\n"
 	"   A document the story marks \"held elsewhere\" is named by its hash only:\n"
 	"   hash the copy you are shown and compare.\n\n"
-	"7. Anchors: anchors/ holds RFC 3161 time-stamp tokens over checkpoints and the\n"
-	"   TSA's certificate chain, checked with\n"
-	"       openssl ts -verify -in TOKEN.tsr -digest <sha256 of the checkpoint> -CAfile TSA-CA.pem\n"
-	"   (empty when the log has no anchors: then every time is the ledger's own).\n\n"
-	"8. dossier.md and index.html tell the story of these entries; scopectl verify\n"
+	"7. Anchors: anchors/NNNNNN.json and .tlog-proof are anchor entries, checked as in\n"
+	"   3 and 4; .consistency.json proves the anchor's size and root a prefix of\n"
+	"   checkpoint.txt (as in 5); NNNNNN.tsr is the RFC 3161 token (DER, carrying the\n"
+	"   TSA's certificates), the same bytes as the base64 \"token\" in the entry.\n"
+	"   It stamps the checkpoint text \"origin\\nsize\\nbase64 root\\n\" of the\n"
+	"   anchor's size and root (FORMAT.md section 3a):\n"
+	"       printf '%s\\n%s\\n%s\\n' ORIGIN SIZE ROOT | sha256sum\n"
+	"       openssl ts -verify -digest <that hex> -in anchors/000012.tsr -token_in -CAfile TSA-CA.pem\n"
+	"   An entry's anchored time is the genTime of the earliest anchor whose size\n"
+	"   is beyond its seq (empty anchors/: every time is the ledger's own).\n\n"
+"8. dossier.md and index.html tell the story of these entries; scopectl verify\n"
 	"   renders them again from the verified entries and finds any edit.\n";
 
 /* ---- shared with verify ---- */
@@ -340,20 +346,6 @@ static void dossier_file(void *ctx, const char *sha256)
 		d->e = fe;
 }
 
-/*
- * ANCHORS plug in here, and only here: for the log's anchor entries (RFC
- * 3161 tokens over checkpoints), write each token and the TSA's chain
- * into dir/anchors/ and set each entry's anchored_us to the earliest
- * anchored time whose checkpoint covers it.  This log has no anchor
- * entries yet, so there are none and every time is the ledger's own.
- */
-static int dossier_anchors(struct story_entry *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		v[i].anchored_us = 0;
-	return 0;
-}
-
 /* ---- writing ---- */
 
 static int put(const char *dir, const char *name, const void *p, size_t n, struct err *e)
@@ -375,12 +367,40 @@ struct dargs {
 	bool all;
 };
 
-/* Each kept entry with its proof in cp (checked here), into dir/entries. */
+/* Entry seq (raw) with its proof in cp (checked here), into dir/sub as
+ * NNNNNN.json and NNNNNN.tlog-proof. */
+static int write_proven(struct session *s, const char *dir, const char *sub, uint64_t seq, const uint8_t *raw,
+			size_t len, const struct checkpoint *cp, const struct buf *note, struct err *e)
+{
+	struct inclusion_proof pr;
+	uint8_t leaf[HASH_LEN];
+	char name[64];
+	struct buf b;
+	merkle_leaf_hash(raw, len, leaf);
+	if (prove_at(s, seq, cp->size, &pr, e))
+		return -1;
+	if (memcmp(pr.leaf_hash, leaf, HASH_LEN) != 0 || memcmp(pr.root_hash, cp->root, HASH_LEN) != 0 ||
+	    merkle_verify_inclusion(seq, cp->size, leaf, (const uint8_t(*)[HASH_LEN])pr.proof, pr.len, cp->root, e))
+		return err_setc(e, CTL_EXIT_VERIFY, "the server's proof of entry %llu does not verify in the "
+				"checkpoint of size %llu", (unsigned long long)seq, (unsigned long long)cp->size);
+	buf_init(&b);
+	int rc = dossier_entry_json(raw, len, &b, e);
+	snprintf(name, sizeof name, "%s/%06llu.json", sub, (unsigned long long)seq);
+	if (rc == 0)
+		rc = put_buf(dir, name, &b, e);
+	buf_reset(&b);
+	tlog_proof_format(seq, (const uint8_t(*)[HASH_LEN])pr.proof, pr.len, (const char *)note->data, note->len, &b);
+	snprintf(name, sizeof name, "%s/%06llu.tlog-proof", sub, (unsigned long long)seq);
+	if (rc == 0)
+		rc = put_buf(dir, name, &b, e);
+	buf_free(&b);
+	return rc;
+}
+
+/* Each kept entry with its proof in cp, into dir/entries. */
 static int write_entries(struct session *s, const char *dir, const struct picked *pk, const struct checkpoint *cp,
 			 const struct buf *note, struct story_entry *sv, size_t *sn, struct err *e)
 {
-	struct buf b;
-	buf_init(&b);
 	int rc = 0;
 	*sn = 0;
 	for (size_t i = 0; rc == 0 && i < pk->n; i++) {
@@ -388,33 +408,86 @@ static int write_entries(struct session *s, const char *dir, const struct picked
 		if (!it->keep)
 			continue;
 		const uint8_t *raw = pk->raw.data + it->off;
-		struct inclusion_proof pr;
-		uint8_t leaf[HASH_LEN];
-		char name[64];
-		merkle_leaf_hash(raw, it->len, leaf);
-		if ((rc = prove_at(s, it->seq, cp->size, &pr, e)))
-			break;
-		if (memcmp(pr.leaf_hash, leaf, HASH_LEN) != 0 || memcmp(pr.root_hash, cp->root, HASH_LEN) != 0 ||
-		    merkle_verify_inclusion(it->seq, cp->size, leaf, (const uint8_t(*)[HASH_LEN])pr.proof, pr.len,
-					    cp->root, e)) {
-			rc = err_setc(e, CTL_EXIT_VERIFY, "the server's proof of entry %llu does not verify in the "
-				      "checkpoint of size %llu", (unsigned long long)it->seq, (unsigned long long)cp->size);
-			break;
-		}
-		buf_reset(&b);
-		if ((rc = dossier_entry_json(raw, it->len, &b, e)))
-			break;
-		snprintf(name, sizeof name, "entries/%06llu.json", (unsigned long long)it->seq);
-		if ((rc = put_buf(dir, name, &b, e)))
-			break;
-		buf_reset(&b);
-		tlog_proof_format(it->seq, (const uint8_t(*)[HASH_LEN])pr.proof, pr.len, (const char *)note->data,
-				  note->len, &b);
-		snprintf(name, sizeof name, "entries/%06llu.tlog-proof", (unsigned long long)it->seq);
-		rc = put_buf(dir, name, &b, e);
+		rc = write_proven(s, dir, "entries", it->seq, raw, it->len, cp, note, e);
 		sv[(*sn)++] = (struct story_entry){ it->seq, raw, it->len, 0 };
 	}
+	return rc;
+}
+
+/*
+ * Anchors: the log's anchor entries (RFC 3161 tokens over checkpoints)
+ * that are the earliest to cover a held entry, each into dir/anchors/ as
+ * NNNNNN.json and NNNNNN.tlog-proof (as entries/ holds them), NNNNNN.tsr
+ * (its token, DER; the token carries the TSA's certificates) and
+ * NNNNNN.consistency.json (its root's tree a prefix of cp's); each held
+ * entry's anchored_us is the time of the earliest anchor covering it.
+ */
+static int keep_anchor(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	return collect(ctx, seq, p, n, true, e);
+}
+
+static int write_anchor(struct session *s, const char *dir, const struct anchor *a, const uint8_t *raw, size_t len,
+			const struct checkpoint *cp, const struct buf *note, struct err *e)
+{
+	struct consistency_proof cons = { .old_size = a->size, .new_size = cp->size };
+	char name[64];
+	struct buf b;
+	memcpy(cons.old_root, a->root, HASH_LEN);
+	memcpy(cons.new_root, cp->root, HASH_LEN);
+	if (write_proven(s, dir, "anchors", a->seq, raw, len, cp, note, e) ||
+	    witness_consistency(s, a->size, cp->size, a->root, cp->root, cons.proof, &cons.len, e))
+		return err_prefix(e, "anchor entry %llu", (unsigned long long)a->seq);
+	snprintf(name, sizeof name, "anchors/%06llu.tsr", (unsigned long long)a->seq);
+	if (put(dir, name, a->token, a->token_len, e))
+		return -1;
+	buf_init(&b);
+	consistency_to_json(&cons, &b);
+	buf_addc(&b, '\n');
+	snprintf(name, sizeof name, "anchors/%06llu.consistency.json", (unsigned long long)a->seq);
+	int rc = put_buf(dir, name, &b, e);
 	buf_free(&b);
+	return rc;
+}
+
+static int dossier_anchors(struct session *s, const char *dir, const struct checkpoint *cp, const struct buf *note,
+			   struct story_entry *v, size_t n, size_t *written, struct err *e)
+{
+	struct anchors x;
+	struct picked ap = { 0 };
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = v[i].seq < lo ? v[i].seq : lo;
+		hi = v[i].seq > hi ? v[i].seq : hi;
+	}
+	*written = 0;
+	if (n == 0)
+		return 0;
+	anchors_init(&x);
+	buf_init(&ap.raw);
+	int rc = anchors_read(s, lo + 1, hi, cp, &x, keep_anchor, &ap, e);
+	if (rc && e->code == CTL_EXIT_REFUSED) {
+		fprintf(stderr, "scopectl dossier: no anchors written: this role may not read the ledger-level "
+			"entries (%s); every time shown is the ledger's own\n", e->msg);
+		*e = (struct err){ 0 };
+		rc = 0;
+	}
+	bool *used = rc == 0 ? calloc(x.n ? x.n : 1, sizeof *used) : NULL;
+	if (rc == 0 && used == NULL)
+		rc = err_setc(e, CTL_EXIT_USAGE, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct anchor *a = anchors_covering(&x, v[i].seq);
+		v[i].anchored_us = a ? a->time_us : 0;
+		if (a)
+			used[a - x.a] = true;
+	}
+	for (size_t i = 0; rc == 0 && i < x.n; i++)
+		if (used[i] && (rc = write_anchor(s, dir, &x.a[i], ap.raw.data + ap.v[i].off, ap.v[i].len, cp, note, e)) == 0)
+			(*written)++;
+	free(used);
+	free(ap.v);
+	buf_free(&ap.raw);
+	anchors_free(&x);
 	return rc;
 }
 
@@ -512,8 +585,9 @@ static int write_dossier(struct session *s, const char *dir, const struct dargs 
 		*e = docs.e;
 		rc = -1;
 	}
+	size_t nanchors = 0;
 	if (rc == 0)
-		rc = dossier_anchors(sv, sn);
+		rc = dossier_anchors(s, dir, &cp, &note, sv, sn, &nanchors, e);
 	if (rc == 0)
 		rc = write_checkpoints(s, dir, &cp, &note, e) ||
 				     put(dir, "FORMAT.md", format_md, format_md_len, e) ||
@@ -522,8 +596,9 @@ static int write_dossier(struct session *s, const char *dir, const struct dargs 
 			     ? -1 : 0;
 	if (rc == 0)
 		fprintf(stderr, "%zu entries of %s, each proven in the checkpoint of size %llu signed by %s; "
-			"%zu evidence files copied, %zu documents held elsewhere (named by hash)\n", sn, a->project,
-			(unsigned long long)cp.size, cp.origin, docs.copied, (size_t)(strlen(buf_cstr(&docs.elsewhere)) / 65));
+			"%zu evidence files copied, %zu documents held elsewhere (named by hash); %zu anchors\n", sn,
+			a->project, (unsigned long long)cp.size, cp.origin, docs.copied,
+			(size_t)(strlen(buf_cstr(&docs.elsewhere)) / 65), nanchors);
 	free(sv);
 	free(pk.v);
 	buf_free(&pk.raw);

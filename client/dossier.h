@@ -20,8 +20,10 @@
 #define DOSSIER_MAX_FILE (64u << 20)	/* bytes of one file in a dossier */
 
 int cmd_dossier(int argc, char **argv);
-/* held_cp: a checkpoint file the reader holds (or NULL). */
-int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp);
+/* held_cp: a checkpoint file the reader holds (or NULL); tsa_ca: the TSA CA
+ * certificates (PEM) the anchor tokens are checked against (or NULL). */
+int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp,
+		       const char *tsa_ca);
 
 /* entries/NNNNNN.json: the entry as `scopectl get --json` shows it, plus
  * "raw": the hex of its exact bytes. */

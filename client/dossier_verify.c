@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "anchors.h"
+#include "args.h"
 #include "enc.h"
 #include "entry.h"
 #include "fileio.h"
@@ -24,6 +26,7 @@
 #include "show.h"
 #include "story.h"
 #include "tlogproof.h"
+#include "tsa.h"
 
 /* The first problem of each kind is kept and printed. */
 enum pkind { P_CHANGED, P_ADDED, P_REMOVED, P_REFUSED, P_CHECKPOINT, P_ENTRY, P_PROOF, P_CONSISTENCY, P_SUBJECT,
@@ -288,72 +291,84 @@ static void check_proof(struct vd *v, const char *rel, uint64_t seq, const uint8
 	buf_free(&b);
 }
 
-static void check_entry(struct vd *v, const char *rel, uint64_t seq)
+/* sub/NNNNNN.json (rel) of project, with its sub/NNNNNN.tlog-proof: its
+ * raw bytes appended to into (from *at) when all is well, else a problem
+ * named and false. */
+static bool read_entry(struct vd *v, const char *rel, const char *sub, uint64_t seq, const char *project,
+		       struct buf *into, size_t *at)
 {
 	struct err e = { 0 };
 	struct buf b, m, again;
 	struct mp_cur c;
 	const char *hx;
-	size_t hn;
+	size_t hn = 0;
 	struct entry en;
+	bool ok = false;
 	buf_init(&b);
 	buf_init(&m);
 	buf_init(&again);
-	size_t at = v->raws.len;
+	*at = into->len;
 	int r = read_rel(v, rel, 4u << 20, &b, &e);
 	if (r || json_to_msgpack((const char *)b.data, b.len, &m, &e)) {
 		problem(v, r == -2 ? P_REFUSED : P_ENTRY, "%s: %s", rel, e.msg);
 		goto out;
 	}
 	if (mp_map_find(m.data, m.len, "raw", &c, NULL) != 1 || mp_get_str(&c, &hx, &hn, NULL) || hn % 2 ||
-	    !buf_reserve(&v->raws, hn / 2) || hex_decode(hx, hn, v->raws.data + at, hn / 2)) {
+	    !buf_reserve(into, hn / 2) || hex_decode(hx, hn, into->data + *at, hn / 2)) {
 		problem(v, P_ENTRY, "%s: has no \"raw\" hex of the entry's bytes", rel);
 		goto out;
 	}
-	v->raws.len = at + hn / 2;
-	const uint8_t *raw = v->raws.data + at;
+	const uint8_t *raw = into->data + *at;
 	if (entry_decode(raw, hn / 2, &en, &e)) {
 		problem(v, P_ENTRY, "%s: its raw bytes are not an entry: %s", rel, e.msg);
-		goto drop;
+		goto out;
 	}
 	if (en.seq != seq) {
 		problem(v, P_ENTRY, "%s: holds entry %llu", rel, (unsigned long long)en.seq);
-		goto drop;
+		goto out;
 	}
-	if (en.project_len != strlen(v->project) || memcmp(en.project, v->project, en.project_len) != 0) {
-		problem(v, P_ENTRY, "%s: belongs to another project than MANIFEST's %s", rel, showz(v->project));
-		goto drop;
+	if (en.project_len != strlen(project) || memcmp(en.project, project, en.project_len) != 0) {
+		problem(v, P_ENTRY, "%s: belongs to another project than %s", rel,
+			*project ? showz(project) : "the ledger (an anchor is ledger-level)");
+		goto out;
 	}
 	if (dossier_entry_json(raw, hn / 2, &again, &e) || again.len != b.len || memcmp(again.data, b.data, b.len)) {
 		problem(v, P_ENTRY, "%s: its fields are not what its raw bytes say (it was edited)", rel);
-		goto drop;
+		goto out;
 	}
 	uint8_t leaf[HASH_LEN];
 	merkle_leaf_hash(raw, hn / 2, leaf);
 	char prel[64];
-	snprintf(prel, sizeof prel, "entries/%06llu.tlog-proof", (unsigned long long)seq);
+	snprintf(prel, sizeof prel, "%s/%06llu.tlog-proof", sub, (unsigned long long)seq);
 	size_t before = v->count[P_PROOF];
 	if (v->cp_ok)
 		check_proof(v, prel, seq, leaf);
-	if (v->count[P_PROOF] != before || !v->cp_ok)
-		goto drop;
+	ok = v->count[P_PROOF] == before && v->cp_ok;
+out:
+	into->len = ok ? *at + hn / 2 : *at;
+	buf_free(&b);
+	buf_free(&m);
+	buf_free(&again);
+	return ok;
+}
+
+static void check_entry(struct vd *v, const char *rel, uint64_t seq)
+{
+	size_t at;
+	if (!read_entry(v, rel, "entries", seq, v->project, &v->raws, &at))
+		return;
 	if (v->sn == v->scap) {
 		size_t cap = v->scap ? 2 * v->scap : 64;
 		struct story_entry *n = realloc(v->sv, cap * sizeof *n);
-		if (n == NULL)
-			goto drop;
+		if (n == NULL) {
+			v->raws.len = at;
+			return;
+		}
 		v->sv = n;
 		v->scap = cap;
 	}
 	/* raw is filled in once raws stops moving */
-	v->sv[v->sn++] = (struct story_entry){ seq, (const uint8_t *)(uintptr_t)at, hn / 2, 0 };
-	goto out;
-drop:
-	v->raws.len = at;
-out:
-	buf_free(&b);
-	buf_free(&m);
-	buf_free(&again);
+	v->sv[v->sn++] = (struct story_entry){ seq, (const uint8_t *)(uintptr_t)at, v->raws.len - at, 0 };
 }
 
 /* A name NNNNNN.json or NNNNNN.tlog-proof: its seq and whether it is json. */
@@ -587,26 +602,122 @@ static void check_files(struct vd *v)
 	closedir(d);
 }
 
+/* The companions of anchors/NNNNNN.json, each NNNNNN<suffix>. */
+static const char *const ANCHOR_FILES[] = { ".json", ".tlog-proof", ".tsr", ".consistency.json" };
+
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* anchors/NNNNNN.consistency.json proves the anchor's tree a prefix of
+ * checkpoint.txt's; NNNNNN.tsr is the token the entry holds. */
+static bool check_anchor_files(struct vd *v, const struct anchor *a)
+{
+	char rel[64];
+	struct buf b;
+	struct consistency_proof p;
+	struct err e = { 0 };
+	bool ok = false;
+	buf_init(&b);
+	snprintf(rel, sizeof rel, "anchors/%06llu.consistency.json", (unsigned long long)a->seq);
+	if (read_rel(v, rel, 1 << 20, &b, &e) || consistency_from_json((const char *)b.data, b.len, &p, &e))
+		problem(v, P_ANCHOR, "%s: %s", rel, e.msg);
+	else if (p.old_size != a->size || memcmp(p.old_root, a->root, HASH_LEN) || p.new_size != v->cp.size ||
+		 memcmp(p.new_root, v->cp.root, HASH_LEN))
+		problem(v, P_ANCHOR, "%s: is not from the anchor's size and root to checkpoint.txt", rel);
+	else if (merkle_verify_consistency(p.old_size, p.new_size, p.old_root, p.new_root,
+					   (const uint8_t(*)[HASH_LEN])p.proof, p.len, &e))
+		problem(v, P_ANCHOR, "%s: the anchor's root is not the log's root at size %llu: %s", rel,
+			(unsigned long long)a->size, e.msg);
+	else
+		ok = true;
+	snprintf(rel, sizeof rel, "anchors/%06llu.tsr", (unsigned long long)a->seq);
+	if (ok && (read_rel(v, rel, TSA_TOKEN_MAX, &b, &e) || b.len != a->token_len ||
+		   memcmp(b.data, a->token, b.len) != 0)) {
+		problem(v, P_ANCHOR, "%s: %s", rel, e.msg[0] ? e.msg : "is not the token its anchor entry holds");
+		ok = false;
+	}
+	buf_free(&b);
+	return ok;
+}
+
 /*
- * ANCHORS are checked here, and only here: each token in anchors/ against
- * the TSA chain and the checkpoint it stamps, and the anchored time of
- * each entry it covers set in v->sv (so the story is rendered with it).
- * This scopectl knows no anchor tokens yet: any file in anchors/ is a
- * problem rather than something silently passed.
+ * anchors/: for each anchor entry (FORMAT.md 10a) its entry and proof as
+ * entries/ has them, its root proven the log's at its size, its token the
+ * entry's and (with the TSA's CA) verified; then each held entry's
+ * anchored time is the earliest anchor covering it, which the story must
+ * show.
  */
-static void check_anchors(struct vd *v)
+static void check_anchors(struct vd *v, struct anchors *x, const char *ca)
 {
 	DIR *d = open_sub(v, "anchors");
 	if (d == NULL) {
 		problem(v, P_REMOVED, "anchors: removed or not a directory (%s)", strerror(errno));
 		return;
 	}
+	uint64_t *seqs = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			problem(v, P_ANCHOR, "anchors/%s: not checked: this scopectl knows no anchor tokens",
-				showz(de->d_name));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char *end, canon[80];
+		uint64_t seq = strtoull(de->d_name, &end, 10);
+		size_t k = 0;
+		snprintf(canon, sizeof canon, "%06llu", (unsigned long long)seq);
+		while (k < 4 && (strncmp(de->d_name, canon, strlen(canon)) != 0 || end != de->d_name + strlen(canon) ||
+				 strcmp(end, ANCHOR_FILES[k]) != 0))
+			k++;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || k == 4) {
+			problem(v, P_ANCHOR, "anchors/%s: added (not an anchor's NNNNNN.json, .tlog-proof, .tsr or "
+				".consistency.json)", showz(de->d_name));
+			continue;
+		}
+		for (size_t j = 0; j < 4; j++) {
+			snprintf(canon, sizeof canon, "%06llu%s", (unsigned long long)seq, ANCHOR_FILES[j]);
+			if (faccessat(dirfd(d), canon, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+				problem(v, P_REMOVED, "anchors/%s: removed (anchors/%s has none)", canon, showz(de->d_name));
+		}
+		if (k == 0 && n == cap) {
+			cap = cap ? 2 * cap : 16;
+			uint64_t *t = realloc(seqs, cap * sizeof *t);
+			if (t == NULL)
+				break;
+			seqs = t;
+		}
+		if (k == 0)
+			seqs[n++] = seq;
+	}
 	closedir(d);
+	if (n)
+		qsort(seqs, n, sizeof *seqs, by_u64);
+	struct buf raw;
+	buf_init(&raw);
+	for (size_t i = 0; i < n && v->cp_ok; i++) {
+		char rel[64];
+		size_t at, had = x->n;
+		struct entry en;
+		struct err e = { 0 };
+		snprintf(rel, sizeof rel, "anchors/%06llu.json", (unsigned long long)seqs[i]);
+		buf_reset(&raw);
+		if (!read_entry(v, rel, "anchors", seqs[i], "", &raw, &at))
+			continue;
+		if (entry_decode(raw.data, raw.len, &en, &e) || anchors_add(x, &en, &e) || x->n == had) {
+			problem(v, P_ANCHOR, "%s: %s", rel, e.msg[0] ? e.msg : "is not an anchor entry");
+			continue;
+		}
+		if (check_anchor_files(v, &x->a[x->n - 1]) && ca && anchor_verify(&x->a[x->n - 1], v->cp.origin, ca, &e))
+			problem(v, P_ANCHOR, "anchors/%06llu.tsr: the token does not verify with --tsa-ca %s: %s",
+				(unsigned long long)seqs[i], showz(ca), e.msg);
+	}
+	buf_free(&raw);
+	free(seqs);
+	for (size_t i = 0; i < v->sn; i++) {
+		const struct anchor *a = anchors_covering(x, v->sv[i].seq);
+		v->sv[i].anchored_us = a ? a->time_us : 0;
+	}
 }
 
 static void count_elsewhere(void *ctx, const char *sha256)
@@ -644,6 +755,29 @@ static void check_story(struct vd *v)
 	}
 }
 
+/* What the anchors vouch for: each anchor, and the earliest anchored time
+ * of the held entries. */
+static void print_dossier_anchors(const struct vd *v, const struct anchors *x, const char *ca)
+{
+	if (x->n == 0) {
+		printf("  anchors: none (every time shown is the ledger's own)\n");
+		return;
+	}
+	printf("  anchors: %zu anchor entries verified as entries, each root proven the log's at its size\n", x->n);
+	for (size_t i = 0; i < x->n; i++) {
+		char t[40];
+		args_time(x->a[i].time_us, t);
+		printf("  anchor entry %llu: checkpoint size %llu time-stamped by the TSA at %s (%s)\n",
+		       (unsigned long long)x->a[i].seq, (unsigned long long)x->a[i].size, t,
+		       ca ? "token verified with --tsa-ca" : "token NOT checked: give --tsa-ca FILE");
+	}
+	size_t covered = 0;
+	for (size_t i = 0; i < v->sn; i++)
+		covered += v->sv[i].anchored_us != 0;
+	printf("  %zu of %zu entries carry an anchored time%s\n", covered, v->sn,
+	       ca ? "" : " (as the log states it: the tokens were not checked)");
+}
+
 /* The reader's own checkpoint against the dossier's: 0 when it matches or
  * cannot be checked offline (said in line), 1 on a fork or a bad file. */
 static int check_held_cp(struct vd *v, const char *path, char *line, size_t cap)
@@ -677,7 +811,7 @@ static int check_held_cp(struct vd *v, const char *path, char *line, size_t cap)
 	return 0;
 }
 
-int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp)
+int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp, const char *tsa_ca)
 {
 	struct note_verifier vs[PROFILE_MAX_TRUST];
 	struct err e = { 0 };
@@ -715,7 +849,9 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust,
 	check_consistency(v);
 	check_held(v);
 	check_files(v);
-	check_anchors(v);
+	struct anchors x;
+	anchors_init(&x);
+	check_anchors(v, &x, tsa_ca);
 	size_t bad = 0;
 	for (int k = 0; k < P_N; k++)
 		bad += v->count[k];
@@ -746,15 +882,16 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust,
 		       "root %s, signed by %s; the subject's own entry and every entry they cite are held\n"
 		       "  the checkpoint is consistent with the latest one its writer verified (latest.txt, size %llu)\n"
 		       "  %zu evidence files match their hashes; %zu documents are held elsewhere (named by hash only)\n"
-		       "  anchors: none (every time shown is the ledger's own)\n"
-		       "  dossier.md and index.html are what the entries say\n",
+		       "  dossier.md and index.html are what the entries say, anchored times included\n",
 		       showz(dir), showz(v->project), showz(v->subject), v->sn, (unsigned long long)v->cp.size, root,
 		       showz(v->cp.origin), (unsigned long long)v->lc.size, v->files, v->elsewhere);
 		fputs(cpline, stdout);
+		print_dossier_anchors(v, &x, tsa_ca);
 	}
 	if (v->unverified[0])
 		fprintf(rc ? stderr : stdout, "  not verified: the signatures on %s (no --trust key for them)\n",
 			v->unverified);
+	anchors_free(&x);
 	close(dfd);
 	buf_free(&v->raws);
 	buf_free(&v->cpnote);

@@ -357,7 +357,7 @@ static const struct cmd_help HELP[] = {
 	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
 	  "verify --receipt FILE --trust KEY\n"
-	  "verify --dossier DIR --trust KEY [--checkpoint FILE]",
+	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
@@ -376,7 +376,10 @@ static const struct cmd_help HELP[] = {
 	  "(the time-stamping authority's CA certificates; online also tsa_ca in the "
 	  "profile) every anchor token is checked (signature, chain to the CA, imprint "
 	  "against that checkpoint, its time) and printed, a bad one exits 1 naming the "
-	  "anchor entry; without, the tokens found are counted as not checked.", NULL },
+	  "anchor entry; without, the tokens found are counted as not checked. A dossier's "
+	  "anchors/ are checked as entries, each root by its consistency proof to the "
+	  "dossier's checkpoint, each .tsr against its anchor entry and, with --tsa-ca, whole; "
+	  "each entry's anchored time is the earliest anchor covering it.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "

@@ -329,8 +329,8 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("unexpected argument");
 	if (dossier) {
 		if (exp || proof || receipt || json)
-			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] only");
-		return cmd_verify_dossier(dossier, trust, ntrust, cpath);
+			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] [--tsa-ca FILE] only");
+		return cmd_verify_dossier(dossier, trust, ntrust, cpath, tsa_ca);
 	}
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];

@@ -419,6 +419,8 @@ int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *e
 struct anchorscan {
 	struct anchors *x;
 	uint64_t seq;
+	entry_fn fn;
+	void *ctx;
 };
 
 /* 1 (stop) at the first anchor covering c->seq. */
@@ -426,28 +428,34 @@ static int scan_anchor(void *ctx, uint64_t seq, const uint8_t *p, size_t n, stru
 {
 	struct anchorscan *c = ctx;
 	struct entry en;
-	(void)seq;
+	size_t had = c->x->n;
 	if (entry_decode(p, n, &en, e) || anchors_add(c->x, &en, e))
+		return -1;
+	if (c->fn && c->x->n > had && c->fn(c->ctx, seq, p, n, e))
 		return -1;
 	return c->x->n && c->x->a[c->x->n - 1].size > c->seq;
 }
 
-/* Prints the earliest anchored time covering entry seq.  Its anchor entry
- * comes after seq and is ledger-level: the ledger-level entries after seq
- * are read a page at a time (each proven in cp) up to the first anchor of
- * a size beyond seq, so the reading is bounded by the ledger's own entries
- * (keys, notes, at most one anchor per anchor_interval_s) before it.  Its
- * root is proven a prefix of cp (a consistency proof); with the profile's
- * tsa_ca its token is checked.  Nothing is printed when no anchor covers
- * seq yet, or when the role may not read the ledger-level entries. */
+int anchors_read(struct session *s, uint64_t from, uint64_t seq, const struct checkpoint *cp, struct anchors *x,
+		 entry_fn fn, void *ctx, struct err *e)
+{
+	struct anchorscan c = { x, seq, fn, ctx };
+	int rc = from < cp->size ? pages_entries(s, "", from, cp->size, cp, scan_anchor, &c, e) : 0;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Prints the earliest anchored time covering entry seq (anchors_read from
+ * seq + 1).  Its root is proven a prefix of cp (a consistency proof); with
+ * the profile's tsa_ca its token is checked.  Nothing is printed when no
+ * anchor covers seq yet, or when the role may not read the ledger-level
+ * entries. */
 static int print_anchored(struct session *s, uint64_t seq, const struct checkpoint *cp, struct err *e)
 {
 	struct anchors x;
-	struct anchorscan c = { &x, seq };
 	const char *ca = s->prof->tsa_ca;
 	anchors_init(&x);
-	int rc = seq + 1 < cp->size ? pages_entries(s, "", seq + 1, cp->size, cp, scan_anchor, &c, e) : 0;
-	const struct anchor *a = rc == 1 ? &x.a[x.n - 1] : NULL;
+	int rc = anchors_read(s, seq + 1, seq, cp, &x, NULL, NULL, e);
+	const struct anchor *a = rc == 0 ? anchors_covering(&x, seq) : NULL;
 	if (rc < 0 && e->code == CTL_EXIT_REFUSED) {
 		rc = 0;
 	} else if (a && witness_prefix(s, a->size, a->root, cp, e)) {

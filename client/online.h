@@ -10,6 +10,8 @@
 #include "merkle.h"
 #include "net.h"
 #include "note.h"
+#include "anchors.h"
+#include "pages.h"
 #include "proof.h"
 
 int cmd_online(const char *cmd, int argc, char **argv);
@@ -50,5 +52,14 @@ int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
 int prove_at(struct session *s, uint64_t seq, uint64_t size, struct inclusion_proof *pr, struct err *e);
 int get_proven(struct session *s, uint64_t seq, struct buf *raw, struct entry *en, uint8_t leaf[HASH_LEN],
 	       struct inclusion_proof *pr, struct checkpoint *cp, struct buf *note, struct err *e);
+/* The log's anchors that cover entries up to seq: the ledger-level
+ * entries from `from` up to cp's size (each page proven in cp) are read up
+ * to the first anchor of a size beyond seq; each anchor into x
+ * (anchors_add: its root not yet proven) and, with fn, its entry to fn.
+ * Bounded by the ledger's own entries (keys, notes, at most one anchor per
+ * anchor_interval_s).  -1 on failure; e->code CTL_EXIT_REFUSED when the
+ * role may not read the ledger-level entries. */
+int anchors_read(struct session *s, uint64_t from, uint64_t seq, const struct checkpoint *cp, struct anchors *x,
+		 entry_fn fn, void *ctx, struct err *e);
 
 #endif
