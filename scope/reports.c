@@ -738,13 +738,18 @@ static int quote_row(struct rctx *r, const struct chg *c, struct total *t, const
 	return 0;
 }
 
+/* A record keyed by project and number (type, NUL, project, NUL, u64):
+ * 1 when the report covers its project (loaded into r->proj), 0 when not. */
+static int numbered_row(struct rctx *r, const uint8_t *k, size_t kn, struct err *e)
+{
+	return kn < 11 ? 0 : row_project(r, k, kn - 2 - 9, e);
+}
+
 static int report_change(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
 {
 	struct rctx *r = ctx;
-	if (kn < 11)
-		return 0;
 	size_t plen = kn - 2 - 9;
-	int in = row_project(r, k, plen, e);
+	int in = numbered_row(r, k, kn, e);
 	if (in <= 0)
 		return in;
 	struct chg c;
@@ -821,10 +826,8 @@ static const char *const CASE_STAGES[] = { "open", "investigated", "determined",
 static int report_case(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
 {
 	struct rctx *r = ctx;
-	if (kn < 11)
-		return 0;
 	size_t plen = kn - 2 - 9;
-	int in = row_project(r, k, plen, e);
+	int in = numbered_row(r, k, kn, e);
 	if (in <= 0)
 		return in;
 	struct cas cs;
