@@ -99,7 +99,8 @@ void html_time(struct buf *b, enum page_lang lang, uint64_t us)
 		return;
 	}
 	if (lang == PAGE_JA)
-		strftime(out, sizeof out, "%Y年%m月%d日 %H:%M", &tm);
+		snprintf(out, sizeof out, "%d年%d月%d日 %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min);
 	else
 		strftime(out, sizeof out, "%Y-%m-%d %H:%M", &tm);
 	buf_adds(b, out);

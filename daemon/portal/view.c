@@ -237,7 +237,8 @@ static void effort(struct view *v, uint64_t hours, uint64_t minutes)
 {
 	buf_printf(v->b, "%llu%s", (unsigned long long)hours, view_tr(v, "hours"));
 	if (minutes)
-		buf_printf(v->b, " %llu%s", (unsigned long long)minutes, view_tr(v, "minutes"));
+		buf_printf(v->b, "%s%llu%s", v->c->lang == PAGE_JA ? "" : " ", (unsigned long long)minutes,
+			   view_tr(v, "minutes"));
 }
 
 static void days(struct view *v, bool present, uint64_t n, bool earlier)
@@ -285,7 +286,8 @@ static int quote(struct view *v, const struct chg *ch, uint64_t rev)
 	effort(v, u, m);
 	html_dd_end(v->b);
 	html_dt(v->b, view_tr(v, "quote.schedule"));
-	days(v, fld_u64(&q, "schedule_days", &u), u, false);
+	bool has_days = fld_u64(&q, "schedule_days", &u);
+	days(v, has_days, u, false);
 	html_dd_end(v->b);
 	if (fld_str(&q, "valid_until", &s, &n))
 		html_fact(v->b, view_tr(v, "quote.valid_until"), s, n);
