@@ -11,7 +11,8 @@
 
 /* changes and what answers them: assessments, quotes, responses and evidence */
 
-const char *const CHANNELS[] = { "meeting", "phone", "email", "chat", "other", NULL };
+const char *const CHANNELS[] = { "meeting", "phone", "email", "chat", "other", "portal", NULL };
+const char *const PAGE_LANGS[] = { "ja", "en", NULL };
 static const char *const REASONS[] = { "client_request", "design_development", "baseline_ambiguity",
 				       "defect", "regulatory", "vendor_proposal", NULL };
 static const char *const CLASSES[] = { "in_scope", "minor_revision", "out_of_scope", "unfounded", NULL };
@@ -42,7 +43,8 @@ SCHEMA(S_RESPONSE, "response",
        FLD("reason", F_STR, false, 1, 4096), FLD("respondent", F_STR, true, 1, 200),
        FLD("respondent_title", F_STR, false, 1, 200), ENUMF("channel", true, CHANNELS),
        FLD("evidence_sha256", F_SHA256, false, 0, 0), ASSIGNED("on_behalf", F_BOOL),
-       FLD("agreement", F_AGR, false, 0, 0), FLD("notice", F_NTC, false, 0, 0), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1));
+       FLD("agreement", F_AGR, false, 0, 0), FLD("notice", F_NTC, false, 0, 0), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1),
+       PORTAL_ANSWER_FIELDS);
 SCHEMA(S_EVIDENCE, "evidence",
        FLD("response", F_UINT, false, 0, UINT64_MAX), FLD("sha256", F_SHA256, true, 0, 0),
        FLD("description", F_STR, false, 1, 4096), FLD("name", F_STR, false, 1, 200),
@@ -209,6 +211,8 @@ static int k_quote(struct ctx *x)
 	if (strcmp(c.status, "assessed") && strcmp(c.status, "quoted") && strcmp(c.status, "revise_requested"))
 		return refuse(x, "CR-%llu is %s: it can no longer be quoted", (unsigned long long)number,
 			      c.status);
+	if (link_supersede(x, "change", number))
+		return -1;
 	c.quote_rev++;
 	c.quote_seq = x->in->seq;
 	c.fee = val(x, "fee_minor")->u;
@@ -261,6 +265,8 @@ static int k_response(struct ctx *x)
 {
 	struct key k;
 	const struct value *decision = val(x, "decision");
+	if (link_answer(x))
+		return -1;
 	bool approved = decision->len == 8 && memcmp(decision->s, "approved", 8) == 0;
 	bool rejected = decision->len == 8 && memcmp(decision->s, "rejected", 8) == 0;
 	bool disputed = decision->len == 8 && memcmp(decision->s, "disputed", 8) == 0;

@@ -501,7 +501,7 @@ static int k_correction(struct ctx *x)
 		rc = fix_invoice(x, &en, &f);
 	else
 		rc = 0;	/* baseline, evidence: what they say, not the state */
-	if (rc)
+	if (rc || link_supersede_entry(x, &en))
 		return -1;
 	key_init(&k, 'x', x->in->project, x->in->project_len);
 	key_u64(&k, target);

@@ -25,7 +25,7 @@ SCHEMA(S_ACCEPT, "accept",
        FLD("delivery", F_DLV, true, 0, 0), ENUMF("outcome", true, OUTCOMES), FLD("reason", F_STR, false, 1, 4096),
        FLD("respondent", F_STR, true, 1, 200), FLD("respondent_title", F_STR, false, 1, 200),
        ENUMF("channel", false, CHANNELS), FLD("evidence_sha256", F_SHA256, false, 0, 0),
-       ASSIGNED("on_behalf", F_BOOL), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1));
+       ASSIGNED("on_behalf", F_BOOL), FLD("evidence_held_elsewhere", F_BOOL, false, 0, 1), PORTAL_ANSWER_FIELDS);
 SCHEMA(S_DEEMED, "deemed_passed", FLD("delivery", F_DLV, true, 0, 0), FLD("deadline_us", F_UINT, true, 0, UINT64_MAX));
 
 static void dlv_key(struct ctx *x, uint64_t number, struct key *k)
@@ -144,7 +144,7 @@ static int k_accept(struct ctx *x)
 	uint64_t number = val(x, "delivery")->u;
 	const struct value *outcome = val(x, "outcome"), *reason = val(x, "reason");
 	bool passed = outcome->len == 6 && memcmp(outcome->s, "passed", 6) == 0;
-	if (open_delivery(x, number, &d, &k))
+	if (link_answer(x) || open_delivery(x, number, &d, &k))
 		return -1;
 	if (x->in->time_us >= d.deadline_us) {
 		char when[40];

@@ -88,7 +88,7 @@ int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what)
 
 int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct err *e)
 {
-	struct value vals[16];
+	struct value vals[SCHEMA_FIELDS_MAX];
 	const struct kind *k = kind_find(kind, kind_len);
 	if (k == NULL) {
 		char known[RULES_KINDS_MAX];
@@ -198,8 +198,10 @@ int project_closure(struct ctx *x, uint64_t *by)
  * may come years later, in maintenance) are recorded in the project. */
 static int project_closed(struct ctx *x, const struct kind *k)
 {
+	/* a link for the project's record may be made after it closes (link.c
+	 * refuses an item link itself) and any link revoked */
 	static const char *const AFTER[] = { "correction", "note", "complaint", "investigation", "determination",
-					     "reply" };
+					     "reply", "link", "revoke" };
 	struct entry en;
 	uint64_t by;
 	if (k->opens_project || x->in->project_len == 0)

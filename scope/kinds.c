@@ -17,7 +17,8 @@
 	X(complaint) X(investigation) X(determination) X(reply) /* complaint.c */                    \
 	X(delivery) X(accept) X(deemed_passed)                  /* delivery.c */                      \
 	X(agreement) X(confirmation) X(contest)                 /* agreement.c */                     \
-	X(notice)                                               /* notice.c */
+	X(notice)                                               /* notice.c */                        \
+	X(link) X(revoke)                                       /* link.c */
 
 #define DECLARE(n) extern const struct kind KIND_##n;
 KINDS(DECLARE)

@@ -45,7 +45,7 @@ struct ctx {
 	const struct domain_in *in;
 	bool replay;
 	const struct schema *sc;
-	struct value v[16];
+	struct value v[SCHEMA_FIELDS_MAX];
 	struct proj proj;
 	struct buf *out;
 	/* assigned fields to add (live) or check (replay) */
@@ -87,6 +87,14 @@ int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what);
 int check_items(struct ctx *x, const struct value *items);
 /* The channels a message reaches the other side by (change.c). */
 extern const char *const CHANNELS[];
+/* The languages of the client portal's pages (change.c). */
+extern const char *const PAGE_LANGS[];
+/* What the portal records of an answer given through a link (link.c's
+ * link_answer checks them): in the response and accept schemas. */
+#define PORTAL_ANSWER_FIELDS                                                                            \
+	FLD("link", F_LNK, false, 0, 0), FLD("address", F_STR, false, 1, 100),                         \
+		FLD("user_agent", F_STR, false, 1, 1000), FLD("page_sha256", F_SHA256, false, 0, 0),   \
+		ENUMF("page_lang", false, PAGE_LANGS)
 /* Opens change request title (n bytes) as raised by entry x (its number
  * assigned from the project's next_cr, which moves on in x->proj; the
  * caller saves x->proj): its number. */
@@ -104,6 +112,19 @@ void change_reclass(struct chg *c, const char *cls, size_t n);
 void change_billing_status(struct chg *c);
 /* The lines of invoice num count as paid (paid) or no longer (billing.c). */
 int invoice_lines_paid(struct ctx *x, const char *num, size_t n, bool paid);
+
+/* A response or accept answered through a client link (channel portal,
+ * link, address, user_agent, page_sha256, page_lang: recorded only by
+ * scoped itself): the link is open, answers exactly this item, and is
+ * used now.  0 for an answer without them (link.c). */
+int link_answer(struct ctx *x);
+/* The open links for what (change, baseline, ...) item are superseded by
+ * this entry (a new quote revision). */
+int link_supersede(struct ctx *x, const char *what, uint64_t item);
+/* The same for the item an entry is about (its target: a correction or a
+ * void of the change, its assessment, quote or response, the baseline,
+ * the amendment, the notice, the delivery). */
+int link_supersede_entry(struct ctx *x, const struct entry *target);
 
 /* ---- the table (kinds.c) ---- */
 

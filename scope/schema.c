@@ -32,6 +32,7 @@ const char *schema_ref_prefix(enum field_type t)
 	case F_DLV: return "DLV-";
 	case F_AGR: return "AGR-";
 	case F_NTC: return "NTC-";
+	case F_LNK: return "LNK-";
 	default: return NULL;
 	}
 }
@@ -151,6 +152,10 @@ static int scalar(const struct field *f, enum field_type type, struct mp_cur *c,
 	case F_NTC:
 		if (!ref_parse(type, v->s, it.n, &v->u))
 			return err_set(e, "%s: must be a notice number like NTC-1", where);
+		return 0;
+	case F_LNK:
+		if (!ref_parse(type, v->s, it.n, &v->u))
+			return err_set(e, "%s: must be a link number like LNK-1", where);
 		return 0;
 	default:
 		return err_set(e, "%s: bad schema", where);

@@ -28,6 +28,7 @@ enum field_type {
 	F_DLV,		/* delivery number: DLV-<1..2^31> */
 	F_AGR,		/* agreement number: AGR-<1..2^31> */
 	F_NTC,		/* notice number: NTC-<1..2^31> */
+	F_LNK,		/* client link number: LNK-<1..2^31> */
 	F_ARRAY,	/* array of maps checked by a sub-schema, or of F_ID/F_UINT items */
 	F_MAP,		/* a map of min..max text keys to any values (the kind's rule checks them) */
 };
@@ -36,6 +37,9 @@ enum field_type {
 #define PAYMENT_DAYS_DEFAULT 30	/* a project's payment terms when it names none */
 
 struct schema;
+
+/* The most fields a kind's schema has (a value slot for each). */
+#define SCHEMA_FIELDS_MAX 24
 
 struct field {
 	const char *name;

@@ -17,7 +17,7 @@ const struct rfield PROJ[] = {
 	RU(proj, amendments), RU(proj, signatories),
 	RU(proj, next_case),
 	RU(proj, acceptance_days), RU(proj, deliveries), RB(proj, acceptance_set),
-	RU(proj, agreements), RU(proj, notices),
+	RU(proj, agreements), RU(proj, notices), RU(proj, links),
 };
 const size_t PROJ_N = sizeof PROJ / sizeof PROJ[0];
 
@@ -206,6 +206,7 @@ static const struct {
 	{ 'd', "delivery", "u" }, { 'w', "inspection deadline", "uus" },
 	{ 'm', "agreement", "u" },
 	{ 't', "notice", "u" },
+	{ 'q', "link", "u" }, { 'j', "link token", "s" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

@@ -28,6 +28,8 @@
  *   w  "", deadline_us, number, project -> "" (an open inspection window)
  *   m  project, number      -> struct agr (an agreement, AGR-number)
  *   t  project, number      -> struct ntc (a notice to the client, NTC-number)
+ *   q  project, number      -> struct lnk (a client link, LNK-number; link.h)
+ *   j  "", token_sha256     -> project id, u64be number (a link by its token)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).
@@ -63,6 +65,7 @@ struct proj {
 	uint64_t acceptance_days, deliveries;	/* the inspection period; deliveries recorded */
 	bool acceptance_set;		/* the project names acceptance_days */
 	uint64_t agreements, notices;	/* agreements and notices recorded (their last numbers) */
+	uint64_t links;			/* client links recorded (the last LNK-N) */
 };
 extern const struct rfield PROJ[];
 extern const size_t PROJ_N;

@@ -42,7 +42,7 @@ static int k_void(struct ctx *x)
 		return refuse(x, "%s %.*s cannot be voided; %s", text_article(en.kind, en.kind_len), (int)en.kind_len,
 			      en.kind, remedy);
 	}
-	if (tk->voided(x, &en, target))
+	if (tk->voided(x, &en, target) || link_supersede_entry(x, &en))
 		return -1;
 	uint8_t by[8];
 	for (int i = 0; i < 8; i++)

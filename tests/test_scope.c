@@ -156,7 +156,7 @@ static void test_table(void)
 {
 	char known[RULES_KINDS_MAX];
 	rules_kinds(known, sizeof known);
-	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, credit, void, note, correction, closure, amendment, signatory, complaint, investigation, determination, reply, delivery, accept, deemed_passed, agreement, confirmation, contest, notice",
+	is_str(known, "project, baseline, change, assessment, quote, response, evidence, invoice, payment, credit, void, note, correction, closure, amendment, signatory, complaint, investigation, determination, reply, delivery, accept, deemed_passed, agreement, confirmation, contest, notice, link, revoke",
 	       "the known kinds, in table order");
 	is_int(rules_writers("invoice", 7), ROLE_FINANCE, "finance records invoices");
 	is_int(rules_writers("assessment", 10), ROLE_APPROVER, "the approver assesses");
