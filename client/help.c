@@ -161,6 +161,26 @@ static const struct cmd_help HELP[] = {
 	  "acknowledged|disputed (a dispute needs --reason), once; taken by a lead on the client's "
 	  "behalf without --evidence the response is unconfirmed. report notices --unacknowledged "
 	  "lists those unanswered, overdue first.", "notice" },
+	{ "link", RECORD,
+	  "link create -p ID (--change CR-N [--quote REV] | --baseline V | --amendment AMD-N | --notice NTC-N | "
+	  "--delivery DLV-N | --project) --to NAME [--expires Nd|Nh]\n"
+	  "link list -p ID [--json|--csv]\n"
+	  "link revoke -p ID LNK-N [--reason TEXT]",
+	  "A link lets the client answer one item in a browser, through scoped's portal, without "
+	  "a certificate: create makes a random token here (256 bits), records a link entry "
+	  "(LNK-N) holding only the token's SHA-256, and prints the URL PORTAL_URL/l/TOKEN once, "
+	  "to send by your own mail; nobody can print it again. The link answers exactly that "
+	  "item (a change's quote revision, --quote defaulting to the current one; a baseline "
+	  "version; an amendment; a notice; a delivery's inspection), once, until it expires "
+	  "(--expires, default 7d, at most 90d); --project links to the project's read-only "
+	  "record instead (default 90d, at most 400d). With a signatory register, --to must be a "
+	  "signatory, and only they answer through it. A new quote revision, a correction or a "
+	  "void of the item supersedes its open links. create refuses, recording nothing, when "
+	  "the server reports no portal_url (set portal_listen and portal_url in scoped.conf). "
+	  "list shows every link with what it is for, whom, when made, when it expires, its state "
+	  "(open, used, expired, revoked, superseded) and the answer's entry (report links); "
+	  "revoke ends a link (or, once used, its read-only view of the answer).",
+	  "create=link revoke=revoke" },
 	{ "evidence", RECORD,
 	  "evidence add -p ID FILE... [--description TEXT] [--media-type TYPE] [--response SEQ]\n"
 	  "evidence get -p ID SHA256 -o FILE\n"

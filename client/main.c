@@ -14,6 +14,7 @@
 #include "cases.h"
 #include "dossier.h"
 #include "help.h"
+#include "links.h"
 #include "lists.h"
 #include "offline.h"
 #include "online.h"
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 		return cmd_views("case risk", argc - 2, argv + 2);
 	if (strcmp(argv[1], "case") == 0)
 		return cmd_case(argc - 1, argv + 1);
+	if (strcmp(argv[1], "link") == 0)
+		return cmd_link(argc - 1, argv + 1);
 	static const char *const orders[] = { "project", "baseline", "change", "respond", "evidence",
 					      "invoice", "payment", "void", "amendment", "signatory", "correct",
 					      "delivery", "accept", "agreement", "notice" };

@@ -206,7 +206,7 @@ static int as_of(const struct rederive_ask *q, const struct buf *doc, uint64_t *
 	if (q->report && strcmp(q->report, "receivables") == 0)
 		return as_of_day(q, doc, at, e);
 	static const char *const AGED[] = { "unbilled", "quotes", "agreements", "notices", "cases",
-					    "acceptance" };
+					    "acceptance", "links" };
 	size_t i = 0;
 	while (q->report && i < sizeof AGED / sizeof AGED[0] && strcmp(q->report, AGED[i]) != 0)
 		i++;

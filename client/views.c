@@ -663,6 +663,51 @@ static void quote_total(const uint8_t *e, size_t n, void *ctx)
 	       (unsigned long long)u(e, n, "expired_count"));
 }
 
+/* report links: one line a link (times in UTC, to the minute) */
+static void link_row(const uint8_t *e, size_t n, void *ctx)
+{
+	struct tabctx *t = ctx;
+	char created[40], expires[40], quote[24] = "", answer[24] = "";
+	time_format(u(e, n, "created_at_us"), true, false, created);
+	time_format(u(e, n, "expires_at_us"), true, false, expires);
+	if (u(e, n, "quote"))
+		snprintf(quote, sizeof quote, "%llu", (unsigned long long)u(e, n, "quote"));
+	if (u(e, n, "answer_seq"))
+		snprintf(answer, sizeof answer, "%llu", (unsigned long long)u(e, n, "answer_seq"));
+	char seq[24];
+	snprintf(seq, sizeof seq, "%llu", (unsigned long long)u(e, n, "seq"));
+	const char *f[] = { str(e, n, "project"), str(e, n, "link"), str(e, n, "for"), str(e, n, "item"), quote,
+			    str(e, n, "to"), seq, created, expires, str(e, n, "state"), answer };
+	t->count++;
+	if (t->csv)
+		fields(f, sizeof f / sizeof f[0]);
+	else
+		printf("  %-8s %-9s %-8s %3s %-10s  %-20s %-20s %-6s %s\n", f[1], f[2], f[3], f[4], f[9], f[7],
+		       f[8], f[10], f[5]);
+}
+
+/* report links: the rows, then the count in each state */
+static void print_links(struct buf *doc, const struct vargs *a)
+{
+	struct tabctx t = { 0, a->csv, 0, NULL };
+	const uint8_t *d = doc->data;
+	size_t dn = doc->len, tn = 0;
+	if (a->csv)
+		printf("%s\n", "project,link,for,item,quote,to,seq,created,expires,state,answer_seq");
+	else
+		printf("client links\n  %-8s %-9s %-8s %3s %-10s  %-20s %-20s %-6s %s\n", "link", "for", "item", "rev",
+		       "state", "created", "expires", "answer", "to");
+	each(d, dn, "rows", link_row, &t);
+	const uint8_t *tot = member(d, dn, "totals", &tn);
+	if (!a->csv && t.count == 0)
+		printf("  none\n");
+	if (!a->csv && tot)
+		printf("%llu open, %llu used, %llu expired, %llu revoked, %llu superseded\n",
+		       (unsigned long long)u(tot, tn, "open_count"), (unsigned long long)u(tot, tn, "used_count"),
+		       (unsigned long long)u(tot, tn, "expired_count"), (unsigned long long)u(tot, tn, "revoked_count"),
+		       (unsigned long long)u(tot, tn, "superseded_count"));
+}
+
 static const struct {
 	const char *name, *csv, *title, *narrow, *wide;
 	void (*row)(const uint8_t *, size_t, void *);
@@ -689,6 +734,8 @@ static const struct {
 	{ "acceptance", NULL, NULL, NULL, NULL, NULL },	/* print_acceptance: its own order */
 	{ "agreements", NULL, NULL, NULL, NULL, NULL },	/* print_todo */
 	{ "notices", NULL, NULL, NULL, NULL, NULL },
+	{ "links", "project,link,for,item,quote,to,seq,created,expires,state,answer_seq", NULL, NULL, NULL,
+	  link_row },
 };
 
 static void print_report(struct buf *doc, size_t r, const struct vargs *a)
@@ -1095,7 +1142,7 @@ static int do_report(struct session *s, const struct vargs *a)
 		r++;
 	if (a->npos != 1 || r == sizeof REPORTS / sizeof REPORTS[0])
 		return usage("report", "expected: report unbilled|exposure|receivables|quotes|cases|acceptance|agreements|"
-				       "notices [--project P]");
+				       "notices|links [--project P]");
 	if (a->open && strcmp(REPORTS[r].name, "cases") != 0 && strcmp(REPORTS[r].name, "acceptance") != 0)
 		return usage("report", "--open is for report cases and report acceptance");
 	if ((a->unconfirmed || a->older_than) && strcmp(a->pos[0], "agreements") != 0 &&
@@ -1124,6 +1171,8 @@ static int do_report(struct session *s, const struct vargs *a)
 		rc = print_todo(&doc, a->pos[0][0] == 'n', a);
 	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "cases") == 0)
 		print_cases(&doc, a);
+	else if (rc == CTL_EXIT_OK && !a->json && strcmp(a->pos[0], "links") == 0)
+		print_links(&doc, a);
 	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json && strcmp(a->pos[0], "acceptance") == 0)
 		print_acceptance(&doc, a);
 	else if (rc == CTL_EXIT_OK && REPORTS[r].row == NULL && !a->json)

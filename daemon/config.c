@@ -86,6 +86,9 @@ static const struct opt OPTS[] = {
 	{ "max_evidence_mib", OPT_U64, offsetof(struct config, max_evidence_mib), 0, 1, 1u << 20, "32",
 	  "largest evidence file in MiB that may be uploaded (scopectl evidence add, --upload); files are "
 	  "stored under data_dir/files; reloaded on SIGHUP" },
+	{ "portal_url", OPT_STR, STR(portal_url), 0, 0, "",
+	  "the public base URL of the portal printed in links (scopectl link create prints "
+	  "PORTAL_URL/l/TOKEN); reported in info as portal_url" },
 };
 
 static const struct opt *find(const char *name)

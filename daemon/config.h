@@ -42,6 +42,7 @@ struct config {
 	char tsa_ca[CONFIG_PATH_MAX];
 	uint64_t anchor_interval_s;
 	uint64_t max_evidence_mib;
+	char portal_url[1024];
 };
 
 void config_defaults(struct config *c);

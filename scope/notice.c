@@ -40,7 +40,7 @@ static int k_notice(struct ctx *x)
 	n.at = x->in->time_us;
 	n.has_fee = has(x, "fee_effect_minor");
 	n.fee = n.has_fee ? val(x, "fee_effect_minor")->u : 0;
-	n.fee_down = n.has_fee && val(x, "fee_effect_sign")->len == 8;	/* "decrease" */
+	n.fee_down = n.has_fee && memcmp(val(x, "fee_effect_sign")->s, "decrease", 8) == 0;
 	n.has_days = has(x, "schedule_days");
 	n.days = n.has_days ? val(x, "schedule_days")->u : 0;
 	n.gain = n.has_days && val(x, "schedule_effect")->len == 4;	/* "gain" */

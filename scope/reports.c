@@ -1029,11 +1029,13 @@ int report_named(struct scope_kv *t, const char *name, const char *project, size
 		return run(t, project, plen, allow, actx, now_us, R_CASES, req, out, next, e);
 	if (strcmp(name, "acceptance") == 0)
 		return report_acceptance(t, project, plen, allow, actx, now_us, req, out, next, e);
+	if (strcmp(name, "links") == 0)
+		return report_links(t, project, plen, allow, actx, now_us, req, out, next, e);
 	if (strcmp(name, "agreements") == 0 || strcmp(name, "notices") == 0)
 		return report_followups(t, name[0] == 'n', project, plen, allow, actx, now_us, req, out, next, e);
 	if (strcmp(name, "receivables") != 0)
 		return err_set(e, "unknown report \"%.40s\" (unbilled, exposure, receivables, quotes, cases, acceptance, "
-			       "agreements, notices)", name);
+			       "agreements, notices, links)", name);
 	/* the day the overdue days count to: the one asked for, else today's */
 	uint64_t day = (req && req->as_of_us ? req->as_of_us : now_us) / DAY_US * DAY_US;
 	return run(t, project, plen, allow, actx, day, R_RECEIVABLES, req, out, next, e);

@@ -37,6 +37,10 @@ int report_exposure(struct scope_kv *t, const char *project, size_t plen, report
 int report_followups(struct scope_kv *t, bool notices, const char *project, size_t plen, report_allow_fn allow,
 		     void *actx, uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next,
 		     struct err *e);
+/* report links: every client link with its state at the as-of time
+ * (linkreport.c). */
+int report_links(struct scope_kv *t, const char *project, size_t plen, report_allow_fn allow, void *actx,
+		 uint64_t now_us, const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
 /* A project's agreements not confirmed and notices not answered. */
 int report_followup_counts(struct scope_kv *t, const char *project, size_t plen, uint64_t *agreements,
 			   uint64_t *notices, struct err *e);

@@ -92,6 +92,27 @@ static const char *portal_json(const char *item, int n, const char *respondent)
 	return out;
 }
 
+/* LNK-number's state in the links report, now. */
+static const char *state_of(const char *project, uint64_t number)
+{
+	static char out[32];
+	char want[32];
+	struct buf b, j;
+	buf_init(&b);
+	buf_init(&j);
+	snprintf(out, sizeof out, "none");
+	snprintf(want, sizeof want, "\"link\":\"LNK-%llu\"", (unsigned long long)number);
+	if (ledger_report(L, "links", project, strlen(project), NULL, NULL, NULL, &b, NULL, NULL) == 0 &&
+	    msgpack_to_json(b.data, b.len, &j, NULL) == 0) {
+		const char *row = strstr(buf_cstr(&j), want), *st = row ? strstr(row, "\"state\":\"") : NULL;
+		if (st)
+			snprintf(out, sizeof out, "%.*s", (int)strcspn(st + 9, "\""), st + 9);
+	}
+	buf_free(&b);
+	buf_free(&j);
+	return out;
+}
+
 #define V "vendor-v"
 #define D DOMAIN_DAEMON_AUTHOR
 #define CR1 "\"for\":\"change\",\"change\":\"CR-1\",\"quote\":1"
@@ -135,6 +156,7 @@ static void creating(void)
 	refused("a project link for more than 400 days", "at most 400 days", V, "link", "lk",
 		link_json("\"for\":\"project\"", "Ms C", 401 * DAY, 'a'));
 	appended("a link for CR-1's quote revision 1", V, "link", "lk", link_json(CR1, "Ms C", 7 * DAY, 'a'));
+	is_str(state_of("lk", 1), "open", "  LNK-1 is open");
 	refused("a second link with the same token", "already a link's", V, "link", "lk",
 		link_json("\"for\":\"project\"", "Ms C", 300 * DAY, 'a'));
 	appended("a project link for 400 days", V, "link", "lk", link_json("\"for\":\"project\"", "Ms C", 400 * DAY, 'b'));
@@ -156,6 +178,7 @@ static void answering(void)
 	refused("a project link answering", "LNK-2 is a project link", D, "response", "lk", portal_json(ANS1, 2, "Ms C"));
 	refused("an unknown link", "LNK-9 does not exist", D, "response", "lk", portal_json(ANS1, 9, "Ms C"));
 	appended("the portal records the client's answer through LNK-1", D, "response", "lk", portal_json(ANS1, 1, "Ms C"));
+	is_str(state_of("lk", 1), "used", "  LNK-1 is used");
 	refused("a link for an approved change", "CR-1 is approved", V, "link", "lk",
 		link_json("\"for\":\"change\",\"change\":\"CR-1\",\"quote\":1", "Ms C", DAY, '9'));
 }
@@ -172,11 +195,13 @@ static void ending(void)
 	appended("LNK-4 for CR-3, for an hour", V, "link", "lk",
 		 link_json("\"for\":\"change\",\"change\":\"CR-3\",\"quote\":1", "Ms C", DAY / 24, 'd'));
 	fake_now += DAY / 12;
+	is_str(state_of("lk", 4), "expired", "  LNK-4 is expired two hours later");
 	refused("an expired link", "LNK-4 is expired", D, "response", "lk",
 		portal_json("\"change\":\"CR-3\",\"quote\":1", 4, "Ms C"));
 	/* revoked */
 	appended("LNK-5 for CR-3", V, "link", "lk", link_json("\"for\":\"change\",\"change\":\"CR-3\",\"quote\":1", "Ms C", DAY, 'e'));
 	appended("LNK-5 revoked", V, "revoke", "lk", "{\"link\":\"LNK-5\",\"reason\":\"sent to the wrong person\"}");
+	is_str(state_of("lk", 5), "revoked", "  LNK-5 is revoked");
 	refused("a revoked link", "LNK-5 is revoked", D, "response", "lk",
 		portal_json("\"change\":\"CR-3\",\"quote\":1", 5, "Ms C"));
 	refused("revoked twice", "LNK-5 is already revoked", V, "revoke", "lk", "{\"link\":\"LNK-5\"}");
@@ -187,6 +212,7 @@ static void ending(void)
 	uint64_t q2 = 0;
 	appended("quote revision 2 of CR-3", V, "quote", "lk", "{\"change\":\"CR-3\",\"fee_minor\":2,\"effort_hours\":1}");
 	q2 = last.seq;
+	is_str(state_of("lk", 6), "superseded", "  LNK-6 is superseded by the new revision");
 	refused("a link for an old revision", "LNK-6 is superseded", D, "response", "lk",
 		portal_json("\"change\":\"CR-3\",\"quote\":1", 6, "Ms C"));
 	/* superseded by a correction of the quote */
@@ -196,6 +222,7 @@ static void ending(void)
 	snprintf(cj, sizeof cj, "{\"target\":%llu,\"reason\":\"typo in the fee\",\"set\":{\"fee_minor\":3}}",
 		 (unsigned long long)q2);
 	appended("the quote corrected", V, "correction", "lk", cj);
+	is_str(state_of("lk", 7), "superseded", "  LNK-7 is superseded by the correction");
 	refused("a link superseded by a correction", "LNK-7 is superseded", D, "response", "lk",
 		portal_json("\"change\":\"CR-3\",\"quote\":2", 7, "Ms C"));
 	/* superseded by a void of the change */
@@ -203,6 +230,7 @@ static void ending(void)
 		 link_json("\"for\":\"change\",\"change\":\"CR-3\",\"quote\":2", "Ms C", DAY, '1'));
 	snprintf(cj, sizeof cj, "{\"target\":%llu,\"reason\":\"raised twice\"}", (unsigned long long)change_seq[2]);
 	appended("CR-3 voided", V, "void", "lk", cj);
+	is_str(state_of("lk", 8), "superseded", "  LNK-8 is superseded by the void");
 }
 
 static void signatories(void)
@@ -222,6 +250,7 @@ static void signatories(void)
 		 "{\"delivery\":\"DLV-1\",\"outcome\":\"passed\",\"respondent\":\"Ms C\",\"channel\":\"portal\","
 		 "\"link\":\"LNK-2\",\"address\":\"192.0.2.7\",\"user_agent\":\"UA\",\"page_lang\":\"ja\","
 		 "\"page_sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}");
+	is_str(state_of("sg", 2), "used", "  LNK-2 is used");
 	appended("a project is closed", V, "closure", "sg", "{\"outcome\":\"closed\",\"reason\":\"done\"}");
 	refused("an item link in a closed project", "was closed by entry", V, "link", "sg",
 		link_json("\"for\":\"baseline\",\"baseline\":1", "Ms C", DAY, '5'));
@@ -253,6 +282,7 @@ int main(void)
 	ok(ledger_reindex(L, &e) == 0, "reindex from the log: %s", e.msg);
 	ok(ledger_state_digest(L, rebuilt, &e) == 0 && memcmp(live, rebuilt, 32) == 0,
 	   "the rebuilt state equals the live one");
+	is_str(state_of("lk", 8), "superseded", "  LNK-8 is still superseded after the reindex");
 	struct ledger_verify_report vr;
 	ok(ledger_verify(L, NULL, NULL, NULL, &vr, &e) == 0, "the whole ledger verifies: %s", e.msg);
 	ledger_close(L);

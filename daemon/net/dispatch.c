@@ -183,7 +183,9 @@ static enum dispatch_result op_info(struct ctx *x)
 			roles[nroles++] = role_name((enum role)r);
 	bool operator = x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR);
 	size_t start = wire_begin(x->out);
-	wire_ok(x->out, x->r->id, operator ? 10 : 9);
+	wire_ok(x->out, x->r->id, operator ? 11 : 10);
+	mp_pack_cstr(x->out, "portal_url");
+	mp_pack_cstr(x->out, s->cfg.portal_url);
 	mp_pack_cstr(x->out, "version");
 	mp_pack_cstr(x->out, SCOPE_VERSION);
 	mp_pack_cstr(x->out, "origin");
@@ -669,7 +671,7 @@ static enum dispatch_result op_report(struct ctx *x)
 	char name[16];
 	if (!r->name || r->name_len >= sizeof name)
 		return fail(x, WERR_BAD_REQUEST, "report needs \"name\": unbilled, exposure, receivables, quotes, "
-			    "agreements or notices");
+			    "agreements, notices or links");
 	memcpy(name, r->name, r->name_len);
 	name[r->name_len] = '\0';
 	if (r->project && !grant_has_project(x->g, r->project, r->project_len))

@@ -41,6 +41,7 @@ has "  the notice names CR-1" "$tmp/out" '"change":"CR-1"'
 ok "report notices --unacknowledged: overdue first" ctl "$inst" lead report notices -p pr-a --unacknowledged --csv
 is "  NTC-5 (most days late) first, then NTC-1, NTC-2, then those without a deadline" "$(cut -d, -f2 "$tmp/out" | tr '\n' ' ')" "notice NTC-5 NTC-1 NTC-2 NTC-3 NTC-4 "
 has "  the signed fee effect" "$tmp/out" "pr-a,NTC-3,spec_change,unacknowledged,0,,0,-50000,-5,,3,The blog is dropped"
+has "  an increase stays an increase" "$tmp/out" ",+150000,,CR-1,2,The search needs a new index"
 
 ok "client acknowledges NTC-1" answer client NTC-1 acknowledged
 exits 4 "a notice is answered once" answer client NTC-1 disputed --reason "again"
