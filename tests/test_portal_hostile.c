@@ -72,35 +72,6 @@ static void portal_get(SSL_CTX *ctx, const char *path, char *status, size_t n)
 	close(fd);
 }
 
-static int honest_appends(int n, int from)
-{
-	int good = 0;
-	for (int i = 0; i < n; i++) {
-		struct cl c;
-		struct buf b;
-		uint64_t id;
-		char code[32], rq[32];
-		buf_init(&b);
-		snprintf(rq, sizeof rq, "honest-%d", from + i);
-		wire_request(&b, 1, "append", 4);
-		mp_pack_cstr(&b, "kind");
-		mp_pack_cstr(&b, "note");
-		mp_pack_cstr(&b, "project");
-		mp_pack_cstr(&b, "");
-		mp_pack_cstr(&b, "request_id");
-		mp_pack_cstr(&b, rq);
-		mp_pack_cstr(&b, "body");
-		mp_pack_map(&b, 1);
-		mp_pack_cstr(&b, "text");
-		mp_pack_cstr(&b, "honest");
-		if (cl_open(&c, "admin") == 0 && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1)
-			good++;
-		cl_close(&c);
-		buf_free(&b);
-	}
-	return good;
-}
-
 int main(void)
 {
 	struct rlimit rl;

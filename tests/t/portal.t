@@ -18,10 +18,12 @@ PP=$(sed -n 's/.*portal listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scope
 base=https://127.0.0.1:$PP
 rec() { ctl "$inst" "$@" >"$tmp/out" 2>"$tmp/err" || { echo "Bail out! $*"; cat "$tmp/err" >&2; exit 1; }; }
 rec lead project create pr-p --client "C Corp" --title "C site" --currency JPY --amount 3000000
-rec lead baseline add -p pr-p --item R1="Five pages"
+echo "the contract's specification" > "$tmp/spec.txt"
+echo "estimate: a sixth page, 200000 JPY" > "$tmp/estimate.txt"
+rec lead baseline add -p pr-p --item R1="Five pages" --doc "$tmp/spec.txt" --upload
 rec lead change raise -p pr-p "A sixth page" --by "C manager" --via email --reason client_request
 rec approver change assess -p pr-p CR-1 --class out_of_scope --rationale "a new page"
-rec lead change quote -p pr-p CR-1 --fee 200000 --effort-hours 10
+rec lead change quote -p pr-p CR-1 --fee 200000 --effort-hours 10 --doc "$tmp/estimate.txt" --upload
 
 rec lead info --json
 has "info's portal_url defaults to https:// and the portal's address" "$tmp/out" "\"portal_url\":\"$base\""
@@ -64,6 +66,18 @@ c -D "$tmp/h2" -o /dev/null "$base/static/portal.css"
 is "GET /static/portal.css is 200" "$(status "$tmp/h2")" 200
 ok "  with the strict headers" headers_ok "$tmp/h2"
 exits 1 "  and may be cached" grep -qi '^cache-control: no-store' "$tmp/h2"
+
+est=$(sha256sum "$tmp/estimate.txt" | cut -d' ' -f1)
+spec=$(sha256sum "$tmp/spec.txt" | cut -d' ' -f1)
+has "the page lists the quote's document by its SHA-256" "$tmp/page.html" "$est"
+c -D "$tmp/hd" -o "$tmp/doc.bin" "$base/l/$tok/doc/$est"
+is "GET /l/TOKEN/doc/SHA256 of the quote's document is 200" "$(status "$tmp/hd")" 200
+ok "  with the strict headers" headers_ok "$tmp/hd"
+has "  as an attachment" "$tmp/hd" "Content-Disposition: attachment"
+has "  of application/octet-stream" "$tmp/hd" "Content-Type: application/octet-stream"
+ok "  the stored bytes" cmp "$tmp/doc.bin" "$tmp/estimate.txt"
+c -D "$tmp/hd2" -o /dev/null "$base/l/$tok/doc/$spec"
+is "  a file the project holds but the item does not cite is 404" "$(status "$tmp/hd2")" 404
 
 # ---- tokens ----
 forged=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -114,6 +128,7 @@ is "  the browser's address" "$(jq_ address)" 127.0.0.1
 is "  its user agent" "$(jq_ user_agent)" "portal-test/1 (curl)"
 is "  and the SHA-256 of the page shown" "$(jq_ page_sha256)" "$shown"
 is "  the decision" "$(jq_ decision)" approved
+is "  in the language shown" "$(jq_ page_lang)" en
 is "  answered by the one the link is for (no signatory register: the form asks no name)" "$(jq_ respondent)" Kimura
 
 c -D "$tmp/h15" -o "$tmp/r.json" "$base/l/$tok/receipt"
