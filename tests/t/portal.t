@@ -162,4 +162,35 @@ PY
 is "info counts the answer and each refusal by cause" "$(cat "$tmp/counts")" \
 	"answers=1 token=3 csrf=2 origin=1 method=1 changed=2 rate=True size=2"
 ok "scoped stops cleanly on SIGTERM" stop_daemon
+
+# ---- behind a proxy, in Japanese, a refusal by the rules ----
+echo "portal_proxy = 127.0.0.1" >> "$inst/scoped.conf"
+start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+PP=$(sed -n 's/.*portal listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log" | tail -n 1)
+base=https://127.0.0.1:$PP
+rec lead change raise -p pr-p "A contact form" --by "C manager" --via email --reason client_request
+rec approver change assess -p pr-p CR-2 --class out_of_scope --rationale "a new form"
+rec lead change quote -p pr-p CR-2 --fee 50000 --effort-hours 3
+ok "a link for CR-2" ctl "$inst" lead link create -p pr-p --change CR-2 --to Kimura
+url=$(grep '^https://' "$tmp/out")
+tok2=${url##*/l/}
+xc() { c -b "$tmp/jar2" -c "$tmp/jar2" -H "Accept-Language: ja" -H "X-Forwarded-For: 10.1.1.1, 198.51.100.7" "$@"; }
+xc -o "$tmp/p2.html" "$base/l/$tok2"
+csrf2=$(field "$tmp/p2.html" csrf)
+shown2=$(field "$tmp/p2.html" shown)
+xc -D "$tmp/h20" -o "$tmp/p3.html" --data "decision=rejected&csrf=$csrf2&shown=$shown2&lang=ja" "$base/l/$tok2"
+is "a rejection without a reason is refused by the rules: 422" "$(status "$tmp/h20")" 422
+is "  the form is shown again" "$(field "$tmp/p3.html" csrf)" "$csrf2"
+has "  with the rules' message" "$tmp/p3.html" "reason"
+xc -D "$tmp/h21" -o /dev/null -A $'bad\x01agent\x7f' --data "decision=rejected&reason=too+expensive+for+now&csrf=$csrf2&shown=$shown2&lang=ja" "$base/l/$tok2"
+is "  with a reason it is recorded" "$(status "$tmp/h21")" 200
+rec admin info --json
+seq=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree_size"] - 1)' "$tmp/out")
+rec lead get "$seq" --json
+cp "$tmp/out" "$tmp/entry.json"
+is "  the address is X-Forwarded-For's last hop, from portal_proxy" "$(jq_ address)" 198.51.100.7
+is "  control characters in the user agent are spaces" "$(jq_ user_agent)" "bad agent "
+is "  the page was Japanese" "$(jq_ page_lang)" ja
+is "  the reason as typed" "$(jq_ reason)" "too expensive for now"
+ok "scoped stops cleanly on SIGTERM" stop_daemon
 finish
