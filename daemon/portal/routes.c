@@ -218,9 +218,9 @@ static bool is_hex64(const char *s)
 }
 
 /* The language: ?lang=ja|en, else Accept-Language. */
-static enum page_lang pick_lang(struct evhttp_request *req)
+static enum page_lang pick_lang(struct evhttp_request *req, const struct evhttp_uri *u)
 {
-	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	const char *q = evhttp_uri_get_query(u);
 	if (q && (strcmp(q, "lang=ja") == 0 || strcmp(q, "lang=en") == 0))
 		return q[5] == 'j' ? PAGE_JA : PAGE_EN;
 	return page_lang_pick(evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language"));
@@ -238,7 +238,14 @@ void routes_serve(struct portal *p, struct evhttp_request *req)
 	if (evcon)
 		evhttp_connection_get_peer(evcon, &peer, &port);
 	guard_address(peer ? peer : "", p->s->cfg.portal_proxy, evhttp_find_header(in, "X-Forwarded-For"), r.address);
-	r.lang = pick_lang(req);
+	/* libevent calls back without a URI for a request it could not read
+	 * (an invalid header, a buffer error): it wants the error reply */
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	if (u == NULL) {
+		routes_refuse(p, req, &r, PREF_SIZE, evhttp_request_get_response_code(req) == 413 ? 413 : 400, NULL);
+		return;
+	}
+	r.lang = pick_lang(req, u);
 	r.has_cookie = guard_cookie(evhttp_find_header(in, "Cookie"), r.cookie);
 	if (!r.has_cookie)
 		guard_new_cookie(r.cookie);
@@ -257,7 +264,7 @@ void routes_serve(struct portal *p, struct evhttp_request *req)
 		routes_refuse(p, req, &r, PREF_METHOD, 405, NULL);
 		return;
 	}
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	const char *path = evhttp_uri_get_path(u);
 	if (path == NULL)
 		path = "";
 	if (strcmp(path, "/static/portal.css") == 0) {
