@@ -241,6 +241,10 @@ static void ending(void)
 	snprintf(cj, sizeof cj, "{\"target\":%llu,\"reason\":\"raised twice\"}", (unsigned long long)change_seq[2]);
 	appended("CR-3 voided", V, "void", "lk", cj);
 	is_str(state_of("lk", 8), "superseded", "  LNK-8 is superseded by the void");
+	/* superseded by a new baseline version */
+	appended("LNK-9 for baseline 1", V, "link", "lk", link_json("\"for\":\"baseline\",\"baseline\":1", "Ms C", DAY, '7'));
+	appended("baseline version 2", V, "baseline", "lk", "{\"items\":[{\"id\":\"a\",\"text\":\"A page, in blue\"}]}");
+	is_str(state_of("lk", 9), "superseded", "  LNK-9 is superseded by the new version");
 }
 
 static void signatories(void)
