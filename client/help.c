@@ -255,7 +255,7 @@ static const struct cmd_help HELP[] = {
 	  "differing field with both values. With a grant for all projects the whole log is "
 	  "read, so no entry can have been left out.", NULL },
 	{ "report", READ,
-	  "report unbilled|exposure|receivables|quotes|cases|acceptance [--project P]\n"
+	  "report unbilled|exposure|receivables|quotes|cases|acceptance|links [--project P]\n"
 	  "    [--as-of DATE] [--open] [--json | --csv | --wide] [--verify]\n"
 	  "report agreements [--project P] [--unconfirmed] [--older-than DAYS] [...]\n"
 	  "report notices [--project P] [--unacknowledged] [--older-than DAYS] [...]",
@@ -271,7 +271,8 @@ static const struct cmd_help HELP[] = {
 	  "waiting for an approver's determination (investigated or escalated) first, and the "
 	  "count at each stage; --open leaves closed cases out of the table (--json gives them all). acceptance: "
 	  "deliveries with their inspection deadline, days left and outcome (passed, failed, deemed "
-	  "passed, open), open windows soonest first; --open lists only those. agreements: every "
+	  "passed, open), open windows soonest first; --open lists only those. links: the client's links with what each is for, to whom, when it expires and its state "
+	  "(open, used, expired, revoked, superseded), as scopectl link list shows them. agreements: every "
 	  "agreement with its state and age in days since its date, oldest first; --unconfirmed "
 	  "shows those not confirmed (unconfirmed or disputed) older than 3 days, or than "
 	  "--older-than DAYS. notices: every notice with its state, age, respond-by date and days "

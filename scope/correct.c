@@ -446,6 +446,30 @@ static int fix_invoice(struct ctx *x, const struct entry *en, const struct fixes
 	return SAVE(x->t, &k, INV, &inv, x->e);
 }
 
+/* What the client typed on the portal is theirs: an answer through a link
+ * is not corrected, and no answer is corrected into one. */
+static int portal_answer(struct ctx *x, const struct entry *en)
+{
+	struct mp_cur c;
+	int rc = mp_map_find(en->body, en->body_len, "link", &c, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return refuse(x, "entry %llu is the client's own answer through the portal: what the client gave is "
+			      "not corrected; record a note, or a new link for a new answer", (unsigned long long)en->seq);
+	const struct value *set = val(x, "set");
+	struct mp_cur s;
+	const char *ch;
+	size_t n;
+	rc = mp_map_find(set->p, set->plen, "channel", &s, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && mp_get_str(&s, &ch, &n, x->e) == 0 && n == 6 && memcmp(ch, "portal", 6) == 0)
+		return refuse(x, "set.channel portal is recorded only by scoped's client portal, when the client "
+			      "answers through a link");
+	return 0;
+}
+
 static int k_correction(struct ctx *x)
 {
 	struct entry en;
@@ -482,7 +506,7 @@ static int k_correction(struct ctx *x)
 		if (check_field(x, tk, name, nn, vp, (size_t)(c.p - vp), &f.v[i], &f.name[i]))
 			return -1;
 	}
-	if (closed_money(x, &f))
+	if (portal_answer(x, &en) || closed_money(x, &f))
 		return -1;
 	const char *kn = tk->name;
 	if (strcmp(kn, "project") == 0)

@@ -85,6 +85,9 @@ static int k_baseline(struct ctx *x)
 	key_u64(&k, version);
 	if (SAVE(x->t, &k, BASE, &b, x->e))
 		return -1;
+	/* a link to the version this one replaces can no longer be answered */
+	if (version > 1 && link_supersede(x, "baseline", version - 1))
+		return -1;
 	x->proj.baseline = version;
 	x->proj.baseline_confirmed = false;
 	key_init(&k, 'p', x->in->project, x->in->project_len);

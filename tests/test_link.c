@@ -189,8 +189,18 @@ static void ending(void)
 	appended("LNK-3 for CR-2", V, "link", "lk", link_json("\"for\":\"change\",\"change\":\"CR-2\",\"quote\":1", "Ms C", DAY, 'c'));
 	appended("answered through LNK-3", D, "response", "lk",
 		 portal_json("\"change\":\"CR-2\",\"quote\":1", 3, "Ms C"));
+	uint64_t a3 = last.seq;
 	refused("LNK-3 used twice", "LNK-3 is used", D, "response", "lk",
 		portal_json("\"change\":\"CR-2\",\"quote\":1", 3, "Ms C"));
+	char fix[200];
+	snprintf(fix, sizeof fix, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"respondent\":\"Mr X\"}}",
+		 (unsigned long long)a3);
+	refused("a portal answer is not corrected", "the client's own answer through the portal", V, "correction", "lk",
+		fix);
+	snprintf(fix, sizeof fix, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"channel\":\"portal\"}}",
+		 (unsigned long long)change_seq[1]);
+	refused("nothing is corrected into channel portal", "recorded only by scoped's client portal", V,
+		"correction", "lk", fix);
 	/* expired */
 	appended("LNK-4 for CR-3, for an hour", V, "link", "lk",
 		 link_json("\"for\":\"change\",\"change\":\"CR-3\",\"quote\":1", "Ms C", DAY / 24, 'd'));
@@ -231,6 +241,10 @@ static void ending(void)
 	snprintf(cj, sizeof cj, "{\"target\":%llu,\"reason\":\"raised twice\"}", (unsigned long long)change_seq[2]);
 	appended("CR-3 voided", V, "void", "lk", cj);
 	is_str(state_of("lk", 8), "superseded", "  LNK-8 is superseded by the void");
+	/* superseded by a new baseline version */
+	appended("LNK-9 for baseline 1", V, "link", "lk", link_json("\"for\":\"baseline\",\"baseline\":1", "Ms C", DAY, '7'));
+	appended("baseline version 2", V, "baseline", "lk", "{\"items\":[{\"id\":\"a\",\"text\":\"A page, in blue\"}]}");
+	is_str(state_of("lk", 9), "superseded", "  LNK-9 is superseded by the new version");
 }
 
 static void signatories(void)
