@@ -197,6 +197,31 @@ static int verify_proof(const char *path, const char *entry_path, const struct c
 	return CTL_EXIT_OK;
 }
 
+/* The receipt's optional "page" against the entry's page_sha256: 1 when
+ * both are there and match, 0 when either is absent, -1 when they differ. */
+static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, struct err *e)
+{
+	struct mp_cur c;
+	const char *page, *want;
+	size_t pn, wn;
+	uint8_t got[HASH_LEN];
+	char hex[2 * HASH_LEN + 1];
+	int has_page = mp_map_find(m, mn, "page", &c, e);
+	if (has_page == 1 && mp_get_str(&c, &page, &pn, e))
+		return err_set(e, "the receipt's page is not text");
+	int has_sum = mp_map_find(en->body, en->body_len, "page_sha256", &c, e);
+	if (has_sum == 1 && mp_get_str(&c, &want, &wn, e))
+		return err_set(e, "the entry's page_sha256 is not text");
+	if (has_page != 1 || has_sum != 1)
+		return 0;
+	sha256(page, pn, got);
+	hex_encode(got, HASH_LEN, hex);
+	if (wn != 2 * HASH_LEN || memcmp(hex, want, wn) != 0)
+		return err_set(e, "the receipt's page is not the page the entry records (SHA-256 %s, the entry's "
+			       "page_sha256 %.*s): it was altered", hex, (int)wn, want);
+	return 1;
+}
+
 /* A receipt: {"scope_ledger_receipt":1,"entry":hex,"proof":{...},"checkpoint":note} */
 static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, bool json)
 {
@@ -265,12 +290,17 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		rc = failed(e.msg);
 		goto out;
 	}
+	int page = receipt_page(m.data, m.len, &en, &e);
+	if (page < 0) {
+		rc = failed(e.msg);
+		goto out;
+	}
 	if (json) {
 		struct buf o;
 		buf_init(&o);
 		entry_to_json(&en, leaf, &o, &e);
-		printf("{\"ok\":true,\"checkpoint_size\":%llu,\"entry\":%s}\n", (unsigned long long)cp.size,
-		       buf_cstr(&o));
+		printf("{\"ok\":true,\"checkpoint_size\":%llu,\"page_matches\":%s,\"entry\":%s}\n",
+		       (unsigned long long)cp.size, page ? "true" : "false", buf_cstr(&o));
 		buf_free(&o);
 	} else {
 		char t[40];
@@ -279,6 +309,9 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		       "proven against its checkpoint of size %llu\n", (unsigned long long)en.seq,
 		       show(en.kind, en.kind_len), show(en.project, en.project_len), show(en.author, en.author_len),
 		       t, showz(cp.origin), (unsigned long long)cp.size);
+		if (page)
+			printf("ok: the page shown (the receipt's \"page\") has the SHA-256 the entry records "
+			       "as page_sha256\n");
 	}
 out:
 	buf_free(&text);

@@ -7,31 +7,22 @@
 
 #include "entry.h"
 #include "fileio.h"
-#include "json.h"
 #include "offline.h"
 #include "online.h"
+#include "receiptjson.h"
 #include "show.h"
 
 int receipt_write(const char *path, const struct buf *entry, const struct inclusion_proof *pr,
 		  const struct buf *note)
 {
-	struct buf r, proof;
+	struct buf r;
 	struct err e = { 0 };
 	buf_init(&r);
-	buf_init(&proof);
-	inclusion_to_json(pr, &proof);
-	buf_adds(&r, "{\"scope_ledger_receipt\":1,\"entry\":");
-	json_put_hex(&r, entry->data, entry->len);
-	buf_adds(&r, ",\"proof\":");
-	buf_add(&r, proof.data, proof.len);
-	buf_adds(&r, ",\"checkpoint\":");
-	json_put_str(&r, (const char *)note->data, note->len);
-	buf_adds(&r, "}\n");
+	receipt_json(entry, pr, note, NULL, &r);
 	int rc = write_file_atomic(path, r.data, r.len, 0644, &e);
 	if (rc)
 		fprintf(stderr, "scopectl: receipt: %s\n", e.msg);
 	buf_free(&r);
-	buf_free(&proof);
 	return rc;
 }
 

@@ -88,7 +88,23 @@ static const struct opt OPTS[] = {
 	  "stored under data_dir/files; reloaded on SIGHUP" },
 	{ "portal_url", OPT_STR, STR(portal_url), 0, 0, "",
 	  "the public base URL of the portal printed in links (scopectl link create prints "
-	  "PORTAL_URL/l/TOKEN); reported in info as portal_url" },
+	  "PORTAL_URL/l/TOKEN; https://, e.g. the reverse proxy's public name); reported in info as portal_url; "
+	  "empty: https:// and portal_listen's address; a form is accepted only from its origin" },
+	{ "portal_listen", OPT_STR, STR(portal_listen), 0, 0, "",
+	  "address and port of the client portal (HTTPS with a server certificate only, for the links of "
+	  "scopectl link create: HOST:PORT, [IPv6]:PORT); empty: no portal" },
+	{ "portal_cert", OPT_PATH, STR(portal_cert), 0, 0, "",
+	  "the portal's certificate chain (PEM); empty: tls_cert" },
+	{ "portal_key", OPT_PATH, STR(portal_key), 0, 0, "",
+	  "the portal's private key (PEM, mode 0600); empty: tls_key" },
+	{ "portal_proxy", OPT_STR, STR(portal_proxy), 0, 0, "",
+	  "the numeric address of a reverse proxy in front of the portal: for a request from it the last "
+	  "address of X-Forwarded-For is taken as the browser's (recorded and rate-limited); empty: none" },
+	{ "portal_rate_per_min", OPT_U64, offsetof(struct config, portal_rate_per_min), 0, 1, 100000, "60",
+	  "requests per minute the portal serves to one address (an IPv4 address, or an IPv6 /64); beyond "
+	  "it 429; reloaded on SIGHUP" },
+	{ "portal_max_body", OPT_U64, offsetof(struct config, portal_max_body), 0, 1024, 1u << 20, "16384",
+	  "largest request body in bytes the portal reads (an answer's form); beyond it 413" },
 };
 
 static const struct opt *find(const char *name)
@@ -224,6 +240,11 @@ int config_validate(const struct config *c, struct err *e)
 		return err_set(e, "log_level must be error, warn, info or debug");
 	if (strrchr(c->listen, ':') == NULL)
 		return err_set(e, "listen must be HOST:PORT");
+	if (c->portal_url[0] && strncmp(c->portal_url, "https://", 8) != 0)
+		return err_set(e, "portal_url must begin with https:// (got \"%s\"): browsers keep the portal's "
+			       "cookie only over HTTPS", c->portal_url);
+	if (c->portal_listen[0] && strrchr(c->portal_listen, ':') == NULL)
+		return err_set(e, "portal_listen must be HOST:PORT (or empty: no portal)");
 	if (c->map_initial_mib > c->map_max_mib)
 		return err_set(e, "map_initial_mib (%llu) is larger than map_max_mib (%llu)",
 			       (unsigned long long)c->map_initial_mib,

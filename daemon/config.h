@@ -43,6 +43,12 @@ struct config {
 	uint64_t anchor_interval_s;
 	uint64_t max_evidence_mib;
 	char portal_url[1024];
+	char portal_listen[256];
+	char portal_cert[CONFIG_PATH_MAX];
+	char portal_key[CONFIG_PATH_MAX];
+	char portal_proxy[64];
+	uint64_t portal_rate_per_min;
+	uint64_t portal_max_body;
 };
 
 void config_defaults(struct config *c);

@@ -132,6 +132,38 @@ int filestore_commit(const char *data_dir, const char *p, size_t plen, const uin
 	return rc ? rc : add_marker(data_dir, p, plen, sha, e);
 }
 
+int filestore_write(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : ENOSPC;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int filestore_put(const char *data_dir, const char *project, size_t plen, const uint8_t *p, size_t n,
+		  const uint8_t sha[32], struct err *e)
+{
+	char tmp[FILESTORE_PATH_MAX];
+	int fd, w;
+	bool dup, mismatch;
+	if (filestore_holds(data_dir, project, plen, sha))
+		return 0;
+	if (filestore_open_tmp(data_dir, sha, tmp, sizeof tmp, &fd, e))
+		return -1;
+	if ((w = filestore_write(fd, p, n)) != 0) {
+		close(fd);
+		unlink(tmp);
+		return err_set(e, "writing %s: %s", tmp, strerror(w));
+	}
+	return filestore_commit(data_dir, project, plen, sha, n, sha, n, tmp, fd, &dup, &mismatch, e);
+}
+
 static bool is_hex_name(const char *s)
 {
 	size_t n = strlen(s);

@@ -39,6 +39,14 @@ int filestore_open_tmp(const char *data_dir, const uint8_t sha[32], char *tmp, s
 int filestore_commit(const char *data_dir, const char *p, size_t plen, const uint8_t sha[32], uint64_t size,
 		     const uint8_t got[32], uint64_t n, const char *tmp, int fd, bool *dup, bool *mismatch,
 		     struct err *e);
+/* Writes all of [p, p+n) to fd: 0, or the errno (ENOSPC for a write of
+ * nothing). */
+int filestore_write(int fd, const uint8_t *p, size_t n);
+/* Stores the n bytes at p, whose SHA-256 is sha, for project p (a small
+ * file made by the daemon itself, e.g. a page the portal showed): as an
+ * upload is, through a temporary file; nothing when already held. */
+int filestore_put(const char *data_dir, const char *project, size_t plen, const uint8_t *p, size_t n,
+		  const uint8_t sha[32], struct err *e);
 /* Rehashes every stored file and checks every project's marker has its
  * bytes; calls bad() for each problem (a sentence naming the file).
  * Returns the number of files checked, or -1 when the store cannot be

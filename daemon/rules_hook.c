@@ -91,6 +91,19 @@ int ledger_report(struct ledger *l, const char *name, const char *project, size_
 	return rc;
 }
 
+int ledger_read(struct ledger *l, int (*fn)(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err *e),
+		void *ctx, struct err *e)
+{
+	struct store_txn *t;
+	struct scope_kv kv;
+	if (store_begin(ledger_store(l), false, &t, e))
+		return -1;
+	kv_over(t, &kv);
+	int rc = fn(ctx, &kv, ledger_now(l), e);
+	store_abort(t);
+	return rc;
+}
+
 struct due {
 	int (*fn)(void *ctx, const struct ledger_append *a, struct err *e);
 	void *ctx;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -29,6 +30,13 @@ int ledger_status(struct ledger *l, const char *project, size_t plen, const stru
 int ledger_report(struct ledger *l, const char *name, const char *project, size_t plen,
 		  bool (*allow)(void *ctx, const char *project, size_t n), void *actx,
 		  const struct page_req *req, struct buf *out, struct buf *next, struct err *e);
+
+/* Calls fn with a kv (scope/kv.h) over one read transaction of the state
+ * and the entries, and the ledger's time now; fn's result is returned (the
+ * portal's pages are read so). */
+struct scope_kv;
+int ledger_read(struct ledger *l, int (*fn)(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err *e),
+		void *ctx, struct err *e);
 
 /* The deemed acceptances due by the ledger's clock (scope/delivery.h): for
  * each open inspection window whose deadline has passed, soonest first and

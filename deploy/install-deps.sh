@@ -14,7 +14,7 @@
 # sudo when started by another user.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libevent-dev liblmdb-dev libmsgpack-dev libssl-dev)
-test_pkgs=(openssl perl python3 clang libclang-rt-14-dev valgrind adduser systemd chromium nodejs fonts-ipaexfont-gothic)
+test_pkgs=(openssl perl python3 clang libclang-rt-14-dev valgrind adduser systemd chromium nodejs fonts-ipaexfont-gothic curl)
 case ${1:-} in
 	"") ;;
 	--test) pkgs+=("${test_pkgs[@]}") ;;

@@ -44,41 +44,6 @@
 #define SANITIZED 0
 #endif
 
-/* {"id":id,"op":"append","kind":"note","project":"","request_id":..,"body":{"text":..}} */
-static void note_request(struct buf *b, uint64_t id, const char *reqid, const char *text, size_t n)
-{
-	wire_request(b, id, "append", 4);
-	mp_pack_cstr(b, "kind");
-	mp_pack_cstr(b, "note");
-	mp_pack_cstr(b, "project");
-	mp_pack_cstr(b, "");
-	mp_pack_cstr(b, "request_id");
-	mp_pack_cstr(b, reqid);
-	mp_pack_cstr(b, "body");
-	mp_pack_map(b, 1);
-	mp_pack_cstr(b, "text");
-	mp_pack_str(b, text, n);
-}
-
-static int honest_appends(int n, int from)
-{
-	int good = 0;
-	for (int i = 0; i < n; i++) {
-		struct cl c;
-		struct buf b;
-		uint64_t id;
-		char code[32], rq[32];
-		buf_init(&b);
-		snprintf(rq, sizeof rq, "honest-%d", from + i);
-		note_request(&b, 1, rq, "honest", 6);
-		if (cl_open(&c, "admin") == 0 && send_frame(&c, &b) == 0 && cl_read(&c, &id, code, sizeof code) == 1)
-			good++;
-		cl_close(&c);
-		buf_free(&b);
-	}
-	return good;
-}
-
 static long ms_since(const struct timespec *t0)
 {
 	struct timespec t;

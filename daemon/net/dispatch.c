@@ -19,6 +19,7 @@
 #include "roles.h"
 #include "rules.h"
 #include "rules_hook.h"
+#include "portal.h"
 #include "server.h"
 #include "store.h"
 #include "text.h"
@@ -144,7 +145,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	stats_recent(st, &lat, &com);
 	store_usage(ledger_store(s->ledger), &u);
 	mp_pack_cstr(out, "stats");
-	mp_pack_map(out, 9);
+	mp_pack_map(out, 10);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
 	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
@@ -171,6 +172,8 @@ static void pack_stats(struct server *s, struct buf *out)
 	const uint64_t map[] = { u.used, u.map_size, u.map_max };
 	pack_uints(out, "map", 3, MAP, map);
 	anchoring_pack_info(&s->anchoring, out);
+	mp_pack_cstr(out, "portal");
+	portal_pack_stats(s, out);
 }
 
 static enum dispatch_result op_info(struct ctx *x)
@@ -185,7 +188,7 @@ static enum dispatch_result op_info(struct ctx *x)
 	size_t start = wire_begin(x->out);
 	wire_ok(x->out, x->r->id, operator ? 11 : 10);
 	mp_pack_cstr(x->out, "portal_url");
-	mp_pack_cstr(x->out, s->cfg.portal_url);
+	mp_pack_cstr(x->out, portal_url(s));
 	mp_pack_cstr(x->out, "version");
 	mp_pack_cstr(x->out, SCOPE_VERSION);
 	mp_pack_cstr(x->out, "origin");

@@ -126,20 +126,6 @@ int files_begin(struct server *s, struct conn *c, const char *p, size_t plen, ui
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? errno : ENOSPC;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int files_chunk_add(struct server *s, struct conn *c, uint64_t id, uint64_t off, const uint8_t *data, size_t n,
 		    struct err *e)
 {
@@ -156,7 +142,7 @@ int files_chunk_add(struct server *s, struct conn *c, uint64_t id, uint64_t off,
 	/* the test build's full disk: the bytes up to files_fail_at are written, then ENOSPC */
 	bool full = s->files_fail_at && u->got + n > s->files_fail_at;
 	size_t now = full ? (size_t)(u->got < s->files_fail_at ? s->files_fail_at - u->got : 0) : n;
-	int err = write_all(u->fd, data, now);
+	int err = filestore_write(u->fd, data, now);
 	if (err == 0 && full)
 		err = ENOSPC;
 	if (err) {

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "logger.h"
 #include "notify.h"
+#include "portal.h"
 #include "rules_hook.h"
 #include "signer.h"
 #include "tls.h"
@@ -95,6 +96,7 @@ static void stop(struct server *s, const char *why)
 	notify_send("STOPPING=1\nSTATUS=finishing in-flight appends");
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
+	portal_stop(s);
 	commit_run(&s->commit);	/* everything read so far is committed and answered */
 	while (s->handshakes.head)
 		conn_free(s->handshakes.head, "shutting down");
@@ -128,6 +130,12 @@ static void warn_restart_only(const struct config *old, const struct config *nc)
 		{ "map_initial_mib", offsetof(struct config, map_initial_mib), true },
 		{ "map_max_mib", offsetof(struct config, map_max_mib), true },
 		{ "max_frame", offsetof(struct config, max_frame), true },
+		{ "portal_listen", offsetof(struct config, portal_listen), false },
+		{ "portal_url", offsetof(struct config, portal_url), false },
+		{ "portal_cert", offsetof(struct config, portal_cert), false },
+		{ "portal_key", offsetof(struct config, portal_key), false },
+		{ "portal_proxy", offsetof(struct config, portal_proxy), false },
+		{ "portal_max_body", offsetof(struct config, portal_max_body), true },
 	};
 	for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
 		const char *a = (const char *)old + R[i].off, *b = (const char *)nc + R[i].off;
@@ -209,6 +217,7 @@ static void reload(struct server *s)
 		anchoring_interval(&s->anchoring, nc->anchor_interval_s);
 	s->cfg.anchor_interval_s = nc->anchor_interval_s;
 	s->cfg.max_evidence_mib = nc->max_evidence_mib;
+	s->cfg.portal_rate_per_min = nc->portal_rate_per_min;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -274,6 +283,7 @@ static void teardown(struct server *s)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
+	portal_free(s);	/* its answers leave the commit queue first */
 	commit_free(&s->commit);
 	files_shutdown(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
@@ -391,6 +401,10 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	if (anchoring_start(&s->anchoring, s, &e))
 		goto fail;
+	code = 2;
+	if (portal_start(s, &e))
+		goto fail;
+	code = 5;
 	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
 		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
 		s->verifier_key);

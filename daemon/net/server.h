@@ -7,7 +7,7 @@
  * daemon/net/ calls downward only (a -> b: a calls b; results come back up
  * through function pointers, never calls):
  *
- *   server -> conn, commit, backup, tls, deadlines
+ *   server -> conn, commit, backup, tls, deadlines, portal (daemon/portal/)
  *   deadlines -> commit (commit_enqueue); results to its own commit_sink
  *   anchoring -> commit (commit_enqueue); results to its own commit_sink
  *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
@@ -39,6 +39,7 @@
 #include "stats.h"
 
 struct backup_job;
+struct portal;
 struct upload;
 
 /* Limits that are not configuration: they bound memory per connection. */
@@ -70,6 +71,7 @@ struct server {
 	struct commit_queue commit;	/* group commit (commit.h) */
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
+	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;

@@ -60,27 +60,54 @@ static int load_crls(SSL_CTX *ctx, const char *path, struct err *e)
 	return 0;
 }
 
+/* A server context with its certificate chain and key, minimum version
+ * min (12 or 13), no renegotiation. */
+static SSL_CTX *ctx_with_pair(const char *cert, const char *key, int min, struct err *e)
+{
+	char why[512];
+	if (tls_check_key_file(key, "TLS private key", e))
+		return NULL;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL) {
+		err_set(e, "cannot create TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, min == 12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_drain_errors(why, sizeof why);
+		err_set(e, "TLS certificate %s: %s", cert, why);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		tls_drain_errors(why, sizeof why);
+		err_set(e, "TLS private key %s: %s", key, why);
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+int tls_portal_ctx(struct ssl_ctx_st **out, const char *cert, const char *key, struct err *e)
+{
+	SSL_CTX *ctx = ctx_with_pair(cert, key, 12, e);
+	if (ctx == NULL)
+		return -1;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	static const unsigned char sid[] = "scoped-portal";
+	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	*out = ctx;
+	return 0;
+}
+
 int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e)
 {
 	char why[512];
-	if (tls_check_key_file(o->key, "TLS private key", e))
-		return -1;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = ctx_with_pair(o->cert, o->key, o->min_version, e);
 	if (ctx == NULL)
-		return err_set(e, "cannot create TLS context");
-	SSL_CTX_set_min_proto_version(ctx, o->min_version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		tls_drain_errors(why, sizeof why);
-		err_set(e, "TLS certificate %s: %s", o->cert, why);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		tls_drain_errors(why, sizeof why);
-		err_set(e, "TLS private key %s: %s", o->key, why);
-		goto fail;
-	}
+		return -1;
 	if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
 		tls_drain_errors(why, sizeof why);
 		err_set(e, "TLS CA file %s: %s", o->ca, why);

@@ -26,7 +26,7 @@ has "  naming what to set" "$tmp/err" "Set portal_listen (and portal_url"
 is "  and records nothing" "$(size)" "$before"
 
 stop_daemon
-echo "portal_url = https://portal.test.example/" >> "$inst/scoped.conf"
+printf '%s\n' "portal_listen = 127.0.0.1:0" "portal_url = https://portal.test.example/" >> "$inst/scoped.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 ok "info reports portal_url" ctl "$inst" lead info --json
 has "  as configured" "$tmp/out" '"portal_url":"https://portal.test.example/"'
