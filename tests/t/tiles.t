@@ -106,7 +106,7 @@ has "info counts the tiles served" "$tmp/info" '"tiles":{"on":true'
 has "  and the bad paths" "$tmp/info" '"bad_path":21'
 
 # ---- tiles_public = no: every request needs an auditor's or admin's certificate ----
-stop_daemon
+ok "scoped stops cleanly" stop_daemon
 sed -i 's/^tiles_public = yes$/tiles_public = no/' "$inst/scoped.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 base=https://127.0.0.1:$(tiles_port)
@@ -118,5 +118,5 @@ is "  with an auditor's certificate 200" "$(get auditor /tile/0/000 "$tmp/b")" 2
 ok "  the same bytes as before" cmp "$tmp/b" "$tmp/t/t.0.0.256"
 has "  cached privately" "$tmp/b.h" "Cache-Control: private, max-age=31536000, immutable"
 is "  the checkpoint with an admin's certificate 200" "$(get admin /checkpoint "$tmp/b")" 200
-stop_daemon
+ok "scoped stops cleanly, again" stop_daemon
 finish
