@@ -27,8 +27,8 @@ static void reply(struct tiles *t, struct evhttp_request *req, int status, const
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", cache);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	if (status == HTTP_OK)
-		t->st.bytes += evbuffer_get_length(body);
+	if (status == HTTP_OK && evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		t->st.bytes += evbuffer_get_length(body);	/* HEAD sends none */
 	evhttp_send_reply(req, status, NULL, body);
 }
 

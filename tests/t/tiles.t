@@ -5,7 +5,8 @@
 # checkpoint's root; the entry bundles hashing to the level-0 tiles, with
 # an entry past 65535 bytes served only at tile/entries32; malformed paths
 # 400, tiles beyond the tree 404; who may read what (no certificate, a lead,
-# an auditor; tiles_public = no); the caching headers; the counters in info.
+# an auditor; tiles_public = no; a certificate revoked at a reload); the
+# caching headers; the counters in info.
 set -u
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed (deploy/install-deps.sh --test)"; exit 0; }
@@ -106,7 +107,7 @@ has "info counts the tiles served" "$tmp/info" '"tiles":{"on":true'
 has "  and the bad paths" "$tmp/info" '"bad_path":21'
 
 # ---- tiles_public = no: every request needs an auditor's or admin's certificate ----
-stop_daemon
+ok "scoped stops cleanly" stop_daemon
 sed -i 's/^tiles_public = yes$/tiles_public = no/' "$inst/scoped.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 base=https://127.0.0.1:$(tiles_port)
@@ -118,5 +119,19 @@ is "  with an auditor's certificate 200" "$(get auditor /tile/0/000 "$tmp/b")" 2
 ok "  the same bytes as before" cmp "$tmp/b" "$tmp/t/t.0.0.256"
 has "  cached privately" "$tmp/b.h" "Cache-Control: private, max-age=31536000, immutable"
 is "  the checkpoint with an admin's certificate 200" "$(get admin /checkpoint "$tmp/b")" 200
-stop_daemon
+# a revocation reaches the tiles listener at the reload
+ca=$tmp/ca
+mkdir -p "$ca/newcerts" && : > "$ca/index.txt" && echo 1000 > "$ca/crlnumber"
+printf '%s\n' "[ca]" "default_ca = c" "[c]" "dir = $ca" "database = $ca/index.txt" "new_certs_dir = $ca/newcerts" \
+	"certificate = $inst/tls/ca.crt" "private_key = $inst/tls/ca.key" "crlnumber = $ca/crlnumber" \
+	"default_md = sha256" "default_crl_days = 30" > "$ca/openssl.cnf"
+openssl ca -config "$ca/openssl.cnf" -revoke "$inst/clients/auditor.crt" >/dev/null 2>&1 &&
+	openssl ca -config "$ca/openssl.cnf" -gencrl -out "$ca/crl.pem" >/dev/null 2>&1 ||
+	{ echo "Bail out! openssl ca"; exit 1; }
+echo "tls_crl = $ca/crl.pem" >> "$inst/scoped.conf"
+ok "SIGHUP with the auditor's certificate revoked" reload_daemon
+get auditor /tile/entries/000 "$tmp/b" >/dev/null
+is "  the revoked auditor gets no bundle: the handshake fails" "$(status "$tmp/b.h")" ""
+is "  an admin still does" "$(get admin /tile/entries/000 "$tmp/b")" 200
+ok "scoped stops cleanly, again" stop_daemon
 finish
