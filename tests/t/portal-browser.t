@@ -125,5 +125,24 @@ is "the portal's answers, each the client's own, with the link and the page's la
 response CR-2 rejected LNK-2 ja False True
 response NTC-1 acknowledged LNK-6 ja False False
 accept DLV-1 failed LNK-7 ja False True"
+page=$(python3 - "$tmp/history.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("{") and json.loads(line)["body"].get("link") == "LNK-1":
+        print(json.loads(line)["body"]["page_sha256"])
+PY
+)
+ok "the dossier of the project" ctl "$inst" auditor dossier pr-web --all -o "$tmp/d"
+is "  holds the page shown for LNK-1's answer as files/PAGE_SHA256" "$(sha256sum < "$tmp/d/files/$page" 2>/dev/null | cut -c1-64)" "$page"
+has "  the page is what the browser's receipt carried" "$tmp/d/files/$page" "<main"
+has "  its story says the answer came through the portal, from where, with which page" "$tmp/d/index.html" \
+	"the client&#39;s answer through the portal, link LNK-1, from address 127.0.0.1, browser "
+has "  naming the page's file" "$tmp/d/index.html" "the page shown: files/$page"
+ok "verify --dossier checks the page's file like any other" "$SCOPECTL" verify --dossier "$tmp/d" --trust "$inst/keys/verifier.txt"
+printf x >> "$tmp/d/files/$page"
+exits 1 "  and fails when it was altered" "$SCOPECTL" verify --dossier "$tmp/d" --trust "$inst/keys/verifier.txt"
+ok "change show CR-1" ctl "$inst" lead change show -p pr-web CR-1
+has "  shows the portal's link" "$tmp/out" "LNK-1"
+has "  and the browser's address" "$tmp/out" "127.0.0.1"
 ok "scoped stops cleanly on SIGTERM" stop_daemon
 finish
