@@ -35,7 +35,7 @@ is "  under the portal's URL" "$url" "$base/l/$tok"
 c() { curl -sk -A "portal-test/1 (curl)" "$@"; }
 headers_ok() {	# headers_ok FILE: the strict headers are all there
 	grep -qi "^content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" "$1" &&
-		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: no-referrer' "$1" &&
+		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: same-origin' "$1" &&
 		grep -qi '^strict-transport-security: max-age=31536000' "$1" && grep -qi '^x-content-type-options: nosniff' "$1"
 }
 status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
