@@ -34,6 +34,13 @@ int cosig_signer_from_seed(struct cosig_signer *s, const char *name, const uint8
 	return note_signer_init_seed(&s->key, name, seed, COSIG_TYPE, e);
 }
 
+void cosig_signer_adopt(struct cosig_signer *s, struct note_signer *ns)
+{
+	s->key = *ns;
+	memset(ns, 0, sizeof *ns);
+	cosig_key_id(s->key.name, s->key.pub, s->key.key_id);
+}
+
 void cosig_signer_verifier(const struct cosig_signer *s, struct cosig_verifier *v)
 {
 	memcpy(v->name, s->key.name, sizeof v->name);

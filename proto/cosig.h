@@ -47,6 +47,8 @@ int cosig_signer_from_seed(struct cosig_signer *s, const char *name, const uint8
 			   struct err *e);
 /* Takes ownership of an Ed25519 EVP_PKEY. */
 int cosig_signer_from_pkey(struct cosig_signer *s, const char *name, void *pkey, struct err *e);
+/* Moves a loaded signing key (signer_load) into s: same key, the type 0x04 id. */
+void cosig_signer_adopt(struct cosig_signer *s, struct note_signer *ns);
 void cosig_signer_verifier(const struct cosig_signer *s, struct cosig_verifier *v);
 void cosig_signer_free(struct cosig_signer *s);
 
