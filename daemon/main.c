@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "server.h"
+#include "witness.h"
 
 static const char USAGE[] =
 	"usage: scoped [-c FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
@@ -49,6 +50,9 @@ static const char USAGE[] =
 	"                                files go to FILE.files\n"
 	"  restore FILE                  put a backup in place as data_dir (which must hold no\n"
 	"                                ledger) and verify everything in it\n"
+	"  witness -c FILE | witness init DIR --name NAME\n"
+	"                                run (or create) a C2SP tlog-witness that cosigns\n"
+	"                                logs' checkpoints (see scoped witness --help)\n"
 	"\n"
 	"Options: -h, --help; -V, --version.\n"
 	"Exit codes: 0 ok, 1 verification failed, 2 usage or configuration error,\n"
@@ -71,6 +75,7 @@ static const struct {
 	{ "backup", admin_backup },
 	{ "restore", admin_restore },
 	{ "keygen", admin_keygen },
+	{ "witness", witness_main },
 };
 
 #ifdef SCOPE_TEST_CLOCK
