@@ -105,6 +105,17 @@ static const struct opt OPTS[] = {
 	  "it 429; reloaded on SIGHUP" },
 	{ "portal_max_body", OPT_U64, offsetof(struct config, portal_max_body), 0, 1024, 1u << 20, "16384",
 	  "largest request body in bytes the portal reads (an answer's form); beyond it 413" },
+	{ "follow_trust", OPT_STR, STR(follow_trust), 0, 0, "",
+	  "scoped follow only: the primary's verifier key (scoped checkpoint shows it; name+hash+key); every "
+	  "checkpoint followed must verify with it" },
+	{ "follow_cert", OPT_PATH, STR(follow_cert), 0, 0, "",
+	  "scoped follow only: the client certificate (PEM) the follower presents to the primary's tiles "
+	  "listener: of a role that reads every project (auditor or admin)" },
+	{ "follow_key", OPT_PATH, STR(follow_key), 0, 0, "", "scoped follow only: follow_cert's private key" },
+	{ "follow_ca", OPT_PATH, STR(follow_ca), 0, 0, "",
+	  "scoped follow only: the CA (PEM) that signed the primary's tiles certificate" },
+	{ "follow_interval_s", OPT_U64, offsetof(struct config, follow_interval_s), 0, 1, 86400, "10",
+	  "scoped follow only: seconds between two fetches of the primary's checkpoint" },
 };
 
 static const struct opt *find(const char *name)

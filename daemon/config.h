@@ -49,6 +49,11 @@ struct config {
 	char portal_proxy[64];
 	uint64_t portal_rate_per_min;
 	uint64_t portal_max_body;
+	char follow_trust[NOTE_VKEY_MAX];
+	char follow_cert[CONFIG_PATH_MAX];
+	char follow_key[CONFIG_PATH_MAX];
+	char follow_ca[CONFIG_PATH_MAX];
+	uint64_t follow_interval_s;
 };
 
 void config_defaults(struct config *c);

@@ -39,6 +39,7 @@
 #include "stats.h"
 
 struct backup_job;
+struct follow;
 struct portal;
 struct upload;
 
@@ -72,6 +73,7 @@ struct server {
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
+	struct follow *follow;		/* scoped follow: the copy's fetcher, else NULL (follow.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
@@ -90,6 +92,7 @@ struct server_overrides {
 	const char *log_level;
 	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
 	uint64_t files_fail_at;		/* the test build: a write past this byte of an upload fails */
+	const char *follow_from;	/* scoped follow: the primary's tiles URL; NULL: a primary */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */
