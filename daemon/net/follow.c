@@ -222,7 +222,8 @@ static void get(struct follow *f, enum step step, const char *fmt, ...)
 			return;
 		}
 		evhttp_connection_set_timeout(f->conn, FOLLOW_TIMEOUT_S);
-		evhttp_connection_set_max_body_size(f->conn, FOLLOW_MAX_BUNDLE);
+		/* a bundle: 256 entries of at most max_frame bytes */
+		evhttp_connection_set_max_body_size(f->conn, (ev_ssize_t)(256 * (f->s->cfg.max_frame + 4)));
 		evhttp_connection_set_max_headers_size(f->conn, 16384);
 		evhttp_connection_set_retries(f->conn, 0);
 		f->conn_uses = 0;
@@ -277,7 +278,7 @@ static void get_tile(struct follow *f, enum step step, bool entries, unsigned le
 	if (width < 256)
 		snprintf(w, sizeof w, ".p/%u", width);
 	if (entries)
-		get(f, step, "tile/entries/%s%s", p, w);
+		get(f, step, "tile/entries32/%s%s", p, w);
 	else
 		get(f, step, "tile/%u/%s%s", level, p, w);
 }
@@ -452,7 +453,8 @@ static void take_tile(struct follow *f, const uint8_t *p, size_t n)
 	fork_check(f);
 }
 
-/* Splits bundles (uint16 length-prefixed entries) into entries, each
+/* Splits bundles (Scope Ledger's entries32: uint32 length-prefixed
+ * entries, so that an entry longer than 65535 bytes fits) into entries, each
  * checked against its leaf hash; then stores them. */
 static void store_bundles(struct follow *f, bool head)
 {
@@ -465,24 +467,24 @@ static void store_bundles(struct follow *f, bool head)
 	uint64_t seq = f->next & ~(uint64_t)255;	/* the bundles begin at a tile's start */
 	int rc = ents && lens ? 0 : err_set(&e, "out of memory");
 	for (; rc == 0 && seq < f->bundles_end; seq++) {
-		if (left < 2 || left - 2 < ((size_t)p[0] << 8 | p[1])) {
+		size_t len = left < 4 ? 0 : (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+		if (left < 4 || left - 4 < len) {
 			rc = err_set(&e, "the entry bundle of entry %llu is cut short", (unsigned long long)seq);
 			break;
 		}
-		size_t len = (size_t)p[0] << 8 | p[1];
 		uint8_t leaf[HASH_LEN];
 		if (seq >= f->next) {
-			merkle_leaf_hash(p + 2, len, leaf);
+			merkle_leaf_hash(p + 4, len, leaf);
 			if (memcmp(leaf, f->leaves[seq - f->base], HASH_LEN) != 0) {
 				rc = err_set(&e, "entry %llu of the bundle does not hash to its leaf in the level-0 tile: "
 					     "altered in transit or by the primary", (unsigned long long)seq);
 				break;
 			}
-			ents[k] = p + 2;
+			ents[k] = p + 4;
 			lens[k++] = len;
 		}
-		p += 2 + len;
-		left -= 2 + len;
+		p += 4 + len;
+		left -= 4 + len;
 	}
 	if (rc == 0 && left != 0)
 		rc = err_set(&e, "an entry bundle holds more entries than its width");

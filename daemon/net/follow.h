@@ -32,7 +32,6 @@ struct server;
 
 #define FOLLOW_TIMEOUT_S 30		/* one request, connect to reply */
 #define FOLLOW_MAX_CHECKPOINT 16384	/* bytes of a checkpoint note */
-#define FOLLOW_MAX_BUNDLE (256u * 65538u)	/* bytes of an entry bundle */
 #define FOLLOW_CHUNK_BUNDLES 16		/* bundles stored per transaction */
 
 /* Reads follow_trust into s->verifier and s->verifier_key and remembers
