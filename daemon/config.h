@@ -49,6 +49,9 @@ struct config {
 	char portal_proxy[64];
 	uint64_t portal_rate_per_min;
 	uint64_t portal_max_body;
+	char tiles_listen[256];
+	char tiles_public[4];
+	uint64_t tiles_rate_per_min;
 	char follow_trust[NOTE_VKEY_MAX];
 	char follow_cert[CONFIG_PATH_MAX];
 	char follow_key[CONFIG_PATH_MAX];

@@ -21,6 +21,7 @@
 #include "rules.h"
 #include "rules_hook.h"
 #include "portal.h"
+#include "tiles.h"
 #include "server.h"
 #include "store.h"
 #include "text.h"
@@ -146,7 +147,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	stats_recent(st, &lat, &com);
 	store_usage(ledger_store(s->ledger), &u);
 	mp_pack_cstr(out, "stats");
-	mp_pack_map(out, 10);
+	mp_pack_map(out, 11);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
 	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
@@ -175,6 +176,8 @@ static void pack_stats(struct server *s, struct buf *out)
 	anchoring_pack_info(&s->anchoring, out);
 	mp_pack_cstr(out, "portal");
 	portal_pack_stats(s, out);
+	mp_pack_cstr(out, "tiles");
+	tiles_pack_stats(s, out);
 }
 
 static enum dispatch_result op_info(struct ctx *x)
@@ -767,7 +770,7 @@ out:
  * identities that see every project. */
 static bool may_backup(const struct ctx *x)
 {
-	return (x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR)) && x->g->all_projects;
+	return roles_reads_all(x->g);
 }
 
 static enum dispatch_result op_backup(struct ctx *x)

@@ -19,6 +19,7 @@
 #include "logger.h"
 #include "notify.h"
 #include "portal.h"
+#include "tiles.h"
 #include "rules_hook.h"
 #include "signer.h"
 #include "tls.h"
@@ -98,6 +99,7 @@ static void stop(struct server *s, const char *why)
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
 	portal_stop(s);
+	tiles_stop(s);
 	commit_run(&s->commit);	/* everything read so far is committed and answered */
 	while (s->handshakes.head)
 		conn_free(s->handshakes.head, "shutting down");
@@ -137,6 +139,8 @@ static void warn_restart_only(const struct config *old, const struct config *nc)
 		{ "portal_key", offsetof(struct config, portal_key), false },
 		{ "portal_proxy", offsetof(struct config, portal_proxy), false },
 		{ "portal_max_body", offsetof(struct config, portal_max_body), true },
+		{ "tiles_listen", offsetof(struct config, tiles_listen), false },
+		{ "tiles_public", offsetof(struct config, tiles_public), false },
 	};
 	for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
 		const char *a = (const char *)old + R[i].off, *b = (const char *)nc + R[i].off;
@@ -182,6 +186,8 @@ static void reload(struct server *s)
 		memcpy(s->cfg.tls_ca, nc->tls_ca, sizeof s->cfg.tls_ca);
 		memcpy(s->cfg.tls_crl, nc->tls_crl, sizeof s->cfg.tls_crl);
 		memcpy(s->cfg.tls_min_version, nc->tls_min_version, sizeof s->cfg.tls_min_version);
+		if (tiles_reload(s, &e))
+			log_msg(LOG_ERROR, "SIGHUP: the tiles listener keeps its old TLS settings: %s", e.msg);
 		/* a revocation also ends the revoked identity's open connections */
 		for (struct conn *c = s->conns.head, *next; c; c = next) {
 			next = c->next;
@@ -219,6 +225,7 @@ static void reload(struct server *s)
 	s->cfg.anchor_interval_s = nc->anchor_interval_s;
 	s->cfg.max_evidence_mib = nc->max_evidence_mib;
 	s->cfg.portal_rate_per_min = nc->portal_rate_per_min;
+	s->cfg.tiles_rate_per_min = nc->tiles_rate_per_min;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -286,6 +293,7 @@ static void teardown(struct server *s)
 	anchoring_free(&s->anchoring);
 	follow_free(s);
 	portal_free(s);	/* its answers leave the commit queue first */
+	tiles_free(s);
 	commit_free(&s->commit);
 	files_shutdown(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
@@ -421,7 +429,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		goto fail;
 	}
 	code = 2;
-	if (!ov->follow_from && portal_start(s, &e))
+	/* a follower serves its verified copy's tiles too, but no portal */
+	if ((!ov->follow_from && portal_start(s, &e)) || tiles_start(s, &e))
 		goto fail;
 	code = 5;
 	log_msg(LOG_INFO, "scoped %s serving %s%s on %s: %llu entries, verifier key %s", SCOPE_VERSION,

@@ -7,7 +7,8 @@
  * daemon/net/ calls downward only (a -> b: a calls b; results come back up
  * through function pointers, never calls):
  *
- *   server -> conn, commit, backup, tls, deadlines, portal (daemon/portal/)
+ *   server -> conn, commit, backup, tls, deadlines, portal (daemon/portal/),
+ *             tiles (daemon/tiles/)
  *   deadlines -> commit (commit_enqueue); results to its own commit_sink
  *   anchoring -> commit (commit_enqueue); results to its own commit_sink
  *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
@@ -41,6 +42,7 @@
 struct backup_job;
 struct follow;
 struct portal;
+struct tiles;
 struct upload;
 
 /* Limits that are not configuration: they bound memory per connection. */
@@ -73,6 +75,7 @@ struct server {
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
+	struct tiles *tiles;		/* the tlog-tiles listener, or NULL (daemon/tiles/tiles.h) */
 	struct follow *follow;		/* scoped follow: the copy's fetcher, else NULL (follow.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;

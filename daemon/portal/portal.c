@@ -67,15 +67,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	routes_serve(arg, req);
 }
 
-/* HOST:PORT (or [IPv6]:PORT) into host and port */
-static int split_listen(const char *listen, char *host, size_t hn, uint16_t *port, struct err *e)
+int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
+			struct err *e)
 {
 	const char *colon = strrchr(listen, ':');
 	size_t hl = colon ? (size_t)(colon - listen) : 0;
 	char *end;
 	unsigned long pn = colon ? strtoul(colon + 1, &end, 10) : 0;
 	if (colon == NULL || hl == 0 || hl >= hn || colon[1] == '\0' || *end || pn > 65535)
-		return err_set(e, "portal_listen: \"%s\" is not HOST:PORT", listen);
+		return err_set(e, "%s: \"%s\" is not HOST:PORT", option, listen);
 	if (listen[0] == '[' && hl > 2 && listen[hl - 1] == ']') {
 		memcpy(host, listen + 1, hl - 2);
 		host[hl - 2] = '\0';
@@ -98,7 +98,7 @@ int portal_start(struct server *s, struct err *e)
 				"made (scopectl link create)");
 		return 0;
 	}
-	if (split_listen(c->portal_listen, host, sizeof host, &port, e))
+	if (portal_split_listen("portal_listen", c->portal_listen, host, sizeof host, &port, e))
 		return -1;
 	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
 		return err_set(e, "portal: cannot set up TLS connection data");

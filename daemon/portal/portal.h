@@ -61,6 +61,10 @@ void portal_free(struct server *s);
 /* The public base URL of links (info's portal_url): portal_url, or by
  * default https:// and the address the portal is bound to; "" when off. */
 const char *portal_url(const struct server *s);
+/* HOST:PORT (or [IPv6]:PORT) of option into host and port (also the
+ * tiles listener's, daemon/tiles/). */
+int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
+			struct err *e);
 /* info's "portal" member under stats: a msgpack map. */
 void portal_pack_stats(const struct server *s, struct buf *out);
 
