@@ -115,6 +115,17 @@ static const struct opt OPTS[] = {
 	{ "tiles_rate_per_min", OPT_U64, offsetof(struct config, tiles_rate_per_min), 0, 1, 10000000, "60000",
 	  "requests per minute the tiles listener serves to one address (an IPv4 address, or an IPv6 /64); "
 	  "beyond it 429; reloaded on SIGHUP" },
+	{ "follow_trust", OPT_STR, STR(follow_trust), 0, 0, "",
+	  "scoped follow only: the primary's verifier key (scoped checkpoint shows it; name+hash+key); every "
+	  "checkpoint followed must verify with it" },
+	{ "follow_cert", OPT_PATH, STR(follow_cert), 0, 0, "",
+	  "scoped follow only: the client certificate (PEM) the follower presents to the primary's tiles "
+	  "listener: of a role that reads every project (auditor or admin)" },
+	{ "follow_key", OPT_PATH, STR(follow_key), 0, 0, "", "scoped follow only: follow_cert's private key" },
+	{ "follow_ca", OPT_PATH, STR(follow_ca), 0, 0, "",
+	  "scoped follow only: the CA (PEM) that signed the primary's tiles certificate" },
+	{ "follow_interval_s", OPT_U64, offsetof(struct config, follow_interval_s), 0, 1, 86400, "10",
+	  "scoped follow only: seconds between two fetches of the primary's checkpoint" },
 };
 
 static const struct opt *find(const char *name)

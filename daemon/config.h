@@ -52,6 +52,11 @@ struct config {
 	char tiles_listen[256];
 	char tiles_public[4];
 	uint64_t tiles_rate_per_min;
+	char follow_trust[NOTE_VKEY_MAX];
+	char follow_cert[CONFIG_PATH_MAX];
+	char follow_key[CONFIG_PATH_MAX];
+	char follow_ca[CONFIG_PATH_MAX];
+	uint64_t follow_interval_s;
 };
 
 void config_defaults(struct config *c);

@@ -17,6 +17,7 @@
 #include "mp.h"
 #include "note.h"
 #include "roles.h"
+#include "follow.h"
 #include "rules.h"
 #include "rules_hook.h"
 #include "portal.h"
@@ -189,7 +190,7 @@ static enum dispatch_result op_info(struct ctx *x)
 			roles[nroles++] = role_name((enum role)r);
 	bool operator = x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR);
 	size_t start = wire_begin(x->out);
-	wire_ok(x->out, x->r->id, operator ? 11 : 10);
+	wire_ok(x->out, x->r->id, (operator ? 11 : 10) + (s->follow ? 1 : 0));
 	mp_pack_cstr(x->out, "portal_url");
 	mp_pack_cstr(x->out, portal_url(s));
 	mp_pack_cstr(x->out, "version");
@@ -215,6 +216,7 @@ static enum dispatch_result op_info(struct ctx *x)
 	mp_pack_uint(x->out, s->cfg.max_frame);
 	if (operator)
 		pack_stats(s, x->out);
+	follow_pack_info(s, x->out);
 	return done(x, start);
 }
 
@@ -1037,6 +1039,9 @@ enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p
 	}
 	if (c->refused[0])
 		return fail(&x, WERR_FORBIDDEN, "%s", c->refused);
+	char ro[1200];
+	if (follow_refusal(s, r.op, ro, sizeof ro))
+		return fail(&x, WERR_FORBIDDEN, "%s", ro);
 	for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
 		if (strcmp(OPS[i].name, r.op) != 0)
 			continue;

@@ -13,6 +13,7 @@
 
 #include "backup.h"
 #include "files.h"
+#include "follow.h"
 #include "commit.h"
 #include "conn.h"
 #include "logger.h"
@@ -290,6 +291,7 @@ static void teardown(struct server *s)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
+	follow_free(s);
 	portal_free(s);	/* its answers leave the commit queue first */
 	tiles_free(s);
 	commit_free(&s->commit);
@@ -324,6 +326,34 @@ static void teardown(struct server *s)
 	buf_free(&s->out);
 }
 
+/* The signing keys (and the verifier key info shows): a primary's. */
+static int load_signers(struct server *s, struct err *e)
+{
+	s->signer = calloc(1, sizeof *s->signer);
+	if (s->signer == NULL || signer_load(s->signer, s->cfg.signing_key, s->cfg.origin, e)) {
+		free(s->signer);
+		s->signer = NULL;
+		return -1;
+	}
+	if (s->cfg.signing_key_next[0]) {
+		s->signer_next = calloc(1, sizeof *s->signer_next);
+		if (s->signer_next == NULL ||
+		    signer_load(s->signer_next, s->cfg.signing_key_next, s->cfg.origin, e)) {
+			free(s->signer_next);
+			s->signer_next = NULL;
+			err_prefix(e, "signing_key_next");
+			return -1;
+		}
+	}
+	note_signer_verifier(s->signer, &s->verifier);
+	struct buf vk;
+	buf_init(&vk);
+	note_verifier_format(&s->verifier, &vk);
+	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
+	buf_free(&vk);
+	return 0;
+}
+
 int server_main(const char *conf_path, const struct server_overrides *ov)
 {
 	struct server srv, *s = &srv;
@@ -344,33 +374,18 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	log_parse_level(s->cfg.log_level, &lvl);
 	log_set_level(lvl);
 
-	s->signer = calloc(1, sizeof *s->signer);
-	if (s->signer == NULL || signer_load(s->signer, s->cfg.signing_key, s->cfg.origin, &e)) {
-		free(s->signer);
-		s->signer = NULL;
+	if (ov->follow_from) {	/* a follower signs nothing: it keeps the primary's checkpoints */
+		if (follow_trust(s, ov->follow_from, &e))
+			goto fail;
+	} else if (load_signers(s, &e)) {
 		goto fail;
 	}
-	if (s->cfg.signing_key_next[0]) {
-		s->signer_next = calloc(1, sizeof *s->signer_next);
-		if (s->signer_next == NULL ||
-		    signer_load(s->signer_next, s->cfg.signing_key_next, s->cfg.origin, &e)) {
-			free(s->signer_next);
-			s->signer_next = NULL;
-			err_prefix(&e, "signing_key_next");
-			goto fail;
-		}
-	}
-	note_signer_verifier(s->signer, &s->verifier);
-	struct buf vk;
-	buf_init(&vk);
-	note_verifier_format(&s->verifier, &vk);
-	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
-	buf_free(&vk);
 	if (load_tls(&s->cfg, &s->tls, &e) || roles_load(&s->roles, s->cfg.roles, &e))
 		goto fail;
 	struct ledger_opts lo = {
 		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
 		(size_t)s->cfg.map_max_mib << 20, false, s->signer_next, rules_hook(),
+		ov->follow_from ? &s->verifier : NULL,
 	};
 	code = 5;
 	if (ledger_open(&s->ledger, &lo, &e)) {
@@ -405,16 +420,21 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		err_set(&e, "cannot set up events");
 		goto fail;
 	}
-	if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e))
+	/* a follower appends nothing of its own: no deadlines, anchors or portal */
+	if (ov->follow_from) {
+		if (follow_start(s, &e))
+			goto fail;
+	} else if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e) ||
+		   anchoring_start(&s->anchoring, s, &e)) {
 		goto fail;
-	if (anchoring_start(&s->anchoring, s, &e))
-		goto fail;
+	}
 	code = 2;
-	if (portal_start(s, &e) || tiles_start(s, &e))
+	/* a follower serves its verified copy's tiles too, but no portal */
+	if ((!ov->follow_from && portal_start(s, &e)) || tiles_start(s, &e))
 		goto fail;
 	code = 5;
-	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
-		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
+	log_msg(LOG_INFO, "scoped %s serving %s%s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
+		ov->follow_from ? "a follower's copy of " : "", ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
 		s->verifier_key);
 	/* a line a supervisor or test can wait for, with the bound address
 	 * (the port may have been 0: "any free port") */

@@ -40,6 +40,7 @@
 #include "stats.h"
 
 struct backup_job;
+struct follow;
 struct portal;
 struct tiles;
 struct upload;
@@ -75,6 +76,7 @@ struct server {
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
 	struct tiles *tiles;		/* the tlog-tiles listener, or NULL (daemon/tiles/tiles.h) */
+	struct follow *follow;		/* scoped follow: the copy's fetcher, else NULL (follow.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
@@ -93,6 +95,7 @@ struct server_overrides {
 	const char *log_level;
 	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
 	uint64_t files_fail_at;		/* the test build: a write past this byte of an upload fails */
+	const char *follow_from;	/* scoped follow: the primary's tiles URL; NULL: a primary */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */

@@ -449,7 +449,7 @@ static int local_open(struct local *x, const char *conf, bool write, struct err 
 	    signer_load(&x->signer, x->cfg.signing_key, x->cfg.origin, e))
 		return -1;
 	struct ledger_opts o = { x->cfg.data_dir, x->cfg.origin, &x->signer,
-				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL, rules_hook() };
+				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL, rules_hook(), NULL };
 	return ledger_open(&x->l, &o, e);
 }
 
