@@ -142,6 +142,21 @@ r = json.load(open(sys.argv[1])); r["page"] = r["page"].replace("<main", "<main 
 json.dump(r, open(sys.argv[2], "w"))
 PY
 exits 1 "  a receipt with another page fails" "$SCOPECTL" verify --receipt "$tmp/bad.json" --trust "$inst/keys/verifier.txt"
+python3 - "$tmp/r.json" "$tmp/nopage.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); del r["page"]
+json.dump(r, open(sys.argv[2], "w"))
+PY
+ok "  a receipt without its page verifies" "$SCOPECTL" verify --receipt "$tmp/nopage.json" --trust "$inst/keys/verifier.txt"
+has "  saying the page is not checked" "$tmp/out" "the receipt carries no page: the page is not checked"
+rec lead receipt 1 -o "$tmp/r1.json"
+python3 - "$tmp/r1.json" "$tmp/r.json" "$tmp/forged.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["page"] = json.load(open(sys.argv[2]))["page"]
+json.dump(r, open(sys.argv[3], "w"))
+PY
+exits 1 "  a page added to the receipt of an entry that records none fails" "$SCOPECTL" verify --receipt "$tmp/forged.json" --trust "$inst/keys/verifier.txt"
+has "  naming why" "$tmp/err" "records no page_sha256"
 
 c -D "$tmp/h16" -o "$tmp/used.html" -b "$tmp/jar" "$base/l/$tok"
 is "the used link's page is 200" "$(status "$tmp/h16")" 200
