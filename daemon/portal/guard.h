@@ -25,7 +25,7 @@ enum portal_refusal {
 	PREF_SIZE,		/* 413/400: a body or form past its bounds, or malformed */
 	PREF_METHOD,		/* 405 */
 	PREF_CHANGED,		/* 409: the page changed since it was shown */
-	PREF_CONNECTIONS,	/* a connection closed at once: PORTAL_MAX_CONNECTIONS open */
+	PREF_CONNECTIONS,	/* the oldest connection ended for a new one (portal.h) */
 	PREF_COUNT
 };
 const char *portal_refusal_name(enum portal_refusal r);
