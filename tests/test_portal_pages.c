@@ -343,7 +343,9 @@ static void test_document(void)
 	like(s, "value=\"revise\"", "document: ask for a revision");
 	like(s, "needs a reason", "document: the reason is said to be required");
 	like(s, "href=\"/l/tok_Abc-123?lang=ja\"", "document: the language switch");
-	ok(strstr(s, "respondent_title") == NULL, "document: no signatory fields without a register");
+	like(s, "as they will be recorded with your answer", "document: without a register, a name and title as typed");
+	ok(strstr(s, "id=\"respondent_title\" name=\"respondent_title\" maxlength") != NULL,
+	   "document: without a register the title is optional");
 	safe("change document", s);
 	s = document(&c, "The page changed <reload>");
 	like(s, "The page changed &lt;reload&gt;", "document: the error shown, escaped");

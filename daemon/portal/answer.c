@@ -170,7 +170,7 @@ static int build_body(const struct lnk *l, const struct form *f, const struct ro
 	}
 	add_str(k, &nk, dlv ? "outcome" : "decision", f->v[F_DECISION], f->n[F_DECISION]);
 	add_str(k, &nk, "reason", f->v[F_REASON], f->n[F_REASON]);
-	/* without a signatory register the form asks no name: the link's to */
+	/* the name as typed (the form prefills the link's to); none sent: the link's to */
 	if (f->v[F_NAME] && f->n[F_NAME])
 		add_str(k, &nk, "respondent", f->v[F_NAME], f->n[F_NAME]);
 	else
@@ -392,11 +392,27 @@ static void enqueue(struct post *x)
 	p->answers = a;
 }
 
+/* Whether a POST comes from the portal's own page.  Under Referrer-Policy
+ * no-referrer a browser sends "Origin: null" even for its own form; it then
+ * also says Sec-Fetch-Site: same-origin (Fetch Metadata), which a page of
+ * another site cannot make it say.  A Sec-Fetch-Site naming another site
+ * refuses whatever the Origin.  Without either header (an old browser, a
+ * script) the SameSite=Strict cookie and its HMAC field decide alone. */
+static bool same_origin(const struct portal *p, struct evkeyvalq *in)
+{
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *site = evhttp_find_header(in, "Sec-Fetch-Site");
+	if (site && strcmp(site, "same-origin") != 0)
+		return false;
+	if (origin == NULL || strcmp(origin, p->origin) == 0)
+		return true;
+	return strcmp(origin, "null") == 0 && site != NULL;
+}
+
 void answer_post(struct portal *p, struct evhttp_request *req, const struct route *r)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *origin = evhttp_find_header(in, "Origin");
-	if (origin && strcmp(origin, p->origin) != 0) {
+	if (!same_origin(p, in)) {
 		routes_refuse(p, req, r, PREF_ORIGIN, 403, "the form was sent from another site");
 		return;
 	}

@@ -21,7 +21,7 @@ const struct guard_header GUARD_HEADERS[] = {
 	{ "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
 				     "frame-ancestors 'none'; base-uri 'none'" },
 	{ "X-Frame-Options", "DENY" },
-	{ "Referrer-Policy", "same-origin" },
+	{ "Referrer-Policy", "no-referrer" },
 	{ "Strict-Transport-Security", "max-age=31536000" },
 	{ "X-Content-Type-Options", "nosniff" },
 	{ NULL, NULL },

@@ -177,6 +177,8 @@ static const struct {
 	{ "form.reason_delivery", "不合格の場合は、どこが要件を満たさないかを30文字以上で必ずご記入ください。",
 	  "A failed inspection needs a reason: say what fails, in at least 30 characters." },
 	{ "form.signatory", "ご本人確認のため、お名前と役職をご確認ください。", "Please confirm your name and title." },
+	{ "form.who", "ご回答者のお名前と役職をご記入ください。入力どおりに記録されます。",
+	  "Your name and title, as they will be recorded with your answer." },
 	{ "form.name", "お名前", "Your name" },
 	{ "form.title", "役職", "Your title" },
 	{ "form.submit", "この内容で回答する", "Send my answer" },

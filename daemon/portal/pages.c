@@ -302,31 +302,34 @@ static void choices(struct buf *b, const struct page_ctx *c)
 	}
 }
 
-/* For a link to a signatory: the name and title to confirm. */
-static int signatory_fields(struct buf *b, const struct page_ctx *c, struct err *e)
+/* Who answers: the name (prefilled with the link's to) and title, recorded
+ * as typed.  For a link to a signatory they are confirmed against the
+ * register (the title prefilled from it, both required). */
+static int respondent_fields(struct buf *b, const struct page_ctx *c, struct err *e)
 {
 	struct key k;
 	struct proj p;
 	struct sig s;
+	int rc = 0;
 	key_init(&k, 'p', c->project, c->plen);
 	if (LOAD(c->kv, &k, PROJ, &p, e) != 1)
 		return -1;
-	if (p.signatories == 0)
-		return 0;
-	key_init(&k, 'g', c->project, c->plen);
-	key_str(&k, c->link->to, strnlen(c->link->to, STATE_NAME_MAX));
-	int rc = LOAD(c->kv, &k, SIG, &s, e);
-	if (rc < 0)
-		return -1;
+	bool reg = p.signatories != 0;
+	if (reg) {
+		key_init(&k, 'g', c->project, c->plen);
+		key_str(&k, c->link->to, strnlen(c->link->to, STATE_NAME_MAX));
+		if ((rc = LOAD(c->kv, &k, SIG, &s, e)) < 0)
+			return -1;
+	}
 	buf_printf(b, "<p class=\"note\">%s</p>\n<label class=\"field\" for=\"respondent\">%s</label>\n"
 		   "<input type=\"text\" id=\"respondent\" name=\"%s\" required maxlength=\"200\" "
 		   "autocomplete=\"name\" value=\"",
-		   tr(c->lang, "form.signatory"), tr(c->lang, "form.name"), PAGE_F_NAME);
+		   tr(c->lang, reg ? "form.signatory" : "form.who"), tr(c->lang, "form.name"), PAGE_F_NAME);
 	html_escs(b, c->link->to);
 	buf_printf(b, "\">\n<label class=\"field\" for=\"respondent_title\">%s</label>\n<input type=\"text\" "
-		   "id=\"respondent_title\" name=\"%s\" required maxlength=\"200\" "
+		   "id=\"respondent_title\" name=\"%s\"%s maxlength=\"200\" "
 		   "autocomplete=\"organization-title\" value=\"",
-		   tr(c->lang, "form.title"), PAGE_F_TITLE);
+		   tr(c->lang, "form.title"), PAGE_F_TITLE, reg ? " required" : "");
 	if (rc == 1)
 		html_escs(b, s.title);
 	buf_adds(b, "\">\n");
@@ -358,7 +361,7 @@ int page_document(const struct page_ctx *c, const struct buf *content, bool answ
 		hidden(&b, PAGE_F_SHOWN, shown_hex ? shown_hex : "");
 		hidden(&b, PAGE_F_LANG, page_lang_code(c->lang));
 		choices(&b, c);
-		rc = signatory_fields(&b, c, e);
+		rc = respondent_fields(&b, c, e);
 		buf_printf(&b, "<p class=\"note\">%s</p>\n<button type=\"submit\">%s</button>\n</form>\n",
 			   tr(c->lang, "form.record"), tr(c->lang, "form.submit"));
 	} else if (strcmp(c->link->what, "project") == 0) {
