@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "answer.h"
@@ -126,6 +128,12 @@ static void on_request(struct evhttp_request *req, void *arg)
 	routes_serve(arg, req);
 }
 
+void portal_nodelay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
 			struct err *e)
 {
@@ -189,6 +197,7 @@ int portal_start(struct server *s, struct err *e)
 	p->bound = evhttp_bind_socket_with_handle(p->http, host, port);
 	if (p->bound == NULL)
 		return err_set(e, "portal_listen: cannot listen on %s", c->portal_listen);
+	portal_nodelay(evhttp_bound_socket_get_fd(p->bound));
 	char bound[96] = "?";
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;

@@ -68,6 +68,10 @@ void portal_free(struct server *s);
 const char *portal_url(const struct server *s);
 /* HOST:PORT (or [IPv6]:PORT) of option into host and port (also the
  * tiles listener's, daemon/tiles/). */
+/* Sets TCP_NODELAY on a listening socket (accepted sockets inherit it):
+ * evhttp writes a reply's headers and body apart, and without it the body
+ * waits for the client's delayed ACK, 40 ms a request. */
+void portal_nodelay(int fd);
 int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
 			struct err *e);
 /* info's "portal" member under stats: a msgpack map. */

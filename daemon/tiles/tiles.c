@@ -4,8 +4,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/listener.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
@@ -113,11 +111,7 @@ int tiles_start(struct server *s, struct err *e)
 	t->bound = evhttp_bind_socket_with_handle(t->http, host, port);
 	if (t->bound == NULL)
 		return err_set(e, "tiles_listen: cannot listen on %s", c->tiles_listen);
-	/* a reply's headers and body leave in separate writes: without
-	 * NODELAY (which accepted sockets inherit) the body waits for the
-	 * client's delayed ACK, 40 ms a request */
-	int one = 1;
-	setsockopt(evhttp_bound_socket_get_fd(t->bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	portal_nodelay(evhttp_bound_socket_get_fd(t->bound));
 	char bound[96] = "?";
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
