@@ -80,7 +80,7 @@ static struct lnk link_for(const char *what, uint64_t item, uint64_t quote, cons
 
 static struct page_ctx ctx_for(const char *project, const struct lnk *l, enum page_lang lang)
 {
-	struct page_ctx c = { &KV, project, strlen(project), l, lang, T0 + 60000000, TOKEN };
+	struct page_ctx c = { &KV, project, strlen(project), l, lang, T0 + 60000000, TOKEN, NULL };
 	return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct answer {
 	uint64_t link;
 	struct ledger_result res;
 	bool has_res;
+	struct page_answer typed;	/* what was sent, for the form again */
 	struct answer *prev, *next;
 };
 
@@ -214,6 +216,25 @@ struct post {
 	uint8_t page_sha[32];
 };
 
+/* The form's answer fields, for the form shown again after a refusal. */
+static void typed_of(const struct form *f, struct page_answer *t)
+{
+	static const struct {
+		enum field f;
+		size_t off, size;
+	} T[] = {
+		{ F_DECISION, offsetof(struct page_answer, decision), sizeof t->decision },
+		{ F_REASON, offsetof(struct page_answer, reason), sizeof t->reason },
+		{ F_NAME, offsetof(struct page_answer, name), sizeof t->name },
+		{ F_TITLE, offsetof(struct page_answer, title), sizeof t->title },
+	};
+	for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+		size_t n = f->v[T[i].f] ? f->n[T[i].f] : 0;
+		snprintf((char *)t + T[i].off, T[i].size, "%.*s", (int)(n < T[i].size ? n : T[i].size - 1),
+			 n ? f->v[T[i].f] : "");
+	}
+}
+
 static int read_post(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err *e)
 {
 	struct post *x = ctx;
@@ -223,7 +244,7 @@ static int read_post(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err
 	x->found = true;
 	struct route r = *x->r;
 	r.lang = x->lang;
-	struct page_ctx c = { kv, x->project, x->plen, &x->link, x->lang, now_us, r.token };
+	struct page_ctx c = { kv, x->project, x->plen, &x->link, x->lang, now_us, r.token, NULL };
 	struct has_file_ctx hf = { x->p, x->project, x->plen, NULL, false };
 	bool yes;
 	char why[512] = "", hex[65];
@@ -234,9 +255,11 @@ static int read_post(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err
 	if (!yes || x->f->n[F_SHOWN] != 64 || memcmp(hex, x->f->v[F_SHOWN], 64) != 0) {
 		x->p->st.refused[PREF_CHANGED]++;
 		x->replied = true;
+		struct page_answer typed;
+		typed_of(x->f, &typed);
 		return routes_page(x->p, kv, now_us, x->req, &r, x->project, x->plen, &x->link,
 				   yes ? "the page changed since it was shown: read it again and answer again" : NULL,
-				   409, e);
+				   yes ? &typed : NULL, 409, e);
 	}
 	struct buf ua;
 	buf_init(&ua);
@@ -292,8 +315,8 @@ static int read_done(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err
 	if (link_load(kv, a->project, a->plen, a->link, &l, e) != 1)
 		return err_set(e, "LNK-%llu is gone", (unsigned long long)a->link);
 	if (x->error)
-		return routes_page(a->p, kv, now_us, a->req, &a->r, a->project, a->plen, &l, x->error, 422, e);
-	struct page_ctx c = { kv, a->project, a->plen, &l, a->r.lang, now_us, a->r.token };
+		return routes_page(a->p, kv, now_us, a->req, &a->r, a->project, a->plen, &l, x->error, &a->typed, 422, e);
+	struct page_ctx c = { kv, a->project, a->plen, &l, a->r.lang, now_us, a->r.token, NULL };
 	struct buf out;
 	buf_init(&out);
 	int rc = page_receipt(&c, x->seq, x->leaf, x->proof, x->note, &out, e);
@@ -379,6 +402,7 @@ static void enqueue(struct post *x)
 	memcpy(a->project, x->project, x->plen);
 	a->plen = x->plen;
 	a->link = x->link.number;
+	typed_of(x->f, &a->typed);
 	struct ledger_append ap = { x->kind, strlen(x->kind), x->project, x->plen, LEDGER_KEY_AUTHOR,
 				    strlen(LEDGER_KEY_AUTHOR), reqid, (size_t)n, x->body.data, x->body.len, true };
 	if (commit_enqueue(&p->s->commit, &a->sink, 0, &ap, &e)) {

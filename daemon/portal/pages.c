@@ -292,13 +292,18 @@ static void choices(struct buf *b, const struct page_ctx *c)
 		for (size_t j = 0; j < 3 && C[i].values[j]; j++) {
 			char key[40];
 			snprintf(key, sizeof key, "form.%s", C[i].values[j]);
-			buf_printf(b, "<label class=\"choice\"><input type=\"radio\" name=\"%s\" value=\"%s\"%s> %s</label>\n",
-				   PAGE_F_DECISION, C[i].values[j], j == 0 ? " required" : "", tr(c->lang, key));
+			bool was = c->typed && strcmp(c->typed->decision, C[i].values[j]) == 0;
+			buf_printf(b, "<label class=\"choice\"><input type=\"radio\" name=\"%s\" value=\"%s\"%s%s> %s</label>\n",
+				   PAGE_F_DECISION, C[i].values[j], j == 0 ? " required" : "", was ? " checked" : "",
+				   tr(c->lang, key));
 		}
 		buf_printf(b, "</fieldset>\n<label class=\"field\" for=\"reason\">%s</label>\n<p class=\"note\" "
 			   "id=\"reason-note\">%s</p>\n<textarea id=\"reason\" name=\"%s\" maxlength=\"4096\" "
-			   "aria-describedby=\"reason-note\"></textarea>\n",
+			   "aria-describedby=\"reason-note\">",
 			   tr(c->lang, "form.reason"), tr(c->lang, C[i].note), PAGE_F_REASON);
+		if (c->typed)
+			html_escs(b, c->typed->reason);
+		buf_adds(b, "</textarea>\n");
 	}
 }
 
@@ -325,12 +330,14 @@ static int respondent_fields(struct buf *b, const struct page_ctx *c, struct err
 		   "<input type=\"text\" id=\"respondent\" name=\"%s\" required maxlength=\"200\" "
 		   "autocomplete=\"name\" value=\"",
 		   tr(c->lang, reg ? "form.signatory" : "form.who"), tr(c->lang, "form.name"), PAGE_F_NAME);
-	html_escs(b, c->link->to);
+	html_escs(b, c->typed && c->typed->name[0] ? c->typed->name : c->link->to);
 	buf_printf(b, "\">\n<label class=\"field\" for=\"respondent_title\">%s</label>\n<input type=\"text\" "
 		   "id=\"respondent_title\" name=\"%s\"%s maxlength=\"200\" "
 		   "autocomplete=\"organization-title\" value=\"",
 		   tr(c->lang, "form.title"), PAGE_F_TITLE, reg ? " required" : "");
-	if (rc == 1)
+	if (c->typed && c->typed->title[0])
+		html_escs(b, c->typed->title);
+	else if (rc == 1)
 		html_escs(b, s.title);
 	buf_adds(b, "\">\n");
 	return 0;

@@ -32,6 +32,15 @@ enum page_lang { PAGE_JA, PAGE_EN };
 enum page_lang page_lang_pick(const char *accept_language);
 const char *page_lang_code(enum page_lang l);	/* "ja", "en" */
 
+/* What the client sent, shown again in the form after a refused answer so
+ * that nothing typed is lost (each NUL-terminated, "" when not sent). */
+struct page_answer {
+	char decision[16];
+	char reason[4097];
+	char name[801];
+	char title[801];
+};
+
 struct page_ctx {
 	struct scope_kv *kv;		/* the state and entries, at one read transaction */
 	const char *project;
@@ -40,6 +49,7 @@ struct page_ctx {
 	enum page_lang lang;
 	uint64_t now_us;
 	const char *token;		/* the link's token as in its URL (for the page's own links) */
+	const struct page_answer *typed;	/* a refused answer's values for the form, or NULL */
 };
 
 /* Whether the link's item can be answered now: the link is open

@@ -76,9 +76,9 @@ static void sha_hex(const struct buf *b, char out[65])
 
 int routes_page(struct portal *p, struct scope_kv *kv, uint64_t now_us, struct evhttp_request *req,
 		const struct route *r, const char *project, size_t plen, const struct lnk *l, const char *error,
-		int status, struct err *e)
+		const struct page_answer *typed, int status, struct err *e)
 {
-	struct page_ctx c = { kv, project, plen, l, r->lang, now_us, r->token };
+	struct page_ctx c = { kv, project, plen, l, r->lang, now_us, r->token, typed };
 	struct has_file_ctx hf = { p, project, plen, NULL, false };
 	struct buf content, doc;
 	bool yes = false;
@@ -163,9 +163,9 @@ static int read_get(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err 
 		return f;
 	g->found = true;
 	if (g->sub == SUB_PAGE)
-		return routes_page(g->p, kv, now_us, g->req, g->r, g->project, g->plen, &g->link, NULL, 200, e);
+		return routes_page(g->p, kv, now_us, g->req, g->r, g->project, g->plen, &g->link, NULL, NULL, 200, e);
 	if (g->sub == SUB_DOC) {
-		struct page_ctx c = { kv, g->project, g->plen, &g->link, g->r->lang, now_us, g->r->token };
+		struct page_ctx c = { kv, g->project, g->plen, &g->link, g->r->lang, now_us, g->r->token, NULL };
 		struct has_file_ctx hf = { g->p, g->project, g->plen, g->doc, false };
 		struct buf content;
 		buf_init(&content);

@@ -49,10 +49,11 @@ void routes_refuse(struct portal *p, struct evhttp_request *req, const struct ro
 		   int status, const char *detail);
 
 /* The page of a link (GET /l/TOKEN, and a refused answer's form again):
- * error above the form, or NULL; status of the reply. */
+ * error above the form, or NULL; typed, what the refused answer sent (its
+ * form filled in again), or NULL; status of the reply. */
 int routes_page(struct portal *p, struct scope_kv *kv, uint64_t now_us, struct evhttp_request *req,
 		const struct route *r, const char *project, size_t plen, const struct lnk *l, const char *error,
-		int status, struct err *e);
+		const struct page_answer *typed, int status, struct err *e);
 
 /* has_file for page_content: the project holds the file. */
 struct has_file_ctx {

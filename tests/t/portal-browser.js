@@ -155,6 +155,8 @@ async function fontsOf(page, selector) {
       t.slice(0, 300));
     await shot(page, 'delivery');
     check(await answer(page, 'failed', '短い') === 422, '  failed with a reason under 30 characters is refused');
+    check(await page.isChecked('input[name=decision][value=failed]') &&
+      (await page.inputValue('textarea[name=reason]')) === '短い', '  the form again keeps the choice and the reason typed');
     check(await answer(page, 'failed', 'トップページのお知らせ欄に、1週間より前の記事が一件も表示されません。') === 200,
       '  failed with what fails: the receipt');
     await shot(page, 'delivery-receipt');
