@@ -252,7 +252,7 @@ static void test_change(void)
 	like(ja, "<main lang=\"ja\">", "change: in Japanese");
 	like(ja, "変更依頼 CR-1", "change: 変更依頼");
 	like(ja, "税込合計", "change: 税込合計");
-	like(ja, "880,000 JPY", "change: the total in Japanese too");
+	like(ja, "880,000円", "change: the total in Japanese, in yen as Japanese writes it");
 	like(ja, "契約の範囲外", "change: the class in Japanese");
 	like(ja, "見積有効期限", "change: 見積有効期限");
 	like(ja, "<dd>120時間30分</dd>", "change: the effort in Japanese");

@@ -73,7 +73,7 @@ void html_lang_switch(struct buf *b, enum page_lang lang, const char *path)
 	buf_adds(b, "</nav>\n");
 }
 
-void html_money(struct buf *b, uint64_t minor, uint64_t exponent, const char *currency)
+void html_money(struct buf *b, enum page_lang lang, uint64_t minor, uint64_t exponent, const char *currency)
 {
 	char num[48], out[72];
 	amount_format(minor, (int)exponent, num, sizeof num);
@@ -85,6 +85,11 @@ void html_money(struct buf *b, uint64_t minor, uint64_t exponent, const char *cu
 	}
 	snprintf(out + w, sizeof out - w, "%s", num + whole);
 	buf_adds(b, out);
+	/* yen as Japanese writes it: 220,000円 */
+	if (lang == PAGE_JA && strcmp(currency, "JPY") == 0) {
+		buf_adds(b, "円");
+		return;
+	}
 	buf_addc(b, ' ');
 	html_escs(b, currency);
 }

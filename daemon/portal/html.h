@@ -28,8 +28,9 @@ void html_close(struct buf *b);	/* </body></html> */
 void html_lang_switch(struct buf *b, enum page_lang lang, const char *path);
 
 /* minor units with thousands separators, the exponent's decimals and
- * the currency ("1,500,000 JPY", "1,234.50 USD"). */
-void html_money(struct buf *b, uint64_t minor, uint64_t exponent, const char *currency);
+ * the currency ("1,500,000 JPY", "1,234.50 USD"); yen on a Japanese page as
+ * Japanese writes it ("1,500,000円"). */
+void html_money(struct buf *b, enum page_lang lang, uint64_t minor, uint64_t exponent, const char *currency);
 /* A time in the page's language: Japan time for ja ("2026年1月1日 09:00
  * （日本時間）"), UTC for en ("2026-01-01 00:00 UTC"): fixed zones, so the
  * same bytes wherever the daemon runs. */

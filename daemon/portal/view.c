@@ -36,7 +36,7 @@ int view_begin(struct view *v)
 
 static void money(struct view *v, uint64_t minor)
 {
-	html_money(v->b, minor, v->proj.exp, v->proj.currency);
+	html_money(v->b, v->c->lang, minor, v->proj.exp, v->proj.currency);
 }
 
 static void heading(struct view *v, const char *what, const char *ref, const char *title, size_t tn)
