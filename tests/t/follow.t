@@ -69,6 +69,55 @@ ok "is followed" held 302
 is "  the follower's checkpoint is the primary's" "$(fctl lead checkpoint 2>&1 | head -n 3)" \
 	"$(ctl "$p" lead checkpoint 2>&1 | head -n 3)"
 
+# altered in transit: a proxy (tamper.py) between a second follower and the
+# primary flips a byte of every entry bundle, then of every level-0 tile
+g=$tmp/g
+mkdir -p "$g/data" && sed 's/^listen = .*/listen = 127.0.0.1:0/' "$f/scoped.conf" > "$g/scoped.conf"
+echo none > "$tmp/mode"
+/usr/bin/python3 "$here/tamper.py" "https://127.0.0.1:$tport" "$p/tls/server.crt" "$p/tls/server.key" \
+	"$p/clients/auditor.crt" "$p/clients/auditor.key" "$p/tls/ca.crt" "$tmp/mode" > "$tmp/proxy" &
+ppid_=$!
+for _ in $(seq 1 100); do grep -q port "$tmp/proxy" && break; sleep 0.05; done
+pport=$(sed -n 's/^port //p' "$tmp/proxy")
+"$SCOPED" follow -c "$g/scoped.conf" --from "https://127.0.0.1:$pport" 2>"$tmp/g.log" &
+gpid=$!
+trap 'kill -9 $fpid $gpid $ppid_ 2>/dev/null; cleanup' EXIT
+gport=
+for _ in $(seq 1 100); do
+	gport=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/g.log" | head -n 1)
+	[ -n "$gport" ] && break
+	sleep 0.05
+done
+gctl() { XDG_STATE_HOME=$tmp/state-g "$SCOPECTL" "$@" --config "$p/clients/auditor.conf" --server "127.0.0.1:$gport"; }
+# waits (polling, at most 30 s) until the second follower's info has TEXT
+ginfo() {
+	for _ in $(seq 1 300); do
+		gctl info --json > "$tmp/ginfo" 2>&1 && grep -qF -- "$1" "$tmp/ginfo" && return 0
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$tmp/ginfo"
+	return 1
+}
+ok "a follower through the proxy catches up" ginfo '"tree_size":302'
+echo bundle > "$tmp/mode"
+for i in 1 2 3; do ctl "$p" lead append --project pr --kind note --body-json "{\"text\":\"t$i\"}" >/dev/null 2>&1; done
+ok "an entry bundle altered in transit is refused" ginfo "does not hash to its leaf in the level-0 tile"
+has "  info says it is retrying" "$tmp/ginfo" '"state":"retrying"'
+has "  and nothing of it is stored" "$tmp/ginfo" '"tree_size":302'
+ok "  scopectl verify against that follower passes" gctl verify
+echo tile > "$tmp/mode"
+ok "a level-0 tile altered in transit is refused" ginfo "do not hash to the root of its checkpoint"
+has "  and nothing of it is stored" "$tmp/ginfo" '"tree_size":302'
+is "  it is not taken for a fork" "$(grep -c FORK "$tmp/g.log")" 0
+ok "  scopectl verify against that follower passes" gctl verify
+echo none > "$tmp/mode"
+ok "once nothing is altered, it catches up" ginfo '"tree_size":305'
+has "  and follows again" "$tmp/ginfo" '"state":"following"'
+ok "  and verifies" gctl verify
+kill -TERM $gpid; wait $gpid
+kill $ppid_; wait $ppid_ 2>/dev/null
+ok "the first follower has the same entries" held 305
+
 # a fork: the primary's key signs another history
 ok "stop the primary" stop_daemon
 mv "$p/data" "$p/data.first" && mkdir "$p/data"
