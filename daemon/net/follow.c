@@ -377,10 +377,17 @@ static int fork_check(struct follow *f)
 static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 {
 	struct err e = { 0 };
+	struct note_verifier keys[LEDGER_MAX_TRUSTED];
+	size_t nkeys = 0;
 	buf_reset(&f->note);
 	buf_add(&f->note, p, n);
-	if (checkpoint_open((const char *)p, n, &f->s->verifier, 1, &f->cp, &e)) {
-		failed(f, "the primary's checkpoint: %s", e.msg);
+	if (ledger_follow_keys(f->s->ledger, keys, &nkeys, &e)) {
+		failed(f, "%s", e.msg);
+		return;
+	}
+	if (checkpoint_open((const char *)p, n, keys, nkeys, &f->cp, &e)) {
+		failed(f, "the primary's checkpoint (checked with follow_trust and the keys the copy's key history "
+		       "has in use: a key change is followed only through a checkpoint both keys signed): %s", e.msg);
 		return;
 	}
 	uint64_t have = ledger_size(f->s->ledger);
@@ -399,7 +406,7 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		buf_init(&held);
 		bool behind = f->cp.size == have &&
 			      (ledger_checkpoint(f->s->ledger, &held, &e) != 0 ||
-			       checkpoint_open((const char *)held.data, held.len, &f->s->verifier, 1, &hc, NULL) != 0 ||
+			       checkpoint_open((const char *)held.data, held.len, keys, nkeys, &hc, NULL) != 0 ||
 			       hc.size < have);
 		buf_free(&held);
 		/* entries stored by a round that stopped before its checkpoint */
