@@ -65,6 +65,8 @@ struct inst {
 	struct config cfg;
 	struct note_signer signer, signer_next;
 	bool have_signer, have_next;
+	struct note_verifier trust;	/* a follower's copy: follow_trust instead of a signing key */
+	bool have_trust;
 	struct ledger *ledger;
 };
 
@@ -83,12 +85,21 @@ static int inst_open(struct inst *in, const char *conf, bool write, struct err *
 		return -1;
 	}
 	/* the key is loaded even for reads: verification checks the
-	 * checkpoint signature with it */
-	if (signer_load(&in->signer, in->cfg.signing_key, in->cfg.origin, e)) {
+	 * checkpoint signature with it; a follower's copy has the primary's
+	 * verifier key instead (and its key history) */
+	if (in->cfg.follow_trust[0]) {
+		if (note_verifier_parse(in->cfg.follow_trust, strlen(in->cfg.follow_trust), &in->trust, e)) {
+			err_prefix(e, "follow_trust");
+			e->code = EXIT_USAGE;
+			return -1;
+		}
+		in->have_trust = true;
+	} else if (signer_load(&in->signer, in->cfg.signing_key, in->cfg.origin, e)) {
 		e->code = EXIT_USAGE;
 		return -1;
+	} else {
+		in->have_signer = true;
 	}
-	in->have_signer = true;
 	/* a writer signs with every configured key, as the daemon does: a
 	 * missing next key would otherwise be recorded as retired */
 	if (write && in->cfg.signing_key_next[0]) {
@@ -102,7 +113,8 @@ static int inst_open(struct inst *in, const char *conf, bool write, struct err *
 	struct ledger_opts lo = {
 		.dir = in->cfg.data_dir,
 		.origin = in->cfg.origin,
-		.signer = &in->signer,
+		.signer = in->have_signer ? &in->signer : NULL,
+		.replica_of = in->have_trust ? &in->trust : NULL,
 		.map_initial = (size_t)in->cfg.map_initial_mib << 20,
 		.map_max = (size_t)in->cfg.map_max_mib << 20,
 		.read_only = !write,
@@ -767,7 +779,7 @@ int admin_verify(int argc, char **argv)
 	struct err e = { 0 };
 	struct ledger_verify_report r;
 	char root[65];
-	int vr = ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e);
+	int vr = ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, isatty(2) ? progress : NULL, NULL, &r, &e);
 	struct file_faults ff = { 0 };
 	long files = vr == 0 && !a.no_files ? filestore_verify(in.cfg.data_dir, file_fault, &ff, &e) : 0;
 	if (files < 0 || ff.n) {
@@ -970,7 +982,7 @@ int admin_restore(int argc, char **argv)
 		rc = EXIT_ERROR;
 		memset(&in, 0, sizeof in);
 	} else if (inst_open(&in, conf, true, &e) == 0) {
-		if (ledger_verify(in.ledger, NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0 &&
+		if (ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0 &&
 		    filestore_verify(cfg.data_dir, file_fault, &ff, &e) >= 0 && ff.n == 0) {
 			char root[65];
 			hex_encode(r.root, HASH_LEN, root);

@@ -651,6 +651,62 @@ fail:
 	return -1;
 }
 
+/* The keys a copy that trusts anchor (a follower's follow_trust) follows
+ * to through the log's key history in t: anchor, unless the history
+ * retired it, and every key the history has in use (proto/PROTOCOL.md,
+ * "Followers"). */
+struct trusted {
+	struct note_verifier *v;
+	size_t n, cap;
+};
+
+static int add_trusted(void *ctx, const char *vkey, size_t n, struct err *e)
+{
+	struct trusted *tr = ctx;
+	struct note_verifier v;
+	if (note_verifier_parse(vkey, n, &v, e))
+		return -1;
+	for (size_t i = 0; i < tr->n; i++)
+		if (memcmp(tr->v[i].pub, v.pub, sizeof v.pub) == 0 && strcmp(tr->v[i].name, v.name) == 0)
+			return 0;
+	if (tr->n == tr->cap)
+		return err_setc(e, STORE_E_CORRUPT, "the key history has more than %zu keys in use", tr->cap);
+	tr->v[tr->n++] = v;
+	return 0;
+}
+
+static int trusted_keys(struct store_txn *t, const struct note_verifier *anchor, struct note_verifier *out,
+			size_t cap, size_t *n, struct err *e)
+{
+	struct buf a;
+	char st = 0;
+	buf_init(&a);
+	note_verifier_format(anchor, &a);
+	int rc = keys_state(t, (const char *)a.data, a.len, &st, e);
+	buf_free(&a);
+	if (rc < 0)
+		return -1;
+	struct trusted tr = { out, 0, cap };
+	if (rc == 0 || st == 'a')
+		out[tr.n++] = *anchor;
+	if (keys_in_use(t, add_trusted, &tr, e))
+		return -1;
+	*n = tr.n;
+	return 0;
+}
+
+int ledger_follow_keys(struct ledger *l, struct note_verifier out[LEDGER_MAX_TRUSTED], size_t *n, struct err *e)
+{
+	struct store_txn *t;
+	if (l->replica_of == NULL)
+		return err_set(e, "ledger is not open as a follower's copy");
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = trusted_keys(t, l->replica_of, out, LEDGER_MAX_TRUSTED, n, e);
+	store_abort(t);
+	return rc;
+}
+
 /* One follower write: see ledger_follow_store.  The head's meta as
  * write_head stores it, with the primary's note instead of a new one. */
 static int follow_pass(struct ledger *l, const uint8_t *const *ents, const size_t *lens, size_t n,
@@ -681,9 +737,13 @@ static int follow_pass(struct ledger *l, const uint8_t *const *ents, const size_
 	}
 	struct checkpoint cp;
 	uint8_t root[HASH_LEN];
+	struct note_verifier keys[LEDGER_MAX_TRUSTED];
+	size_t nkeys = 0;
 	merkle_cr_root(&v->cr, root);
+	if (rc == 0)	/* with this batch's key entries */
+		rc = trusted_keys(t, l->replica_of, keys, LEDGER_MAX_TRUSTED, &nkeys, e);
 	if (rc == 0) {
-		if (checkpoint_open((const char *)note, note_len, l->replica_of, 1, &cp, e))
+		if (checkpoint_open((const char *)note, note_len, keys, nkeys, &cp, e))
 			rc = err_prefix(e, "the primary's checkpoint");
 		else if (strcmp(cp.origin, l->origin) != 0 || cp.size < v->count ||
 			 (head && (cp.size != v->count || memcmp(cp.root, root, HASH_LEN) != 0)))
@@ -697,10 +757,13 @@ static int follow_pass(struct ledger *l, const uint8_t *const *ents, const size_
 		rc = keep_key_checkpoint(t, seq, &nb, e);
 	}
 	if (rc == 0 && head) {
-		struct buf vk;
+		struct buf vk;	/* the trusted keys that signed it */
 		buf_init(&vk);
-		note_verifier_format(l->replica_of, &vk);
-		buf_addc(&vk, '\n');
+		for (size_t i = 0; i < nkeys; i++)
+			if (checkpoint_open((const char *)note, note_len, &keys[i], 1, &cp, NULL) == 0) {
+				note_verifier_format(&keys[i], &vk);
+				buf_addc(&vk, '\n');
+			}
 		rc = store_meta_put(t, "checkpoint", note, note_len, e) ||
 		     store_meta_put(t, "signing_keys", vk.data, vk.len, e) ? -1 : 0;
 		buf_free(&vk);
@@ -949,6 +1012,7 @@ struct vctx {
 	struct buf key_seqs;	/* the seq of each key entry, u64 BE, in order */
 	const struct ledger_rules *rules;
 	const char *origin;
+	const struct note_verifier *anchor;	/* a follower's follow_trust, or NULL */
 };
 
 static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[HASH_LEN],
@@ -1180,8 +1244,10 @@ static int check_signing_keys(struct vctx *c, const uint8_t *cpn, size_t cpl, st
  * the ledger's keys). */
 static int check_key_checkpoints(struct vctx *c, const struct checkpoint *head, struct err *e)
 {
-	struct note_verifier keys[16];
-	size_t nkeys = 0;
+	struct note_verifier keys[16], chain[LEDGER_MAX_TRUSTED];
+	size_t nkeys = 0, nchain = 0;
+	if (c->anchor)	/* a follower's: each key change reached from follow_trust */
+		chain[nchain++] = *c->anchor;
 	for (size_t off = 0; off + 8 <= c->key_seqs.len; off += 8) {
 		uint64_t seq = 0;
 		bool add;
@@ -1208,6 +1274,14 @@ static int check_key_checkpoints(struct vctx *c, const struct checkpoint *head, 
 		    strcmp(cp.origin, head->origin) != 0)
 			return err_setc(e, STORE_E_CORRUPT, "metadata: %s is not a checkpoint of this log signed by %s",
 					name, add ? "the key the entry adds" : "one of its keys");
+		if (c->anchor && checkpoint_open((const char *)p, n, chain, nchain, &cp, NULL))
+			return err_setc(e, STORE_E_CORRUPT, "metadata: %s is signed by no key reached from follow_trust "
+					"through the key entries before %llu", name, (unsigned long long)seq);
+		if (c->anchor && add && nchain < LEDGER_MAX_TRUSTED)
+			chain[nchain++] = v;
+		for (size_t k = 0; c->anchor && !add && k < nchain; k++)
+			if (memcmp(chain[k].pub, v.pub, sizeof v.pub) == 0)
+				chain[k--] = chain[--nchain];
 		if (cp.size <= seq || cp.size > c->total || merkle_root(node_get, c->t, cp.size, root, e) ||
 		    memcmp(root, cp.root, HASH_LEN) != 0)
 			return err_setc(e, STORE_E_CORRUPT, "metadata: %s (size %llu) is not the tree that covered key "
@@ -1278,7 +1352,12 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 		err_set(e, "no signed checkpoint is stored");
 		goto out;
 	}
-	if (checkpoint_open((const char *)cpn, cpl, verifier, 1, &cp, e)) {
+	struct note_verifier keys[LEDGER_MAX_TRUSTED];
+	size_t nkeys = 1;
+	keys[0] = *verifier;
+	if (c->anchor && trusted_keys(c->t, c->anchor, keys, LEDGER_MAX_TRUSTED, &nkeys, e))
+		goto out;
+	if (checkpoint_open((const char *)cpn, cpl, keys, nkeys, &cp, e)) {
 		err_prefix(e, "stored checkpoint");
 		goto out;
 	}
@@ -1324,6 +1403,7 @@ int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 	struct store *sc;
 	struct vctx c;
 	memset(r, 0, sizeof *r);
+	const struct note_verifier *anchor = verifier;
 	if (verifier == NULL) {
 		if (l->signer == NULL)
 			return err_set(e, "no verifier key to check the checkpoint with");
@@ -1340,6 +1420,7 @@ int ledger_verify(struct ledger *l, const struct note_verifier *verifier,
 	c.pctx = pctx;
 	c.rules = l->rules;
 	c.origin = l->origin;
+	c.anchor = anchor;
 	buf_init(&c.body);
 	buf_init(&c.key_seqs);
 	struct err le, *ep = e ? e : &le;

@@ -141,6 +141,13 @@ void ledger_compact_range(const struct ledger *l, struct merkle_cr *cr);
  * note in out when one is recorded, 0 when none, -1 on error. */
 int ledger_follow_fork(struct ledger *l, const uint8_t *note, size_t note_len, struct err *e);
 int ledger_follow_fork_get(struct ledger *l, struct buf *out, struct err *e);
+/* The keys a follower's copy checks the primary's checkpoints with: its
+ * replica_of (follow_trust) unless the copy's key history retired it, and
+ * every key that history has in use, so that a rotation the copy followed
+ * (a checkpoint signed by the old and the new key, then by the new alone)
+ * is followed. */
+#define LEDGER_MAX_TRUSTED 8
+int ledger_follow_keys(struct ledger *l, struct note_verifier out[LEDGER_MAX_TRUSTED], size_t *n, struct err *e);
 
 /* Latest signed checkpoint, exactly as signed. */
 int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e);
@@ -191,7 +198,9 @@ struct ledger_verify_report {
 };
 /* Recomputes everything from the stored entries: chain, leaf hashes, every
  * stored tree node, the root, and the stored checkpoint's signature (with
- * `verifier`, or the ledger's own key when NULL); then rebuilds the
+ * the ledger's own key when verifier is NULL; else, for a follower's copy,
+ * with the keys ledger_follow_keys names from verifier, each key entry's
+ * checkpoint signed by a key reached from verifier); then rebuilds the
  * derived state and both indexes from the log in a scratch store (under
  * $TMPDIR) and compares them with the stored ones byte for byte, checks
  * every metadata key against the log, and refuses stray keys (tree nodes

@@ -23,6 +23,7 @@
 #include "mp.h"
 #include "server.h"
 #include "stats.h"
+#include "tile_path.h"
 
 enum step { STEP_IDLE, STEP_CHECKPOINT, STEP_TILE, STEP_BUNDLE };
 
@@ -249,38 +250,12 @@ static void get(struct follow *f, enum step step, const char *fmt, ...)
 	schedule(f, FOLLOW_TIMEOUT_S + 1);
 }
 
-/* C2SP tlog-tiles' index path: x001/x234/067. */
-static void tile_path(uint64_t n, char *out, size_t cap)
-{
-	char parts[8][8];
-	int np = 0;
-	do {
-		snprintf(parts[np++], sizeof parts[0], "%03u", (unsigned)(n % 1000));
-		n /= 1000;
-	} while (n > 0 && np < 8);
-	size_t w = 0;
-	for (int i = np - 1; i >= 0 && w < cap; i--)
-		w += (size_t)snprintf(out + w, cap - w, "%s%s%s", i < np - 1 ? "/" : "", i > 0 ? "x" : "", parts[i]);
-}
-
-/* The width of tile (level, index) in the tree of size n: 256 full. */
-static unsigned tile_width(unsigned level, uint64_t index, uint64_t n)
-{
-	uint64_t at = level >= 8 ? 0 : n >> (8 * level);
-	uint64_t rest = at - index * 256;
-	return rest >= 256 ? 256 : (unsigned)rest;
-}
-
 static void get_tile(struct follow *f, enum step step, bool entries, unsigned level, uint64_t index, unsigned width)
 {
-	char p[64], w[16] = "";
-	tile_path(index, p, sizeof p);
-	if (width < 256)
-		snprintf(w, sizeof w, ".p/%u", width);
-	if (entries)
-		get(f, step, "tile/entries32/%s%s", p, w);
-	else
-		get(f, step, "tile/%u/%s%s", level, p, w);
+	struct tile_ref t = { entries ? TILE_ENTRIES32 : TILE_HASH_TILE, level, index, width };
+	char p[80];
+	tile_path_format(&t, p, sizeof p);
+	get(f, step, "%s", p);
 }
 
 /* ---- the round ---- */
@@ -377,10 +352,17 @@ static int fork_check(struct follow *f)
 static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 {
 	struct err e = { 0 };
+	struct note_verifier keys[LEDGER_MAX_TRUSTED];
+	size_t nkeys = 0;
 	buf_reset(&f->note);
 	buf_add(&f->note, p, n);
-	if (checkpoint_open((const char *)p, n, &f->s->verifier, 1, &f->cp, &e)) {
-		failed(f, "the primary's checkpoint: %s", e.msg);
+	if (ledger_follow_keys(f->s->ledger, keys, &nkeys, &e)) {
+		failed(f, "%s", e.msg);
+		return;
+	}
+	if (checkpoint_open((const char *)p, n, keys, nkeys, &f->cp, &e)) {
+		failed(f, "the primary's checkpoint (checked with follow_trust and the keys the copy's key history "
+		       "has in use: a key change is followed only through a checkpoint both keys signed): %s", e.msg);
 		return;
 	}
 	uint64_t have = ledger_size(f->s->ledger);
@@ -399,7 +381,7 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		buf_init(&held);
 		bool behind = f->cp.size == have &&
 			      (ledger_checkpoint(f->s->ledger, &held, &e) != 0 ||
-			       checkpoint_open((const char *)held.data, held.len, &f->s->verifier, 1, &hc, NULL) != 0 ||
+			       checkpoint_open((const char *)held.data, held.len, keys, nkeys, &hc, NULL) != 0 ||
 			       hc.size < have);
 		buf_free(&held);
 		/* entries stored by a round that stopped before its checkpoint */

@@ -1,5 +1,6 @@
 #include "tile_path.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* A decimal without leading zeros in [lo, hi], exactly n bytes. */
@@ -104,12 +105,42 @@ int tile_path_parse(const char *path, struct tile_ref *t, const char **why)
 	return parse_index(s + ln + 1, t, why);
 }
 
+unsigned tile_width(unsigned level, uint64_t index, uint64_t size)
+{
+	unsigned shift = 8 * level;
+	uint64_t count = shift >= 64 ? 0 : size >> shift;	/* hashes at that level */
+	if (index > count / TILE_WIDTH)
+		return 0;
+	uint64_t rest = count - index * TILE_WIDTH;
+	return rest >= TILE_WIDTH ? TILE_WIDTH : (unsigned)rest;
+}
+
 bool tile_exists(const struct tile_ref *t, uint64_t size)
 {
-	unsigned shift = 8 * (t->kind == TILE_HASH_TILE ? t->level : 0);
-	uint64_t count = shift >= 64 ? 0 : size >> shift;	/* hashes at that level */
-	uint64_t full = count / TILE_WIDTH;			/* full tiles */
-	if (t->index < full)
-		return true;	/* a full tile, or a partial of any width of it */
-	return t->width < TILE_WIDTH && t->index == full && t->width <= count % TILE_WIDTH;
+	/* a full tile, or a partial of any width up to what the tree holds */
+	return t->width <= tile_width(t->kind == TILE_HASH_TILE ? t->level : 0, t->index, size);
+}
+
+void tile_path_format(const struct tile_ref *t, char *out, size_t cap)
+{
+	char parts[8][4];
+	int np = 0;
+	uint64_t n = t->index;
+	size_t w = 0;
+	if (t->kind == TILE_CHECKPOINT) {
+		snprintf(out, cap, "checkpoint");
+		return;
+	}
+	do {	/* at most 7 elements: 2^64 < 1000^7 */
+		snprintf(parts[np++], sizeof parts[0], "%03u", (unsigned)(n % 1000));
+		n /= 1000;
+	} while (n > 0);
+	if (t->kind == TILE_HASH_TILE)
+		w = (size_t)snprintf(out, cap, "tile/%u/", t->level);
+	else
+		w = (size_t)snprintf(out, cap, "tile/%s/", t->kind == TILE_ENTRIES ? "entries" : "entries32");
+	for (int i = np - 1; i >= 0 && w < cap; i--)
+		w += (size_t)snprintf(out + w, cap - w, "%s%s%s", i < np - 1 ? "/" : "", i > 0 ? "x" : "", parts[i]);
+	if (t->width < TILE_WIDTH && w < cap)
+		snprintf(out + w, cap - w, ".p/%u", t->width);
 }

@@ -1,7 +1,8 @@
 /*
  * tile_path: the C2SP tlog-tiles resource paths (proto/PROTOCOL.md,
  * "Tiles"), parsed strictly, and which of them a tree of a given size
- * holds.  No I/O: the listener (tiles.c) and the tests call these.
+ * holds.  No I/O: the listener (tiles.c), the follower (follow.c) and the
+ * tests call these.
  *
  *   /checkpoint
  *   /tile/<L>/<N>[.p/<W>]          hash tile, L 0..63
@@ -39,5 +40,15 @@ int tile_path_parse(const char *path, struct tile_ref *out, const char **why);
  * level 0): its hashes are the stored nodes at tree level 8*L, indices
  * N*256 .. N*256+W-1, of which the tree has floor(size / 256^L). */
 bool tile_exists(const struct tile_ref *t, uint64_t size);
+
+/* The number of hashes tile (level, index) holds in a tree of size:
+ * TILE_WIDTH when full, 0 when the tree has none of it (entry bundles:
+ * level 0).  The listener and the follower (daemon/net/follow.c) both. */
+unsigned tile_width(unsigned level, uint64_t index, uint64_t size);
+
+/* The resource of t below the log's URL prefix, as tile_path_parse reads
+ * it without its leading '/': "tile/0/x001/234.p/7", "tile/entries32/000",
+ * "checkpoint". */
+void tile_path_format(const struct tile_ref *t, char *out, size_t cap);
 
 #endif

@@ -84,3 +84,48 @@ ctl() {
 	local inst=$1 role=$2; shift 2
 	"$SCOPECTL" "$@" --config "$inst/clients/$role.conf" --server "127.0.0.1:$PORT"
 }
+
+# follow_conf PRIMARY-DIR VERIFIER-KEY: a follower's scoped.conf (data_dir
+# "data" beside it) for a primary `scoped init` made: its server
+# certificate, and its auditor's to fetch the entry bundles.
+follow_conf() {
+	cat <<CONF
+origin = ${2%%+*}
+listen = 127.0.0.1:0
+data_dir = data
+tls_cert = $1/tls/server.crt
+tls_key = $1/tls/server.key
+tls_ca = $1/tls/ca.crt
+roles = $1/roles.conf
+follow_trust = $2
+follow_cert = $1/clients/auditor.crt
+follow_key = $1/clients/auditor.key
+follow_ca = $1/tls/ca.crt
+follow_interval_s = 1
+CONF
+}
+
+# start_follower CONF URL LOG: `scoped follow` in the background, its
+# stderr in LOG; sets FOLLOW_PID and FOLLOW_PORT once it is ready.
+start_follower() {
+	"$SCOPED" follow -c "$1" --from "$2" 2>"$3" &
+	FOLLOW_PID=$! FOLLOW_PORT=
+	for _ in $(seq 1 100); do
+		FOLLOW_PORT=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$3" | head -n 1)
+		[ -n "$FOLLOW_PORT" ] && return 0
+		sleep 0.05
+	done
+	echo "# scoped follow did not start:"; sed 's/^/#   /' "$3"
+	return 1
+}
+
+# follower_holds LOG SIZE: waits (polling, at most 30 s) until the
+# follower's LOG says it holds the primary's checkpoint of SIZE.
+follower_holds() {
+	for _ in $(seq 1 300); do
+		grep -q "checkpoint of size $2\$" "$1" && return 0
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$1" | tail -5
+	return 1
+}
