@@ -283,6 +283,7 @@ static void teardown(struct server *s)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
+	witnessing_free(&s->witnessing);
 	portal_free(s);	/* its answers leave the commit queue first */
 	commit_free(&s->commit);
 	files_shutdown(s);
@@ -400,6 +401,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e))
 		goto fail;
 	if (anchoring_start(&s->anchoring, s, &e))
+		goto fail;
+	if (witnessing_start(&s->witnessing, s, &e))
 		goto fail;
 	code = 2;
 	if (portal_start(s, &e))

@@ -37,6 +37,7 @@
 #include "note.h"
 #include "roles.h"
 #include "stats.h"
+#include "witnessing.h"
 
 struct backup_job;
 struct portal;
@@ -71,6 +72,7 @@ struct server {
 	struct commit_queue commit;	/* group commit (commit.h) */
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
+	struct witnessing witnessing;	/* witness cosignatures (witnessing.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
