@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Witnesses (C2SP tlog-witness, cosignature/v1) on loopback: two logs and
+# two witnesses.  Appends are acknowledged at once and cosigned checkpoints
+# follow; scopectl with --witness/--quorum accepts only a checkpoint that
+# carries the quorum and names the witnesses that did not cosign; a witness
+# that is down; a witness whose state is behind the log's record (409, then
+# the retry from its size); scoped restarted keeps what was cosigned; a
+# forked log (the same key, two data directories with different histories)
+# never reaches the quorum.
+set -u
+. "$(dirname "$0")/lib.sh"
+WITNESS="/usr/bin/python3 $here/witness.py"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
+
+wait_for() {	# wait_for CMD...: up to 20 s until CMD succeeds
+	for _ in $(seq 1 400); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+# start_witness W NAME SEED LOG-VKEY...: a witness on loopback (port fixed
+# once chosen, so that it can be restarted); sets W_vkey, W_port, W_pid.
+start_witness() {
+	local w=$1 name=$2 seed=$3; shift 3
+	local port; eval "port=\${${w}_port:-0}"
+	WITNESS_PORT=$port $WITNESS "$name" "$seed" "$tmp/$w.state" "$@" > "$tmp/$w.out" 2>"$tmp/$w.err" &
+	eval "${w}_pid=$!"; pids+=($!)
+	wait_for grep -q '^port' "$tmp/$w.out" || { echo "Bail out! witness $name"; cat "$tmp/$w.err"; exit 1; }
+	eval "${w}_vkey=\$(sed -n 's/^vkey //p' \"$tmp/$w.out\")"
+	eval "${w}_port=\$(sed -n 's/^port //p' \"$tmp/$w.out\")"
+}
+# new_log INST ORIGIN: an instance whose checkpoints go to both witnesses.
+new_log() {
+	"$SCOPED" init "$1" --origin "$2" >/dev/null || { echo "Bail out! init"; exit 1; }
+	for r in lead approver finance auditor admin; do echo "cn:$r $r *"; done > "$1/roles.conf"
+}
+add_witnesses() {	# add_witnesses INST QUORUM
+	{ echo "witness = w1.example/w $w1_vkey http://127.0.0.1:$w1_port"
+	  echo "witness = w2.example/w $w2_vkey http://127.0.0.1:$w2_port"
+	  echo "witness_quorum = $2"; echo "witness_interval_s = 1"; } >> "$1/scoped.conf"
+}
+# run_log INST: scoped for INST on a free port; sets INST's port in P[INST].
+declare -A P PID
+run_log() {
+	local log=$1.log
+	: > "$log"
+	"$SCOPED" -c "$1/scoped.conf" --listen 127.0.0.1:0 2>>"$log" &
+	PID[$1]=$!; pids+=($!)
+	wait_for grep -q 'ready on' "$log" || { echo "Bail out! scoped $1"; cat "$log"; exit 1; }
+	P[$1]=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+}
+stop_log() { kill -TERM "${PID[$1]}"; wait "${PID[$1]}" 2>/dev/null; }
+c() {	# c INST ROLE ARGS...: history two's clients remember checkpoints apart
+	local inst=$1 role=$2 state=$tmp/state; shift 2
+	[ "$inst" = "$f2" ] && state=$tmp/state2
+	XDG_STATE_HOME=$state "$SCOPECTL" "$@" --config "$inst/clients/$role.conf" --server "127.0.0.1:${P[$inst]}"
+}
+q2() { echo --witness "$w1_vkey" --witness "$w2_vkey" --quorum 2; }
+stat_w() {	# stat_w INST INDEX FIELD: info's stats.witnesses.each[INDEX].FIELD
+	c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; w=json.load(sys.stdin)["stats"]["witnesses"]; print(w["each"]['"$2"']["'"$3"'"])'
+}
+cosigned_at_least() { [ "$(stat_w "$1" 0 cosigned_size)" -ge "$3" ] && [ "$(stat_w "$1" 1 cosigned_size)" -ge "$3" ]; }
+size_of() { c "$1" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+
+a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2
+new_log "$a" test.example/wit-a
+new_log "$b" test.example/wit-b
+new_log "$f" test.example/fork
+cp -a "$f" "$f2"	# the same key and origin, another data directory
+key_a=$(sed -n 's/^trust = //p' "$a/clients/admin.conf")
+key_b=$(sed -n 's/^trust = //p' "$b/clients/admin.conf")
+key_f=$(sed -n 's/^trust = //p' "$f/clients/admin.conf")
+seed1=$(printf '11%.0s' $(seq 32)) seed2=$(printf '22%.0s' $(seq 32))
+start_witness w1 w1.example/w "$seed1" "$key_a" "$key_b" "$key_f"
+start_witness w2 w2.example/w "$seed2" "$key_a" "$key_b" "$key_f"
+for i in "$a" "$b" "$f" "$f2"; do add_witnesses "$i" 0; done
+run_log "$a"
+run_log "$b"
+
+# ---- appends are acknowledged at once; cosigned checkpoints follow ----
+ok "log a: an append, acknowledged under the log's own signature" c "$a" lead project create pr-a --client "A Corp" --title "A site" --currency JPY --amount 3000000
+ok "log b: an append" c "$b" lead project create pr-b --client "B Corp" --title "B site" --currency JPY --amount 1000
+ok "log a: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$a" 0 1
+ok "log b: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$b" 0 1
+cp "$tmp/w2.state" "$tmp/w2.early"	# for a witness that comes back behind, below
+ok "scopectl with the quorum of 2 accepts log a's cosigned checkpoint" c "$a" auditor checkpoint $(q2)
+has "  it carries w1's cosignature" "$tmp/out" "— w1.example/w "
+has "  and w2's" "$tmp/out" "— w2.example/w "
+ok "  status with the quorum too" c "$a" auditor status pr-a $(q2)
+ok "an append with the quorum waits for the witnesses and is proven in a cosigned checkpoint" c "$a" lead append --project pr-a --kind note --body-json '{"text":"witnessed"}' $(q2)
+has "  proven" "$tmp/out" "proven in the checkpoint of size 2"
+ok "log b with the quorum" c "$b" auditor checkpoint $(q2)
+other=$(/usr/bin/python3 -c '
+import base64, hashlib
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization as s
+pub = Ed25519PrivateKey.from_private_bytes(bytes(32 * [0x33])).public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+print("w1.example/w+%s+%s" % (hashlib.sha256(b"w1.example/w\n\x04" + pub).digest()[:4].hex(), base64.b64encode(b"\x04" + pub).decode()))')
+exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$other" --quorum 1
+has "  naming it" "$tmp/err" "not cosigned by: w1.example/w"
+ok "info counts per witness" stat_w "$a" 0 cosigned
+is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0}"
+
+# ---- a witness that is down ----
+kill "$w2_pid"; wait "$w2_pid" 2>/dev/null
+stop_log "$a"
+sed -i 's/^witness_quorum = 0$/witness_quorum = 1/' "$a/scoped.conf"
+run_log "$a"
+ok "with w2 down, appends go on" c "$a" lead append --project pr-a --kind note --body-json '{"text":"w2 down"}'
+size=$(size_of "$a")
+ok "  w1 still cosigns" wait_for eval '[ "$(stat_w "$a" 0 cosigned_size)" -ge '"$size"' ]'
+ok "  w2's failures are counted as transport errors" wait_for eval '[ "$(stat_w "$a" 1 failures | sed "s/.*.transport.: \([0-9]*\).*/\1/")" -ge 1 ]'
+ok "  scopectl with quorum 1 accepts the checkpoint w1 cosigned" c "$a" auditor checkpoint --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+cp "$tmp/out" "$tmp/cp.txt"
+ok "  of the new size" grep -qx "$size" "$tmp/cp.txt"
+exits 1 "  scopectl with quorum 2 refuses it" c "$a" auditor checkpoint $(q2)
+has "  saying which witness did not cosign" "$tmp/err" "carries 1 of the 2 witness cosignatures required; not cosigned by: w2.example/w"
+
+# ---- a witness restarted, behind the log's record of it: 409, then from its size ----
+cp "$tmp/w2.early" "$tmp/w2.state"	# w2 comes back knowing less than the log thinks
+start_witness w2 w2.example/w "$seed2" "$key_a" "$key_b" "$key_f"
+ok "w2 back: it answers 409 with its size, and the log proves from there" wait_for cosigned_at_least "$a" 0 "$size"
+ok "  scopectl with quorum 2 accepts again" c "$a" auditor checkpoint $(q2)
+
+# ---- scoped restarted: what the witnesses cosigned is kept ----
+stop_log "$a"
+kill -STOP "$w1_pid" "$w2_pid"
+run_log "$a"
+is "scoped restarted: w1's cosigned size is read back" "$(stat_w "$a" 0 cosigned_size)" "$size"
+ok "  the cosigned checkpoint is served at once" c "$a" auditor checkpoint $(q2)
+kill -CONT "$w1_pid" "$w2_pid"
+
+# ---- a forked log: the same key, another data directory, another history ----
+run_log "$f"
+ok "fork: history one" c "$f" lead project create pr-f --client "F Corp" --title "F site" --currency JPY --amount 1
+ok "  is cosigned by both witnesses" wait_for cosigned_at_least "$f" 0 1
+run_log "$f2"
+ok "fork: history two, the same key, another data directory" c "$f2" lead project create pr-g --client "G Corp" --title "G site" --currency JPY --amount 2
+ok "  a second append" c "$f2" lead append --project pr-g --kind note --body-json '{"text":"the other history"}'
+ok "  the witnesses refuse it (422 from the size they cosigned)" wait_for eval '[ "$(stat_w "$f2" 0 failures | sed "s/.*.unprocessable.: \([0-9]*\).*/\1/")" -ge 1 ] && [ "$(stat_w "$f2" 1 failures | sed "s/.*.unprocessable.: \([0-9]*\).*/\1/")" -ge 1 ]'
+is "  no witness cosigned it" "$(stat_w "$f2" 0 cosigned_size)$(stat_w "$f2" 1 cosigned_size)" "00"
+exits 4 "  scopectl with the quorum refuses history two: no cosigned checkpoint" c "$f2" auditor checkpoint $(q2)
+has "  saying the quorum is not reached" "$tmp/err" "no checkpoint carries the quorum of witness cosignatures"
+ok "  history one stays accepted" c "$f" auditor checkpoint $(q2)
+finish
