@@ -89,6 +89,10 @@ ok "  status with the quorum too" c "$a" auditor status pr-a $(q2)
 ok "an append with the quorum waits for the witnesses and is proven in a cosigned checkpoint" c "$a" lead append --project pr-a --kind note --body-json '{"text":"witnessed"}' $(q2)
 has "  proven" "$tmp/out" "proven in the checkpoint of size 2"
 ok "log b with the quorum" c "$b" auditor checkpoint $(q2)
+ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor receipt 1 -o "$tmp/r2.json" $(q2)
+ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
+has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
+has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
 other=$(/usr/bin/python3 -c '
 import base64, hashlib
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -114,6 +118,11 @@ cp "$tmp/out" "$tmp/cp.txt"
 ok "  of the new size" grep -qx "$size" "$tmp/cp.txt"
 exits 1 "  scopectl with quorum 2 refuses it" c "$a" auditor checkpoint $(q2)
 has "  saying which witness did not cosign" "$tmp/err" "carries 1 of the 2 witness cosignatures required; not cosigned by: w2.example/w"
+ok "  a receipt with quorum 1" c "$a" auditor receipt 2 -o "$tmp/r1.json" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+ok "  verifies with quorum 1, saying w2 did not cosign" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+has "  (w2)" "$tmp/out" "note: witness w2.example/w did not cosign the checkpoint"
+exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" $(q2)
+has "  naming w2" "$tmp/err" "not cosigned by: w2.example/w"
 
 # ---- a witness restarted, behind the log's record of it: 409, then from its size ----
 cp "$tmp/w2.early" "$tmp/w2.state"	# w2 comes back knowing less than the log thinks
