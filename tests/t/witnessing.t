@@ -137,6 +137,8 @@ run_log "$a"
 is "scoped restarted: w1's cosigned size is read back" "$(stat_w "$a" 0 cosigned_size)" "$size"
 ok "  the cosigned checkpoint is served at once" c "$a" auditor checkpoint $(q2)
 kill -CONT "$w1_pid" "$w2_pid"
+stop_log "$a"
+ok "scoped verify on the store holding the witnesses' records" "$SCOPED" verify -c "$a/scoped.conf"
 
 # ---- a forked log: the same key, another data directory, another history ----
 run_log "$f"
