@@ -110,6 +110,13 @@ static int portal_url(struct session *s, char *out, size_t cap, struct err *e)
 		return -1;
 	if (n >= cap)
 		return err_setc(e, CTL_EXIT_CONN, "the server's portal_url is too long");
+	/* printed as the link's URL: an https:// URL of visible ASCII, or none */
+	bool url_ok = n == 0 || (n > 8 && memcmp(url, "https://", 8) == 0);
+	for (size_t i = 0; i < n && url_ok; i++)
+		url_ok = url[i] > ' ' && url[i] < 0x7f;
+	if (!url_ok)
+		return err_setc(e, CTL_EXIT_CONN, "the server's portal_url \"%s\" is not an https:// URL of visible "
+				"characters: no link is made to it (nothing was recorded)", show(url, n));
 	memcpy(out, url, n);
 	out[n] = '\0';
 	return 0;

@@ -199,7 +199,8 @@ static int verify_proof(const char *path, const char *entry_path, const struct c
 }
 
 /* The receipt's optional "page" against the entry's page_sha256: 1 when
- * both are there and match, 0 when either is absent, -1 when they differ. */
+ * both are there and match, 0 when the receipt has none, -1 when they
+ * differ or the entry records no page for the receipt's to be. */
 static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, struct err *e)
 {
 	struct mp_cur c;
@@ -213,7 +214,10 @@ static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, str
 	int has_sum = mp_map_find(en->body, en->body_len, "page_sha256", &c, e);
 	if (has_sum == 1 && mp_get_str(&c, &want, &wn, e))
 		return err_set(e, "the entry's page_sha256 is not text");
-	if (has_page != 1 || has_sum != 1)
+	if (has_page == 1 && has_sum != 1)
+		return err_set(e, "the receipt carries a page, but entry %llu records no page_sha256: the page is not "
+			       "the one an answer through the portal recorded", (unsigned long long)en->seq);
+	if (has_page != 1)
 		return 0;
 	sha256(page, pn, got);
 	hex_encode(got, HASH_LEN, hex);
@@ -339,6 +343,9 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		if (page)
 			printf("ok: the page shown (the receipt's \"page\") has the SHA-256 the entry records "
 			       "as page_sha256\n");
+		else if (mp_map_find(en.body, en.body_len, "page_sha256", &c, &e) == 1)
+			printf("note: the entry records the page shown by its page_sha256, but the receipt carries no "
+			       "page: the page is not checked\n");
 	}
 	if (w->n && !json)
 		print_cosigners(w, &qr);

@@ -155,12 +155,12 @@ static void doc_hash(const char *s, size_t n, void (*fn)(void *, const char *), 
 
 void story_docs(const struct entry *en, void (*fn)(void *ctx, const char *sha256), void *ctx)
 {
-	static const char *const ONE[] = { "sha256", "evidence_sha256" };
+	static const char *const ONE[] = { "sha256", "evidence_sha256", "page_sha256" };
 	struct mp_cur c;
 	const char *s;
 	size_t n;
 	uint32_t count;
-	for (size_t k = 0; k < 2; k++)
+	for (size_t k = 0; k < sizeof ONE / sizeof ONE[0]; k++)
 		if (mp_map_find(en->body, en->body_len, ONE[k], &c, NULL) == 1 && mp_get_str(&c, &s, &n, NULL) == 0)
 			doc_hash(s, n, fn, ctx);
 	if (mp_map_find(en->body, en->body_len, "checked_documents", &c, NULL) == 1 && mp_get_array(&c, &count, NULL) == 0)
@@ -278,6 +278,20 @@ static void row(struct out *o, const char *key, const char *val, size_t n, bool 
 	}
 }
 
+/* An answer recorded by scoped's client portal, said as such: which link,
+ * from which address and browser, and the page shown (files/PAGE_SHA256). */
+static void portal_row(struct out *o, const struct entry *en)
+{
+	char link[16], addr[101], ua[1001], page[65], line[1300];
+	if (!*field(en, "link", link, sizeof link) || !*field(en, "page_sha256", page, sizeof page))
+		return;
+	field(en, "address", addr, sizeof addr);
+	field(en, "user_agent", ua, sizeof ua);
+	int n = snprintf(line, sizeof line, "the client's answer through the portal, link %s, from address %s, "
+			 "browser %s; the page shown: files/%s", link, addr, ua, page);
+	row(o, "through the portal", line, n < 0 ? 0 : (size_t)n >= sizeof line ? sizeof line - 1 : (size_t)n, false);
+}
+
 static void step(struct out *o, const struct step *st, const struct story_entry *se)
 {
 	const struct entry *en = &st->en;
@@ -332,6 +346,7 @@ static void step(struct out *o, const struct step *st, const struct story_entry 
 			row(o, key, (const char *)j.data, j.len, true);
 		buf_free(&j);
 	}
+	portal_row(o, en);
 	if (o->f == STORY_HTML) {
 		buf_printf(o->b, "</table>\n<p class=\"links\"><a href=\"entries/%s.json\">entry</a> · "
 				 "<a href=\"entries/%s.tlog-proof\">inclusion proof</a></p>\n<ul class=\"files\">\n",

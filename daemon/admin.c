@@ -181,18 +181,20 @@ int admin_init(int argc, char **argv)
 		{ "origin", required_argument, NULL, 'o' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "client-project", required_argument, NULL, 'p' },
+		{ "portal", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *origin = DEFAULT_ORIGIN, *listen = "127.0.0.1:7443";
+	const char *origin = DEFAULT_ORIGIN, *listen = "127.0.0.1:7443", *portal = NULL;
 	char client_projects[1024] = "";	/* comma-separated, as in roles.conf */
 	struct err e = { 0 };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:l:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:l:p:P:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': origin = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'P': portal = optarg; break;
 		case 'p': {
 			size_t used = strlen(client_projects);
 			if (optarg[0] == '\0' || entry_check_project(optarg, strlen(optarg), &e))
@@ -203,7 +205,8 @@ int admin_init(int argc, char **argv)
 			break;
 		}
 		case 'h':
-			puts("usage: scoped init DIR [--origin NAME] [--listen HOST:PORT] [--client-project P]...");
+			puts("usage: scoped init DIR [--origin NAME] [--listen HOST:PORT] [--portal HOST:PORT] "
+			     "[--client-project P]...");
 			return EXIT_OK;
 		default: return usage_err("init", "bad option");
 		}
@@ -217,6 +220,12 @@ int admin_init(int argc, char **argv)
 	split_listen(listen, host, sizeof host, port, sizeof port);
 	if (!host[0] || !port[0] || strspn(port, "0123456789") != strlen(port))
 		return usage_err("init", "--listen must be HOST:PORT");
+	if (portal) {
+		char ph[256], pp[16];
+		split_listen(portal, ph, sizeof ph, pp, sizeof pp);
+		if (!strrchr(portal, ':') || !ph[0] || !pp[0] || strspn(pp, "0123456789") != strlen(pp))
+			return usage_err("init", "--portal must be HOST:PORT (the client portal's address, portal_listen)");
+	}
 
 	char path[CONFIG_PATH_MAX + 64], p2[CONFIG_PATH_MAX + 64];
 	struct stat st;
@@ -271,6 +280,9 @@ int admin_init(int argc, char **argv)
 		   "tls_key = tls/server.key\n"
 		   "tls_ca = tls/ca.crt\n"
 		   "roles = roles.conf\n", origin, listen);
+	if (portal)
+		buf_printf(&b, "# the client portal (HTTPS for a browser, no client certificate)\n"
+			       "portal_listen = %s\n", portal);
 	snprintf(path, sizeof path, "%s/scoped.conf", dir);
 	int rc = write_text(path, &b, 0600, &e);
 	buf_reset(&b);

@@ -106,6 +106,27 @@ static const struct opt OPTS[] = {
 	  "it 429; reloaded on SIGHUP" },
 	{ "portal_max_body", OPT_U64, offsetof(struct config, portal_max_body), 0, 1024, 1u << 20, "16384",
 	  "largest request body in bytes the portal reads (an answer's form); beyond it 413" },
+	{ "tiles_listen", OPT_STR, STR(tiles_listen), 0, 0, "",
+	  "address and port of the C2SP tlog-tiles listener (HTTPS: checkpoint, hash tiles, entry bundles; "
+	  "proto/PROTOCOL.md, \"Tiles\"; HOST:PORT, [IPv6]:PORT); empty: no tiles" },
+	{ "tiles_public", OPT_STR, STR(tiles_public), 0, 0, "no",
+	  "yes: the checkpoint and the hash tiles are served without a client certificate; no: every tiles "
+	  "request needs a client certificate of the auditor or admin role on all projects (entry bundles "
+	  "always do)" },
+	{ "tiles_rate_per_min", OPT_U64, offsetof(struct config, tiles_rate_per_min), 0, 1, 10000000, "60000",
+	  "requests per minute the tiles listener serves to one address (an IPv4 address, or an IPv6 /64); "
+	  "beyond it 429; reloaded on SIGHUP" },
+	{ "follow_trust", OPT_STR, STR(follow_trust), 0, 0, "",
+	  "scoped follow only: the primary's verifier key (scoped checkpoint shows it; name+hash+key); every "
+	  "checkpoint followed must verify with it" },
+	{ "follow_cert", OPT_PATH, STR(follow_cert), 0, 0, "",
+	  "scoped follow only: the client certificate (PEM) the follower presents to the primary's tiles "
+	  "listener: of a role that reads every project (auditor or admin)" },
+	{ "follow_key", OPT_PATH, STR(follow_key), 0, 0, "", "scoped follow only: follow_cert's private key" },
+	{ "follow_ca", OPT_PATH, STR(follow_ca), 0, 0, "",
+	  "scoped follow only: the CA (PEM) that signed the primary's tiles certificate" },
+	{ "follow_interval_s", OPT_U64, offsetof(struct config, follow_interval_s), 0, 1, 86400, "10",
+	  "scoped follow only: seconds between two fetches of the primary's checkpoint" },
 	{ "witness", OPT_WITNESS, 0, 0, 0, 0, "",
 	  "a witness that cosigns the log's checkpoints (C2SP tlog-witness): NAME VKEY URL, its name, its "
 	  "cosignature/v1 verifier key (NAME+ID+KEY, Ed25519 only) and its submission prefix (https://, "
@@ -292,6 +313,10 @@ int config_validate(const struct config *c, struct err *e)
 			       "cookie only over HTTPS", c->portal_url);
 	if (c->portal_listen[0] && strrchr(c->portal_listen, ':') == NULL)
 		return err_set(e, "portal_listen must be HOST:PORT (or empty: no portal)");
+	if (c->tiles_listen[0] && strrchr(c->tiles_listen, ':') == NULL)
+		return err_set(e, "tiles_listen must be HOST:PORT (or empty: no tiles)");
+	if (strcmp(c->tiles_public, "yes") != 0 && strcmp(c->tiles_public, "no") != 0)
+		return err_set(e, "tiles_public must be yes or no (got \"%s\")", c->tiles_public);
 	if (c->map_initial_mib > c->map_max_mib)
 		return err_set(e, "map_initial_mib (%llu) is larger than map_max_mib (%llu)",
 			       (unsigned long long)c->map_initial_mib,

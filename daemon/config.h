@@ -57,6 +57,14 @@ struct config {
 	char portal_proxy[64];
 	uint64_t portal_rate_per_min;
 	uint64_t portal_max_body;
+	char tiles_listen[256];
+	char tiles_public[4];
+	uint64_t tiles_rate_per_min;
+	char follow_trust[NOTE_VKEY_MAX];
+	char follow_cert[CONFIG_PATH_MAX];
+	char follow_key[CONFIG_PATH_MAX];
+	char follow_ca[CONFIG_PATH_MAX];
+	uint64_t follow_interval_s;
 	struct config_witness witnesses[CONFIG_MAX_WITNESSES];
 	size_t nwitnesses;
 	uint64_t witness_quorum;	/* 0: every configured witness */

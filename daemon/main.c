@@ -2,6 +2,7 @@
  * scoped: the Scope Ledger daemon.  This file only parses the command line
  * and hands over to the subcommand.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 
 #include "server.h"
+#include "witness.h"
 
 static const char USAGE[] =
 	"usage: scoped [-c FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
@@ -49,10 +51,19 @@ static const char USAGE[] =
 	"                                files go to FILE.files\n"
 	"  restore FILE                  put a backup in place as data_dir (which must hold no\n"
 	"                                ledger) and verify everything in it\n"
+	"  witness -c FILE | witness init DIR --name NAME\n"
+	"                                run (or create) a C2SP tlog-witness that cosigns\n"
+	"                                logs' checkpoints (see scoped witness --help)\n"
+	"  follow --from URL [--listen HOST:PORT]\n"
+	"                                serve a verified read-only copy of the primary whose tiles\n"
+	"                                listener is URL (follow_trust, follow_cert: scoped.conf(5));\n"
+	"                                appends are refused; a fork stops it (scoped(8), FOLLOWERS)\n"
 	"\n"
 	"Options: -h, --help; -V, --version.\n"
 	"Exit codes: 0 ok, 1 verification failed, 2 usage or configuration error,\n"
 	"4 request refused by the ledger, 5 storage or system error.\n";
+
+static int follow_cmd(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -71,6 +82,8 @@ static const struct {
 	{ "backup", admin_backup },
 	{ "restore", admin_restore },
 	{ "keygen", admin_keygen },
+	{ "witness", witness_main },
+	{ "follow", follow_cmd },
 };
 
 #ifdef SCOPE_TEST_CLOCK
@@ -101,15 +114,17 @@ static uint64_t (*clock_of_tests(void))(void)
 #define FILES_FAIL_AT 0
 #endif
 
-static int serve(int argc, char **argv)
+/* Serves the ledger; with follow, a follower's copy of the primary --from URL. */
+static int serve_as(int argc, char **argv, bool following)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "from", required_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
 	};
-	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT };
+	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT, NULL };
 	const char *conf = getenv("SCOPED_CONFIG");
 	int c;
 	optind = 1;
@@ -118,6 +133,7 @@ static int serve(int argc, char **argv)
 		case 'c': conf = optarg; break;
 		case 'l': ov.listen = optarg; break;
 		case 'L': ov.log_level = optarg; break;
+		case 'f': ov.follow_from = optarg; break;
 		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
@@ -125,8 +141,16 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "scoped: give the configuration with -c FILE (see scoped --help)\n");
 		return EXIT_USAGE;
 	}
+	if (following != (ov.follow_from != NULL)) {
+		fprintf(stderr, "scoped: %s\n", following ? "scoped follow needs --from URL, the primary's tiles "
+			"listener (https://HOST:PORT)" : "--from belongs to scoped follow");
+		return EXIT_USAGE;
+	}
 	return server_main(conf, &ov);
 }
+
+static int serve(int argc, char **argv) { return serve_as(argc, argv, false); }
+static int follow_cmd(int argc, char **argv) { return serve_as(argc, argv, true); }
 
 int main(int argc, char **argv)
 {

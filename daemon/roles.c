@@ -232,3 +232,8 @@ bool grant_has_project(const struct role_grant *g, const char *project, size_t n
 			return true;
 	return false;
 }
+
+bool roles_reads_all(const struct role_grant *g)
+{
+	return (g->roles & (ROLE_ADMIN | ROLE_AUDITOR)) && g->all_projects;
+}

@@ -52,5 +52,8 @@ const struct role_grant *roles_lookup(const struct role_map *m, const char *cn,
  * daemon's own entries"), or NULL if it can. */
 const char *roles_cn_problem(const char *cn, size_t n);
 bool grant_has_project(const struct role_grant *g, const char *project, size_t n);
+/* Whether g may read the whole ledger (a backup, the entry bundles): the
+ * admin or auditor role on all projects. */
+bool roles_reads_all(const struct role_grant *g);
 
 #endif

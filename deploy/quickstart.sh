@@ -15,9 +15,10 @@
 # a scoped left running by an earlier run is stopped and started again.
 #   deploy/quickstart.sh          set up (once), record (once), show, verify
 #   deploy/quickstart.sh stop     stop the scoped it left running
-# SCOPE_VAR (default var), BUILD_DIR (default build) and SCOPE_LISTEN (the
-# address a new instance is given, default scoped init's 127.0.0.1:7443)
-# change where it works.
+# SCOPE_VAR (default var), BUILD_DIR (default build), SCOPE_LISTEN (the
+# address a new instance is given, default scoped init's 127.0.0.1:7443) and
+# SCOPE_PORTAL (its client portal's, default 127.0.0.1:8443) change where it
+# works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BUILD_DIR:-build}
@@ -82,7 +83,7 @@ fi
 if [ ! -f "$var/scoped.conf" ]; then
 	echo "== a new instance in $var"
 	show "$scoped" init "$var" --origin localhost/scope-ledger --client-project pr-site --client-project my-site \
-		${SCOPE_LISTEN:+--listen "$SCOPE_LISTEN"}
+		${SCOPE_LISTEN:+--listen "$SCOPE_LISTEN"} --portal "${SCOPE_PORTAL:-127.0.0.1:8443}"
 fi
 # scopectl remembers the checkpoints it has seen of this ledger here (a fresh
 # instance under the same origin would otherwise look like a rewritten log)

@@ -46,19 +46,25 @@ bool note_name_valid(const char *s, size_t n)
 	return note_name_problem(s, n) == NULL;
 }
 
-void note_key_id(const char *name, const uint8_t pub[32], uint8_t out[4])
+void note_key_id_typed(const char *name, uint8_t type, const uint8_t pub[32], uint8_t out[4])
 {
 	size_t n = strlen(name);
 	uint8_t tmp[NOTE_NAME_MAX + 2 + 32], h[HASH_LEN];
 	memcpy(tmp, name, n);
 	tmp[n] = '\n';
-	tmp[n + 1] = 0x01;	/* signature type: Ed25519 */
+	tmp[n + 1] = type;
 	memcpy(tmp + n + 2, pub, 32);
 	sha256(tmp, n + 2 + 32, h);
 	memcpy(out, h, 4);
 }
 
-int note_verifier_parse(const char *s, size_t n, struct note_verifier *v, struct err *e)
+void note_key_id(const char *name, const uint8_t pub[32], uint8_t out[4])
+{
+	note_key_id_typed(name, NOTE_TYPE_ED25519, pub, out);
+}
+
+int note_vkey_parse(const char *s, size_t n, uint8_t type, const char *what,
+		    char name[NOTE_NAME_MAX + 1], uint8_t key_id[4], uint8_t pub[32], struct err *e)
 {
 	/* name+hex8+base64; the base64 part may itself contain '+' */
 	const char *p1 = memchr(s, '+', n);
@@ -80,29 +86,42 @@ int note_verifier_parse(const char *s, size_t n, struct note_verifier *v, struct
 		return err_set(e, "verifier key: key id must be 8 lowercase hex digits");
 	if (b64_decode(rest + 9, restn - 9, raw, sizeof raw, &rawn))
 		return err_set(e, "verifier key: key is not valid base64");
-	if (rawn != 33 || raw[0] != 0x01)
-		return err_set(e, "verifier key: not an Ed25519 key (type 0x01, 32 bytes)");
-	memcpy(v->name, s, namelen);
-	v->name[namelen] = '\0';
-	memcpy(v->pub, raw + 1, 32);
-	note_key_id(v->name, v->pub, v->key_id);
-	if (memcmp(v->key_id, id, 4) != 0)
+	if (rawn != 33 || raw[0] != type)
+		return err_set(e, "verifier key: not %s (type 0x%02x, 32 bytes)", what, type);
+	memcpy(name, s, namelen);
+	name[namelen] = '\0';
+	memcpy(pub, raw + 1, 32);
+	note_key_id_typed(name, type, pub, key_id);
+	if (memcmp(key_id, id, 4) != 0)
 		return err_set(e, "verifier key: key id does not match the name and key");
 	return 0;
 }
 
-void note_verifier_format(const struct note_verifier *v, struct buf *out)
+int note_verifier_parse(const char *s, size_t n, struct note_verifier *v, struct err *e)
+{
+	return note_vkey_parse(s, n, NOTE_TYPE_ED25519, "an Ed25519 key", v->name, v->key_id,
+			       v->pub, e);
+}
+
+void note_vkey_format(const char *name, const uint8_t key_id[4], uint8_t type,
+		      const uint8_t pub[32], struct buf *out)
 {
 	char hex[9], b64[64];
 	uint8_t raw[33];
-	raw[0] = 0x01;
-	memcpy(raw + 1, v->pub, 32);
-	hex_encode(v->key_id, 4, hex);
+	raw[0] = type;
+	memcpy(raw + 1, pub, 32);
+	hex_encode(key_id, 4, hex);
 	b64_encode(raw, sizeof raw, b64);
-	buf_printf(out, "%s+%s+%s", v->name, hex, b64);
+	buf_printf(out, "%s+%s+%s", name, hex, b64);
 }
 
-int note_signer_from_pkey(struct note_signer *s, const char *name, void *pkey, struct err *e)
+void note_verifier_format(const struct note_verifier *v, struct buf *out)
+{
+	note_vkey_format(v->name, v->key_id, NOTE_TYPE_ED25519, v->pub, out);
+}
+
+int note_signer_init(struct note_signer *s, const char *name, void *pkey, uint8_t type,
+		     struct err *e)
 {
 	memset(s, 0, sizeof *s);
 	size_t publen = 32;
@@ -116,18 +135,51 @@ int note_signer_from_pkey(struct note_signer *s, const char *name, void *pkey, s
 		return err_set(e, "signing key is not an Ed25519 key");
 	}
 	snprintf(s->name, sizeof s->name, "%s", name);
-	note_key_id(s->name, s->pub, s->key_id);
+	note_key_id_typed(s->name, type, s->pub, s->key_id);
 	s->pkey = pkey;
 	return 0;
+}
+
+int note_signer_from_pkey(struct note_signer *s, const char *name, void *pkey, struct err *e)
+{
+	return note_signer_init(s, name, pkey, NOTE_TYPE_ED25519, e);
+}
+
+int note_ed25519_sign(const struct note_signer *s, const void *msg, size_t n, uint8_t sig[64])
+{
+	size_t siglen = 64;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->pkey) == 1 &&
+		 EVP_DigestSign(ctx, sig, &siglen, msg, n) == 1 && siglen == 64;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+void note_sig_line_add(struct buf *out, const char *name, const uint8_t *blob, size_t n)
+{
+	char b64[NOTE_SIG_BLOB_MAX * 4 / 3 + 8];
+	if (n > NOTE_SIG_BLOB_MAX) {
+		out->failed = true;
+		return;
+	}
+	b64_encode(blob, n, b64);
+	buf_adds(out, EMDASH_SP);
+	buf_printf(out, "%s %s\n", name, b64);
+}
+
+int note_signer_init_seed(struct note_signer *s, const char *name, const uint8_t seed[32],
+			  uint8_t type, struct err *e)
+{
+	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (pk == NULL)
+		return err_set(e, "cannot create Ed25519 key");
+	return note_signer_init(s, name, pk, type, e);
 }
 
 int note_signer_from_seed(struct note_signer *s, const char *name, const uint8_t seed[32],
 			  struct err *e)
 {
-	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
-	if (pk == NULL)
-		return err_set(e, "cannot create Ed25519 key");
-	return note_signer_from_pkey(s, name, pk, e);
+	return note_signer_init_seed(s, name, seed, NOTE_TYPE_ED25519, e);
 }
 
 void note_signer_verifier(const struct note_signer *s, struct note_verifier *v)
@@ -143,7 +195,7 @@ void note_signer_free(struct note_signer *s)
 	OPENSSL_cleanse(s, sizeof *s);
 }
 
-static int text_ok(const char *t, size_t n, struct err *e)
+int note_text_check(const char *t, size_t n, struct err *e)
 {
 	if (n == 0 || t[n - 1] != '\n')
 		return err_set(e, "note text must end with a newline");
@@ -163,7 +215,7 @@ static int text_ok(const char *t, size_t n, struct err *e)
 int note_sign_multi(const struct note_signer *const *ss, size_t ns, const char *text, size_t n,
 		    struct buf *out, struct err *e)
 {
-	if (text_ok(text, n, e))
+	if (note_text_check(text, n, e))
 		return -1;
 	if (ns == 0 || ns > NOTE_MAX_SIGS)
 		return err_set(e, "a note needs 1 to %d signatures", NOTE_MAX_SIGS);
@@ -173,21 +225,12 @@ int note_sign_multi(const struct note_signer *const *ss, size_t ns, const char *
 	for (size_t i = 0; i < ns; i++) {
 		const struct note_signer *s = ss[i];
 		uint8_t blob[4 + 64];
-		size_t siglen = 64;
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, s->pkey) == 1 &&
-			 EVP_DigestSign(ctx, blob + 4, &siglen, (const uint8_t *)text, n) == 1 &&
-			 siglen == 64;
-		EVP_MD_CTX_free(ctx);
-		if (!ok) {
+		if (note_ed25519_sign(s, text, n, blob + 4)) {
 			out->len = start;
 			return err_set(e, "Ed25519 signing failed");
 		}
 		memcpy(blob, s->key_id, 4);
-		char b64[100];
-		b64_encode(blob, sizeof blob, b64);
-		buf_adds(out, EMDASH_SP);
-		buf_printf(out, "%s %s\n", s->name, b64);
+		note_sig_line_add(out, s->name, blob, sizeof blob);
 	}
 	if (buf_failed(out))
 		return err_set(e, "out of memory");
@@ -200,65 +243,85 @@ int note_sign(const struct note_signer *s, const char *text, size_t n, struct bu
 	return note_sign_multi(&s, 1, text, n, out, e);
 }
 
-static bool ed25519_ok(const uint8_t pub[32], const char *msg, size_t n, const uint8_t sig[64])
+bool note_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n, const uint8_t sig[64])
 {
 	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	bool ok = pk && ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
-		  EVP_DigestVerify(ctx, sig, 64, (const uint8_t *)msg, n) == 1;
+		  EVP_DigestVerify(ctx, sig, 64, msg, n) == 1;
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pk);
 	return ok;
 }
 
-int note_open(const char *msg, size_t n, const struct note_verifier *vs, size_t nv,
-	      size_t *text_len, size_t *by, struct err *e)
+int note_split(const char *msg, size_t n, size_t *text_len, struct err *e)
 {
 	if (n > NOTE_MAX_BYTES)
 		return err_set(e, "signed note is larger than %d bytes", NOTE_MAX_BYTES);
 	if (n == 0 || msg[n - 1] != '\n')
 		return err_set(e, "signed note must end with a newline");
 	/* the text ends at the last blank line */
-	size_t split = 0;
-	bool found = false;
 	for (size_t i = n - 1; i-- > 0;)
 		if (msg[i] == '\n' && msg[i + 1] == '\n') {
-			split = i + 1;
-			found = true;
-			break;
+			if (note_text_check(msg, i + 1, e))
+				return err_prefix(e, "signed note");
+			*text_len = i + 1;
+			return 0;
 		}
-	if (!found)
-		return err_set(e, "signed note has no blank line before its signatures");
-	if (text_ok(msg, split, e))
-		return err_prefix(e, "signed note");
+	return err_set(e, "signed note has no blank line before its signatures");
+}
+
+int note_sig_next(const char *msg, size_t n, size_t *pos, size_t index, struct note_sig *sig,
+		  struct err *e)
+{
+	const char *line = msg + *pos;
+	const char *nl = memchr(line, '\n', n - *pos);
+	if (index > NOTE_MAX_SIGS)
+		return err_set(e, "signed note has more than %d signatures", NOTE_MAX_SIGS);
+	if (nl == NULL)
+		return err_set(e, "signature line %zu does not end with a newline", index);
+	size_t len = (size_t)(nl - line);
+	*pos += len + 1;
+	if (len < sizeof EMDASH_SP || memcmp(line, EMDASH_SP, sizeof EMDASH_SP - 1) != 0)
+		return err_set(e, "signature line %zu does not start with \"— \"", index);
+	const char *name = line + sizeof EMDASH_SP - 1;
+	const char *sp = memchr(name, ' ', (size_t)(line + len - name));
+	if (sp == NULL)
+		return err_set(e, "signature line %zu: expected \"— <name> <signature>\"", index);
+	size_t namelen = (size_t)(sp - name);
+	if (!note_name_valid(name, namelen))
+		return err_set(e, "signature line %zu: invalid key name", index);
+	if (b64_decode(sp + 1, (size_t)(line + len - sp - 1), sig->blob, sizeof sig->blob,
+		       &sig->bloblen) ||
+	    sig->bloblen < 5)
+		return err_set(e, "signature line %zu: signature is not valid base64", index);
+	sig->name = name;
+	sig->namelen = namelen;
+	return 0;
+}
+
+bool note_sig_is(const struct note_sig *sig, const char *name, const uint8_t key_id[4])
+{
+	return strlen(name) == sig->namelen && memcmp(name, sig->name, sig->namelen) == 0 &&
+	       memcmp(key_id, sig->blob, 4) == 0;
+}
+
+int note_open(const char *msg, size_t n, const struct note_verifier *vs, size_t nv,
+	      size_t *text_len, size_t *by, struct err *e)
+{
+	size_t split;
+	if (note_split(msg, n, &split, e))
+		return -1;
 	size_t p = split + 1, nsigs = 0;
 	bool verified = false;
 	while (p < n) {
-		const char *line = msg + p;
-		const char *nl = memchr(line, '\n', n - p);
-		size_t len = (size_t)(nl - line);
-		p += len + 1;
-		if (++nsigs > NOTE_MAX_SIGS)
-			return err_set(e, "signed note has more than %d signatures", NOTE_MAX_SIGS);
-		if (len < sizeof EMDASH_SP || memcmp(line, EMDASH_SP, sizeof EMDASH_SP - 1) != 0)
-			return err_set(e, "signature line %zu does not start with \"— \"", nsigs);
-		const char *name = line + sizeof EMDASH_SP - 1;
-		const char *sp = memchr(name, ' ', (size_t)(line + len - name));
-		if (sp == NULL)
-			return err_set(e, "signature line %zu: expected \"— <name> <signature>\"", nsigs);
-		size_t namelen = (size_t)(sp - name);
-		if (!note_name_valid(name, namelen))
-			return err_set(e, "signature line %zu: invalid key name", nsigs);
-		uint8_t blob[128];
-		size_t bloblen;
-		if (b64_decode(sp + 1, (size_t)(line + len - sp - 1), blob, sizeof blob, &bloblen) ||
-		    bloblen < 5)
-			return err_set(e, "signature line %zu: signature is not valid base64", nsigs);
+		struct note_sig sig;
+		if (note_sig_next(msg, n, &p, ++nsigs, &sig, e))
+			return -1;
 		for (size_t k = 0; k < nv; k++) {
-			if (strlen(vs[k].name) != namelen || memcmp(vs[k].name, name, namelen) != 0 ||
-			    memcmp(vs[k].key_id, blob, 4) != 0)
+			if (!note_sig_is(&sig, vs[k].name, vs[k].key_id))
 				continue;
-			if (bloblen != 4 + 64 || !ed25519_ok(vs[k].pub, msg, split, blob + 4))
+			if (sig.bloblen != 4 + 64 || !note_ed25519_verify(vs[k].pub, msg, split, sig.blob + 4))
 				return err_set(e, "signature by trusted key %s does not verify: the note was altered",
 					       vs[k].name);
 			if (!verified && by)

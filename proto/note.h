@@ -92,4 +92,45 @@ int checkpoint_parse(const char *text, size_t n, struct checkpoint *cp, struct e
 int checkpoint_open(const char *msg, size_t n, const struct note_verifier *vs, size_t nv,
 		    struct checkpoint *cp, struct err *e);
 
+/* Building blocks for other note signature types (cosig.c).  A type is the
+ * signed-note signature type byte; "what" names it in error messages. */
+#define NOTE_TYPE_ED25519	0x01
+/* The largest decoded signature blob (key id and signature) a line may hold. */
+#define NOTE_SIG_BLOB_MAX	128
+
+void note_key_id_typed(const char *name, uint8_t type, const uint8_t pub[32], uint8_t out[4]);
+int note_vkey_parse(const char *s, size_t n, uint8_t type, const char *what,
+		    char name[NOTE_NAME_MAX + 1], uint8_t key_id[4], uint8_t pub[32], struct err *e);
+void note_vkey_format(const char *name, const uint8_t key_id[4], uint8_t type,
+		      const uint8_t pub[32], struct buf *out);
+/* note_signer_from_pkey with the key id computed for signature type `type`. */
+int note_signer_init(struct note_signer *s, const char *name, void *pkey, uint8_t type,
+		     struct err *e);
+int note_signer_init_seed(struct note_signer *s, const char *name, const uint8_t seed[32],
+			  uint8_t type, struct err *e);
+int note_ed25519_sign(const struct note_signer *s, const void *msg, size_t n, uint8_t sig[64]);
+bool note_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n, const uint8_t sig[64]);
+/* Checks a note text: non-empty, ends in '\n', UTF-8, no control
+ * characters, no blank line, at most NOTE_MAX_BYTES. */
+int note_text_check(const char *t, size_t n, struct err *e);
+/* Appends "— <name> <base64(blob)>\n" (n <= NOTE_SIG_BLOB_MAX). */
+void note_sig_line_add(struct buf *out, const char *name, const uint8_t *blob, size_t n);
+/* Finds the last blank line of a signed note and checks the text before
+ * it; *text_len is the text's length (the signatures start one byte later). */
+int note_split(const char *msg, size_t n, size_t *text_len, struct err *e);
+
+/* One parsed signature line: name points into the note. */
+struct note_sig {
+	const char *name;
+	size_t namelen;
+	uint8_t blob[NOTE_SIG_BLOB_MAX];
+	size_t bloblen;		/* at least 5: key id and one byte */
+};
+/* Parses the signature line at msg + *pos (line number `index`, for errors)
+ * and moves *pos past it; a line number above NOTE_MAX_SIGS is refused. */
+int note_sig_next(const char *msg, size_t n, size_t *pos, size_t index, struct note_sig *sig,
+		  struct err *e);
+/* Whether the line claims this key name and key id. */
+bool note_sig_is(const struct note_sig *sig, const char *name, const uint8_t key_id[4]);
+
 #endif

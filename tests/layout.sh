@@ -4,10 +4,13 @@
 #   scope/       never includes lmdb.h, libevent (event2/*) or openssl/ssl.h,
 #                nor a daemon/ header (it is a library daemon and client share)
 #   proto/       includes nothing from daemon/ or scope/
-#   libevent     (event2/*) is included only under daemon/net/ and
-#                daemon/portal/ (the portal's listener on the same loop), and
+#   libevent     (event2/*) is included only under daemon/net/,
+#                daemon/portal/ (the portal's listener on the same loop),
+#                daemon/tiles/ (the tiles listener, likewise),
+#                daemon/witness/ (scoped witness: its own loop and listener), and
 #                by the exceptions listed below
-#   daemon/net/  its headers are included only inside it and by daemon/portal/
+#   daemon/net/  its headers are included only inside it and by daemon/portal/,
+#                daemon/tiles/ and daemon/witness/ (tls.h, conn.h)
 #                (and server.h by daemon/main.c); commit knows no connection: commit.[ch]
 #                include none of conn.h, server.h, dispatch.h, backup.h, tls.h,
 #                wire.h
@@ -80,15 +83,15 @@ done < <(includes proto)
 while IFS=: read -r file line h; do
 	[ -n "$file" ] || continue
 	is_event "$h" || continue
-	case $file in daemon/net/* | daemon/portal/*) continue ;; esac
+	case $file in daemon/net/* | daemon/portal/* | daemon/tiles/* | daemon/witness/*) continue ;; esac
 	excepted=0
 	for x in "${EVENT_EXCEPTIONS[@]}"; do [ "$file" = "$x" ] && excepted=1; done
-	[ $excepted -eq 1 ] || violation "$file:$line includes <$h>: only daemon/net/ and daemon/portal/ include libevent"
+	[ $excepted -eq 1 ] || violation "$file:$line includes <$h>: only daemon/net/, daemon/portal/, daemon/tiles/ and daemon/witness/ include libevent"
 done < <(includes daemon proto scope client)
 
 while IFS=: read -r file line h; do
 	[ -n "$file" ] || continue
-	case $file in daemon/net/* | daemon/portal/*) continue ;; esac
+	case $file in daemon/net/* | daemon/portal/* | daemon/tiles/* | daemon/witness/*) continue ;; esac
 	[ "$file:$h" = daemon/main.c:server.h ] && continue
 	[ -n "${in_net[$h]:-}" ] && violation "$file:$line includes $h, a daemon/net/ header: the event loop's files are used only inside daemon/net/"
 done < <(includes daemon scope proto)

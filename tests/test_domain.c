@@ -470,7 +470,7 @@ static void lie(const char *desc, const char *db, const void *key, size_t klen, 
 	char path[300];
 	snprintf(path, sizeof path, "%s/data.mdb", lie_dir);
 	int rc = raw_op(lie_dir, db, key, klen, false, val, vlen, NULL);
-	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL, rules_hook() };
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL, rules_hook(), NULL };
 	struct ledger *l = NULL;
 	if (rc == 0 && ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0)
 		snprintf(e.msg, sizeof e.msg, "verified");
@@ -580,7 +580,7 @@ static void lies(void)
 	    "metadata: key_seqs lists 1 key entries where the log has 0");
 	buf_free(&rv);
 
-	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL, rules_hook() };
+	struct ledger_opts o = { lie_dir, "test.example/domain", &signer, 0, 0, true, NULL, rules_hook(), NULL };
 	struct ledger *l = NULL;
 	struct ledger_verify_report vr;
 	ok(ledger_open(&l, &o, &e) == 0 && ledger_verify(l, NULL, NULL, NULL, &vr, &e) == 0,
@@ -733,7 +733,7 @@ int main(void)
 	snprintf(kp, sizeof kp, "%s/signing.key", dir);
 	if (signer_generate(kp, &e) || signer_load(&signer, kp, "test.example/domain", &e))
 		return 2;
-	struct ledger_opts o = { dir, "test.example/domain", &signer, 0, 0, false, NULL, rules_hook() };
+	struct ledger_opts o = { dir, "test.example/domain", &signer, 0, 0, false, NULL, rules_hook(), NULL };
 	if (ledger_open(&L, &o, &e)) {
 		printf("Bail out! %s\n", e.msg);
 		return 1;

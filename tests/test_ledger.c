@@ -48,7 +48,7 @@ static struct ledger *open_l(const char *dir, size_t map_initial, size_t map_max
 			     struct err *e)
 {
 	struct ledger *l = NULL;
-	struct ledger_opts o = { dir, ORIGIN, &signer, map_initial, map_max, ro, NULL, rules_hook() };
+	struct ledger_opts o = { dir, ORIGIN, &signer, map_initial, map_max, ro, NULL, rules_hook(), NULL };
 	if (ledger_open(&l, &o, e))
 		return NULL;
 	return l;
@@ -442,7 +442,7 @@ static void test_refusals_at_open(void)
 	struct note_signer other;
 	uint8_t seed[32] = { 9 };
 	note_signer_from_seed(&other, "other.example/x", seed, &e);
-	struct ledger_opts o = { newdir("basic"), "other.example/x", &other, 0, 0, false, NULL, rules_hook() };
+	struct ledger_opts o = { newdir("basic"), "other.example/x", &other, 0, 0, false, NULL, rules_hook(), NULL };
 	ok(ledger_open(&l, &o, &e) != 0, "opening a ledger under another origin is refused");
 	like(e.msg, "belongs to origin", "  naming the stored origin");
 	note_signer_free(&other);

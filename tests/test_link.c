@@ -281,7 +281,7 @@ int main(void)
 	snprintf(kp, sizeof kp, "%s/signing.key", dir);
 	if (signer_generate(kp, &e) || signer_load(&signer, kp, "test.example/link", &e))
 		return 2;
-	struct ledger_opts o = { dir, "test.example/link", &signer, 0, 0, false, NULL, rules_hook() };
+	struct ledger_opts o = { dir, "test.example/link", &signer, 0, 0, false, NULL, rules_hook(), NULL };
 	if (ledger_open(&L, &o, &e)) {
 		printf("Bail out! %s\n", e.msg);
 		return 1;

@@ -43,7 +43,7 @@ static const char *newdir(const char *name)
 static struct ledger *open_l(const char *dir, const struct ledger_rules *rules, bool ro, struct err *e)
 {
 	struct ledger *l = NULL;
-	struct ledger_opts o = { dir, ORIGIN, &signer, 0, 0, ro, NULL, rules };
+	struct ledger_opts o = { dir, ORIGIN, &signer, 0, 0, ro, NULL, rules, NULL };
 	return ledger_open(&l, &o, e) ? NULL : l;
 }
 

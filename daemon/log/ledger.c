@@ -34,6 +34,7 @@ struct ledger {
 	uint64_t (*now_us)(void);
 	struct buf scratch;
 	const struct ledger_rules *rules;	/* NULL: none, every entry as sent */
+	const struct note_verifier *replica_of;	/* a follower's: the primary's key */
 	struct buf body;	/* the body being recorded, after the rules */
 	struct buf head;	/* the checkpoint note last signed */
 };
@@ -352,6 +353,7 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 	l->lock_fd = -1;
 	l->read_only = o->read_only;
 	l->rules = o->rules;
+	l->replica_of = o->replica_of;
 	l->signer = o->signer;
 	if (o->signer)
 		l->signers[l->nsigners++] = o->signer;
@@ -368,7 +370,7 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 		}
 		snprintf(l->origin, sizeof l->origin, "%s", o->origin);
 	}
-	if (!l->read_only && l->signer == NULL) {
+	if (!l->read_only && l->signer == NULL && l->replica_of == NULL) {
 		err_set(e, "a signing key is needed to write to the ledger");
 		goto fail;
 	}
@@ -383,7 +385,7 @@ int ledger_open(struct ledger **out, const struct ledger_opts *o, struct err *e)
 		err_set(e, "no origin configured and none stored in %s", o->dir);
 		goto fail;
 	}
-	if (!l->read_only) {
+	if (!l->read_only && l->replica_of == NULL) {
 		for (size_t i = 0; i < l->nsigners; i++)
 			if (strcmp(l->signers[i]->name, l->origin) != 0) {
 				err_set(e, "signing key is named \"%s\" but the origin is \"%s\"",
@@ -418,6 +420,7 @@ void ledger_close(struct ledger *l)
 }
 
 uint64_t ledger_size(const struct ledger *l) { return l->size; }
+void ledger_compact_range(const struct ledger *l, struct merkle_cr *cr) { *cr = l->cr; }
 const char *ledger_origin(const struct ledger *l) { return l->origin; }
 struct store *ledger_store(struct ledger *l) { return l->store; }
 void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void)) { l->now_us = now_us; }
@@ -472,34 +475,36 @@ static int match_original(struct store_txn *t, uint64_t seq, const uint8_t diges
  * covers it, signed by every key of the time (the old and the new during a
  * rotation), and the entry's number in the list of key entries: a client
  * that trusts the old key follows the chain with these (op keys). */
+static int keep_key_checkpoint(struct store_txn *t, uint64_t seq, const struct buf *note, struct err *e)
+{
+	char name[40];
+	snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)seq);
+	const uint8_t *p = NULL;
+	size_t len = 0;
+	int rc = store_meta_get(t, "key_seqs", &p, &len, e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		len = 0;
+	uint8_t *list = malloc(len + 8);
+	if (list == NULL)
+		return err_set(e, "out of memory");
+	if (len)
+		memcpy(list, p, len);
+	for (int i = 0; i < 8; i++)
+		list[len + (size_t)i] = (uint8_t)(seq >> (56 - 8 * i));
+	rc = store_meta_put(t, "key_seqs", list, len + 8, e) || store_meta_put(t, name, note->data, note->len, e);
+	free(list);
+	return rc ? -1 : 0;
+}
+
 static int keep_key_checkpoints(struct store_txn *t, const struct ledger_append *reqs,
 				const struct ledger_result *res, size_t n, const struct buf *note, struct err *e)
 {
-	for (size_t k = 0; k < n; k++) {
-		if (res[k].status != LEDGER_APPENDED || !keys_is_key(reqs[k].kind, reqs[k].kind_len))
-			continue;
-		char name[40];
-		snprintf(name, sizeof name, "keycp:%020llu", (unsigned long long)res[k].seq);
-		const uint8_t *p = NULL;
-		size_t len = 0;
-		int rc = store_meta_get(t, "key_seqs", &p, &len, e);
-		if (rc < 0)
+	for (size_t k = 0; k < n; k++)
+		if (res[k].status == LEDGER_APPENDED && keys_is_key(reqs[k].kind, reqs[k].kind_len) &&
+		    keep_key_checkpoint(t, res[k].seq, note, e))
 			return -1;
-		if (rc == 0)
-			len = 0;
-		uint8_t *list = malloc(len + 8);
-		if (list == NULL)
-			return err_set(e, "out of memory");
-		if (len)
-			memcpy(list, p, len);
-		for (int i = 0; i < 8; i++)
-			list[len + (size_t)i] = (uint8_t)(res[k].seq >> (56 - 8 * i));
-		rc = store_meta_put(t, "key_seqs", list, len + 8, e) ||
-		     store_meta_put(t, name, note->data, note->len, e);
-		free(list);
-		if (rc)
-			return -1;
-	}
 	return 0;
 }
 
@@ -550,8 +555,8 @@ int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size
 			struct ledger_result *res, struct err *eout)
 {
 	struct err le, *e = &le;
-	if (l->read_only)
-		return err_set(eout, "ledger is open read-only");
+	if (l->read_only || l->replica_of)
+		return err_set(eout, "ledger is open %s", l->read_only ? "read-only" : "as a follower's copy");
 retry:
 	err_clear(e);
 	struct store_txn *t = NULL;
@@ -644,6 +649,126 @@ fail:
 	if (eout)
 		*eout = *e;
 	return -1;
+}
+
+/* One follower write: see ledger_follow_store.  The head's meta as
+ * write_head stores it, with the primary's note instead of a new one. */
+static int follow_pass(struct ledger *l, const uint8_t *const *ents, const size_t *lens, size_t n,
+		       const uint8_t *note, size_t note_len, bool head, struct lverify *v, struct err *e)
+{
+	struct store_txn *t;
+	struct buf body, keyseqs;
+	lverify_init(v);
+	v->count = l->size;
+	v->last_time = l->last_time;
+	v->cr = l->cr;
+	memcpy(v->last_leaf, l->last_leaf, HASH_LEN);
+	v->emit = node_put;
+	if (store_begin(l->store, true, &t, e))
+		return -1;
+	v->emit_ctx = t;
+	buf_init(&body);
+	buf_init(&keyseqs);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct entry en;
+		uint64_t seq = v->count;
+		struct rebuild_tree tree = { t, l->origin };
+		rc = lverify_entry(v, ents[i], lens[i], &en, NULL, e) || store_entry_put(t, seq, ents[i], lens[i], e) ||
+		     rebuild_entry(t, &tree, l->rules, seq, &en, &body, e) ? -1 : 0;
+		if (rc == 0 && keys_is_key(en.kind, en.kind_len))
+			buf_add(&keyseqs, (const uint8_t *)&seq, sizeof seq);
+	}
+	struct checkpoint cp;
+	uint8_t root[HASH_LEN];
+	merkle_cr_root(&v->cr, root);
+	if (rc == 0) {
+		if (checkpoint_open((const char *)note, note_len, l->replica_of, 1, &cp, e))
+			rc = err_prefix(e, "the primary's checkpoint");
+		else if (strcmp(cp.origin, l->origin) != 0 || cp.size < v->count ||
+			 (head && (cp.size != v->count || memcmp(cp.root, root, HASH_LEN) != 0)))
+			rc = err_set(e, "the primary's checkpoint (size %llu) is not the tree of the %llu entries verified",
+				     (unsigned long long)cp.size, (unsigned long long)v->count);
+	}
+	struct buf nb = { (uint8_t *)(uintptr_t)note, note_len, note_len, false };
+	for (size_t off = 0; rc == 0 && off < keyseqs.len; off += sizeof(uint64_t)) {
+		uint64_t seq;
+		memcpy(&seq, keyseqs.data + off, sizeof seq);
+		rc = keep_key_checkpoint(t, seq, &nb, e);
+	}
+	if (rc == 0 && head) {
+		struct buf vk;
+		buf_init(&vk);
+		note_verifier_format(l->replica_of, &vk);
+		buf_addc(&vk, '\n');
+		rc = store_meta_put(t, "checkpoint", note, note_len, e) ||
+		     store_meta_put(t, "signing_keys", vk.data, vk.len, e) ? -1 : 0;
+		buf_free(&vk);
+	}
+	if (rc == 0)
+		rc = store_meta_put_u64(t, "size", v->count, e) || store_meta_put(t, "root", root, HASH_LEN, e) ||
+		     store_meta_put_u64(t, "last_time", v->last_time, e) ||
+		     store_meta_put(t, "origin", l->origin, strlen(l->origin), e) ? -1 : 0;
+	buf_free(&body);
+	buf_free(&keyseqs);
+	if (rc) {
+		store_abort(t);
+		return -1;
+	}
+	return store_commit(t, e);
+}
+
+int ledger_follow_store(struct ledger *l, const uint8_t *const *ents, const size_t *lens, size_t n,
+			const uint8_t *note, size_t note_len, bool head, struct err *eout)
+{
+	struct err le, *e = &le;
+	struct lverify v;
+	if (l->replica_of == NULL)
+		return err_set(eout, "ledger is not open as a follower's copy");
+	for (;;) {
+		err_clear(e);
+		if (follow_pass(l, ents, lens, n, note, note_len, head, &v, e) == 0)
+			break;
+		if (e->code != STORE_E_MAP_FULL || store_grow(l->store, e)) {
+			if (eout)
+				*eout = *e;
+			return -1;
+		}
+	}
+	/* durable: now, and only now, the in-memory state moves */
+	l->cr = v.cr;
+	l->size = v.count;
+	l->last_time = v.last_time;
+	memcpy(l->last_leaf, v.last_leaf, HASH_LEN);
+	return 0;
+}
+
+int ledger_follow_fork(struct ledger *l, const uint8_t *note, size_t note_len, struct err *e)
+{
+	for (;;) {
+		struct store_txn *t;
+		err_clear(e);
+		if (store_begin(l->store, true, &t, e))
+			return -1;
+		if (store_meta_put(t, "follow_fork", note, note_len, e) == 0 && store_commit(t, e) == 0)
+			return 0;
+		if (e->code != STORE_E_MAP_FULL || store_grow(l->store, e))
+			return -1;
+	}
+}
+
+int ledger_follow_fork_get(struct ledger *l, struct buf *out, struct err *e)
+{
+	struct store_txn *t;
+	const uint8_t *p;
+	size_t n;
+	if (store_begin(l->store, false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, "follow_fork", &p, &n, e);
+	if (rc == 1)
+		buf_add(out, p, n);
+	store_abort(t);
+	return rc;
 }
 
 int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e)
@@ -933,7 +1058,7 @@ static int meta_known(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 	(void)v;
 	(void)vn;
 	static const char *const NAMES[] = { "format", "origin", "size", "root", "last_time", "checkpoint",
-					     "signing_keys", "key_seqs", "witness_quorum" };
+					     "signing_keys", "key_seqs", "follow_fork", "witness_quorum" };
 	const struct vctx *c = ctx;
 	uint64_t seq;
 	for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)

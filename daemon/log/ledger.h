@@ -65,6 +65,10 @@ struct ledger_opts {
 	bool read_only;
 	struct note_signer *signer_next;	/* borrowed, optional: a rotation's new key */
 	const struct ledger_rules *rules;	/* borrowed; NULL: no rules, entries as sent */
+	/* borrowed, optional: a follower's copy of the log this key signs.
+	 * It writes (and takes the lock) without a signer, only through
+	 * ledger_follow_store; ledger_append_batch refuses. */
+	const struct note_verifier *replica_of;
 };
 
 struct ledger_append {
@@ -117,6 +121,26 @@ uint64_t ledger_now(const struct ledger *l);
  * them fails the whole batch.  A full map grows and the batch runs again. */
 int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
 			struct ledger_result *res, struct err *e);
+
+/* A follower's write (opts.replica_of): the next n entries of the primary,
+ * exactly as it signed them (ents[i], lens[i]), in one durable
+ * transaction: each is checked again (its seq, prev link, time, canonical
+ * form) and its derived state rebuilt through the same rules a replay uses
+ * (rebuild.h).  note is the primary's checkpoint that covers them (it must
+ * verify with replica_of; key entries keep it as their checkpoint); with
+ * head, the entries end at its size, the tree must have its root, and it
+ * becomes the follower's stored checkpoint (a catch-up stores the entries
+ * bound to it by the tiles in steps, the last with head).  Nothing is
+ * written when anything is refused. */
+int ledger_follow_store(struct ledger *l, const uint8_t *const *ents, const size_t *lens, size_t n,
+			const uint8_t *note, size_t note_len, bool head, struct err *e);
+/* The compact range of the committed tree (its subtree roots). */
+void ledger_compact_range(const struct ledger *l, struct merkle_cr *cr);
+/* A follower's record of a fork (FORMAT.md, "A follower"): the checkpoint
+ * that is not consistent with the one it holds, stored durably; 1 and the
+ * note in out when one is recorded, 0 when none, -1 on error. */
+int ledger_follow_fork(struct ledger *l, const uint8_t *note, size_t note_len, struct err *e);
+int ledger_follow_fork_get(struct ledger *l, struct buf *out, struct err *e);
 
 /* Latest signed checkpoint, exactly as signed. */
 int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e);

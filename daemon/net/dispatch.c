@@ -17,9 +17,11 @@
 #include "mp.h"
 #include "note.h"
 #include "roles.h"
+#include "follow.h"
 #include "rules.h"
 #include "rules_hook.h"
 #include "portal.h"
+#include "tiles.h"
 #include "server.h"
 #include "store.h"
 #include "text.h"
@@ -157,7 +159,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	stats_recent(st, &lat, &com);
 	store_usage(ledger_store(s->ledger), &u);
 	mp_pack_cstr(out, "stats");
-	mp_pack_map(out, 11);
+	mp_pack_map(out, 12);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
 	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
@@ -187,6 +189,8 @@ static void pack_stats(struct server *s, struct buf *out)
 	witnessing_pack_info(&s->witnessing, out);
 	mp_pack_cstr(out, "portal");
 	portal_pack_stats(s, out);
+	mp_pack_cstr(out, "tiles");
+	tiles_pack_stats(s, out);
 }
 
 static enum dispatch_result op_info(struct ctx *x)
@@ -199,7 +203,7 @@ static enum dispatch_result op_info(struct ctx *x)
 			roles[nroles++] = role_name((enum role)r);
 	bool operator = x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR);
 	size_t start = wire_begin(x->out);
-	wire_ok(x->out, x->r->id, operator ? 11 : 10);
+	wire_ok(x->out, x->r->id, (operator ? 11 : 10) + (s->follow ? 1 : 0));
 	mp_pack_cstr(x->out, "portal_url");
 	mp_pack_cstr(x->out, portal_url(s));
 	mp_pack_cstr(x->out, "version");
@@ -225,6 +229,7 @@ static enum dispatch_result op_info(struct ctx *x)
 	mp_pack_uint(x->out, s->cfg.max_frame);
 	if (operator)
 		pack_stats(s, x->out);
+	follow_pack_info(s, x->out);
 	return done(x, start);
 }
 
@@ -779,7 +784,7 @@ out:
  * identities that see every project. */
 static bool may_backup(const struct ctx *x)
 {
-	return (x->g->roles & (ROLE_ADMIN | ROLE_AUDITOR)) && x->g->all_projects;
+	return roles_reads_all(x->g);
 }
 
 static enum dispatch_result op_backup(struct ctx *x)
@@ -1048,6 +1053,9 @@ enum dispatch_result dispatch(struct server *s, struct conn *c, const uint8_t *p
 	}
 	if (c->refused[0])
 		return fail(&x, WERR_FORBIDDEN, "%s", c->refused);
+	char ro[1200];
+	if (follow_refusal(s, r.op, ro, sizeof ro))
+		return fail(&x, WERR_FORBIDDEN, "%s", ro);
 	for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
 		if (strcmp(OPS[i].name, r.op) != 0)
 			continue;

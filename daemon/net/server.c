@@ -13,11 +13,13 @@
 
 #include "backup.h"
 #include "files.h"
+#include "follow.h"
 #include "commit.h"
 #include "conn.h"
 #include "logger.h"
 #include "notify.h"
 #include "portal.h"
+#include "tiles.h"
 #include "rules_hook.h"
 #include "signer.h"
 #include "tls.h"
@@ -97,6 +99,7 @@ static void stop(struct server *s, const char *why)
 	s->stopping = true;
 	evconnlistener_disable(s->listener);
 	portal_stop(s);
+	tiles_stop(s);
 	commit_run(&s->commit);	/* everything read so far is committed and answered */
 	while (s->handshakes.head)
 		conn_free(s->handshakes.head, "shutting down");
@@ -136,6 +139,8 @@ static void warn_restart_only(const struct config *old, const struct config *nc)
 		{ "portal_key", offsetof(struct config, portal_key), false },
 		{ "portal_proxy", offsetof(struct config, portal_proxy), false },
 		{ "portal_max_body", offsetof(struct config, portal_max_body), true },
+		{ "tiles_listen", offsetof(struct config, tiles_listen), false },
+		{ "tiles_public", offsetof(struct config, tiles_public), false },
 	};
 	for (size_t i = 0; i < sizeof R / sizeof R[0]; i++) {
 		const char *a = (const char *)old + R[i].off, *b = (const char *)nc + R[i].off;
@@ -181,6 +186,8 @@ static void reload(struct server *s)
 		memcpy(s->cfg.tls_ca, nc->tls_ca, sizeof s->cfg.tls_ca);
 		memcpy(s->cfg.tls_crl, nc->tls_crl, sizeof s->cfg.tls_crl);
 		memcpy(s->cfg.tls_min_version, nc->tls_min_version, sizeof s->cfg.tls_min_version);
+		if (tiles_reload(s, &e))
+			log_msg(LOG_ERROR, "SIGHUP: the tiles listener keeps its old TLS settings: %s", e.msg);
 		/* a revocation also ends the revoked identity's open connections */
 		for (struct conn *c = s->conns.head, *next; c; c = next) {
 			next = c->next;
@@ -218,6 +225,7 @@ static void reload(struct server *s)
 	s->cfg.anchor_interval_s = nc->anchor_interval_s;
 	s->cfg.max_evidence_mib = nc->max_evidence_mib;
 	s->cfg.portal_rate_per_min = nc->portal_rate_per_min;
+	s->cfg.tiles_rate_per_min = nc->tiles_rate_per_min;
 	free(nc);
 	fit_fd_limit(&s->cfg);
 	/* the deadline counts from each accept: a shorter one ends handshakes
@@ -284,7 +292,9 @@ static void teardown(struct server *s)
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
 	witnessing_free(&s->witnessing);
+	follow_free(s);
 	portal_free(s);	/* its answers leave the commit queue first */
+	tiles_free(s);
 	commit_free(&s->commit);
 	files_shutdown(s);
 	backup_shutdown(s);	/* before the event base and the ledger it uses */
@@ -317,6 +327,34 @@ static void teardown(struct server *s)
 	buf_free(&s->out);
 }
 
+/* The signing keys (and the verifier key info shows): a primary's. */
+static int load_signers(struct server *s, struct err *e)
+{
+	s->signer = calloc(1, sizeof *s->signer);
+	if (s->signer == NULL || signer_load(s->signer, s->cfg.signing_key, s->cfg.origin, e)) {
+		free(s->signer);
+		s->signer = NULL;
+		return -1;
+	}
+	if (s->cfg.signing_key_next[0]) {
+		s->signer_next = calloc(1, sizeof *s->signer_next);
+		if (s->signer_next == NULL ||
+		    signer_load(s->signer_next, s->cfg.signing_key_next, s->cfg.origin, e)) {
+			free(s->signer_next);
+			s->signer_next = NULL;
+			err_prefix(e, "signing_key_next");
+			return -1;
+		}
+	}
+	note_signer_verifier(s->signer, &s->verifier);
+	struct buf vk;
+	buf_init(&vk);
+	note_verifier_format(&s->verifier, &vk);
+	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
+	buf_free(&vk);
+	return 0;
+}
+
 int server_main(const char *conf_path, const struct server_overrides *ov)
 {
 	struct server srv, *s = &srv;
@@ -337,33 +375,18 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	log_parse_level(s->cfg.log_level, &lvl);
 	log_set_level(lvl);
 
-	s->signer = calloc(1, sizeof *s->signer);
-	if (s->signer == NULL || signer_load(s->signer, s->cfg.signing_key, s->cfg.origin, &e)) {
-		free(s->signer);
-		s->signer = NULL;
+	if (ov->follow_from) {	/* a follower signs nothing: it keeps the primary's checkpoints */
+		if (follow_trust(s, ov->follow_from, &e))
+			goto fail;
+	} else if (load_signers(s, &e)) {
 		goto fail;
 	}
-	if (s->cfg.signing_key_next[0]) {
-		s->signer_next = calloc(1, sizeof *s->signer_next);
-		if (s->signer_next == NULL ||
-		    signer_load(s->signer_next, s->cfg.signing_key_next, s->cfg.origin, &e)) {
-			free(s->signer_next);
-			s->signer_next = NULL;
-			err_prefix(&e, "signing_key_next");
-			goto fail;
-		}
-	}
-	note_signer_verifier(s->signer, &s->verifier);
-	struct buf vk;
-	buf_init(&vk);
-	note_verifier_format(&s->verifier, &vk);
-	snprintf(s->verifier_key, sizeof s->verifier_key, "%s", buf_cstr(&vk));
-	buf_free(&vk);
 	if (load_tls(&s->cfg, &s->tls, &e) || roles_load(&s->roles, s->cfg.roles, &e))
 		goto fail;
 	struct ledger_opts lo = {
 		s->cfg.data_dir, s->cfg.origin, s->signer, (size_t)s->cfg.map_initial_mib << 20,
 		(size_t)s->cfg.map_max_mib << 20, false, s->signer_next, rules_hook(),
+		ov->follow_from ? &s->verifier : NULL,
 	};
 	code = 5;
 	if (ledger_open(&s->ledger, &lo, &e)) {
@@ -398,18 +421,21 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		err_set(&e, "cannot set up events");
 		goto fail;
 	}
-	if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e))
+	/* a follower appends nothing of its own: no deadlines, anchors or portal */
+	if (ov->follow_from) {
+		if (follow_start(s, &e))
+			goto fail;
+	} else if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e) ||
+		   anchoring_start(&s->anchoring, s, &e) || witnessing_start(&s->witnessing, s, &e)) {
 		goto fail;
-	if (anchoring_start(&s->anchoring, s, &e))
-		goto fail;
-	if (witnessing_start(&s->witnessing, s, &e))
-		goto fail;
+	}
 	code = 2;
-	if (portal_start(s, &e))
+	/* a follower serves its verified copy's tiles too, but no portal */
+	if ((!ov->follow_from && portal_start(s, &e)) || tiles_start(s, &e))
 		goto fail;
 	code = 5;
-	log_msg(LOG_INFO, "scoped %s serving %s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
-		ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
+	log_msg(LOG_INFO, "scoped %s serving %s%s on %s: %llu entries, verifier key %s", SCOPE_VERSION,
+		ov->follow_from ? "a follower's copy of " : "", ledger_origin(s->ledger), s->cfg.listen, (unsigned long long)ledger_size(s->ledger),
 		s->verifier_key);
 	/* a line a supervisor or test can wait for, with the bound address
 	 * (the port may have been 0: "any free port") */

@@ -7,7 +7,8 @@
  * daemon/net/ calls downward only (a -> b: a calls b; results come back up
  * through function pointers, never calls):
  *
- *   server -> conn, commit, backup, tls, deadlines, portal (daemon/portal/)
+ *   server -> conn, commit, backup, tls, deadlines, portal (daemon/portal/),
+ *             tiles (daemon/tiles/)
  *   deadlines -> commit (commit_enqueue); results to its own commit_sink
  *   anchoring -> commit (commit_enqueue); results to its own commit_sink
  *   conn   -> dispatch, commit (commit_wait, commit_cancel), backup (gone), tls
@@ -40,7 +41,9 @@
 #include "witnessing.h"
 
 struct backup_job;
+struct follow;
 struct portal;
+struct tiles;
 struct upload;
 
 /* Limits that are not configuration: they bound memory per connection. */
@@ -74,6 +77,8 @@ struct server {
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
 	struct witnessing witnessing;	/* witness cosignatures (witnessing.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
+	struct tiles *tiles;		/* the tlog-tiles listener, or NULL (daemon/tiles/tiles.h) */
+	struct follow *follow;		/* scoped follow: the copy's fetcher, else NULL (follow.h) */
 
 	struct event *sig_term, *sig_int, *sig_hup, *stop_timer;
 	bool stopping;
@@ -92,6 +97,7 @@ struct server_overrides {
 	const char *log_level;
 	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
 	uint64_t files_fail_at;		/* the test build: a write past this byte of an upload fails */
+	const char *follow_from;	/* scoped follow: the primary's tiles URL; NULL: a primary */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */

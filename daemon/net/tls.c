@@ -102,7 +102,10 @@ int tls_portal_ctx(struct ssl_ctx_st **out, const char *cert, const char *key, s
 	return 0;
 }
 
-int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e)
+/* A context that asks for a client certificate signed by o->ca (and not
+ * revoked by o->crl); verify is the SSL_VERIFY_ mode. */
+static int ctx_verifying(struct ssl_ctx_st **out, const struct tls_opts *o, int verify,
+			 const char *sid_text, struct err *e)
 {
 	char why[512];
 	SSL_CTX *ctx = ctx_with_pair(o->cert, o->key, o->min_version, e);
@@ -122,10 +125,9 @@ int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err
 	SSL_CTX_set_client_CA_list(ctx, names);
 	if (o->crl && o->crl[0] && load_crls(ctx, o->crl, e))
 		goto fail;
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify(ctx, verify, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
-	static const unsigned char sid[] = "scoped";
-	SSL_CTX_set_session_id_context(ctx, sid, sizeof sid - 1);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)sid_text, (unsigned)strlen(sid_text));
 	/* Resumption: one stateless ticket per handshake, valid two hours.
 	 * The ticket keys belong to this context, so a reload (SIGHUP, e.g.
 	 * after revoking a certificate) invalidates every ticket issued. */
@@ -136,6 +138,16 @@ int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err
 fail:
 	SSL_CTX_free(ctx);
 	return -1;
+}
+
+int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e)
+{
+	return ctx_verifying(out, o, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, "scoped", e);
+}
+
+int tls_tiles_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e)
+{
+	return ctx_verifying(out, o, SSL_VERIFY_PEER, "scoped-tiles", e);
 }
 
 void tls_ctx_free(struct ssl_ctx_st *ctx)

@@ -33,6 +33,10 @@ int tls_server_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err
 /* The portal's context (daemon/portal/): the server certificate only, no
  * client certificate asked, TLS 1.2 or later. */
 int tls_portal_ctx(struct ssl_ctx_st **out, const char *cert, const char *key, struct err *e);
+/* The tiles listener's context (daemon/tiles/): like tls_server_ctx, it
+ * asks for a client certificate and verifies one against the CA and CRL,
+ * but a client without one completes the handshake (and is anonymous). */
+int tls_tiles_ctx(struct ssl_ctx_st **out, const struct tls_opts *o, struct err *e);
 void tls_ctx_free(struct ssl_ctx_st *ctx);
 struct ssl_st *tls_new_ssl(struct ssl_ctx_st *ctx);
 /* Verifies an open connection's client certificate again against ctx's CA

@@ -21,7 +21,7 @@ const struct guard_header GUARD_HEADERS[] = {
 	{ "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
 				     "frame-ancestors 'none'; base-uri 'none'" },
 	{ "X-Frame-Options", "DENY" },
-	{ "Referrer-Policy", "no-referrer" },
+	{ "Referrer-Policy", "same-origin" },
 	{ "Strict-Transport-Security", "max-age=31536000" },
 	{ "X-Content-Type-Options", "nosniff" },
 	{ NULL, NULL },
@@ -61,6 +61,8 @@ bool rate_allow(struct rate_table *t, const char *address, uint64_t now_us, uint
 	uint64_t h = t->seed;
 	for (size_t i = 0; i < sizeof key; i++)
 		h = (h ^ key[i]) * 0x100000001b3ull;
+	/* a new address takes a free slot, else the least counted one: a
+	 * flood of addresses never locks out another, and the busiest stay */
 	struct rate_slot *free_slot = NULL;
 	for (size_t i = 0; i < RATE_PROBE; i++) {
 		struct rate_slot *s = &t->slot[(h + i) % RATE_SLOTS];
@@ -70,11 +72,10 @@ bool rate_allow(struct rate_table *t, const char *address, uint64_t now_us, uint
 			s->count++;
 			return true;
 		}
-		if (s->minute != minute && free_slot == NULL)
+		if (free_slot == NULL ||
+		    (free_slot->minute == minute && (s->minute != minute || s->count < free_slot->count)))
 			free_slot = s;
 	}
-	if (free_slot == NULL)
-		return false;	/* every slot this address may use holds another this minute */
 	memcpy(free_slot->key, key, sizeof key);
 	free_slot->minute = minute;
 	free_slot->count = 1;

@@ -4,8 +4,8 @@
  * address (the peer, or X-Forwarded-For's last hop from portal_proxy), a
  * per-address rate limit in a table of fixed size, the CSRF cookie and
  * field, and the counters that `info` reports.  No event loop, no
- * allocation: the table is sized once, and when it is full of addresses
- * seen this minute a new one is refused, never stored.
+ * allocation: the table is sized once, and when the slots an address may
+ * use all hold others seen this minute, a new one takes the least counted.
  */
 #ifndef SCOPE_PORTAL_GUARD_H
 #define SCOPE_PORTAL_GUARD_H
@@ -18,14 +18,14 @@
 
 /* Why the portal refused a request (the names are info's). */
 enum portal_refusal {
-	PREF_RATE,		/* 429: portal_rate_per_min passed, or the rate table full */
+	PREF_RATE,		/* 429: portal_rate_per_min passed */
 	PREF_CSRF,		/* 403: no cookie, or the form's csrf does not match it */
 	PREF_ORIGIN,		/* 403: an Origin that is not the portal's own */
 	PREF_TOKEN,		/* 404: not a token, or no link has it */
 	PREF_SIZE,		/* 413/400: a body or form past its bounds, or malformed */
 	PREF_METHOD,		/* 405 */
 	PREF_CHANGED,		/* 409: the page changed since it was shown */
-	PREF_CONNECTIONS,	/* a connection closed at once: PORTAL_MAX_CONNECTIONS open */
+	PREF_CONNECTIONS,	/* the oldest connection ended for a new one (portal.h) */
 	PREF_COUNT
 };
 const char *portal_refusal_name(enum portal_refusal r);
@@ -51,7 +51,7 @@ struct rate_table {
 };
 void rate_init(struct rate_table *t, uint64_t seed);
 /* One request from address (numeric text) at now_us: false when it passes
- * per_min this minute or the table has no room for a new address. */
+ * per_min this minute (or is not numeric). */
 bool rate_allow(struct rate_table *t, const char *address, uint64_t now_us, uint64_t per_min);
 
 /* The browser's address into out: the peer, or, when the peer is proxy

@@ -41,7 +41,7 @@ void html_open(struct buf *b, enum page_lang lang, const char *title)
 {
 	buf_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		   "<meta name=\"referrer\" content=\"no-referrer\">\n<title>", page_lang_code(lang));
+		   "<meta name=\"referrer\" content=\"same-origin\">\n<title>", page_lang_code(lang));
 	html_escs(b, title);
 	buf_adds(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n</head>\n<body>\n");
 }

@@ -184,6 +184,7 @@ static const struct {
 	  "Your answer is recorded in a tamper-evident ledger, with the content shown, the time and where it came "
 	  "from." },
 	{ "form.error", "回答を受け付けられませんでした", "Your answer was not recorded" },
+	{ "form.error.retry", "入力内容をご確認のうえ、もう一度送信してください。", "Please check what you entered and send it again." },
 	/* a link that cannot be answered */
 	{ "closed", "このリンクでは回答できません", "This link cannot be used to answer" },
 	{ "closed.used", "このリンクからは既にご回答いただいています。", "This link has already been used to answer." },

@@ -344,7 +344,8 @@ int page_document(const struct page_ctx *c, const struct buf *content, bool answ
 	lang_switch(&b, c);
 	buf_add(&b, content->data, content->len);
 	if (error) {
-		buf_printf(&b, "<p class=\"error\" role=\"alert\"><strong>%s</strong>: ", tr(c->lang, "form.error"));
+		buf_printf(&b, "<p class=\"error\" role=\"alert\"><strong>%s</strong><br>%s<br>%s: ",
+			   tr(c->lang, "form.error"), tr(c->lang, "form.error.retry"), tr(c->lang, "error.detail"));
 		html_escs(&b, error);
 		buf_adds(&b, "</p>\n");
 	}
@@ -399,8 +400,8 @@ int page_receipt(const struct page_ctx *c, uint64_t seq, const uint8_t leaf[32],
 		   tr(c->lang, "receipt.intro"), tr(c->lang, "receipt.what"));
 	if (rc == 0)
 		rc = view_answer(&v, seq);
-	buf_printf(&b, "<dl>\n<dt>%s</dt><dd>%llu</dd>\n<dt>%s</dt><dd><code class=\"hash\">", tr(c->lang, "receipt.seq"),
-		   (unsigned long long)seq, tr(c->lang, "receipt.hash"));
+	/* the entry's number is in the answer's view above */
+	buf_printf(&b, "<dl>\n<dt>%s</dt><dd><code class=\"hash\">", tr(c->lang, "receipt.hash"));
 	for (int i = 0; i < 32; i++)
 		buf_printf(&b, "%02x", leaf[i]);
 	buf_printf(&b, "</code></dd>\n</dl>\n<h3>%s</h3>\n<pre>", tr(c->lang, "receipt.proof"));

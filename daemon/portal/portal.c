@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "answer.h"
 #include "logger.h"
@@ -17,7 +18,32 @@
 #include "server.h"
 #include "tls.h"
 
-/* The SSL of each portal connection carries its portal: freeing the SSL
+/* One open connection, in the portal's list from the newest to the oldest
+ * until it is evicted or closes. */
+struct pconn {
+	struct portal *p;
+	struct bufferevent *bev;
+	struct pconn *prev, *next;
+	bool listed;
+};
+
+static void pconn_unlist(struct pconn *c)
+{
+	struct portal *p = c->p;
+	if (!c->listed)
+		return;
+	c->listed = false;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		p->oldest = c->prev;
+}
+
+/* The SSL of each portal connection carries its pconn: freeing the SSL
  * (the connection's end, whatever ended it) counts it out.  libevent may
  * free a bufferevent, and so its SSL, after the portal is gone (its
  * finalizers run as late as event_base_free): only the live portal is
@@ -32,30 +58,63 @@ static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lo
 	(void)idx;
 	(void)argl;
 	(void)argp;
-	struct portal *p = ptr;
-	if (p == NULL || p != live)
+	struct pconn *c = ptr;
+	if (c == NULL)
 		return;
-	p->nconns--;
-	if (p->paused && !p->stopping && p->nconns < PORTAL_MAX_CONNECTIONS) {
-		p->paused = false;
-		evconnlistener_enable(evhttp_bound_socket_get_listener(p->bound));
+	struct portal *p = c->p;
+	if (p == live) {
+		pconn_unlist(c);
+		p->nconns--;
+		if (p->paused && !p->stopping && p->nconns < PORTAL_MAX_CONNECTIONS) {
+			p->paused = false;
+			evconnlistener_enable(evhttp_bound_socket_get_listener(p->bound));
+		}
 	}
+	free(c);
+}
+
+/* From PORTAL_EVICT_AT on, a new connection ends the oldest (its socket
+ * shut down: libevent closes it on its next read), so connections held
+ * open by one peer never lock the others out; only when evicted ones have
+ * not closed yet at PORTAL_MAX_CONNECTIONS does the listener wait. */
+static void evict_oldest(struct portal *p)
+{
+	struct pconn *o = p->oldest;
+	if (o == NULL)
+		return;
+	pconn_unlist(o);
+	evutil_socket_t fd = bufferevent_getfd(o->bev);
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	p->st.refused[PREF_CONNECTIONS]++;
 }
 
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct portal *p = arg;
-	SSL *ssl = SSL_new(p->tls);
-	if (ssl == NULL)
+	struct pconn *c = calloc(1, sizeof *c);
+	SSL *ssl = c ? SSL_new(p->tls) : NULL;
+	if (ssl == NULL) {
+		free(c);
 		return NULL;
+	}
 	struct bufferevent *bev =
 		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
+	if (bev == NULL) {
+		free(c);
 		return NULL;	/* it freed ssl */
-	SSL_set_ex_data(ssl, ex_index, p);
+	}
+	if (p->nconns >= PORTAL_EVICT_AT)
+		evict_oldest(p);
+	*c = (struct pconn){ p, bev, NULL, p->conns, true };
+	if (p->conns)
+		p->conns->prev = c;
+	else
+		p->oldest = c;
+	p->conns = c;
+	SSL_set_ex_data(ssl, ex_index, c);
 	if (++p->nconns >= PORTAL_MAX_CONNECTIONS && !p->paused) {
 		p->paused = true;
-		p->st.refused[PREF_CONNECTIONS]++;
 		evconnlistener_disable(evhttp_bound_socket_get_listener(p->bound));
 		log_msg(LOG_WARN, "portal: %u connections open: accepting again when one closes", p->nconns);
 	}
@@ -67,15 +126,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	routes_serve(arg, req);
 }
 
-/* HOST:PORT (or [IPv6]:PORT) into host and port */
-static int split_listen(const char *listen, char *host, size_t hn, uint16_t *port, struct err *e)
+int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
+			struct err *e)
 {
 	const char *colon = strrchr(listen, ':');
 	size_t hl = colon ? (size_t)(colon - listen) : 0;
 	char *end;
 	unsigned long pn = colon ? strtoul(colon + 1, &end, 10) : 0;
 	if (colon == NULL || hl == 0 || hl >= hn || colon[1] == '\0' || *end || pn > 65535)
-		return err_set(e, "portal_listen: \"%s\" is not HOST:PORT", listen);
+		return err_set(e, "%s: \"%s\" is not HOST:PORT", option, listen);
 	if (listen[0] == '[' && hl > 2 && listen[hl - 1] == ']') {
 		memcpy(host, listen + 1, hl - 2);
 		host[hl - 2] = '\0';
@@ -98,7 +157,7 @@ int portal_start(struct server *s, struct err *e)
 				"made (scopectl link create)");
 		return 0;
 	}
-	if (split_listen(c->portal_listen, host, sizeof host, &port, e))
+	if (portal_split_listen("portal_listen", c->portal_listen, host, sizeof host, &port, e))
 		return -1;
 	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
 		return err_set(e, "portal: cannot set up TLS connection data");

@@ -9,10 +9,12 @@
  *   portal -> routes (every request) -> pages (HTML), answer (POST)
  *   answer -> commit (commit_enqueue); results to the answer's own sink
  *
- * At most PORTAL_MAX_CONNECTIONS connections are open: at the limit the
- * listener stops accepting (the kernel's backlog holds the rest, using no
- * descriptor) until one closes, so the portal can never take the
- * descriptors the mutual-TLS port needs.
+ * From PORTAL_EVICT_AT connections on, each new one ends the oldest, so
+ * connections held open (slow headers) never lock other browsers out.  At
+ * most PORTAL_MAX_CONNECTIONS are open: at that limit (evicted ones not yet
+ * closed) the listener stops accepting (the kernel's backlog holds the
+ * rest, using no descriptor) until one closes, so the portal can never take
+ * the descriptors the mutual-TLS port needs.
  */
 #ifndef SCOPE_PORTAL_H
 #define SCOPE_PORTAL_H
@@ -25,6 +27,7 @@
 #include "guard.h"
 
 #define PORTAL_MAX_CONNECTIONS 256
+#define PORTAL_EVICT_AT (PORTAL_MAX_CONNECTIONS - 32)
 #define PORTAL_TIMEOUT_S 10		/* a request (from the handshake on) must arrive within this */
 #define PORTAL_MAX_HEADERS 8192		/* bytes of the request line and headers */
 
@@ -33,6 +36,7 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct ssl_ctx_st;
 struct answer;
+struct pconn;
 
 struct portal {
 	struct server *s;
@@ -42,7 +46,8 @@ struct portal {
 	char url[1024];			/* portal_url, or https:// and the address bound */
 	char origin[1024];		/* its scheme://host[:port], the one Origin a form may come from */
 	unsigned nconns;		/* connections open (counted by their SSL's lifetime) */
-	bool paused;			/* the listener stopped at PORTAL_MAX_CONNECTIONS */
+	struct pconn *conns, *oldest;	/* those not evicted, newest first (portal.c) */
+	bool paused;			/* the listener stopped: evicted ones still closing */
 	bool stopping;
 	uint8_t secret[32];		/* the CSRF key, new at every start */
 	struct answer *answers;		/* answers waiting for their commit (answer.h) */
@@ -61,6 +66,10 @@ void portal_free(struct server *s);
 /* The public base URL of links (info's portal_url): portal_url, or by
  * default https:// and the address the portal is bound to; "" when off. */
 const char *portal_url(const struct server *s);
+/* HOST:PORT (or [IPv6]:PORT) of option into host and port (also the
+ * tiles listener's, daemon/tiles/). */
+int portal_split_listen(const char *option, const char *listen, char *host, size_t hn, uint16_t *port,
+			struct err *e);
 /* info's "portal" member under stats: a msgpack map. */
 void portal_pack_stats(const struct server *s, struct buf *out);
 

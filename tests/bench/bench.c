@@ -14,9 +14,11 @@
  *   scope-bench verify   -c SCOPED.CONF
  *   scope-bench prove    -c SCOPED.CONF [--count K]
  *   scope-bench open     -c SCOPED.CONF [--count K]
+ *   scope-bench tiles    -c SCOPED.CONF [--count K]
  *       in-process, on a data directory (the daemon must not be running
  *       for generate): build a large ledger fast, verify it, time
- *       inclusion proofs, time opening it.
+ *       inclusion proofs, time opening it, time reading K random full
+ *       hash tiles from the stored nodes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -447,7 +449,7 @@ static int local_open(struct local *x, const char *conf, bool write, struct err 
 	    signer_load(&x->signer, x->cfg.signing_key, x->cfg.origin, e))
 		return -1;
 	struct ledger_opts o = { x->cfg.data_dir, x->cfg.origin, &x->signer,
-				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL, rules_hook() };
+				 (size_t)x->cfg.map_initial_mib << 20, (size_t)x->cfg.map_max_mib << 20, !write, NULL, rules_hook(), NULL };
 	return ledger_open(&x->l, &o, e);
 }
 
@@ -583,6 +585,31 @@ static int cmd_local(const char *cmd, int argc, char **argv)
 		printf("open: ledger of %llu entries opened %ld times (read-only, with config and key): "
 		       "mean %.2f ms, worst %.2f ms (first open %.2f ms)\n",
 		       (unsigned long long)ledger_size(x.l), k, total / (double)k * 1000, worst * 1000, opened * 1000);
+	} else if (strcmp(cmd, "tiles") == 0) {
+		/* what the tiles listener does for one full tile (daemon/tiles/):
+		 * a read transaction and 256 stored nodes, at random full tiles */
+		uint64_t full = ledger_size(x.l) / 256;
+		long k = count > 0 ? count : 20000;
+		uint8_t h[256][32];
+		double t1 = now_s();
+		long done = 0;
+		for (; done < k && full > 0 && rc == 0; done++) {
+			uint64_t n;
+			RAND_bytes((unsigned char *)&n, sizeof n);
+			n %= full;
+			struct store_txn *txn;
+			if (store_begin(ledger_store(x.l), false, &txn, &e)) {
+				rc = 1;
+				break;
+			}
+			for (unsigned i = 0; i < 256 && rc == 0; i++)
+				rc = store_node_get(txn, 0, n * 256 + i, h[i], &e) ? 1 : 0;
+			store_abort(txn);
+		}
+		double secs = now_s() - t1;
+		printf("tiles: %ld full level-0 tiles of %llu (256 node reads each) in %.2f s: %.0f tiles/s, "
+		       "%.1f us per tile\n", done, (unsigned long long)full, secs, (double)done / secs,
+		       secs * 1e6 / (double)(done ? done : 1));
 	} else {
 		fprintf(stderr, "scope-bench: unknown command %s\n", cmd);
 		rc = 2;
@@ -594,7 +621,7 @@ static int cmd_local(const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stderr, "usage: scope-bench append|generate|verify|prove|open ... (see tests/bench/README.md)\n");
+		fprintf(stderr, "usage: scope-bench append|generate|verify|prove|open|tiles ... (see tests/bench/README.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	/* a connection the daemon drops is an error to report, not a death */

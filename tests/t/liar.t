@@ -30,6 +30,7 @@ via() {
 
 inst=$tmp/inst
 "$SCOPED" init "$inst" --origin test.example/liar --client-project pr-x --client-project pr-y >/dev/null || { echo "Bail out! init"; exit 1; }
+printf '%s\n' "portal_listen = 127.0.0.1:0" 'portal_url = https://portal.example/~[2J`x' >> "$inst/scoped.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 key=$inst/keys/verifier.txt
 note() { ctl "$inst" "$1" append --project "$2" --kind note --body-json "{\"text\":\"$3\"}" --request-id "$4"; }
@@ -125,6 +126,13 @@ start_liar relay "$PORT" "$inst" lead taint || { echo "Bail out! no taint"; exit
 ok "status from a server that sends ESC and CR" via "$LPORT" lead status pr-x
 no_controls "  shows none of them raw" "$tmp/out"
 has "  but escaped" "$tmp/out" 'Extra \x1b[2J\x1b]0;pwned\x1b\ \x0dpage'
+exits 3 "link create from a server whose portal_url holds ESC and CR" via "$LPORT" lead link create -p pr-x \
+	--project --to "C PM"
+no_controls "  prints none of them raw" "$tmp/out"
+no_controls "  nor in its error" "$tmp/err"
+has "  and says why" "$tmp/err" "is not an https:// URL of visible characters"
+ok "  nothing was recorded" ctl "$inst" lead link list -p pr-x
+has "  (no link)" "$tmp/out" "0 open, 0 used"
 exits 4 "an error that echoes controls" ctl "$inst" lead append --project pr-x --kind "$(printf '\033]0;pwned\a')" \
 	--body-json '{"text":"x"}'
 no_controls "  shows none raw" "$tmp/err"

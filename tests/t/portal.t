@@ -35,7 +35,7 @@ is "  under the portal's URL" "$url" "$base/l/$tok"
 c() { curl -sk -A "portal-test/1 (curl)" "$@"; }
 headers_ok() {	# headers_ok FILE: the strict headers are all there
 	grep -qi "^content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" "$1" &&
-		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: no-referrer' "$1" &&
+		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: same-origin' "$1" &&
 		grep -qi '^strict-transport-security: max-age=31536000' "$1" && grep -qi '^x-content-type-options: nosniff' "$1"
 }
 status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
@@ -142,6 +142,21 @@ r = json.load(open(sys.argv[1])); r["page"] = r["page"].replace("<main", "<main 
 json.dump(r, open(sys.argv[2], "w"))
 PY
 exits 1 "  a receipt with another page fails" "$SCOPECTL" verify --receipt "$tmp/bad.json" --trust "$inst/keys/verifier.txt"
+python3 - "$tmp/r.json" "$tmp/nopage.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); del r["page"]
+json.dump(r, open(sys.argv[2], "w"))
+PY
+ok "  a receipt without its page verifies" "$SCOPECTL" verify --receipt "$tmp/nopage.json" --trust "$inst/keys/verifier.txt"
+has "  saying the page is not checked" "$tmp/out" "the receipt carries no page: the page is not checked"
+rec lead receipt 1 -o "$tmp/r1.json"
+python3 - "$tmp/r1.json" "$tmp/r.json" "$tmp/forged.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["page"] = json.load(open(sys.argv[2]))["page"]
+json.dump(r, open(sys.argv[3], "w"))
+PY
+exits 1 "  a page added to the receipt of an entry that records none fails" "$SCOPECTL" verify --receipt "$tmp/forged.json" --trust "$inst/keys/verifier.txt"
+has "  naming why" "$tmp/err" "records no page_sha256"
 
 c -D "$tmp/h16" -o "$tmp/used.html" -b "$tmp/jar" "$base/l/$tok"
 is "the used link's page is 200" "$(status "$tmp/h16")" 200
@@ -192,5 +207,24 @@ is "  the address is X-Forwarded-For's last hop, from portal_proxy" "$(jq_ addre
 is "  control characters in the user agent are spaces" "$(jq_ user_agent)" "bad agent "
 is "  the page was Japanese" "$(jq_ page_lang)" ja
 is "  the reason as typed" "$(jq_ reason)" "too expensive for now"
+
+# ---- connections held open with headers never finished ----
+python3 - "$PP" > "$tmp/held" <<'PY'
+import socket, ssl, subprocess, sys
+port = int(sys.argv[1])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+held = []
+for _ in range(300):	# more than the portal keeps open, each in its headers
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5))
+    s.sendall(b"GET /static/portal.css HTTP/1.1\r\nX-Slow: 1\r\n")
+    held.append(s)
+r = subprocess.run(["curl", "-sk", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}",
+                    "https://127.0.0.1:%d/static/portal.css" % port], capture_output=True, text=True)
+print(r.stdout)
+PY
+is "300 connections held open in their headers do not lock another browser out" "$(cat "$tmp/held")" 200
+rec admin info --json
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["stats"]["portal"]["refused"]["connections"] < 44)' "$tmp/out"
+is "  the oldest were ended, counted as connections" "$?" 0
 ok "scoped stops cleanly on SIGTERM" stop_daemon
 finish

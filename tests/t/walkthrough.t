@@ -14,9 +14,11 @@ build=$(dirname "$(dirname "$SCOPED")")
 root=$tmp/root	# like the top of the repository: build/ and var/
 mkdir -p "$root"
 ln -s "$build" "$root/build"
-port=$(perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport')
+free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
+port=$(free_port)
+pport=$(free_port)
 quickstart() {
-	SCOPE_VAR=$root/var BUILD_DIR=$build SCOPE_LISTEN=127.0.0.1:$port bash "$repo/deploy/quickstart.sh" "$@"
+	SCOPE_VAR=$root/var BUILD_DIR=$build SCOPE_LISTEN=127.0.0.1:$port SCOPE_PORTAL=127.0.0.1:$pport bash "$repo/deploy/quickstart.sh" "$@"
 }
 
 ok "quickstart on a fresh instance" quickstart
@@ -24,6 +26,7 @@ cp "$tmp/out" "$tmp/first"
 daemon_pid=$(cat "$root/var/scoped.pid" 2>/dev/null)	# killed by lib.sh's cleanup should a test fail
 has "  init was given the port" "$root/var/scoped.conf" "listen = 127.0.0.1:$port"
 has "  scoped serves on it" "$root/var/scoped.log" "ready on 127.0.0.1:$port"
+has "  and its client portal on the portal's port" "$root/var/scoped.log" "portal listening on 127.0.0.1:$pport"
 ok "  and is still running" kill -0 "$daemon_pid"
 has "  the stored ledger was checked with scoped stopped" "$tmp/first" "\$ $build/daemon/scoped verify -c $root/var/scoped.conf"
 has "  commands are shown with the profile they used" "$tmp/first" "\$ $build/client/scopectl status pr-site --config $root/var/clients/lead.conf"
@@ -44,7 +47,7 @@ awk '/<!-- walkthrough -->/ { mark = 1; next }
      mark && /^ *```sh$/ { block = 1; mark = 0; next }
      block && /^ *```$/ { block = 0; next }
      block { sub(/^   /, ""); print }' "$repo/README.md" > "$tmp/walkthrough.sh"
-is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 7
+is "the README marks its walk-through blocks" "$(grep -c '<!-- walkthrough -->' "$repo/README.md")" 8
 ok "the walk-through runs as typed, in order" bash -c 'cd "$1" && bash -e "$2"' - "$root" "$tmp/walkthrough.sh"
 has "  recording as the lead" "$tmp/out" "recorded change CR-1 in my-site"
 has "  signing a contract amendment" "$tmp/out" "recorded amendment AMD-1 in my-site"
@@ -65,6 +68,8 @@ has "  writing the complaint's dossier" "$root/var/case1-dossier/VERIFY.txt" "sc
 has "  which verifies alone" "$tmp/out" "dossier var/case1-dossier"
 has "  and re-deriving the status" "$tmp/err" "re-derived from"
 has "  and verifying the export offline" "$tmp/out" "verified; the first"
+has "  a link for the client's notice, under the portal's URL" "$tmp/out" "https://127.0.0.1:$pport/l/"
+has "  and the project's links" "$tmp/out" "LNK-1    notice"
 
 ok "quickstart.sh stop" quickstart stop
 n=$((n + 1))

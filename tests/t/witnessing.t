@@ -9,7 +9,6 @@
 # never reaches the quorum.
 set -u
 . "$(dirname "$0")/lib.sh"
-WITNESS="/usr/bin/python3 $here/witness.py"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -17,25 +16,34 @@ wait_for() {	# wait_for CMD...: up to 20 s until CMD succeeds
 	for _ in $(seq 1 400); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
 	return 1
 }
-# start_witness W NAME SEED LOG-VKEY...: a witness on loopback (port fixed
-# once chosen, so that it can be restarted); sets W_vkey, W_port, W_pid.
-start_witness() {
-	local w=$1 name=$2 seed=$3; shift 3
-	local port; eval "port=\${${w}_port:-0}"
-	WITNESS_PORT=$port $WITNESS "$name" "$seed" "$tmp/$w.state" "$@" > "$tmp/$w.out" 2>"$tmp/$w.err" &
-	eval "${w}_pid=$!"; pids+=($!)
-	wait_for grep -q '^port' "$tmp/$w.out" || { echo "Bail out! witness $name"; cat "$tmp/$w.err"; exit 1; }
-	eval "${w}_vkey=\$(sed -n 's/^vkey //p' \"$tmp/$w.out\")"
-	eval "${w}_port=\$(sed -n 's/^port //p' \"$tmp/$w.out\")"
+# init_witness W NAME LOG-VKEY...: a `scoped witness` for those logs; sets W_vkey.
+init_witness() {
+	local w=$1 name=$2; shift 2
+	local logs=(); for k in "$@"; do logs+=(--log "$k"); done
+	"$SCOPED" witness init "$tmp/$w" --name "$name" --listen 127.0.0.1:0 "${logs[@]}" > "$tmp/$w.init" 2>"$tmp/$w.init.err" ||
+		{ echo "Bail out! witness init $name"; cat "$tmp/$w.init.err"; exit 1; }
+	eval "${w}_vkey=\$(head -n 1 \"$tmp/$w.init\")"
 }
+# start_witness W: runs it on loopback (the port fixed once chosen, so that
+# it can be restarted); sets W_port, W_pid.
+start_witness() {
+	local w=$1 port; eval "port=\${${w}_port:-}"
+	: > "$tmp/$w.log"
+	"$SCOPED" witness -c "$tmp/$w/witness.conf" ${port:+--listen 127.0.0.1:$port} 2>>"$tmp/$w.log" &
+	eval "${w}_pid=$!"; pids+=($!)
+	wait_for grep -q 'ready on' "$tmp/$w.log" || { echo "Bail out! witness $w"; cat "$tmp/$w.log"; exit 1; }
+	eval "${w}_port=\$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \"$tmp/$w.log\" | tail -n 1)"
+}
+stop_witness() { eval "kill -TERM \$${1}_pid; wait \$${1}_pid" 2>/dev/null; }
 # new_log INST ORIGIN: an instance whose checkpoints go to both witnesses.
 new_log() {
 	"$SCOPED" init "$1" --origin "$2" >/dev/null || { echo "Bail out! init"; exit 1; }
 	for r in lead approver finance auditor admin; do echo "cn:$r $r *"; done > "$1/roles.conf"
 }
 add_witnesses() {	# add_witnesses INST QUORUM
-	{ echo "witness = w1.example/w $w1_vkey http://127.0.0.1:$w1_port"
-	  echo "witness = w2.example/w $w2_vkey http://127.0.0.1:$w2_port"
+	{ echo "witness = w1.example/w $w1_vkey https://127.0.0.1:$w1_port"
+	  echo "witness = w2.example/w $w2_vkey https://127.0.0.1:$w2_port"
+	  echo "witness_ca = $tmp/witness-ca.pem"
 	  echo "witness_quorum = $2"; echo "witness_interval_s = 1"; } >> "$1/scoped.conf"
 }
 # run_log INST: scoped for INST on a free port; sets INST's port in P[INST].
@@ -69,9 +77,12 @@ cp -a "$f" "$f2"	# the same key and origin, another data directory
 key_a=$(sed -n 's/^trust = //p' "$a/clients/admin.conf")
 key_b=$(sed -n 's/^trust = //p' "$b/clients/admin.conf")
 key_f=$(sed -n 's/^trust = //p' "$f/clients/admin.conf")
-seed1=$(printf '11%.0s' $(seq 32)) seed2=$(printf '22%.0s' $(seq 32))
-start_witness w1 w1.example/w "$seed1" "$key_a" "$key_b" "$key_f"
-start_witness w2 w2.example/w "$seed2" "$key_a" "$key_b" "$key_f"
+init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f"
+init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f"
+init_witness w3 w1.example/w "$key_a"	# w1's name, another key
+cat "$tmp/w1/ca.crt" "$tmp/w2/ca.crt" > "$tmp/witness-ca.pem"
+start_witness w1
+start_witness w2
 for i in "$a" "$b" "$f" "$f2"; do add_witnesses "$i" 0; done
 run_log "$a"
 run_log "$b"
@@ -81,7 +92,9 @@ ok "log a: an append, acknowledged under the log's own signature" c "$a" lead pr
 ok "log b: an append" c "$b" lead project create pr-b --client "B Corp" --title "B site" --currency JPY --amount 1000
 ok "log a: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$a" 0 1
 ok "log b: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$b" 0 1
-cp "$tmp/w2.state" "$tmp/w2.early"	# for a witness that comes back behind, below
+stop_witness w2	# its state now, for a witness that comes back behind, below
+cp -a "$tmp/w2/data" "$tmp/w2.early"
+start_witness w2
 ok "scopectl with the quorum of 2 accepts log a's cosigned checkpoint" c "$a" auditor checkpoint $(q2)
 has "  it carries w1's cosignature" "$tmp/out" "— w1.example/w "
 has "  and w2's" "$tmp/out" "— w2.example/w "
@@ -93,19 +106,13 @@ ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor re
 ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
 has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
 has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
-other=$(/usr/bin/python3 -c '
-import base64, hashlib
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives import serialization as s
-pub = Ed25519PrivateKey.from_private_bytes(bytes(32 * [0x33])).public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
-print("w1.example/w+%s+%s" % (hashlib.sha256(b"w1.example/w\n\x04" + pub).digest()[:4].hex(), base64.b64encode(b"\x04" + pub).decode()))')
-exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$other" --quorum 1
+exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
 has "  naming it" "$tmp/err" "not cosigned by: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
 is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0}"
 
 # ---- a witness that is down ----
-kill "$w2_pid"; wait "$w2_pid" 2>/dev/null
+stop_witness w2
 stop_log "$a"
 sed -i 's/^witness_quorum = 0$/witness_quorum = 1/' "$a/scoped.conf"
 run_log "$a"
@@ -125,8 +132,8 @@ exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --recei
 has "  naming w2" "$tmp/err" "not cosigned by: w2.example/w"
 
 # ---- a witness restarted, behind the log's record of it: 409, then from its size ----
-cp "$tmp/w2.early" "$tmp/w2.state"	# w2 comes back knowing less than the log thinks
-start_witness w2 w2.example/w "$seed2" "$key_a" "$key_b" "$key_f"
+rm -rf "$tmp/w2/data"; cp -a "$tmp/w2.early" "$tmp/w2/data"	# w2 comes back knowing less than the log thinks
+start_witness w2
 ok "w2 back: it answers 409 with its size, and the log proves from there" wait_for cosigned_at_least "$a" 0 "$size"
 ok "  scopectl with quorum 2 accepts again" c "$a" auditor checkpoint $(q2)
 

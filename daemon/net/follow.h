@@ -1,0 +1,51 @@
+/*
+ * follow: `scoped follow --from URL`, a verified read-only copy of another
+ * scoped's log (proto/PROTOCOL.md, "Followers").  A libevent timer every
+ * follow_interval_s fetches the primary's C2SP tlog-tiles: the checkpoint
+ * (verified with follow_trust), the level-0 hash tiles of every entry the
+ * copy lacks, whose leaves with the copy's own tree must give the
+ * checkpoint's root (so the new checkpoint is consistent with everything
+ * held), then the entry bundles, each entry's leaf hash checked against
+ * its tile, and only then stores them with ledger_follow_store (the
+ * primary's bytes, derived state rebuilt by the same rules).  Requests go
+ * one at a time over one HTTPS connection with follow_cert (mutual TLS,
+ * the server checked against follow_ca), bounded in size and time; a
+ * failure is retried with a doubling back-off capped at the interval.
+ *
+ * A checkpoint that is not consistent with the copy (a fork: another
+ * history under the same key) stops the following for good: the two
+ * checkpoints are kept in the store (meta follow_fork) and in
+ * DATA_DIR/follow-fork.txt, logged at error level at every start and shown
+ * by info; the copy keeps serving what it verified.
+ *
+ *   server --owns--> follow --ledger_follow_store--> ledger
+ */
+#ifndef SCOPE_FOLLOW_H
+#define SCOPE_FOLLOW_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct server;
+
+#define FOLLOW_TIMEOUT_S 30		/* one request, connect to reply */
+#define FOLLOW_MAX_CHECKPOINT 16384	/* bytes of a checkpoint note */
+#define FOLLOW_CHUNK_BUNDLES 16		/* bundles stored per transaction */
+
+/* Reads follow_trust into s->verifier and s->verifier_key and remembers
+ * the primary's URL. */
+int follow_trust(struct server *s, const char *from, struct err *e);
+/* After the ledger is open: the TLS client, the timer, the first fetch;
+ * a recorded fork is reported and nothing is fetched. */
+int follow_start(struct server *s, struct err *e);
+/* What an append-like operation on a follower answers: NULL when op is a
+ * read, else the message naming the primary. */
+const char *follow_refusal(const struct server *s, const char *op, char *msg, size_t cap);
+/* info's "follow" member (a map); nothing on a primary. */
+void follow_pack_info(const struct server *s, struct buf *out);
+/* The one teardown. */
+void follow_free(struct server *s);
+
+#endif
