@@ -377,7 +377,7 @@ static const struct cmd_help HELP[] = {
 	  "verify [--tsa-ca FILE]\n"
 	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
-	  "verify --receipt FILE --trust KEY\n"
+	  "verify --receipt FILE --trust KEY [--witness VKEY... --quorum N]\n"
 	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
@@ -401,7 +401,11 @@ static const struct cmd_help HELP[] = {
 	  "anchor entry; without, the tokens found are counted as not checked. A dossier's "
 	  "anchors/ are checked as entries, each root by its consistency proof to the "
 	  "dossier's checkpoint, each .tsr against its anchor entry and, with --tsa-ca, whole; "
-	  "each entry's anchored time is the earliest anchor covering it.", NULL },
+	  "each entry's anchored time is the earliest anchor covering it. With --witness VKEY "
+	  "(a witness's cosignature/v1 key; repeatable) and --quorum N (default: all), a "
+	  "receipt's checkpoint must carry N valid cosignatures: each witness is named with "
+	  "the time it cosigned, or as not having cosigned; short of the quorum it exits 1 "
+	  "naming those that did not.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "
@@ -418,7 +422,9 @@ static const char INTRO[] =
 	"\n"
 	"Connection (every command that talks to scoped): --config FILE (a profile from\n"
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
-	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable). --json prints\n"
+	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable), --witness VKEY\n"
+	"(repeatable) and --quorum N: then every checkpoint must carry N witnesses'\n"
+	"cosignatures (the profile's witness and quorum lines do the same). --json prints\n"
 	"JSON for scripts; --utc prints times in UTC instead of local time with its\n"
 	"offset; tables fit 80 columns, cutting long text with \"...\", unless --wide.\n"
 	"These may come before or after the command. Every proof and checkpoint received\n"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -227,7 +228,26 @@ static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, str
 }
 
 /* A receipt: {"scope_ledger_receipt":1,"entry":hex,"proof":{...},"checkpoint":note} */
-static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, bool json)
+/* The witnesses a receipt's checkpoint must carry (--witness, --quorum). */
+struct cosigners {
+	struct witness_key k[QUORUM_MAX_WITNESSES];
+	size_t n, quorum;
+};
+
+/* Who cosigned the checkpoint, and when. */
+static void print_cosigners(const struct cosigners *w, const struct quorum_result *qr)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		char t[40] = "";
+		if (qr->cosigned[i])
+			args_time(qr->time[i] * 1000000, t);
+		printf("%s: witness %s %s%s\n", qr->cosigned[i] ? "ok" : "note", w->k[i].name,
+		       qr->cosigned[i] ? "cosigned the checkpoint at " : "did not cosign the checkpoint", t);
+	}
+}
+
+static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, const struct cosigners *w,
+			  bool json)
 {
 	struct err e = { 0 };
 	struct buf text, m, entry;
@@ -276,6 +296,8 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		rc = failed(e.msg[0] ? e.msg : "the receipt has no checkpoint");
 		goto out;
 	}
+	const char *note = s;
+	size_t note_len = n;
 	if (entry_decode(entry.data, entry.len, &en, &e)) {
 		rc = failed(e.msg);
 		goto out;
@@ -296,6 +318,11 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 	}
 	int page = receipt_page(m.data, m.len, &en, &e);
 	if (page < 0) {
+		rc = failed(e.msg);
+		goto out;
+	}
+	struct quorum_result qr;
+	if (w->n && quorum_check(note, note_len, w->k, w->n, w->quorum ? w->quorum : w->n, &qr, &e)) {
 		rc = failed(e.msg);
 		goto out;
 	}
@@ -320,6 +347,8 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 			printf("note: the entry records the page shown by its page_sha256, but the receipt carries no "
 			       "page: the page is not checked\n");
 	}
+	if (w->n && !json)
+		print_cosigners(w, &qr);
 out:
 	buf_free(&text);
 	buf_free(&m);
@@ -338,8 +367,12 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "receipt", required_argument, NULL, 'R' },
 		{ "dossier", required_argument, NULL, 'D' }, { "tsa-ca", required_argument, NULL, 'Z' },
+		{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' },
 		{ 0, 0, 0, 0 },
 	};
+	struct cosigners w = { 0 };
+	struct err we = { 0 };
+	char *qend;
 	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL, *dossier = NULL;
 	const char *tsa_ca = NULL;
 	const char *trust[MAX_TRUST];
@@ -362,11 +395,28 @@ int cmd_verify_offline(int argc, char **argv)
 		case 'R': receipt = optarg; break;
 		case 'D': dossier = optarg; break;
 		case 'Z': tsa_ca = optarg; break;
+		case 'W':
+			if (w.n == QUORUM_MAX_WITNESSES)
+				return usage("too many --witness keys");
+			if (witness_key_parse(optarg, strlen(optarg), &w.k[w.n++], &we)) {
+				fprintf(stderr, "scopectl: --witness: %s\n", we.msg);
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'Q':
+			w.quorum = strtoul(optarg, &qend, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *qend || w.quorum > QUORUM_MAX_WITNESSES)
+				return usage("--quorum needs a number of witnesses");
+			break;
 		default: return usage("bad option");
 		}
 	}
 	if (optind != argc)
 		return usage("unexpected argument");
+	if (w.quorum > w.n)
+		return usage("--quorum is more than the witnesses given with --witness NAME+ID+KEY");
+	if (w.n && receipt == NULL)
+		return usage("--witness goes with --receipt (online, in the profile or as an option of any command)");
 	if (dossier) {
 		if (exp || proof || receipt || json)
 			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] [--tsa-ca FILE] only");
@@ -376,13 +426,13 @@ int cmd_verify_offline(int argc, char **argv)
 		struct note_verifier rv[MAX_TRUST];
 		struct err re = { 0 };
 		if (exp || proof || cpath || tsa_ca || ntrust == 0)
-			return usage("--receipt FILE goes with --trust KEY only");
+			return usage("--receipt FILE goes with --trust KEY [--witness KEY --quorum N] only");
 		for (size_t i = 0; i < ntrust; i++)
 			if (trust_parse(trust[i], &rv[i], &re)) {
 				fprintf(stderr, "scopectl: %s\n", re.msg);
 				return CTL_EXIT_USAGE;
 			}
-		return verify_receipt(receipt, rv, ntrust, json);
+		return verify_receipt(receipt, rv, ntrust, &w, json);
 	}
 	if ((exp == NULL) == (proof == NULL))
 		return usage("give either --export FILE or --proof FILE");

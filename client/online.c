@@ -94,6 +94,8 @@ int conn_option(int c, const char *arg, struct profile *p, struct err *e)
 	case 'K': return profile_set(p, "key", arg, NULL, e);
 	case 'A': return profile_set(p, "ca", arg, NULL, e);
 	case 'T': return profile_set(p, "trust", arg, NULL, e);
+	case 'W': return profile_set(p, "witness", arg, NULL, e);
+	case 'Q': return profile_set(p, "quorum", arg, NULL, e);
 	default: return 1;	/* not a connection option */
 	}
 }
@@ -165,6 +167,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "format", required_argument, NULL, 'X' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "tsa-ca", required_argument, NULL, 'Z' },
+		{ "witness", required_argument, NULL, 'W' },
+		{ "quorum", required_argument, NULL, 'Q' },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -195,6 +199,8 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'A': rc = profile_set(p, "ca", optarg, NULL, &e); break;
 		case 'T': rc = profile_set(p, "trust", optarg, NULL, &e); break;
 		case 'Z': rc = profile_set(p, "tsa_ca", optarg, NULL, &e); break;
+		case 'W': rc = profile_set(p, "witness", optarg, NULL, &e); break;
+		case 'Q': rc = profile_set(p, "quorum", optarg, NULL, &e); break;
 		case 'j': a->json = true; break;
 		case 'p': a->project = optarg; break;
 		case 'k': a->kind = optarg; break;
@@ -247,10 +253,24 @@ int prove_latest(struct session *s, uint64_t seq, const uint8_t leaf[HASH_LEN],
 	const uint8_t *res;
 	size_t len, sn;
 	const char *note;
-	sess_begin(s, "prove", 1);
-	mp_pack_cstr(&s->req, "seq");
-	mp_pack_uint(&s->req, seq);
-	if (sess_call(s, 2, &res, &len, e) || res_str(res, len, "checkpoint", &note, &sn, e))
+	/* with witnesses, the newest cosigned checkpoint; it covers a new entry
+	 * within seconds of its append (WITNESS_WAIT_S at most) */
+	for (int tries = 0;; tries++) {
+		sess_begin(s, "prove", 1 + witness_cosigned_fields(s));
+		mp_pack_cstr(&s->req, "seq");
+		mp_pack_uint(&s->req, seq);
+		witness_ask_cosigned(s);
+		if (sess_call(s, 2, &res, &len, e) == 0)
+			break;
+		if (!witness_cosigned_fields(s) || strcmp(s->server_code, "not_found") != 0 ||
+		    tries == 2 * WITNESS_WAIT_S)
+			return -1;
+		if (tries == 0)
+			fprintf(stderr, "scopectl: waiting for the witnesses to cosign a checkpoint with entry %llu\n",
+				(unsigned long long)seq);
+		usleep(500000);
+	}
+	if (res_str(res, len, "checkpoint", &note, &sn, e))
 		return -1;
 	/* copy out before the next call reuses the response buffer */
 	memset(pr, 0, sizeof *pr);
@@ -640,12 +660,14 @@ static int do_consistency(struct session *s, const struct args *a)
 		return usage("consistency", "expected OLD [NEW]");
 	if (p.old_size == 0)
 		return usage("consistency", "OLD must be at least 1");
-	sess_begin(s, "consistency", a->npos);
+	sess_begin(s, "consistency", a->npos == 2 ? 2 : 1 + witness_cosigned_fields(s));
 	mp_pack_cstr(&s->req, "old");
 	mp_pack_uint(&s->req, p.old_size);
 	if (a->npos == 2) {
 		mp_pack_cstr(&s->req, "new");
 		mp_pack_uint(&s->req, p.new_size);
+	} else {
+		witness_ask_cosigned(s);
 	}
 	if (sess_call(s, 2, &res, &len, &e) || res_u64(res, len, "new_size", &p.new_size, &e) ||
 	    res_hash(res, len, "old_root", p.old_root, &e) ||

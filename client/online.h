@@ -21,7 +21,8 @@ int cmd_online(const char *cmd, int argc, char **argv);
 	{ "config", required_argument, NULL, 'c' }, { "server", required_argument, NULL, 'S' },  \
 	{ "server-name", required_argument, NULL, 'N' },                                     \
 	{ "cert", required_argument, NULL, 'C' }, { "key", required_argument, NULL, 'K' },     \
-	{ "ca", required_argument, NULL, 'A' }, { "trust", required_argument, NULL, 'T' }
+	{ "ca", required_argument, NULL, 'A' }, { "trust", required_argument, NULL, 'T' },    \
+	{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' }
 /* First pass over argv: loads the profile named by --config or $SCOPECTL_CONFIG. */
 int conn_preload(int argc, char **argv, const struct option *opts, const char *shortopts,
 		 struct profile *p);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -89,6 +90,25 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 		p->ntrust++;
 		return 0;
 	}
+	if (strcmp(name, "witness") == 0) {
+		if (p->nwitnesses == QUORUM_MAX_WITNESSES)
+			return err_set(e, "more than %d witnesses", QUORUM_MAX_WITNESSES);
+		if (witness_key_parse(value, strlen(value), &p->witnesses[p->nwitnesses], e))
+			return err_prefix(e, "witness");
+		for (size_t i = 0; i < p->nwitnesses; i++)
+			if (strcmp(p->witnesses[i].name, p->witnesses[p->nwitnesses].name) == 0)
+				return err_set(e, "witness %s: given twice", p->witnesses[i].name);
+		p->nwitnesses++;
+		return 0;
+	}
+	if (strcmp(name, "quorum") == 0) {
+		char *end;
+		unsigned long v = strtoul(value, &end, 10);
+		if (value[0] < '0' || value[0] > '9' || *end || v > QUORUM_MAX_WITNESSES)
+			return err_set(e, "quorum: \"%.40s\" is not a number from 0 to %d", value, QUORUM_MAX_WITNESSES);
+		p->quorum = v;
+		return 0;
+	}
 	if (strcmp(name, "upload") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
 			return err_set(e, "upload is yes or no, not \"%.80s\"", value);
@@ -147,7 +167,15 @@ int profile_check(const struct profile *p, struct err *e)
 		return err_set(e, "no server: use --config FILE, $SCOPECTL_CONFIG or --server HOST:PORT");
 	if (!p->cert[0] || !p->key[0] || !p->ca[0])
 		return err_set(e, "a client certificate, its key and the CA are needed (--cert, --key, --ca)");
+	if (p->quorum > p->nwitnesses)
+		return err_set(e, "quorum is %zu but only %zu witnesses are given (--witness NAME+ID+KEY)", p->quorum,
+			       p->nwitnesses);
 	if (p->ntrust == 0)
 		return err_set(e, "no trusted verifier key (--trust KEY): checkpoints could not be checked");
 	return 0;
+}
+
+size_t profile_quorum(const struct profile *p)
+{
+	return p->quorum ? p->quorum : p->nwitnesses;
 }

@@ -3,7 +3,8 @@
  * `scoped init` into DIR/clients/ROLE.conf) holds "name = value" lines:
  * server (HOST:PORT), server_name (checked against the server certificate),
  * cert, key, ca (paths relative to the file), trust (verifier keys; may
- * repeat) and tsa_ca (the TSA's CA certificates, for checking anchor tokens).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
+ * repeat), tsa_ca (the TSA's CA certificates, for checking anchor tokens), witness
+ * (a witness's cosignature/v1 verifier key; may repeat) and quorum (how many must cosign).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
  */
 #ifndef SCOPECTL_PROFILE_H
 #define SCOPECTL_PROFILE_H
@@ -12,6 +13,7 @@
 
 #include "err.h"
 #include "note.h"
+#include "quorum.h"
 
 #define PROFILE_MAX_TRUST 8
 
@@ -26,7 +28,13 @@ struct profile {
 	struct note_verifier trust[PROFILE_MAX_TRUST];
 	size_t ntrust;
 	bool upload;	/* upload = yes: every --doc and --evidence file is stored as well as hashed */
+	/* witness = NAME+ID+KEY (cosignature/v1; may repeat) and quorum = N (0: all of them):
+	 * every checkpoint accepted must carry that many valid cosignatures */
+	struct witness_key witnesses[QUORUM_MAX_WITNESSES];
+	size_t nwitnesses, quorum;
 };
+/* The cosignatures a checkpoint needs: 0 without witnesses. */
+size_t profile_quorum(const struct profile *p);
 
 int profile_load(struct profile *p, const char *path, struct err *e);
 /* name is one of server, server_name, cert, key, ca, trust, tsa_ca, upload. */

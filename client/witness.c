@@ -160,6 +160,19 @@ static int follow_keys(struct session *s, struct err *e)
 	return 0;
 }
 
+uint32_t witness_cosigned_fields(const struct session *s)
+{
+	return profile_quorum(s->prof) > 0;
+}
+
+void witness_ask_cosigned(struct session *s)
+{
+	if (witness_cosigned_fields(s)) {
+		mp_pack_cstr(&s->req, "cosigned");
+		mp_pack_bool(&s->req, true);
+	}
+}
+
 static int accept_cp(struct session *s, const char *note, size_t n, bool newest, struct checkpoint *cp,
 		     struct err *e)
 {
@@ -171,6 +184,12 @@ static int accept_cp(struct session *s, const char *note, size_t n, bool newest,
 			return err_prefix(e, "the server's checkpoint does not verify with the trusted key%s",
 					  ke.msg[0] ? "" : " (nor with a key its key history introduced)");
 		}
+	}
+	struct quorum_result qr;
+	if (profile_quorum(s->prof) > 0 && quorum_check(note, n, s->prof->witnesses, s->prof->nwitnesses,
+							  profile_quorum(s->prof), &qr, e)) {
+		e->code = CTL_EXIT_VERIFY;
+		return err_prefix(e, "refused checkpoint %llu of %s", (unsigned long long)cp->size, cp->origin);
 	}
 	char path[4600], lock[4700];
 	if (state_file(cp->origin, ".checkpoint", path, sizeof path, true, e)) {
@@ -264,7 +283,8 @@ static int latest(struct session *s, bool newest, struct checkpoint *cp, struct 
 	 * honest server has caught up; a server that keeps showing the older
 	 * one is hiding what came after it. */
 	for (int i = 0; rc == 2 && i < 3; i++) {
-		sess_begin(s, "checkpoint", 0);
+		sess_begin(s, "checkpoint", witness_cosigned_fields(s));
+		witness_ask_cosigned(s);
 		if (sess_call(s, 2, &res, &len, e) || res_str(res, len, "checkpoint", &str, &sn, e))
 			return -1;
 		buf_reset(note);

@@ -16,6 +16,15 @@
 #include "net.h"
 #include "note.h"
 
+/* With witnesses in the profile (witness, quorum), every checkpoint
+ * accepted must also carry the quorum of valid cosignatures
+ * (proto/quorum.h); a request whose answer carries a checkpoint asks for the
+ * cosigned one: witness_ask_cosigned() adds "cosigned": true (1 field) or
+ * nothing (0) and says how many. */
+#define WITNESS_WAIT_S 30	/* how long prove waits for a cosigned checkpoint to cover an entry */
+uint32_t witness_cosigned_fields(const struct session *s);
+void witness_ask_cosigned(struct session *s);
+
 /* Asks the server for its latest checkpoint and accepts it as above. */
 int witness_latest(struct session *s, struct checkpoint *cp, struct buf *note, struct err *e);
 /* The same, but a checkpoint older than the remembered one is refused

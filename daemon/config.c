@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "note.h"
+#include "quorum.h"
 
-enum opt_type { OPT_STR, OPT_PATH, OPT_U64 };
+enum opt_type { OPT_STR, OPT_PATH, OPT_U64, OPT_WITNESS };
 
 struct opt {
 	const char *name;
@@ -126,7 +127,51 @@ static const struct opt OPTS[] = {
 	  "scoped follow only: the CA (PEM) that signed the primary's tiles certificate" },
 	{ "follow_interval_s", OPT_U64, offsetof(struct config, follow_interval_s), 0, 1, 86400, "10",
 	  "scoped follow only: seconds between two fetches of the primary's checkpoint" },
+	{ "witness", OPT_WITNESS, 0, 0, 0, 0, "",
+	  "a witness that cosigns the log's checkpoints (C2SP tlog-witness): NAME VKEY URL, its name, its "
+	  "cosignature/v1 verifier key (NAME+ID+KEY, Ed25519 only) and its submission prefix (https://, "
+	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 16)" },
+	{ "witness_quorum", OPT_U64, offsetof(struct config, witness_quorum), 0, 0, CONFIG_MAX_WITNESSES, "0",
+	  "how many witnesses must cosign a checkpoint before it is served as cosigned (checkpoint with "
+	  "cosigned: true); 0: every configured witness" },
+	{ "witness_ca", OPT_PATH, STR(witness_ca), 0, 0, "",
+	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
+	  "with an https witness" },
+	{ "witness_interval_s", OPT_U64, offsetof(struct config, witness_interval_s), 0, 1, 86400, "10",
+	  "seconds between submissions to the witnesses at most (only when the log grew); also the cap of "
+	  "a failing witness's back-off" },
 };
+
+/* witness = NAME VKEY URL */
+static int set_witness(struct config *c, const char *value, struct err *e)
+{
+	if (value[0] == '\0')
+		return 0;	/* the default: none */
+	if (c->nwitnesses == CONFIG_MAX_WITNESSES)
+		return err_set(e, "witness: more than %d witnesses", CONFIG_MAX_WITNESSES);
+	struct config_witness *w = &c->witnesses[c->nwitnesses];
+	char name[sizeof w->name + 1], vkey[sizeof w->vkey + 1], url[sizeof w->url + 1], rest[2];
+	int n = sscanf(value, "%256s %310s %1024s %1s", name, vkey, url, rest);
+	if (n != 3)
+		return err_set(e, "witness: expected NAME VKEY URL (got \"%.200s\")", value);
+	struct witness_key k;
+	if (witness_key_parse(vkey, strlen(vkey), &k, e))
+		return err_prefix(e, "witness %.100s", name);
+	if (strcmp(k.name, name) != 0)
+		return err_set(e, "witness %.100s: its key is named \"%s\", not \"%.100s\"", name, k.name, name);
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+		return err_set(e, "witness %.100s: the URL must begin with https:// (or http:// on loopback)", name);
+	if (strlen(url) >= sizeof w->url)
+		return err_set(e, "witness %.100s: the URL is longer than %zu bytes", name, sizeof w->url - 1);
+	for (size_t i = 0; i < c->nwitnesses; i++)
+		if (strcmp(c->witnesses[i].name, name) == 0)
+			return err_set(e, "witness %.100s: configured twice", name);
+	strcpy(w->name, name);
+	strcpy(w->vkey, vkey);
+	strcpy(w->url, url);
+	c->nwitnesses++;
+	return 0;
+}
 
 static const struct opt *find(const char *name)
 {
@@ -159,6 +204,8 @@ int config_set(struct config *c, const char *name, const char *value, const char
 			return err_set(e, "%s: path too long", name);
 		return 0;
 	}
+	case OPT_WITNESS:
+		return set_witness(c, value, e);
 	case OPT_U64: {
 		char *end;
 		errno = 0;
@@ -278,6 +325,13 @@ int config_validate(const struct config *c, struct err *e)
 		return err_set(e, "tsa_url must begin with http:// or https:// (got \"%s\")", c->tsa_url);
 	if (c->tsa_url[0] && c->tsa_ca[0] == '\0')
 		return err_set(e, "tsa_url needs tsa_ca: the PEM file of the time-stamping authority's CA");
+	if (c->witness_quorum > c->nwitnesses)
+		return err_set(e, "witness_quorum is %llu but only %zu witnesses are configured",
+			       (unsigned long long)c->witness_quorum, c->nwitnesses);
+	for (size_t i = 0; i < c->nwitnesses; i++)
+		if (strncmp(c->witnesses[i].url, "https://", 8) == 0 && c->witness_ca[0] == '\0')
+			return err_set(e, "witness %s has an https URL: set witness_ca to the PEM file of its CA",
+				       c->witnesses[i].name);
 	return 0;
 }
 
@@ -325,7 +379,12 @@ void config_print(const struct config *c, FILE *f)
 		const struct opt *o = &OPTS[i];
 		const char *p = (const char *)c + o->offset;
 		fprintf(f, "# %s (default: %s)\n", o->help, o->def[0] ? o->def : "none");
-		if (o->type == OPT_U64)
+		if (o->type == OPT_WITNESS) {
+			for (size_t w = 0; w < c->nwitnesses; w++)
+				fprintf(f, "witness = %s %s %s\n", c->witnesses[w].name, c->witnesses[w].vkey,
+					c->witnesses[w].url);
+			fprintf(f, "%s", c->nwitnesses ? "\n" : "# witness = NAME VKEY URL\n\n");
+		} else if (o->type == OPT_U64)
 			fprintf(f, "%s = %llu\n\n", o->name,
 				(unsigned long long)*(const uint64_t *)(const void *)p);
 		else

@@ -15,6 +15,14 @@
 #include "note.h"
 
 #define CONFIG_PATH_MAX 4096
+#define CONFIG_MAX_WITNESSES 16
+
+/* One `witness = NAME VKEY URL` line. */
+struct config_witness {
+	char name[NOTE_NAME_MAX + 1];
+	char vkey[NOTE_VKEY_MAX];	/* a cosignature/v1 verifier key (proto/quorum.h) */
+	char url[1024];			/* the submission prefix */
+};
 
 struct config {
 	char origin[NOTE_NAME_MAX + 1];
@@ -57,6 +65,11 @@ struct config {
 	char follow_key[CONFIG_PATH_MAX];
 	char follow_ca[CONFIG_PATH_MAX];
 	uint64_t follow_interval_s;
+	struct config_witness witnesses[CONFIG_MAX_WITNESSES];
+	size_t nwitnesses;
+	uint64_t witness_quorum;	/* 0: every configured witness */
+	char witness_ca[CONFIG_PATH_MAX];
+	uint64_t witness_interval_s;
 };
 
 void config_defaults(struct config *c);

@@ -23,6 +23,17 @@ static int get_u64(struct mp_cur *c, const char *name, bool *has, uint64_t *v, s
 	return 0;
 }
 
+static int get_bool(struct mp_cur *c, const char *name, bool *v, struct err *e)
+{
+	struct mp_item it;
+	if (mp_next(c, &it, e))
+		return -1;
+	if (it.type != MP_BOOL)
+		return err_set(e, "field \"%s\" must be true or false", name);
+	*v = it.b;
+	return 0;
+}
+
 static int get_s(struct mp_cur *c, const char *name, const char **s, size_t *n, struct err *e)
 {
 	if (*s)
@@ -114,6 +125,8 @@ int wire_parse_request(const uint8_t *p, size_t n, struct wire_req *r, uint64_t 
 			rc = get_b(&c, "data", &r->data, &r->data_len, e);
 		else if (key_is(k, kn, "upload"))
 			rc = get_u64(&c, "upload", &r->has_upload, &r->upload, e);
+		else if (key_is(k, kn, "cosigned"))
+			rc = get_bool(&c, "cosigned", &r->cosigned, e);
 		else if (key_is(k, kn, "body")) {
 			if (r->body)
 				return err_set(e, "field \"body\" appears twice");

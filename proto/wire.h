@@ -49,6 +49,7 @@ struct wire_req {
 	size_t sha256_len, data_len;
 	bool has_upload;
 	uint64_t upload;		/* the id upload_begin gave */
+	bool cosigned;			/* checkpoint, prove, consistency: the witnessed checkpoint */
 	const uint8_t *body;	/* msgpack value as sent (not yet canonical) */
 	size_t body_len;
 };

@@ -1122,12 +1122,14 @@ static int meta_known(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 	(void)v;
 	(void)vn;
 	static const char *const NAMES[] = { "format", "origin", "size", "root", "last_time", "checkpoint",
-					     "signing_keys", "key_seqs", "follow_fork" };
+					     "signing_keys", "key_seqs", "follow_fork", "witness_quorum" };
 	const struct vctx *c = ctx;
 	uint64_t seq;
 	for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
 		if (kn == strlen(NAMES[i]) && memcmp(k, NAMES[i], kn) == 0)
 			return 0;
+	if (kn > 8 && memcmp(k, "witness:", 8) == 0)
+		return 0;	/* what a witness cosigned (FORMAT.md section 7c): its word, not the log's */
 	if (keycp_name(k, kn, &seq)) {
 		if (listed_seq(&c->key_seqs, seq))
 			return 0;

@@ -68,11 +68,23 @@ static enum dispatch_result done(struct ctx *x, size_t start)
 	return DISPATCH_REPLIED;
 }
 
-/* Reads the latest signed checkpoint and its size. */
+#define NO_COSIGNED 100	/* err code: no checkpoint with the witnesses' quorum yet */
+
+/* Reads the latest signed checkpoint and its size; with cosigned: true the
+ * latest that carries the witnesses' quorum (not_found before there is one). */
 static int latest(struct ctx *x, struct buf *note, uint64_t *size, struct err *e)
 {
 	struct checkpoint cp;
 	size_t tlen, by;
+	if (x->r->cosigned) {
+		const struct buf *q = witnessing_cosigned(&x->s->witnessing, size);
+		if (q == NULL)
+			return err_setc(e, NO_COSIGNED, "%s", x->s->witnessing.enabled
+				? "no checkpoint carries the quorum of witness cosignatures yet: ask again in a few seconds"
+				: "this log has no witnesses configured (witness lines in scoped.conf)");
+		buf_add(note, q->data, q->len);
+		return 0;
+	}
 	if (ledger_checkpoint(x->s->ledger, note, e))
 		return -1;
 	if (note_open((const char *)note->data, note->len, &x->s->verifier, 1, &tlen, &by, e) ||
@@ -147,7 +159,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	stats_recent(st, &lat, &com);
 	store_usage(ledger_store(s->ledger), &u);
 	mp_pack_cstr(out, "stats");
-	mp_pack_map(out, 11);
+	mp_pack_map(out, 12);
 	mp_pack_cstr(out, "uptime_s");
 	mp_pack_uint(out, (stats_now_us() - st->started_us) / 1000000u);
 	static const char *const CONN[] = { "open", "peak", "accepted", "resumed", "closed_idle",
@@ -174,6 +186,7 @@ static void pack_stats(struct server *s, struct buf *out)
 	const uint64_t map[] = { u.used, u.map_size, u.map_max };
 	pack_uints(out, "map", 3, MAP, map);
 	anchoring_pack_info(&s->anchoring, out);
+	witnessing_pack_info(&s->witnessing, out);
 	mp_pack_cstr(out, "portal");
 	portal_pack_stats(s, out);
 	mp_pack_cstr(out, "tiles");
@@ -224,10 +237,11 @@ static enum dispatch_result op_checkpoint(struct ctx *x)
 {
 	struct buf note;
 	struct err e = { 0 };
+	uint64_t size;
 	buf_init(&note);
-	if (ledger_checkpoint(x->s->ledger, &note, &e)) {
+	if (latest(x, &note, &size, &e)) {
 		buf_free(&note);
-		return fail(x, WERR_INTERNAL, "%s", e.msg);
+		return fail(x, e.code == NO_COSIGNED ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
 	}
 	size_t start = wire_begin(x->out);
 	wire_ok(x->out, x->r->id, 1);
@@ -397,7 +411,7 @@ static enum dispatch_result op_prove(struct ctx *x)
 		goto out;
 	}
 	if (!r->has_size && latest(x, &note, &size, &e)) {
-		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+		res = fail(x, e.code == NO_COSIGNED ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
 		goto out;
 	}
 	if (ledger_inclusion(x->s->ledger, r->seq, size, leaf, root, proof, &len, &e)) {
@@ -440,7 +454,7 @@ static enum dispatch_result op_consistency(struct ctx *x)
 		return fail(x, WERR_BAD_REQUEST, "consistency needs \"old\"");
 	buf_init(&note);
 	if (!r->has_new && latest(x, &note, &new_size, &e)) {
-		res = fail(x, WERR_INTERNAL, "%s", e.msg);
+		res = fail(x, e.code == NO_COSIGNED ? WERR_NOT_FOUND : WERR_INTERNAL, "%s", e.msg);
 		goto out;
 	}
 	if (ledger_consistency(x->s->ledger, r->old_size, new_size, r1, r2, proof, &len, &e)) {

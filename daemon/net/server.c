@@ -291,6 +291,7 @@ static void teardown(struct server *s)
 		conn_free(s->conns.head, "daemon exiting");
 	deadlines_free(&s->deadlines);
 	anchoring_free(&s->anchoring);
+	witnessing_free(&s->witnessing);
 	follow_free(s);
 	portal_free(s);	/* its answers leave the commit queue first */
 	tiles_free(s);
@@ -425,7 +426,7 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 		if (follow_start(s, &e))
 			goto fail;
 	} else if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e) ||
-		   anchoring_start(&s->anchoring, s, &e)) {
+		   anchoring_start(&s->anchoring, s, &e) || witnessing_start(&s->witnessing, s, &e)) {
 		goto fail;
 	}
 	code = 2;

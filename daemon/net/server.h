@@ -38,6 +38,7 @@
 #include "note.h"
 #include "roles.h"
 #include "stats.h"
+#include "witnessing.h"
 
 struct backup_job;
 struct follow;
@@ -74,6 +75,7 @@ struct server {
 	struct commit_queue commit;	/* group commit (commit.h) */
 	struct deadlines deadlines;	/* deemed acceptance (deadlines.h) */
 	struct anchoring anchoring;	/* RFC 3161 anchors (anchoring.h) */
+	struct witnessing witnessing;	/* witness cosignatures (witnessing.h) */
 	struct portal *portal;		/* the client portal, or NULL (daemon/portal/portal.h) */
 	struct tiles *tiles;		/* the tlog-tiles listener, or NULL (daemon/tiles/tiles.h) */
 	struct follow *follow;		/* scoped follow: the copy's fetcher, else NULL (follow.h) */

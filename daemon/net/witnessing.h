@@ -1,0 +1,90 @@
+/*
+ * witnessing: the log asks witnesses to cosign its checkpoints (C2SP
+ * tlog-witness add-checkpoint, cosignature/v1).  With witness lines in the
+ * configuration, a libevent timer at most every witness_interval_s, and
+ * only when the log grew past what a witness last cosigned, POSTs the
+ * newest checkpoint to each witness with the consistency proof from the
+ * size that witness last cosigned ("old N", none from 0).  Answers:
+ *   200  the cosignature lines, checked against the configured key before
+ *        they are kept;
+ *   409  the witness's size (text/x.tlog.size): if the log has that size,
+ *        the request is sent again from it, once per round;
+ *   403, 404, 422, other codes, transport errors: counted per witness and
+ *        logged once per change of state; the witness is skipped for a
+ *        doubling number of rounds (at most 8).
+ * Per witness, the size and checkpoint it last cosigned are kept in the
+ * ledger's meta database ("witness:NAME"); the newest checkpoint cosigned
+ * by witness_quorum of them (default: all) is kept as "witness_quorum" and
+ * served by checkpoint, prove and consistency with cosigned: true.
+ * Appends never wait for any of it.
+ *
+ *   server --owns--> witnessing --evhttp--> witnesses
+ */
+#ifndef SCOPE_WITNESSING_H
+#define SCOPE_WITNESSING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "quorum.h"
+
+struct server;
+struct event;
+struct evhttp_connection;
+struct evdns_base;
+struct ssl_ctx_st;
+struct witnessing;
+
+#define WITNESSING_TIMEOUT_S 30	/* a request's whole life, connect to reply */
+#define WITNESSING_MAX_REPLY 65536
+
+enum witness_cause {
+	WC_TRANSPORT, WC_FORBIDDEN, WC_NOT_FOUND, WC_CONFLICT, WC_UNPROCESSABLE, WC_HTTP, WC_BAD_REPLY,
+	WC_COUNT
+};
+
+struct witness_peer {
+	struct witnessing *w;
+	const struct config_witness *cfg;
+	struct witness_key key;
+	struct evhttp_connection *conn;	/* the request in flight, if any */
+	uint64_t size;			/* the size it last cosigned, as far as this log knows */
+	uint64_t old;			/* the old size to send: its own size after a 409 */
+	struct buf note;		/* the checkpoint it last cosigned, with its cosignature line */
+	size_t note_len;		/* the log's note alone: note.data[0..note_len) */
+	struct buf sent;		/* the checkpoint in flight */
+	uint64_t sent_size;
+	bool retried;			/* a 409 was answered once this round */
+	unsigned skip, backoff;		/* rounds left to skip, and the next back-off */
+	bool failing;
+	char reply_error[160];		/* a transport error, from libevent's callback */
+	/* for info */
+	uint64_t cosigned, last_ok_s, failures[WC_COUNT];
+	char last_error[200];
+};
+
+struct witnessing {
+	struct server *s;
+	bool enabled;
+	struct event *timer;
+	struct evdns_base *dns;
+	struct ssl_ctx_st *tls;
+	struct witness_peer peers[CONFIG_MAX_WITNESSES];
+	size_t n, quorum;
+	struct buf quorum_note;		/* the newest checkpoint with the quorum, or empty */
+	uint64_t quorum_size;
+};
+
+int witnessing_start(struct witnessing *w, struct server *s, struct err *e);
+/* The newest checkpoint note with the quorum of cosignatures (NULL if none
+ * yet); *size its tree size. */
+const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size);
+/* info's "witnesses" member. */
+void witnessing_pack_info(const struct witnessing *w, struct buf *out);
+/* The one teardown: before the event base goes. */
+void witnessing_free(struct witnessing *w);
+
+#endif

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Witnesses (C2SP tlog-witness, cosignature/v1) on loopback: two logs and
+# two witnesses.  Appends are acknowledged at once and cosigned checkpoints
+# follow; scopectl with --witness/--quorum accepts only a checkpoint that
+# carries the quorum and names the witnesses that did not cosign; a witness
+# that is down; a witness whose state is behind the log's record (409, then
+# the retry from its size); scoped restarted keeps what was cosigned; a
+# forked log (the same key, two data directories with different histories)
+# never reaches the quorum.
+set -u
+. "$(dirname "$0")/lib.sh"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; cleanup' EXIT
+
+wait_for() {	# wait_for CMD...: up to 20 s until CMD succeeds
+	for _ in $(seq 1 400); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+# init_witness W NAME LOG-VKEY...: a `scoped witness` for those logs; sets W_vkey.
+init_witness() {
+	local w=$1 name=$2; shift 2
+	local logs=(); for k in "$@"; do logs+=(--log "$k"); done
+	"$SCOPED" witness init "$tmp/$w" --name "$name" --listen 127.0.0.1:0 "${logs[@]}" > "$tmp/$w.init" 2>"$tmp/$w.init.err" ||
+		{ echo "Bail out! witness init $name"; cat "$tmp/$w.init.err"; exit 1; }
+	eval "${w}_vkey=\$(head -n 1 \"$tmp/$w.init\")"
+}
+# start_witness W: runs it on loopback (the port fixed once chosen, so that
+# it can be restarted); sets W_port, W_pid.
+start_witness() {
+	local w=$1 port; eval "port=\${${w}_port:-}"
+	: > "$tmp/$w.log"
+	"$SCOPED" witness -c "$tmp/$w/witness.conf" ${port:+--listen 127.0.0.1:$port} 2>>"$tmp/$w.log" &
+	eval "${w}_pid=$!"; pids+=($!)
+	wait_for grep -q 'ready on' "$tmp/$w.log" || { echo "Bail out! witness $w"; cat "$tmp/$w.log"; exit 1; }
+	eval "${w}_port=\$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \"$tmp/$w.log\" | tail -n 1)"
+}
+stop_witness() { eval "kill -TERM \$${1}_pid; wait \$${1}_pid" 2>/dev/null; }
+# new_log INST ORIGIN: an instance whose checkpoints go to both witnesses.
+new_log() {
+	"$SCOPED" init "$1" --origin "$2" >/dev/null || { echo "Bail out! init"; exit 1; }
+	for r in lead approver finance auditor admin; do echo "cn:$r $r *"; done > "$1/roles.conf"
+}
+add_witnesses() {	# add_witnesses INST QUORUM
+	{ echo "witness = w1.example/w $w1_vkey https://127.0.0.1:$w1_port"
+	  echo "witness = w2.example/w $w2_vkey https://127.0.0.1:$w2_port"
+	  echo "witness_ca = $tmp/witness-ca.pem"
+	  echo "witness_quorum = $2"; echo "witness_interval_s = 1"; } >> "$1/scoped.conf"
+}
+# run_log INST: scoped for INST on a free port; sets INST's port in P[INST].
+declare -A P PID
+run_log() {
+	local log=$1.log
+	: > "$log"
+	"$SCOPED" -c "$1/scoped.conf" --listen 127.0.0.1:0 2>>"$log" &
+	PID[$1]=$!; pids+=($!)
+	wait_for grep -q 'ready on' "$log" || { echo "Bail out! scoped $1"; cat "$log"; exit 1; }
+	P[$1]=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+}
+stop_log() { kill -TERM "${PID[$1]}"; wait "${PID[$1]}" 2>/dev/null; }
+c() {	# c INST ROLE ARGS...: history two's clients remember checkpoints apart
+	local inst=$1 role=$2 state=$tmp/state; shift 2
+	[ "$inst" = "$f2" ] && state=$tmp/state2
+	XDG_STATE_HOME=$state "$SCOPECTL" "$@" --config "$inst/clients/$role.conf" --server "127.0.0.1:${P[$inst]}"
+}
+q2() { echo --witness "$w1_vkey" --witness "$w2_vkey" --quorum 2; }
+stat_w() {	# stat_w INST INDEX FIELD: info's stats.witnesses.each[INDEX].FIELD
+	c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; w=json.load(sys.stdin)["stats"]["witnesses"]; print(w["each"]['"$2"']["'"$3"'"])'
+}
+cosigned_at_least() { [ "$(stat_w "$1" 0 cosigned_size)" -ge "$3" ] && [ "$(stat_w "$1" 1 cosigned_size)" -ge "$3" ]; }
+size_of() { c "$1" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+
+a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2
+new_log "$a" test.example/wit-a
+new_log "$b" test.example/wit-b
+new_log "$f" test.example/fork
+cp -a "$f" "$f2"	# the same key and origin, another data directory
+key_a=$(sed -n 's/^trust = //p' "$a/clients/admin.conf")
+key_b=$(sed -n 's/^trust = //p' "$b/clients/admin.conf")
+key_f=$(sed -n 's/^trust = //p' "$f/clients/admin.conf")
+init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f"
+init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f"
+init_witness w3 w1.example/w "$key_a"	# w1's name, another key
+cat "$tmp/w1/ca.crt" "$tmp/w2/ca.crt" > "$tmp/witness-ca.pem"
+start_witness w1
+start_witness w2
+for i in "$a" "$b" "$f" "$f2"; do add_witnesses "$i" 0; done
+run_log "$a"
+run_log "$b"
+
+# ---- appends are acknowledged at once; cosigned checkpoints follow ----
+ok "log a: an append, acknowledged under the log's own signature" c "$a" lead project create pr-a --client "A Corp" --title "A site" --currency JPY --amount 3000000
+ok "log b: an append" c "$b" lead project create pr-b --client "B Corp" --title "B site" --currency JPY --amount 1000
+ok "log a: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$a" 0 1
+ok "log b: both witnesses cosign its checkpoint" wait_for cosigned_at_least "$b" 0 1
+stop_witness w2	# its state now, for a witness that comes back behind, below
+cp -a "$tmp/w2/data" "$tmp/w2.early"
+start_witness w2
+ok "scopectl with the quorum of 2 accepts log a's cosigned checkpoint" c "$a" auditor checkpoint $(q2)
+has "  it carries w1's cosignature" "$tmp/out" "— w1.example/w "
+has "  and w2's" "$tmp/out" "— w2.example/w "
+ok "  status with the quorum too" c "$a" auditor status pr-a $(q2)
+ok "an append with the quorum waits for the witnesses and is proven in a cosigned checkpoint" c "$a" lead append --project pr-a --kind note --body-json '{"text":"witnessed"}' $(q2)
+has "  proven" "$tmp/out" "proven in the checkpoint of size 2"
+ok "log b with the quorum" c "$b" auditor checkpoint $(q2)
+ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor receipt 1 -o "$tmp/r2.json" $(q2)
+ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
+has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
+has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
+exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
+has "  naming it" "$tmp/err" "not cosigned by: w1.example/w"
+ok "info counts per witness" stat_w "$a" 0 cosigned
+is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0}"
+
+# ---- a witness that is down ----
+stop_witness w2
+stop_log "$a"
+sed -i 's/^witness_quorum = 0$/witness_quorum = 1/' "$a/scoped.conf"
+run_log "$a"
+ok "with w2 down, appends go on" c "$a" lead append --project pr-a --kind note --body-json '{"text":"w2 down"}'
+size=$(size_of "$a")
+ok "  w1 still cosigns" wait_for eval '[ "$(stat_w "$a" 0 cosigned_size)" -ge '"$size"' ]'
+ok "  w2's failures are counted as transport errors" wait_for eval '[ "$(stat_w "$a" 1 failures | sed "s/.*.transport.: \([0-9]*\).*/\1/")" -ge 1 ]'
+ok "  scopectl with quorum 1 accepts the checkpoint w1 cosigned" c "$a" auditor checkpoint --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+cp "$tmp/out" "$tmp/cp.txt"
+ok "  of the new size" grep -qx "$size" "$tmp/cp.txt"
+exits 1 "  scopectl with quorum 2 refuses it" c "$a" auditor checkpoint $(q2)
+has "  saying which witness did not cosign" "$tmp/err" "carries 1 of the 2 witness cosignatures required; not cosigned by: w2.example/w"
+ok "  a receipt with quorum 1" c "$a" auditor receipt 2 -o "$tmp/r1.json" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+ok "  verifies with quorum 1, saying w2 did not cosign" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
+has "  (w2)" "$tmp/out" "note: witness w2.example/w did not cosign the checkpoint"
+exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" $(q2)
+has "  naming w2" "$tmp/err" "not cosigned by: w2.example/w"
+
+# ---- a witness restarted, behind the log's record of it: 409, then from its size ----
+rm -rf "$tmp/w2/data"; cp -a "$tmp/w2.early" "$tmp/w2/data"	# w2 comes back knowing less than the log thinks
+start_witness w2
+ok "w2 back: it answers 409 with its size, and the log proves from there" wait_for cosigned_at_least "$a" 0 "$size"
+ok "  scopectl with quorum 2 accepts again" c "$a" auditor checkpoint $(q2)
+
+# ---- scoped restarted: what the witnesses cosigned is kept ----
+stop_log "$a"
+kill -STOP "$w1_pid" "$w2_pid"
+run_log "$a"
+is "scoped restarted: w1's cosigned size is read back" "$(stat_w "$a" 0 cosigned_size)" "$size"
+ok "  the cosigned checkpoint is served at once" c "$a" auditor checkpoint $(q2)
+kill -CONT "$w1_pid" "$w2_pid"
+stop_log "$a"
+ok "scoped verify on the store holding the witnesses' records" "$SCOPED" verify -c "$a/scoped.conf"
+
+# ---- a forked log: the same key, another data directory, another history ----
+run_log "$f"
+ok "fork: history one" c "$f" lead project create pr-f --client "F Corp" --title "F site" --currency JPY --amount 1
+ok "  is cosigned by both witnesses" wait_for cosigned_at_least "$f" 0 1
+run_log "$f2"
+ok "fork: history two, the same key, another data directory" c "$f2" lead project create pr-g --client "G Corp" --title "G site" --currency JPY --amount 2
+ok "  a second append" c "$f2" lead append --project pr-g --kind note --body-json '{"text":"the other history"}'
+ok "  the witnesses refuse it (422 from the size they cosigned)" wait_for eval '[ "$(stat_w "$f2" 0 failures | sed "s/.*.unprocessable.: \([0-9]*\).*/\1/")" -ge 1 ] && [ "$(stat_w "$f2" 1 failures | sed "s/.*.unprocessable.: \([0-9]*\).*/\1/")" -ge 1 ]'
+is "  no witness cosigned it" "$(stat_w "$f2" 0 cosigned_size)$(stat_w "$f2" 1 cosigned_size)" "00"
+exits 4 "  scopectl with the quorum refuses history two: no cosigned checkpoint" c "$f2" auditor checkpoint $(q2)
+has "  saying the quorum is not reached" "$tmp/err" "no checkpoint carries the quorum of witness cosignatures"
+ok "  history one stays accepted" c "$f" auditor checkpoint $(q2)
+finish
