@@ -392,6 +392,11 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		round_done(f);
 		return;
 	}
+	if (f->cp.size - have > SIZE_MAX / HASH_LEN) {	/* the leaf hashes' size would wrap */
+		failed(f, "the primary's checkpoint claims %llu more entries than the copy holds: more leaf hashes "
+		       "than this machine can hold", (unsigned long long)(f->cp.size - have));
+		return;
+	}
 	f->base = have;
 	f->nleaves = 0;
 	f->leaves = malloc((size_t)(f->cp.size - have) * HASH_LEN);

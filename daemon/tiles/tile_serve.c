@@ -51,7 +51,7 @@ static void refuse(struct tiles *t, struct evhttp_request *req, enum tiles_refus
 
 /* Whether the request's client certificate (verified at the handshake)
  * has a grant that reads every project: auditor or admin on "*". */
-static bool reads_everything(struct tiles *t, struct evhttp_request *req, bool *has_cert)
+static bool reads_everything(struct tiles *t, struct evhttp_request *req, bool *has_cert, bool *revoked)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
@@ -59,10 +59,16 @@ static bool reads_everything(struct tiles *t, struct evhttp_request *req, bool *
 	char cn[ROLES_CN_MAX + 1], fp[65];
 	size_t cn_n;
 	struct err e = { 0 };
-	*has_cert = false;
+	*has_cert = *revoked = false;
 	if (ssl == NULL || tls_peer_identity(ssl, cn, sizeof cn, &cn_n, fp, &e))
 		return false;
 	*has_cert = true;
+	/* checked again against the CA and CRL loaded now: a certificate
+	 * revoked at a reload reads nothing more on a kept-alive connection */
+	if (tls_peer_recheck(t->tls, ssl, &e)) {
+		*revoked = true;
+		return false;
+	}
 	if (cn_n == TLS_NO_CN || roles_cn_problem(cn, cn_n))
 		cn[0] = '\0';	/* no CN line can match: a fingerprint line may */
 	return roles_reads_all(roles_lookup(t->s->roles, cn, fp));
@@ -173,9 +179,14 @@ void tile_serve(struct tiles *t, struct evhttp_request *req)
 		refuse(t, req, TREF_BAD_PATH, 400, path ? why : "a request without a path");
 		return;
 	}
-	bool has_cert, all = reads_everything(t, req, &has_cert);
+	bool has_cert, revoked, all = reads_everything(t, req, &has_cert, &revoked);
 	bool bundle_kind = r.kind == TILE_ENTRIES || r.kind == TILE_ENTRIES32;
 	bool public_kind = !bundle_kind && strcmp(s->cfg.tiles_public, "yes") == 0;
+	if (revoked) {
+		refuse(t, req, TREF_FORBIDDEN, 403, "this client certificate is no longer accepted (revoked or "
+						    "expired since the connection began): connect again with a valid one");
+		return;
+	}
 	if (!all && !public_kind) {
 		refuse(t, req, TREF_FORBIDDEN, 403,
 		       bundle_kind ? (has_cert ? "entry bundles hold the vendor's and the client's data: this certificate's "

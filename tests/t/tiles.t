@@ -129,7 +129,30 @@ openssl ca -config "$ca/openssl.cnf" -revoke "$inst/clients/auditor.crt" >/dev/n
 	openssl ca -config "$ca/openssl.cnf" -gencrl -out "$ca/crl.pem" >/dev/null 2>&1 ||
 	{ echo "Bail out! openssl ca"; exit 1; }
 echo "tls_crl = $ca/crl.pem" >> "$inst/scoped.conf"
+# the auditor's connection kept alive across the reload: a bundle before, then waits for $tmp/go
+python3 - "$base" "$inst" "$tmp/go" > "$tmp/kept" 2>&1 <<'PY' &
+import http.client, os, ssl, sys, time
+base, inst, go = sys.argv[1:4]
+x = ssl.create_default_context(cafile=inst + "/tls/ca.crt")
+x.check_hostname = False
+x.load_cert_chain(inst + "/clients/auditor.crt", inst + "/clients/auditor.key")
+c = http.client.HTTPSConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), context=x, timeout=20)
+for _ in range(2):
+    c.request("GET", "/tile/entries/000")
+    r = c.getresponse()
+    print(r.status, r.read()[:200], flush=True)
+    for _ in range(100):
+        if os.path.exists(go):
+            break
+        time.sleep(0.05)
+PY
+kept=$!
+for _ in $(seq 1 100); do grep -q . "$tmp/kept" && break; sleep 0.05; done
 ok "SIGHUP with the auditor's certificate revoked" reload_daemon
+touch "$tmp/go"
+wait $kept
+is "  a connection the auditor kept alive across it got a bundle before" "$(head -c 3 "$tmp/kept")" 200
+has "  and none after" "$tmp/kept" "403 b'this client certificate is no longer accepted"
 get auditor /tile/entries/000 "$tmp/b" >/dev/null
 is "  the revoked auditor gets no bundle: the handshake fails" "$(status "$tmp/b.h")" ""
 is "  an admin still does" "$(get admin /tile/entries/000 "$tmp/b")" 200
