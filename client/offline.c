@@ -9,6 +9,7 @@
 
 #include "anchors.h"
 #include "args.h"
+#include "cosig.h"
 #include "dossier.h"
 #include "enc.h"
 #include "entry.h"
@@ -230,19 +231,19 @@ static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, str
 /* A receipt: {"scope_ledger_receipt":1,"entry":hex,"proof":{...},"checkpoint":note} */
 /* The witnesses a receipt's checkpoint must carry (--witness, --quorum). */
 struct cosigners {
-	struct witness_key k[QUORUM_MAX_WITNESSES];
+	struct cosig_verifier k[COSIG_MAX_COSIGNERS];
 	size_t n, quorum;
 };
 
 /* Who cosigned the checkpoint, and when. */
-static void print_cosigners(const struct cosigners *w, const struct quorum_result *qr)
+static void print_cosigners(const struct cosigners *w, const struct cosig_seen *seen)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		char t[40] = "";
-		if (qr->cosigned[i])
-			args_time(qr->time[i] * 1000000, t);
-		printf("%s: witness %s %s%s\n", qr->cosigned[i] ? "ok" : "note", w->k[i].name,
-		       qr->cosigned[i] ? "cosigned the checkpoint at " : "did not cosign the checkpoint", t);
+		if (seen[i].ok)
+			args_time(seen[i].when * 1000000, t);
+		printf("%s: witness %s %s%s\n", seen[i].ok ? "ok" : "note", w->k[i].name,
+		       seen[i].ok ? "cosigned the checkpoint at " : "did not cosign the checkpoint", t);
 	}
 }
 
@@ -321,8 +322,10 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		rc = failed(e.msg);
 		goto out;
 	}
-	struct quorum_result qr;
-	if (w->n && quorum_check(note, note_len, w->k, w->n, w->quorum ? w->quorum : w->n, &qr, &e)) {
+	struct cosig_seen seen[COSIG_MAX_COSIGNERS];
+	size_t count;
+	if (w->n && (cosig_quorum(note, note_len, w->k, w->n, w->quorum ? w->quorum : w->n, &e) ||
+		     cosig_check(note, note_len, w->k, w->n, seen, &count, &e))) {
 		rc = failed(e.msg);
 		goto out;
 	}
@@ -348,7 +351,7 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 			       "page: the page is not checked\n");
 	}
 	if (w->n && !json)
-		print_cosigners(w, &qr);
+		print_cosigners(w, seen);
 out:
 	buf_free(&text);
 	buf_free(&m);
@@ -396,16 +399,16 @@ int cmd_verify_offline(int argc, char **argv)
 		case 'D': dossier = optarg; break;
 		case 'Z': tsa_ca = optarg; break;
 		case 'W':
-			if (w.n == QUORUM_MAX_WITNESSES)
+			if (w.n == COSIG_MAX_COSIGNERS)
 				return usage("too many --witness keys");
-			if (witness_key_parse(optarg, strlen(optarg), &w.k[w.n++], &we)) {
+			if (cosig_verifier_parse(optarg, strlen(optarg), &w.k[w.n++], &we)) {
 				fprintf(stderr, "scopectl: --witness: %s\n", we.msg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		case 'Q':
 			w.quorum = strtoul(optarg, &qend, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *qend || w.quorum > QUORUM_MAX_WITNESSES)
+			if (optarg[0] < '0' || optarg[0] > '9' || *qend || w.quorum > COSIG_MAX_COSIGNERS)
 				return usage("--quorum needs a number of witnesses");
 			break;
 		default: return usage("bad option");

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosig.h"
 #include "note.h"
-#include "quorum.h"
 
 enum opt_type { OPT_STR, OPT_PATH, OPT_U64, OPT_WITNESS };
 
@@ -154,8 +154,8 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 	int n = sscanf(value, "%256s %310s %1024s %1s", name, vkey, url, rest);
 	if (n != 3)
 		return err_set(e, "witness: expected NAME VKEY URL (got \"%.200s\")", value);
-	struct witness_key k;
-	if (witness_key_parse(vkey, strlen(vkey), &k, e))
+	struct cosig_verifier k;
+	if (cosig_verifier_parse(vkey, strlen(vkey), &k, e))
 		return err_prefix(e, "witness %.100s", name);
 	if (strcmp(k.name, name) != 0)
 		return err_set(e, "witness %.100s: its key is named \"%s\", not \"%.100s\"", name, k.name, name);

@@ -29,7 +29,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
-#include "quorum.h"
+#include "cosig.h"
 
 struct server;
 struct event;
@@ -49,7 +49,7 @@ enum witness_cause {
 struct witness_peer {
 	struct witnessing *w;
 	const struct config_witness *cfg;
-	struct witness_key key;
+	struct cosig_verifier key;
 	struct evhttp_connection *conn;	/* the request in flight, if any */
 	uint64_t size;			/* the size it last cosigned, as far as this log knows */
 	uint64_t old;			/* the old size to send: its own size after a 409 */

@@ -107,7 +107,7 @@ ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$t
 has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
 has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
 exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
-has "  naming it" "$tmp/err" "not cosigned by: w1.example/w"
+has "  naming it" "$tmp/err" "no cosignature from: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
 is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0}"
 
@@ -124,12 +124,12 @@ ok "  scopectl with quorum 1 accepts the checkpoint w1 cosigned" c "$a" auditor 
 cp "$tmp/out" "$tmp/cp.txt"
 ok "  of the new size" grep -qx "$size" "$tmp/cp.txt"
 exits 1 "  scopectl with quorum 2 refuses it" c "$a" auditor checkpoint $(q2)
-has "  saying which witness did not cosign" "$tmp/err" "carries 1 of the 2 witness cosignatures required; not cosigned by: w2.example/w"
+has "  saying which witness did not cosign" "$tmp/err" "cosigned by 1 of the trusted witnesses, 2 needed (no cosignature from: w2.example/w)"
 ok "  a receipt with quorum 1" c "$a" auditor receipt 2 -o "$tmp/r1.json" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
 ok "  verifies with quorum 1, saying w2 did not cosign" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
 has "  (w2)" "$tmp/out" "note: witness w2.example/w did not cosign the checkpoint"
 exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" $(q2)
-has "  naming w2" "$tmp/err" "not cosigned by: w2.example/w"
+has "  naming w2" "$tmp/err" "no cosignature from: w2.example/w"
 
 # ---- a witness restarted, behind the log's record of it: 409, then from its size ----
 rm -rf "$tmp/w2/data"; cp -a "$tmp/w2.early" "$tmp/w2/data"	# w2 comes back knowing less than the log thinks
