@@ -138,8 +138,9 @@ static const struct opt OPTS[] = {
 	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
 	  "with an https witness" },
 	{ "witness_interval_s", OPT_U64, offsetof(struct config, witness_interval_s), 0, 1, 86400, "10",
-	  "seconds between submissions to the witnesses at most (only when the log grew); also the cap of "
-	  "a failing witness's back-off" },
+	  "seconds between rounds of submissions to the witnesses at least: a commit that grows the log "
+	  "starts one at once if the last is this old, else when it will be; a witness that is behind is "
+	  "tried again this often (a failing one backs off up to 8 times this)" },
 };
 
 /* witness = NAME VKEY URL */

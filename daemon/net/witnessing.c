@@ -20,6 +20,7 @@
 #include "mp.h"
 #include "note.h"
 #include "server.h"
+#include "stats.h"
 #include "store.h"
 
 #define MAX_SKIP 8
@@ -311,10 +312,15 @@ static int submit(struct witness_peer *p, struct err *e)
 	return rc;
 }
 
-static void schedule(struct witnessing *w)
+static void schedule(struct witnessing *w, uint64_t delay_us)
 {
-	struct timeval tv = { (time_t)w->s->cfg.witness_interval_s, 0 };
+	struct timeval tv = { (time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000) };
 	evtimer_add(w->timer, &tv);
+}
+
+static uint64_t interval_us(const struct witnessing *w)
+{
+	return w->s->cfg.witness_interval_s * 1000000;
 }
 
 /* One round: the newest checkpoint to every witness that has not cosigned
@@ -337,9 +343,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		log_msg(LOG_ERROR, "witnesses: cannot read the newest checkpoint: %s", e.msg);
 		cp.size = 0;
 	}
+	bool sent = false, behind = cp.size == 0 && e.msg[0];
 	for (size_t i = 0; i < w->n && cp.size > 0; i++) {
 		struct witness_peer *p = &w->peers[i];
-		if (p->conn || p->size >= cp.size)
+		if (p->size >= cp.size)
+			continue;
+		behind = true;
+		if (p->conn)
 			continue;
 		if (p->skip) {
 			p->skip--;
@@ -350,13 +360,28 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		p->sent_size = cp.size;
 		p->retried = false;
 		e.msg[0] = '\0';
+		sent = true;
 		if (buf_failed(&p->sent))
 			failed(p, WC_TRANSPORT, "out of memory");
 		else if (submit(p, &e))
 			failed(p, WC_TRANSPORT, "%s", e.msg);
 	}
 	buf_free(&note);
-	schedule(w);
+	if (sent) {
+		w->rounds++;
+		w->last_round_us = stats_now_us();
+	}
+	if (behind)	/* a witness down, backing off or answering: try again later */
+		schedule(w, interval_us(w));
+}
+
+void witnessing_grew(void *arg)
+{
+	struct witnessing *w = arg;
+	if (!w->enabled || w->s->stopping || evtimer_pending(w->timer, NULL))
+		return;	/* a round is already due, no later than the interval allows */
+	uint64_t now = stats_now_us(), due = w->rounds ? w->last_round_us + interval_us(w) : 0;
+	schedule(w, due > now ? due - now : 0);
 }
 
 /* What was kept: each witness's record, then the quorum checkpoint if the
@@ -444,7 +469,7 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
 	log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
 		(unsigned long long)s->cfg.witness_interval_s);
-	schedule(w);
+	schedule(w, 0);	/* what the log holds and they have not cosigned yet */
 	return 0;
 }
 
@@ -457,9 +482,11 @@ const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size
 void witnessing_pack_info(const struct witnessing *w, struct buf *out)
 {
 	mp_pack_cstr(out, "witnesses");
-	mp_pack_map(out, 3);
+	mp_pack_map(out, 4);
 	mp_pack_cstr(out, "quorum");
 	mp_pack_uint(out, w->quorum);
+	mp_pack_cstr(out, "rounds");
+	mp_pack_uint(out, w->rounds);
 	mp_pack_cstr(out, "cosigned_size");
 	mp_pack_uint(out, w->quorum_size);
 	mp_pack_cstr(out, "each");

@@ -6,7 +6,8 @@
 # that is down; a witness whose state is behind the log's record (409, then
 # the retry from its size); scoped restarted keeps what was cosigned; a
 # forked log (the same key, two data directories with different histories)
-# never reaches the quorum.
+# never reaches the quorum; a commit that grows the log starts a round at once,
+# and at most one round runs per witness_interval_s.
 set -u
 . "$(dirname "$0")/lib.sh"
 pids=()
@@ -66,24 +67,27 @@ q2() { echo --witness "$w1_vkey" --witness "$w2_vkey" --quorum 2; }
 stat_w() {	# stat_w INST INDEX FIELD: info's stats.witnesses.each[INDEX].FIELD
 	c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; w=json.load(sys.stdin)["stats"]["witnesses"]; print(w["each"]['"$2"']["'"$3"'"])'
 }
+rounds() { c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["witnesses"]["rounds"])'; }
 cosigned_at_least() { [ "$(stat_w "$1" 0 cosigned_size)" -ge "$3" ] && [ "$(stat_w "$1" 1 cosigned_size)" -ge "$3" ]; }
 size_of() { c "$1" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 
-a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2
+a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2 s=$tmp/s
 new_log "$a" test.example/wit-a
 new_log "$b" test.example/wit-b
+new_log "$s" test.example/wit-s
 new_log "$f" test.example/fork
 cp -a "$f" "$f2"	# the same key and origin, another data directory
 key_a=$(sed -n 's/^trust = //p' "$a/clients/admin.conf")
 key_b=$(sed -n 's/^trust = //p' "$b/clients/admin.conf")
 key_f=$(sed -n 's/^trust = //p' "$f/clients/admin.conf")
-init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f"
-init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f"
+key_s=$(sed -n 's/^trust = //p' "$s/clients/admin.conf")
+init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f" "$key_s"
+init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f" "$key_s"
 init_witness w3 w1.example/w "$key_a"	# w1's name, another key
 cat "$tmp/w1/ca.crt" "$tmp/w2/ca.crt" > "$tmp/witness-ca.pem"
 start_witness w1
 start_witness w2
-for i in "$a" "$b" "$f" "$f2"; do add_witnesses "$i" 0; done
+for i in "$a" "$b" "$f" "$f2" "$s"; do add_witnesses "$i" 0; done
 run_log "$a"
 run_log "$b"
 
@@ -159,4 +163,16 @@ is "  no witness cosigned it" "$(stat_w "$f2" 0 cosigned_size)$(stat_w "$f2" 1 c
 exits 4 "  scopectl with the quorum refuses history two: no cosigned checkpoint" c "$f2" auditor checkpoint $(q2)
 has "  saying the quorum is not reached" "$tmp/err" "no checkpoint carries the quorum of witness cosignatures"
 ok "  history one stays accepted" c "$f" auditor checkpoint $(q2)
+
+# ---- rounds: after the commit that grew the log, at most one per witness_interval_s ----
+sed -i 's/^witness_interval_s = 1$/witness_interval_s = 60/' "$s/scoped.conf"
+run_log "$s"
+is "witness_interval_s = 60: no round for the empty log" "$(rounds "$s")" 0
+ok "  an append" c "$s" lead project create pr-s --client "S Corp" --title "S site" --currency JPY --amount 5
+ok "  is cosigned by both witnesses at once, not after the interval" wait_for cosigned_at_least "$s" 0 1
+is "  in one round" "$(rounds "$s")" 1
+ok "  two more appends in quick succession" c "$s" lead append --project pr-s --kind note --body-json '{"text":"one"}'
+ok "  (the second)" c "$s" lead append --project pr-s --kind note --body-json '{"text":"two"}'
+is "  start no second round within the interval" "$(rounds "$s")" 1
+is "  the witnesses still hold size 1" "$(stat_w "$s" 0 cosigned_size)$(stat_w "$s" 1 cosigned_size)" "11"
 finish
