@@ -110,6 +110,19 @@ ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor re
 ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
 has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
 has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
+ok "a dossier with the quorum carries the cosigned checkpoint" c "$a" auditor dossier pr-a --all -o "$tmp/d2" $(q2)
+has "  checkpoint.txt holds w1's cosignature" "$tmp/d2/checkpoint.txt" "— w1.example/w "
+ok "  verify --dossier --witness --quorum checks the cosignatures" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" $(q2)
+has "  saying who cosigned, and when" "$tmp/out" "  ok: witness w1.example/w cosigned the checkpoint at "
+has "  both" "$tmp/out" "  ok: witness w2.example/w cosigned the checkpoint at "
+ok "  without --witness the dossier verifies" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a"
+has "  saying the cosignatures were not checked" "$tmp/out" "not verified: the signatures on checkpoint.txt by w1.example/w; checkpoint.txt by w2.example/w; latest.txt by w1.example/w; latest.txt by w2.example/w (no --trust key for them; witnesses' cosignatures are checked with --witness VKEY --quorum N)"
+ok "  with --witness" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" $(q2)
+has "  only latest.txt's are left unchecked" "$tmp/out" "not verified: the signatures on latest.txt by w1.example/w; latest.txt by w2.example/w (no"
+exits 1 "  w1's name with another key: the dossier is refused" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" --witness "$w3_vkey" --quorum 1
+has "  naming the witness" "$tmp/err" "VERIFICATION FAILED: witnesses: checkpoint.txt: checkpoint is cosigned by 0 of the trusted witnesses, 1 needed (no cosignature from: w1.example/w)"
+ok "verify --receipt --json" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2) --json
+is "  lists the cosigners and when" "$(/usr/bin/python3 -c 'import json,sys; print(" ".join("%s:%s:%d" % (w["name"], w["cosigned"], w["time_s"] > 0) for w in json.load(sys.stdin)["cosigners"]))' < "$tmp/out")" "w1.example/w:True:1 w2.example/w:True:1"
 exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
 has "  naming it" "$tmp/err" "no cosignature from: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
