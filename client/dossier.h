@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cosigners.h"
 #include "err.h"
 
 #define DOSSIER_MANIFEST_HEADER "# Scope Ledger dossier v1\n"
@@ -21,9 +22,10 @@
 
 int cmd_dossier(int argc, char **argv);
 /* held_cp: a checkpoint file the reader holds (or NULL); tsa_ca: the TSA CA
- * certificates (PEM) the anchor tokens are checked against (or NULL). */
+ * certificates (PEM) the anchor tokens are checked against (or NULL); w:
+ * the witnesses whose quorum checkpoint.txt must carry (none: not checked). */
 int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp,
-		       const char *tsa_ca);
+		       const char *tsa_ca, struct cosigners *w);
 
 /* entries/NNNNNN.json: the entry as `scopectl get --json` shows it, plus
  * "raw": the hex of its exact bytes. */

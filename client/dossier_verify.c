@@ -40,6 +40,7 @@ struct vd {
 	int dfd;	/* DIR: every file is opened relative to it */
 	const struct note_verifier *vs;
 	size_t nv;
+	const struct cosigners *w;	/* witnesses' lines are theirs to check */
 	char first[P_N][512];
 	size_t count[P_N];
 	char project[80], subject[300];
@@ -242,6 +243,9 @@ static void untrusted_signers(struct vd *v, const char *rel, const char *msg, si
 				trusted |= strlen(v->vs[k].name) == (size_t)(sp - name) &&
 					   memcmp(v->vs[k].name, name, (size_t)(sp - name)) == 0 &&
 					   memcmp(v->vs[k].key_id, blob, 4) == 0;
+		/* with --witness, checkpoint.txt's cosignatures are checked after */
+		trusted |= sp && bl >= 4 && strcmp(rel, "checkpoint.txt") == 0 &&
+			   cosigners_has(v->w, name, (size_t)(sp - name), blob);
 		size_t at = strlen(v->unverified);
 		if (sp && !trusted && at < sizeof v->unverified)
 			snprintf(v->unverified + at, sizeof v->unverified - at, "%s%s by %s", at ? "; " : "", rel,
@@ -811,7 +815,8 @@ static int check_held_cp(struct vd *v, const char *path, char *line, size_t cap)
 	return 0;
 }
 
-int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp, const char *tsa_ca)
+int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust, const char *held_cp, const char *tsa_ca,
+		       struct cosigners *w)
 {
 	struct note_verifier vs[PROFILE_MAX_TRUST];
 	struct err e = { 0 };
@@ -839,6 +844,7 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust,
 	v->dfd = dfd;
 	v->vs = vs;
 	v->nv = ntrust;
+	v->w = w;
 	buf_init(&v->raws);
 	buf_init(&v->cpnote);
 	buf_init(&v->cited);
@@ -862,7 +868,10 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust,
 	int rc = CTL_EXIT_OK;
 	char root[64] = "", cpline[1200] = "";
 	b64_encode(v->cp.root, HASH_LEN, root);
-	if (bad == 0 && held_cp && check_held_cp(v, held_cp, cpline, sizeof cpline))
+	if (bad == 0 && w->n && cosigners_check(w, (const char *)v->cpnote.data, v->cpnote.len, &e)) {
+		fprintf(stderr, "scopectl: VERIFICATION FAILED: witnesses: checkpoint.txt: %s\n", e.msg);
+		rc = CTL_EXIT_VERIFY;
+	} else if (bad == 0 && held_cp && check_held_cp(v, held_cp, cpline, sizeof cpline))
 		rc = CTL_EXIT_VERIFY;
 	else if (bad == 0 && !held_cp)
 		snprintf(cpline, sizeof cpline, "  checked against the key only: compare checkpoint size %llu, root %s "
@@ -886,11 +895,13 @@ int cmd_verify_dossier(const char *dir, const char *const *trust, size_t ntrust,
 		       showz(dir), showz(v->project), showz(v->subject), v->sn, (unsigned long long)v->cp.size, root,
 		       showz(v->cp.origin), (unsigned long long)v->lc.size, v->files, v->elsewhere);
 		fputs(cpline, stdout);
+		if (w->n)
+			cosigners_print(w, "  ");
 		print_dossier_anchors(v, &x, tsa_ca);
 	}
 	if (v->unverified[0])
-		fprintf(rc ? stderr : stdout, "  not verified: the signatures on %s (no --trust key for them)\n",
-			v->unverified);
+		fprintf(rc ? stderr : stdout, "  not verified: the signatures on %s (no --trust key for them; "
+			"witnesses' cosignatures are checked with --witness VKEY --quorum N)\n", v->unverified);
 	anchors_free(&x);
 	close(dfd);
 	buf_free(&v->raws);

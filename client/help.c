@@ -378,7 +378,7 @@ static const struct cmd_help HELP[] = {
 	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
 	  "verify --receipt FILE --trust KEY [--witness VKEY... --quorum N]\n"
-	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE]",
+	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE] [--witness VKEY... --quorum N]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
@@ -403,9 +403,11 @@ static const struct cmd_help HELP[] = {
 	  "dossier's checkpoint, each .tsr against its anchor entry and, with --tsa-ca, whole; "
 	  "each entry's anchored time is the earliest anchor covering it. With --witness VKEY "
 	  "(a witness's cosignature/v1 key; repeatable) and --quorum N (default: all), a "
-	  "receipt's checkpoint must carry N valid cosignatures: each witness is named with "
-	  "the time it cosigned, or as not having cosigned; short of the quorum it exits 1 "
-	  "naming those that did not.", NULL },
+	  "receipt's or a dossier's checkpoint (checkpoint.txt) must carry N valid cosignatures: "
+	  "each witness is named with the time it cosigned, or as not having cosigned (--json: "
+	  "\"cosigners\", each with name, cosigned, time_s and time); short of the quorum it exits 1 "
+	  "naming those that did not. Without --witness, the signature lines of keys not "
+	  "trusted (witnesses' cosignatures among them) are listed as not verified.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
 	  "Streams a consistent, compacted copy of the whole ledger (LMDB) from the running "

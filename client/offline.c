@@ -9,6 +9,7 @@
 
 #include "anchors.h"
 #include "args.h"
+#include "cosigners.h"
 #include "dossier.h"
 #include "enc.h"
 #include "entry.h"
@@ -228,26 +229,7 @@ static int receipt_page(const uint8_t *m, size_t mn, const struct entry *en, str
 }
 
 /* A receipt: {"scope_ledger_receipt":1,"entry":hex,"proof":{...},"checkpoint":note} */
-/* The witnesses a receipt's checkpoint must carry (--witness, --quorum). */
-struct cosigners {
-	struct witness_key k[QUORUM_MAX_WITNESSES];
-	size_t n, quorum;
-};
-
-/* Who cosigned the checkpoint, and when. */
-static void print_cosigners(const struct cosigners *w, const struct quorum_result *qr)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		char t[40] = "";
-		if (qr->cosigned[i])
-			args_time(qr->time[i] * 1000000, t);
-		printf("%s: witness %s %s%s\n", qr->cosigned[i] ? "ok" : "note", w->k[i].name,
-		       qr->cosigned[i] ? "cosigned the checkpoint at " : "did not cosign the checkpoint", t);
-	}
-}
-
-static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, const struct cosigners *w,
-			  bool json)
+static int verify_receipt(const char *path, const struct note_verifier *vs, size_t nv, struct cosigners *w, bool json)
 {
 	struct err e = { 0 };
 	struct buf text, m, entry;
@@ -321,8 +303,7 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		rc = failed(e.msg);
 		goto out;
 	}
-	struct quorum_result qr;
-	if (w->n && quorum_check(note, note_len, w->k, w->n, w->quorum ? w->quorum : w->n, &qr, &e)) {
+	if (w->n && cosigners_check(w, note, note_len, &e)) {
 		rc = failed(e.msg);
 		goto out;
 	}
@@ -330,8 +311,13 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 		struct buf o;
 		buf_init(&o);
 		entry_to_json(&en, leaf, &o, &e);
-		printf("{\"ok\":true,\"checkpoint_size\":%llu,\"page_matches\":%s,\"entry\":%s}\n",
-		       (unsigned long long)cp.size, page ? "true" : "false", buf_cstr(&o));
+		struct buf cj;
+		buf_init(&cj);
+		cosigners_json(w, &cj);
+		printf("{\"ok\":true,\"checkpoint_size\":%llu,\"page_matches\":%s,\"entry\":%s,"
+		       "\"cosigners\":%s}\n", (unsigned long long)cp.size, page ? "true" : "false", buf_cstr(&o),
+		       buf_cstr(&cj));
+		buf_free(&cj);
 		buf_free(&o);
 	} else {
 		char t[40];
@@ -348,7 +334,7 @@ static int verify_receipt(const char *path, const struct note_verifier *vs, size
 			       "page: the page is not checked\n");
 	}
 	if (w->n && !json)
-		print_cosigners(w, &qr);
+		cosigners_print(w, "");
 out:
 	buf_free(&text);
 	buf_free(&m);
@@ -372,7 +358,6 @@ int cmd_verify_offline(int argc, char **argv)
 	};
 	struct cosigners w = { 0 };
 	struct err we = { 0 };
-	char *qend;
 	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL, *dossier = NULL;
 	const char *tsa_ca = NULL;
 	const char *trust[MAX_TRUST];
@@ -396,16 +381,13 @@ int cmd_verify_offline(int argc, char **argv)
 		case 'D': dossier = optarg; break;
 		case 'Z': tsa_ca = optarg; break;
 		case 'W':
-			if (w.n == QUORUM_MAX_WITNESSES)
-				return usage("too many --witness keys");
-			if (witness_key_parse(optarg, strlen(optarg), &w.k[w.n++], &we)) {
+			if (cosigners_add(&w, optarg, &we)) {
 				fprintf(stderr, "scopectl: --witness: %s\n", we.msg);
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		case 'Q':
-			w.quorum = strtoul(optarg, &qend, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *qend || w.quorum > QUORUM_MAX_WITNESSES)
+			if (cosigners_set_quorum(&w, optarg))
 				return usage("--quorum needs a number of witnesses");
 			break;
 		default: return usage("bad option");
@@ -415,12 +397,14 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("unexpected argument");
 	if (w.quorum > w.n)
 		return usage("--quorum is more than the witnesses given with --witness NAME+ID+KEY");
-	if (w.n && receipt == NULL)
-		return usage("--witness goes with --receipt (online, in the profile or as an option of any command)");
+	if (w.n && receipt == NULL && dossier == NULL)
+		return usage("--witness goes with --receipt or --dossier (online, in the profile or as an option of "
+			     "any command)");
 	if (dossier) {
 		if (exp || proof || receipt || json)
-			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] [--tsa-ca FILE] only");
-		return cmd_verify_dossier(dossier, trust, ntrust, cpath, tsa_ca);
+			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] [--tsa-ca FILE] "
+				     "[--witness KEY --quorum N] only");
+		return cmd_verify_dossier(dossier, trust, ntrust, cpath, tsa_ca, &w);
 	}
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];

@@ -91,9 +91,9 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 		return 0;
 	}
 	if (strcmp(name, "witness") == 0) {
-		if (p->nwitnesses == QUORUM_MAX_WITNESSES)
-			return err_set(e, "more than %d witnesses", QUORUM_MAX_WITNESSES);
-		if (witness_key_parse(value, strlen(value), &p->witnesses[p->nwitnesses], e))
+		if (p->nwitnesses == COSIG_MAX_COSIGNERS)
+			return err_set(e, "more than %d witnesses", COSIG_MAX_COSIGNERS);
+		if (cosig_verifier_parse(value, strlen(value), &p->witnesses[p->nwitnesses], e))
 			return err_prefix(e, "witness");
 		for (size_t i = 0; i < p->nwitnesses; i++)
 			if (strcmp(p->witnesses[i].name, p->witnesses[p->nwitnesses].name) == 0)
@@ -104,8 +104,8 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 	if (strcmp(name, "quorum") == 0) {
 		char *end;
 		unsigned long v = strtoul(value, &end, 10);
-		if (value[0] < '0' || value[0] > '9' || *end || v > QUORUM_MAX_WITNESSES)
-			return err_set(e, "quorum: \"%.40s\" is not a number from 0 to %d", value, QUORUM_MAX_WITNESSES);
+		if (value[0] < '0' || value[0] > '9' || *end || v > COSIG_MAX_COSIGNERS)
+			return err_set(e, "quorum: \"%.40s\" is not a number from 0 to %d", value, COSIG_MAX_COSIGNERS);
 		p->quorum = v;
 		return 0;
 	}

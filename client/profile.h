@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
+#include "cosig.h"
 #include "err.h"
 #include "note.h"
-#include "quorum.h"
 
 #define PROFILE_MAX_TRUST 8
 
@@ -30,7 +30,7 @@ struct profile {
 	bool upload;	/* upload = yes: every --doc and --evidence file is stored as well as hashed */
 	/* witness = NAME+ID+KEY (cosignature/v1; may repeat) and quorum = N (0: all of them):
 	 * every checkpoint accepted must carry that many valid cosignatures */
-	struct witness_key witnesses[QUORUM_MAX_WITNESSES];
+	struct cosig_verifier witnesses[COSIG_MAX_COSIGNERS];
 	size_t nwitnesses, quorum;
 };
 /* The cosignatures a checkpoint needs: 0 without witnesses. */

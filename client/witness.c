@@ -185,9 +185,8 @@ static int accept_cp(struct session *s, const char *note, size_t n, bool newest,
 					  ke.msg[0] ? "" : " (nor with a key its key history introduced)");
 		}
 	}
-	struct quorum_result qr;
-	if (profile_quorum(s->prof) > 0 && quorum_check(note, n, s->prof->witnesses, s->prof->nwitnesses,
-							  profile_quorum(s->prof), &qr, e)) {
+	if (profile_quorum(s->prof) > 0 && cosig_quorum(note, n, s->prof->witnesses, s->prof->nwitnesses,
+							  profile_quorum(s->prof), e)) {
 		e->code = CTL_EXIT_VERIFY;
 		return err_prefix(e, "refused checkpoint %llu of %s", (unsigned long long)cp->size, cp->origin);
 	}

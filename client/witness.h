@@ -18,7 +18,7 @@
 
 /* With witnesses in the profile (witness, quorum), every checkpoint
  * accepted must also carry the quorum of valid cosignatures
- * (proto/quorum.h); a request whose answer carries a checkpoint asks for the
+ * (proto/cosig.h); a request whose answer carries a checkpoint asks for the
  * cosigned one: witness_ask_cosigned() adds "cosigned": true (1 field) or
  * nothing (0) and says how many. */
 #define WITNESS_WAIT_S 30	/* how long prove waits for a cosigned checkpoint to cover an entry */

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosig.h"
 #include "note.h"
-#include "quorum.h"
 
 enum opt_type { OPT_STR, OPT_PATH, OPT_U64, OPT_WITNESS };
 
@@ -138,8 +138,9 @@ static const struct opt OPTS[] = {
 	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
 	  "with an https witness" },
 	{ "witness_interval_s", OPT_U64, offsetof(struct config, witness_interval_s), 0, 1, 86400, "10",
-	  "seconds between submissions to the witnesses at most (only when the log grew); also the cap of "
-	  "a failing witness's back-off" },
+	  "seconds between rounds of submissions to the witnesses at least: a commit that grows the log "
+	  "starts one at once if the last is this old, else when it will be; a witness that is behind is "
+	  "tried again this often (a failing one backs off up to 8 times this)" },
 };
 
 /* witness = NAME VKEY URL */
@@ -154,8 +155,8 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 	int n = sscanf(value, "%256s %310s %1024s %1s", name, vkey, url, rest);
 	if (n != 3)
 		return err_set(e, "witness: expected NAME VKEY URL (got \"%.200s\")", value);
-	struct witness_key k;
-	if (witness_key_parse(vkey, strlen(vkey), &k, e))
+	struct cosig_verifier k;
+	if (cosig_verifier_parse(vkey, strlen(vkey), &k, e))
 		return err_prefix(e, "witness %.100s", name);
 	if (strcmp(k.name, name) != 0)
 		return err_set(e, "witness %.100s: its key is named \"%s\", not \"%.100s\"", name, k.name, name);

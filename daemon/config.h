@@ -20,7 +20,7 @@
 /* One `witness = NAME VKEY URL` line. */
 struct config_witness {
 	char name[NOTE_NAME_MAX + 1];
-	char vkey[NOTE_VKEY_MAX];	/* a cosignature/v1 verifier key (proto/quorum.h) */
+	char vkey[NOTE_VKEY_MAX];	/* a cosignature/v1 verifier key (proto/cosig.h) */
 	char url[1024];			/* the submission prefix */
 };
 

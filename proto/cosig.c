@@ -156,6 +156,7 @@ int cosig_check(const char *msg, size_t n, const struct cosig_verifier *ws, size
 	size_t p = split + 1, nsigs = 0;
 	while (p < n) {
 		struct note_sig sig;
+		size_t start = p;
 		if (note_sig_next(msg, n, &p, ++nsigs, &sig, e))
 			return -1;
 		for (size_t k = 0; k < nw; k++) {
@@ -164,8 +165,11 @@ int cosig_check(const char *msg, size_t n, const struct cosig_verifier *ws, size
 				continue;
 			if (verify_sig(&ws[k], msg, split, &sig, &t, e))
 				return -1;
-			if (!seen[k].ok || t > seen[k].when)
+			if (!seen[k].ok || t > seen[k].when) {
 				seen[k].when = t;
+				seen[k].line = start;
+				seen[k].line_len = p - start;
+			}
 			seen[k].ok = true;
 		}
 	}

@@ -66,6 +66,7 @@ int cosig_verify_line(const struct cosig_verifier *v, const char *body, size_t n
 struct cosig_seen {
 	bool ok;
 	uint64_t when;		/* the latest valid timestamp, if ok */
+	size_t line, line_len;	/* where that line is in the note, with its '\n' */
 };
 
 /* Reads every signature line of the note (the log's signature is not

@@ -183,6 +183,8 @@ void commit_run(struct commit_queue *q)
 	free(batch);
 	free(as);
 	free(rs);
+	if (appended && q->grew)
+		q->grew(q->grew_arg);
 	/* tell each sink once; what a sink does when told (enqueue, wait,
 	 * cancel itself or another) goes to the next commit's list or takes
 	 * the sink off this one */

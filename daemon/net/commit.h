@@ -67,6 +67,10 @@ struct commit_queue {
 	size_t queue_bytes;		/* bytes held by the queue */
 	struct commit_sink *notify;	/* to be told after the next commit */
 	struct commit_sink *notifying;	/* being told after this one */
+	/* Told after a commit that appended, once its results are handed out;
+	 * it may only schedule work for later (the witnesses' round). */
+	void (*grew)(void *arg);
+	void *grew_arg;
 };
 
 /* Sets up an empty queue on base (which has COMMIT_NPRIO priorities). */

@@ -428,6 +428,9 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	} else if (deadlines_start(&s->deadlines, s, s->cfg.acceptance_check_s, &e) ||
 		   anchoring_start(&s->anchoring, s, &e) || witnessing_start(&s->witnessing, s, &e)) {
 		goto fail;
+	} else if (s->witnessing.enabled) {
+		s->commit.grew = witnessing_grew;
+		s->commit.grew_arg = &s->witnessing;
 	}
 	code = 2;
 	/* a follower serves its verified copy's tiles too, but no portal */

@@ -20,6 +20,7 @@
 #include "mp.h"
 #include "note.h"
 #include "server.h"
+#include "stats.h"
 #include "store.h"
 
 #define MAX_SKIP 8
@@ -97,14 +98,14 @@ static void take_cosignature(struct witness_peer *p, const char *body, size_t n)
 	buf_init(&rec);
 	buf_add(&all, p->sent.data, p->sent.len);
 	buf_add(&all, body, n);
-	uint64_t t = 0;
-	const char *line;
-	size_t ln;
+	struct cosig_seen seen;
+	size_t count = 0;
 	struct err e = { 0 };
 	int rc = buf_failed(&all) ? err_set(&e, "out of memory")
-				  : cosig_find((const char *)all.data, all.len, &p->key, &t, &line, &ln, &e);
-	if (rc == 0)
+				  : cosig_check((const char *)all.data, all.len, &p->key, 1, &seen, &count, &e);
+	if (rc == 0 && count == 0)
 		err_set(&e, "its reply holds no cosignature/v1 line for its key");
+	rc = rc == 0 && count == 1;
 	if (rc == 1) {
 		char name[NOTE_NAME_MAX + 16];
 		uint8_t sz[8];
@@ -112,7 +113,7 @@ static void take_cosignature(struct witness_peer *p, const char *body, size_t n)
 			sz[i] = (uint8_t)(p->sent_size >> (56 - 8 * i));
 		buf_add(&rec, sz, 8);
 		buf_add(&rec, p->sent.data, p->sent.len);
-		buf_add(&rec, line, ln);
+		buf_add(&rec, all.data + seen.line, seen.line_len);
 		meta_name(p, name, sizeof name);
 		if (buf_failed(&rec) || meta_put(p->w, name, &rec, &e) == 0) {
 			buf_reset(&p->note);
@@ -120,7 +121,7 @@ static void take_cosignature(struct witness_peer *p, const char *body, size_t n)
 			p->note_len = p->sent.len;
 			p->size = p->old = p->sent_size;
 			p->cosigned++;
-			p->last_ok_s = t;
+			p->last_ok_s = seen.when;
 			p->backoff = 0;
 			log_msg(p->failing ? LOG_INFO : LOG_DEBUG, "witness %s cosigned checkpoint %llu%s", p->key.name,
 				(unsigned long long)p->size, p->failing ? " (it answers again)" : "");
@@ -311,10 +312,15 @@ static int submit(struct witness_peer *p, struct err *e)
 	return rc;
 }
 
-static void schedule(struct witnessing *w)
+static void schedule(struct witnessing *w, uint64_t delay_us)
 {
-	struct timeval tv = { (time_t)w->s->cfg.witness_interval_s, 0 };
+	struct timeval tv = { (time_t)(delay_us / 1000000), (suseconds_t)(delay_us % 1000000) };
 	evtimer_add(w->timer, &tv);
+}
+
+static uint64_t interval_us(const struct witnessing *w)
+{
+	return w->s->cfg.witness_interval_s * 1000000;
 }
 
 /* One round: the newest checkpoint to every witness that has not cosigned
@@ -337,9 +343,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		log_msg(LOG_ERROR, "witnesses: cannot read the newest checkpoint: %s", e.msg);
 		cp.size = 0;
 	}
+	bool sent = false, behind = cp.size == 0 && e.msg[0];
 	for (size_t i = 0; i < w->n && cp.size > 0; i++) {
 		struct witness_peer *p = &w->peers[i];
-		if (p->conn || p->size >= cp.size)
+		if (p->size >= cp.size)
+			continue;
+		behind = true;
+		if (p->conn)
 			continue;
 		if (p->skip) {
 			p->skip--;
@@ -350,13 +360,28 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		p->sent_size = cp.size;
 		p->retried = false;
 		e.msg[0] = '\0';
+		sent = true;
 		if (buf_failed(&p->sent))
 			failed(p, WC_TRANSPORT, "out of memory");
 		else if (submit(p, &e))
 			failed(p, WC_TRANSPORT, "%s", e.msg);
 	}
 	buf_free(&note);
-	schedule(w);
+	if (sent) {
+		w->rounds++;
+		w->last_round_us = stats_now_us();
+	}
+	if (behind)	/* a witness down, backing off or answering: try again later */
+		schedule(w, interval_us(w));
+}
+
+void witnessing_grew(void *arg)
+{
+	struct witnessing *w = arg;
+	if (!w->enabled || w->s->stopping || evtimer_pending(w->timer, NULL))
+		return;	/* a round is already due, no later than the interval allows */
+	uint64_t now = stats_now_us(), due = w->rounds ? w->last_round_us + interval_us(w) : 0;
+	schedule(w, due > now ? due - now : 0);
 }
 
 /* What was kept: each witness's record, then the quorum checkpoint if the
@@ -376,30 +401,29 @@ static int load(struct witnessing *w, struct err *e)
 		rc = store_meta_get(t, name, &v, &n, e);
 		if (rc != 1 || n < 9)
 			continue;
-		uint64_t size = 0, time;
+		uint64_t size = 0;
 		for (int k = 0; k < 8; k++)
 			size = size << 8 | v[k];
-		const char *line;
-		size_t ln;
+		struct cosig_seen seen;
+		size_t count = 0;
 		/* a record for another key of that name is left unused */
-		if (cosig_find((const char *)v + 8, n - 8, &p->key, &time, &line, &ln, NULL) != 1)
+		if (cosig_check((const char *)v + 8, n - 8, &p->key, 1, &seen, &count, NULL) || count != 1)
 			continue;
 		buf_add(&p->note, v + 8, n - 8);
-		p->note_len = (size_t)(line - (const char *)v - 8);
+		p->note_len = seen.line;
 		p->size = p->old = size;
-		p->last_ok_s = time;
+		p->last_ok_s = seen.when;
 	}
 	const uint8_t *q;
 	size_t qn;
 	if (rc >= 0)
 		rc = store_meta_get(t, QUORUM_META, &q, &qn, e);
-	struct quorum_result r;
-	struct witness_key keys[CONFIG_MAX_WITNESSES];
+	struct cosig_verifier keys[CONFIG_MAX_WITNESSES];
 	for (size_t i = 0; i < w->n; i++)
 		keys[i] = w->peers[i].key;
 	struct checkpoint cp;
 	size_t tlen, by;
-	if (rc == 1 && quorum_check((const char *)q, qn, keys, w->n, w->quorum, &r, NULL) == 0 &&
+	if (rc == 1 && cosig_quorum((const char *)q, qn, keys, w->n, w->quorum, NULL) == 0 &&
 	    note_open((const char *)q, qn, &w->s->verifier, 1, &tlen, &by, NULL) == 0 &&
 	    checkpoint_parse((const char *)q, tlen, &cp, NULL) == 0) {
 		buf_add(&w->quorum_note, q, qn);
@@ -423,7 +447,7 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 		p->cfg = &s->cfg.witnesses[i];
 		buf_init(&p->note);
 		buf_init(&p->sent);
-		if (witness_key_parse(p->cfg->vkey, strlen(p->cfg->vkey), &p->key, e))
+		if (cosig_verifier_parse(p->cfg->vkey, strlen(p->cfg->vkey), &p->key, e))
 			return -1;
 		https |= strncmp(p->cfg->url, "https://", 8) == 0;
 	}
@@ -445,7 +469,7 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
 	log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
 		(unsigned long long)s->cfg.witness_interval_s);
-	schedule(w);
+	schedule(w, 0);	/* what the log holds and they have not cosigned yet */
 	return 0;
 }
 
@@ -458,9 +482,11 @@ const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size
 void witnessing_pack_info(const struct witnessing *w, struct buf *out)
 {
 	mp_pack_cstr(out, "witnesses");
-	mp_pack_map(out, 3);
+	mp_pack_map(out, 4);
 	mp_pack_cstr(out, "quorum");
 	mp_pack_uint(out, w->quorum);
+	mp_pack_cstr(out, "rounds");
+	mp_pack_uint(out, w->rounds);
 	mp_pack_cstr(out, "cosigned_size");
 	mp_pack_uint(out, w->quorum_size);
 	mp_pack_cstr(out, "each");

@@ -1,10 +1,13 @@
 /*
  * witnessing: the log asks witnesses to cosign its checkpoints (C2SP
  * tlog-witness add-checkpoint, cosignature/v1).  With witness lines in the
- * configuration, a libevent timer at most every witness_interval_s, and
- * only when the log grew past what a witness last cosigned, POSTs the
- * newest checkpoint to each witness with the consistency proof from the
- * size that witness last cosigned ("old N", none from 0).  Answers:
+ * configuration, a round POSTs the newest checkpoint to each witness that
+ * has not cosigned it, with the consistency proof from the size that
+ * witness last cosigned ("old N", none from 0).  A round runs at start, and
+ * after a commit that grew the log: at once if the last round that sent
+ * anything is witness_interval_s old, else when it will be (a libevent
+ * timer; the commit's replies never wait for it).  While a witness is
+ * behind, the timer comes back every witness_interval_s.  Answers:
  *   200  the cosignature lines, checked against the configured key before
  *        they are kept;
  *   409  the witness's size (text/x.tlog.size): if the log has that size,
@@ -29,7 +32,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
-#include "quorum.h"
+#include "cosig.h"
 
 struct server;
 struct event;
@@ -49,7 +52,7 @@ enum witness_cause {
 struct witness_peer {
 	struct witnessing *w;
 	const struct config_witness *cfg;
-	struct witness_key key;
+	struct cosig_verifier key;
 	struct evhttp_connection *conn;	/* the request in flight, if any */
 	uint64_t size;			/* the size it last cosigned, as far as this log knows */
 	uint64_t old;			/* the old size to send: its own size after a 409 */
@@ -76,11 +79,16 @@ struct witnessing {
 	size_t n, quorum;
 	struct buf quorum_note;		/* the newest checkpoint with the quorum, or empty */
 	uint64_t quorum_size;
+	uint64_t rounds;		/* rounds that sent a checkpoint, for info */
+	uint64_t last_round_us;		/* when the last of them ran (monotonic) */
 };
 
 int witnessing_start(struct witnessing *w, struct server *s, struct err *e);
 /* The newest checkpoint note with the quorum of cosignatures (NULL if none
  * yet); *size its tree size. */
+/* After a commit that grew the log (commit_queue.grew): a round at once
+ * or when the interval allows; arg is the witnessing. */
+void witnessing_grew(void *arg);
 const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size);
 /* info's "witnesses" member. */
 void witnessing_pack_info(const struct witnessing *w, struct buf *out);

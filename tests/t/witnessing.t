@@ -6,7 +6,8 @@
 # that is down; a witness whose state is behind the log's record (409, then
 # the retry from its size); scoped restarted keeps what was cosigned; a
 # forked log (the same key, two data directories with different histories)
-# never reaches the quorum.
+# never reaches the quorum; a commit that grows the log starts a round at once,
+# and at most one round runs per witness_interval_s.
 set -u
 . "$(dirname "$0")/lib.sh"
 pids=()
@@ -66,24 +67,27 @@ q2() { echo --witness "$w1_vkey" --witness "$w2_vkey" --quorum 2; }
 stat_w() {	# stat_w INST INDEX FIELD: info's stats.witnesses.each[INDEX].FIELD
 	c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; w=json.load(sys.stdin)["stats"]["witnesses"]; print(w["each"]['"$2"']["'"$3"'"])'
 }
+rounds() { c "$1" admin info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["witnesses"]["rounds"])'; }
 cosigned_at_least() { [ "$(stat_w "$1" 0 cosigned_size)" -ge "$3" ] && [ "$(stat_w "$1" 1 cosigned_size)" -ge "$3" ]; }
 size_of() { c "$1" auditor info --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 
-a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2
+a=$tmp/a b=$tmp/b f=$tmp/f f2=$tmp/f2 s=$tmp/s
 new_log "$a" test.example/wit-a
 new_log "$b" test.example/wit-b
+new_log "$s" test.example/wit-s
 new_log "$f" test.example/fork
 cp -a "$f" "$f2"	# the same key and origin, another data directory
 key_a=$(sed -n 's/^trust = //p' "$a/clients/admin.conf")
 key_b=$(sed -n 's/^trust = //p' "$b/clients/admin.conf")
 key_f=$(sed -n 's/^trust = //p' "$f/clients/admin.conf")
-init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f"
-init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f"
+key_s=$(sed -n 's/^trust = //p' "$s/clients/admin.conf")
+init_witness w1 w1.example/w "$key_a" "$key_b" "$key_f" "$key_s"
+init_witness w2 w2.example/w "$key_a" "$key_b" "$key_f" "$key_s"
 init_witness w3 w1.example/w "$key_a"	# w1's name, another key
 cat "$tmp/w1/ca.crt" "$tmp/w2/ca.crt" > "$tmp/witness-ca.pem"
 start_witness w1
 start_witness w2
-for i in "$a" "$b" "$f" "$f2"; do add_witnesses "$i" 0; done
+for i in "$a" "$b" "$f" "$f2" "$s"; do add_witnesses "$i" 0; done
 run_log "$a"
 run_log "$b"
 
@@ -106,8 +110,21 @@ ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor re
 ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
 has "  saying who cosigned, and when" "$tmp/out" "ok: witness w1.example/w cosigned the checkpoint at "
 has "  both" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
+ok "a dossier with the quorum carries the cosigned checkpoint" c "$a" auditor dossier pr-a --all -o "$tmp/d2" $(q2)
+has "  checkpoint.txt holds w1's cosignature" "$tmp/d2/checkpoint.txt" "— w1.example/w "
+ok "  verify --dossier --witness --quorum checks the cosignatures" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" $(q2)
+has "  saying who cosigned, and when" "$tmp/out" "  ok: witness w1.example/w cosigned the checkpoint at "
+has "  both" "$tmp/out" "  ok: witness w2.example/w cosigned the checkpoint at "
+ok "  without --witness the dossier verifies" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a"
+has "  saying the cosignatures were not checked" "$tmp/out" "not verified: the signatures on checkpoint.txt by w1.example/w; checkpoint.txt by w2.example/w; latest.txt by w1.example/w; latest.txt by w2.example/w (no --trust key for them; witnesses' cosignatures are checked with --witness VKEY --quorum N)"
+ok "  with --witness" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" $(q2)
+has "  only latest.txt's are left unchecked" "$tmp/out" "not verified: the signatures on latest.txt by w1.example/w; latest.txt by w2.example/w (no"
+exits 1 "  w1's name with another key: the dossier is refused" "$SCOPECTL" verify --dossier "$tmp/d2" --trust "$key_a" --witness "$w3_vkey" --quorum 1
+has "  naming the witness" "$tmp/err" "VERIFICATION FAILED: witnesses: checkpoint.txt: checkpoint is cosigned by 0 of the trusted witnesses, 1 needed (no cosignature from: w1.example/w)"
+ok "verify --receipt --json" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2) --json
+is "  lists the cosigners and when" "$(/usr/bin/python3 -c 'import json,sys; print(" ".join("%s:%s:%d" % (w["name"], w["cosigned"], w["time_s"] > 0) for w in json.load(sys.stdin)["cosigners"]))' < "$tmp/out")" "w1.example/w:True:1 w2.example/w:True:1"
 exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
-has "  naming it" "$tmp/err" "not cosigned by: w1.example/w"
+has "  naming it" "$tmp/err" "no cosignature from: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
 is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0}"
 
@@ -124,12 +141,12 @@ ok "  scopectl with quorum 1 accepts the checkpoint w1 cosigned" c "$a" auditor 
 cp "$tmp/out" "$tmp/cp.txt"
 ok "  of the new size" grep -qx "$size" "$tmp/cp.txt"
 exits 1 "  scopectl with quorum 2 refuses it" c "$a" auditor checkpoint $(q2)
-has "  saying which witness did not cosign" "$tmp/err" "carries 1 of the 2 witness cosignatures required; not cosigned by: w2.example/w"
+has "  saying which witness did not cosign" "$tmp/err" "cosigned by 1 of the trusted witnesses, 2 needed (no cosignature from: w2.example/w)"
 ok "  a receipt with quorum 1" c "$a" auditor receipt 2 -o "$tmp/r1.json" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
 ok "  verifies with quorum 1, saying w2 did not cosign" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" --witness "$w1_vkey" --witness "$w2_vkey" --quorum 1
 has "  (w2)" "$tmp/out" "note: witness w2.example/w did not cosign the checkpoint"
 exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" $(q2)
-has "  naming w2" "$tmp/err" "not cosigned by: w2.example/w"
+has "  naming w2" "$tmp/err" "no cosignature from: w2.example/w"
 
 # ---- a witness restarted, behind the log's record of it: 409, then from its size ----
 rm -rf "$tmp/w2/data"; cp -a "$tmp/w2.early" "$tmp/w2/data"	# w2 comes back knowing less than the log thinks
@@ -159,4 +176,16 @@ is "  no witness cosigned it" "$(stat_w "$f2" 0 cosigned_size)$(stat_w "$f2" 1 c
 exits 4 "  scopectl with the quorum refuses history two: no cosigned checkpoint" c "$f2" auditor checkpoint $(q2)
 has "  saying the quorum is not reached" "$tmp/err" "no checkpoint carries the quorum of witness cosignatures"
 ok "  history one stays accepted" c "$f" auditor checkpoint $(q2)
+
+# ---- rounds: after the commit that grew the log, at most one per witness_interval_s ----
+sed -i 's/^witness_interval_s = 1$/witness_interval_s = 60/' "$s/scoped.conf"
+run_log "$s"
+is "witness_interval_s = 60: no round for the empty log" "$(rounds "$s")" 0
+ok "  an append" c "$s" lead project create pr-s --client "S Corp" --title "S site" --currency JPY --amount 5
+ok "  is cosigned by both witnesses at once, not after the interval" wait_for cosigned_at_least "$s" 0 1
+is "  in one round" "$(rounds "$s")" 1
+ok "  two more appends in quick succession" c "$s" lead append --project pr-s --kind note --body-json '{"text":"one"}'
+ok "  (the second)" c "$s" lead append --project pr-s --kind note --body-json '{"text":"two"}'
+is "  start no second round within the interval" "$(rounds "$s")" 1
+is "  the witnesses still hold size 1" "$(stat_w "$s" 0 cosigned_size)$(stat_w "$s" 1 cosigned_size)" "11"
 finish
