@@ -164,9 +164,17 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 		return err_set(e, "witness %.100s: the URL must begin with https:// (or http:// on loopback)", name);
 	if (strlen(url) >= sizeof w->url)
 		return err_set(e, "witness %.100s: the URL is longer than %zu bytes", name, sizeof w->url - 1);
-	for (size_t i = 0; i < c->nwitnesses; i++)
+	for (size_t i = 0; i < c->nwitnesses; i++) {
+		struct cosig_verifier o;
 		if (strcmp(c->witnesses[i].name, name) == 0)
 			return err_set(e, "witness %.100s: configured twice", name);
+		/* a cosignature/v1 signature does not cover the key's name: one key
+		 * under two names would count twice towards the quorum */
+		if (cosig_verifier_parse(c->witnesses[i].vkey, strlen(c->witnesses[i].vkey), &o, e) == 0 &&
+		    memcmp(o.pub, k.pub, sizeof k.pub) == 0)
+			return err_set(e, "witness %.100s: its public key is witness %s's: one key counts once towards "
+				       "the quorum; give each witness its own key", name, c->witnesses[i].name);
+	}
 	strcpy(w->name, name);
 	strcpy(w->vkey, vkey);
 	strcpy(w->url, url);

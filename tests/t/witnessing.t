@@ -188,4 +188,17 @@ ok "  two more appends in quick succession" c "$s" lead append --project pr-s --
 ok "  (the second)" c "$s" lead append --project pr-s --kind note --body-json '{"text":"two"}'
 is "  start no second round within the interval" "$(rounds "$s")" 1
 is "  the witnesses still hold size 1" "$(stat_w "$s" 0 cosigned_size)$(stat_w "$s" 1 cosigned_size)" "11"
+
+# ---- one key under two names counts once: refused in the configuration ----
+alias_vkey=$(python3 - "$w1_vkey" <<'EOF'
+import base64, hashlib, sys
+name, kid, b = sys.argv[1].split("+", 2)
+new = "alias.example/w"
+print(new + "+" + hashlib.sha256(new.encode() + b"\n" + base64.b64decode(b)).digest()[:4].hex() + "+" + b)
+EOF
+)
+cp "$s/scoped.conf" "$tmp/alias.conf"
+echo "witness = alias.example/w $alias_vkey https://127.0.0.1:1" >> "$tmp/alias.conf"
+exits 2 "w1's key under another name is refused" "$SCOPED" config -c "$tmp/alias.conf"
+has "  naming both" "$tmp/err" "witness alias.example/w: its public key is witness w1.example/w's"
 finish
