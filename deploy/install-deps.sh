@@ -10,6 +10,8 @@
 #                                   chromium (and a Japanese font) with
 #                                   playwright-core from npm in
 #                                   tests/node_modules (tests/package.json)
+#   deploy/install-deps.sh --bench  that, and PostgreSQL with pgbench for the
+#                                   peer benchmark (tests/bench/peer.sh)
 # Idempotent: installs only what is missing.  Runs apt-get as root, or through
 # sudo when started by another user.
 set -euo pipefail
@@ -18,7 +20,8 @@ test_pkgs=(openssl perl python3 clang libclang-rt-14-dev valgrind adduser system
 case ${1:-} in
 	"") ;;
 	--test) pkgs+=("${test_pkgs[@]}") ;;
-	*) echo "usage: deploy/install-deps.sh [--test]" >&2; exit 2 ;;
+	--bench) pkgs+=(postgresql) ;;
+	*) echo "usage: deploy/install-deps.sh [--test|--bench]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
