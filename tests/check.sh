@@ -4,8 +4,7 @@
 #   2. the same tests in a clang build with AddressSanitizer and
 #      UndefinedBehaviorSanitizer (any report fails the run);
 #   3. each libFuzzer target for FUZZ_SECONDS (default 20) from its corpus;
-#   4. the benchmarks for a second each (tests/bench/run.sh, SMOKE=1), and the
-#      PostgreSQL peer for one (tests/bench/peer.sh, skipped without PostgreSQL);
+#   4. the benchmarks for a second each (tests/bench/run.sh, SMOKE=1);
 #   5. with SCOPE_PACKAGE_TEST=1 (CI sets it; it needs root and installs and
 #      removes the package on this machine): deploy/package-test.sh.
 # Set SKIP_SANITIZE=1 or SKIP_FUZZ=1 to leave a stage out.
@@ -52,7 +51,6 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 fi
 echo "== benchmark smoke run (numbers only, no thresholds)"
 SMOKE=1 tests/bench/run.sh
-SMOKE=1 tests/bench/peer.sh
 stages=$((stages + 1))
 if [ -n "${SCOPE_PACKAGE_TEST:-}" ]; then
 	echo "== Debian package: build, install, run, remove"
