@@ -115,7 +115,8 @@ static int verify_export(const char *path, const struct checkpoint *cp, const ch
 			progress_update(&pg, v.count, read_part(f));
 	}
 	pverify_free(pv);
-	progress_end(&pg, v.count);
+	progress_update(&pg, v.count, 1);
+	progress_end(&pg);
 	if (rc == 0)
 		rc = lverify_finish(&v, &e);
 	if (rc == 0 && tsa_ca)

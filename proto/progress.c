@@ -15,6 +15,7 @@ void progress_init(struct progress *p, const char *what, bool on)
 	p->what = what;
 	p->on = on;
 	p->shown = false;
+	p->done = 0;
 	p->start = p->last = on ? now() : 0;
 }
 
@@ -32,6 +33,7 @@ static void draw(struct progress *p, uint64_t done, double frac, double t)
 
 void progress_update(struct progress *p, uint64_t done, double frac)
 {
+	p->done = done;
 	if (!p->on)
 		return;
 	double t = now();
@@ -39,10 +41,10 @@ void progress_update(struct progress *p, uint64_t done, double frac)
 		draw(p, done, frac, t);
 }
 
-void progress_end(struct progress *p, uint64_t done)
+void progress_end(struct progress *p)
 {
 	if (!p->shown)
 		return;
-	draw(p, done, 1, now());
+	draw(p, p->done, 1, now());
 	fputc('\n', stderr);
 }

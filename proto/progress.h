@@ -12,13 +12,14 @@
 struct progress {
 	const char *what;	/* "verified" */
 	bool on, shown;
+	uint64_t done;		/* as last updated */
 	double start, last;
 };
 
 void progress_init(struct progress *p, const char *what, bool on);
 /* frac: the part of the work done, 0..1, or negative when unknown */
 void progress_update(struct progress *p, uint64_t done, double frac);
-/* Ends the line if one was drawn. */
-void progress_end(struct progress *p, uint64_t done);
+/* Ends the line, with the count last updated, if one was drawn. */
+void progress_end(struct progress *p);
 
 #endif
