@@ -4,7 +4,8 @@
 # with 1 and with 4 threads, and a damaged entry in the middle, a chain
 # broken at a chunk boundary, an undecodable entry and a bad
 # SCOPE_VERIFY_THREADS are reported the same way, with the same first bad
-# entry, whatever the number of threads.
+# entry, whatever the number of threads.  Online, verify and export over
+# mutual TLS give the same report and entries on 1 and on 4 threads.
 set -u
 . "$(dirname "$0")/lib.sh"
 BENCH=${SCOPE_BENCH:-$(dirname "$SCOPED")/../tests/bench/scope-bench}
@@ -57,4 +58,18 @@ SCOPE_VERIFY_THREADS=9 exits 2 "SCOPE_VERIFY_THREADS=9 is refused" v "$tmp/all.h
 has "  saying what to give" "$tmp/err" "from 1 to 8"
 exits 2 "--threads 0 is refused" v "$tmp/all.hex" --threads 0
 SCOPE_VERIFY_THREADS=2 ok "SCOPE_VERIFY_THREADS=2 verifies" v "$tmp/all.hex"
+
+# online: the same entries over mutual TLS, verified on 1 and on 4 threads
+for r in admin auditor; do echo "cn:$r $r *"; done > "$inst/roles.conf"
+start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+SCOPE_VERIFY_THREADS=1 ok "online verify on 1 thread" ctl "$inst" auditor verify --json
+cp "$tmp/out" "$tmp/online1"
+has "  20,000 entries" "$tmp/online1" '"entries":20000'
+SCOPE_VERIFY_THREADS=4 ok "online verify on 4 threads" ctl "$inst" auditor verify --json
+is "  the same report" "$(cat "$tmp/out")" "$(cat "$tmp/online1")"
+SCOPE_VERIFY_THREADS=4 ok "online export, verified on 4 threads" ctl "$inst" auditor export -o "$tmp/online.hex"
+ok "  the same entries as scoped export" cmp "$tmp/online.hex" "$tmp/all.hex"
+SCOPE_VERIFY_THREADS=x exits 2 "online: a bad SCOPE_VERIFY_THREADS is refused" ctl "$inst" auditor verify
+has "  saying what to give" "$tmp/err" "from 1 to 8"
+stop_daemon
 finish
