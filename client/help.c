@@ -375,13 +375,14 @@ static const struct cmd_help HELP[] = {
 	  "Writes entries exactly as hashed, for offline verification with verify --export.", NULL },
 	{ "verify", VERIFY,
 	  "verify [--tsa-ca FILE]\n"
-	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE]\n"
+	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE] [--threads N]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
 	  "verify --receipt FILE --trust KEY [--witness VKEY... --quorum N]\n"
 	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE] [--witness VKEY... --quorum N]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
-	  "offline; with --proof, one inclusion proof; with --receipt, a receipt written by "
+	  "offline, decoding and hashing on N threads (default: SCOPE_VERIFY_THREADS, else the "
+	  "online CPUs, at most 8; the result and the first bad entry do not depend on N); with --proof, one inclusion proof; with --receipt, a receipt written by "
 	  "--receipt or downloaded from the portal (whose page shown must have the entry's "
 	  "page_sha256); with --dossier, everything in a dossier: its MANIFEST against the files "
 	  "(naming any changed, added or removed since it was written; an entry left out when "

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "anchors.h"
@@ -21,6 +22,8 @@
 #include "mp.h"
 #include "profile.h"
 #include "proof.h"
+#include "progress.h"
+#include "pverify.h"
 #include "show.h"
 #include "verify.h"
 
@@ -52,14 +55,23 @@ static int load_checkpoint(const char *path, const struct note_verifier *vs, siz
 	return 0;
 }
 
-static void progress(uint64_t done, bool final)
+static int feed_anchor(void *ctx, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
 {
-	fprintf(stderr, "\rverified %llu entries", (unsigned long long)done);
-	if (final)
-		fputc('\n', stderr);
+	return anchors_feed(ctx, en, leaf, e);
 }
 
-static int verify_export(const char *path, const struct checkpoint *cp, const char *tsa_ca, bool json)
+/* The part of a regular file read so far, or -1 (a pipe). */
+static double read_part(FILE *f)
+{
+	struct stat st;
+	long at = ftell(f);
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 || at < 0)
+		return -1;
+	return (double)at / (double)st.st_size;
+}
+
+static int verify_export(const char *path, const struct checkpoint *cp, const char *tsa_ca, bool json,
+			 unsigned threads)
 {
 	struct err e = { 0 };
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -70,35 +82,41 @@ static int verify_export(const char *path, const struct checkpoint *cp, const ch
 	struct export_reader r;
 	struct lverify v;
 	struct anchors anchors;
+	struct pverify *pv;
+	struct progress pg;
 	export_reader_init(&r, f, EXPORT_AUTO);
 	lverify_init(&v);
 	anchors_init(&anchors);
 	lverify_set_checkpoint(&v, cp);
-	bool tty = isatty(2) && !json;
-	int rc = 0;
-	for (;;) {
+	progress_init(&pg, "verified", isatty(2) && !json);
+	int rc = pverify_new(&pv, &v, threads, feed_anchor, &anchors, &e);
+	while (rc == 0) {
 		const uint8_t *p;
 		size_t n;
 		int got = export_next(&r, &p, &n, &e);
 		if (got < 0) {
-			v.failed = true;
-			v.bad_seq = r.index;
+			/* an entry before the unreadable one may be bad: that one is reported */
+			struct err re = e;
+			uint64_t at = r.index;
+			if (pverify_end(pv, &e) == 0) {
+				e = re;
+				v.failed = true;
+				v.bad_seq = at;
+			}
 			rc = -1;
 			break;
 		}
-		if (got == 0)
-			break;
-		struct entry en;
-		uint8_t leaf[HASH_LEN];
-		if (lverify_entry(&v, p, n, &en, leaf, &e) || anchors_feed(&anchors, &en, leaf, &e)) {
-			rc = -1;
+		if (got == 0) {
+			rc = pverify_end(pv, &e);
 			break;
 		}
-		if (tty && v.count % 100000 == 0)
-			progress(v.count, false);
+		rc = pverify_feed(pv, p, n, &e);
+		if (r.index % 4096 == 0)
+			progress_update(&pg, v.count, read_part(f));
 	}
-	if (tty)
-		progress(v.count, true);
+	pverify_free(pv);
+	progress_update(&pg, v.count, 1);
+	progress_end(&pg);
 	if (rc == 0)
 		rc = lverify_finish(&v, &e);
 	if (rc == 0 && tsa_ca)
@@ -354,6 +372,7 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "receipt", required_argument, NULL, 'R' },
 		{ "dossier", required_argument, NULL, 'D' }, { "tsa-ca", required_argument, NULL, 'Z' },
 		{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cosigners w = { 0 };
@@ -363,6 +382,7 @@ int cmd_verify_offline(int argc, char **argv)
 	const char *trust[MAX_TRUST];
 	size_t ntrust = 0;
 	bool json = false;
+	unsigned threads = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -390,6 +410,14 @@ int cmd_verify_offline(int argc, char **argv)
 			if (cosigners_set_quorum(&w, optarg))
 				return usage("--quorum needs a number of witnesses");
 			break;
+		case 'T': {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+			if (*end || t < 1 || t > PVERIFY_MAX_THREADS)
+				return usage("--threads needs a number of threads from 1 to 8");
+			threads = (unsigned)t;
+			break;
+		}
 		default: return usage("bad option");
 		}
 	}
@@ -426,6 +454,8 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("--entry goes with --proof");
 	if (tsa_ca && !exp)
 		return usage("--tsa-ca goes with --export (or online verify)");
+	if (threads && !exp)
+		return usage("--threads goes with --export");
 
 	struct note_verifier vs[MAX_TRUST];
 	struct checkpoint cp;
@@ -435,7 +465,11 @@ int cmd_verify_offline(int argc, char **argv)
 			fprintf(stderr, "scopectl: %s\n", e.msg);
 			return CTL_EXIT_USAGE;
 		}
+	if (threads == 0 && exp && pverify_threads(&threads, &e)) {
+		fprintf(stderr, "scopectl: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
 	if (load_checkpoint(cpath, vs, ntrust, &cp, &e))
 		return failed(e.msg);
-	return exp ? verify_export(exp, &cp, tsa_ca, json) : verify_proof(proof, entry, &cp);
+	return exp ? verify_export(exp, &cp, tsa_ca, json, threads) : verify_proof(proof, entry, &cp);
 }

@@ -19,6 +19,8 @@
 #include "offline.h"
 #include "pages.h"
 #include "proof.h"
+#include "progress.h"
+#include "pverify.h"
 #include "record.h"
 #include "result.h"
 #include "show.h"
@@ -716,19 +718,23 @@ struct streamctx {
 	FILE *f;
 	enum export_format format;
 	struct lverify v;
+	struct pverify *pv;		/* verify: prepares entries on several threads for v */
 	struct anchors *anchors;	/* verify: collects the anchor entries */
 	bool verify;
 	bool tty;
+	struct progress pg;
 	uint64_t total, done;
 };
+
+static int stream_anchor(void *ctx, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
+{
+	return anchors_feed(ctx, en, leaf, e);
+}
 
 static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
 {
 	struct streamctx *x = ctx;
-	struct entry en;
-	uint8_t leaf[HASH_LEN];
-	if (x->verify && (lverify_entry(&x->v, p, n, &en, leaf, e) ||
-			  (x->anchors && anchors_feed(x->anchors, &en, leaf, e)))) {
+	if (x->verify && pverify_feed(x->pv, p, n, e)) {
 		e->code = CTL_EXIT_VERIFY;
 		return -1;
 	}
@@ -736,10 +742,38 @@ static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struc
 		return err_setc(e, CTL_EXIT_USAGE, "writing entry %llu: %s", (unsigned long long)seq,
 				strerror(errno));
 	x->done++;
-	if (x->tty && (x->done % 10000 == 0 || x->done == x->total))
-		fprintf(stderr, "\r%llu / %llu entries", (unsigned long long)x->done,
-			(unsigned long long)x->total);
+	if (x->done % 4096 == 0)
+		progress_update(&x->pg, x->done, (double)x->done / (double)x->total);
 	return 0;
+}
+
+/* Streams entries from..to through x, verified (x->verify) in order on a
+ * pool of threads: as on one thread, an entry found bad is reported before
+ * a later network or write error. */
+static int stream_run(struct session *s, struct streamctx *x, uint64_t from, uint64_t to, struct err *e)
+{
+	unsigned threads;
+	x->pv = NULL;
+	if (x->verify && (pverify_threads(&threads, e) ||
+			  pverify_new(&x->pv, &x->v, threads, x->anchors ? stream_anchor : NULL, x->anchors, e)))
+		return (e->code = CTL_EXIT_USAGE, -1);
+	progress_init(&x->pg, "fetched", x->tty && x->total);
+	int rc = pages_entries(s, NULL, from, to, NULL, stream_one, x, e);
+	if (x->verify && rc && e->code != CTL_EXIT_VERIFY) {
+		struct err later = *e;
+		if (pverify_end(x->pv, e) == 0)
+			*e = later;
+		else
+			e->code = CTL_EXIT_VERIFY;
+	} else if (x->verify && rc == 0 && pverify_end(x->pv, e)) {
+		e->code = CTL_EXIT_VERIFY;
+		rc = -1;
+	}
+	pverify_free(x->pv);
+	x->pv = NULL;
+	progress_update(&x->pg, x->done, 1);
+	progress_end(&x->pg);
+	return rc;
 }
 
 static int do_export(struct session *s, const struct args *a)
@@ -774,11 +808,9 @@ static int do_export(struct session *s, const struct args *a)
 		fprintf(stderr, "scopectl: %s: %s\n", tmp, strerror(errno));
 		return CTL_EXIT_USAGE;
 	}
-	int rc = pages_entries(s, NULL, from, to, NULL, stream_one, &x, &e);
+	int rc = stream_run(s, &x, from, to, &e);
 	if (rc == 0 && x.verify)
 		rc = lverify_finish(&x.v, &e) ? (e.code = CTL_EXIT_VERIFY, -1) : 0;
-	if (x.tty && x.total)
-		fputc('\n', stderr);
 	if (!to_stdout) {
 		if (fflush(x.f) || fsync(fileno(x.f)))
 			rc = rc ? rc : err_setc(&e, CTL_EXIT_USAGE, "writing %s: %s", tmp, strerror(errno));
@@ -814,11 +846,9 @@ static int do_verify(struct session *s, const struct args *a)
 	lverify_init(&x.v);
 	lverify_set_checkpoint(&x.v, &cp);
 	x.total = cp.size;
-	rc = pages_entries(s, NULL, 0, cp.size, NULL, stream_one, &x, &e);
+	rc = stream_run(s, &x, 0, cp.size, &e);
 	if (rc == 0 && lverify_finish(&x.v, &e))
 		rc = (e.code = CTL_EXIT_VERIFY, -1);
-	if (x.tty && x.total)
-		fputc('\n', stderr);
 	bool checked = s->prof->tsa_ca[0] != '\0';
 	if (rc == 0 && checked)
 		rc = anchors_check(&anchors, cp.origin, s->prof->tsa_ca, &e);

@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "proof.h"
 #include "pki.h"
+#include "progress.h"
 #include "rules_hook.h"
 #include "signer.h"
 #include "store.h"
@@ -744,11 +745,7 @@ int admin_export(int argc, char **argv)
 
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-	(void)ctx;
-	fprintf(stderr, "\rverifying: %llu / %llu entries", (unsigned long long)done,
-		(unsigned long long)total);
-	if (done == total)
-		fputc('\n', stderr);
+	progress_update(ctx, done, (double)done / (double)total);
 }
 
 struct file_faults {
@@ -779,7 +776,10 @@ int admin_verify(int argc, char **argv)
 	struct err e = { 0 };
 	struct ledger_verify_report r;
 	char root[65];
-	int vr = ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, isatty(2) ? progress : NULL, NULL, &r, &e);
+	struct progress pg;
+	progress_init(&pg, "verified", isatty(2));
+	int vr = ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, progress, &pg, &r, &e);
+	progress_end(&pg);
 	struct file_faults ff = { 0 };
 	long files = vr == 0 && !a.no_files ? filestore_verify(in.cfg.data_dir, file_fault, &ff, &e) : 0;
 	if (files < 0 || ff.n) {
@@ -982,7 +982,11 @@ int admin_restore(int argc, char **argv)
 		rc = EXIT_ERROR;
 		memset(&in, 0, sizeof in);
 	} else if (inst_open(&in, conf, true, &e) == 0) {
-		if (ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, isatty(2) ? progress : NULL, NULL, &r, &e) == 0 &&
+		struct progress pg;
+		progress_init(&pg, "verified", isatty(2));
+		int vr = ledger_verify(in.ledger, in.have_trust ? &in.trust : NULL, progress, &pg, &r, &e);
+		progress_end(&pg);
+		if (vr == 0 &&
 		    filestore_verify(cfg.data_dir, file_fault, &ff, &e) >= 0 && ff.n == 0) {
 			char root[65];
 			hex_encode(r.root, HASH_LEN, root);

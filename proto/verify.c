@@ -44,56 +44,73 @@ static int check_cp(struct lverify *v, struct err *e)
 	return 0;
 }
 
-int lverify_entry(struct lverify *v, const uint8_t *p, size_t n, struct entry *en_out,
-		  uint8_t leaf_out[HASH_LEN], struct err *e)
+int lverify_prepare(const uint8_t *p, size_t n, struct entry *en, uint8_t leaf[HASH_LEN], struct err *e)
 {
-	struct entry en;
-	uint8_t leaf[HASH_LEN];
+	if (entry_decode(p, n, en, e))
+		return -1;
+	merkle_leaf_hash(p, n, leaf);
+	return 0;
+}
+
+int lverify_bad_entry(struct lverify *v, struct err *e)
+{
+	err_prefix(e, "entry %llu", (unsigned long long)v->count);
+	return fail(v, v->count, e);
+}
+
+int lverify_fold(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
+{
 	uint64_t seq = v->count;
 
-	if (v->failed)
-		return err_set(e, "verification already failed at entry %llu",
-			       (unsigned long long)v->bad_seq);
-	if (entry_decode(p, n, &en, e)) {
-		err_prefix(e, "entry %llu", (unsigned long long)seq);
-		return fail(v, seq, e);
-	}
-	if (en.seq != seq) {
+	if (en->seq != seq) {
 		err_set(e, "entry at position %llu carries seq %llu: entries are missing, repeated or reordered",
-			(unsigned long long)seq, (unsigned long long)en.seq);
+			(unsigned long long)seq, (unsigned long long)en->seq);
 		return fail(v, seq, e);
 	}
 	if (seq == 0) {
 		static const uint8_t zero[HASH_LEN];
-		if (memcmp(en.prev, zero, HASH_LEN) != 0) {
+		if (memcmp(en->prev, zero, HASH_LEN) != 0) {
 			err_set(e, "entry 0: prev must be 32 zero bytes");
 			return fail(v, 0, e);
 		}
-	} else if (memcmp(en.prev, v->last_leaf, HASH_LEN) != 0) {
+	} else if (memcmp(en->prev, v->last_leaf, HASH_LEN) != 0) {
 		/* Entry seq records what entry seq-1 hashed to when seq was
 		 * written; seq-1 no longer hashes to that. */
 		char got[65], want[65];
 		hex_encode(v->last_leaf, HASH_LEN, got);
-		hex_encode(en.prev, HASH_LEN, want);
+		hex_encode(en->prev, HASH_LEN, want);
 		err_set(e, "entry %llu hashes to %s but entry %llu records prev %s: entry %llu was altered "
 			   "(or the prev field of entry %llu was)",
 			(unsigned long long)(seq - 1), got, (unsigned long long)seq, want,
 			(unsigned long long)(seq - 1), (unsigned long long)seq);
 		return fail(v, seq - 1, e);
 	}
-	if (en.time_us < v->last_time) {
+	if (en->time_us < v->last_time) {
 		err_set(e, "entry %llu: commit time goes backwards", (unsigned long long)seq);
 		return fail(v, seq, e);
 	}
-	merkle_leaf_hash(p, n, leaf);
 	if (merkle_cr_append(&v->cr, leaf, v->emit, v->emit_ctx, e)) {
 		err_prefix(e, "entry %llu", (unsigned long long)seq);
 		return fail(v, seq, e);
 	}
 	memcpy(v->last_leaf, leaf, HASH_LEN);
-	v->last_time = en.time_us;
+	v->last_time = en->time_us;
 	v->count++;
-	if (check_cp(v, e))
+	return check_cp(v, e);
+}
+
+int lverify_entry(struct lverify *v, const uint8_t *p, size_t n, struct entry *en_out,
+		  uint8_t leaf_out[HASH_LEN], struct err *e)
+{
+	struct entry en;
+	uint8_t leaf[HASH_LEN];
+
+	if (v->failed)
+		return err_set(e, "verification already failed at entry %llu",
+			       (unsigned long long)v->bad_seq);
+	if (lverify_prepare(p, n, &en, leaf, e))
+		return lverify_bad_entry(v, e);
+	if (lverify_fold(v, &en, leaf, e))
 		return -1;
 	if (en_out)
 		*en_out = en;

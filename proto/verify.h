@@ -42,6 +42,15 @@ void lverify_set_checkpoint(struct lverify *v, const struct checkpoint *cp);
  * receives its leaf hash and *en its decoded fields. */
 int lverify_entry(struct lverify *v, const uint8_t *p, size_t n, struct entry *en,
 		  uint8_t leaf[HASH_LEN], struct err *e);
+/* lverify_entry in two steps, so that the first can run on many threads:
+ * lverify_prepare decodes one entry (canonical form, field rules) and
+ * computes its leaf hash, touching nothing shared; lverify_fold then takes
+ * the prepared entries strictly in order (chain, seq, times, tree,
+ * checkpoint).  When lverify_prepare failed for the next entry,
+ * lverify_bad_entry records it with e's message, as lverify_entry would. */
+int lverify_prepare(const uint8_t *p, size_t n, struct entry *en, uint8_t leaf[HASH_LEN], struct err *e);
+int lverify_fold(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e);
+int lverify_bad_entry(struct lverify *v, struct err *e);
 /* End of stream: checks the checkpoint was reached. */
 int lverify_finish(struct lverify *v, struct err *e);
 /* Root of everything fed so far. */

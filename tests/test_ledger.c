@@ -606,6 +606,60 @@ static void test_tamper(void)
 	ledger_close(l);
 }
 
+/* ledger_verify with SCOPE_VERIFY_THREADS=threads */
+static int verify_on(struct ledger *l, const char *threads, struct ledger_verify_report *r, struct err *e)
+{
+	setenv("SCOPE_VERIFY_THREADS", threads, 1);
+	int rc = verify_ok(l, r, e);
+	unsetenv("SCOPE_VERIFY_THREADS");
+	return rc;
+}
+
+/* 10,000 entries, chunks of 4096 prepared on 4 threads: each damage is
+ * reported with the same first bad entry and message as on one thread. */
+static void test_tamper_threads(void)
+{
+	struct err e = { 0 };
+	struct ledger_verify_report r1, r4;
+	const char *dir = newdir("threads");
+	struct ledger *l = open_l(dir, 0, 0, false, &e);
+	append_n(l, 5000, "a", &e);
+	append_n(l, 5000, "b", &e);
+	ok(verify_on(l, "4", &r4, &e) == 0 && r4.entries == 10000, "10,000 entries verify on 4 threads");
+	ledger_close(l);
+	static const struct {
+		uint64_t seq;
+		void (*fn)(uint8_t *, size_t);
+		const char *what;
+	} cases[] = {
+		{ 4095, flip_last_text_byte, "the last entry of the first chunk altered" },
+		{ 4096, flip_last_text_byte, "the first entry of the second chunk altered" },
+		{ 9000, flip_last_text_byte, "an entry of the third chunk altered" },
+		{ 6000, flip_first_byte, "an entry that does not decode" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		uint8_t k[8];
+		struct err e1 = { 0 }, e4 = { 0 };
+		be64(k, cases[i].seq);
+		ok(raw_edit(dir, "entries", k, 8, cases[i].fn, false) == 0, "%s (entry %llu)", cases[i].what,
+		   (unsigned long long)cases[i].seq);
+		l = open_l(dir, 0, 0, true, &e);
+		int rc1 = verify_on(l, "1", &r1, &e1), rc4 = verify_on(l, "4", &r4, &e4);
+		ok(rc1 != 0 && r1.bad_seq_known && r1.bad_seq == cases[i].seq, "  1 thread names entry %llu: %s",
+		   (unsigned long long)r1.bad_seq, e1.msg);
+		ok(rc4 != 0 && r4.bad_seq_known && r4.bad_seq == cases[i].seq, "  4 threads name entry %llu",
+		   (unsigned long long)r4.bad_seq);
+		is_str(e4.msg, e1.msg, "  with the same message");
+		ledger_close(l);
+		ok(raw_edit(dir, "entries", k, 8, cases[i].fn, false) == 0, "  undo the change");
+	}
+	l = open_l(dir, 0, 0, true, &e);
+	ok(verify_on(l, "0", &r4, &e) != 0, "SCOPE_VERIFY_THREADS=0 is refused");
+	like(e.msg, "from 1 to 8", "  message: %s", e.msg);
+	ok(verify_on(l, "4", &r4, &e) == 0, "  the undone ledger verifies on 4 threads");
+	ledger_close(l);
+}
+
 int main(void)
 {
 	if (tmpdir_make(base, sizeof base, "scope-test", ORIGIN, &signer))
@@ -616,6 +670,7 @@ int main(void)
 	test_map_full();
 	test_refusals_at_open();
 	test_tamper();
+	test_tamper_threads();
 	note_signer_free(&signer);
 	if (tmpdir_remove(base) != 0)
 		diag("could not remove %s", base);

@@ -16,6 +16,7 @@
 #include "rebuild.h"
 #include "enc.h"
 #include "mp.h"
+#include "pverify.h"
 #include "verify.h"
 
 struct ledger {
@@ -1004,6 +1005,8 @@ struct vctx {
 	struct store_txn *t;	/* the stored ledger */
 	struct store_txn *x;	/* scratch: what the log implies, rebuilt entry by entry */
 	struct lverify v;
+	struct pverify *pv;	/* prepares entries on several threads for v */
+	uint64_t fed;		/* entries handed to pv */
 	struct ledger_verify_report *r;
 	void (*progress)(void *, uint64_t, uint64_t);
 	void *pctx;
@@ -1038,37 +1041,43 @@ static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t
 		       (unsigned long long)(((index + 1) << level) - 1));
 }
 
-static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+/* Each entry, once the stream accepted it (in order, on this thread): what
+ * it implies beyond itself. */
+static int verify_each(void *ctx, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
 {
 	struct vctx *c = ctx;
-	struct entry en;
-	if (seq != c->v.count) {
-		c->r->bad_seq_known = true;
-		c->r->bad_seq = c->v.count;
-		return err_set(e, "entry %llu is missing from storage", (unsigned long long)c->v.count);
-	}
-	if (lverify_entry(&c->v, p, n, &en, NULL, e)) {
-		if (!c->r->bad_seq_known) {
-			c->r->bad_seq_known = true;
-			c->r->bad_seq = c->v.bad_seq;
-		}
-		return -1;
-	}
+	uint64_t seq = en->seq;
+	(void)leaf;
 	struct rebuild_tree tree = { c->t, c->origin };
-	if (rebuild_entry(c->x, &tree, c->rules, seq, &en, &c->body, e)) {
+	if (rebuild_entry(c->x, &tree, c->rules, seq, en, &c->body, e)) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = seq;
 		return -1;
 	}
-	if (keys_is_key(en.kind, en.kind_len)) {
+	if (keys_is_key(en->kind, en->kind_len)) {
 		uint8_t b[8];
 		for (int i = 0; i < 8; i++)
 			b[i] = (uint8_t)(seq >> (56 - 8 * i));
 		buf_add(&c->key_seqs, b, 8);
 	}
-	if (c->progress && (seq % 65536 == 0 || seq + 1 == c->total))
+	if (c->progress && (seq % 4096 == 0 || seq + 1 == c->total))
 		c->progress(c->pctx, seq + 1, c->total);
 	return 0;
+}
+
+static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
+{
+	struct vctx *c = ctx;
+	if (seq != c->fed) {
+		/* the entries before the gap first: one of them may be bad */
+		if (pverify_end(c->pv, e))
+			return -1;
+		c->r->bad_seq_known = true;
+		c->r->bad_seq = c->fed;
+		return err_set(e, "entry %llu is missing from storage", (unsigned long long)c->fed);
+	}
+	c->fed++;
+	return pverify_feed(c->pv, p, n, e);
 }
 
 /* Every stored tree node is a complete subtree of the tree (the stream
@@ -1369,8 +1378,18 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 		goto out;
 	}
 	lverify_set_checkpoint(&c->v, &cp);
-	if (store_entry_scan(c->t, 0, c->total, verify_one, c, e) || lverify_finish(&c->v, e))
+	unsigned threads;
+	c->fed = 0;
+	if (pverify_threads(&threads, e) || pverify_new(&c->pv, &c->v, threads, verify_each, c, e))
 		goto out;
+	if (store_entry_scan(c->t, 0, c->total, verify_one, c, e) || pverify_end(c->pv, e) ||
+	    lverify_finish(&c->v, e)) {
+		if (c->v.failed && !r->bad_seq_known) {
+			r->bad_seq_known = true;
+			r->bad_seq = c->v.bad_seq;
+		}
+		goto out;
+	}
 	lverify_root(&c->v, r->root);
 	r->entries = c->v.count;
 	int hr = store_meta_get(c->t, "root", &p, &n, e);
@@ -1390,6 +1409,8 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 		goto out;
 	rc = 0;
 out:
+	pverify_free(c->pv);
+	c->pv = NULL;
 	store_abort(c->x);
 	store_abort(c->t);
 	if (rc)
