@@ -19,6 +19,7 @@
 #include "enc.h"
 #include "isotime.h"
 #include "logger.h"
+#include "tls.h"
 #include "mp.h"
 #include "server.h"
 #include "tsa.h"
@@ -158,23 +159,6 @@ static void on_error(enum evhttp_request_error err, void *arg)
 		 a->s->cfg.tsa_url);
 }
 
-static struct bufferevent *connect_bev(struct anchoring *a, const char *host)
-{
-	if (a->tls == NULL)
-		return bufferevent_socket_new(a->s->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	SSL *ssl = SSL_new(a->tls);
-	if (ssl == NULL)
-		return NULL;
-	SSL_set_tlsext_host_name(ssl, host);
-	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-	if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1 && X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return bufferevent_openssl_socket_new(a->s->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-}
-
 static int send_request(struct anchoring *a, const struct buf *der, struct err *e)
 {
 	struct evhttp_uri *u = evhttp_uri_parse(a->s->cfg.tsa_url);
@@ -186,7 +170,7 @@ static int send_request(struct anchoring *a, const struct buf *der, struct err *
 	bool tls = a->tls != NULL;
 	int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : tls ? 443 : 80;
 	const char *path = evhttp_uri_get_path(u);
-	struct bufferevent *bev = connect_bev(a, host);
+	struct bufferevent *bev = tls_client_bev(a->s->base, a->tls, host);
 	a->conn = bev ? evhttp_connection_base_bufferevent_new(a->s->base, a->dns, bev, host, (unsigned short)port)
 		      : NULL;
 	struct evhttp_request *req = a->conn ? evhttp_request_new(on_reply, a) : NULL;

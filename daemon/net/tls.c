@@ -1,6 +1,8 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -220,4 +222,21 @@ int tls_peer_identity(struct ssl_st *ssl, char *cn, size_t cnlen, size_t *cn_n, 
 	}
 	X509_free(cert);
 	return rc;
+}
+
+struct bufferevent *tls_client_bev(struct event_base *base, struct ssl_ctx_st *tls, const char *host)
+{
+	if (tls == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	SSL *ssl = SSL_new(tls);
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_tlsext_host_name(ssl, host);
+	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1 && X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 }

@@ -53,4 +53,11 @@ void tls_drain_errors(char *out, size_t n);
 /* Refuses a private key file that group or others can read. */
 int tls_check_key_file(const char *path, const char *what, struct err *e);
 
+struct bufferevent;
+struct event_base;
+/* A client connection's bufferevent for an HTTP client: plain when tls is
+ * NULL, else TLS over tls with SNI and the peer's certificate checked for
+ * host (an IP address or a DNS name); NULL on failure. */
+struct bufferevent *tls_client_bev(struct event_base *base, struct ssl_ctx_st *tls, const char *host);
+
 #endif

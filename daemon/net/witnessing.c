@@ -17,6 +17,7 @@
 
 #include "enc.h"
 #include "logger.h"
+#include "tls.h"
 #include "mp.h"
 #include "note.h"
 #include "server.h"
@@ -223,23 +224,6 @@ static void on_error(enum evhttp_request_error err, void *arg)
 	snprintf(p->reply_error, sizeof p->reply_error, "%s (%.100s)", i < 5 ? why[i] : "HTTP error", p->cfg->url);
 }
 
-static struct bufferevent *connect_bev(struct witnessing *w, bool tls, const char *host)
-{
-	if (!tls)
-		return bufferevent_socket_new(w->s->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	SSL *ssl = SSL_new(w->tls);
-	if (ssl == NULL)
-		return NULL;
-	SSL_set_tlsext_host_name(ssl, host);
-	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-	if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1 && X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return bufferevent_openssl_socket_new(w->s->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-}
-
 /* The add-checkpoint body: "old N", the proof from N, a blank line, the note. */
 static int request_body(struct witness_peer *p, struct evbuffer *out, struct err *e)
 {
@@ -274,7 +258,7 @@ static int submit(struct witness_peer *p, struct err *e)
 	}
 	bool tls = strncmp(url, "https://", 8) == 0;
 	int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : tls ? 443 : 80;
-	struct bufferevent *bev = connect_bev(w, tls, host);
+	struct bufferevent *bev = tls_client_bev(w->s->base, tls ? w->tls : NULL, host);
 	p->conn = bev ? evhttp_connection_base_bufferevent_new(w->s->base, w->dns, bev, host, (unsigned short)port)
 		      : NULL;
 	struct evhttp_request *req = p->conn ? evhttp_request_new(on_reply, p) : NULL;
