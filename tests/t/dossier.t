@@ -86,10 +86,6 @@ has "  the leaf hash by hand is the entry's" "$d/entries/000001.json" "\"leaf_ha
 
 # each tampering on a fresh copy fails, naming it
 fresh() { rm -rf "$tmp/t"; cp -a "$d" "$tmp/t"; }
-flip() {	# flip FILE OFFSET: changes one byte
-	local b; b=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
-	printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 fresh; flip "$tmp/t/VERIFY.txt" 10
 exits 1 "one changed byte in a file" "$SCOPECTL" verify --dossier "$tmp/t" --trust "$key"
 has "  names it" "$tmp/err" "VERIFY.txt: changed"

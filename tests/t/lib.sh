@@ -35,6 +35,10 @@ is() {	# is DESCRIPTION GOT WANT
 	if [ "$2" = "$3" ]; then echo "ok $n - $1"
 	else failed=$((failed + 1)); echo "not ok $n - $1"; echo "#   got '$2', want '$3'"; fi
 }
+flip() {	# flip FILE OFFSET: changes one byte, whatever it held
+	local b; b=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 finish() {
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
