@@ -4,7 +4,10 @@
  * Results come only after the commit is durable, in queue order, then each
  * sink is told once; a cancelled sink is never called; a sink told after a
  * commit may enqueue, wait or cancel another; a failed commit refuses every
- * append and still tells every sink.
+ * append and still tells every sink.  The batch is written on the writer
+ * thread: while it holds one (test_hold_us), the next waits in the queue and
+ * reads see the published size, checkpoint and entries; a full map comes
+ * back, grows on the loop's thread, and the same batch is written again.
  */
 #include <errno.h>
 #include <event2/event.h>
