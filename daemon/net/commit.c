@@ -66,14 +66,14 @@ static void *writer_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->mu);
 		w->t0 = stats_now_us();
-		if (w->hold_us) {
+		err_clear(&w->e);
+		w->rc = ledger_write_batch(w->ledger, w->as, w->n, w->rs, &w->lc, &w->e);
+		w->t1 = stats_now_us();
+		if (w->hold_us) {	/* tests: committed, not handed back yet */
 			struct timespec ts = { (time_t)(w->hold_us / 1000000u), (long)(w->hold_us % 1000000u) * 1000 };
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 			}
 		}
-		err_clear(&w->e);
-		w->rc = ledger_write_batch(w->ledger, w->as, w->n, w->rs, &w->lc, &w->e);
-		w->t1 = stats_now_us();
 		pthread_mutex_lock(&w->mu);
 		w->has_job = false;
 		w->finished = true;

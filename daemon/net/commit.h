@@ -93,7 +93,7 @@ struct commit_queue {
 	void (*grew)(void *arg);
 	void *grew_arg;
 	/* tests only (the test build of scoped; 0: off): the writer holds
-	 * each batch this long before writing it, and the fail_at-th commit
+	 * each batch this long after its commit, before handing it back, and the fail_at-th commit
 	 * fails as a failed sync would (store_fault_commit) */
 	uint64_t test_hold_us;
 	unsigned test_fail_at, commits;

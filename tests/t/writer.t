@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The commit on the writer thread, end to end, with the test build's hooks
 # (scoped-testclock): while the writer holds a batch
-# (SCOPED_TEST_COMMIT_HOLD_MS), reads are answered at once and show the
-# published state, not the batch; the append is answered only after its
+# after its commit (SCOPED_TEST_COMMIT_HOLD_MS), reads are answered at once
+# and show the published state, not the batch the store already holds; the append is answered only after its
 # commit.  A commit whose sync fails (SCOPED_TEST_COMMIT_FAIL_AT) gives the
 # client the error and writes nothing, and the same request commits once in
 # the next batch.  SIGTERM during a held commit answers it first.
