@@ -109,9 +109,17 @@ static uint64_t (*clock_of_tests(void))(void)
 #define CLOCK clock_of_tests()
 /* and an upload's write past SCOPED_TEST_FILES_FAIL_AT bytes fails as a full disk would */
 #define FILES_FAIL_AT (getenv("SCOPED_TEST_FILES_FAIL_AT") ? strtoull(getenv("SCOPED_TEST_FILES_FAIL_AT"), NULL, 10) : 0)
+/* the writer thread holds each batch SCOPED_TEST_COMMIT_HOLD_MS after its
+ * commit, before handing it back (reads go on meanwhile), and commit SCOPED_TEST_COMMIT_FAIL_AT
+ * (1 = the first) fails as a failed sync would */
+#define ENV_U64(name) (getenv(name) ? strtoull(getenv(name), NULL, 10) : 0)
+#define COMMIT_HOLD_US (ENV_U64("SCOPED_TEST_COMMIT_HOLD_MS") * 1000u)
+#define COMMIT_FAIL_AT ((unsigned)ENV_U64("SCOPED_TEST_COMMIT_FAIL_AT"))
 #else
 #define CLOCK NULL
 #define FILES_FAIL_AT 0
+#define COMMIT_HOLD_US 0
+#define COMMIT_FAIL_AT 0
 #endif
 
 /* Serves the ledger; with follow, a follower's copy of the primary --from URL. */
@@ -124,7 +132,7 @@ static int serve_as(int argc, char **argv, bool following)
 		{ "from", required_argument, NULL, 'f' },
 		{ 0, 0, 0, 0 },
 	};
-	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT, NULL };
+	struct server_overrides ov = { NULL, NULL, CLOCK, FILES_FAIL_AT, NULL, COMMIT_HOLD_US, COMMIT_FAIL_AT };
 	const char *conf = getenv("SCOPED_CONFIG");
 	int c;
 	optind = 1;

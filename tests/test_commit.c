@@ -4,7 +4,10 @@
  * Results come only after the commit is durable, in queue order, then each
  * sink is told once; a cancelled sink is never called; a sink told after a
  * commit may enqueue, wait or cancel another; a failed commit refuses every
- * append and still tells every sink.
+ * append and still tells every sink.  The batch is written on the writer
+ * thread: while it holds one (test_hold_us), the next waits in the queue and
+ * reads see the published size, checkpoint and entries; a full map comes
+ * back, grows on the loop's thread, and the same batch is written again.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -90,6 +93,15 @@ static void probe_init(struct probe *p, char name)
 	p->sink.done = on_done;
 }
 
+/* Runs the loop until the batch in the writer is handed back and answered
+ * (the next may be in the writer then). */
+static void wait_commit(struct event_base *eb)
+{
+	uint64_t before = q.stats->commits;
+	while (q.stats->commits == before)
+		event_base_loop(eb, EVLOOP_ONCE);
+}
+
 static const char *told_now(void)
 {
 	static char s[512];
@@ -130,7 +142,7 @@ int main(void)
 	probe_init(&b, 'B');
 	probe_init(&c, 'C');
 	probe_init(&d, 'D');
-	commit_run(&q);
+	commit_drain(&q);
 	is_str(told_now(), "", "a commit of an empty queue tells nobody anything");
 
 	enqueue(&a, 1, "a1");
@@ -143,8 +155,11 @@ int main(void)
 	commit_cancel(&q, &c.sink);
 	commit_wait(&q, &d.sink);
 	is_int(ledger_size(led), 0, "nothing is written before the commit");
-	/* the event loop runs the commit: nothing else is ready */
+	/* the event loop hands the batch to the writer; its hand-back wakes
+	 * the loop, which answers */
 	event_base_loop(eb, EVLOOP_ONCE);
+	ok(commit_busy(&q), "the loop hands the queue to the writer");
+	wait_commit(eb);
 	is_str(told_now(), "A1:ok B10:ok A2:ok D.done(0) B.done(0) A.done(0) ",
 	       "the loop commits: results in queue order, then each sink told once");
 	is_int(ledger_size(led), 5, "  the cancelled sink's appends are committed too");
@@ -158,23 +173,80 @@ int main(void)
 	a.cancel_on_done = &b;
 	a.enqueue_on_done = true;
 	commit_run(&q);
+	wait_commit(eb);
 	a.cancel_on_done = NULL;
 	is_str(told_now(), "B11:ok A3:dup A.done(0) ",
 	       "a repeated request is a duplicate; a sink cancelled by one told before it is not told");
-	ok(q.nqueue == 1 && a.sink.pending == 1, "  an append queued while told waits for the next commit");
-	commit_run(&q);
+	ok(q.nqueue == 0 && commit_busy(&q) && a.sink.pending == 1,
+	   "  an append queued while told goes to the writer at once, as the next batch");
+	wait_commit(eb);
 	is_str(told_now(), "A99:ok A.done(0) ", "  which answers it and tells its sink");
+
+	/* while the writer holds a batch, the loop reads the published state
+	 * and queues the next batch: the store holds the batch, reads do not
+	 * show it before it is handed back */
+	q.test_hold_us = 300000;
+	uint64_t size = ledger_size(led);
+	struct buf cp0, cp1, got;
+	buf_init(&cp0);
+	buf_init(&cp1);
+	buf_init(&got);
+	ledger_checkpoint(led, &cp0, &e);
+	enqueue(&a, 5, "a5");
+	commit_run(&q);
+	enqueue(&b, 13, "b13");
+	commit_run(&q);
+	usleep(150000);	/* the writer commits (in a few ms) and holds it back */
+	ledger_checkpoint(led, &cp1, &e);
+	ok(commit_busy(&q) && q.nqueue == 1 && ledger_size(led) == size && cp0.len == cp1.len &&
+	   memcmp(cp0.data, cp1.data, cp0.len) == 0,
+	   "during a commit: the next append waits in the queue, the size and checkpoint are the published ones");
+	ok(ledger_get(led, size, &got, &e) == -1 && e.code == STORE_E_NOTFOUND,
+	   "  and the entry being written is not there yet");
+	q.test_hold_us = 0;
+	wait_commit(eb);
+	is_str(told_now(), "A5:ok B.done(1) A.done(0) ",
+	       "  the first batch is answered alone (B, waiting for the next, is told too)");
+	buf_reset(&cp1);
+	ledger_checkpoint(led, &cp1, &e);
+	ok(ledger_size(led) == size + 1 && commit_busy(&q) && (cp1.len != cp0.len || memcmp(cp0.data, cp1.data, cp0.len)),
+	   "  then published (size and checkpoint), and the next batch is in the writer");
+	wait_commit(eb);
+	is_str(told_now(), "B13:ok B.done(0) ", "  which is answered after it");
+	ok(ledger_get(led, size, &got, &e) == 0, "  the entry is readable once published");
+	buf_free(&cp0);
+	buf_free(&cp1);
+	buf_free(&got);
 
 	/* a commit that fails writes nothing and refuses every append */
 	enqueue(&a, 4, "a4");
 	enqueue(&b, 12, "b12");
 	store_fault_put(ledger_store(led), 1, STORE_E_IO);
-	uint64_t size = ledger_size(led);
-	commit_run(&q);
+	size = ledger_size(led);
+	commit_drain(&q);
 	is_str(told_now(), "A4:refused B12:refused B.done(0) A.done(0) ",
 	       "a failed commit refuses every append and still tells each sink");
 	is_int(ledger_size(led), size, "  nothing is written");
 	store_fault_put(ledger_store(led), 0, 0);
+	q.test_fail_at = q.commits + 1;
+	enqueue(&a, 6, "a6");
+	commit_drain(&q);
+	is_str(told_now(), "A6:refused A.done(0) ", "a commit whose sync fails refuses its appends");
+	is_int(ledger_size(led), size, "  nothing is published");
+	enqueue(&a, 7, "a6");
+	commit_drain(&q);
+	is_str(told_now(), "A7:ok A.done(0) ", "  and the same request commits in the next batch");
+	is_int(ledger_size(led), size + 1, "  once");
+
+	/* a full map comes back from the writer, grows on the loop, and the
+	 * same batch is written again */
+	size_t map = store_map_size(ledger_store(led));
+	store_fault_commit(ledger_store(led), STORE_E_MAP_FULL);
+	enqueue(&a, 8, "a8");
+	enqueue(&b, 14, "b14");
+	wait_commit(eb);
+	is_str(told_now(), "A8:ok B14:ok B.done(0) A.done(0) ", "a full map: the batch is written again after the map grew");
+	ok(store_map_size(ledger_store(led)) == 2 * map && ledger_size(led) == size + 3, "  the map doubled, each entry once");
 
 	/* the queue's bound, and a teardown with appends still queued */
 	int rc = 0;

@@ -27,17 +27,21 @@ struct ledger {
 	char origin[NOTE_NAME_MAX + 1];
 	int lock_fd;
 	bool read_only;
-	/* committed state, changed only after a successful commit */
+	/* the published committed state: changed only by ledger_publish (after
+	 * a commit returned success), on the thread that reads it; a batch
+	 * being written (ledger_write_batch, maybe on another thread) only
+	 * reads it and works on a copy */
 	uint64_t size;
 	uint64_t last_time;
 	uint8_t last_leaf[HASH_LEN];
 	struct merkle_cr cr;
+	struct buf head;	/* the checkpoint note that covers size, exactly as signed */
 	uint64_t (*now_us)(void);
-	struct buf scratch;
 	const struct ledger_rules *rules;	/* NULL: none, every entry as sent */
 	const struct note_verifier *replica_of;	/* a follower's: the primary's key */
+	/* working buffers of the one write under way */
+	struct buf scratch;
 	struct buf body;	/* the body being recorded, after the rules */
-	struct buf head;	/* the checkpoint note last signed */
 };
 
 static uint64_t clock_now_us(void)
@@ -156,9 +160,9 @@ static void signing_keys(const struct ledger *l, struct buf *out)
 }
 
 /* Signs a checkpoint for (size, cr) with every signer and stores it with
- * size/root/origin and the signing keys; the note stays in l->head. */
+ * size/root/origin and the signing keys; the note stays in *note. */
 static int write_head(struct ledger *l, struct store_txn *t, uint64_t size,
-		      const struct merkle_cr *cr, uint64_t last_time, struct err *e)
+		      const struct merkle_cr *cr, uint64_t last_time, struct buf *note, struct err *e)
 {
 	struct checkpoint cp;
 	memset(&cp, 0, sizeof cp);
@@ -167,7 +171,6 @@ static int write_head(struct ledger *l, struct store_txn *t, uint64_t size,
 	merkle_cr_root(cr, cp.root);
 	buf_reset(&l->scratch);
 	checkpoint_format(&cp, &l->scratch);
-	struct buf *note = &l->head;
 	buf_reset(note);
 	int rc = note_sign_multi(l->signers, l->nsigners, (const char *)l->scratch.data, l->scratch.len, note, e);
 	buf_reset(&l->scratch);
@@ -200,6 +203,10 @@ static int ensure_checkpoint(struct ledger *l, struct err *eout)
 		note_signer_verifier(l->signers[i], &v);
 		fresh = checkpoint_open((const char *)p, n, &v, 1, &cp, NULL) == 0 && cp.size == l->size;
 	}
+	if (fresh) {
+		buf_reset(&l->head);
+		buf_add(&l->head, p, n);
+	}
 	store_abort(t);
 	if (rc < 0)
 		goto fail;
@@ -209,7 +216,7 @@ static int ensure_checkpoint(struct ledger *l, struct err *eout)
 		err_clear(e);
 		if (store_begin(l->store, true, &t, e))
 			goto fail;
-		if (write_head(l, t, l->size, &l->cr, l->last_time, e)) {
+		if (write_head(l, t, l->size, &l->cr, l->last_time, &l->head, e)) {
 			store_abort(t);
 		} else if (store_commit(t, e) == 0) {
 			return 0;
@@ -552,19 +559,39 @@ static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledge
 	return 0;
 }
 
-int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
-			struct ledger_result *res, struct err *eout)
+void ledger_commit_init(struct ledger_commit *c)
+{
+	memset(c, 0, sizeof *c);
+	buf_init(&c->note);
+}
+
+void ledger_commit_free(struct ledger_commit *c)
+{
+	buf_free(&c->note);
+}
+
+static void refuse_all(struct ledger_result *res, size_t n, const struct err *e)
+{
+	for (size_t k = 0; k < n; k++) {
+		res[k].status = LEDGER_REJECTED;
+		res[k].err = *e;
+	}
+}
+
+int ledger_write_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
+		       struct ledger_result *res, struct ledger_commit *c, struct err *eout)
 {
 	struct err le, *e = &le;
+	c->appended = false;
 	if (l->read_only || l->replica_of)
 		return err_set(eout, "ledger is open %s", l->read_only ? "read-only" : "as a follower's copy");
-retry:
 	err_clear(e);
 	struct store_txn *t = NULL;
-	struct merkle_cr cr = l->cr;
+	struct merkle_cr *cr = &c->cr;
 	uint64_t size = l->size, time_us = l->now_us();
-	uint8_t prev[HASH_LEN];
+	uint8_t *prev = c->last_leaf;
 	size_t appended = 0;
+	*cr = l->cr;
 	memcpy(prev, l->last_leaf, HASH_LEN);
 	if (time_us < l->last_time)
 		time_us = l->last_time;	/* commit times never go backwards */
@@ -611,7 +638,7 @@ retry:
 		request_digest(r, digest);
 		merkle_leaf_hash(l->scratch.data, l->scratch.len, leaf);
 		if (store_entry_put(t, size, l->scratch.data, l->scratch.len, e) ||
-		    merkle_cr_append(&cr, leaf, node_put, t, e) ||
+		    merkle_cr_append(cr, leaf, node_put, t, e) ||
 		    store_reqid_put(t, r->author, r->author_len, r->request_id, r->request_id_len,
 				    size, digest, e) ||
 		    store_project_put(t, r->project, r->project_len, size, e))
@@ -627,29 +654,62 @@ retry:
 		store_abort(t);
 		return 0;
 	}
-	if (write_head(l, t, size, &cr, time_us, e) || keep_key_checkpoints(t, reqs, res, n, &l->head, e))
+	if (write_head(l, t, size, cr, time_us, &c->note, e) || keep_key_checkpoints(t, reqs, res, n, &c->note, e))
 		goto fail;
 	int rc = store_commit(t, e);
 	t = NULL;
 	if (rc)
 		goto fail;
-	/* durable: now, and only now, the in-memory state moves */
-	l->cr = cr;
-	l->size = size;
-	l->last_time = time_us;
-	memcpy(l->last_leaf, prev, HASH_LEN);
+	c->size = size;
+	c->last_time = time_us;
+	c->appended = true;
 	return 0;
 fail:
 	store_abort(t);
-	if (e->code == STORE_E_MAP_FULL && store_grow(l->store, e) == 0)
-		goto retry;
-	for (size_t k = 0; k < n; k++) {
-		res[k].status = LEDGER_REJECTED;
-		res[k].err = *e;
-	}
+	refuse_all(res, n, e);
 	if (eout)
 		*eout = *e;
 	return -1;
+}
+
+void ledger_publish(struct ledger *l, struct ledger_commit *c)
+{
+	if (!c->appended)
+		return;
+	l->cr = c->cr;
+	l->size = c->size;
+	l->last_time = c->last_time;
+	memcpy(l->last_leaf, c->last_leaf, HASH_LEN);
+	struct buf old = l->head;	/* the note moves over; c keeps the old buffer for reuse */
+	l->head = c->note;
+	c->note = old;
+	c->appended = false;
+}
+
+int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
+			struct ledger_result *res, struct err *eout)
+{
+	struct err le, *e = &le;
+	struct ledger_commit c;
+	ledger_commit_init(&c);
+	int rc;
+	for (;;) {
+		err_clear(e);
+		rc = ledger_write_batch(l, reqs, n, res, &c, e);
+		if (rc == 0 || e->code != STORE_E_MAP_FULL)
+			break;
+		if (store_grow(l->store, e)) {	/* no transaction is open: the map may move */
+			refuse_all(res, n, e);
+			break;
+		}
+	}
+	/* durable: now, and only now, the in-memory state moves */
+	if (rc == 0)
+		ledger_publish(l, &c);
+	else if (eout)
+		*eout = *e;
+	ledger_commit_free(&c);
+	return rc;
 }
 
 /* The keys a copy that trusts anchor (a follower's follow_trust) follows
@@ -840,6 +900,10 @@ int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e)
 	struct store_txn *t;
 	const uint8_t *p;
 	size_t n;
+	if (!l->read_only && l->replica_of == NULL && l->head.len) {	/* the published one (txn_size) */
+		buf_add(out, l->head.data, l->head.len);
+		return 0;
+	}
 	if (store_begin(l->store, false, &t, e))
 		return -1;
 	int rc = store_meta_get(t, "checkpoint", &p, &n, e);
@@ -856,6 +920,8 @@ int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e)
 	struct store_txn *t;
 	const uint8_t *p;
 	size_t n;
+	if (!l->read_only && seq >= l->size)	/* not published yet (txn_size) */
+		return err_setc(e, STORE_E_NOTFOUND, "entry %llu does not exist", (unsigned long long)seq);
 	if (store_begin(l->store, false, &t, e))
 		return -1;
 	int rc = store_entry_get(t, seq, &p, &n, e);
@@ -902,10 +968,18 @@ int ledger_key_checkpoint(struct ledger *l, uint64_t seq, struct buf *note, stru
 	return rc == 1 ? 0 : -1;
 }
 
-/* Size as seen by a read transaction (another process may have appended). */
-static int txn_size(struct store_txn *t, uint64_t *size, struct err *e)
+/* The size reads see.  A write handle's is the published size: the store
+ * may already hold a batch whose commit has not been handed back (the
+ * writer thread, commit.h), and reads show nothing beyond the published
+ * checkpoint.  A read-only handle's is what its read transaction sees
+ * (another process may have appended). */
+static int txn_size(const struct ledger *l, struct store_txn *t, uint64_t *size, struct err *e)
 {
 	*size = 0;
+	if (!l->read_only) {
+		*size = l->size;
+		return 0;
+	}
 	return store_meta_get_u64(t, "size", size, e) < 0 ? -1 : 0;
 }
 
@@ -915,7 +989,7 @@ static int begin_sized(struct ledger *l, uint64_t n, struct store_txn **t, struc
 	uint64_t cur;
 	if (store_begin(l->store, false, t, e))
 		return -1;
-	if (txn_size(*t, &cur, e) == 0 && n <= cur)
+	if (txn_size(l, *t, &cur, e) == 0 && n <= cur)
 		return 0;
 	if (n > cur)
 		err_set(e, "tree size %llu is larger than the ledger (%llu entries)",
@@ -992,7 +1066,7 @@ int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
 	uint64_t cur;
 	if (store_begin(l->store, false, &t, e))
 		return -1;
-	int rc = txn_size(t, &cur, e);
+	int rc = txn_size(l, t, &cur, e);
 	if (rc == 0)
 		rc = store_entry_scan(t, from, to < cur ? to : cur, fn, ctx, e);
 	store_abort(t);
@@ -1348,7 +1422,8 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e))
 		goto out;
 	store_txn_entries_from(c->x, c->t);	/* the scratch store starts empty: a failed pass is aborted */
-	if (txn_size(c->t, &c->total, e) || store_entry_stat(c->t, &count, &last, e))
+	c->total = 0;
+	if (store_meta_get_u64(c->t, "size", &c->total, e) < 0 || store_entry_stat(c->t, &count, &last, e))
 		goto out;
 	if (count != c->total) {
 		err_set(e, "metadata says %llu entries but %llu are stored",
@@ -1487,7 +1562,7 @@ int ledger_list_project(struct ledger *l, const char *project, size_t plen, uint
 	uint64_t cur;
 	if (store_begin(l->store, false, &pl.t, e))
 		return -1;
-	int rc = txn_size(pl.t, &cur, e);
+	int rc = txn_size(l, pl.t, &cur, e);
 	pl.to = to < cur ? to : cur;
 	if (rc == 0)
 		rc = store_project_scan(pl.t, project, plen, from, plist_one, &pl, e);

@@ -15,9 +15,23 @@
  * process appends to a data directory.  Read-only handles take no lock and
  * read LMDB snapshots.
  *
- * In-memory state (size, compact range, last leaf, last time) changes only
- * after a commit returned success, so a failed batch leaves both disk and
- * memory exactly as they were.
+ * In-memory state (size, compact range, last leaf, last time, the last
+ * signed checkpoint) changes only after a commit returned success, so a
+ * failed batch leaves both disk and memory exactly as they were.
+ *
+ * Threads: a write handle may write its batches on another thread than
+ * the one that reads (the daemon's writer thread, commit.h):
+ * ledger_write_batch runs there and changes no in-memory state, and
+ * ledger_publish, on the reading thread, moves the state once the commit is
+ * handed back; the caller orders the two (a mutex hand-off) and runs one
+ * write at a time.  Reads (the functions below that take a read
+ * transaction) run on the reading thread and see the published state: the
+ * size, the checkpoint, entries and tree nodes up to it, never a batch the
+ * store already holds but that is not published yet.  Derived state (the
+ * rules' records, read by ledger_status and the like) is read as the newest
+ * committed transaction has it, which may be that batch.  The map grows
+ * (store_grow) only with no transaction open in the process: a write on
+ * another thread hands a full map back instead (ledger_write_batch).
  */
 #ifndef SCOPE_LEDGER_H
 #define SCOPE_LEDGER_H
@@ -122,6 +136,29 @@ uint64_t ledger_now(const struct ledger *l);
 int ledger_append_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
 			struct ledger_result *res, struct err *e);
 
+/* What ledger_write_batch leaves for ledger_publish: the state after the
+ * batch and the checkpoint note signed for it. */
+struct ledger_commit {
+	uint64_t size, last_time;
+	uint8_t last_leaf[HASH_LEN];
+	struct merkle_cr cr;
+	struct buf note;
+	bool appended;		/* false: nothing was written, nothing to publish */
+};
+void ledger_commit_init(struct ledger_commit *c);
+void ledger_commit_free(struct ledger_commit *c);
+/* ledger_append_batch in two halves, for a writer on its own thread.
+ * ledger_write_batch writes and commits the batch exactly as
+ * ledger_append_batch does, starting from the published state, but moves
+ * no in-memory state (the new state goes to *c) and never grows the map: a
+ * full map returns -1 with STORE_E_MAP_FULL in e (every result refused
+ * with it), and the caller grows it where no transaction is open and
+ * writes the same batch again.  ledger_publish makes c the published state
+ * (after a 0 return; nothing when nothing was appended). */
+int ledger_write_batch(struct ledger *l, const struct ledger_append *reqs, size_t n,
+		       struct ledger_result *res, struct ledger_commit *c, struct err *e);
+void ledger_publish(struct ledger *l, struct ledger_commit *c);
+
 /* A follower's write (opts.replica_of): the next n entries of the primary,
  * exactly as it signed them (ents[i], lens[i]), in one durable
  * transaction: each is checked again (its seq, prev link, time, canonical
@@ -149,7 +186,8 @@ int ledger_follow_fork_get(struct ledger *l, struct buf *out, struct err *e);
 #define LEDGER_MAX_TRUSTED 8
 int ledger_follow_keys(struct ledger *l, struct note_verifier out[LEDGER_MAX_TRUSTED], size_t *n, struct err *e);
 
-/* Latest signed checkpoint, exactly as signed. */
+/* Latest signed checkpoint, exactly as signed (the published one on a
+ * primary's write handle). */
 int ledger_checkpoint(struct ledger *l, struct buf *out, struct err *e);
 int ledger_get(struct ledger *l, uint64_t seq, struct buf *out, struct err *e);
 /* The sequence numbers of the key entries, oldest first (at most max). */

@@ -16,6 +16,7 @@ struct store {
 	_Atomic bool copying;	/* a backup holds a read transaction: the map must not move */
 	unsigned fault_countdown;
 	int fault_code;
+	int fault_commit;	/* the next write commit fails with this (0: none) */
 };
 
 struct store_txn {
@@ -313,6 +314,13 @@ int store_commit(struct store_txn *t, struct err *e)
 		return -1;
 	}
 	struct store_txn *parent = t->parent;
+	if (t->write && parent == NULL && t->s->fault_commit) {
+		int code = t->s->fault_commit;
+		t->s->fault_commit = 0;
+		store_abort(t);
+		return fail_lmdb(e, code == STORE_E_MAP_FULL ? MDB_MAP_FULL : code == STORE_E_FULL ? ENOSPC : EIO,
+				 "committing");
+	}
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;		/* commit frees it, success or not */
 	free(t);
@@ -371,6 +379,11 @@ void store_fault_put(struct store *s, unsigned n, int code)
 {
 	s->fault_countdown = n;
 	s->fault_code = code;
+}
+
+void store_fault_commit(struct store *s, int code)
+{
+	s->fault_commit = code;
 }
 
 int store_entry_get(struct store_txn *t, uint64_t seq, const uint8_t **p, size_t *n,

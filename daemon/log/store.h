@@ -20,7 +20,11 @@
  *
  * Pointers returned by the get functions point into LMDB's map and are valid
  * only until the transaction ends.  One write transaction at a time
- * (LMDB's rule); the daemon is single-threaded.
+ * (LMDB's rule), and it belongs to the thread that began it.  Read
+ * transactions use LMDB's per-thread reader slots (no MDB_NOTLS): one open
+ * read transaction per thread.  The daemon writes on its writer thread
+ * and reads on the event loop's (commit.h); the fault settings below are
+ * plain fields, set before the write they aim at is handed to the writer.
  */
 #ifndef SCOPE_STORE_H
 #define SCOPE_STORE_H
@@ -169,5 +173,8 @@ int store_clear(struct store_txn *t, enum store_db db, struct err *e);
  * with the given code (STORE_E_MAP_FULL, STORE_E_FULL or STORE_E_IO);
  * n = 0 turns it off. */
 void store_fault_put(struct store *s, unsigned n, int code);
+/* The next top-level write transaction's commit fails with code (as
+ * above; 0 turns it off) and writes nothing, as a failed sync would. */
+void store_fault_commit(struct store *s, int code);
 
 #endif

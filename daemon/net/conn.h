@@ -21,6 +21,10 @@
  * (back-pressure on slow or greedy peers): the connection looks again when
  * its output drains (on_write) and when a commit it waits for is over (its
  * sink's done; commit_wait when only the queue's bytes hold it back).
+ * The connection goes on reading while the writer thread commits a batch
+ * holding its earlier appends (CONN_MAX_PENDING counts both), so the next
+ * batch fills meanwhile.  Its sink's done comes after each commit that
+ * answered some of its appends, or while more wait for the next.
  * Replies to appends come back through the sink, never from commit walking
  * the connections; conn_free() cancels the sink, so a commit after it
  * touches nothing of the connection.

@@ -100,7 +100,7 @@ static void stop(struct server *s, const char *why)
 	evconnlistener_disable(s->listener);
 	portal_stop(s);
 	tiles_stop(s);
-	commit_run(&s->commit);	/* everything read so far is committed and answered */
+	commit_drain(&s->commit);	/* everything read so far is committed and answered */
 	while (s->handshakes.head)
 		conn_free(s->handshakes.head, "shutting down");
 	for (struct conn *c = s->conns.head, *next; c; c = next) {
@@ -410,6 +410,8 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	code = 5;
 	if (commit_init(&s->commit, s->base, s->ledger, &s->stats, &e))
 		goto fail;
+	s->commit.test_hold_us = ov->commit_hold_us;
+	s->commit.test_fail_at = ov->commit_fail_at;
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);

@@ -98,6 +98,8 @@ struct server_overrides {
 	uint64_t (*clock)(void);	/* NULL: the real clock (only the test build sets one) */
 	uint64_t files_fail_at;		/* the test build: a write past this byte of an upload fails */
 	const char *follow_from;	/* scoped follow: the primary's tiles URL; NULL: a primary */
+	uint64_t commit_hold_us;	/* the test build: the writer holds each committed batch this long */
+	unsigned commit_fail_at;	/* the test build: this commit (1 = the first) fails */
 };
 
 /* Runs the daemon in the foreground; returns a process exit code. */

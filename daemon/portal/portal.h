@@ -59,7 +59,7 @@ struct portal {
  * s->portal set.  A configuration or bind failure is an error (e). */
 int portal_start(struct server *s, struct err *e);
 /* SIGTERM: no new connection; answers still waiting are answered when
- * their commit returns (server's commit_run), the rest closes at free. */
+ * their commit returns (server's commit_drain), the rest closes at free. */
 void portal_stop(struct server *s);
 /* Frees everything (also when never started). */
 void portal_free(struct server *s);
