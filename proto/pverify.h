@@ -1,8 +1,10 @@
 /*
  * pverify: lverify on several threads.  The caller feeds entries in order;
  * they are copied into fixed-size chunks, worker threads decode, check and
- * leaf-hash each chunk (lverify_prepare), and the feeding thread folds the
- * chunks strictly in order (lverify_fold), so the result, the first bad
+ * leaf-hash each chunk (lverify_prepare) and hash the interior tree nodes
+ * whose leaves all lie in it, and the feeding thread folds the chunks
+ * strictly in order (lverify_fold_known: only the few nodes that span
+ * chunks are hashed there), so the result, the first bad
  * entry and its message are those of lverify_entry on one thread.  At most
  * a fixed number of chunks is in flight.  With one thread there is no pool:
  * each entry goes straight through lverify_entry.
