@@ -62,8 +62,9 @@ int entry_check_request_id(const char *s, size_t n, struct err *e)
 	return 0;
 }
 
-/* The body's size and that it is a map, not its content. */
-static int check_body_shape(const uint8_t *p, size_t n, struct err *e)
+const struct mp_limits ENTRY_BODY_LIMITS = { ENTRY_BODY_DEPTH, 65536 };
+
+int entry_check_body_size(const uint8_t *p, size_t n, struct err *e)
 {
 	if (n > ENTRY_BODY_MAX)
 		return err_set(e, "body is %zu bytes, more than the limit of %d", n, ENTRY_BODY_MAX);
@@ -74,10 +75,9 @@ static int check_body_shape(const uint8_t *p, size_t n, struct err *e)
 
 int entry_check_body(const uint8_t *p, size_t n, struct err *e)
 {
-	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
-	if (check_body_shape(p, n, e))
+	if (entry_check_body_size(p, n, e))
 		return -1;
-	if (mp_check(p, n, &lim, MP_CANONICAL | MP_NO_BIN, e))
+	if (mp_check(p, n, &ENTRY_BODY_LIMITS, MP_CANONICAL | MP_NO_BIN, e))
 		return err_prefix(e, "body");
 	return 0;
 }
@@ -182,7 +182,7 @@ int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e)
 		return err_prefix(e, "field time_us");
 	if (mp_expect_key(&c, "v", e) || mp_get_uint(&c, &en->version, e))
 		return err_prefix(e, "field v");
-	return check_scalars(en, e) || check_body_shape(en->body, en->body_len, e) ? -1 : 0;
+	return check_scalars(en, e) || entry_check_body_size(en->body, en->body_len, e) ? -1 : 0;
 }
 
 void entry_format_time(uint64_t time_us, char out[40])
