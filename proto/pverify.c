@@ -21,6 +21,7 @@ struct chunk {
 	 * by the worker: level l holds indexes lo[l] .. hi[l]-1, from node[at[l]]. */
 	uint64_t start;			/* the tree index of entry 0 */
 	uint8_t node[CHUNK_ENTRIES][HASH_LEN];
+	uint8_t extra[CHUNK_ENTRIES][PVERIFY_EXTRA];	/* the caller's, from extra_fn */
 	uint64_t lo[CHUNK_LEVELS + 1], hi[CHUNK_LEVELS + 1];
 	size_t at[CHUNK_LEVELS + 1];
 	size_t n;
@@ -33,6 +34,9 @@ struct pverify {
 	struct lverify *v;
 	pverify_each_fn each;
 	void *ctx;
+	pverify_extra_fn extra_fn;
+	void *extra_ctx;
+	const uint8_t *cur_extra;	/* the entry `each` sees */
 	unsigned threads;		/* 1: no pool */
 	size_t nchunks;
 	struct chunk *ring;
@@ -93,7 +97,7 @@ static const uint8_t *chunk_known(void *ctx, unsigned level, uint64_t index)
 	return c->node[c->at[level] + (index - c->lo[level])];
 }
 
-static void prepare(struct chunk *c)
+static void prepare(const struct pverify *pv, struct chunk *c)
 {
 	c->bad = c->n;
 	for (size_t i = 0; i < c->n; i++) {
@@ -102,6 +106,8 @@ static void prepare(struct chunk *c)
 			c->bad = i;
 			break;
 		}
+		if (pv->extra_fn)
+			pv->extra_fn(pv->extra_ctx, &c->en[i], c->extra[i]);
 	}
 	chunk_nodes(c, c->bad);
 }
@@ -117,7 +123,7 @@ static void *worker(void *arg)
 			break;
 		struct chunk *c = &pv->ring[pv->work++ % pv->nchunks];
 		pthread_mutex_unlock(&pv->mu);
-		prepare(c);
+		prepare(pv, c);
 		pthread_mutex_lock(&pv->mu);
 		c->done = true;
 		pthread_cond_broadcast(&pv->done);
@@ -162,6 +168,17 @@ int pverify_new(struct pverify **out, struct lverify *v, unsigned threads, pveri
 	return 0;
 }
 
+void pverify_set_extra(struct pverify *pv, pverify_extra_fn fn, void *ctx)
+{
+	pv->extra_fn = fn;
+	pv->extra_ctx = ctx;
+}
+
+const uint8_t *pverify_extra(const struct pverify *pv)
+{
+	return pv->cur_extra;
+}
+
 /* Folds the oldest chunk sent, once the workers have prepared it. */
 static int fold_one(struct pverify *pv, struct err *e)
 {
@@ -175,8 +192,10 @@ static int fold_one(struct pverify *pv, struct err *e)
 			*e = c->err;
 			return lverify_bad_entry(pv->v, e);
 		}
-		if (lverify_fold_known(pv->v, &c->en[i], c->leaf[i], chunk_known, c, e) ||
-		    (pv->each && pv->each(pv->ctx, &c->en[i], c->leaf[i], e)))
+		if (lverify_fold_known(pv->v, &c->en[i], c->leaf[i], chunk_known, c, e))
+			return -1;
+		pv->cur_extra = pv->extra_fn ? c->extra[i] : NULL;
+		if (pv->each && pv->each(pv->ctx, &c->en[i], c->leaf[i], e))
 			return -1;
 	}
 	c->n = 0;
@@ -201,9 +220,15 @@ int pverify_feed(struct pverify *pv, const uint8_t *p, size_t n, struct err *e)
 		return err_set(e, "verification already failed at entry %llu", (unsigned long long)pv->v->bad_seq);
 	if (pv->threads == 1) {
 		struct entry en;
-		uint8_t leaf[HASH_LEN];
-		return lverify_entry(pv->v, p, n, &en, leaf, e) || (pv->each && pv->each(pv->ctx, &en, leaf, e))
-			       ? -1 : 0;
+		uint8_t leaf[HASH_LEN], extra[PVERIFY_EXTRA];
+		if (lverify_entry(pv->v, p, n, &en, leaf, e))
+			return -1;
+		if (pv->extra_fn)
+			pv->extra_fn(pv->extra_ctx, &en, extra);
+		pv->cur_extra = pv->extra_fn ? extra : NULL;
+		int rc = pv->each && pv->each(pv->ctx, &en, leaf, e) ? -1 : 0;
+		pv->cur_extra = NULL;
+		return rc;
 	}
 	struct chunk *c = &pv->ring[pv->sent % pv->nchunks];
 	if (c->n > 0 && (c->n == CHUNK_ENTRIES || c->data.len + n > CHUNK_BYTES)) {

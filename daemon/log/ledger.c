@@ -1049,7 +1049,7 @@ static int verify_each(void *ctx, const struct entry *en, const uint8_t leaf[HAS
 	uint64_t seq = en->seq;
 	(void)leaf;
 	struct rebuild_tree tree = { c->t, c->origin };
-	if (rebuild_entry(c->x, &tree, c->rules, seq, en, &c->body, e)) {
+	if (rebuild_entry_digest(c->x, &tree, c->rules, seq, en, pverify_extra(c->pv), &c->body, e)) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = seq;
 		return -1;
@@ -1063,6 +1063,14 @@ static int verify_each(void *ctx, const struct entry *en, const uint8_t leaf[HAS
 	if (c->progress && (seq % 4096 == 0 || seq + 1 == c->total))
 		c->progress(c->pctx, seq + 1, c->total);
 	return 0;
+}
+
+/* On the worker threads: the request digest of the entry's own body, which
+ * the replay's is unless the rules changed the body. */
+static void verify_digest(void *ctx, const struct entry *en, uint8_t out[PVERIFY_EXTRA])
+{
+	(void)ctx;
+	rebuild_request_digest(en->kind, en->kind_len, en->project, en->project_len, en->body, en->body_len, out);
 }
 
 static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
@@ -1382,6 +1390,7 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	c->fed = 0;
 	if (pverify_threads(&threads, e) || pverify_new(&c->pv, &c->v, threads, verify_each, c, e))
 		goto out;
+	pverify_set_extra(c->pv, verify_digest, NULL);
 	if (store_entry_scan(c->t, 0, c->total, verify_one, c, e) || pverify_end(c->pv, e) ||
 	    lverify_finish(&c->v, e)) {
 		if (c->v.failed && !r->bad_seq_known) {
