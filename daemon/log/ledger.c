@@ -1003,6 +1003,7 @@ int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
 
 struct vctx {
 	struct store_txn *t;	/* the stored ledger */
+	struct store_node_reader *nr;	/* t's tree nodes, in the order the stream meets them */
 	struct store_txn *x;	/* scratch: what the log implies, rebuilt entry by entry */
 	struct lverify v;
 	struct pverify *pv;	/* prepares entries on several threads for v */
@@ -1023,7 +1024,7 @@ static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t
 {
 	struct vctx *c = ctx;
 	uint8_t stored[HASH_LEN];
-	if (store_node_get(c->t, level, index, stored, e))
+	if (store_node_read(c->nr, level, index, stored, e))
 		return -1;
 	if (memcmp(stored, h, HASH_LEN) == 0)
 		return 0;
@@ -1352,8 +1353,10 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	c->v.emit_ctx = c;
 	buf_reset(&c->key_seqs);
 	c->t = c->x = NULL;
+	c->nr = NULL;
 	int rc = -1;
-	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e))
+	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e) ||
+	    store_node_reader_open(c->t, &c->nr, e))
 		goto out;
 	store_txn_entries_from(c->x, c->t);	/* the scratch store starts empty: a failed pass is aborted */
 	if (txn_size(c->t, &c->total, e) || store_entry_stat(c->t, &count, &last, e))
@@ -1420,6 +1423,8 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 out:
 	pverify_free(c->pv);
 	c->pv = NULL;
+	store_node_reader_close(c->nr);
+	c->nr = NULL;
 	store_abort(c->x);
 	store_abort(c->t);
 	if (rc)
