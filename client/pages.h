@@ -33,6 +33,11 @@ typedef int (*entry_fn)(void *ctx, uint64_t seq, const uint8_t *p, size_t n, str
  * contiguous and reach `to`. */
 int pages_entries(struct session *s, const char *project, uint64_t from, uint64_t to,
 		  const struct checkpoint *cp, entry_fn fn, void *ctx, struct err *e);
+/* pages_entries of all entries, without cp, for a caller that decodes and
+ * checks every entry itself (a stream verifier on several threads): here
+ * each entry only gives its seq, for the paging checks. */
+int pages_entries_unchecked(struct session *s, uint64_t from, uint64_t to, entry_fn fn, void *ctx,
+			    struct err *e);
 
 /* A string parameter of a status or report request. */
 struct page_param {

@@ -62,30 +62,42 @@ int entry_check_request_id(const char *s, size_t n, struct err *e)
 	return 0;
 }
 
-int entry_check_body(const uint8_t *p, size_t n, struct err *e)
+const struct mp_limits ENTRY_BODY_LIMITS = { ENTRY_BODY_DEPTH, 65536 };
+
+int entry_check_body_size(const uint8_t *p, size_t n, struct err *e)
 {
-	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
 	if (n > ENTRY_BODY_MAX)
 		return err_set(e, "body is %zu bytes, more than the limit of %d", n, ENTRY_BODY_MAX);
 	if (n == 0 || (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)))
 		return err_set(e, "body must be a map");
-	if (mp_check(p, n, &lim, MP_CANONICAL | MP_NO_BIN, e))
+	return 0;
+}
+
+int entry_check_body(const uint8_t *p, size_t n, struct err *e)
+{
+	if (entry_check_body_size(p, n, e))
+		return -1;
+	if (mp_check(p, n, &ENTRY_BODY_LIMITS, MP_CANONICAL | MP_NO_BIN, e))
 		return err_prefix(e, "body");
 	return 0;
 }
 
-static int check_fields(const struct entry *en, struct err *e)
+/* The rules of every field but the body's content. */
+static int check_scalars(const struct entry *en, struct err *e)
 {
 	if (en->version != ENTRY_VERSION)
 		return err_set(e, "unsupported entry format version %llu (this build reads %d)",
 			       (unsigned long long)en->version, ENTRY_VERSION);
-	if (entry_check_kind(en->kind, en->kind_len, e) ||
-	    entry_check_project(en->project, en->project_len, e) ||
-	    entry_check_author(en->author, en->author_len, e) ||
-	    entry_check_request_id(en->request_id, en->request_id_len, e) ||
-	    entry_check_body(en->body, en->body_len, e))
-		return -1;
-	return 0;
+	return entry_check_kind(en->kind, en->kind_len, e) ||
+			       entry_check_project(en->project, en->project_len, e) ||
+			       entry_check_author(en->author, en->author_len, e) ||
+			       entry_check_request_id(en->request_id, en->request_id_len, e)
+		       ? -1 : 0;
+}
+
+static int check_fields(const struct entry *en, struct err *e)
+{
+	return check_scalars(en, e) || entry_check_body(en->body, en->body_len, e) ? -1 : 0;
 }
 
 int entry_encode(const struct entry *en, struct buf *out, struct err *e)
@@ -127,6 +139,9 @@ static int get_str_field(struct mp_cur *c, const char *name, const char **s, siz
 
 int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e)
 {
+	/* One canonical walk covers the body too (its depth, UTF-8, no binary
+	 * strings, and 65536 values counting the entry's own 18), so the body
+	 * is not walked a second time by entry_check_body. */
 	static const struct mp_limits lim = { ENTRY_BODY_DEPTH + 1, 65536 };
 	struct mp_cur c;
 	uint32_t count;
@@ -136,7 +151,7 @@ int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e)
 	memset(en, 0, sizeof *en);
 	if (n > ENTRY_MAX_BYTES)
 		return err_set(e, "entry is %zu bytes, more than the limit of %d", n, ENTRY_MAX_BYTES);
-	if (mp_check(p, n, &lim, MP_CANONICAL, e))
+	if (mp_check(p, n, &lim, MP_CANONICAL | MP_BIN_TOP, e))
 		return err_prefix(e, "not a canonical msgpack entry");
 	mp_cur_init(&c, p, n);
 	if (mp_get_map(&c, &count, e))
@@ -167,7 +182,7 @@ int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e)
 		return err_prefix(e, "field time_us");
 	if (mp_expect_key(&c, "v", e) || mp_get_uint(&c, &en->version, e))
 		return err_prefix(e, "field v");
-	return check_fields(en, e);
+	return check_scalars(en, e) || entry_check_body_size(en->body, en->body_len, e) ? -1 : 0;
 }
 
 void entry_format_time(uint64_t time_us, char out[40])

@@ -53,6 +53,13 @@ int entry_check_project(const char *s, size_t n, struct err *e);
 int entry_check_author(const char *s, size_t n, struct err *e);
 int entry_check_request_id(const char *s, size_t n, struct err *e);
 int entry_check_body(const uint8_t *p, size_t n, struct err *e);
+/* entry_check_body without the walk: the size limit and that it is a map
+ * (for a body mp_canonicalize() just wrote under ENTRY_BODY_LIMITS, which
+ * is canonical by construction). */
+int entry_check_body_size(const uint8_t *p, size_t n, struct err *e);
+/* The limits of a body's msgpack (depth, values). */
+struct mp_limits;
+extern const struct mp_limits ENTRY_BODY_LIMITS;
 
 /* Appends the canonical bytes of *en to out; checks every field first. */
 int entry_encode(const struct entry *en, struct buf *out, struct err *e);

@@ -97,20 +97,21 @@ static int next_raw(struct export_reader *r, const uint8_t **p, size_t *n, struc
 		size_t avail = r->in.len - r->off;
 		if (avail == 0)
 			return 0;
-		struct mp_cur c;
-		struct err se;
-		mp_cur_init(&c, r->in.data + r->off, avail);
-		if (mp_skip(&c, ENTRY_BODY_DEPTH + 1, &se) == 0) {
+		/* only split here; entry_decode checks each entry in full */
+		int got = mp_value_len(r->in.data + r->off, avail, n);
+		if (got < 0)
+			return err_set(e, "raw export: entry %llu is not msgpack (it holds the invalid tag 0xc1)",
+				       (unsigned long long)r->index);
+		if (got > 0) {
 			*p = r->in.data + r->off;
-			*n = (size_t)(c.p - *p);
 			r->off += *n;
 			r->index++;
 			return 1;
 		}
 		/* incomplete: read more, up to the largest possible entry */
 		if (r->eof || avail > (size_t)ENTRY_MAX_BYTES)
-			return err_set(e, "raw export: entry %llu is malformed or truncated (%s)",
-				       (unsigned long long)r->index, se.msg);
+			return err_set(e, "raw export: entry %llu is truncated or longer than any entry can be",
+				       (unsigned long long)r->index);
 		want = avail * 2;
 	}
 }

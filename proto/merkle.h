@@ -96,6 +96,14 @@ int merkle_cr_load(struct merkle_cr *cr, merkle_node_fn get, void *ctx, uint64_t
 		   struct err *e);
 int merkle_cr_append(struct merkle_cr *cr, const uint8_t leaf[HASH_LEN],
 		     merkle_emit_fn emit, void *ctx, struct err *e);
+/* The hash of the interior node (level >= 1, index), if the caller has it
+ * already, else NULL. */
+typedef const uint8_t *(*merkle_known_fn)(void *ctx, unsigned level, uint64_t index);
+/* merkle_cr_append taking each interior node it completes from `known` when
+ * that has it (computed elsewhere from the same leaves, e.g. on another
+ * thread) instead of hashing it; emit still sees every node, in order. */
+int merkle_cr_append_known(struct merkle_cr *cr, const uint8_t leaf[HASH_LEN], merkle_known_fn known,
+			   void *kctx, merkle_emit_fn emit, void *ctx, struct err *e);
 void merkle_cr_root(const struct merkle_cr *cr, uint8_t out[HASH_LEN]);
 
 #endif

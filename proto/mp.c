@@ -211,6 +211,61 @@ int mp_skip(struct mp_cur *c, unsigned depth, struct err *e)
 	return 0;
 }
 
+int mp_value_len(const uint8_t *p, size_t n, size_t *len)
+{
+	size_t at = 0;
+	uint64_t left = 1;	/* values still to walk; each needs a byte */
+	while (left > 0) {
+		if (left > n - at)
+			return 0;
+		uint8_t t = p[at];
+		size_t width = 0;	/* bytes of length or count after the tag */
+		uint64_t fixed = 0;	/* payload bytes known from the tag */
+		int kind = 0;		/* 0 scalar, 1 length-prefixed, 2 array, 3 map */
+		left--;
+		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+		} else if (t <= 0x8f) {
+			left += 2u * (t & 0x0fu);
+		} else if (t <= 0x9f) {
+			left += t & 0x0fu;
+		} else if (t <= 0xbf) {
+			fixed = t & 0x1fu;
+		} else if (t >= 0xc4 && t <= 0xc6) {
+			width = (size_t)1 << (t - 0xc4), kind = 1;
+		} else if (t >= 0xc7 && t <= 0xc9) {
+			width = (size_t)1 << (t - 0xc7), kind = 1, fixed = 1;	/* the ext type byte */
+		} else if (t == 0xca || t == 0xcb) {
+			fixed = t == 0xca ? 4 : 8;
+		} else if (t >= 0xcc && t <= 0xd3) {
+			fixed = (uint64_t)1 << ((t - 0xcc) & 3);
+		} else if (t >= 0xd4 && t <= 0xd8) {
+			fixed = 1 + ((uint64_t)1 << (t - 0xd4));
+		} else if (t >= 0xd9 && t <= 0xdb) {
+			width = (size_t)1 << (t - 0xd9), kind = 1;
+		} else if (t == 0xdc || t == 0xdd) {
+			width = t == 0xdc ? 2 : 4, kind = 2;
+		} else if (t == 0xde || t == 0xdf) {
+			width = t == 0xde ? 2 : 4, kind = 3;
+		} else {
+			return -1;	/* 0xc1 */
+		}
+		at++;
+		if (width > n - at)
+			return 0;
+		uint64_t v = be(p + at, (int)width);
+		at += width;
+		if (kind == 1)
+			fixed += v;
+		else if (kind >= 2)
+			left += kind == 3 ? 2 * v : v;
+		if (fixed > n - at)
+			return 0;
+		at += (size_t)fixed;
+	}
+	*len = at;
+	return 1;
+}
+
 static const char *type_name(enum mp_type t)
 {
 	static const char *names[] = { "nil", "boolean", "integer", "integer", "float",
@@ -381,6 +436,8 @@ static int check_value(struct mp_cur *c, struct walk *w, unsigned depth, struct 
 		return err_set(e, "too many msgpack values (limit %zu)", w->lim->max_items);
 	if (scalar_ok(w, &it, e))
 		return -1;
+	if (it.type == MP_BIN && (w->flags & MP_BIN_TOP) && depth > 1)
+		return err_set(e, "binary strings are not allowed here (only as top-level fields)");
 	if (it.type != MP_ARRAY && it.type != MP_MAP)
 		return 0;
 	if (depth >= w->lim->max_depth)

@@ -53,6 +53,11 @@ static inline size_t mp_left(const struct mp_cur *c) { return (size_t)(c->end - 
 int mp_next(struct mp_cur *c, struct mp_item *it, struct err *e);
 /* Skips one whole value, nested at most `depth` levels. */
 int mp_skip(struct mp_cur *c, unsigned depth, struct err *e);
+/* Where the msgpack value at p ends, reading only tags and lengths (to
+ * split a stream of values; nothing is checked beyond that): 1 with *len its
+ * size when it lies within n bytes, 0 when more bytes are needed, -1 when a
+ * tag is not msgpack.  No recursion: any nesting costs no stack. */
+int mp_value_len(const uint8_t *p, size_t n, size_t *len);
 
 /* Typed reads; each fails with a message naming the expected type. */
 int mp_get_map(struct mp_cur *c, uint32_t *n, struct err *e);
@@ -73,6 +78,7 @@ extern const struct mp_limits MP_LIMITS_DEFAULT;	/* depth 32, 65536 items */
 
 #define MP_CANONICAL	1u	/* shortest forms; map keys strings, sorted, unique */
 #define MP_NO_BIN	2u	/* binary strings refused (JSON data model only) */
+#define MP_BIN_TOP	4u	/* binary strings only as values of the top-level map or array */
 
 /* Checks that [p, p+n) is exactly one msgpack value within the limits: no
  * float, no ext, strings valid UTF-8, no trailing bytes; with MP_CANONICAL

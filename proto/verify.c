@@ -60,6 +60,12 @@ int lverify_bad_entry(struct lverify *v, struct err *e)
 
 int lverify_fold(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
 {
+	return lverify_fold_known(v, en, leaf, NULL, NULL, e);
+}
+
+int lverify_fold_known(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN],
+		       merkle_known_fn known, void *kctx, struct err *e)
+{
 	uint64_t seq = v->count;
 
 	if (en->seq != seq) {
@@ -89,7 +95,7 @@ int lverify_fold(struct lverify *v, const struct entry *en, const uint8_t leaf[H
 		err_set(e, "entry %llu: commit time goes backwards", (unsigned long long)seq);
 		return fail(v, seq, e);
 	}
-	if (merkle_cr_append(&v->cr, leaf, v->emit, v->emit_ctx, e)) {
+	if (merkle_cr_append_known(&v->cr, leaf, known, kctx, v->emit, v->emit_ctx, e)) {
 		err_prefix(e, "entry %llu", (unsigned long long)seq);
 		return fail(v, seq, e);
 	}

@@ -50,6 +50,10 @@ int lverify_entry(struct lverify *v, const uint8_t *p, size_t n, struct entry *e
  * lverify_bad_entry records it with e's message, as lverify_entry would. */
 int lverify_prepare(const uint8_t *p, size_t n, struct entry *en, uint8_t leaf[HASH_LEN], struct err *e);
 int lverify_fold(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e);
+/* lverify_fold taking the interior tree nodes it completes from `known`
+ * when that has them (merkle_cr_append_known). */
+int lverify_fold_known(struct lverify *v, const struct entry *en, const uint8_t leaf[HASH_LEN],
+		       merkle_known_fn known, void *kctx, struct err *e);
 int lverify_bad_entry(struct lverify *v, struct err *e);
 /* End of stream: checks the checkpoint was reached. */
 int lverify_finish(struct lverify *v, struct err *e);

@@ -109,6 +109,39 @@ static void test_mp(void)
 	like(e.msg, "twice", "  names the repeated key");
 	buf_free(&out);
 
+	/* mp_value_len: splits a stream by headers alone */
+	static const struct {
+		const char *hex;
+		int want;
+		size_t len;
+	} split[] = {
+		{ "00", 1, 1 }, { "81a16101ff", 1, 4 }, { "92c4020102d40100", 1, 8 },
+		{ "c70201aabb", 1, 5 }, { "cb3ff0000000000000", 1, 9 }, { "d90161", 1, 3 }, { "d90261", 0, 0 },
+		{ "de0001a161", 0, 0 }, { "dfffffffff00", 0, 0 }, { "dbffffffff", 0, 0 }, { "", 0, 0 },
+		{ "91c1", -1, 0 }, { "ce0102030401", 1, 5 }, { "d80100112233445566778899aabbccddeeff", 1, 18 },
+	};
+	int split_ok = 1;
+	for (size_t k = 0; k < sizeof split / sizeof split[0]; k++) {
+		uint8_t b[64];
+		size_t n = strlen(split[k].hex) / 2, len = 0;
+		hex_decode(split[k].hex, 2 * n, b, n);
+		int got = mp_value_len(b, n, &len);
+		if (got != split[k].want || (got == 1 && len != split[k].len)) {
+			diag("mp_value_len(%s) = %d, %zu", split[k].hex, got, len);
+			split_ok = 0;
+		}
+	}
+	ok(split_ok, "mp_value_len: complete values, values needing more bytes, an invalid tag");
+	static uint8_t nested[200001];	/* 200000 nested arrays: no recursion */
+	memset(nested, 0x91, sizeof nested - 1);
+	nested[sizeof nested - 1] = 0x00;
+	size_t nlen = 0;
+	ok(mp_value_len(nested, sizeof nested, &nlen) == 1 && nlen == sizeof nested,
+	   "mp_value_len walks 200000 levels of nesting");
+	ok(check("91c4020102", MP_BIN_TOP, &e) == 0, "MP_BIN_TOP: binary as a top-level element");
+	ok(check("9191c4020102", MP_BIN_TOP, &e) != 0, "MP_BIN_TOP: binary nested deeper is refused");
+	like(e.msg, "binary strings are not allowed", "  names the rule");
+
 	/* mp_next on every integer width */
 	uint8_t big[] = { 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct mp_cur c;

@@ -104,6 +104,19 @@ int main(void)
 	like(e.msg, "unsupported entry format version 2", "  names the version");
 	g[gn - 1] = 0x01;
 	ok(entry_decode(g, gn, &dec, &e) == 0, "restored bytes decode again");
+	/* the body is checked in the entry's one canonical walk: a binary value
+	 * in it is still refused (the text "redesign requested", fixstr of 18,
+	 * becomes a bin8 of 17 bytes, the same size) */
+	uint8_t binb[sizeof g];
+	memcpy(binb, g, gn);
+	uint8_t *t18 = memchr(binb, 0xb2, gn);
+	ok(t18 != NULL && memcmp(t18 + 1, "redesign requested", 18) == 0, "the golden body's text is found");
+	if (t18) {
+		t18[0] = 0xc4;
+		t18[1] = 17;
+	}
+	ok(entry_decode(binb, gn, &dec, &e) != 0, "binary value in a decoded body refused");
+	like(e.msg, "binary strings are not allowed", "  names the rule");
 	uint8_t big[sizeof g + 1];
 	memcpy(big, g, gn);
 	big[gn] = 0x00;

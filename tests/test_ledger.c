@@ -536,6 +536,24 @@ static void test_tamper(void)
 	ledger_close(l);
 	raw_edit(dir, "nodes", k, 9, flip_first_byte, false);
 
+	/* 4b. a stored node missing in the middle of its level: the reader that
+	 * steps from node to node lands on the next one, which is not it */
+	k[0] = 1;
+	be64(k + 1, 30);	/* level 1, index 30: entries 60..61 */
+	struct buf saved;
+	buf_init(&saved);
+	ok(raw_op(dir, "nodes", k, 9, true, NULL, 0, &saved) == 0 && saved.len == 32, "read a stored tree node");
+	ok(raw_edit(dir, "nodes", k, 9, NULL, true) == 0, "  delete it");
+	l = open_l(dir, 0, 0, true, &e);
+	ok(verify_ok(l, &r, &e) != 0, "verification fails without it");
+	like(e.msg, "tree node (level 1, index 30) is missing", "  message: %s", e.msg);
+	ledger_close(l);
+	ok(raw_op(dir, "nodes", k, 9, false, saved.data, saved.len, NULL) == 0, "  put it back");
+	buf_free(&saved);
+	l = open_l(dir, 0, 0, true, &e);
+	ok(verify_ok(l, &r, &e) == 0, "  and the ledger verifies again");
+	ledger_close(l);
+
 	/* 5. entry and its stored leaf hash rewritten together: the next
 	 * entry's prev still names the original */
 	be64(k, 140);

@@ -1077,6 +1077,7 @@ int ledger_export(struct ledger *l, uint64_t from, uint64_t to,
 
 struct vctx {
 	struct store_txn *t;	/* the stored ledger */
+	struct store_node_reader *nr;	/* t's tree nodes, in the order the stream meets them */
 	struct store_txn *x;	/* scratch: what the log implies, rebuilt entry by entry */
 	struct lverify v;
 	struct pverify *pv;	/* prepares entries on several threads for v */
@@ -1097,7 +1098,7 @@ static int compare_node(void *ctx, unsigned level, uint64_t index, const uint8_t
 {
 	struct vctx *c = ctx;
 	uint8_t stored[HASH_LEN];
-	if (store_node_get(c->t, level, index, stored, e))
+	if (store_node_read(c->nr, level, index, stored, e))
 		return -1;
 	if (memcmp(stored, h, HASH_LEN) == 0)
 		return 0;
@@ -1123,7 +1124,7 @@ static int verify_each(void *ctx, const struct entry *en, const uint8_t leaf[HAS
 	uint64_t seq = en->seq;
 	(void)leaf;
 	struct rebuild_tree tree = { c->t, c->origin };
-	if (rebuild_entry(c->x, &tree, c->rules, seq, en, &c->body, e)) {
+	if (rebuild_entry_digest(c->x, &tree, c->rules, seq, en, pverify_extra(c->pv), &c->body, e)) {
 		c->r->bad_seq_known = true;
 		c->r->bad_seq = seq;
 		return -1;
@@ -1137,6 +1138,14 @@ static int verify_each(void *ctx, const struct entry *en, const uint8_t leaf[HAS
 	if (c->progress && (seq % 4096 == 0 || seq + 1 == c->total))
 		c->progress(c->pctx, seq + 1, c->total);
 	return 0;
+}
+
+/* On the worker threads: the request digest of the entry's own body, which
+ * the replay's is unless the rules changed the body. */
+static void verify_digest(void *ctx, const struct entry *en, uint8_t out[PVERIFY_EXTRA])
+{
+	(void)ctx;
+	rebuild_request_digest(en->kind, en->kind_len, en->project, en->project_len, en->body, en->body_len, out);
 }
 
 static int verify_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
@@ -1418,8 +1427,10 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	c->v.emit_ctx = c;
 	buf_reset(&c->key_seqs);
 	c->t = c->x = NULL;
+	c->nr = NULL;
 	int rc = -1;
-	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e))
+	if (store_begin(l->store, false, &c->t, e) || store_begin(sc, true, &c->x, e) ||
+	    store_node_reader_open(c->t, &c->nr, e))
 		goto out;
 	store_txn_entries_from(c->x, c->t);	/* the scratch store starts empty: a failed pass is aborted */
 	c->total = 0;
@@ -1457,6 +1468,7 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 	c->fed = 0;
 	if (pverify_threads(&threads, e) || pverify_new(&c->pv, &c->v, threads, verify_each, c, e))
 		goto out;
+	pverify_set_extra(c->pv, verify_digest, NULL);
 	if (store_entry_scan(c->t, 0, c->total, verify_one, c, e) || pverify_end(c->pv, e) ||
 	    lverify_finish(&c->v, e)) {
 		if (c->v.failed && !r->bad_seq_known) {
@@ -1486,6 +1498,8 @@ static int verify_pass(struct ledger *l, struct store *sc, const struct note_ver
 out:
 	pverify_free(c->pv);
 	c->pv = NULL;
+	store_node_reader_close(c->nr);
+	c->nr = NULL;
 	store_abort(c->x);
 	store_abort(c->t);
 	if (rc)

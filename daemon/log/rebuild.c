@@ -34,6 +34,13 @@ int rebuild_own(struct store_txn *t, const struct rebuild_tree *tree, const stru
 int rebuild_entry(struct store_txn *t, const struct rebuild_tree *tree, const struct ledger_rules *rules,
 		  uint64_t seq, const struct entry *en, struct buf *body, struct err *e)
 {
+	return rebuild_entry_digest(t, tree, rules, seq, en, NULL, body, e);
+}
+
+int rebuild_entry_digest(struct store_txn *t, const struct rebuild_tree *tree, const struct ledger_rules *rules,
+			 uint64_t seq, const struct entry *en, const uint8_t given[32], struct buf *body,
+			 struct err *e)
+{
 	buf_reset(body);
 	int rc = rebuild_own(t, tree, en, e);
 	if (rc <= 0 || rules == NULL) {
@@ -47,8 +54,11 @@ int rebuild_entry(struct store_txn *t, const struct rebuild_tree *tree, const st
 				  en->kind);
 	uint8_t digest[32], other_digest[32];
 	uint64_t other;
-	rebuild_request_digest(en->kind, en->kind_len, en->project, en->project_len, body->data, body->len,
-			       digest);
+	if (given && body->len == en->body_len && memcmp(body->data, en->body, body->len) == 0)
+		memcpy(digest, given, 32);
+	else
+		rebuild_request_digest(en->kind, en->kind_len, en->project, en->project_len, body->data,
+				       body->len, digest);
 	rc = store_reqid_get(t, en->author, en->author_len, en->request_id, en->request_id_len, &other,
 				 other_digest, e);
 	if (rc < 0)

@@ -39,6 +39,13 @@ int rebuild_own(struct store_txn *t, const struct rebuild_tree *tree, const stru
  * request-id and its project index record.  body is scratch space. */
 int rebuild_entry(struct store_txn *t, const struct rebuild_tree *tree, const struct ledger_rules *rules,
 		  uint64_t seq, const struct entry *en, struct buf *body, struct err *e);
+/* The same, given the request digest of en's own body computed ahead
+ * (rebuild_request_digest of en->kind, en->project, en->body; on another
+ * thread, say): used when the replayed body is en's body byte for byte,
+ * else the digest is computed here.  given NULL: always computed here. */
+int rebuild_entry_digest(struct store_txn *t, const struct rebuild_tree *tree, const struct ledger_rules *rules,
+			 uint64_t seq, const struct entry *en, const uint8_t given[32], struct buf *body,
+			 struct err *e);
 
 /* Compares the derived state, the request-id index and the project index
  * of stored with those of implied (rebuilt from the log), byte for byte:

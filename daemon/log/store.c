@@ -537,6 +537,64 @@ int store_node_put(struct store_txn *t, unsigned level, uint64_t index, const ui
 	return put(t, t->s->nodes, k, 9, h, 32, MDB_NOOVERWRITE, "writing tree node", e);
 }
 
+#define READER_LEVELS 64
+
+struct store_node_reader {
+	struct store_txn *t;
+	MDB_cursor *cur[READER_LEVELS];
+	uint64_t next[READER_LEVELS];	/* the index a step reaches; valid when cur is open */
+};
+
+int store_node_reader_open(struct store_txn *t, struct store_node_reader **out, struct err *e)
+{
+	*out = calloc(1, sizeof **out);
+	if (*out == NULL)
+		return err_set(e, "out of memory for a tree node reader");
+	(*out)->t = t;
+	return 0;
+}
+
+void store_node_reader_close(struct store_node_reader *r)
+{
+	if (r == NULL)
+		return;
+	for (unsigned l = 0; l < READER_LEVELS; l++)
+		if (r->cur[l])
+			mdb_cursor_close(r->cur[l]);
+	free(r);
+}
+
+int store_node_read(struct store_node_reader *r, unsigned level, uint64_t index, uint8_t out[32],
+		    struct err *e)
+{
+	struct store_txn *t = r->t;
+	if (level >= READER_LEVELS)
+		return store_node_get(t, level, index, out, e);
+	if (sticky(t, e))
+		return -1;
+	int rc;
+	if (r->cur[level] == NULL && (rc = mdb_cursor_open(t->txn, t->s->nodes, &r->cur[level])) != 0) {
+		r->cur[level] = NULL;
+		return record(t, rc, "reading tree nodes", e);
+	}
+	uint8_t k[9];
+	node_key(k, level, index);
+	MDB_val mk = { 9, k }, v;
+	bool step = r->next[level] == index && index > 0;
+	rc = mdb_cursor_get(r->cur[level], &mk, &v, step ? MDB_NEXT : MDB_SET_KEY);
+	/* a step lands on the next record, which must be this node */
+	if (rc == 0 && step && (mk.mv_size != 9 || memcmp(mk.mv_data, k, 9) != 0))
+		rc = MDB_NOTFOUND;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return record(t, rc, "reading tree node", e);
+	r->next[level] = rc == 0 ? index + 1 : 0;
+	if (rc == MDB_NOTFOUND || v.mv_size != 32)
+		return err_setc(e, STORE_E_CORRUPT, "tree node (level %u, index %llu) is %s", level,
+				(unsigned long long)index, rc == MDB_NOTFOUND ? "missing" : "damaged");
+	memcpy(out, v.mv_data, 32);
+	return 0;
+}
+
 int store_meta_get(struct store_txn *t, const char *name, const uint8_t **p, size_t *n,
 		   struct err *e)
 {

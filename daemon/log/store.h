@@ -101,6 +101,16 @@ int store_node_get(struct store_txn *t, unsigned level, uint64_t index, uint8_t 
 		   struct err *e);
 int store_node_put(struct store_txn *t, unsigned level, uint64_t index, const uint8_t h[32],
 		   struct err *e);
+/* store_node_get for reads that go up one index at a time within each
+ * level (a verification's walk): one LMDB cursor per level steps to the
+ * next record instead of searching the tree for each node.  Any order
+ * works; only the next index of a level is a step.  Owned by the caller,
+ * closed before t ends. */
+struct store_node_reader;
+int store_node_reader_open(struct store_txn *t, struct store_node_reader **out, struct err *e);
+int store_node_read(struct store_node_reader *r, unsigned level, uint64_t index, uint8_t out[32],
+		    struct err *e);
+void store_node_reader_close(struct store_node_reader *r);
 
 /* 1 found, 0 absent, -1 error */
 int store_meta_get(struct store_txn *t, const char *name, const uint8_t **p, size_t *n,

@@ -10,6 +10,9 @@
  *   scope-bench idle --config PROFILE --pid PID [--connections N] [--duration S]
  *       opens N mutual-TLS connections and keeps them idle; the daemon's
  *       resident memory before, with them open, and after S seconds.
+ *   scope-bench ceiling --dir DIR [--duration S] [--batch B] [--size B] [--json]
+ *       the storage ceiling: raw LMDB appends, B per durable transaction,
+ *       no ledger and no network (ceiling.c).
  *   scope-bench generate -c SCOPED.CONF --count N [--batch B] [--size B]
  *   scope-bench verify   -c SCOPED.CONF
  *   scope-bench prove    -c SCOPED.CONF [--count K]
@@ -36,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ceiling.h"
 #include "config.h"
 #include "frame.h"
 #include "json.h"
@@ -621,7 +625,7 @@ static int cmd_local(const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stderr, "usage: scope-bench append|generate|verify|prove|open|tiles ... (see tests/bench/README.md)\n");
+		fprintf(stderr, "usage: scope-bench append|idle|ceiling|generate|verify|prove|open|tiles ... (see tests/bench/README.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	/* a connection the daemon drops is an error to report, not a death */
@@ -630,5 +634,7 @@ int main(int argc, char **argv)
 		return cmd_append(argc - 1, argv + 1);
 	if (strcmp(argv[1], "idle") == 0)
 		return cmd_idle(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ceiling") == 0)
+		return cmd_ceiling(argc - 1, argv + 1);
 	return cmd_local(argv[1], argc - 1, argv + 1);
 }

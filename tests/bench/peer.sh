@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Scope Ledger beside a PostgreSQL peer doing the same work, in one run on this
-# machine: durable appends of 256-byte notes to a hash chain, over TLS.
-#   BENCH_ROUNDS   rounds (default 3); each runs both, in alternating order
+# Scope Ledger beside a PostgreSQL peer doing the same work and beside the raw
+# LMDB ceiling, in one run on this machine: durable appends of 256-byte notes
+# to a hash chain.
+#   BENCH_ROUNDS   rounds (default 3); each runs all three, in turning order
 #   BENCH_SECONDS  seconds per run (default 5)
 #   SMOKE=1        1 round of 1 s, and a clean skip when PostgreSQL is missing
 # Scope Ledger: a real scoped, scope-bench with 64 connections x 32 in flight.
 # The peer: Debian's PostgreSQL in a throwaway cluster (127.0.0.1 only, a free
 # port, TLS with a throwaway certificate, synchronous_commit = on), the
 # hash-chained table and trigger of peer.sql, pgbench with 64 clients over TLS
-# running peer-insert.sql.  Prints both rates and their ratio per round, the
-# median ratio, and then checks that the peer's chain is intact (peer-verify.sql).
+# running peer-insert.sql.  The ceiling: scope-bench ceiling, raw LMDB with
+# 256 durable appends per transaction and no network.  Each round runs all
+# three, in an order that turns from round to round; prints the three rates,
+# the ratios scope/peer and scope/ceiling per round and their medians, and then
+# checks that the peer's chain is intact (peer-verify.sql).
 # Numbers only; nothing here passes or fails on a timing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,19 +51,11 @@ trap cleanup EXIT
 export XDG_STATE_HOME=$tmp/state
 
 # Scope Ledger, as run.sh starts it
-"$scoped" init "$tmp/live" --origin bench.example/peer >/dev/null
-printf 'max_handshakes = 2048\nmax_handshakes_per_address = 2048\n' >> "$tmp/live/scoped.conf"
-"$scoped" -c "$tmp/live/scoped.conf" --listen 127.0.0.1:0 2>"$tmp/scoped.log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { cat "$tmp/scoped.log"; exit 1; }
+. "$here/instance.sh"
+bench_init "$scoped" "$tmp/live" bench.example/peer
+bench_serve "$scoped" "$tmp/live" "$tmp/scoped.log"
+pid=$bench_pid
 profile=$tmp/live/clients/admin.conf
-sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$profile"
 
 # the peer's cluster
 mkdir -m 700 "$pgdata"
@@ -96,19 +92,38 @@ peer_rate() {
 		sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
 
+# the storage ceiling: raw LMDB, 256 durable appends per transaction, no
+# network, in a fresh directory each run (on the same file system as the others)
+ceiling_rate() {
+	rm -rf "$tmp/ceiling"
+	"$bench" ceiling --dir "$tmp/ceiling" --duration "$secs" --batch 256 --size 256 --json 2>/dev/null |
+		sed -n 's/.*"entries_per_s":\([0-9.]*\).*/\1/p'
+	rm -rf "$tmp/ceiling"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3g", a / b }'; }
+median() { grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.3g", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; else print "-" }'; }
+
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1); the load generators on the same machine"
-echo "durable 256-byte notes, ${secs}s per run: scope-bench 64 conn x 32 over mutual TLS; pgbench 64 clients over TLS, $("$pgbin/postgres" --version)"
-printf '%-6s %14s %14s %8s\n' round "scope entries/s" "peer rows/s" ratio
-ratios=()
+echo "durable 256-byte notes, ${secs}s per run: scope-bench 64 conn x 32 over mutual TLS; pgbench 64 clients over TLS, $("$pgbin/postgres" --version); raw LMDB, 256 appends per durable transaction, no network"
+printf '%-6s %14s %14s %14s %12s %14s\n' round "scope entries/s" "peer rows/s" "ceiling /s" scope/peer scope/ceiling
+peer_ratios=() ceil_ratios=()
 for r in $(seq 1 "$rounds"); do
-	if [ $((r % 2)) -eq 1 ]; then s=$(scope_rate); p=$(peer_rate)
-	else p=$(peer_rate); s=$(scope_rate); fi
-	ratio=$(awk -v s="$s" -v p="$p" 'BEGIN { if (s == "" || p == "" || p == 0) print "-"; else printf "%.1f", s / p }')
-	ratios+=("$ratio")
-	printf '%-6s %14.0f %14.0f %8s\n' "$r" "${s:-0}" "${p:-0}" "$ratio"
+	# the order turns each round, so no one always runs first or last
+	for k in 0 1 2; do
+		case $(((r + k) % 3)) in
+		0) s=$(scope_rate) ;;
+		1) p=$(peer_rate) ;;
+		2) c=$(ceiling_rate) ;;
+		esac
+	done
+	rp=$(ratio "$s" "$p")
+	rc=$(ratio "$s" "$c")
+	peer_ratios+=("$rp")
+	ceil_ratios+=("$rc")
+	printf '%-6s %14.0f %14.0f %14.0f %12s %14s\n' "$r" "${s:-0}" "${p:-0}" "${c:-0}" "$rp" "$rc"
 done
-printf '%s\n' "${ratios[@]}" | grep -v '^-$' | sort -g |
-	awk '{ v[NR] = $1 } END { if (NR) printf "median ratio: %.1f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+echo "median scope/peer: $(printf '%s\n' "${peer_ratios[@]}" | median)"
+echo "median scope/ceiling: $(printf '%s\n' "${ceil_ratios[@]}" | median)"
 
 # the peer did the same work honestly: every row chained onto the one before
 read -r rows broken < <("$pgbin/psql" -qAtF ' ' -v ON_ERROR_STOP=1 -f "$here/peer-verify.sql")

@@ -19,27 +19,17 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 export XDG_STATE_HOME=$tmp/state
 
+. "$top/tests/bench/instance.sh"
 # serve INSTANCE: starts scoped on a free loopback port; sets pid and port
 serve() {
-	: > "$tmp/$1.log"
-	"$scoped" -c "$tmp/$1/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/$1.log" &
-	pid=$!
-	port=
-	for _ in $(seq 1 100); do
-		port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$1.log")
-		[ -n "$port" ] && return 0
-		sleep 0.05
-	done
-	cat "$tmp/$1.log"
-	exit 1
+	bench_serve "$scoped" "$tmp/$1" "$tmp/$1.log" || exit 1
+	pid=$bench_pid
+	port=$bench_port
 }
 
-"$scoped" init "$tmp/live" --origin bench.example/live >/dev/null
-# every load generator connects from 127.0.0.1, many handshakes at once
-printf 'max_handshakes = 2048\nmax_handshakes_per_address = 2048\n' >> "$tmp/live/scoped.conf"
+bench_init "$scoped" "$tmp/live" bench.example/live
 serve live
 profile=$tmp/live/clients/admin.conf
-sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$profile"
 
 row() {	# row LABEL JSON
 	local j=$2

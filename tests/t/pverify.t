@@ -5,7 +5,9 @@
 # broken at a chunk boundary, an undecodable entry and a bad
 # SCOPE_VERIFY_THREADS are reported the same way, with the same first bad
 # entry, whatever the number of threads.  Online, verify and export over
-# mutual TLS give the same report and entries on 1 and on 4 threads.
+# mutual TLS give the same report and entries on 1 and on 4 threads, and an
+# entry altered in storage is found online too.  A raw export is split by
+# its msgpack headers: a cut or an invalid tag is named.
 set -u
 . "$(dirname "$0")/lib.sh"
 BENCH=${SCOPE_BENCH:-$(dirname "$SCOPED")/../tests/bench/scope-bench}
@@ -54,6 +56,17 @@ head -n 19999 "$tmp/all.hex" > "$tmp/short.hex"
 exits 1 "a truncated export fails with 4 threads" v "$tmp/short.hex" --threads 4
 has "  entries are missing" "$tmp/err" "entries are missing"
 
+# the raw format: entries split by their msgpack headers alone
+ok "raw export" "$SCOPED" export -c "$inst/scoped.conf" --format raw -o "$tmp/all.raw"
+ok "a raw export verifies with 4 threads" v "$tmp/all.raw" --threads 4
+has "  all of it" "$tmp/out" "ok: 20000 entries verified"
+head -c -3 "$tmp/all.raw" > "$tmp/cut.raw"
+exits 1 "a raw export cut inside its last entry fails" v "$tmp/cut.raw" --threads 4
+has "  naming it truncated" "$tmp/err" "entry 19999 is truncated"
+{ printf '\x89\xc1'; head -c 32 /dev/zero; } > "$tmp/c1.raw"
+exits 1 "a raw export holding the tag 0xc1 fails" v "$tmp/c1.raw" --threads 4
+has "  naming it not msgpack" "$tmp/err" "entry 0 is not msgpack"
+
 SCOPE_VERIFY_THREADS=9 exits 2 "SCOPE_VERIFY_THREADS=9 is refused" v "$tmp/all.hex"
 has "  saying what to give" "$tmp/err" "from 1 to 8"
 exits 2 "--threads 0 is refused" v "$tmp/all.hex" --threads 0
@@ -71,5 +84,23 @@ SCOPE_VERIFY_THREADS=4 ok "online export, verified on 4 threads" ctl "$inst" aud
 ok "  the same entries as scoped export" cmp "$tmp/online.hex" "$tmp/all.hex"
 SCOPE_VERIFY_THREADS=x exits 2 "online: a bad SCOPE_VERIFY_THREADS is refused" ctl "$inst" auditor verify
 has "  saying what to give" "$tmp/err" "from 1 to 8"
+stop_daemon
+# online, the pages give only each entry's seq and the threads check the
+# rest: an entry altered in storage is still found, on 1 and on 4 threads
+python3 - "$inst/data/data.mdb" <<'PY' || echo "Bail out! cannot alter entry 10000"
+import sys
+f = open(sys.argv[1], "r+b")
+d = f.read()
+at = d.find(b"\xaarequest_id\xa7g-10000\xa3seq")
+assert at > 0
+f.seek(at + 12)
+f.write(b"h")
+PY
+start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+for t in 1 4; do
+	SCOPE_VERIFY_THREADS=$t exits 1 "online: entry 10000 altered in storage fails on $t thread(s)" \
+		ctl "$inst" auditor verify --json
+	has "  JSON names entry 10000" "$tmp/out" "\"first_bad_seq\":10000"
+done
 stop_daemon
 finish
