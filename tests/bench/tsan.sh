@@ -50,9 +50,13 @@ ctl lead project create pr --client C --title T --currency JPY --amount 1 >/dev/
 "$bin/tests/bench/scope-bench" append --config "$tmp/inst/clients/admin.conf" --connections 16 --pipeline 32 \
 	--duration "$secs" --size 256 > "$tmp/load.out" 2>&1 &
 load=$!
-reads=0
+reads=0 rounds=0
 end=$(( $(date +%s) + secs ))
 while [ "$(date +%s)" -lt "$end" ]; do
+	# a reload in the first round and every tenth (a round takes about a
+	# second under ThreadSanitizer)
+	[ $((rounds % 10)) -eq 0 ] && kill -HUP "$pid"
+	rounds=$((rounds + 1))
 	ctl auditor info --json >/dev/null
 	ctl auditor get 0 >/dev/null
 	ctl auditor prove 0 >/dev/null
@@ -60,10 +64,11 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	ctl lead status pr >/dev/null
 	ctl lead append --project pr --kind note --body-json '{"text":"tsan"}' >/dev/null
 	reads=$((reads + 5))
-	[ $((reads % 50)) -eq 0 ] && kill -HUP "$pid"
 done
 wait "$load"
 cat "$tmp/load.out"
+reloads=$(grep -c 'SIGHUP: reloaded' "$tmp/scoped.log" || true)
+[ "$reloads" -gt 0 ] || { tail -20 "$tmp/scoped.log"; echo "tsan: no reload happened during the load" >&2; exit 1; }
 # SIGTERM with appends in flight: drained, answered, then a clean exit
 "$bin/tests/bench/scope-bench" append --config "$tmp/inst/clients/admin.conf" --connections 8 --pipeline 32 \
 	--duration 3 > /dev/null 2>&1 &
@@ -76,7 +81,7 @@ pid=
 wait "$load" || true
 reports
 [ "$rc" -eq 0 ] || { tail -20 "$tmp/scoped.log"; echo "tsan: scoped exited $rc" >&2; exit 1; }
-echo "tsan: scoped under load: $reads reads and a reload during it, no report"
+echo "tsan: scoped under load: $reads reads and $reloads reloads during it, no report"
 
 # the tests nearest the commit path, in the same build
 for t in test_commit test_ledger; do

@@ -5,7 +5,9 @@
 # and show the published state, not the batch the store already holds; the append is answered only after its
 # commit.  A commit whose sync fails (SCOPED_TEST_COMMIT_FAIL_AT) gives the
 # client the error and writes nothing, and the same request commits once in
-# the next batch.  SIGTERM during a held commit answers it first.
+# the next batch.  SIGTERM during a held commit answers it first.  The
+# portal's receipt of an answer whose commit is held is a 503 to retry, not
+# an error.
 set -u
 . "$(dirname "$0")/lib.sh"
 SCOPED=$(readlink -f "${SCOPED_TESTCLOCK:-$SCOPED}")
@@ -79,4 +81,40 @@ is "  which is there after a restart" "$(size_now)" "$((before + 2))"
 ok "  sent again, it is the same entry" append held-2
 has "  (seq $((before + 1)))" "$tmp/append.held-2" "\"seq\":$((before + 1))"
 ok "  the ledger verifies" ctl "$inst" auditor verify
+# ---- the portal's receipt while the writer holds the answer's commit: the
+# link's state already names the entry, which is not published yet ----
+if command -v curl >/dev/null; then
+	stop_daemon
+	for r in lead approver auditor admin client; do echo "cn:$r $r *"; done > "$inst/roles.conf"
+	echo "portal_listen = 127.0.0.1:0" >> "$inst/scoped.conf"
+	start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+	ctl "$inst" lead change raise -p pr "A sixth page" --by "C manager" --via email --reason client_request >/dev/null &&
+		ctl "$inst" approver change assess -p pr CR-1 --class out_of_scope --rationale "a new page" >/dev/null &&
+		ctl "$inst" lead change quote -p pr CR-1 --fee 200000 --effort-hours 10 >/dev/null &&
+		ctl "$inst" lead link create -p pr --change CR-1 --to Kimura > "$tmp/link" 2>&1 ||
+		{ echo "Bail out! link"; cat "$tmp/link" >&2; exit 1; }
+	url=$(grep '^https://' "$tmp/link")
+	c() { curl -sk "$@"; }
+	code() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
+	field() { sed -n "s/.*name=\"$2\" value=\"\([0-9a-f]*\)\".*/\1/p" "$1" | head -n 1; }
+	stop_daemon
+	export SCOPED_TEST_COMMIT_HOLD_MS=3000
+	start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
+	unset SCOPED_TEST_COMMIT_HOLD_MS
+	PP=$(sed -n 's/.*portal listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log" | tail -n 1)
+	url="https://127.0.0.1:$PP/${url#https://*/}"
+	base=${url%%/l/*}
+	c -c "$tmp/jar" -o "$tmp/page.html" "$url"
+	form="decision=approved&csrf=$(field "$tmp/page.html" csrf)&shown=$(field "$tmp/page.html" shown)"
+	c -D "$tmp/hp" -o /dev/null -b "$tmp/jar" -H "Origin: $base" --data "$form" "$url" &
+	cpid=$!
+	sleep 1
+	c -D "$tmp/hr" -o "$tmp/r.html" "$url/receipt"
+	is "the receipt of an answer whose commit is held is 503, not an error" "$(code "$tmp/hr")" 503
+	has "  with Retry-After" "$tmp/hr" "Retry-After: 1"
+	wait "$cpid"
+	is "  the answer is 200 after its commit" "$(code "$tmp/hp")" 200
+	c -D "$tmp/hr2" -o "$tmp/r.json" "$url/receipt"
+	is "  and then the receipt downloads" "$(code "$tmp/hr2")" 200
+fi
 finish
