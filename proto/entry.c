@@ -62,14 +62,22 @@ int entry_check_request_id(const char *s, size_t n, struct err *e)
 	return 0;
 }
 
-int entry_check_body(const uint8_t *p, size_t n, struct err *e)
+const struct mp_limits ENTRY_BODY_LIMITS = { ENTRY_BODY_DEPTH, 65536 };
+
+int entry_check_body_size(const uint8_t *p, size_t n, struct err *e)
 {
-	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
 	if (n > ENTRY_BODY_MAX)
 		return err_set(e, "body is %zu bytes, more than the limit of %d", n, ENTRY_BODY_MAX);
 	if (n == 0 || (!((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)))
 		return err_set(e, "body must be a map");
-	if (mp_check(p, n, &lim, MP_CANONICAL | MP_NO_BIN, e))
+	return 0;
+}
+
+int entry_check_body(const uint8_t *p, size_t n, struct err *e)
+{
+	if (entry_check_body_size(p, n, e))
+		return -1;
+	if (mp_check(p, n, &ENTRY_BODY_LIMITS, MP_CANONICAL | MP_NO_BIN, e))
 		return err_prefix(e, "body");
 	return 0;
 }
@@ -92,6 +100,11 @@ int entry_encode(const struct entry *en, struct buf *out, struct err *e)
 {
 	if (check_fields(en, e))
 		return -1;
+	return entry_encode_checked(en, out, e);
+}
+
+int entry_encode_checked(const struct entry *en, struct buf *out, struct err *e)
+{
 	mp_pack_map(out, 9);
 	mp_pack_cstr(out, "author");
 	mp_pack_str(out, en->author, en->author_len);

@@ -53,9 +53,20 @@ int entry_check_project(const char *s, size_t n, struct err *e);
 int entry_check_author(const char *s, size_t n, struct err *e);
 int entry_check_request_id(const char *s, size_t n, struct err *e);
 int entry_check_body(const uint8_t *p, size_t n, struct err *e);
+/* entry_check_body without the walk: the size limit and that it is a map
+ * (for a body mp_canonicalize() just wrote under ENTRY_BODY_LIMITS, which
+ * is canonical by construction). */
+int entry_check_body_size(const uint8_t *p, size_t n, struct err *e);
+/* The limits of a body's msgpack (depth, values). */
+struct mp_limits;
+extern const struct mp_limits ENTRY_BODY_LIMITS;
 
 /* Appends the canonical bytes of *en to out; checks every field first. */
 int entry_encode(const struct entry *en, struct buf *out, struct err *e);
+/* The same for fields the caller has checked already with the rules
+ * above and a version of ENTRY_VERSION (the ledger, for an append whose
+ * every field was checked once): only allocation can fail. */
+int entry_encode_checked(const struct entry *en, struct buf *out, struct err *e);
 /* Parses and fully checks [p, p+n): canonical msgpack, exact key set,
  * field rules, supported version.  Strings in *en point into p. */
 int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e);

@@ -46,7 +46,7 @@ static enum ledger_status app(const char *kind, const char *project, bool as_cli
 		exit(2);
 	}
 	struct ledger_append a = { kind, strlen(kind), project, strlen(project), author, strlen(author),
-				   reqid, strlen(reqid), body.data, body.len, as_client };
+				   reqid, strlen(reqid), body.data, body.len, as_client, NULL };
 	if (ledger_append_batch(L, &a, 1, &last, &e))
 		last.status = LEDGER_REJECTED;
 	buf_free(&body);
@@ -328,7 +328,7 @@ static int batch(const char *tag, const struct item *it, size_t n, struct ledger
 		}
 		snprintf(reqid[i], sizeof reqid[i], "%s-%zu", tag, i);
 		a[i] = (struct ledger_append){ it[i].kind, strlen(it[i].kind), "pr-site", 7, "vendor-v", 8, reqid[i],
-					       strlen(reqid[i]), body[i].data, body[i].len, false };
+					       strlen(reqid[i]), body[i].data, body[i].len, false, NULL };
 	}
 	int rc = ledger_append_batch(L, a, n, rs, e);
 	for (size_t i = 0; i < n; i++)
@@ -658,7 +658,7 @@ static void approve_many(int n)
 				json_to_canonical(json[j], strlen(json[j]), &bodies[m], &e);
 				snprintf(reqids[m], sizeof reqids[m], "big-%d", ++reqno);
 				a[m] = (struct ledger_append){ kind[j], strlen(kind[j]), "big", 3, "client-c", 8, reqids[m],
-							       strlen(reqids[m]), bodies[m].data, bodies[m].len, j == 3 };
+							       strlen(reqids[m]), bodies[m].data, bodies[m].len, j == 3, NULL };
 			}
 		}
 		if (ledger_append_batch(L, a, (size_t)m, res, &e))
@@ -749,7 +749,7 @@ int main(void)
 	buf_init(&body);
 	const char *cj = "{\"title\":\"Retry me\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}";
 	json_to_canonical(cj, strlen(cj), &body, &e);
-	struct ledger_append a = { "change", 6, "pr-site", 7, "vendor-v", 8, "retry-1", 7, body.data, body.len, false };
+	struct ledger_append a = { "change", 6, "pr-site", 7, "vendor-v", 8, "retry-1", 7, body.data, body.len, false, NULL };
 	struct ledger_result r1, r2;
 	ledger_append_batch(L, &a, 1, &r1, &e);
 	ledger_append_batch(L, &a, 1, &r2, &e);

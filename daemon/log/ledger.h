@@ -55,6 +55,9 @@ struct ledger_rules {
 	/* Names a derived-state key of the rules' for a message ("change
 	 * c/pr-site/3"); false, adding nothing, when it is none of theirs. */
 	bool (*name_key)(void *ctx, const uint8_t *k, size_t n, struct buf *out);
+	/* Checks a body (canonical) against its kind's schema alone, no state:
+	 * ledger_check_append's part of the rules.  NULL: none. */
+	int (*check)(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct err *e);
 };
 
 struct ledger_opts {
@@ -83,6 +86,13 @@ struct ledger_append {
 	const uint8_t *body;		/* canonical msgpack map */
 	size_t body_len;
 	bool as_client;			/* the author holds the client role */
+	/* NULL: ledger_append_batch checks every field (the envelope's rules,
+	 * the body's canonical form) before the rules run.  Only
+	 * ledger_check_append() sets it, to a token private to the ledger,
+	 * after it checked all of that and the kind's schema: the batch then
+	 * trusts them.  A copy of the struct (the commit queue's) keeps it;
+	 * whoever holds one may move the strings but not change them. */
+	const void *checked;
 };
 
 enum ledger_status {
@@ -110,6 +120,16 @@ struct store *ledger_store(struct ledger *l);
 void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
 /* The time now by that clock. */
 uint64_t ledger_now(const struct ledger *l);
+
+/* The one check of an append from an untrusted peer, before it is queued:
+ * the envelope's field rules (kind, project, author, request id), then the
+ * body (n bytes of any well-formed msgpack) in canonical form (in place when
+ * it already is, else re-encoded into canon, which the caller frees), its
+ * limits, and the kind's schema through the rules given at open.  0 with
+ * a->body set and a->checked set; -1 with the reason in e (a body's reason
+ * starts with "body: "), a untouched. */
+int ledger_check_append(const struct ledger *l, struct ledger_append *a, const uint8_t *body, size_t n,
+			struct buf *canon, struct err *e);
 
 /* Appends a batch in one durable transaction (group commit).  Returns 0 when
  * the transaction committed (each result says what happened to its request)
