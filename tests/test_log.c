@@ -177,15 +177,25 @@ static void test_no_rules(void)
 	ledger_close(l);
 }
 
+/* A new ledger in dir with the test hook over h: the rules it borrows are
+ * written to *rules, which must outlive it. */
+static struct ledger *open_hooked(const char *dir, struct hook *h, struct ledger_rules *rules, const char *what)
+{
+	struct err e = { 0 };
+	*rules = (struct ledger_rules){ h, h_apply, h_name, h_check };
+	struct ledger *l = open_l(dir, rules, false, &e);
+	ok(l != NULL, "%s: %s", what, e.msg);
+	return l;
+}
+
 static void test_hook(void)
 {
 	struct err e = { 0 };
 	struct ledger_result res;
 	struct hook h = { 0, 0 };
-	const struct ledger_rules rules = { &h, h_apply, h_name, h_check };
+	struct ledger_rules rules;
 	const char *dir = newdir("hook");
-	struct ledger *l = open_l(dir, &rules, false, &e);
-	ok(l != NULL, "a ledger opens with a test hook: %s", e.msg);
+	struct ledger *l = open_hooked(dir, &h, &rules, "a ledger opens with a test hook");
 	if (l == NULL)
 		return;
 	is_int(append(l, "h-1", "{\"a\":1}", &res), LEDGER_APPENDED, "the hook accepts an entry");
@@ -264,10 +274,8 @@ static void test_checked(void)
 	struct err e = { 0 };
 	struct ledger_result res;
 	struct hook h = { 0, 0 };
-	const struct ledger_rules rules = { &h, h_apply, h_name, h_check };
-	const char *dir = newdir("checked");
-	struct ledger *l = open_l(dir, &rules, false, &e);
-	ok(l != NULL, "a ledger opens for checked appends: %s", e.msg);
+	struct ledger_rules rules;
+	struct ledger *l = open_hooked(newdir("checked"), &h, &rules, "a ledger opens for checked appends");
 	if (l == NULL)
 		return;
 	/* {"b":1,"a":"x"}: keys out of order, "x" as a str8 */
