@@ -13,9 +13,11 @@
 #include "domain.h"
 #include "entry.h"
 #include "json.h"
+#include "kinds.h"
 #include "kv.h"
 #include "reports.h"
 #include "rules.h"
+#include "schema.h"
 #include "state.h"
 #include "tap.h"
 
@@ -166,6 +168,73 @@ static void test_table(void)
 	struct err e = { 0 };
 	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, &e) != 0, "an unknown kind is refused");
 	like(e.msg, "known: project, baseline", "  naming the known kinds from the table");
+}
+
+/* ---- the schema's messages, and reading a checked body ---- */
+
+/* The message domain_check_shape gives for kind's body (JSON), "" if none. */
+static const char *shape_msg(const char *kind, const char *json)
+{
+	static struct err e;
+	struct buf b;
+	buf_init(&b);
+	err_clear(&e);
+	if (json_to_canonical(json, strlen(json), &b, &e) == 0 && domain_check_shape(kind, strlen(kind), b.data, b.len, &e) == 0)
+		e.msg[0] = '\0';
+	buf_free(&b);
+	return e.msg;
+}
+
+static void test_schema(void)
+{
+	/* each place a value can lie is named in full: a field of the body,
+	 * an element of an array, a field of an element's map */
+	is_str(shape_msg("note", "{\"text\":\"\"}"), "note.text: must be 1 to 65536 characters, not 0", "a field of the body");
+	is_str(shape_msg("note", "{\"text\":\"a\\u0001\"}"), "note.text: contains a control character",
+	       "  a control character in it");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1},{\"amount_minor\":\"x\"}]}"),
+	       "invoice.lines[1].amount_minor: must be a non-negative integer", "a field of an array element's map");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[5]}"), "invoice.lines[0] must be a map",
+	       "an element that is no map");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"colour\":1}]}"),
+	       "invoice.lines[0]: unknown field \"colour\"", "an unknown field of an element");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"tax_minor\":1}]}"),
+	       "invoice.lines[0]: \"amount_minor\" is required", "a required field of an element");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[]}"), "invoice.lines: must have 1 to 100 elements",
+	       "an array's count");
+	is_str(shape_msg("change", "{\"title\":\"t\",\"raised_by\":\"r\",\"channel\":\"email\",\"reason\":\"client_request\","
+			 "\"items\":[\"R1\",\"R 2\"]}"),
+	       "change.items[1]: must be 1 to 64 characters of A-Z a-z 0-9 . _ -", "an element of an array of identifiers");
+	is_str(shape_msg("note", "{\"colour\":1}"), "note: unknown field \"colour\"", "an unknown field of the body");
+	is_str(shape_msg("note", "{}"), "note: \"text\" is required", "a required field of the body");
+	is_str(shape_msg("note", "[]"), "note must be a map", "a body that is no map");
+	is_str(shape_msg("change", "{\"number\":\"CR-1\"}"), "change: \"number\" is assigned by the ledger and may not be sent",
+	       "an assigned field");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"change\":\"CR-1\",\"tax_minor\":2}],"
+			 "\"currency\":\"EUR\",\"due\":\"2026-02-30\"}"),
+	       "invoice.due: must be a date YYYY-MM-DD", "a date that is none");
+
+	/* schema_read gives a checked body's values exactly as schema_check */
+	const struct kind *k = kind_find("invoice", 7);
+	const char *json = "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"change\":\"CR-7\"},{\"contract\":true,"
+			   "\"amount_minor\":2}],\"currency\":\"EUR\",\"issued\":\"2026-01-02\"}";
+	struct value checked[SCHEMA_FIELDS_MAX], read[SCHEMA_FIELDS_MAX];
+	struct buf b;
+	struct err e = { 0 };
+	buf_init(&b);
+	ok(json_to_canonical(json, strlen(json), &b, &e) == 0 && schema_check(k->sc, b.data, b.len, false, checked, &e) == 0 &&
+	   schema_read(k->sc, b.data, b.len, read, &e) == 0, "an invoice is checked and read: %s", e.msg);
+	ok(memcmp(checked, read, k->sc->n * sizeof *read) == 0, "  reading gives the values checking does");
+	is_int((int)read[schema_index(k->sc, "lines")].count, 2, "  the lines' count among them");
+	k = kind_find("change", 6);
+	const char *ch = "{\"title\":\"t\",\"raised_by\":\"r\",\"channel\":\"email\",\"reason\":\"client_request\","
+			 "\"items\":[\"R1\"],\"proceeding\":true,\"occurred_at\":5}";
+	buf_reset(&b);
+	ok(json_to_canonical(ch, strlen(ch), &b, &e) == 0 && schema_check(k->sc, b.data, b.len, false, checked, &e) == 0 &&
+	   schema_read(k->sc, b.data, b.len, read, &e) == 0 && memcmp(checked, read, k->sc->n * sizeof *read) == 0,
+	   "a change's values read as checked (strings, an array, a boolean, a number)");
+	ok(schema_read(k->sc, b.data, b.len - 1, read, &e) != 0, "a body cut short is not read: %s", e.msg);
+	buf_free(&b);
 }
 
 /* ---- the worked case on the map ---- */
@@ -326,6 +395,7 @@ int main(void)
 {
 	test_map();
 	test_table();
+	test_schema();
 	test_worked_case();
 	test_amendment_binds();
 	return done_testing();
