@@ -55,7 +55,7 @@ static enum ledger_status append(struct ledger *l, const char *reqid, const char
 	buf_init(&body);
 	if (json_to_canonical(json, strlen(json), &body, NULL))
 		abort();
-	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), body.data, body.len, false, NULL };
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), body.data, body.len, false, NULL, NULL };
 	int rc = ledger_append_batch(l, &a, 1, res, &e);
 	buf_free(&body);
 	return rc ? 0 : res->status;
@@ -66,7 +66,11 @@ static enum ledger_status append(struct ledger *l, const char *reqid, const char
 
 struct hook {
 	unsigned applied, replayed;
+	unsigned trusted;	/* applies given the mark of h_check */
 };
+
+/* What h_check gives for a body it accepted. */
+static const char HOOK_MARK = 1;
 
 static void seq_key(uint64_t seq, uint8_t k[10])
 {
@@ -77,10 +81,11 @@ static void seq_key(uint64_t seq, uint8_t k[10])
 }
 
 static int h_apply(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
-		   struct buf *out, struct err *e)
+		   const void *checked, struct buf *out, struct err *e)
 {
 	(void)as_client;
 	struct hook *h = ctx;
+	h->trusted += checked == &HOOK_MARK;
 	uint8_t k[10], v[1] = { (uint8_t)en->body_len };
 	seq_key(en->seq, k);
 	*(replay ? &h->replayed : &h->applied) += 1;
@@ -101,12 +106,16 @@ static int h_apply(void *ctx, struct store_txn *t, const struct entry *en, bool 
 }
 
 /* The schema's part of the test rules: a body holding "bad" is refused. */
-static int h_check(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct err *e)
+static int h_check(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, const void **mark,
+		   struct err *e)
 {
 	(void)ctx;
 	(void)kind;
 	(void)kind_len;
-	return memmem(body, n, "bad", 3) ? err_set(e, "the test schema refuses this body") : 0;
+	if (memmem(body, n, "bad", 3))
+		return err_set(e, "the test schema refuses this body");
+	*mark = &HOOK_MARK;
+	return 0;
 }
 
 static bool h_name(void *ctx, const uint8_t *k, size_t n, struct buf *out)
@@ -192,7 +201,7 @@ static void test_hook(void)
 {
 	struct err e = { 0 };
 	struct ledger_result res;
-	struct hook h = { 0, 0 };
+	struct hook h = { 0, 0, 0 };
 	struct ledger_rules rules;
 	const char *dir = newdir("hook");
 	struct ledger *l = open_hooked(dir, &h, &rules, "a ledger opens with a test hook");
@@ -210,7 +219,7 @@ static void test_hook(void)
 		buf_init(&bodies[i]);
 		json_to_canonical(json[i], strlen(json[i]), &bodies[i], NULL);
 		as[i] = (struct ledger_append){ "memo", 4, "p1", 2, "alice", 5, ids[i], 3, bodies[i].data, bodies[i].len,
-						false, NULL };
+						false, NULL, NULL };
 	}
 	ok(ledger_append_batch(l, as, 3, rs, &e) == 0, "a batch of three commits");
 	is_int(rs[1].status, LEDGER_REJECTED, "the hook refuses its second entry");
@@ -257,7 +266,7 @@ static enum ledger_status append_checked(struct ledger *l, const char *reqid, co
 {
 	struct buf canon;
 	buf_init(&canon);
-	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), NULL, 0, false, NULL };
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), NULL, 0, false, NULL, NULL };
 	int rc = ledger_check_append(l, &a, body, n, &canon, e);
 	if (rc == 0)
 		rc = ledger_append_batch(l, &a, 1, res, e) ? -1 : (int)res->status;
@@ -273,7 +282,7 @@ static void test_checked(void)
 {
 	struct err e = { 0 };
 	struct ledger_result res;
-	struct hook h = { 0, 0 };
+	struct hook h = { 0, 0, 0 };
 	struct ledger_rules rules;
 	struct ledger *l = open_hooked(newdir("checked"), &h, &rules, "a ledger opens for checked appends");
 	if (l == NULL)
@@ -292,6 +301,7 @@ static void test_checked(void)
 	buf_free(&raw);
 	is_int(append_checked(l, "c-2", sorted, sizeof sorted, &res, &e), LEDGER_APPENDED,
 	       "a canonical body is appended as it is: %s", e.msg);
+	is_int(h.trusted, 2, "  the rules were given their check's mark for both");
 
 	static const uint8_t flt[] = { 0x81, 0xa1, 'f', 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0 };
 	is_int(append_checked(l, "c-3", flt, sizeof flt, &res, &e), 0, "the one check refuses a float, marking nothing");
@@ -304,25 +314,28 @@ static void test_checked(void)
 	is_str(e.msg, "body: body must be a map", "  saying so");
 	struct buf canon;
 	buf_init(&canon);
-	struct ledger_append bad_author = { "memo", 4, "p1", 2, "", 0, "c-6", 3, NULL, 0, false, NULL };
+	struct ledger_append bad_author = { "memo", 4, "p1", 2, "", 0, "c-6", 3, NULL, 0, false, NULL, NULL };
 	ok(ledger_check_append(l, &bad_author, sorted, sizeof sorted, &canon, &e) != 0 && bad_author.checked == NULL,
 	   "it checks the envelope too (an empty author)");
 	like(e.msg, "author must be", "  %s", e.msg);
 
 	/* not through the one check: the ledger checks the body itself */
-	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, "c-7", 3, unsorted, sizeof unsorted, false, NULL };
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, "c-7", 3, unsorted, sizeof unsorted, false, NULL, NULL };
 	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_REJECTED,
 	   "an unchecked append with a body not in canonical form is refused");
 	like(res.err.msg, "body: map keys not in canonical order", "  %s", res.err.msg);
 	static const char other = 1;
 	a.checked = &other;
+	a.rules_checked = &HOOK_MARK;
 	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_REJECTED,
 	   "  also when checked points anywhere but at the ledger's own mark");
 	a.checked = NULL;
 	a.body = bad;
 	a.body_len = sizeof bad;
+	unsigned trusted = h.trusted;
 	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_APPENDED,
 	   "the schema is the one check's: an unchecked append goes to the rules alone");
+	is_int(h.trusted, trusted, "  which are not given the check's mark, though the append carries it");
 
 	/* checked, but the rules give back a body that is not canonical */
 	static const uint8_t mangle[] = { 0x81, 0xa1, 't', 0xa6, 'm', 'a', 'n', 'g', 'l', 'e' };
@@ -332,7 +345,9 @@ static void test_checked(void)
 	is_int(ledger_size(l), 3, "three entries in all");
 	struct ledger_verify_report r;
 	err_clear(&e);
+	trusted = h.trusted;
 	ok(ledger_verify(l, NULL, NULL, NULL, &r, &e) == 0, "verify passes: %s", e.msg);
+	is_int(h.trusted, trusted, "  replaying every entry without the mark");
 	buf_free(&canon);
 	ledger_close(l);
 }

@@ -42,7 +42,7 @@ static int rec(const char *kind, const char *project, bool as_client, const char
 		exit(2);
 	}
 	struct domain_in in = { kind, strlen(kind), project, strlen(project), body.data, body.len, as_client,
-				next_seq, T0 + next_seq * 1000000, "someone", 7 };
+				next_seq, T0 + next_seq * 1000000, "someone", 7, NULL };
 	int rc = domain_apply(&KV, &in, false, &out, &e);
 	if (rc == 0) {
 		struct entry en = { .version = ENTRY_VERSION, .seq = next_seq, .time_us = in.time_us,
@@ -166,7 +166,7 @@ static void test_table(void)
 	is_int(rules_writers("key", 3), 0, "key entries are the log's, no role records them");
 	is_int(rules_writers("memo", 4), 0, "an unknown kind has no writers");
 	struct err e = { 0 };
-	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, &e) != 0, "an unknown kind is refused");
+	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, NULL, &e) != 0, "an unknown kind is refused");
 	like(e.msg, "known: project, baseline", "  naming the known kinds from the table");
 }
 
@@ -179,7 +179,7 @@ static const char *shape_msg(const char *kind, const char *json)
 	struct buf b;
 	buf_init(&b);
 	err_clear(&e);
-	if (json_to_canonical(json, strlen(json), &b, &e) == 0 && domain_check_shape(kind, strlen(kind), b.data, b.len, &e) == 0)
+	if (json_to_canonical(json, strlen(json), &b, &e) == 0 && domain_check_shape(kind, strlen(kind), b.data, b.len, NULL, &e) == 0)
 		e.msg[0] = '\0';
 	buf_free(&b);
 	return e.msg;
@@ -237,6 +237,52 @@ static void test_schema(void)
 	buf_free(&b);
 }
 
+/* A note (JSON) applied live or replayed with the mark given; 0 or -1 with
+ * the reason in *e. */
+static int note_in(struct scope_kv *kv, const char *json, const void *checked, bool replay, struct err *e)
+{
+	struct buf body, out;
+	buf_init(&body);
+	buf_init(&out);
+	struct domain_in in = { "note", 4, "", 0, NULL, 0, false, 0, T0, "someone", 7, checked };
+	int rc = json_to_canonical(json, strlen(json), &body, e);
+	in.body = body.data;
+	in.body_len = body.len;
+	rc = rc ? rc : domain_apply(kv, &in, replay, &out, e);
+	buf_free(&body);
+	buf_free(&out);
+	return rc;
+}
+
+/* The mark of domain_check_shape: the rules then read a body without
+ * checking its schema again; anything else, and a replay, is checked. */
+static void test_checked(void)
+{
+	struct scope_mem *m = scope_mem_new();
+	struct scope_kv kv;
+	struct err e = { 0 };
+	struct buf b;
+	const void *mark = NULL;
+	scope_mem_kv(m, &kv);
+	buf_init(&b);
+	ok(json_to_canonical("{\"text\":\"hi\"}", 13, &b, &e) == 0 && domain_check_shape("note", 4, b.data, b.len, &mark, &e) == 0 &&
+	   mark != NULL, "a note's shape is checked and marked");
+	const void *none = NULL;
+	ok(domain_check_shape("note", 4, b.data, b.len - 1, &none, &e) != 0 && none == NULL, "  a body cut short is not marked");
+	buf_free(&b);
+	ok(note_in(&kv, "{\"text\":\"hi\"}", mark, false, &e) == 0, "the checked note is applied with the mark: %s", e.msg);
+	/* the mark stands for the body it was given with; here it is not, to
+	 * see which paths look at it */
+	static const char forged = 1;
+	ok(note_in(&kv, "{\"text\":\"\"}", &forged, false, &e) != 0, "a body with any other mark is checked");
+	is_str(e.msg, "note.text: must be 1 to 65536 characters, not 0", "  and refused by the schema");
+	ok(note_in(&kv, "{\"text\":\"\"}", NULL, false, &e) != 0, "  so is one without");
+	ok(note_in(&kv, "{\"text\":\"\"}", mark, true, &e) != 0, "a replay checks the schema, mark or not");
+	is_str(e.msg, "note.text: must be 1 to 65536 characters, not 0", "  naming the field");
+	ok(note_in(&kv, "{\"text\":\"\"}", mark, false, &e) == 0, "  (live, the mark is trusted: it names a checked body)");
+	scope_mem_free(m);
+}
+
 /* ---- the worked case on the map ---- */
 
 #define RECORDED(desc, ...) ok(rec(__VA_ARGS__) == 0, desc "%s%s", last_err[0] ? ": " : "", last_err)
@@ -282,7 +328,7 @@ static void replayed(void)
 		struct entry en;
 		buf_reset(&out);
 		rc = kv_entry(&KV, seq, &p, &n, &e) || entry_decode(p, n, &en, &e) ||
-				     domain_apply_entry(&kv, &en, false, true, &out, &e) ||
+				     domain_apply_entry(&kv, &en, false, true, NULL, &out, &e) ||
 				     scope_mem_add_entry(m, seq, p, n, &e) ? -1 : 0;
 	}
 	ok(rc == 0, "the %llu recorded entries replay on a fresh map%s%s", (unsigned long long)next_seq,
@@ -396,6 +442,7 @@ int main(void)
 	test_map();
 	test_table();
 	test_schema();
+	test_checked();
 	test_worked_case();
 	test_amendment_binds();
 	return done_testing();

@@ -244,7 +244,7 @@ static int record_key_change(struct ledger *l, const char (*keys)[NOTE_VKEY_MAX]
 			 v.key_id[0], v.key_id[1], v.key_id[2], v.key_id[3], (unsigned long long)l->size);
 		as[i] = (struct ledger_append){
 			KEYS_KIND, strlen(KEYS_KIND), "", 0, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR), reqids[i], strlen(reqids[i]),
-			bodies[i].data, bodies[i].len, false, NULL,
+			bodies[i].data, bodies[i].len, false, NULL, NULL,
 		};
 	}
 	if (ledger_append_batch(l, as, nk, rs, e))
@@ -443,6 +443,7 @@ int ledger_check_append(const struct ledger *l, struct ledger_append *a, const u
 {
 	const uint8_t *p = body;
 	size_t len = n;
+	const void *mark = NULL;
 	if (check_envelope(a, e))
 		return -1;
 	/* one walk when the body is canonical already (as scopectl sends it):
@@ -456,11 +457,12 @@ int ledger_check_append(const struct ledger *l, struct ledger_append *a, const u
 		len = canon->len;
 	}
 	if (entry_check_body_size(p, len, e) ||
-	    (l->rules && l->rules->check && l->rules->check(l->rules->ctx, a->kind, a->kind_len, p, len, e)))
+	    (l->rules && l->rules->check && l->rules->check(l->rules->ctx, a->kind, a->kind_len, p, len, &mark, e)))
 		return err_prefix(e, "body");
 	a->body = p;
 	a->body_len = len;
 	a->checked = &CHECKED_SEAL;
+	a->rules_checked = mark;
 	return 0;
 }
 
@@ -570,7 +572,10 @@ static int apply_rules(struct ledger *l, struct store_txn *a, const struct ledge
 		rc = rc < 0 ? -1 : 0;
 		buf_add(&l->body, r->body, r->body_len);
 	} else {
-		rc = l->rules->apply(l->rules->ctx, a, &en, r->as_client, false, &l->body, e);
+		/* the rules' mark counts only beside the ledger's: the body they
+		 * checked, unchanged */
+		rc = l->rules->apply(l->rules->ctx, a, &en, r->as_client, false,
+				     r->checked == &CHECKED_SEAL ? r->rules_checked : NULL, &l->body, e);
 	}
 	if (rc) {
 		if (e->code < STORE_E_IO || e->code > STORE_E_NOTFOUND)
