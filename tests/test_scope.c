@@ -168,6 +168,13 @@ static void test_table(void)
 	struct err e = { 0 };
 	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, NULL, &e) != 0, "an unknown kind is refused");
 	like(e.msg, "known: project, baseline", "  naming the known kinds from the table");
+	size_t found = 0, i;
+	for (i = 0; kind_at(i); i++)
+		found += kind_find(kind_at(i)->name, strlen(kind_at(i)->name)) == kind_at(i);
+	is_int((int)found, (int)i, "every kind is found by its name");
+	ok(kind_find("not", 3) == NULL && kind_find("notes", 5) == NULL && kind_find("note\0", 5) == NULL &&
+		   kind_find("note", 0) == NULL && kind_find("cha", 3) == NULL && kind_find("Note", 4) == NULL,
+	   "  and no other name: a prefix, a longer name, a NUL after it, none, another case");
 }
 
 /* ---- the schema's messages, and reading a checked body ---- */
