@@ -206,6 +206,23 @@ enum walk { WALK_SENT, WALK_STORED, WALK_READ };
 static int walk_map(const struct schema *sc, struct mp_cur *c, enum walk how, struct value *vals,
 		    const struct loc *prefix, struct err *e);
 
+/* A map's or an array's count of n (what: "fields", "elements") within
+ * f's bounds; read, the whole value from start is skipped instead (its
+ * elements were checked with the body). */
+static int count_or_skip(const struct field *f, struct mp_cur *c, const uint8_t *start, uint32_t n,
+			 const char *what, enum walk how, const struct loc *where, struct err *e)
+{
+	char w[LOC_MAX];
+	if (how == WALK_READ) {
+		c->p = start;
+		return mp_skip(c, ENTRY_BODY_DEPTH, e);
+	}
+	if (n < f->min || n > f->max)
+		return err_set(e, "%s: must have %llu to %llu %s", W(where), (unsigned long long)f->min,
+			       (unsigned long long)f->max, what);
+	return 0;
+}
+
 static int field_value(const struct field *f, struct mp_cur *c, enum walk how, struct value *v,
 		       const struct loc *where, struct err *e)
 {
@@ -215,14 +232,8 @@ static int field_value(const struct field *f, struct mp_cur *c, enum walk how, s
 	if (f->type == F_MAP) {
 		if (mp_get_map(c, &it.n, e))
 			return err_set(e, "%s: must be a map", W(where));
-		if (how == WALK_READ) {
-			c->p = start;
-			if (mp_skip(c, ENTRY_BODY_DEPTH, e))
-				return -1;
-		} else if (it.n < f->min || it.n > f->max) {
-			return err_set(e, "%s: must have %llu to %llu fields", W(where), (unsigned long long)f->min,
-				       (unsigned long long)f->max);
-		}
+		if (count_or_skip(f, c, start, it.n, "fields", how, where, e))
+			return -1;
 		for (uint32_t i = 0; how != WALK_READ && i < it.n; i++) {
 			const char *k;
 			size_t kn;
@@ -243,14 +254,8 @@ static int field_value(const struct field *f, struct mp_cur *c, enum walk how, s
 	if (it.type != MP_ARRAY)
 		return err_set(e, "%s: must be an array", W(where));
 	v->count = it.n;
-	if (how == WALK_READ) {	/* the elements were checked with the body */
-		c->p = start;
-		if (mp_skip(c, ENTRY_BODY_DEPTH, e))
-			return -1;
-	} else if (it.n < f->min || it.n > f->max) {
-		return err_set(e, "%s: must have %llu to %llu elements", W(where), (unsigned long long)f->min,
-			       (unsigned long long)f->max);
-	}
+	if (count_or_skip(f, c, start, it.n, "elements", how, where, e))
+		return -1;
 	for (uint32_t i = 0; how != WALK_READ && i < it.n; i++) {
 		struct loc sub = { where, NULL, NULL, i, true };
 		if (f->items) {
