@@ -157,7 +157,7 @@ static int replay(struct haul *h, struct scope_mem *m, uint64_t *count, struct e
 			continue;	/* a project the server named twice */
 		if (entry_decode(h->v[i].p, h->v[i].n, &en, e) ||
 		    scope_mem_add_entry(m, h->v[i].seq, h->v[i].p, h->v[i].n, e) ||
-		    domain_apply_entry(&kv, &en, false, true, &sent, e))
+		    domain_apply_entry(&kv, &en, false, true, NULL, &sent, e))
 			rc = err_setc(e, CTL_EXIT_VERIFY, "the proven entries do not replay through the rules: %s",
 				      e->msg);
 		else

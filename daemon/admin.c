@@ -459,7 +459,7 @@ int admin_append(int argc, char **argv)
 	}
 	struct ledger_append req = {
 		kind, strlen(kind), project, strlen(project), authbuf, strlen(authbuf),
-		reqid, strlen(reqid), mp.data, mp.len, false,
+		reqid, strlen(reqid), mp.data, mp.len, false, NULL, NULL,
 	};
 	struct ledger_result res;
 	if (ledger_append_batch(in.ledger, &req, 1, &res, &e)) {

@@ -44,12 +44,12 @@ static void kv_over(struct store_txn *t, struct scope_kv *kv)
 }
 
 static int apply(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
-		 struct buf *out, struct err *e)
+		 const void *checked, struct buf *out, struct err *e)
 {
 	(void)ctx;
 	struct scope_kv kv;
 	kv_over(t, &kv);
-	return domain_apply_entry(&kv, en, as_client, replay, out, e);
+	return domain_apply_entry(&kv, en, as_client, replay, checked, out, e);
 }
 
 static bool name_key(void *ctx, const uint8_t *k, size_t n, struct buf *out)
@@ -58,9 +58,16 @@ static bool name_key(void *ctx, const uint8_t *k, size_t n, struct buf *out)
 	return state_key_name(k, n, out);
 }
 
+static int check(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, const void **mark,
+		 struct err *e)
+{
+	(void)ctx;
+	return domain_check_shape(kind, kind_len, body, n, mark, e);
+}
+
 const struct ledger_rules *rules_hook(void)
 {
-	static const struct ledger_rules R = { NULL, apply, name_key };
+	static const struct ledger_rules R = { NULL, apply, name_key, check };
 	return &R;
 }
 
@@ -122,7 +129,7 @@ static int deemed_one(void *ctx, const char *project, size_t plen, uint64_t numb
 	buf_init(&body);
 	delivery_deemed_body(number, deadline_us, &body);
 	struct ledger_append a = { "deemed_passed", 13, project, plen, LEDGER_KEY_AUTHOR, strlen(LEDGER_KEY_AUTHOR),
-				   reqid, (size_t)n, body.data, body.len, false };
+				   reqid, (size_t)n, body.data, body.len, false, NULL, NULL };
 	int rc = buf_failed(&body) ? err_set(e, "out of memory") : d->fn(d->ctx, &a, e);
 	buf_free(&body);
 	return rc;

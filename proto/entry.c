@@ -104,6 +104,11 @@ int entry_encode(const struct entry *en, struct buf *out, struct err *e)
 {
 	if (check_fields(en, e))
 		return -1;
+	return entry_encode_checked(en, out, e);
+}
+
+int entry_encode_checked(const struct entry *en, struct buf *out, struct err *e)
+{
 	mp_pack_map(out, 9);
 	mp_pack_cstr(out, "author");
 	mp_pack_str(out, en->author, en->author_len);

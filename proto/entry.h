@@ -63,6 +63,10 @@ extern const struct mp_limits ENTRY_BODY_LIMITS;
 
 /* Appends the canonical bytes of *en to out; checks every field first. */
 int entry_encode(const struct entry *en, struct buf *out, struct err *e);
+/* The same for fields the caller has checked already with the rules
+ * above and a version of ENTRY_VERSION (the ledger, for an append whose
+ * every field was checked once): only allocation can fail. */
+int entry_encode_checked(const struct entry *en, struct buf *out, struct err *e);
 /* Parses and fully checks [p, p+n): canonical msgpack, exact key set,
  * field rules, supported version.  Strings in *en point into p. */
 int entry_decode(const uint8_t *p, size_t n, struct entry *en, struct err *e);

@@ -51,7 +51,7 @@ static unsigned sides(struct ctx *x)
 		const uint8_t *start = c.p;
 		struct value pvals[3];
 		mp_skip(&c, 4, x->e);
-		schema_check(&PARTICIPANT, start, (size_t)(c.p - start), false, pvals, x->e);
+		schema_read(&PARTICIPANT, start, (size_t)(c.p - start), pvals, x->e);	/* checked with the body */
 		seen |= memcmp(pvals[1].s, "vendor", 6) == 0 ? 1u : 2u;	/* vendor or client */
 	}
 	return seen;

@@ -62,7 +62,7 @@ static int k_amendment(struct ctx *x)
 		const uint8_t *start = c.p;
 		struct value lvals[2];
 		mp_skip(&c, 4, x->e);
-		schema_check(&AMD_LINE, start, (size_t)(c.p - start), false, lvals, x->e);
+		schema_read(&AMD_LINE, start, (size_t)(c.p - start), lvals, x->e);	/* checked with the body */
 		lines[n].cr = lvals[0].u;
 		lines[n].amount = lvals[1].u;
 		for (uint32_t j = 0; j < n; j++)

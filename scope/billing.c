@@ -57,7 +57,7 @@ static int line_read(struct ctx *x, struct mp_cur *c, struct line *l)
 	const uint8_t *start = c->p;
 	struct value v[4];
 	mp_skip(c, 4, x->e);
-	schema_check(&LINE, start, (size_t)(c->p - start), false, v, x->e);
+	schema_read(&LINE, start, (size_t)(c->p - start), v, x->e);	/* checked with the body */
 	if (v[0].present == (v[1].present && v[1].u))
 		return refuse(x, "an invoice line names exactly one of \"change\" (a CR-N) or \"contract\": true");
 	*l = (struct line){ v[0].present ? v[0].u : 0, v[2].u, v[3].present ? v[3].u : 0 };

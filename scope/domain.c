@@ -86,7 +86,13 @@ int referenced(struct ctx *x, uint64_t seq, struct entry *en, const char *what)
 	return 0;
 }
 
-int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct err *e)
+/* What domain_check_shape() gives for a body it accepted: no one else can
+ * name it, so domain_in.checked set to it means that function checked the
+ * body. */
+static const char SHAPE_CHECKED = 1;
+
+int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, size_t n, const void **checked,
+		       struct err *e)
 {
 	struct value vals[SCHEMA_FIELDS_MAX];
 	const struct kind *k = kind_find(kind, kind_len);
@@ -96,7 +102,11 @@ int domain_check_shape(const char *kind, size_t kind_len, const uint8_t *body, s
 		return err_set(e, "unknown kind \"%.*s\" (known: %s)", (int)(kind_len > 32 ? 32 : kind_len), kind,
 			       known);
 	}
-	return schema_check(k->sc, body, n, false, vals, e);
+	if (schema_check(k->sc, body, n, false, vals, e))
+		return -1;
+	if (checked)
+		*checked = &SHAPE_CHECKED;
+	return 0;
 }
 
 int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, size_t n, struct buf *out,
@@ -104,7 +114,7 @@ int domain_sent_body(const char *kind, size_t kind_len, const uint8_t *body, siz
 {
 	const struct kind *k = kind_find(kind, kind_len);
 	if (k == NULL)
-		return domain_check_shape(kind, kind_len, body, n, e);
+		return domain_check_shape(kind, kind_len, body, n, NULL, e);
 	return schema_strip_assigned(k->sc, body, n, out, e);
 }
 
@@ -236,9 +246,11 @@ int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, st
 	x.e = e;
 	const struct kind *k = kind_find(in->kind, in->kind_len);
 	if (k == NULL)
-		return domain_check_shape(in->kind, in->kind_len, in->body, in->body_len, e);
+		return domain_check_shape(in->kind, in->kind_len, in->body, in->body_len, NULL, e);
 	x.sc = k->sc;
-	if (schema_check(k->sc, in->body, in->body_len, replay, x.v, e))
+	/* a body domain_check_shape() accepted is read, not checked again */
+	if (!replay && in->checked == &SHAPE_CHECKED ? schema_read(k->sc, in->body, in->body_len, x.v, e) :
+						       schema_check(k->sc, in->body, in->body_len, replay, x.v, e))
 		return -1;
 	if (!k->opens_project && !(k->ledger_level && in->project_len == 0)) {
 		struct key pk;
@@ -256,11 +268,11 @@ int domain_apply(struct scope_kv *t, const struct domain_in *in, bool replay, st
 	return emit(&x);
 }
 
-int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_client, bool replay, struct buf *out,
-		       struct err *e)
+int domain_apply_entry(struct scope_kv *t, const struct entry *en, bool as_client, bool replay,
+		       const void *checked, struct buf *out, struct err *e)
 {
 	struct domain_in in = { en->kind, en->kind_len, en->project, en->project_len, en->body,
-				en->body_len, as_client, en->seq, en->time_us, en->author, en->author_len };
+				en->body_len, as_client, en->seq, en->time_us, en->author, en->author_len, checked };
 	if (domain_apply(t, &in, replay, out, e))
 		return -1;
 	if (!replay)

@@ -32,8 +32,10 @@ const struct kind *kind_at(size_t i)
 
 const struct kind *kind_find(const char *name, size_t n)
 {
-	for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
-		if (strlen(TABLE[i]->name) == n && memcmp(TABLE[i]->name, name, n) == 0)
+	/* the first letter first: most names differ there, and a lookup need
+	 * not measure every name of the table */
+	for (size_t i = 0; n && i < sizeof TABLE / sizeof TABLE[0]; i++)
+		if (TABLE[i]->name[0] == name[0] && strlen(TABLE[i]->name) == n && memcmp(TABLE[i]->name, name, n) == 0)
 			return TABLE[i];
 	return NULL;
 }

@@ -69,9 +69,16 @@ struct value {
 };
 
 /* Checks body against the schema; vals has one slot per field.  With
- * allow_assigned false, assigned fields must be absent. */
+ * allow_assigned false, assigned fields must be absent.  A message names
+ * the field ("note.text: ..."); the name is made only for one. */
 int schema_check(const struct schema *sc, const uint8_t *body, size_t n, bool allow_assigned,
 		 struct value *vals, struct err *e);
+/* The values schema_check() (allow_assigned false) gives for a body it
+ * accepted, without checking them again: only the msgpack that reading
+ * needs is looked at (each value's type, not its length, range or
+ * characters; no required field; an array's elements skipped).  For a
+ * body checked already and unchanged since; -1 when it is no such body. */
+int schema_read(const struct schema *sc, const uint8_t *body, size_t n, struct value *vals, struct err *e);
 /* The body without the fields the ledger assigns (a canonical map stays
  * canonical): what the client sent, given what was recorded. */
 int schema_strip_assigned(const struct schema *sc, const uint8_t *body, size_t n, struct buf *out,

@@ -58,7 +58,7 @@ static int enqueue(struct probe *p, uint64_t id, const char *request_id)
 	if (json_to_canonical("{\"text\":\"t\"}", 12, &body, &e))
 		abort();
 	struct ledger_append a = { "note", 4, "", 0, "lead", 4, request_id, strlen(request_id),
-				   body.data, body.len, false };
+				   body.data, body.len, false, NULL, NULL };
 	int rc = commit_enqueue(&q, &p->sink, id, &a, &e);
 	buf_free(&body);
 	return rc;

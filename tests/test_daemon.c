@@ -405,6 +405,29 @@ int main(void)
 	mp_pack_uint(&b, 100000);
 	is_str(bad(b.data, b.len, NULL, NULL), "ok", "create project pr-x");
 
+	/* a body not in canonical form is re-encoded once and recorded; one
+	 * that no re-encoding makes valid is refused */
+	static const char *const bodies[3] = { "\x81\xa4text\xd9\x02ok", "\x82\xa4text\xa1x\xa4text\xa1y",
+					       "\x81\xa4text\xc4\x01x" };
+	static const char *const want[3] = { "ok", WERR_INVALID, WERR_INVALID };
+	static const char *const what[3] = { "a note whose text is a longer string form than needed: appended",
+					     "a body with a key twice: invalid", "a body holding binary data: invalid" };
+	for (int i = 0; i < 3; i++) {
+		char rq[16];
+		snprintf(rq, sizeof rq, "canon-%d", i);
+		buf_reset(&b);
+		wire_request(&b, 20 + (uint64_t)i, "append", 4);
+		mp_pack_cstr(&b, "kind");
+		mp_pack_cstr(&b, "note");
+		mp_pack_cstr(&b, "project");
+		mp_pack_cstr(&b, "pr-x");
+		mp_pack_cstr(&b, "request_id");
+		mp_pack_cstr(&b, rq);
+		mp_pack_cstr(&b, "body");
+		buf_add(&b, bodies[i], strlen(bodies[i]));	/* no NUL in them */
+		is_str(bad(b.data, b.len, NULL, NULL), want[i], "%s", what[i]);
+	}
+
 	/* pipelining: 100 appends in one write, 100 answers */
 	cl_open(&c, "lead");
 	struct buf all;

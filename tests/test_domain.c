@@ -46,7 +46,7 @@ static enum ledger_status app(const char *kind, const char *project, bool as_cli
 		exit(2);
 	}
 	struct ledger_append a = { kind, strlen(kind), project, strlen(project), author, strlen(author),
-				   reqid, strlen(reqid), body.data, body.len, as_client };
+				   reqid, strlen(reqid), body.data, body.len, as_client, NULL, NULL };
 	if (ledger_append_batch(L, &a, 1, &last, &e))
 		last.status = LEDGER_REJECTED;
 	buf_free(&body);
@@ -328,7 +328,7 @@ static int batch(const char *tag, const struct item *it, size_t n, struct ledger
 		}
 		snprintf(reqid[i], sizeof reqid[i], "%s-%zu", tag, i);
 		a[i] = (struct ledger_append){ it[i].kind, strlen(it[i].kind), "pr-site", 7, "vendor-v", 8, reqid[i],
-					       strlen(reqid[i]), body[i].data, body[i].len, false };
+					       strlen(reqid[i]), body[i].data, body[i].len, false, NULL, NULL };
 	}
 	int rc = ledger_append_batch(L, a, n, rs, e);
 	for (size_t i = 0; i < n; i++)
@@ -658,7 +658,7 @@ static void approve_many(int n)
 				json_to_canonical(json[j], strlen(json[j]), &bodies[m], &e);
 				snprintf(reqids[m], sizeof reqids[m], "big-%d", ++reqno);
 				a[m] = (struct ledger_append){ kind[j], strlen(kind[j]), "big", 3, "client-c", 8, reqids[m],
-							       strlen(reqids[m]), bodies[m].data, bodies[m].len, j == 3 };
+							       strlen(reqids[m]), bodies[m].data, bodies[m].len, j == 3, NULL, NULL };
 			}
 		}
 		if (ledger_append_batch(L, a, (size_t)m, res, &e))
@@ -723,6 +723,43 @@ static void big_totals(void)
 	buf_free(&b);
 }
 
+/* A stored entry its kind's schema refuses, signed and chained like any
+ * other (recorded by a ledger without the rules): scoped verify and
+ * reindex, which replay every entry through the rules, refuse it by name. */
+static void replay_checks_schema(const char *dir)
+{
+	struct err e = { 0 };
+	struct ledger *l = NULL;
+	struct ledger_result res[2];
+	struct buf good, bad;
+	buf_init(&good);
+	buf_init(&bad);
+	json_to_canonical("{\"text\":\"fine\"}", 15, &good, &e);
+	json_to_canonical("{\"text\":\"a\\u0007b\"}", 19, &bad, &e);
+	struct ledger_append a[2] = {
+		{ "note", 4, "", 0, "vendor-v", 8, "s-1", 3, good.data, good.len, false, NULL, NULL },
+		{ "note", 4, "", 0, "vendor-v", 8, "s-2", 3, bad.data, bad.len, false, NULL, NULL },
+	};
+	struct ledger_opts plain = { dir, "test.example/domain", &signer, 0, 0, false, NULL, NULL, NULL };
+	ok(ledger_open(&l, &plain, &e) == 0 && ledger_append_batch(l, a, 2, res, &e) == 0 &&
+		   res[0].status == LEDGER_APPENDED && res[1].status == LEDGER_APPENDED,
+	   "without the rules a note with a control character in its text is recorded: %s", e.msg);
+	ledger_close(l);
+	l = NULL;
+	struct ledger_opts ruled = { dir, "test.example/domain", &signer, 0, 0, false, NULL, rules_hook(), NULL };
+	struct ledger_verify_report vr;
+	ok(ledger_open(&l, &ruled, &e) == 0, "the ledger opens with the rules: %s", e.msg);
+	ok(l && ledger_verify(l, NULL, NULL, NULL, &vr, &e) != 0 && vr.failed && vr.bad_seq_known && vr.bad_seq == 1,
+	   "verify replays it through the rules and fails at entry 1");
+	like(e.msg, "note.text: contains a control character", "  naming the schema's reason: %s", e.msg);
+	err_clear(&e);
+	ok(l && ledger_reindex(l, &e) != 0, "reindex refuses to rebuild the state from it");
+	like(e.msg, "note.text: contains a control character", "  naming the reason: %s", e.msg);
+	ledger_close(l);
+	buf_free(&good);
+	buf_free(&bad);
+}
+
 int main(void)
 {
 	struct err e = { 0 };
@@ -749,7 +786,7 @@ int main(void)
 	buf_init(&body);
 	const char *cj = "{\"title\":\"Retry me\",\"raised_by\":\"x\",\"channel\":\"email\",\"reason\":\"defect\"}";
 	json_to_canonical(cj, strlen(cj), &body, &e);
-	struct ledger_append a = { "change", 6, "pr-site", 7, "vendor-v", 8, "retry-1", 7, body.data, body.len, false };
+	struct ledger_append a = { "change", 6, "pr-site", 7, "vendor-v", 8, "retry-1", 7, body.data, body.len, false, NULL, NULL };
 	struct ledger_result r1, r2;
 	ledger_append_batch(L, &a, 1, &r1, &e);
 	ledger_append_batch(L, &a, 1, &r2, &e);
@@ -780,6 +817,10 @@ int main(void)
 	ledger_set_clock(L, clock_fn);
 	big_totals();
 	ledger_close(L);
+	char sdir[300];
+	snprintf(sdir, sizeof sdir, "%s/schema", dir);
+	ok(mkdir(sdir, 0700) == 0, "a second ledger's directory");
+	replay_checks_schema(sdir);
 	note_signer_free(&signer);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

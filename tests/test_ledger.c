@@ -73,7 +73,7 @@ static void mkreq(struct req *r, const char *author, const char *reqid, const ch
 		abort();
 	r->a = (struct ledger_append){ r->kind, strlen(r->kind), r->project, strlen(r->project),
 				       r->author, strlen(r->author), r->reqid, strlen(r->reqid),
-				       r->body.data, r->body.len, false };
+				       r->body.data, r->body.len, false, NULL, NULL };
 }
 
 /* Appends n entries in one batch; returns the number appended. */

@@ -39,7 +39,7 @@ static enum ledger_status app_as(const char *author, const char *kind, const cha
 		exit(2);
 	}
 	struct ledger_append a = { kind, strlen(kind), project, strlen(project), author, strlen(author),
-				   reqid, strlen(reqid), body.data, body.len, as_client };
+				   reqid, strlen(reqid), body.data, body.len, as_client, NULL, NULL };
 	if (ledger_append_batch(L, &a, 1, &last, &e))
 		last.status = LEDGER_REJECTED;
 	buf_free(&body);

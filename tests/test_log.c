@@ -55,7 +55,7 @@ static enum ledger_status append(struct ledger *l, const char *reqid, const char
 	buf_init(&body);
 	if (json_to_canonical(json, strlen(json), &body, NULL))
 		abort();
-	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), body.data, body.len, false };
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), body.data, body.len, false, NULL, NULL };
 	int rc = ledger_append_batch(l, &a, 1, res, &e);
 	buf_free(&body);
 	return rc ? 0 : res->status;
@@ -66,7 +66,11 @@ static enum ledger_status append(struct ledger *l, const char *reqid, const char
 
 struct hook {
 	unsigned applied, replayed;
+	unsigned trusted;	/* applies given the mark of h_check */
 };
+
+/* What h_check gives for a body it accepted. */
+static const char HOOK_MARK = 1;
 
 static void seq_key(uint64_t seq, uint8_t k[10])
 {
@@ -77,10 +81,11 @@ static void seq_key(uint64_t seq, uint8_t k[10])
 }
 
 static int h_apply(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
-		   struct buf *out, struct err *e)
+		   const void *checked, struct buf *out, struct err *e)
 {
 	(void)as_client;
 	struct hook *h = ctx;
+	h->trusted += checked == &HOOK_MARK;
 	uint8_t k[10], v[1] = { (uint8_t)en->body_len };
 	seq_key(en->seq, k);
 	*(replay ? &h->replayed : &h->applied) += 1;
@@ -91,7 +96,25 @@ static int h_apply(void *ctx, struct store_txn *t, const struct entry *en, bool 
 		return -1;
 	if (memmem(en->body, en->body_len, "no", 2))
 		return err_set(e, "the test rules refuse this body");
+	if (!replay && memmem(en->body, en->body_len, "mangle", 6)) {
+		/* a faulty rule: its body has a key in a longer form than needed */
+		buf_add(out, "\x81\xd9\x01m\x01", 5);
+		return 0;
+	}
 	buf_add(out, en->body, en->body_len);
+	return 0;
+}
+
+/* The schema's part of the test rules: a body holding "bad" is refused. */
+static int h_check(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, const void **mark,
+		   struct err *e)
+{
+	(void)ctx;
+	(void)kind;
+	(void)kind_len;
+	if (memmem(body, n, "bad", 3))
+		return err_set(e, "the test schema refuses this body");
+	*mark = &HOOK_MARK;
 	return 0;
 }
 
@@ -163,15 +186,25 @@ static void test_no_rules(void)
 	ledger_close(l);
 }
 
+/* A new ledger in dir with the test hook over h: the rules it borrows are
+ * written to *rules, which must outlive it. */
+static struct ledger *open_hooked(const char *dir, struct hook *h, struct ledger_rules *rules, const char *what)
+{
+	struct err e = { 0 };
+	*rules = (struct ledger_rules){ h, h_apply, h_name, h_check };
+	struct ledger *l = open_l(dir, rules, false, &e);
+	ok(l != NULL, "%s: %s", what, e.msg);
+	return l;
+}
+
 static void test_hook(void)
 {
 	struct err e = { 0 };
 	struct ledger_result res;
-	struct hook h = { 0, 0 };
-	const struct ledger_rules rules = { &h, h_apply, h_name };
+	struct hook h = { 0, 0, 0 };
+	struct ledger_rules rules;
 	const char *dir = newdir("hook");
-	struct ledger *l = open_l(dir, &rules, false, &e);
-	ok(l != NULL, "a ledger opens with a test hook: %s", e.msg);
+	struct ledger *l = open_hooked(dir, &h, &rules, "a ledger opens with a test hook");
 	if (l == NULL)
 		return;
 	is_int(append(l, "h-1", "{\"a\":1}", &res), LEDGER_APPENDED, "the hook accepts an entry");
@@ -186,7 +219,7 @@ static void test_hook(void)
 		buf_init(&bodies[i]);
 		json_to_canonical(json[i], strlen(json[i]), &bodies[i], NULL);
 		as[i] = (struct ledger_append){ "memo", 4, "p1", 2, "alice", 5, ids[i], 3, bodies[i].data, bodies[i].len,
-						false };
+						false, NULL, NULL };
 	}
 	ok(ledger_append_batch(l, as, 3, rs, &e) == 0, "a batch of three commits");
 	is_int(rs[1].status, LEDGER_REJECTED, "the hook refuses its second entry");
@@ -226,12 +259,106 @@ static void test_hook(void)
 	ledger_close(l);
 }
 
+/* One append of body (raw msgpack, n bytes), checked first with
+ * ledger_check_append; its status, or 0 when that check refused it. */
+static enum ledger_status append_checked(struct ledger *l, const char *reqid, const void *body, size_t n,
+					 struct ledger_result *res, struct err *e)
+{
+	struct buf canon;
+	buf_init(&canon);
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, reqid, strlen(reqid), NULL, 0, false, NULL, NULL };
+	int rc = ledger_check_append(l, &a, body, n, &canon, e);
+	if (rc == 0)
+		rc = ledger_append_batch(l, &a, 1, res, e) ? -1 : (int)res->status;
+	else
+		rc = a.checked == NULL && a.body == NULL ? 0 : -1;
+	buf_free(&canon);
+	return rc < 0 ? LEDGER_REJECTED + 1 : (enum ledger_status)rc;
+}
+
+/* An append checked once (ledger_check_append) and the ledger's own check:
+ * either way, no body that is not canonical is recorded. */
+static void test_checked(void)
+{
+	struct err e = { 0 };
+	struct ledger_result res;
+	struct hook h = { 0, 0, 0 };
+	struct ledger_rules rules;
+	struct ledger *l = open_hooked(newdir("checked"), &h, &rules, "a ledger opens for checked appends");
+	if (l == NULL)
+		return;
+	/* {"b":1,"a":"x"}: keys out of order, "x" as a str8 */
+	static const uint8_t unsorted[] = { 0x82, 0xa1, 'b', 0x01, 0xa1, 'a', 0xd9, 0x01, 'x' };
+	static const uint8_t sorted[] = { 0x82, 0xa1, 'a', 0xa1, 'x', 0xa1, 'b', 0x01 };
+	is_int(append_checked(l, "c-1", unsorted, sizeof unsorted, &res, &e), LEDGER_APPENDED,
+	       "a body not in canonical form is re-encoded by the one check and appended: %s", e.msg);
+	struct buf raw;
+	struct entry en;
+	buf_init(&raw);
+	ok(ledger_get(l, res.seq, &raw, &e) == 0 && entry_decode(raw.data, raw.len, &en, &e) == 0 &&
+		   en.body_len == sizeof sorted && memcmp(en.body, sorted, sizeof sorted) == 0,
+	   "  and recorded in canonical form");
+	buf_free(&raw);
+	is_int(append_checked(l, "c-2", sorted, sizeof sorted, &res, &e), LEDGER_APPENDED,
+	       "a canonical body is appended as it is: %s", e.msg);
+	is_int(h.trusted, 2, "  the rules were given their check's mark for both");
+
+	static const uint8_t flt[] = { 0x81, 0xa1, 'f', 0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0 };
+	is_int(append_checked(l, "c-3", flt, sizeof flt, &res, &e), 0, "the one check refuses a float, marking nothing");
+	is_str(e.msg, "body: floating-point numbers are not allowed", "  naming it");
+	static const uint8_t bad[] = { 0x81, 0xa1, 't', 0xa3, 'b', 'a', 'd' };
+	is_int(append_checked(l, "c-4", bad, sizeof bad, &res, &e), 0, "the one check runs the rules' schema");
+	is_str(e.msg, "body: the test schema refuses this body", "  with its reason");
+	static const uint8_t notmap[] = { 0x91, 0x01 };
+	is_int(append_checked(l, "c-5", notmap, sizeof notmap, &res, &e), 0, "it refuses a body that is no map");
+	is_str(e.msg, "body: body must be a map", "  saying so");
+	struct buf canon;
+	buf_init(&canon);
+	struct ledger_append bad_author = { "memo", 4, "p1", 2, "", 0, "c-6", 3, NULL, 0, false, NULL, NULL };
+	ok(ledger_check_append(l, &bad_author, sorted, sizeof sorted, &canon, &e) != 0 && bad_author.checked == NULL,
+	   "it checks the envelope too (an empty author)");
+	like(e.msg, "author must be", "  %s", e.msg);
+
+	/* not through the one check: the ledger checks the body itself */
+	struct ledger_append a = { "memo", 4, "p1", 2, "alice", 5, "c-7", 3, unsorted, sizeof unsorted, false, NULL, NULL };
+	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_REJECTED,
+	   "an unchecked append with a body not in canonical form is refused");
+	like(res.err.msg, "body: map keys not in canonical order", "  %s", res.err.msg);
+	static const char other = 1;
+	a.checked = &other;
+	a.rules_checked = &HOOK_MARK;
+	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_REJECTED,
+	   "  also when checked points anywhere but at the ledger's own mark");
+	a.checked = NULL;
+	a.body = bad;
+	a.body_len = sizeof bad;
+	unsigned trusted = h.trusted;
+	ok(ledger_append_batch(l, &a, 1, &res, &e) == 0 && res.status == LEDGER_APPENDED,
+	   "the schema is the one check's: an unchecked append goes to the rules alone");
+	is_int(h.trusted, trusted, "  which are not given the check's mark, though the append carries it");
+
+	/* checked, but the rules give back a body that is not canonical */
+	static const uint8_t mangle[] = { 0x81, 0xa1, 't', 0xa6, 'm', 'a', 'n', 'g', 'l', 'e' };
+	is_int(append_checked(l, "c-8", mangle, sizeof mangle, &res, &e), LEDGER_REJECTED,
+	       "a checked append whose rules change the body is checked again");
+	like(res.err.msg, "with the fields the ledger assigns: body: non-canonical", "  and refused: %s", res.err.msg);
+	is_int(ledger_size(l), 3, "three entries in all");
+	struct ledger_verify_report r;
+	err_clear(&e);
+	trusted = h.trusted;
+	ok(ledger_verify(l, NULL, NULL, NULL, &r, &e) == 0, "verify passes: %s", e.msg);
+	is_int(h.trusted, trusted, "  replaying every entry without the mark");
+	buf_free(&canon);
+	ledger_close(l);
+}
+
 int main(void)
 {
 	if (tmpdir_make(base, sizeof base, "scope-log", ORIGIN, &signer))
 		return 2;
 	test_no_rules();
 	test_hook();
+	test_checked();
 	note_signer_free(&signer);
 	if (tmpdir_remove(base) != 0)
 		diag("could not remove %s", base);

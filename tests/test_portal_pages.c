@@ -43,7 +43,7 @@ static uint64_t rec(const char *kind, const char *project, bool as_client, const
 		exit(2);
 	}
 	struct domain_in in = { kind, strlen(kind), project, strlen(project), body.data, body.len, as_client,
-				next_seq, T0 + next_seq * 1000000, "someone", 7 };
+				next_seq, T0 + next_seq * 1000000, "someone", 7, NULL };
 	struct entry en = { .version = ENTRY_VERSION, .seq = next_seq, .time_us = in.time_us, .kind = kind,
 			    .kind_len = strlen(kind), .project = project, .project_len = strlen(project),
 			    .author = "someone", .author_len = 7, .request_id = "r", .request_id_len = 1 };

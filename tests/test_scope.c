@@ -13,9 +13,11 @@
 #include "domain.h"
 #include "entry.h"
 #include "json.h"
+#include "kinds.h"
 #include "kv.h"
 #include "reports.h"
 #include "rules.h"
+#include "schema.h"
 #include "state.h"
 #include "tap.h"
 
@@ -40,7 +42,7 @@ static int rec(const char *kind, const char *project, bool as_client, const char
 		exit(2);
 	}
 	struct domain_in in = { kind, strlen(kind), project, strlen(project), body.data, body.len, as_client,
-				next_seq, T0 + next_seq * 1000000, "someone", 7 };
+				next_seq, T0 + next_seq * 1000000, "someone", 7, NULL };
 	int rc = domain_apply(&KV, &in, false, &out, &e);
 	if (rc == 0) {
 		struct entry en = { .version = ENTRY_VERSION, .seq = next_seq, .time_us = in.time_us,
@@ -164,8 +166,128 @@ static void test_table(void)
 	is_int(rules_writers("key", 3), 0, "key entries are the log's, no role records them");
 	is_int(rules_writers("memo", 4), 0, "an unknown kind has no writers");
 	struct err e = { 0 };
-	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, &e) != 0, "an unknown kind is refused");
+	ok(domain_check_shape("memo", 4, (const uint8_t *)"\x80", 1, NULL, &e) != 0, "an unknown kind is refused");
 	like(e.msg, "known: project, baseline", "  naming the known kinds from the table");
+	size_t found = 0, i;
+	for (i = 0; kind_at(i); i++)
+		found += kind_find(kind_at(i)->name, strlen(kind_at(i)->name)) == kind_at(i);
+	is_int((int)found, (int)i, "every kind is found by its name");
+	ok(kind_find("not", 3) == NULL && kind_find("notes", 5) == NULL && kind_find("note\0", 5) == NULL &&
+		   kind_find("note", 0) == NULL && kind_find("cha", 3) == NULL && kind_find("Note", 4) == NULL,
+	   "  and no other name: a prefix, a longer name, a NUL after it, none, another case");
+}
+
+/* ---- the schema's messages, and reading a checked body ---- */
+
+/* The message domain_check_shape gives for kind's body (JSON), "" if none. */
+static const char *shape_msg(const char *kind, const char *json)
+{
+	static struct err e;
+	struct buf b;
+	buf_init(&b);
+	err_clear(&e);
+	if (json_to_canonical(json, strlen(json), &b, &e) == 0 && domain_check_shape(kind, strlen(kind), b.data, b.len, NULL, &e) == 0)
+		e.msg[0] = '\0';
+	buf_free(&b);
+	return e.msg;
+}
+
+static void test_schema(void)
+{
+	/* each place a value can lie is named in full: a field of the body,
+	 * an element of an array, a field of an element's map */
+	is_str(shape_msg("note", "{\"text\":\"\"}"), "note.text: must be 1 to 65536 characters, not 0", "a field of the body");
+	is_str(shape_msg("note", "{\"text\":\"a\\u0001\"}"), "note.text: contains a control character",
+	       "  a control character in it");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1},{\"amount_minor\":\"x\"}]}"),
+	       "invoice.lines[1].amount_minor: must be a non-negative integer", "a field of an array element's map");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[5]}"), "invoice.lines[0] must be a map",
+	       "an element that is no map");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"colour\":1}]}"),
+	       "invoice.lines[0]: unknown field \"colour\"", "an unknown field of an element");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"tax_minor\":1}]}"),
+	       "invoice.lines[0]: \"amount_minor\" is required", "a required field of an element");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[]}"), "invoice.lines: must have 1 to 100 elements",
+	       "an array's count");
+	is_str(shape_msg("change", "{\"title\":\"t\",\"raised_by\":\"r\",\"channel\":\"email\",\"reason\":\"client_request\","
+			 "\"items\":[\"R1\",\"R 2\"]}"),
+	       "change.items[1]: must be 1 to 64 characters of A-Z a-z 0-9 . _ -", "an element of an array of identifiers");
+	is_str(shape_msg("note", "{\"colour\":1}"), "note: unknown field \"colour\"", "an unknown field of the body");
+	is_str(shape_msg("note", "{}"), "note: \"text\" is required", "a required field of the body");
+	is_str(shape_msg("note", "[]"), "note must be a map", "a body that is no map");
+	is_str(shape_msg("change", "{\"number\":\"CR-1\"}"), "change: \"number\" is assigned by the ledger and may not be sent",
+	       "an assigned field");
+	is_str(shape_msg("invoice", "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"change\":\"CR-1\",\"tax_minor\":2}],"
+			 "\"currency\":\"EUR\",\"due\":\"2026-02-30\"}"),
+	       "invoice.due: must be a date YYYY-MM-DD", "a date that is none");
+
+	/* schema_read gives a checked body's values exactly as schema_check */
+	const struct kind *k = kind_find("invoice", 7);
+	const char *json = "{\"number\":\"I-1\",\"lines\":[{\"amount_minor\":1,\"change\":\"CR-7\"},{\"contract\":true,"
+			   "\"amount_minor\":2}],\"currency\":\"EUR\",\"issued\":\"2026-01-02\"}";
+	struct value checked[SCHEMA_FIELDS_MAX], read[SCHEMA_FIELDS_MAX];
+	struct buf b;
+	struct err e = { 0 };
+	buf_init(&b);
+	ok(json_to_canonical(json, strlen(json), &b, &e) == 0 && schema_check(k->sc, b.data, b.len, false, checked, &e) == 0 &&
+	   schema_read(k->sc, b.data, b.len, read, &e) == 0, "an invoice is checked and read: %s", e.msg);
+	ok(memcmp(checked, read, k->sc->n * sizeof *read) == 0, "  reading gives the values checking does");
+	is_int((int)read[schema_index(k->sc, "lines")].count, 2, "  the lines' count among them");
+	k = kind_find("change", 6);
+	const char *ch = "{\"title\":\"t\",\"raised_by\":\"r\",\"channel\":\"email\",\"reason\":\"client_request\","
+			 "\"items\":[\"R1\"],\"proceeding\":true,\"occurred_at\":5}";
+	buf_reset(&b);
+	ok(json_to_canonical(ch, strlen(ch), &b, &e) == 0 && schema_check(k->sc, b.data, b.len, false, checked, &e) == 0 &&
+	   schema_read(k->sc, b.data, b.len, read, &e) == 0 && memcmp(checked, read, k->sc->n * sizeof *read) == 0,
+	   "a change's values read as checked (strings, an array, a boolean, a number)");
+	ok(schema_read(k->sc, b.data, b.len - 1, read, &e) != 0, "a body cut short is not read: %s", e.msg);
+	buf_free(&b);
+}
+
+/* A note (JSON) applied live or replayed with the mark given; 0 or -1 with
+ * the reason in *e. */
+static int note_in(struct scope_kv *kv, const char *json, const void *checked, bool replay, struct err *e)
+{
+	struct buf body, out;
+	buf_init(&body);
+	buf_init(&out);
+	struct domain_in in = { "note", 4, "", 0, NULL, 0, false, 0, T0, "someone", 7, checked };
+	int rc = json_to_canonical(json, strlen(json), &body, e);
+	in.body = body.data;
+	in.body_len = body.len;
+	rc = rc ? rc : domain_apply(kv, &in, replay, &out, e);
+	buf_free(&body);
+	buf_free(&out);
+	return rc;
+}
+
+/* The mark of domain_check_shape: the rules then read a body without
+ * checking its schema again; anything else, and a replay, is checked. */
+static void test_checked(void)
+{
+	struct scope_mem *m = scope_mem_new();
+	struct scope_kv kv;
+	struct err e = { 0 };
+	struct buf b;
+	const void *mark = NULL;
+	scope_mem_kv(m, &kv);
+	buf_init(&b);
+	ok(json_to_canonical("{\"text\":\"hi\"}", 13, &b, &e) == 0 && domain_check_shape("note", 4, b.data, b.len, &mark, &e) == 0 &&
+	   mark != NULL, "a note's shape is checked and marked");
+	const void *none = NULL;
+	ok(domain_check_shape("note", 4, b.data, b.len - 1, &none, &e) != 0 && none == NULL, "  a body cut short is not marked");
+	buf_free(&b);
+	ok(note_in(&kv, "{\"text\":\"hi\"}", mark, false, &e) == 0, "the checked note is applied with the mark: %s", e.msg);
+	/* the mark stands for the body it was given with; here it is not, to
+	 * see which paths look at it */
+	static const char forged = 1;
+	ok(note_in(&kv, "{\"text\":\"\"}", &forged, false, &e) != 0, "a body with any other mark is checked");
+	is_str(e.msg, "note.text: must be 1 to 65536 characters, not 0", "  and refused by the schema");
+	ok(note_in(&kv, "{\"text\":\"\"}", NULL, false, &e) != 0, "  so is one without");
+	ok(note_in(&kv, "{\"text\":\"\"}", mark, true, &e) != 0, "a replay checks the schema, mark or not");
+	is_str(e.msg, "note.text: must be 1 to 65536 characters, not 0", "  naming the field");
+	ok(note_in(&kv, "{\"text\":\"\"}", mark, false, &e) == 0, "  (live, the mark is trusted: it names a checked body)");
+	scope_mem_free(m);
 }
 
 /* ---- the worked case on the map ---- */
@@ -213,7 +335,7 @@ static void replayed(void)
 		struct entry en;
 		buf_reset(&out);
 		rc = kv_entry(&KV, seq, &p, &n, &e) || entry_decode(p, n, &en, &e) ||
-				     domain_apply_entry(&kv, &en, false, true, &out, &e) ||
+				     domain_apply_entry(&kv, &en, false, true, NULL, &out, &e) ||
 				     scope_mem_add_entry(m, seq, p, n, &e) ? -1 : 0;
 	}
 	ok(rc == 0, "the %llu recorded entries replay on a fresh map%s%s", (unsigned long long)next_seq,
@@ -326,6 +448,8 @@ int main(void)
 {
 	test_map();
 	test_table();
+	test_schema();
+	test_checked();
 	test_worked_case();
 	test_amendment_binds();
 	return done_testing();

@@ -62,13 +62,22 @@ struct ledger_rules {
 	 * to record, with the fields the rules assign.  Replay (reindex,
 	 * verify): en is the stored entry, whose assigned fields must be what
 	 * the rules assign; out gets the body as the client sent it (for the
-	 * request-id digest).  0, or -1 refused with the reason in e: the log
-	 * then drops every write the rules made (a nested transaction). */
+	 * request-id digest).  checked: live, the mark check gave for this
+	 * very body when ledger_check_append() checked it, so the rules need
+	 * not check its schema again; else (and in replay) NULL.  0, or -1
+	 * refused with the reason in e: the log then drops every write the
+	 * rules made (a nested transaction). */
 	int (*apply)(void *ctx, struct store_txn *t, const struct entry *en, bool as_client, bool replay,
-		     struct buf *out, struct err *e);
+		     const void *checked, struct buf *out, struct err *e);
 	/* Names a derived-state key of the rules' for a message ("change
 	 * c/pr-site/3"); false, adding nothing, when it is none of theirs. */
 	bool (*name_key)(void *ctx, const uint8_t *k, size_t n, struct buf *out);
+	/* Checks a body (canonical) against its kind's schema alone, no state:
+	 * ledger_check_append's part of the rules.  0 with *mark set to what
+	 * apply takes as checked for this body (NULL: nothing), or -1 with the
+	 * reason in e.  NULL: none. */
+	int (*check)(void *ctx, const char *kind, size_t kind_len, const uint8_t *body, size_t n, const void **mark,
+		     struct err *e);
 };
 
 struct ledger_opts {
@@ -97,6 +106,16 @@ struct ledger_append {
 	const uint8_t *body;		/* canonical msgpack map */
 	size_t body_len;
 	bool as_client;			/* the author holds the client role */
+	/* NULL: ledger_append_batch checks every field (the envelope's rules,
+	 * the body's canonical form) before the rules run.  Only
+	 * ledger_check_append() sets it, to a token private to the ledger,
+	 * after it checked all of that and the kind's schema: the batch then
+	 * trusts them.  A copy of the struct (the commit queue's) keeps it;
+	 * whoever holds one may move the strings but not change them. */
+	const void *checked;
+	/* What the rules' check gave for the body (set with checked, NULL
+	 * otherwise): handed to the rules' apply only beside checked. */
+	const void *rules_checked;
 };
 
 enum ledger_status {
@@ -124,6 +143,16 @@ struct store *ledger_store(struct ledger *l);
 void ledger_set_clock(struct ledger *l, uint64_t (*now_us)(void));
 /* The time now by that clock. */
 uint64_t ledger_now(const struct ledger *l);
+
+/* The one check of an append from an untrusted peer, before it is queued:
+ * the envelope's field rules (kind, project, author, request id), then the
+ * body (n bytes of any well-formed msgpack) in canonical form (in place when
+ * it already is, else re-encoded into canon, which the caller frees), its
+ * limits, and the kind's schema through the rules given at open.  0 with
+ * a->body, a->checked and a->rules_checked set; -1 with the reason in e (a
+ * body's reason starts with "body: "), a untouched. */
+int ledger_check_append(const struct ledger *l, struct ledger_append *a, const uint8_t *body, size_t n,
+			struct buf *canon, struct err *e);
 
 /* Appends a batch in one durable transaction (group commit).  Returns 0 when
  * the transaction committed (each result says what happened to its request)

@@ -47,7 +47,7 @@ int rebuild_entry_digest(struct store_txn *t, const struct rebuild_tree *tree, c
 		rc = rc < 0 ? -1 : 0;
 		buf_add(body, en->body, en->body_len);
 	} else {
-		rc = rules->apply(rules->ctx, t, en, false, true, body, e);
+		rc = rules->apply(rules->ctx, t, en, false, true, NULL, body, e);
 	}
 	if (rc)
 		return err_prefix(e, "replaying entry %llu (%.*s)", (unsigned long long)seq, (int)en->kind_len,

@@ -495,7 +495,7 @@ out:
  * rules will see, and no entry committed after this check can be corrected
  * by a role that may not record its kind.  A target of another project is
  * refused without naming what it is. */
-static int may_correct(struct ctx *x, const struct buf *body)
+static int may_correct(struct ctx *x, const uint8_t *body, size_t body_len)
 {
 	struct mp_cur c;
 	struct err e = { 0 };
@@ -503,7 +503,7 @@ static int may_correct(struct ctx *x, const struct buf *body)
 	struct buf raw;
 	uint64_t target;
 	const struct wire_req *r = x->r;
-	if (mp_map_find(body->data, body->len, "target", &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
+	if (mp_map_find(body, body_len, "target", &c, NULL) != 1 || mp_get_uint(&c, &target, NULL))
 		return 0;	/* the schema names what is wrong */
 	buf_init(&raw);
 	int refused = 1;
@@ -565,27 +565,25 @@ static enum dispatch_result op_append(struct ctx *x)
 	if (!grant_has_project(x->g, r->project, r->project_len))
 		return fail(x, WERR_FORBIDDEN, "project \"%.*s\" is not among yours", (int)r->project_len,
 			    r->project);
+	/* the one check of the request (ledger_check_append): the batch that
+	 * records it trusts it */
+	struct ledger_append a = {
+		.kind = r->kind, .kind_len = r->kind_len, .project = r->project, .project_len = r->project_len,
+		.author = x->author, .author_len = strlen(x->author), .request_id = r->request_id,
+		.request_id_len = r->request_id_len, .as_client = (x->g->roles & ROLE_CLIENT) != 0,
+	};
 	struct buf body;
 	buf_init(&body);
-	static const struct mp_limits lim = { ENTRY_BODY_DEPTH, 65536 };
-	if (mp_canonicalize(r->body, r->body_len, &lim, MP_NO_BIN, &body, &e) ||
-	    entry_check_body(body.data, body.len, &e) ||
-	    domain_check_shape(r->kind, r->kind_len, body.data, body.len, &e)) {
+	if (ledger_check_append(x->s->ledger, &a, r->body, r->body_len, &body, &e) ||
+	    (files_cited(x->s, r->project, r->project_len, r->kind, r->kind_len, a.body, a.body_len, &e) &&
+	     err_prefix(&e, "body"))) {
 		buf_free(&body);
-		return fail(x, WERR_INVALID, "body: %s", e.msg);
+		return fail(x, WERR_INVALID, "%s", e.msg);
 	}
-	if (files_cited(x->s, r->project, r->project_len, r->kind, r->kind_len, body.data, body.len, &e)) {
-		buf_free(&body);
-		return fail(x, WERR_INVALID, "body: %s", e.msg);
-	}
-	if (r->kind_len == 10 && memcmp(r->kind, "correction", 10) == 0 && may_correct(x, &body) != 0) {
+	if (r->kind_len == 10 && memcmp(r->kind, "correction", 10) == 0 && may_correct(x, a.body, a.body_len) != 0) {
 		buf_free(&body);
 		return DISPATCH_REPLIED;
 	}
-	struct ledger_append a = {
-		r->kind, r->kind_len, r->project, r->project_len, x->author, strlen(x->author),
-		r->request_id, r->request_id_len, body.data, body.len, (x->g->roles & ROLE_CLIENT) != 0,
-	};
 	int rc = commit_enqueue(&x->s->commit, &x->c->sink, r->id, &a, &e);
 	buf_free(&body);
 	if (rc)

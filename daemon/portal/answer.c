@@ -404,7 +404,7 @@ static void enqueue(struct post *x)
 	a->link = x->link.number;
 	typed_of(x->f, &a->typed);
 	struct ledger_append ap = { x->kind, strlen(x->kind), x->project, x->plen, LEDGER_KEY_AUTHOR,
-				    strlen(LEDGER_KEY_AUTHOR), reqid, (size_t)n, x->body.data, x->body.len, true };
+				    strlen(LEDGER_KEY_AUTHOR), reqid, (size_t)n, x->body.data, x->body.len, true, NULL, NULL };
 	if (commit_enqueue(&p->s->commit, &a->sink, 0, &ap, &e)) {
 		free(a);
 		routes_refuse(p, x->req, x->r, PREF_COUNT, 503, NULL);

@@ -516,7 +516,7 @@ static int cmd_local(const char *cmd, int argc, char **argv)
 				buf_init(&bodies[i]);
 				json_to_canonical(json, strlen(json), &bodies[i], &e);
 				as[i] = (struct ledger_append){ "note", 4, "", 0, "local:bench", 11, ids[i],
-								strlen(ids[i]), bodies[i].data, bodies[i].len, false };
+								strlen(ids[i]), bodies[i].data, bodies[i].len, false, NULL, NULL };
 			}
 			if (ledger_append_batch(x.l, as, (size_t)n, rs, &e)) {
 				fprintf(stderr, "scope-bench: %s\n", e.msg);

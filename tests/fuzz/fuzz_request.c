@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		msgpack_to_json(body.data, body.len, &json, &e);
 		if (entry_check_body(body.data, body.len, &e) == 0 && r.kind)
-			domain_check_shape(r.kind, r.kind_len, body.data, body.len, &e);
+			domain_check_shape(r.kind, r.kind_len, body.data, body.len, NULL, &e);
 	}
 	buf_free(&body);
 	buf_free(&json);

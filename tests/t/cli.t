@@ -35,6 +35,10 @@ has "  naming the field" "$tmp/err" "kind"
 exits 4 "an unknown kind is refused" "$SCOPED" append -c "$conf" --project site --kind gossip --body-json '{"text":"x"}'
 has "  listing the known kinds" "$tmp/err" "known: project, baseline, change"
 has "  naming the field" "$tmp/err" "kind"
+exits 4 "a body its kind's schema refuses is refused" "$SCOPED" append -c "$conf" --project site --kind note --body-json '{"text":""}'
+has "  naming the field and why" "$tmp/err" "note.text: must be 1 to 65536 characters, not 0"
+exits 4 "  so is a control character in a text" "$SCOPED" append -c "$conf" --project site --kind note --body-json '{"text":"a\u0007b"}'
+has "  named" "$tmp/err" "note.text: contains a control character"
 exits 2 "a body that is not an object is refused" "$SCOPED" append -c "$conf" --project site --kind note --body-json '[1]'
 for i in 1 2 3 4 5 6 7 8; do
 	"$SCOPED" append -c "$conf" --project site --kind note --body-json "{\"text\":\"change $i\"}" >/dev/null || echo "# append $i failed"

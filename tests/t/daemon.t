@@ -65,6 +65,11 @@ has "  the error names the roles needed" "$tmp/err" "needs one of the roles lead
 exits 4 "an unknown kind is refused" ctl "$inst" lead append --project pr-site --kind gossip --body-json '{"text":"x"}'
 has "  naming the known kinds" "$tmp/err" "known: project, baseline"
 exits 4 "a note without text is refused" ctl "$inst" lead append --project pr-site --kind note --body-json '{"txt":"x"}'
+has "  by its schema" "$tmp/err" 'note: unknown field "txt"'
+exits 4 "a note with a control character in its text is refused" ctl "$inst" lead append --project pr-site --kind note --body-json '{"text":"a\u0007b"}'
+has "  naming the field and why" "$tmp/err" "note.text: contains a control character"
+exits 4 "  so is an empty one" ctl "$inst" lead append --project pr-site --kind note --body-json '{"text":""}'
+has "  named" "$tmp/err" "note.text: must be 1 to 65536 characters, not 0"
 exits 4 "a ledger-level entry needs admin" ctl "$inst" lead append --project "" --kind note --body-json '{"text":"x"}'
 ok "admin may write a ledger-level note" ctl "$inst" admin append --project "" --kind note --body-json '{"text":"ledger note"}'
 "$SCOPED" init "$tmp/other" --origin test.example/other >/dev/null

@@ -201,6 +201,9 @@ xc -D "$tmp/h20" -o "$tmp/p3.html" --data "decision=rejected&csrf=$csrf2&shown=$
 is "a rejection without a reason is refused by the rules: 422" "$(status "$tmp/h20")" 422
 is "  the form is shown again" "$(field "$tmp/p3.html" csrf)" "$csrf2"
 has "  with the rules' message" "$tmp/p3.html" "reason"
+xc -D "$tmp/h22" -o "$tmp/p4.html" --data "decision=rejected&reason=too%07much&csrf=$csrf2&shown=$shown2&lang=ja" "$base/l/$tok2"
+is "a reason with a control character is refused by the schema: 422" "$(status "$tmp/h22")" 422
+has "  naming the field and why" "$tmp/p4.html" "response.reason: contains a control character"
 xc -D "$tmp/h21" -o /dev/null -A $'bad\x01agent\x7f' --data "decision=rejected&reason=too+expensive+for+now&csrf=$csrf2&shown=$shown2&lang=ja" "$base/l/$tok2"
 is "  with a reason it is recorded" "$(status "$tmp/h21")" 200
 rec admin info --json
