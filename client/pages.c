@@ -43,6 +43,30 @@ static int page_proof(const uint8_t *res, size_t len, size_t entries, uint8_t (*
 	return 0;
 }
 
+/* An entry's seq, the values before it skipped by their headers alone
+ * (mp_value_len: the body is not walked; the caller's verifier checks the
+ * whole entry).  -1 when it cannot be read so. */
+static int entry_seq(const uint8_t *p, size_t n, uint64_t *seq)
+{
+	struct mp_cur c;
+	uint32_t count;
+	mp_cur_init(&c, p, n);
+	if (mp_get_map(&c, &count, NULL))
+		return -1;
+	for (uint32_t k = 0; k < count; k++) {
+		struct mp_item it;
+		size_t len;
+		if (mp_next(&c, &it, NULL) || it.type != MP_STR)
+			return -1;
+		if (it.n == 3 && memcmp(it.p, "seq", 3) == 0)
+			return mp_get_uint(&c, seq, NULL) ? -1 : 0;
+		if (mp_value_len(c.p, (size_t)(c.end - c.p), &len) != 1)
+			return -1;
+		c.p += len;
+	}
+	return -1;
+}
+
 struct page {
 	uint32_t count;
 	uint64_t seqs[WIRE_MAX_LIMIT];
@@ -68,9 +92,7 @@ static int page_read(const uint8_t *res, size_t len, const char *project, uint64
 		if (mp_get_bin(&c, &pg->raw[i], &pg->rawlen[i], NULL))
 			return err_setc(e, CTL_EXIT_CONN, "server response: bad entry");
 		/* seq_only: a seq that cannot be read is decoded for the message */
-		struct mp_cur sc;
-		if (seq_only && !project && mp_map_find(pg->raw[i], pg->rawlen[i], "seq", &sc, NULL) == 1 &&
-		    mp_get_uint(&sc, &en.seq, NULL) == 0) {
+		if (seq_only && !project && entry_seq(pg->raw[i], pg->rawlen[i], &en.seq) == 0) {
 			uint64_t want = i ? pg->seqs[i - 1] + 1 : next;
 			if (en.seq != want || en.seq >= to)
 				return misbehaves(e, "an entry out of order or outside the range asked for (entry, "
