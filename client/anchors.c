@@ -108,25 +108,29 @@ static int root_at(const struct anchors *x, uint64_t size, uint8_t out[HASH_LEN]
 	return rc;
 }
 
-/* Remembers the next leaf; past 2 windows, the oldest window joins base. */
-static int push_leaf(struct anchors *x, const uint8_t leaf[HASH_LEN], struct err *e)
+/* Remembers the next leaf; tree holds it.  The trees at the starts of the
+ * two windows are copies of the verifier's (a window's leaves are not
+ * hashed again); past 2 windows, the second becomes the first. */
+static int push_leaf(struct anchors *x, const uint8_t leaf[HASH_LEN], const struct merkle_cr *tree, struct err *e)
 {
 	if (x->leaves == NULL && (x->leaves = malloc(2 * ANCHORS_WINDOW * HASH_LEN)) == NULL)
 		return err_set(e, "out of memory");
-	if (x->nleaves == 2 * ANCHORS_WINDOW) {
-		for (size_t i = 0; i < ANCHORS_WINDOW; i++)
-			if (merkle_cr_append(&x->base, x->leaves[i], NULL, NULL, e))
-				return -1;
+	memcpy(x->leaves[x->nleaves++], leaf, HASH_LEN);
+	if (x->nleaves == ANCHORS_WINDOW) {
+		x->mid = *tree;
+	} else if (x->nleaves == 2 * ANCHORS_WINDOW) {
+		x->base = x->mid;
 		memmove(x->leaves, x->leaves + ANCHORS_WINDOW, ANCHORS_WINDOW * HASH_LEN);
 		x->nleaves = ANCHORS_WINDOW;
+		x->mid = *tree;
 	}
-	memcpy(x->leaves[x->nleaves++], leaf, HASH_LEN);
 	return 0;
 }
 
-int anchors_feed(struct anchors *x, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
+int anchors_feed(struct anchors *x, const struct entry *en, const uint8_t leaf[HASH_LEN],
+		 const struct merkle_cr *tree, struct err *e)
 {
-	if (en->seq != x->base.size + x->nleaves)
+	if (en->seq != x->base.size + x->nleaves || tree->size != en->seq + 1)
 		return err_set(e, "entry %llu fed out of order", (unsigned long long)en->seq);
 	if (is(en->kind, en->kind_len, "anchor")) {
 		struct anchor a;
@@ -141,7 +145,7 @@ int anchors_feed(struct anchors *x, const struct entry *en, const uint8_t leaf[H
 		if (rc || keep(x, &a, e))
 			return bad(en, e);
 	}
-	return push_leaf(x, leaf, e);
+	return push_leaf(x, leaf, tree, e);
 }
 
 int anchor_verify(const struct anchor *a, const char *origin, const char *ca_file, struct err *e)

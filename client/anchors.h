@@ -41,8 +41,9 @@ struct anchors {
 	struct anchor *a;		/* in log order: growing seq and size */
 	size_t n, cap;
 	/* the roots scopectl computes: the tree of base.size leaves and the
-	 * leaves fed since (fewer than 2 ANCHORS_WINDOW) */
-	struct merkle_cr base;
+	 * leaves fed since (fewer than 2 ANCHORS_WINDOW); mid, the tree of
+	 * base.size + ANCHORS_WINDOW leaves once that many were fed */
+	struct merkle_cr base, mid;
 	uint8_t (*leaves)[HASH_LEN];
 	size_t nleaves;
 };
@@ -51,12 +52,15 @@ void anchors_init(struct anchors *x);
 void anchors_free(struct anchors *x);
 
 /* Feeds the next entry of the log, in order from seq 0 (en decoded, leaf
- * its leaf hash, both already verified).  An anchor entry is read and
+ * its leaf hash, both already verified; tree the verifier's tree of the
+ * entries so far, en's leaf included: a few of its states are kept, so
+ * that the leaves are not hashed into a tree twice).  An anchor entry is read and
  * kept when it is well formed (ledger-level, by scoped, size 1..its seq and
  * beyond the previous anchor's) and its root is the root of the entries
  * fed before at that size; else -1 naming the anchor entry and what is
  * wrong (exit code CTL_EXIT_VERIFY in e->code). */
-int anchors_feed(struct anchors *x, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e);
+int anchors_feed(struct anchors *x, const struct entry *en, const uint8_t leaf[HASH_LEN],
+		 const struct merkle_cr *tree, struct err *e);
 
 /* Keeps the anchor entry en without comparing its root: for a caller that
  * proved the root otherwise (witness_prefix against a signed checkpoint);

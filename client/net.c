@@ -276,39 +276,64 @@ static int io_all(struct session *s, void *p, size_t n, bool writing, struct err
 	return 0;
 }
 
+/* Reads one response frame into b, to whichever request: its id, and 1
+ * with *result (valid while b is), or 0 with the server's refusal in e
+ * (CTL_EXIT_REFUSED) and its code in code.  -1: the connection failed or
+ * the frame is not a response. */
+static int read_answer(struct session *s, struct buf *b, uint64_t *id, const uint8_t **result, size_t *len,
+		       char code[NET_CODE_MAX], struct err *e)
+{
+	uint8_t hdr[FRAME_HDR];
+	uint32_t n;
+	if (io_all(s, hdr, FRAME_HDR, false, e))
+		return -1;
+	if (frame_peek(hdr, FRAME_HDR, NET_MAX_FRAME, &n) == FRAME_BAD_LENGTH)
+		return conn_fail(e, "server sent a frame of invalid length %u", n);
+	buf_reset(b);
+	if (!buf_reserve(b, n))
+		return conn_fail(e, "out of memory");
+	if (io_all(s, b->data, n, false, e))
+		return -1;
+	b->len = n;
+	char msg[ERR_MSG_MAX];
+	struct err pe = { 0 };
+	int rc = wire_parse_response(b->data, n, id, result, len, code, NET_CODE_MAX, msg, sizeof msg, &pe);
+	if (rc < 0)
+		return conn_fail(e, "malformed response: %s", pe.msg);
+	if (rc == 0)
+		err_setc(e, CTL_EXIT_REFUSED, "server refused (%s): %s", code, msg);
+	return rc;
+}
+
 /* One attempt: send, then read frames until ours arrives. */
 static int attempt(struct session *s, const uint8_t **result, size_t *len, struct err *e)
 {
 	if (io_all(s, s->req.data, s->req.len, true, e))
 		return -1;
 	for (;;) {
-		uint8_t hdr[FRAME_HDR];
-		uint32_t n;
-		if (io_all(s, hdr, FRAME_HDR, false, e))
-			return -1;
-		if (frame_peek(hdr, FRAME_HDR, NET_MAX_FRAME, &n) == FRAME_BAD_LENGTH)
-			return conn_fail(e, "server sent a frame of invalid length %u", n);
-		buf_reset(&s->resp);
-		if (!buf_reserve(&s->resp, n))
-			return conn_fail(e, "out of memory");
-		if (io_all(s, s->resp.data, n, false, e))
-			return -1;
-		s->resp.len = n;
 		uint64_t id;
-		char code[32], msg[ERR_MSG_MAX];
-		struct err pe = { 0 };
-		int rc = wire_parse_response(s->resp.data, n, &id, result, len, code, sizeof code, msg,
-					     sizeof msg, &pe);
-		if (rc < 0)
-			return conn_fail(e, "malformed response: %s", pe.msg);
+		char code[NET_CODE_MAX];
+		struct err re = { 0 };
+		int rc = read_answer(s, &s->resp, &id, result, len, code, &re);
+		if (rc < 0) {
+			*e = re;
+			return -1;
+		}
 		if (id != s->req_id && id != 0)
 			continue;	/* a late answer to something else */
 		if (rc == 1)
 			return 0;
 		snprintf(s->server_code, sizeof s->server_code, "%s", code);
-		err_setc(e, CTL_EXIT_REFUSED, "server refused (%s): %s", code, msg);
+		*e = re;
 		return -1;
 	}
+}
+
+static void retry_pause(struct session *s, int attempt_no, int retries, const struct err *why)
+{
+	fprintf(stderr, "scopectl: %s; reconnecting (attempt %d of %d)\n", why->msg, attempt_no + 2, retries + 1);
+	drop_connection(s);
+	usleep(200000u << attempt_no);
 }
 
 /* Connects if need be and, with a request, sends it and waits for its answer;
@@ -325,11 +350,37 @@ static int exchange(struct session *s, int retries, bool request, const uint8_t 
 			break;
 		/* the request may or may not have been committed: resend it with
 		 * the same request id, which the server answers idempotently */
-		fprintf(stderr, "scopectl: %s; reconnecting (attempt %d of %d)\n", e->msg, attempt_no + 2,
-			retries + 1);
-		drop_connection(s);
-		usleep(200000u << attempt_no);
+		retry_pause(s, attempt_no, retries, e);
 	}
+	sigpipe_restore(&old);
+	return rc;
+}
+
+int sess_send(struct session *s, struct err *e)
+{
+	if (wire_seal(&s->req, s->req_start, NET_MAX_FRAME))
+		return err_setc(e, CTL_EXIT_USAGE, "request too large");
+	sigset_t old;
+	sigpipe_block(&old);
+	int rc = (s->ssl == NULL && sess_connect(s, e)) || io_all(s, s->req.data, s->req.len, true, e) ? -1 : 0;
+	sigpipe_restore(&old);
+	return rc;
+}
+
+int sess_recv(struct session *s, struct buf *frame, uint64_t *id, const uint8_t **result, size_t *len,
+	      char code[NET_CODE_MAX], struct err *e)
+{
+	if (s->ssl == NULL)
+		return conn_fail(e, "receiving: not connected");
+	return read_answer(s, frame, id, result, len, code, e);
+}
+
+int sess_reconnect(struct session *s, int attempt_no, int retries, struct err *e)
+{
+	retry_pause(s, attempt_no, retries, e);
+	sigset_t old;
+	sigpipe_block(&old);
+	int rc = sess_connect(s, e);
 	sigpipe_restore(&old);
 	return rc;
 }

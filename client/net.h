@@ -18,6 +18,7 @@
 #define NET_TIMEOUT_S 30
 #define NET_MAX_FRAME (64u << 20)
 #define NET_OPEN_RETRIES 2
+#define NET_CODE_MAX 32		/* an error code from the server */
 #define SESSION_MAX_KEYS (PROFILE_MAX_TRUST + 32)
 
 struct session {
@@ -39,7 +40,7 @@ struct session {
 	size_t req_start;
 	uint64_t req_id;
 	struct buf resp;	/* the last response frame */
-	char server_code[32];
+	char server_code[NET_CODE_MAX];
 };
 
 /* s starts zeroed; keep_tickets may be set before the first call.  A
@@ -55,5 +56,20 @@ void sess_begin(struct session *s, const char *op, uint32_t nparams);
  * (also one the server closes at once, as at its connection limit) is
  * reopened and the same request (same id, same request_id) sent again. */
 int sess_call(struct session *s, int retries, const uint8_t **result, size_t *len, struct err *e);
+
+/* Pipelining (PROTOCOL.md section 3): several requests in flight, their
+ * answers matched by id, which may come in any order.  sess_send sends the
+ * request built with sess_begin (its id is s->req_id) without waiting,
+ * connecting first if the connection was dropped.  sess_recv reads the next
+ * answer, to whichever request, into frame: *id, and 1 with *result (valid
+ * while frame is) or 0 with the server's refusal in e (CTL_EXIT_REFUSED)
+ * and its code in code; -1 when the connection failed (CTL_EXIT_CONN).
+ * After such a failure, sess_reconnect says so, waits and opens a new
+ * connection as retry attempt_no (0-based) of retries does in sess_call;
+ * what was in flight is lost and must be asked again. */
+int sess_send(struct session *s, struct err *e);
+int sess_recv(struct session *s, struct buf *frame, uint64_t *id, const uint8_t **result, size_t *len,
+	      char code[NET_CODE_MAX], struct err *e);
+int sess_reconnect(struct session *s, int attempt_no, int retries, struct err *e);
 
 #endif

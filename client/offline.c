@@ -55,9 +55,15 @@ static int load_checkpoint(const char *path, const struct note_verifier *vs, siz
 	return 0;
 }
 
+struct anchorfeed {
+	struct anchors *x;
+	const struct lverify *v;	/* its tree holds the entry fed */
+};
+
 static int feed_anchor(void *ctx, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
 {
-	return anchors_feed(ctx, en, leaf, e);
+	struct anchorfeed *f = ctx;
+	return anchors_feed(f->x, en, leaf, &f->v->cr, e);
 }
 
 /* The part of a regular file read so far, or -1 (a pipe). */
@@ -89,7 +95,8 @@ static int verify_export(const char *path, const struct checkpoint *cp, const ch
 	anchors_init(&anchors);
 	lverify_set_checkpoint(&v, cp);
 	progress_init(&pg, "verified", isatty(2) && !json);
-	int rc = pverify_new(&pv, &v, threads, feed_anchor, &anchors, &e);
+	struct anchorfeed af = { &anchors, &v };
+	int rc = pverify_new(&pv, &v, threads, feed_anchor, &af, &e);
 	while (rc == 0) {
 		const uint8_t *p;
 		size_t n;

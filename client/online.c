@@ -728,7 +728,8 @@ struct streamctx {
 
 static int stream_anchor(void *ctx, const struct entry *en, const uint8_t leaf[HASH_LEN], struct err *e)
 {
-	return anchors_feed(ctx, en, leaf, e);
+	struct streamctx *x = ctx;
+	return anchors_feed(x->anchors, en, leaf, &x->v.cr, e);
 }
 
 static int stream_one(void *ctx, uint64_t seq, const uint8_t *p, size_t n, struct err *e)
@@ -755,7 +756,7 @@ static int stream_run(struct session *s, struct streamctx *x, uint64_t from, uin
 	unsigned threads;
 	x->pv = NULL;
 	if (x->verify && (pverify_threads(&threads, e) ||
-			  pverify_new(&x->pv, &x->v, threads, x->anchors ? stream_anchor : NULL, x->anchors, e)))
+			  pverify_new(&x->pv, &x->v, threads, x->anchors ? stream_anchor : NULL, x, e)))
 		return (e->code = CTL_EXIT_USAGE, -1);
 	progress_init(&x->pg, "fetched", x->tty && x->total);
 	/* with verification on, pverify checks every entry: the pages give only seqs */

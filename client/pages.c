@@ -1,5 +1,6 @@
 #include "pages.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,30 @@ static int page_proof(const uint8_t *res, size_t len, size_t entries, uint8_t (*
 	return 0;
 }
 
+/* An entry's seq, the values before it skipped by their headers alone
+ * (mp_value_len: the body is not walked; the caller's verifier checks the
+ * whole entry).  -1 when it cannot be read so. */
+static int entry_seq(const uint8_t *p, size_t n, uint64_t *seq)
+{
+	struct mp_cur c;
+	uint32_t count;
+	mp_cur_init(&c, p, n);
+	if (mp_get_map(&c, &count, NULL))
+		return -1;
+	for (uint32_t k = 0; k < count; k++) {
+		struct mp_item it;
+		size_t len;
+		if (mp_next(&c, &it, NULL) || it.type != MP_STR)
+			return -1;
+		if (it.n == 3 && memcmp(it.p, "seq", 3) == 0)
+			return mp_get_uint(&c, seq, NULL) ? -1 : 0;
+		if (mp_value_len(c.p, (size_t)(c.end - c.p), &len) != 1)
+			return -1;
+		c.p += len;
+	}
+	return -1;
+}
+
 struct page {
 	uint32_t count;
 	uint64_t seqs[WIRE_MAX_LIMIT];
@@ -67,9 +92,7 @@ static int page_read(const uint8_t *res, size_t len, const char *project, uint64
 		if (mp_get_bin(&c, &pg->raw[i], &pg->rawlen[i], NULL))
 			return err_setc(e, CTL_EXIT_CONN, "server response: bad entry");
 		/* seq_only: a seq that cannot be read is decoded for the message */
-		struct mp_cur sc;
-		if (seq_only && !project && mp_map_find(pg->raw[i], pg->rawlen[i], "seq", &sc, NULL) == 1 &&
-		    mp_get_uint(&sc, &en.seq, NULL) == 0) {
+		if (seq_only && !project && entry_seq(pg->raw[i], pg->rawlen[i], &en.seq) == 0) {
 			uint64_t want = i ? pg->seqs[i - 1] + 1 : next;
 			if (en.seq != want || en.seq >= to)
 				return misbehaves(e, "an entry out of order or outside the range asked for (entry, "
@@ -111,58 +134,246 @@ static int page_verify(const uint8_t *res, size_t len, const struct page *pg, co
 	return rc;
 }
 
+/* ---- several pages in flight (PROTOCOL.md section 3: pipelining) ---- */
+
+/* One request in flight: the entries [a, b) asked for, and its answer. */
+enum slot_state { SLOT_ASKED, SLOT_ANSWERED, SLOT_REFUSED };
+
+struct slot {
+	uint64_t id;		/* its request's id: answers are matched by it */
+	uint64_t a, b;
+	enum slot_state state;
+	struct buf frame;	/* the answer; owned, kept for the next use */
+	const uint8_t *res;	/* its result, in frame */
+	size_t len;
+	struct err why;		/* refused: the server's message */
+	char code[NET_CODE_MAX];
+};
+
+/* slots[head], slots[head + 1], ... (n of them, modulo PAGES_WINDOW_MAX)
+ * ask for consecutive ranges and are taken strictly in that order, however
+ * their answers arrive. */
+struct window {
+	struct session *s;
+	const char *project;
+	uint64_t to;
+	const struct checkpoint *cp;
+	struct slot slots[PAGES_WINDOW_MAX];
+	unsigned head, n, max;
+	uint64_t asked;		/* where the next range starts */
+	size_t largest;		/* the largest answer so far */
+	struct buf spare;	/* the frame being read */
+};
+
+int pages_window(unsigned *out, struct err *e)
+{
+	const char *v = getenv("SCOPECTL_PAGES_IN_FLIGHT");
+	*out = PAGES_WINDOW;
+	if (v == NULL || *v == '\0')
+		return 0;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > PAGES_WINDOW_MAX)
+		return err_setc(e, CTL_EXIT_USAGE, "SCOPECTL_PAGES_IN_FLIGHT=%s: give a number of pages from 1 to %d",
+				v, PAGES_WINDOW_MAX);
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* Asks (again, under a new id) for slot q's range. */
+static int ask(struct window *w, struct slot *q, struct err *e)
+{
+	struct session *s = w->s;
+	sess_begin(s, "entries", 3 + (w->project != NULL) + (w->cp != NULL));
+	mp_pack_cstr(&s->req, "from");
+	mp_pack_uint(&s->req, q->a);
+	mp_pack_cstr(&s->req, "to");
+	mp_pack_uint(&s->req, q->b);
+	mp_pack_cstr(&s->req, "limit");
+	mp_pack_uint(&s->req, w->project || q->b - q->a > WIRE_MAX_LIMIT ? WIRE_MAX_LIMIT : q->b - q->a);
+	if (w->project) {
+		mp_pack_cstr(&s->req, "project");
+		mp_pack_cstr(&s->req, w->project);
+	}
+	if (w->cp) {
+		mp_pack_cstr(&s->req, "size");
+		mp_pack_uint(&s->req, w->cp->size);
+	}
+	q->id = s->req_id;
+	q->state = SLOT_ASKED;
+	return sess_send(s, e);
+}
+
+/* Pages in flight now: the window, fewer while pages are large, so that
+ * the answers held stay within PAGES_WINDOW_BYTES (one at least). */
+static unsigned window_now(const struct window *w)
+{
+	size_t fit = w->largest ? PAGES_WINDOW_BYTES / w->largest : w->max;
+	return fit < 1 ? 1 : fit > w->max ? w->max : (unsigned)fit;
+}
+
+/* Fills the window with the next ranges: a filtered listing has only one
+ * (where its next page starts is known only from the page before). */
+static int ask_more(struct window *w, struct err *e)
+{
+	while (w->n < window_now(w) && w->asked < w->to) {
+		struct slot *q = &w->slots[(w->head + w->n) % PAGES_WINDOW_MAX];
+		q->a = w->asked;
+		q->b = w->project || w->to - w->asked < WIRE_MAX_LIMIT ? w->to : w->asked + WIRE_MAX_LIMIT;
+		w->asked = q->b;
+		w->n++;
+		if (ask(w, q, e))
+			return -1;
+	}
+	return 0;
+}
+
+/* After a lost connection: everything not answered is asked again. */
+static int ask_again(struct window *w, struct err *e)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		struct slot *q = &w->slots[(w->head + i) % PAGES_WINDOW_MAX];
+		if (q->state == SLOT_ASKED && ask(w, q, e))
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads answers until the head's has come.  An answer must be to a request
+ * in flight, once: anything else is the server misbehaving. */
+static int await_head(struct window *w, struct err *e)
+{
+	while (w->slots[w->head].state == SLOT_ASKED) {
+		uint64_t id;
+		const uint8_t *res = NULL;
+		size_t len = 0;
+		char code[NET_CODE_MAX];
+		struct err why = { 0 };
+		int rc = sess_recv(w->s, &w->spare, &id, &res, &len, code, &why);
+		if (rc < 0 || (rc == 0 && id == 0)) {	/* 0: it could not read a request */
+			if (rc == 0)
+				snprintf(w->s->server_code, sizeof w->s->server_code, "%s", code);
+			*e = why;
+			return -1;
+		}
+		struct slot *q = NULL;
+		for (unsigned i = 0; i < w->n && q == NULL; i++) {
+			struct slot *c = &w->slots[(w->head + i) % PAGES_WINDOW_MAX];
+			if (c->state == SLOT_ASKED && c->id == id)
+				q = c;
+		}
+		if (q == NULL)
+			return err_setc(e, CTL_EXIT_VERIFY, "the server is misbehaving: it answered request %llu, "
+					"which is not one in flight (answered already, or never asked)",
+					(unsigned long long)id);
+		struct buf t = q->frame;
+		q->frame = w->spare;
+		w->spare = t;
+		if (q->frame.len > w->largest)
+			w->largest = q->frame.len;
+		q->res = res;
+		q->len = len;
+		q->state = rc == 1 ? SLOT_ANSWERED : SLOT_REFUSED;
+		q->why = why;
+		snprintf(q->code, sizeof q->code, "%s", code);
+	}
+	return 0;
+}
+
+/* The head's page: its entries to fn, then 0 when its range is done, 1
+ * when the server left entries off its end (the rest is asked again).  fn
+ * may stop the listing by returning a positive value, which goes in *stop. */
+static int take_head(struct window *w, struct page *pg, bool seq_only, entry_fn fn, void *ctx, int *stop,
+		     struct err *e)
+{
+	struct slot *h = &w->slots[w->head];
+	const char *project = w->project;
+	const uint8_t *res = h->res;
+	size_t len = h->len;
+	if (h->state == SLOT_REFUSED) {
+		snprintf(w->s->server_code, sizeof w->s->server_code, "%s", h->code);
+		*e = h->why;
+		return -1;
+	}
+	if (page_read(res, len, project, h->a, h->b, w->cp != NULL, seq_only, pg, e) ||
+	    (w->cp && page_verify(res, len, pg, w->cp, e)))
+		return -1;
+	for (uint32_t i = 0; i < pg->count; i++) {
+		int r = fn(ctx, pg->seqs[i], pg->raw[i], pg->rawlen[i], e);
+		if (r)
+			return r < 0 ? -1 : (*stop = r, 0);
+	}
+	uint64_t after = pg->count ? pg->seqs[pg->count - 1] + 1 : h->a, nx;
+	if (!res_has(res, len, "next")) {
+		if (!project && after < h->b)
+			return misbehaves(e, "the listing ended before the entries asked for (end, expected)", after,
+					  h->b);
+		return 0;
+	}
+	if (res_u64(res, len, "next", &nx, e))
+		return -1;
+	if (pg->count == 0 || nx < after)
+		return misbehaves(e, "its paging does not advance (next, after the page)", nx, after);
+	if (!project && nx != after)
+		return misbehaves(e, "its paging skips entries (next, expected)", nx, after);
+	if (nx >= h->b)
+		return 0;
+	h->a = nx;
+	return 1;
+}
+
+/* Every page but the last holds an entry beyond the one before, and a
+ * range asked again is smaller: at most to - from pages. */
 static int entries_run(struct session *s, const char *project, uint64_t from, uint64_t to,
 		       const struct checkpoint *cp, bool seq_only, entry_fn fn, void *ctx, struct err *e)
 {
+	unsigned max;
+	if (pages_window(&max, e))
+		return -1;
 	struct page *pg = malloc(sizeof *pg);
-	if (pg == NULL)
+	struct window *w = calloc(1, sizeof *w);
+	if (pg == NULL || w == NULL) {
+		free(pg);
+		free(w);
 		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
-	uint64_t next = from;
-	int rc = 0;
-	/* every page but the last holds an entry beyond the one before: at most
-	 * to - from pages */
-	while (rc == 0 && next < to) {
-		const uint8_t *res;
-		size_t len;
-		uint64_t lim = to - next < WIRE_MAX_LIMIT ? to - next : WIRE_MAX_LIMIT;
-		sess_begin(s, "entries", 3 + (project != NULL) + (cp != NULL));
-		mp_pack_cstr(&s->req, "from");
-		mp_pack_uint(&s->req, next);
-		mp_pack_cstr(&s->req, "to");
-		mp_pack_uint(&s->req, to);
-		mp_pack_cstr(&s->req, "limit");
-		mp_pack_uint(&s->req, project ? WIRE_MAX_LIMIT : lim);
-		if (project) {
-			mp_pack_cstr(&s->req, "project");
-			mp_pack_cstr(&s->req, project);
-		}
-		if (cp) {
-			mp_pack_cstr(&s->req, "size");
-			mp_pack_uint(&s->req, cp->size);
-		}
-		if (sess_call(s, 2, &res, &len, e) || page_read(res, len, project, next, to, cp != NULL, seq_only, pg, e) ||
-		    (cp && page_verify(res, len, pg, cp, e))) {
-			rc = -1;
-			break;
-		}
-		for (uint32_t i = 0; rc == 0 && i < pg->count; i++)
-			rc = fn(ctx, pg->seqs[i], pg->raw[i], pg->rawlen[i], e);
-		uint64_t after = pg->count ? pg->seqs[pg->count - 1] + 1 : next;
-		if (rc || !res_has(res, len, "next")) {
-			if (rc == 0 && !project && after < to)
-				rc = misbehaves(e, "the listing ended before the entries asked for (end, expected)",
-						after, to);
-			break;
-		}
-		uint64_t nx;
-		if (res_u64(res, len, "next", &nx, e))
-			rc = -1;
-		else if (pg->count == 0 || nx < after)
-			rc = misbehaves(e, "its paging does not advance (next, after the page)", nx, after);
-		else if (!project && nx != after)
-			rc = misbehaves(e, "its paging skips entries (next, expected)", nx, after);
-		next = nx;
 	}
+	*w = (struct window){ .s = s, .project = project, .to = to, .cp = cp, .max = project ? 1 : max,
+			      .asked = from };
+	for (unsigned i = 0; i < PAGES_WINDOW_MAX; i++)
+		buf_init(&w->slots[i].frame);
+	buf_init(&w->spare);
+	int rc = 0, retry = 0;
+	for (;;) {
+		int r = ask_more(w, e);
+		if (r == 0 && w->n == 0)
+			break;		/* all asked for and taken */
+		if (r == 0 && (r = await_head(w, e)) == 0) {
+			int t = take_head(w, pg, seq_only, fn, ctx, &rc, e);
+			if (t < 0 || rc) {
+				rc = t < 0 ? -1 : rc;
+				break;
+			}
+			retry = 0;
+			if (t == 0) {
+				w->head = (w->head + 1) % PAGES_WINDOW_MAX;
+				w->n--;
+				continue;
+			}
+			if ((r = ask(w, &w->slots[w->head], e)) == 0)	/* the rest of its range */
+				continue;
+		}
+		/* a lost connection: a new one, and what was in flight asked again */
+		while (r && e->code == CTL_EXIT_CONN && retry < PAGES_RETRIES)
+			r = sess_reconnect(s, retry++, PAGES_RETRIES, e) || ask_again(w, e) ? -1 : 0;
+		if (r) {
+			rc = -1;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < PAGES_WINDOW_MAX; i++)
+		buf_free(&w->slots[i].frame);
+	buf_free(&w->spare);
+	free(w);
 	free(pg);
 	return rc;
 }

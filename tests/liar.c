@@ -16,6 +16,21 @@
  *	controls.  With "stale" the first answers to `checkpoint` and `status`
  *	are kept and given again to every later request for them: a server
  *	that has the whole log but answers from an older checkpoint.
+ *   liar relay UPSTREAM-PORT INST ROLE pages-LIE
+ *	relays everything, but lies about the pages of entry listings without
+ *	a proof (scopectl verify, export), counting "entries" requests over
+ *	all connections from 1:
+ *	  pages-swap	 answers the 2nd and 3rd in the other order, as a
+ *			 server may (a client with one in flight waits forever)
+ *	  pages-repeat	 answers the 3rd with the 2nd's entries
+ *	  pages-twice	 sends the answer to the 2nd twice
+ *	  pages-short	 cuts every page to its first half, its "next" right
+ *			 after them, as a server may
+ *	  pages-end	 cuts the 3rd to its first half and says it is the last
+ *	  pages-cut	 closes the connection when the 4th arrives (once)
+ *	  pages-bad-cut	 alters the 11th entry of the 2nd page, and closes the
+ *			 connection when the 4th arrives, and every later one at
+ *			 once
  *
  * Prints "ready on 127.0.0.1:PORT" on stdout, then serves one connection at a
  * time until it is killed.
@@ -29,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -164,20 +180,137 @@ static void stale_keep(int op, const struct buf *resp)
 	stale_have[op] = true;
 }
 
+/* pages-LIE: the "entries" requests so far; closing every connection */
+static unsigned pages_seen;
+static bool pages_dead;
+
+/* The id and result of response frame f. */
+static int result_of(const struct buf *f, uint64_t *id, const uint8_t **res, size_t *len)
+{
+	char code[32], msg[256];
+	return wire_parse_response(f->data + FRAME_HDR, f->len - FRAME_HDR, id, res, len, code, sizeof code, msg,
+				   sizeof msg, NULL) == 1 ? 0 : -1;
+}
+
+/* f becomes an answer to id whose result is {entries: the first keep
+ * entries of page's, next: the seq of the entry after them, or nil}. */
+static void page_cut(struct buf *f, uint64_t id, const struct buf *page, uint32_t keep, bool last)
+{
+	uint64_t pid, next = 0;
+	const uint8_t *res, *p = NULL;
+	size_t len, n = 0;
+	uint32_t count;
+	struct mp_cur c, e;
+	if (result_of(page, &pid, &res, &len) || mp_map_find(res, len, "entries", &c, NULL) != 1 ||
+	    mp_get_array(&c, &count, NULL))
+		return;
+	if (keep > count)
+		keep = count;
+	struct buf out;
+	buf_init(&out);
+	size_t start = wire_begin(&out);
+	wire_ok(&out, id, 2);
+	mp_pack_cstr(&out, "entries");
+	mp_pack_array(&out, keep);
+	for (uint32_t i = 0; i < count && mp_get_bin(&c, &p, &n, NULL) == 0; i++) {
+		if (i < keep)
+			mp_pack_bin(&out, p, n);
+		if (i == keep && mp_map_find(p, n, "seq", &e, NULL) == 1)
+			mp_get_uint(&e, &next, NULL);
+	}
+	mp_pack_cstr(&out, "next");
+	if (last || keep == count)
+		mp_pack_nil(&out);
+	else
+		mp_pack_uint(&out, next);
+	wire_seal(&out, start, UINT32_MAX);
+	buf_reset(f);
+	buf_add(f, out.data, out.len);
+	buf_free(&out);
+}
+
+/* Closes cl after what was sent has arrived: a close with requests
+ * still unread would reset the connection, and the client lose the answers
+ * sent before (this is a server that stops, not one that loses answers). */
+static void close_draining(SSL *cl)
+{
+	int fd = SSL_get_fd(cl);
+	char junk[4096];
+	struct timeval tv = { 5, 0 };
+	SSL_shutdown(cl);
+	shutdown(fd, SHUT_WR);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (read(fd, junk, sizeof junk) > 0)
+		;
+}
+
+/* One lie about the answer resp to the n-th "entries" request: 0 send
+ * resp, 1 send nothing now, -1 close the connection.  held keeps an
+ * answer for later (swap, repeat). */
+static int page_lie(const char *lie, unsigned n, struct buf *resp, struct buf *held, SSL *cl)
+{
+	uint64_t id;
+	const uint8_t *res;
+	size_t len;
+	if (strcmp(lie, "pages-swap") == 0 && n == 2) {
+		buf_reset(held);
+		buf_add(held, resp->data, resp->len);
+		return 1;
+	}
+	if (strcmp(lie, "pages-swap") == 0 && n == 3)
+		return io(cl, resp->data, resp->len, true) || io(cl, held->data, held->len, true) ? -1 : 1;
+	if (strcmp(lie, "pages-repeat") == 0 && n == 2) {
+		buf_reset(held);
+		buf_add(held, resp->data, resp->len);
+	}
+	if (strcmp(lie, "pages-repeat") == 0 && n == 3 && result_of(resp, &id, &res, &len) == 0)
+		page_cut(resp, id, held, UINT32_MAX, false);
+	if (strcmp(lie, "pages-twice") == 0 && n == 2 && io(cl, resp->data, resp->len, true))
+		return -1;
+	if ((strcmp(lie, "pages-short") == 0 || (strcmp(lie, "pages-end") == 0 && n == 3)) &&
+	    result_of(resp, &id, &res, &len) == 0) {
+		struct mp_cur c;
+		uint32_t count;
+		buf_reset(held);
+		buf_add(held, resp->data, resp->len);
+		if (mp_map_find(res, len, "entries", &c, NULL) == 1 && mp_get_array(&c, &count, NULL) == 0)
+			page_cut(resp, id, held, count > 1 ? count / 2 : count, strcmp(lie, "pages-end") == 0);
+	}
+	if (strcmp(lie, "pages-bad-cut") == 0 && n == 2 && result_of(resp, &id, &res, &len) == 0) {
+		struct mp_cur c;
+		uint32_t count;
+		const uint8_t *p = NULL;
+		size_t pn = 0;
+		if (mp_map_find(res, len, "entries", &c, NULL) == 1 && mp_get_array(&c, &count, NULL) == 0)
+			for (uint32_t i = 0; i < count && i <= 10 && mp_get_bin(&c, &p, &pn, NULL) == 0; i++)
+				if (i == 10)
+					((uint8_t *)p)[pn / 2] ^= 1;
+	}
+	return 0;
+}
+
 /* Relays one client connection until either side closes. */
 static void relay(SSL *cl, SSL *up, const char *ack)
 {
-	struct buf req, resp;
+	struct buf req, resp, held;
 	buf_init(&req);
 	buf_init(&resp);
+	buf_init(&held);
+	bool pages = strncmp(ack, "pages-", 6) == 0;
 	while (read_frame(cl, &req) == 0) {
 		struct wire_req r;
 		uint64_t id;
 		uint8_t leaf[HASH_LEN];
 		bool stale = strcmp(ack, "stale") == 0;
 		bool parsed = wire_parse_request(req.data + FRAME_HDR, req.len - FRAME_HDR, &r, &id, NULL) == 0;
-		bool lie = strcmp(ack, "-") != 0 && strcmp(ack, "taint") != 0 && !stale && parsed &&
+		bool lie = strcmp(ack, "-") != 0 && strcmp(ack, "taint") != 0 && !stale && !pages && parsed &&
 			   strcmp(r.op, "append") == 0;
+		unsigned page = pages && parsed && strcmp(r.op, "entries") == 0 ? ++pages_seen : 0;
+		if (page == 4 && (strcmp(ack, "pages-cut") == 0 || strcmp(ack, "pages-bad-cut") == 0)) {
+			pages_dead = strcmp(ack, "pages-bad-cut") == 0;
+			close_draining(cl);
+			break;
+		}
 		int op = -1;
 		if (stale && parsed && stale_answer(&r, &resp, &op)) {
 			/* the kept answer */
@@ -202,11 +335,13 @@ static void relay(SSL *cl, SSL *up, const char *ack)
 		} else if (stale) {
 			stale_keep(op, &resp);
 		}
-		if (io(cl, resp.data, resp.len, true))
+		int how = page ? page_lie(ack, page, &resp, &held, cl) : 0;
+		if (how < 0 || (how == 0 && io(cl, resp.data, resp.len, true)))
 			break;
 	}
 	buf_free(&req);
 	buf_free(&resp);
+	buf_free(&held);
 }
 
 static SSL *upstream(SSL_CTX *ctx, int port)
@@ -268,7 +403,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc != 6 || strcmp(argv[1], "relay") != 0) {
-		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint|stale\n");
+		fprintf(stderr, "usage: liar close | liar relay UPSTREAM-PORT INST ROLE ACK-SEQ|-|taint|stale|pages-LIE\n");
 		return 2;
 	}
 	char cert[300], key[300];
@@ -278,6 +413,10 @@ int main(int argc, char **argv)
 	SSL_CTX *cctx = ctx_for(false, argv[3], cert, key);
 	int lfd = listen_loopback();
 	for (int fd; (fd = accept(lfd, NULL, NULL)) >= 0;) {
+		if (pages_dead) {
+			close(fd);
+			continue;
+		}
 		SSL *cl = SSL_new(sctx), *up = NULL;
 		SSL_set_fd(cl, fd);
 		if (SSL_accept(cl) == 1 && (up = upstream(cctx, atoi(argv[2]))) != NULL)

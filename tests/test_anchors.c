@@ -71,6 +71,15 @@ static struct entry mk(uint64_t seq, const char *kind, const char *author, const
 	return en;
 }
 
+/* The verifier's tree cr with the leaf of the entry being fed, in *out. */
+static const struct merkle_cr *with(const struct merkle_cr *cr, const uint8_t leaf[HASH_LEN], struct merkle_cr *out)
+{
+	struct err e = { 0 };
+	*out = *cr;
+	merkle_cr_append(out, leaf, NULL, NULL, &e);
+	return out;
+}
+
 static void leaf_of(uint64_t i, uint8_t out[HASH_LEN])
 {
 	uint8_t b[8];
@@ -79,7 +88,7 @@ static void leaf_of(uint64_t i, uint8_t out[HASH_LEN])
 	merkle_leaf_hash(b, sizeof b, out);
 }
 
-/* Feeds n plain entries from seq `from` into x (and cr); 0 or -1. */
+/* Feeds n plain entries from seq `from` into cr (the verifier's tree) and x; 0 or -1. */
 static int feed(struct anchors *x, struct merkle_cr *cr, uint64_t from, uint64_t n)
 {
 	struct err e = { 0 };
@@ -87,7 +96,7 @@ static int feed(struct anchors *x, struct merkle_cr *cr, uint64_t from, uint64_t
 		uint8_t leaf[HASH_LEN];
 		struct entry en = mk(i, "note", "cn:lead", NULL);
 		leaf_of(i, leaf);
-		if (anchors_feed(x, &en, leaf, &e) || merkle_cr_append(cr, leaf, NULL, NULL, &e))
+		if (merkle_cr_append(cr, leaf, NULL, NULL, &e) || anchors_feed(x, &en, leaf, cr, &e))
 			return -1;
 	}
 	return 0;
@@ -133,7 +142,7 @@ int main(void)
 	anchor_body(3, root, &tok, t, &body);
 	struct entry an = mk(3, "anchor", "scoped", &body);
 	leaf_of(3, leaf);
-	ok(anchors_feed(&x, &an, leaf, &e) == 0, "the anchor of size 3 is kept: %s", e.msg);
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &cr), &e) == 0, "the anchor of size 3 is kept: %s", e.msg);
 	is_int(x.n, 1, "  one anchor");
 	const struct anchor *a = anchors_covering(&x, 0);
 	ok(a && a->seq == 3 && a->size == 3 && a->time_us == t, "  it covers entry 0, at the token's time");
@@ -174,11 +183,12 @@ int main(void)
 	anchor_body(4, root, &tok, t, &body);
 	an = mk(5, "anchor", "scoped", &body);
 	leaf_of(5, leaf);
-	ok(anchors_feed(&x, &an, leaf, &e) != 0, "an anchor of size 4 with size 3's root is refused");
+	struct merkle_cr t5;
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &t5), &e) != 0, "an anchor of size 4 with size 3's root is refused");
 	ok(strstr(e.msg, "anchor entry 5") && strstr(e.msg, "not the root of the entries at size 4"),
 	   "  naming the anchor entry: %s", e.msg);
 	an = mk(5, "anchor", "cn:admin", &body);
-	ok(anchors_feed(&x, &an, leaf, &e) != 0 && strstr(e.msg, "recorded by scoped"),
+	ok(anchors_feed(&x, &an, leaf, &t5, &e) != 0 && strstr(e.msg, "recorded by scoped"),
 	   "an anchor entry by a client is refused: %s", e.msg);
 	anchors_free(&x);
 
@@ -195,7 +205,8 @@ int main(void)
 	an = mk(n, "anchor", "scoped", &body);
 	leaf_of(n, leaf);
 	e.msg[0] = '\0';
-	ok(anchors_feed(&x, &an, leaf, &e) == 0, "an anchor 100 entries back is checked against the computed root: %s",
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &at), &e) == 0,
+	   "an anchor 100 entries back is checked against the computed root: %s",
 	   e.msg);
 	anchors_free(&x);
 	anchors_init(&x);
@@ -203,8 +214,36 @@ int main(void)
 	ok(feed(&x, &cr, 0, n) == 0, "a new pass");
 	anchor_body(5, root, &tok, t, &body);
 	an = mk(n, "anchor", "scoped", &body);
-	ok(anchors_feed(&x, &an, leaf, &e) != 0 && strstr(e.msg, "cannot be checked in one pass"),
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &at), &e) != 0 && strstr(e.msg, "cannot be checked in one pass"),
 	   "an anchor far behind its entry is refused, not passed: %s", e.msg);
+	anchors_free(&x);
+	/* the oldest size still checkable, 2 windows back: the verifier's tree
+	 * as it was then, kept, not recomputed; one before it is refused */
+	struct merkle_cr edge;
+	anchors_init(&x);
+	merkle_cr_init(&cr);
+	ok(feed(&x, &cr, 0, 2 * ANCHORS_WINDOW) == 0, "a third pass: %d entries", 2 * ANCHORS_WINDOW);
+	merkle_cr_root(&cr, root);
+	ok(feed(&x, &cr, 2 * ANCHORS_WINDOW, ANCHORS_WINDOW + 7) == 0, "  and %d more", ANCHORS_WINDOW + 7);
+	anchor_body(2 * ANCHORS_WINDOW, root, &tok, t, &body);
+	an = mk(n, "anchor", "scoped", &body);
+	e.msg[0] = '\0';
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &edge), &e) == 0,
+	   "an anchor of the size 2 windows back is checked: %s", e.msg);
+	ok(anchors_covering(&x, 2 * ANCHORS_WINDOW - 1) != NULL, "  and kept");
+	anchors_free(&x);
+	anchors_init(&x);
+	merkle_cr_init(&cr);
+	ok(feed(&x, &cr, 0, 2 * ANCHORS_WINDOW - 1) == 0, "a fourth pass");
+	merkle_cr_root(&cr, root);
+	ok(feed(&x, &cr, 2 * ANCHORS_WINDOW - 1, ANCHORS_WINDOW + 8) == 0, "  to the same size");
+	anchor_body(2 * ANCHORS_WINDOW - 1, root, &tok, t, &body);
+	an = mk(n, "anchor", "scoped", &body);
+	ok(anchors_feed(&x, &an, leaf, with(&cr, leaf, &edge), &e) != 0 && strstr(e.msg, "cannot be checked in one pass"),
+	   "  one entry further back is refused: %s", e.msg);
+	struct entry late = mk(n + 1, "note", "cn:lead", NULL);
+	ok(anchors_feed(&x, &late, leaf, &cr, &e) != 0 && strstr(e.msg, "fed out of order"),
+	   "an entry fed with a tree of another size is refused: %s", e.msg);
 	anchors_free(&x);
 
 	buf_free(&tok);

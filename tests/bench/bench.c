@@ -10,6 +10,12 @@
  *   scope-bench idle --config PROFILE --pid PID [--connections N] [--duration S]
  *       opens N mutual-TLS connections and keeps them idle; the daemon's
  *       resident memory before, with them open, and after S seconds.
+ *   scope-bench fetch --config PROFILE [--window W] [--pid PID] [--json]
+ *       the network's bound for online verification: every entry, in the
+ *       pages of 1000 that scopectl verify asks for, W of them in flight on
+ *       one mutual-TLS connection (default 4), read and dropped: nothing
+ *       decoded or checked; seconds, entries/s, MB/s, this process's CPU
+ *       and the daemon's (with --pid).
  *   scope-bench ceiling --dir DIR [--duration S] [--batch B] [--size B] [--json]
  *       the storage ceiling: raw LMDB appends, B per durable transaction,
  *       no ledger and no network (ceiling.c).
@@ -437,6 +443,110 @@ static int cmd_idle(int argc, char **argv)
 	return open == conns ? 0 : 1;
 }
 
+/* ---- fetch: entries pages as fast as the daemon and TLS deliver them ---- */
+
+static int fetch_ask(struct session *s, uint64_t from, uint64_t to, uint64_t *id, struct err *e)
+{
+	sess_begin(s, "entries", 3);
+	mp_pack_cstr(&s->req, "from");
+	mp_pack_uint(&s->req, from);
+	mp_pack_cstr(&s->req, "to");
+	mp_pack_uint(&s->req, to);
+	mp_pack_cstr(&s->req, "limit");
+	mp_pack_uint(&s->req, to - from);
+	*id = s->req_id;
+	return sess_send(s, e);
+}
+
+static int cmd_fetch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "window", required_argument, NULL, 'w' },
+		{ "pid", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' }, { 0, 0, 0, 0 },
+	};
+	const char *conf = getenv("SCOPECTL_CONFIG");
+	int window = 4, c;
+	bool json = false;
+	pid_t pid = 0;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'w': window = atoi(optarg); break;
+		case 'p': pid = (pid_t)atoi(optarg); break;
+		case 'j': json = true; break;
+		default: return 2;
+		}
+	}
+	struct profile prof;
+	struct err e = { 0 };
+	memset(&prof, 0, sizeof prof);
+	if (conf == NULL || window < 1 || window > 64 || profile_load(&prof, conf, &e) || profile_check(&prof, &e)) {
+		fprintf(stderr, "scope-bench fetch: needs --config PROFILE (an identity with \"*\"), --window 1..64%s%s\n",
+			e.msg[0] ? ": " : "", e.msg);
+		return 2;
+	}
+	struct session s;
+	memset(&s, 0, sizeof s);
+	const uint8_t *res;
+	size_t len;
+	uint64_t size = 0, bytes = 0, got = 0;
+	if (sess_open(&s, &prof, &e) || (sess_begin(&s, "info", 0), sess_call(&s, 0, &res, &len, &e))) {
+		fprintf(stderr, "scope-bench fetch: %s\n", e.msg);
+		sess_close(&s);
+		return 1;
+	}
+	struct mp_cur mc;
+	if (mp_map_find(res, len, "tree_size", &mc, NULL) == 1)
+		mp_get_uint(&mc, &size, NULL);
+	double cpu0 = proc_cpu_s(getpid()), dcpu0 = pid ? proc_cpu_s(pid) : 0, t0 = now_s();
+	uint64_t ids[64], want[64], asked = 0;	/* in flight: ids and page sizes, oldest first */
+	struct buf frame;
+	buf_init(&frame);
+	int n = 0, rc = 0;
+	while (rc == 0 && (asked < size || n > 0)) {
+		while (n < window && asked < size) {
+			uint64_t to = size - asked < WIRE_MAX_LIMIT ? size : asked + WIRE_MAX_LIMIT;
+			want[n] = to - asked;
+			if (fetch_ask(&s, asked, to, &ids[n++], &e)) {
+				rc = -1;
+				break;
+			}
+			asked = to;
+		}
+		uint64_t id;
+		char code[NET_CODE_MAX];
+		uint32_t count;
+		if (rc || sess_recv(&s, &frame, &id, &res, &len, code, &e) != 1 || id != ids[0] ||
+		    mp_map_find(res, len, "entries", &mc, NULL) != 1 || mp_get_array(&mc, &count, NULL) ||
+		    count != want[0]) {
+			rc = -1;
+			break;
+		}
+		got += count;
+		bytes += frame.len + FRAME_HDR;
+		n--;
+		memmove(ids, ids + 1, (size_t)n * sizeof ids[0]);
+		memmove(want, want + 1, (size_t)n * sizeof want[0]);
+	}
+	double secs = now_s() - t0, cpu = proc_cpu_s(getpid()) - cpu0, dcpu = pid ? proc_cpu_s(pid) - dcpu0 : 0;
+	buf_free(&frame);
+	sess_close(&s);
+	if (rc || got != size) {
+		fprintf(stderr, "scope-bench fetch: %s\n", e.msg[0] ? e.msg : "answers out of order, or pages cut short");
+		return 1;
+	}
+	if (json)
+		printf("{\"entries\":%llu,\"bytes\":%llu,\"seconds\":%.3f,\"entries_per_s\":%.0f,\"client_cpu_s\":%.2f,"
+		       "\"server_cpu_s\":%.2f}\n", (unsigned long long)got, (unsigned long long)bytes, secs,
+		       (double)got / secs, cpu, dcpu);
+	else
+		printf("fetch: %llu entries (%.1f MB) in %.3f s with %d pages in flight: %.0f entries/s, %.0f MB/s; "
+		       "CPU: this client %.2f s%s\n", (unsigned long long)got, (double)bytes / 1e6, secs, window,
+		       (double)got / secs, (double)bytes / 1e6 / secs, cpu,
+		       pid ? (snprintf(e.msg, sizeof e.msg, ", the daemon %.2f s", dcpu), e.msg) : "");
+	return 0;
+}
+
 /* ---- in-process measurements on a data directory ---- */
 
 struct local {
@@ -625,7 +735,7 @@ static int cmd_local(const char *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stderr, "usage: scope-bench append|idle|ceiling|generate|verify|prove|open|tiles ... (see tests/bench/README.md)\n");
+		fprintf(stderr, "usage: scope-bench append|idle|fetch|ceiling|generate|verify|prove|open|tiles ... (see tests/bench/README.md)\n");
 		return argc < 2 ? 2 : 0;
 	}
 	/* a connection the daemon drops is an error to report, not a death */
@@ -636,5 +746,7 @@ int main(int argc, char **argv)
 		return cmd_idle(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ceiling") == 0)
 		return cmd_ceiling(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fetch") == 0)
+		return cmd_fetch(argc - 1, argv + 1);
 	return cmd_local(argv[1], argc - 1, argv + 1);
 }

@@ -92,3 +92,5 @@ rm -f "$tmp/big.raw"
 serve big
 rate "scopectl verify (online, over TLS)" "$scopectl" verify --config "$tmp/big/clients/auditor.conf" \
 	--server "127.0.0.1:$port"
+# the same pages fetched and dropped, as the network's bound for the row above
+"$bench" fetch --config "$tmp/big/clients/auditor.conf" --pid "$pid" || true
