@@ -94,8 +94,9 @@ int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e
  *   - at store_grow, which may run only with no write under way anywhere.
  * A handle open when the snapshot moves keeps the transaction it began on
  * (ended with its last handle), so nothing read through it changes.  When
- * the snapshot cannot be moved (LMDB refused), that thread's reads fail
- * with the reason until the next move succeeds.  A read costs a handle's
+ * the snapshot cannot be moved (LMDB refused, or out of memory), that
+ * thread's reads fail with the reason until a move succeeds (a read tries
+ * one itself when no other thread's write is under way).  A read costs a handle's
  * allocation, no LMDB transaction.  While it lags behind a commit, the
  * writer cannot reuse the pages that the published commit freed (LMDB keeps
  * them for its reader): at most one batch's worth of map more. */
