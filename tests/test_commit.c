@@ -6,8 +6,12 @@
  * commit may enqueue, wait or cancel another; a failed commit refuses every
  * append and still tells every sink.  The batch is written on the writer
  * thread: while it holds one (test_hold_us), the next waits in the queue and
- * reads see the published size, checkpoint and entries; a full map comes
- * back, grows on the loop's thread, and the same batch is written again.
+ * reads see the published size, checkpoint and entries, and the store's
+ * records at the published state (the published snapshot, store.h): a write
+ * the loop commits itself meanwhile shows with the next publish, a read
+ * begun before a publish keeps its state; a full map comes back, grows on
+ * the loop's thread (the snapshot ended and begun again), and the same batch
+ * is written again.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -102,6 +106,45 @@ static void wait_commit(struct event_base *eb)
 		event_base_loop(eb, EVLOOP_ONCE);
 }
 
+/* The loop's reads of the store: the size record (the read kept open in
+ * *keep when keep is not NULL), a derived-state record of the loop's own. */
+static uint64_t stored_size(struct store_txn **keep)
+{
+	struct store_txn *t;
+	struct err e = { 0 };
+	uint64_t n = UINT64_MAX;
+	if (store_begin(ledger_store(led), false, &t, &e) == 0 && store_meta_get_u64(t, "size", &n, &e) != 1)
+		n = UINT64_MAX;
+	if (keep)
+		*keep = t;
+	else
+		store_abort(t);
+	return n;
+}
+
+static int loop_write(const char *key)
+{
+	struct store_txn *t;
+	struct err e = { 0 };
+	if (store_begin(ledger_store(led), true, &t, &e))
+		return -1;
+	store_state_put(t, key, strlen(key), "1", 1, &e);
+	return store_commit(t, &e);
+}
+
+static bool loop_sees(const char *key)
+{
+	struct store_txn *t;
+	struct err e = { 0 };
+	const uint8_t *v;
+	size_t n;
+	if (store_begin(ledger_store(led), false, &t, &e))
+		return false;
+	int rc = store_state_get(t, key, strlen(key), &v, &n, &e);
+	store_abort(t);
+	return rc == 1;
+}
+
 static const char *told_now(void)
 {
 	static char s[512];
@@ -135,7 +178,9 @@ int main(void)
 	buf_init(&told);
 	struct stats st;
 	stats_init(&st);
-	ok(commit_init(&q, eb, led, &st, &e) == 0, "a commit queue on an event base");
+	/* as the daemon's primary does: before the writer starts */
+	ok(store_snapshot_enable(ledger_store(led), &e) == 0 && commit_init(&q, eb, led, &st, &e) == 0,
+	   "a commit queue on an event base, the loop's reads on the published snapshot");
 
 	struct probe a, b, c, d;
 	probe_init(&a, 'A');
@@ -203,10 +248,21 @@ int main(void)
 	   "during a commit: the next append waits in the queue, the size and checkpoint are the published ones");
 	ok(ledger_get(led, size, &got, &e) == -1 && e.code == STORE_E_NOTFOUND,
 	   "  and the entry being written is not there yet");
+	struct store_txn *kept = NULL;
+	is_int(stored_size(&kept), size, "  the store's records read on the loop are the published ones, not the held batch's");
+	ok(loop_write("loop-1") == 0 && !loop_sees("loop-1"),
+	   "  a write the loop commits meanwhile does not show yet (its commit holds the batch too)");
 	q.test_hold_us = 0;
 	wait_commit(eb);
 	is_str(told_now(), "A5:ok B.done(1) A.done(0) ",
 	       "  the first batch is answered alone (B, waiting for the next, is told too)");
+	ok(stored_size(NULL) == size + 1 && loop_sees("loop-1"),
+	   "  once it is published, the loop reads it and the loop's own write");
+	uint64_t kept_size = 0;
+	ok(store_meta_get_u64(kept, "size", &kept_size, &e) == 1 && kept_size == size,
+	   "  a read begun before the publish still reads what it began with");
+	ok(store_grow(ledger_store(led), &e) == -1, "  and the map cannot grow under it");
+	store_abort(kept);
 	buf_reset(&cp1);
 	ledger_checkpoint(led, &cp1, &e);
 	ok(ledger_size(led) == size + 1 && commit_busy(&q) && (cp1.len != cp0.len || memcmp(cp0.data, cp1.data, cp0.len)),
@@ -214,6 +270,8 @@ int main(void)
 	wait_commit(eb);
 	is_str(told_now(), "B13:ok B.done(0) ", "  which is answered after it");
 	ok(ledger_get(led, size, &got, &e) == 0, "  the entry is readable once published");
+	ok(loop_write("loop-2") == 0 && loop_sees("loop-2") && stored_size(NULL) == size + 2,
+	   "with no batch in the writer, a write the loop commits shows at once");
 	buf_free(&cp0);
 	buf_free(&cp1);
 	buf_free(&got);

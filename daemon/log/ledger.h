@@ -27,11 +27,18 @@
  * write at a time.  Reads (the functions below that take a read
  * transaction) run on the reading thread and see the published state: the
  * size, the checkpoint, entries and tree nodes up to it, never a batch the
- * store already holds but that is not published yet.  Derived state (the
- * rules' records, read by ledger_status and the like) is read as the newest
- * committed transaction has it, which may be that batch.  The map grows
- * (store_grow) only with no transaction open in the process: a write on
- * another thread hands a full map back instead (ledger_write_batch).
+ * store already holds but that is not published yet.  The size and the
+ * checkpoint are the in-memory published ones; everything read from the
+ * store (entries, nodes, and the derived state the rules' readers and the
+ * daemon's read: status, reports, links) is read at the same state because
+ * the reading thread reads through the store's published snapshot
+ * (store_snapshot_enable), which the caller moves right after
+ * ledger_publish (store_snapshot_publish).  Without a snapshot (one thread
+ * writes and reads) the newest commit is the published one.  The reads
+ * that take a size still clamp to the published size, a second guard.  The
+ * map grows (store_grow) only with no transaction open in the process but
+ * the snapshot's: a write on another thread hands a full map back instead
+ * (ledger_write_batch).
  */
 #ifndef SCOPE_LEDGER_H
 #define SCOPE_LEDGER_H

@@ -2,11 +2,20 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* One LMDB read transaction of the published snapshot, shared by the
+ * handles (struct store_txn) begun on it. */
+struct snap {
+	MDB_txn *txn;
+	unsigned users;		/* open handles */
+	struct snap *next;	/* on the retired list: moved past, ended with its last handle */
+};
 
 struct store {
 	MDB_env *env;
@@ -17,6 +26,15 @@ struct store {
 	unsigned fault_countdown;
 	int fault_code;
 	int fault_commit;	/* the next write commit fails with this (0: none) */
+	/* the published snapshot (store_snapshot_enable); every field but
+	 * snap_on and snap_thread (set before other threads start) belongs to
+	 * snap_thread */
+	bool snap_on, snap_held;
+	bool snap_bad;		/* the last move failed: reads fail, with snap_msg */
+	pthread_t snap_thread;
+	struct snap *snap;	/* the current one */
+	struct snap *retired;
+	char snap_msg[ERR_MSG_MAX];
 };
 
 struct store_txn {
@@ -24,6 +42,7 @@ struct store_txn {
 	MDB_txn *txn;
 	struct store_txn *parent;	/* a child's write transaction, else NULL */
 	struct store_txn *log;		/* entry reads go there (store_txn_entries_from) */
+	struct snap *snap;		/* a handle on the published snapshot, else NULL */
 	bool write;
 	int code;		/* sticky: first failure's STORE_E_* code */
 	char msg[200];
@@ -117,7 +136,7 @@ int store_open(struct store **out, const char *dir, const struct store_opts *o, 
 	/* The existing file may be larger than our initial size: LMDB then
 	 * keeps the file's size, which mdb_env_info reports below. */
 	if ((rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
-	    (rc = mdb_env_open(s->env, dir, s->read_only ? MDB_RDONLY : 0, 0600)) != 0) {
+	    (rc = mdb_env_open(s->env, dir, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0600)) != 0) {
 		err_set(e, "opening LMDB in %s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
@@ -182,10 +201,24 @@ fail:
 	return -1;
 }
 
+static void snap_end(struct snap *p)
+{
+	if (p->txn)
+		mdb_txn_abort(p->txn);
+	free(p);
+}
+
 void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	while (s->retired) {	/* a handle left open: its owner's bug, ended here all the same */
+		struct snap *p = s->retired;
+		s->retired = p->next;
+		snap_end(p);
+	}
+	if (s->snap)
+		snap_end(s->snap);
 	mdb_env_close(s->env);
 	free(s);
 }
@@ -219,6 +252,8 @@ void store_set_copying(struct store *s, bool on)
 	s->copying = on;
 }
 
+static int snap_move(struct store *s, struct err *e);
+
 int store_grow(struct store *s, struct err *e)
 {
 	/* LMDB may not resize the map while this process has a transaction
@@ -231,12 +266,116 @@ int store_grow(struct store *s, struct err *e)
 		return err_setc(e, STORE_E_FULL,
 				"ledger storage is full: the map reached its configured maximum of %zu MiB",
 				s->map_max >> 20);
+	if (s->snap && (s->snap->users || s->retired))
+		return err_setc(e, STORE_E_IO, "cannot grow the storage map while a read is open on it");
 	size_t next = s->map_size > s->map_max / 2 ? s->map_max : s->map_size * 2;
+	if (s->snap && s->snap->txn) {	/* it pins the old map: ended, begun again below */
+		mdb_txn_abort(s->snap->txn);
+		s->snap->txn = NULL;
+	}
 	int rc = mdb_env_set_mapsize(s->env, next);
+	if (rc == 0)
+		s->map_size = next;
+	struct err se;
+	if (s->snap && snap_move(s, &se) && rc == 0)
+		return err_setc(e, se.code, "%s", se.msg);
 	if (rc != 0)
 		return fail_lmdb(e, rc, "growing the storage map");
-	s->map_size = next;
 	return 0;
+}
+
+static bool on_snap_thread(const struct store *s)
+{
+	return s->snap_on && pthread_equal(pthread_self(), s->snap_thread);
+}
+
+/* The current snapshot to LMDB's newest commit: in place when no handle is
+ * open on it, else a new transaction, the old one retired to end with its
+ * last handle. */
+static int snap_move(struct store *s, struct err *e)
+{
+	struct snap *p = s->snap;
+	int rc = 0;
+	s->snap_bad = true;	/* until it has moved: never a read of what it was */
+	if (p->users) {
+		struct snap *n = calloc(1, sizeof *n);
+		if (n == NULL) {
+			err_set(e, "out of memory for the published snapshot");
+			goto fail;
+		}
+		p->next = s->retired;
+		s->retired = p;
+		s->snap = p = n;
+	}
+	if (p->txn) {
+		mdb_txn_reset(p->txn);
+		if ((rc = mdb_txn_renew(p->txn)) != 0) {
+			mdb_txn_abort(p->txn);
+			p->txn = NULL;
+		}
+	}
+	if (p->txn == NULL && (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &p->txn)) != 0) {
+		p->txn = NULL;
+		fail_lmdb(e, rc, "moving the published snapshot");
+		goto fail;
+	}
+	s->snap_bad = false;
+	return 0;
+fail:
+	snprintf(s->snap_msg, sizeof s->snap_msg, "%s", e->msg);
+	return -1;
+}
+
+int store_snapshot_enable(struct store *s, struct err *e)
+{
+	if (s->snap_on)
+		return 0;
+	if ((s->snap = calloc(1, sizeof *s->snap)) == NULL)
+		return err_set(e, "out of memory for the published snapshot");
+	if (snap_move(s, e)) {
+		free(s->snap);
+		s->snap = NULL;
+		return -1;
+	}
+	s->snap_thread = pthread_self();
+	s->snap_on = true;
+	return 0;
+}
+
+void store_snapshot_hold(struct store *s)
+{
+	s->snap_held = true;
+}
+
+int store_snapshot_publish(struct store *s, struct err *e)
+{
+	s->snap_held = false;
+	return s->snap_on ? snap_move(s, e) : 0;
+}
+
+/* A handle on the published snapshot (the caller is on its thread). */
+static int snap_handle(struct store *s, struct store_txn *x, struct err *e)
+{
+	struct err me;
+	if (s->snap_bad && (s->snap_held || snap_move(s, &me)))
+		return err_setc(e, STORE_E_IO, "reading the published state: %s", s->snap_msg);
+	x->s = s;
+	x->txn = s->snap->txn;
+	x->snap = s->snap;
+	s->snap->users++;
+	return 0;
+}
+
+static void snap_release(struct store *s, struct snap *p)
+{
+	if (--p->users || p == s->snap)
+		return;
+	for (struct snap **at = &s->retired; *at; at = &(*at)->next)
+		if (*at == p) {
+			*at = p->next;
+			break;
+		}
+	snap_end(p);
 }
 
 int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e)
@@ -247,6 +386,14 @@ int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e
 	if (write && s->read_only) {
 		free(x);
 		return err_set(e, "store is open read-only");
+	}
+	if (!write && on_snap_thread(s)) {
+		if (snap_handle(s, x, e)) {
+			free(x);
+			return -1;
+		}
+		*t = x;
+		return 0;
 	}
 	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &x->txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -314,6 +461,10 @@ int store_commit(struct store_txn *t, struct err *e)
 		return -1;
 	}
 	struct store_txn *parent = t->parent;
+	if (t->snap) {
+		store_abort(t);
+		return 0;
+	}
 	if (t->write && parent == NULL && t->s->fault_commit) {
 		int code = t->s->fault_commit;
 		t->s->fault_commit = 0;
@@ -321,6 +472,8 @@ int store_commit(struct store_txn *t, struct err *e)
 		return fail_lmdb(e, code == STORE_E_MAP_FULL ? MDB_MAP_FULL : code == STORE_E_FULL ? ENOSPC : EIO,
 				 "committing");
 	}
+	struct store *s = t->s;
+	bool top_write = t->write && parent == NULL;
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;		/* commit frees it, success or not */
 	free(t);
@@ -331,6 +484,12 @@ int store_commit(struct store_txn *t, struct err *e)
 			return record(parent, rc, "committing nested transaction", e);
 		return fail_lmdb(e, rc, "committing");
 	}
+	/* the snapshot's own thread wrote: its reads see it, unless another
+	 * thread's write may be in the newest commit too (store_snapshot_hold);
+	 * a failed move fails that thread's reads, not this commit */
+	struct err me;
+	if (top_write && on_snap_thread(s) && !s->snap_held)
+		snap_move(s, &me);
 	return 0;
 }
 
@@ -338,7 +497,9 @@ void store_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
-	if (t->txn)
+	if (t->snap)
+		snap_release(t->s, t->snap);
+	else if (t->txn)
 		mdb_txn_abort(t->txn);
 	free(t);
 }

@@ -21,10 +21,11 @@
  * Pointers returned by the get functions point into LMDB's map and are valid
  * only until the transaction ends.  One write transaction at a time
  * (LMDB's rule), and it belongs to the thread that began it.  Read
- * transactions use LMDB's per-thread reader slots (no MDB_NOTLS): one open
- * read transaction per thread.  The daemon writes on its writer thread
- * and reads on the event loop's (commit.h); the fault settings below are
- * plain fields, set before the write they aim at is handed to the writer.
+ * transactions are not tied to a thread's reader slot (MDB_NOTLS): each
+ * holds a slot of its own, so a thread may hold several, beside a write
+ * transaction of its own.  The daemon writes on its writer thread and
+ * reads on the event loop's (commit.h); the fault settings below are plain
+ * fields, set before the write they aim at is handed to the writer.
  */
 #ifndef SCOPE_STORE_H
 #define SCOPE_STORE_H
@@ -57,7 +58,9 @@ struct store_opts {
 
 int store_open(struct store **out, const char *dir, const struct store_opts *o, struct err *e);
 void store_close(struct store *s);
-/* Doubles the map size (bounded by map_max).  No transaction may be open. */
+/* Doubles the map size (bounded by map_max).  No transaction may be open
+ * but the published snapshot's, which it ends and begins again at the
+ * newest commit (no handle may be open on it). */
 int store_grow(struct store *s, struct err *e);
 /* A consistent, compacted copy of the whole environment (one LMDB file) to
  * fd, from a read transaction of its own: safe while another thread or
@@ -75,6 +78,31 @@ struct store_usage {
 void store_usage(const struct store *s, struct store_usage *u);
 
 int store_begin(struct store *s, bool write, struct store_txn **t, struct err *e);
+/* The published snapshot: what one thread reads while another writes
+ * commits it must not see yet (the daemon's event loop, while its writer
+ * thread commits a batch that is published only when handed back).  Once
+ * enabled, every read transaction that thread begins (store_begin(s, false))
+ * is a light handle on one LMDB read transaction the store keeps; its
+ * store_abort frees only the handle, and cursors are closed as on any
+ * read.  Enable it before any other thread uses the store.  It moves to
+ * LMDB's newest commit only:
+ *   - at store_snapshot_publish (the caller's write from another thread is
+ *     now published, or failed);
+ *   - after a write that thread commits itself, unless store_snapshot_hold
+ *     says another thread's write is under way (its commit may be in the
+ *     newest); that write shows from the next store_snapshot_publish;
+ *   - at store_grow, which may run only with no write under way anywhere.
+ * A handle open when the snapshot moves keeps the transaction it began on
+ * (ended with its last handle), so nothing read through it changes.  When
+ * the snapshot cannot be moved (LMDB refused, or out of memory), that
+ * thread's reads fail with the reason until a move succeeds (a read tries
+ * one itself when no other thread's write is under way).  A read costs a handle's
+ * allocation, no LMDB transaction.  While it lags behind a commit, the
+ * writer cannot reuse the pages that the published commit freed (LMDB keeps
+ * them for its reader): at most one batch's worth of map more. */
+int store_snapshot_enable(struct store *s, struct err *e);
+void store_snapshot_hold(struct store *s);
+int store_snapshot_publish(struct store *s, struct err *e);
 int store_commit(struct store_txn *t, struct err *e);
 void store_abort(struct store_txn *t);
 /* A nested transaction inside write transaction parent, for one step that

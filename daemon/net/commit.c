@@ -276,6 +276,9 @@ static void submit(struct commit_queue *q)
 {
 	struct commit_writer *w = q->w;
 	w->hold_us = q->test_hold_us;
+	/* from now on the store's newest commit may be this batch: the loop's
+	 * reads stay on the published snapshot until finish moves it */
+	store_snapshot_hold(ledger_store(q->ledger));
 	pthread_mutex_lock(&w->mu);
 	w->finished = false;
 	w->has_job = true;
@@ -321,6 +324,16 @@ void commit_run(struct commit_queue *q)
 	submit(q);
 }
 
+/* The writer is idle and what it wrote is published (or nothing was
+ * written): the newest commit is the published state, and the loop's reads
+ * move to it, with what the loop wrote itself meanwhile. */
+static void publish_snapshot(struct commit_queue *q)
+{
+	struct err se = { 0 };
+	if (store_snapshot_publish(ledger_store(q->ledger), &se))
+		log_msg(LOG_ERROR, "reads cannot move to the published state: %s", se.msg);
+}
+
 /* The batch is back from the writer (which is idle now): on the loop thread,
  * publish, answer, tell the sinks, and start the next batch. */
 static void finish(struct commit_queue *q)
@@ -347,6 +360,7 @@ static void finish(struct commit_queue *q)
 		ledger_publish(q->ledger, &w->lc);	/* durable: now reads see it */
 	else
 		log_msg(LOG_ERROR, "commit of %zu appends failed, nothing written: %s", n, w->e.msg);
+	publish_snapshot(q);
 	q->batch = NULL;
 	q->nbatch = 0;
 	struct ledger_result oom = { .status = LEDGER_REJECTED };
@@ -431,6 +445,7 @@ void commit_free(struct commit_queue *q)
 		pthread_mutex_unlock(&q->w->mu);
 		if (q->w->rc == 0)
 			ledger_publish(q->ledger, &q->w->lc);
+		publish_snapshot(q);
 		for (size_t i = 0; i < q->nbatch; i++)
 			free(q->batch[i]);
 		free(q->batch);

@@ -21,9 +21,21 @@
  * that the commit is over (so a connection sends its replies in one write
  * and may read again).  A full map comes back unwritten: the loop grows it
  * there, where no transaction is open (LMDB's rule for mdb_env_set_mapsize;
- * the loop opens its read transactions only inside its callbacks), and
- * hands the same batch back to the writer.  A failed commit publishes
- * nothing and refuses every append of the batch.
+ * the loop opens its read transactions only inside its callbacks, and
+ * store_grow ends and begins again the published snapshot), and hands the
+ * same batch back to the writer.  A failed commit publishes nothing and
+ * refuses every append of the batch.
+ *
+ * Reads on the loop see the published state and nothing newer: a primary's
+ * store keeps its published snapshot (store.h, enabled before commit_init)
+ * and every read the loop begins reads that one LMDB transaction.  submit
+ * holds it (store_snapshot_hold: the newest commit may be the batch from
+ * then on) and finish moves it to the newest commit right after
+ * ledger_publish, before the next batch goes to the writer, when the
+ * newest commit is the published one.  A write the loop commits itself
+ * (the witnesses' cosignatures) shows at once while the writer is idle, and
+ * else once the batch under way is published (the newest commit may hold
+ * that batch too, before or after the loop's).
  *
  * Knows no connection and no wire format: results go back only through the
  * sinks' function pointers.  Never includes conn.h, dispatch.h or server.h.

@@ -408,7 +408,11 @@ int server_main(const char *conf_path, const struct server_overrides *ov)
 	if ((s->listener = listen_on(s, &e)) == NULL)
 		goto fail;
 	code = 5;
-	if (commit_init(&s->commit, s->base, s->ledger, &s->stats, &e))
+	/* a primary's loop reads the published state while its writer thread
+	 * commits (commit.h); a follower writes on the loop and publishes at
+	 * once, so its reads need no snapshot.  Before the writer starts. */
+	if ((!ov->follow_from && store_snapshot_enable(ledger_store(s->ledger), &e)) ||
+	    commit_init(&s->commit, s->base, s->ledger, &s->stats, &e))
 		goto fail;
 	s->commit.test_hold_us = ov->commit_hold_us;
 	s->commit.test_fail_at = ov->commit_fail_at;

@@ -35,6 +35,10 @@ static void meta_name(const struct witness_peer *p, char *out, size_t n)
 	snprintf(out, n, "witness:%s", p->key.name);
 }
 
+/* On the loop thread, which waits for LMDB's write lock while the writer
+ * commits a batch; the loop's reads see the record at once when no batch is
+ * in the writer, else once that batch is published (commit.h).  What this
+ * file serves comes from memory: only the next start reads the record. */
 static int meta_put(struct witnessing *w, const char *name, const struct buf *v, struct err *e)
 {
 	struct store_txn *t = NULL;

@@ -505,14 +505,6 @@ void answer_receipt_download(struct portal *p, struct evhttp_request *req, const
 		routes_refuse(p, req, r, PREF_COUNT, 404, "nothing has been answered through this link");
 		return;
 	}
-	if (l->used_seq >= ledger_size(p->s->ledger)) {
-		/* the link's state is the store's newest, which may hold the
-		 * answer's batch before its commit is handed back and published
-		 * (commit.h): its entry cannot be proved yet */
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-		routes_refuse(p, req, r, PREF_COUNT, 503, "the answer is being recorded: retry in a moment");
-		return;
-	}
 	buf_init(&raw);
 	buf_init(&note);
 	buf_init(&page);

@@ -5,9 +5,11 @@
 # and show the published state, not the batch the store already holds; the append is answered only after its
 # commit.  A commit whose sync fails (SCOPED_TEST_COMMIT_FAIL_AT) gives the
 # client the error and writes nothing, and the same request commits once in
-# the next batch.  SIGTERM during a held commit answers it first.  The
-# portal's receipt of an answer whose commit is held is a 503 to retry, not
-# an error.
+# the next batch.  SIGTERM during a held commit answers it first.  Derived
+# state is read at the published state too: while a change request's commit
+# is held, status shows the project without it and `status --verify`
+# (re-deriving it from the proven entries) agrees with the server; so does
+# the portal, whose link shows unanswered until its answer is published.
 set -u
 . "$(dirname "$0")/lib.sh"
 SCOPED=$(readlink -f "${SCOPED_TESTCLOCK:-$SCOPED}")
@@ -65,8 +67,26 @@ ok "  no sooner than the hold" test $(( (t1 - t0) / 1000000 )) -ge 2900
 has "  with its entry" "$tmp/append.held-1" "\"seq\":$before"
 is "  which reads now show" "$(size_now)" "$((before + 1))"
 
+# ---- derived state while the writer holds a batch that changes it ----
+ctl "$inst" lead status pr --json > "$tmp/status.before" 2>&1
+ctl "$inst" lead change raise -p pr "A held page" --by "C manager" --via email --reason client_request \
+	> "$tmp/raise" 2>&1 &
+apid=$!
+sleep 0.5
+ok "status is answered while a change request's commit is held" ctl "$inst" lead status pr --json
+cp "$tmp/out" "$tmp/status.during"
+ok "  showing the published state, not the held change" cmp "$tmp/status.before" "$tmp/status.during"
+ok "  and status --verify re-derives the same" ctl "$inst" lead status pr --verify
+ok "  the change request is still waiting for its commit" kill -0 "$apid"
+wait "$apid"
+is "the change request is answered after its commit" "$?" 0
+ctl "$inst" lead status pr --json > "$tmp/status.after" 2>&1
+has "  and then status shows it" "$tmp/status.after" '"by_state":{"raised":1}'
+ok "  and status --verify still agrees" ctl "$inst" lead status pr --verify
+
 # ---- SIGTERM during a held commit: committed and answered, then the
 # daemon stops (the client's own follow-up reads then find it gone) ----
+next=$(size_now)
 append held-2 &
 apid=$!
 sleep 0.5
@@ -75,23 +95,23 @@ wait "$daemon_pid"
 is "SIGTERM while a commit is held: scoped stops cleanly" "$?" 0
 daemon_pid=
 wait "$apid"
-has "  after committing the held append" "$tmp/scoped.log" "appended entry $((before + 1)) (request held-2)"
+has "  after committing the held append" "$tmp/scoped.log" "appended entry $next (request held-2)"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
-is "  which is there after a restart" "$(size_now)" "$((before + 2))"
+is "  which is there after a restart" "$(size_now)" "$((next + 1))"
 ok "  sent again, it is the same entry" append held-2
-has "  (seq $((before + 1)))" "$tmp/append.held-2" "\"seq\":$((before + 1))"
+has "  (seq $next)" "$tmp/append.held-2" "\"seq\":$next"
 ok "  the ledger verifies" ctl "$inst" auditor verify
-# ---- the portal's receipt while the writer holds the answer's commit: the
-# link's state already names the entry, which is not published yet ----
+# ---- the portal while the writer holds an answer's commit: the link is
+# read at the published state, where it is not answered yet ----
 if command -v curl >/dev/null; then
 	stop_daemon
 	for r in lead approver auditor admin client; do echo "cn:$r $r *"; done > "$inst/roles.conf"
 	echo "portal_listen = 127.0.0.1:0" >> "$inst/scoped.conf"
 	start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 	ctl "$inst" lead change raise -p pr "A sixth page" --by "C manager" --via email --reason client_request >/dev/null &&
-		ctl "$inst" approver change assess -p pr CR-1 --class out_of_scope --rationale "a new page" >/dev/null &&
-		ctl "$inst" lead change quote -p pr CR-1 --fee 200000 --effort-hours 10 >/dev/null &&
-		ctl "$inst" lead link create -p pr --change CR-1 --to Kimura > "$tmp/link" 2>&1 ||
+		ctl "$inst" approver change assess -p pr CR-2 --class out_of_scope --rationale "a new page" >/dev/null &&
+		ctl "$inst" lead change quote -p pr CR-2 --fee 200000 --effort-hours 10 >/dev/null &&
+		ctl "$inst" lead link create -p pr --change CR-2 --to Kimura > "$tmp/link" 2>&1 ||
 		{ echo "Bail out! link"; cat "$tmp/link" >&2; exit 1; }
 	url=$(grep '^https://' "$tmp/link")
 	c() { curl -sk "$@"; }
@@ -110,8 +130,9 @@ if command -v curl >/dev/null; then
 	cpid=$!
 	sleep 1
 	c -D "$tmp/hr" -o "$tmp/r.html" "$url/receipt"
-	is "the receipt of an answer whose commit is held is 503, not an error" "$(code "$tmp/hr")" 503
-	has "  with Retry-After" "$tmp/hr" "Retry-After: 1"
+	is "the receipt of an answer whose commit is held: nothing answered yet, not an error" "$(code "$tmp/hr")" 404
+	c -o "$tmp/page2.html" "$url"
+	has "  and the link's page still has the form" "$tmp/page2.html" 'name="csrf"'
 	wait "$cpid"
 	is "  the answer is 200 after its commit" "$(code "$tmp/hp")" 200
 	c -D "$tmp/hr2" -o "$tmp/r.json" "$url/receipt"
