@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "enc.h"
+#include "fileio.h"
 #include "files.h"
 #include "mp.h"
 #include "offline.h"
@@ -202,31 +203,27 @@ static int do_backup(struct session *s, const struct backup_args *a)
 	struct err e = { 0 };
 	uint64_t size;
 	uint8_t sha[32];
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.part", a->output);
+	struct out_file o;
 	if (wait_ready(s, &size, sha, &e))
 		return ctl_report(&e);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "scopectl backup: %s: %s\n", tmp, strerror(errno));
+	if (out_open(&o, a->output, ".part", 0600, &e)) {
+		fprintf(stderr, "scopectl backup: %s\n", e.msg);
 		return CTL_EXIT_USAGE;
 	}
-	int rc = fetch(s, fd, size, sha, &e);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && rc == 0)
-		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
+	int rc = fetch(s, o.fd, size, sha, &e);
 	/* the evidence files the ledger holds, each checked by its hash; the
 	 * backup is in place only once they all are */
 	uint64_t nfiles = 0;
 	if (rc == 0 && fetch_files(s, a->output, &nfiles, &e))
 		rc = err_prefix(&e, "the evidence files (%s.files is incomplete)", a->output);
-	if (rc == 0 && rename(tmp, a->output) != 0)
-		rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", a->output, strerror(errno));
-	if (rc) {
-		unlink(tmp);
-		return ctl_report(&e);
+	if (rc)
+		out_abort(&o);
+	else if (out_commit(&o, &e)) {
+		e.code = CTL_EXIT_USAGE;
+		rc = -1;
 	}
+	if (rc)
+		return ctl_report(&e);
 	char hex[65];
 	hex_encode(sha, 32, hex);
 	printf("backup: %llu bytes in %s, sha256 %s\n"

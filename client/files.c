@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "mp.h"
 #include "offline.h"
 #include "result.h"
@@ -156,20 +157,18 @@ static int fetch(struct session *s, const char *project, const uint8_t sha[32], 
 int files_get(struct session *s, const char *project, const uint8_t sha[32], const char *out, uint64_t *size,
 	      struct err *e)
 {
-	char tmp[4200];
-	if (snprintf(tmp, sizeof tmp, "%s.part", out) >= (int)sizeof tmp)
-		return err_setc(e, CTL_EXIT_USAGE, "%s: path too long", out);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_setc(e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
-	int rc = fetch(s, project, sha, fd, size, e);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = err_setc(e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && rc == 0)
-		rc = err_setc(e, CTL_EXIT_USAGE, "%s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, out) != 0)
-		rc = err_setc(e, CTL_EXIT_USAGE, "%s: %s", out, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	return rc;
+	struct out_file o;
+	if (out_open(&o, out, ".part", 0600, e)) {
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	if (fetch(s, project, sha, o.fd, size, e)) {
+		out_abort(&o);
+		return -1;
+	}
+	if (out_commit(&o, e)) {
+		e->code = CTL_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
 }

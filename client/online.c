@@ -804,24 +804,23 @@ static int do_export(struct session *s, const struct args *a)
 		lverify_set_checkpoint(&x.v, &cp);
 	x.total = to > from ? to - from : 0;
 	bool to_stdout = strcmp(a->output, "-") == 0;
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", a->output);
-	x.f = to_stdout ? stdout : fopen(tmp, "wb");
-	if (x.f == NULL) {
-		fprintf(stderr, "scopectl: %s: %s\n", tmp, strerror(errno));
-		return CTL_EXIT_USAGE;
+	struct out_file out;
+	if (to_stdout)
+		x.f = stdout;
+	else if (out_open(&out, a->output, ".tmp", 0644, &e) || (x.f = out_stream(&out, &e)) == NULL) {
+		if (out.fd >= 0)
+			out_abort(&out);
+		e.code = CTL_EXIT_USAGE;
+		return ctl_report(&e);
 	}
 	int rc = stream_run(s, &x, from, to, &e);
 	if (rc == 0 && x.verify)
 		rc = lverify_finish(&x.v, &e) ? (e.code = CTL_EXIT_VERIFY, -1) : 0;
-	if (!to_stdout) {
-		if (fflush(x.f) || fsync(fileno(x.f)))
-			rc = rc ? rc : err_setc(&e, CTL_EXIT_USAGE, "writing %s: %s", tmp, strerror(errno));
-		fclose(x.f);
-		if (rc == 0 && rename(tmp, a->output) != 0)
-			rc = err_setc(&e, CTL_EXIT_USAGE, "%s: %s", a->output, strerror(errno));
-		if (rc)
-			unlink(tmp);
+	if (!to_stdout && rc)
+		out_abort(&out);
+	else if (!to_stdout && out_commit(&out, &e)) {
+		e.code = CTL_EXIT_USAGE;
+		rc = -1;
 	}
 	if (rc)
 		return ctl_report(&e);

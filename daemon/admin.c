@@ -719,26 +719,22 @@ int admin_export(int argc, char **argv)
 		return rc;
 	struct err e = { 0 };
 	bool to_stdout = strcmp(a.out, "-") == 0;
-	char tmp[CONFIG_PATH_MAX + 8];
-	snprintf(tmp, sizeof tmp, "%s.tmp", a.out);
-	x.f = to_stdout ? stdout : fopen(tmp, "wb");
-	if (x.f == NULL) {
+	struct out_file out;
+	if (to_stdout)
+		x.f = stdout;
+	else if (out_open(&out, a.out, ".tmp", 0644, &e) || (x.f = out_stream(&out, &e)) == NULL) {
+		if (out.fd >= 0)
+			out_abort(&out);
 		inst_close(&in);
-		return fail(EXIT_ERROR, "%s", strerror(errno));
+		return fail(EXIT_ERROR, "%s", e.msg);
 	}
 	uint64_t from = a.have_from ? a.from : 0, to = a.have_to ? a.to : UINT64_MAX;
 	if (ledger_export(in.ledger, from, to, export_one, &x, &e))
 		rc = fail(EXIT_ERROR, "%s", e.msg);
-	if (!to_stdout) {
-		if (fflush(x.f) != 0 || fsync(fileno(x.f)) != 0)
-			rc = rc ? rc : fail(EXIT_ERROR, "%s", strerror(errno));
-		if (fclose(x.f) != 0)
-			rc = rc ? rc : fail(EXIT_ERROR, "%s", strerror(errno));
-		if (rc == 0 && rename(tmp, a.out) != 0)
-			rc = fail(EXIT_ERROR, "%s", strerror(errno));
-		if (rc)
-			unlink(tmp);
-	}
+	if (!to_stdout && rc)
+		out_abort(&out);
+	else if (!to_stdout && out_commit(&out, &e))
+		rc = fail(EXIT_ERROR, "%s", e.msg);
 	inst_close(&in);
 	return rc;
 }
@@ -886,6 +882,12 @@ int admin_backup(int argc, char **argv)
 	if ((rc = open_read(&in, a.conf)))
 		return rc;
 	uint64_t entries = ledger_size(in.ledger);
+	struct stat st;
+	if (stat(a.out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		inst_close(&in);
+		return fail(EXIT_ERROR, "%s is not a regular file: a backup is written to a file, and hashed there; "
+			    "name a new file or an old backup", a.out);
+	}
 	char tmp[CONFIG_PATH_MAX + 16];
 	snprintf(tmp, sizeof tmp, "%s.part", a.out);
 	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

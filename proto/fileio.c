@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int sha256_fd(int fd, uint8_t out[32], uint64_t *size, struct err *e)
@@ -64,40 +65,94 @@ int read_file(const char *path, size_t max, struct buf *out, struct err *e)
 	return rc;
 }
 
+int out_open(struct out_file *o, const char *path, const char *suffix, int mode, struct err *e)
+{
+	struct stat st;
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+	o->path = path;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return err_set(e, "%s is a directory: name a file to write", path);
+	o->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	if (!o->direct && snprintf(o->tmp, sizeof o->tmp, "%s%s", path, suffix) >= (int)sizeof o->tmp)
+		return err_set(e, "%s: path too long", path);
+	const char *at = o->direct ? path : o->tmp;
+	o->fd = open(at, O_WRONLY | O_CLOEXEC | (o->direct ? 0 : O_CREAT | O_TRUNC), mode);
+	if (o->fd < 0)
+		return err_set(e, "%s: %s", at, strerror(errno));
+	return 0;
+}
+
+FILE *out_stream(struct out_file *o, struct err *e)
+{
+	if (o->f == NULL && (o->f = fdopen(o->fd, "wb")) == NULL)
+		err_set(e, "%s: %s", o->direct ? o->path : o->tmp, strerror(errno));
+	return o->f;
+}
+
+static int out_close(struct out_file *o)
+{
+	int rc = o->f ? fclose(o->f) : o->fd >= 0 ? close(o->fd) : 0;
+	o->f = NULL;
+	o->fd = -1;
+	return rc;
+}
+
+int out_commit(struct out_file *o, struct err *e)
+{
+	const char *at = o->direct ? o->path : o->tmp;
+	int rc = o->f && fflush(o->f) != 0 ? -1 : 0;
+	/* a device or a pipe has nothing to sync */
+	if (rc == 0 && !o->direct && fsync(o->fd) != 0)
+		rc = -1;
+	int saved = errno;
+	if (out_close(o) != 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc == 0 && !o->direct && rename(o->tmp, o->path) != 0) {
+		saved = errno;
+		at = o->path;
+		rc = -1;
+	}
+	if (rc) {
+		if (!o->direct)
+			unlink(o->tmp);
+		return err_set(e, "%s: %s", at, strerror(saved));
+	}
+	return 0;
+}
+
+void out_abort(struct out_file *o)
+{
+	out_close(o);
+	if (!o->direct && o->tmp[0])
+		unlink(o->tmp);
+}
+
 int write_file_atomic(const char *path, const void *p, size_t n, int mode, struct err *e)
 {
-	char tmp[4200];
+	struct out_file o;
+	char suffix[32];
 	/* the pid keeps concurrent writers of the same file apart */
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-		return err_set(e, "%s: path too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return err_set(e, "%s: %s", tmp, strerror(errno));
+	snprintf(suffix, sizeof suffix, ".tmp.%ld", (long)getpid());
+	if (out_open(&o, path, suffix, mode, e))
+		return -1;
 	const char *c = p;
 	size_t left = n;
 	while (left > 0) {
-		ssize_t w = write(fd, c, left);
+		ssize_t w = write(o.fd, c, left);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
 			int saved = errno;
-			close(fd);
-			unlink(tmp);
-			return err_set(e, "%s: %s", tmp, strerror(saved));
+			out_abort(&o);
+			return err_set(e, "%s: %s", o.direct ? path : o.tmp, strerror(saved));
 		}
 		c += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		unlink(tmp);
-		return err_set(e, "%s: %s", tmp, strerror(errno));
-	}
-	if (rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		return err_set(e, "%s: %s", path, strerror(saved));
-	}
-	return 0;
+	return out_commit(&o, e);
 }
 
 int file_copy(const char *from, const char *to, struct err *e)

@@ -55,6 +55,12 @@ ok "export" "$SCOPED" export -c "$conf" -o "$tmp/all.hex"
 n=$((n + 1)); lines=$(wc -l < "$tmp/all.hex")
 if [ "$lines" -eq 10 ]; then echo "ok $n - export has 10 lines"; else failed=$((failed+1)); echo "not ok $n - export has $lines lines"; fi
 ok "export raw" "$SCOPED" export -c "$conf" --format raw -o "$tmp/all.raw"
+pipe_out "export to a named pipe" "$SCOPED" export -c "$conf" -o "$tmp/pipe"
+ok "  carrying the export" cmp "$tmp/pipe.got" "$tmp/all.hex"
+mkfifo "$tmp/backup.pipe"
+exits 5 "a backup to a named pipe is refused" "$SCOPED" backup -c "$conf" -o "$tmp/backup.pipe"
+has "  naming it" "$tmp/err" "is not a regular file"
+ok "  the pipe left alone" test -p "$tmp/backup.pipe"
 ok "scoped verify" "$SCOPED" verify -c "$conf"
 has "  reports 10 entries" "$tmp/out" "10 entries"
 

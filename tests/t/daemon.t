@@ -44,6 +44,11 @@ exits 2 "consistency from 0 is a usage error" ctl "$inst" auditor consistency 0
 ok "online verify" ctl "$inst" auditor verify
 has "  all 41 entries" "$tmp/out" "all 41 entries verified"
 ok "export" ctl "$inst" auditor export -o "$tmp/all.hex"
+pipe_out "export to a named pipe" ctl "$inst" auditor export -o "$tmp/pipe"
+ok "  carrying the export" cmp "$tmp/pipe.got" "$tmp/all.hex"
+mkdir "$tmp/adir"
+exits 2 "export to a directory is refused" ctl "$inst" auditor export -o "$tmp/adir"
+has "  naming it" "$tmp/err" "$tmp/adir is a directory: name a file to write"
 ok "checkpoint" ctl "$inst" auditor checkpoint
 cp "$tmp/out" "$tmp/cp.txt"
 ok "the export verifies offline" "$SCOPECTL" verify --export "$tmp/all.hex" --checkpoint "$tmp/cp.txt" --trust "$inst/keys/verifier.txt"

@@ -39,6 +39,18 @@ flip() {	# flip FILE OFFSET: changes one byte, whatever it held
 	local b; b=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 	printf "$(printf '\\%03o' $(( (b + 1) % 256 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+pipe_out() {	# pipe_out DESCRIPTION COMMAND...: COMMAND writes to the named pipe $tmp/pipe
+	# (as to /dev/null): passes if it exits 0 and the pipe is still a pipe, not
+	# replaced by a file; what came through is in $tmp/pipe.got
+	rm -f "$tmp/pipe" "$tmp/pipe.got"
+	mkfifo "$tmp/pipe"
+	timeout 20 cat "$tmp/pipe" > "$tmp/pipe.got" &
+	local reader=$!
+	ok "$1" "${@:2}"
+	ok "  the pipe is still a pipe, not replaced by a file" test -p "$tmp/pipe"
+	[ -p "$tmp/pipe" ] || kill "$reader" 2>/dev/null
+	wait "$reader" 2>/dev/null || true
+}
 finish() {
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
