@@ -10,6 +10,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BUILD_DIR:-$top/build}
+. "$top/tests/bench/instance.sh"
 scoped=$bin/daemon/scoped
 bench=$bin/tests/bench/scope-bench
 entries=${BENCH_ENTRIES:-1000000}
@@ -27,13 +28,7 @@ printf 'map_initial_mib = 1024\ntiles_listen = 127.0.0.1:0\ntiles_rate_per_min =
 : > "$tmp/log"
 "$scoped" -c "$p/scoped.conf" --listen 127.0.0.1:0 2>>"$tmp/log" &
 pid=$!
-tp=
-for _ in $(seq 1 100); do
-	tp=$(sed -n 's/.*tiles listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/log")
-	[ -n "$tp" ] && break
-	sleep 0.05
-done
-[ -n "$tp" ] || { cat "$tmp/log"; exit 1; }
+tp=$(bench_log_port "$tmp/log" "tiles listening")
 
 mkdir -p "$tmp/f/data"
 cat > "$tmp/f/scoped.conf" <<CONF

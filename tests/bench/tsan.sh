@@ -10,6 +10,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BUILD_DIR:-$top/build-tsan}
+. "$top/tests/bench/instance.sh"
 secs=${TSAN_SECONDS:-10}
 cmake -S "$top" -B "$bin" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSCOPE_TSAN=ON \
 	-DSCOPE_WERROR=ON >/dev/null
@@ -36,13 +37,7 @@ scoped=$bin/daemon/scoped scopectl=$bin/client/scopectl
 printf 'max_handshakes = 2048\nmax_handshakes_per_address = 2048\n' >> "$tmp/inst/scoped.conf"
 "$scoped" -c "$tmp/inst/scoped.conf" --listen 127.0.0.1:0 2>"$tmp/scoped.log" &
 pid=$!
-port=
-for _ in $(seq 1 200); do
-	port=$(sed -n 's/.*ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { cat "$tmp/scoped.log"; exit 1; }
+port=$(bench_log_port "$tmp/scoped.log" ready)
 for c in "$tmp"/inst/clients/*.conf; do sed -i "s/^server = .*/server = 127.0.0.1:$port/" "$c"; done
 ctl() { "$scopectl" --config "$tmp/inst/clients/$1.conf" "${@:2}"; }
 ctl lead project create pr --client C --title T --currency JPY --amount 1 >/dev/null
