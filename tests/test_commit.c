@@ -276,6 +276,29 @@ int main(void)
 	buf_free(&cp1);
 	buf_free(&got);
 
+	/* the batch in the writer counts toward the queue's bounds: what the
+	 * daemon holds for appends stays bounded while a commit is under way */
+	q.test_hold_us = 300000;
+	struct probe e1;
+	probe_init(&e1, 'E');
+	size_t idle_bytes = q.queue_bytes;
+	enqueue(&e1, 40, "e40");
+	size_t one = q.queue_bytes - idle_bytes;
+	commit_run(&q);
+	usleep(50000);
+	ok(commit_busy(&q) && q.nqueue == 0 && q.queue_bytes == idle_bytes + one,
+	   "a batch in the writer still counts in the queue's bytes");
+	size_t taken = 0;
+	while (taken < COMMIT_MAX_PENDING && enqueue(&e1, 41, "e41") == 0)
+		taken++;
+	is_int(taken, COMMIT_MAX_PENDING - 1, "  and in the appends held: the queue takes one fewer than the bound");
+	commit_cancel(&q, &e1.sink);	/* their results are dropped; they are still written */
+	q.test_hold_us = 0;
+	wait_commit(eb);
+	wait_commit(eb);
+	ok(q.nqueue == 0 && !commit_busy(&q) && q.queue_bytes == 0, "  both batches answered, nothing held");
+	told_now();
+
 	/* a commit that fails writes nothing and refuses every append */
 	enqueue(&a, 4, "a4");
 	enqueue(&b, 12, "b12");

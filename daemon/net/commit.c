@@ -217,7 +217,9 @@ void commit_wait(struct commit_queue *q, struct commit_sink *k)
 int commit_enqueue(struct commit_queue *q, struct commit_sink *k, uint64_t req_id,
 		   const struct ledger_append *a, struct err *e)
 {
-	if (q->nqueue >= COMMIT_MAX_PENDING)
+	/* the batch in the writer counts too: what the daemon holds for
+	 * appends stays within the bounds while a commit is under way */
+	if (q->nqueue + q->nbatch >= COMMIT_MAX_PENDING)
 		return err_set(e, "server busy: %d appends are waiting for a commit; retry shortly",
 			       COMMIT_MAX_PENDING);
 	if (q->nqueue == q->capqueue) {
@@ -299,7 +301,7 @@ void commit_run(struct commit_queue *q)
 	q->nbatch = n;
 	q->queue = NULL;
 	q->nqueue = q->capqueue = 0;
-	q->queue_bytes = 0;
+	q->batch_bytes = q->queue_bytes;	/* still held until the batch is answered */
 
 	free(w->as);
 	free(w->rs);
@@ -363,6 +365,8 @@ static void finish(struct commit_queue *q)
 	publish_snapshot(q);
 	q->batch = NULL;
 	q->nbatch = 0;
+	q->queue_bytes -= q->batch_bytes;
+	q->batch_bytes = 0;
 	struct ledger_result oom = { .status = LEDGER_REJECTED };
 	oom.err = w->e;
 	size_t appended = 0, dups = 0, refused = 0;

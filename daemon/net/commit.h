@@ -61,7 +61,7 @@ struct event;
 struct pending;
 struct commit_writer;
 
-#define COMMIT_MAX_PENDING 16384	/* appends waiting for a commit, in all */
+#define COMMIT_MAX_PENDING 16384	/* appends queued or being written, in all */
 #define COMMIT_MAX_DELAY_US 1000	/* an append waits at most this long for its commit to start */
 /* Event priorities (lower runs first): reading and the commit deadline
  * outrank the commit itself, so a commit takes everything already read. */
@@ -94,10 +94,11 @@ struct commit_queue {
 	struct event *deadline;		/* high priority: the wait is bounded */
 	struct pending **queue;
 	size_t nqueue, capqueue;
-	size_t queue_bytes;		/* bytes held by the queue */
+	size_t queue_bytes;		/* bytes held by the queue and the batch being written */
 	struct commit_writer *w;	/* the thread and the batch it writes */
 	struct pending **batch;		/* that batch (NULL: the writer is idle) */
 	size_t nbatch;
+	size_t batch_bytes;		/* the batch's part of queue_bytes */
 	struct commit_sink *notify;	/* to be told after the next commit */
 	struct commit_sink *notifying;	/* being told after this one */
 	/* Told after a commit that appended, once its results are handed out;

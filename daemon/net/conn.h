@@ -17,7 +17,8 @@
  *
  * Reading stops while the connection's queued output is above
  * CONN_OUT_HIGH, it has CONN_MAX_PENDING appends waiting for a commit, or
- * the commit queue holds SERVER_MAX_QUEUE_BYTES, and resumes when they drop
+ * the commit queue holds SERVER_MAX_QUEUE_BYTES (the batch being written
+ * included), and resumes when they drop
  * (back-pressure on slow or greedy peers): the connection looks again when
  * its output drains (on_write) and when a commit it waits for is over (its
  * sink's done; commit_wait when only the queue's bytes hold it back).

@@ -50,7 +50,7 @@ struct upload;
 #define CONN_OUT_HIGH	(4u << 20)	/* stop reading while more output is queued */
 #define CONN_OUT_LOW	(1u << 20)	/* ... and resume below this */
 #define CONN_MAX_PENDING 1024		/* appends waiting for a commit, per connection */
-#define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* bytes waiting for a commit; reading pauses beyond */
+#define SERVER_MAX_QUEUE_BYTES (64u << 20)	/* bytes waiting for or in a commit; reading pauses beyond */
 
 struct server {
 	struct event_base *base;
