@@ -43,9 +43,9 @@ static int page_proof(const uint8_t *res, size_t len, size_t entries, uint8_t (*
 	return 0;
 }
 
-/* An entry's seq, the values before it skipped by their headers alone
- * (mp_value_len: the body is not walked; the caller's verifier checks the
- * whole entry).  -1 when it cannot be read so. */
+/* An entry's seq, the values before it skipped without recursion
+ * (mp_value_len still visits each of their tags, but checks nothing: the
+ * caller's verifier checks the whole entry).  -1 when it cannot be read so. */
 static int entry_seq(const uint8_t *p, size_t n, uint64_t *seq)
 {
 	struct mp_cur c;
@@ -162,6 +162,7 @@ struct window {
 	unsigned head, n, max;
 	uint64_t asked;		/* where the next range starts */
 	size_t largest;		/* the largest answer so far */
+	uint64_t first_id;	/* this listing's first request id */
 	struct buf spare;	/* the frame being read */
 };
 
@@ -208,7 +209,8 @@ static int ask(struct window *w, struct slot *q, struct err *e)
  * the answers held stay within PAGES_WINDOW_BYTES (one at least). */
 static unsigned window_now(const struct window *w)
 {
-	size_t fit = w->largest ? PAGES_WINDOW_BYTES / w->largest : w->max;
+	/* one page until an answer shows how large pages are */
+	size_t fit = w->largest ? PAGES_WINDOW_BYTES / w->largest : 1;
 	return fit < 1 ? 1 : fit > w->max ? w->max : (unsigned)fit;
 }
 
@@ -262,6 +264,8 @@ static int await_head(struct window *w, struct err *e)
 			if (c->state == SLOT_ASKED && c->id == id)
 				q = c;
 		}
+		if (q == NULL && id < w->first_id)
+			continue;	/* an earlier call's answer, left in flight when it stopped */
 		if (q == NULL)
 			return err_setc(e, CTL_EXIT_VERIFY, "the server is misbehaving: it answered request %llu, "
 					"which is not one in flight (answered already, or never asked)",
@@ -338,7 +342,7 @@ static int entries_run(struct session *s, const char *project, uint64_t from, ui
 		return err_setc(e, CTL_EXIT_USAGE, "out of memory");
 	}
 	*w = (struct window){ .s = s, .project = project, .to = to, .cp = cp, .max = project ? 1 : max,
-			      .asked = from };
+			      .asked = from, .first_id = s->next_id };
 	for (unsigned i = 0; i < PAGES_WINDOW_MAX; i++)
 		buf_init(&w->slots[i].frame);
 	buf_init(&w->spare);
@@ -355,6 +359,13 @@ static int entries_run(struct session *s, const char *project, uint64_t from, ui
 			}
 			retry = 0;
 			if (t == 0) {
+				/* a frame kept for the next use stays within its share
+				 * of PAGES_WINDOW_BYTES: large pages do not stay held */
+				struct buf *f = &w->slots[w->head].frame;
+				if (f->cap > PAGES_WINDOW_BYTES / w->max) {
+					buf_free(f);
+					buf_init(f);
+				}
 				w->head = (w->head + 1) % PAGES_WINDOW_MAX;
 				w->n--;
 				continue;

@@ -71,9 +71,10 @@ int out_open(struct out_file *o, const char *path, const char *suffix, int mode,
 	memset(o, 0, sizeof *o);
 	o->fd = -1;
 	o->path = path;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	bool exists = stat(path, &st) == 0;
+	if (exists && S_ISDIR(st.st_mode))
 		return err_set(e, "%s is a directory: name a file to write", path);
-	o->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	o->direct = exists && !S_ISREG(st.st_mode);
 	if (!o->direct && snprintf(o->tmp, sizeof o->tmp, "%s%s", path, suffix) >= (int)sizeof o->tmp)
 		return err_set(e, "%s: path too long", path);
 	const char *at = o->direct ? path : o->tmp;

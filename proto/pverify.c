@@ -241,8 +241,7 @@ int pverify_feed(struct pverify *pv, const uint8_t *p, size_t n, struct err *e)
 		c->start = pv->fed;
 	buf_add(&c->data, p, n);
 	if (buf_failed(&c->data))
-		return err_set(e, "out of memory for entry %llu",
-			       (unsigned long long)(pv->v->count + (pv->sent - pv->fold) * CHUNK_ENTRIES));
+		return err_set(e, "out of memory for entry %llu", (unsigned long long)pv->fed);
 	c->off[c->n + 1] = c->data.len;
 	c->n++;
 	pv->fed++;
