@@ -82,17 +82,23 @@ int entry_check_body(const uint8_t *p, size_t n, struct err *e)
 	return 0;
 }
 
+int entry_check_envelope(const char *kind, size_t kind_len, const char *project, size_t project_len,
+			 const char *author, size_t author_len, const char *request_id, size_t request_id_len,
+			 struct err *e)
+{
+	return entry_check_kind(kind, kind_len, e) || entry_check_project(project, project_len, e) ||
+		       entry_check_author(author, author_len, e) ||
+		       entry_check_request_id(request_id, request_id_len, e) ? -1 : 0;
+}
+
 /* The rules of every field but the body's content. */
 static int check_scalars(const struct entry *en, struct err *e)
 {
 	if (en->version != ENTRY_VERSION)
 		return err_set(e, "unsupported entry format version %llu (this build reads %d)",
 			       (unsigned long long)en->version, ENTRY_VERSION);
-	return entry_check_kind(en->kind, en->kind_len, e) ||
-			       entry_check_project(en->project, en->project_len, e) ||
-			       entry_check_author(en->author, en->author_len, e) ||
-			       entry_check_request_id(en->request_id, en->request_id_len, e)
-		       ? -1 : 0;
+	return entry_check_envelope(en->kind, en->kind_len, en->project, en->project_len, en->author,
+				    en->author_len, en->request_id, en->request_id_len, e);
 }
 
 static int check_fields(const struct entry *en, struct err *e)

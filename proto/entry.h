@@ -52,6 +52,10 @@ int entry_check_kind(const char *s, size_t n, struct err *e);
 int entry_check_project(const char *s, size_t n, struct err *e);
 int entry_check_author(const char *s, size_t n, struct err *e);
 int entry_check_request_id(const char *s, size_t n, struct err *e);
+/* The four rules above in that order: kind, project, author, request id. */
+int entry_check_envelope(const char *kind, size_t kind_len, const char *project, size_t project_len,
+			 const char *author, size_t author_len, const char *request_id, size_t request_id_len,
+			 struct err *e);
 int entry_check_body(const uint8_t *p, size_t n, struct err *e);
 /* entry_check_body without the walk: the size limit and that it is a map
  * (for a body mp_canonicalize() just wrote under ENTRY_BODY_LIMITS, which

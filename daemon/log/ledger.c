@@ -440,9 +440,8 @@ static const char CHECKED_SEAL = 1;
 
 static int check_envelope(const struct ledger_append *r, struct err *e)
 {
-	return entry_check_kind(r->kind, r->kind_len, e) || entry_check_project(r->project, r->project_len, e) ||
-		       entry_check_author(r->author, r->author_len, e) ||
-		       entry_check_request_id(r->request_id, r->request_id_len, e) ? -1 : 0;
+	return entry_check_envelope(r->kind, r->kind_len, r->project, r->project_len, r->author, r->author_len,
+				    r->request_id, r->request_id_len, e);
 }
 
 int ledger_check_append(const struct ledger *l, struct ledger_append *a, const uint8_t *body, size_t n,
