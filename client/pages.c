@@ -249,7 +249,7 @@ static int await_head(struct window *w, struct err *e)
 		uint64_t id;
 		const uint8_t *res = NULL;
 		size_t len = 0;
-		char code[NET_CODE_MAX];
+		char code[NET_CODE_MAX] = "";
 		struct err why = { 0 };
 		int rc = sess_recv(w->s, &w->spare, &id, &res, &len, code, &why);
 		if (rc < 0 || (rc == 0 && id == 0)) {	/* 0: it could not read a request */

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One daemon scenario under valgrind memcheck: start, serve appends, reads,
+# One daemon scenario under valgrind memcheck (and scopectl status --verify
+# under memcheck too): start, serve appends, reads,
 # proofs, reports, a verification and a backup over mutual TLS, reload on SIGHUP,
 # refuse a bad frame, stop on SIGTERM.  No errors, and no memory definitely
 # or indirectly lost.
@@ -39,6 +40,14 @@ ok "consistency" ctl "$inst" auditor consistency 2
 ok "verify" ctl "$inst" auditor verify
 ok "backup (a copy on its own thread)" ctl "$inst" auditor backup -o "$tmp/backup.mdb"
 ok "info with the operator counters" ctl "$inst" auditor info --json
+# the client under memcheck too: status --verify lists every entry through the
+# pages window, whose answers once copied an error code only a refusal sets
+clog=$tmp/scopectl.log
+VALGRIND_CLIENT="valgrind --error-exitcode=99 --log-file=$clog"
+$VALGRIND_CLIENT "$SCOPECTL" status pr --verify --config "$inst/clients/auditor.conf" \
+	--server "127.0.0.1:$PORT" >/dev/null 2>&1
+is "scopectl status --verify exits 0 under memcheck (99 would mean errors)" "$?" 0
+has "scopectl: no memory errors" "$clog" "ERROR SUMMARY: 0 errors"
 kill -HUP "$daemon_pid"; sleep 1
 ok "after SIGHUP" ctl "$inst" auditor info
 exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'not tls' >&3 && exec 3>&-
