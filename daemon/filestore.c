@@ -368,7 +368,9 @@ int filestore_list(const char *data_dir, const char *after, size_t max, char (*o
 			char name[FILESTORE_NAME_MAX];
 			if (!is_hex_name(me->d_name))
 				continue;
-			snprintf(name, sizeof name, "%s/%s", pe->d_name, me->d_name);
+			/* at most 128 + 1 + 64 + 1 bytes, checked above; said again for gcc */
+			if (snprintf(name, sizeof name, "%s/%s", pe->d_name, me->d_name) >= (int)sizeof name)
+				continue;
 			keep(name, after, max, out, n, more);
 		}
 		closedir(m);
