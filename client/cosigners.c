@@ -28,10 +28,36 @@ int cosigners_set_quorum(struct cosigners *w, const char *arg)
 	return 0;
 }
 
+int cosigners_use_policy(struct cosigners *w, const char *path, struct err *e)
+{
+	if (w->policy)
+		return err_set(e, "--policy is given twice");
+	struct policy *p = malloc(sizeof *p);
+	if (p == NULL)
+		return err_set(e, "out of memory for the policy");
+	if (policy_load(path, p, e)) {
+		free(p);
+		return -1;
+	}
+	/* shown and matched under each key's own name; the policy's names are for its groups */
+	for (size_t i = 0; i < p->nwitnesses; i++)
+		w->k[i] = p->witness[i].key;
+	w->n = p->nwitnesses;
+	w->policy = p;
+	return 0;
+}
+
+void cosigners_free(struct cosigners *w)
+{
+	free(w->policy);
+	w->policy = NULL;
+}
+
 int cosigners_check(struct cosigners *w, const char *note, size_t n, struct err *e)
 {
 	size_t count;
-	if (cosig_quorum(note, n, w->k, w->n, w->quorum ? w->quorum : w->n, e))
+	if (w->policy ? policy_check(w->policy, note, n, e)
+		      : cosig_quorum(note, n, w->k, w->n, w->quorum ? w->quorum : w->n, e))
 		return -1;
 	return cosig_check(note, n, w->k, w->n, w->seen, &count, e);
 }

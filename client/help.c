@@ -377,8 +377,8 @@ static const struct cmd_help HELP[] = {
 	  "verify [--tsa-ca FILE]\n"
 	  "verify --export FILE --checkpoint FILE --trust KEY [--tsa-ca FILE] [--threads N]\n"
 	  "verify --proof FILE --checkpoint FILE --trust KEY [--entry FILE]\n"
-	  "verify --receipt FILE --trust KEY [--witness VKEY... --quorum N]\n"
-	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE] [--witness VKEY... --quorum N]",
+	  "verify --receipt FILE --trust KEY [--witness VKEY... --quorum N | --policy FILE]\n"
+	  "verify --dossier DIR --trust KEY [--checkpoint FILE] [--tsa-ca FILE] [--witness VKEY... --quorum N | --policy FILE]",
 	  "Without options: fetches every entry and checks its encoding, sequence, chain "
 	  "and the Merkle root against the signed checkpoint. With --export, the same "
 	  "offline, decoding and hashing on N threads (default: SCOPE_VERIFY_THREADS, else the "
@@ -407,7 +407,10 @@ static const struct cmd_help HELP[] = {
 	  "receipt's or a dossier's checkpoint (checkpoint.txt) must carry N valid cosignatures: "
 	  "each witness is named with the time it cosigned, or as not having cosigned (--json: "
 	  "\"cosigners\", each with name, cosigned, time_s and time); short of the quorum it exits 1 "
-	  "naming those that did not. Without --witness, the signature lines of keys not "
+	  "naming those that did not. --policy FILE, a C2SP tlog-policy file (log, witness, "
+	  "group and quorum lines), gives the witnesses and the quorum instead: the checkpoint "
+	  "must meet its quorum, and its log lines are the keys trusted (with --trust, each key "
+	  "given must be one of them). Without --witness or --policy, the signature lines of keys not "
 	  "trusted (witnesses' cosignatures among them) are listed as not verified.", NULL },
 	{ "backup", OPERATE,
 	  "backup -o FILE",
@@ -427,7 +430,8 @@ static const char INTRO[] =
 	"scoped init; or $SCOPECTL_CONFIG), overridden by --server HOST:PORT, --server-name\n"
 	"NAME, --cert FILE, --key FILE, --ca FILE, --trust KEY (repeatable), --witness VKEY\n"
 	"(repeatable) and --quorum N: then every checkpoint must carry N witnesses'\n"
-	"cosignatures (the profile's witness and quorum lines do the same). --json prints\n"
+	"cosignatures (the profile's witness and quorum lines do the same), or --policy\n"
+	"FILE (a C2SP tlog-policy file; the profile's policy line): its quorum. --json prints\n"
 	"JSON for scripts; --utc prints times in UTC instead of local time with its\n"
 	"offset; tables fit 80 columns, cutting long text with \"...\", unless --wide.\n"
 	"These may come before or after the command. Every proof and checkpoint received\n"

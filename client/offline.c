@@ -367,6 +367,57 @@ out:
 	return rc;
 }
 
+/* --policy FILE: its witnesses and quorum; without --trust, its logs are
+ * the keys trusted, and with --trust, each key given must be one of them. */
+static int verify_policy(struct cosigners *w, const char *path, const char **trust, size_t *ntrust,
+			 char store[][NOTE_VKEY_MAX])
+{
+	struct err e = { 0 };
+	if (cosigners_use_policy(w, path, &e)) {
+		fprintf(stderr, "scopectl: --policy: %s\n", e.msg);
+		return CTL_EXIT_USAGE;
+	}
+	const struct policy *p = w->policy;
+	if (*ntrust == 0) {
+		if (p->nlogs > MAX_TRUST) {
+			fprintf(stderr, "scopectl: --policy %s lists %zu logs; give the log's key with --trust KEY\n",
+				path, p->nlogs);
+			return CTL_EXIT_USAGE;
+		}
+		for (size_t i = 0; i < p->nlogs; i++) {
+			struct buf b;
+			buf_init(&b);
+			note_verifier_format(&p->log[i].key, &b);
+			snprintf(store[i], NOTE_VKEY_MAX, "%s", buf_cstr(&b));
+			buf_free(&b);
+			trust[i] = store[i];
+		}
+		*ntrust = p->nlogs;
+		return 0;
+	}
+	for (size_t i = 0; i < *ntrust; i++) {
+		struct note_verifier v;
+		if (trust_parse(trust[i], &v, &e)) {
+			fprintf(stderr, "scopectl: %s\n", e.msg);
+			return CTL_EXIT_USAGE;
+		}
+		if (!policy_accepts_log(p, &v)) {
+			struct buf b;
+			buf_init(&b);
+			note_verifier_format(&v, &b);
+			fprintf(stderr, "scopectl: --policy %s does not list the log key given with --trust; add the line "
+				"\"log %s\" to the policy, or leave out --trust\n", path, buf_cstr(&b));
+			buf_free(&b);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int verify_offline(struct cosigners *w, const char *exp, const char *proof, const char *entry,
+			  const char *cpath, const char *receipt, const char *dossier, const char *tsa_ca,
+			  const char **trust, size_t ntrust, bool json, unsigned threads);
+
 int cmd_verify_offline(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -379,14 +430,17 @@ int cmd_verify_offline(int argc, char **argv)
 		{ "receipt", required_argument, NULL, 'R' },
 		{ "dossier", required_argument, NULL, 'D' }, { "tsa-ca", required_argument, NULL, 'Z' },
 		{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ 0, 0, 0, 0 },
 	};
 	struct cosigners w = { 0 };
 	struct err we = { 0 };
 	const char *exp = NULL, *proof = NULL, *entry = NULL, *cpath = NULL, *receipt = NULL, *dossier = NULL;
-	const char *tsa_ca = NULL;
+	const char *tsa_ca = NULL, *policy = NULL;
 	const char *trust[MAX_TRUST];
+	char policy_trust[MAX_TRUST][NOTE_VKEY_MAX];
+	bool quorum = false;
 	size_t ntrust = 0;
 	bool json = false;
 	unsigned threads = 0;
@@ -416,7 +470,9 @@ int cmd_verify_offline(int argc, char **argv)
 		case 'Q':
 			if (cosigners_set_quorum(&w, optarg))
 				return usage("--quorum needs a number of witnesses");
+			quorum = true;
 			break;
+		case 'P': policy = optarg; break;
 		case 'T': {
 			char *end;
 			long t = strtol(optarg, &end, 10);
@@ -430,28 +486,47 @@ int cmd_verify_offline(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage("unexpected argument");
-	if (w.quorum > w.n)
+	if (policy && (w.n || quorum))
+		return usage("--policy FILE names the witnesses and the quorum: give it instead of --witness and "
+			     "--quorum");
+	if (policy && receipt == NULL && dossier == NULL)
+		return usage("--policy goes with --receipt or --dossier (online, in the profile)");
+	if (policy) {
+		int rc = verify_policy(&w, policy, trust, &ntrust, policy_trust);
+		if (rc)
+			return rc;
+	}
+	int rc = verify_offline(&w, exp, proof, entry, cpath, receipt, dossier, tsa_ca, trust, ntrust, json, threads);
+	cosigners_free(&w);
+	return rc;
+}
+
+static int verify_offline(struct cosigners *w, const char *exp, const char *proof, const char *entry,
+			  const char *cpath, const char *receipt, const char *dossier, const char *tsa_ca,
+			  const char **trust, size_t ntrust, bool json, unsigned threads)
+{
+	if (w->quorum > w->n)
 		return usage("--quorum is more than the witnesses given with --witness NAME+ID+KEY");
-	if (w.n && receipt == NULL && dossier == NULL)
+	if (w->n && receipt == NULL && dossier == NULL)
 		return usage("--witness goes with --receipt or --dossier (online, in the profile or as an option of "
 			     "any command)");
 	if (dossier) {
 		if (exp || proof || receipt || json)
 			return usage("--dossier DIR goes with --trust KEY [--checkpoint FILE] [--tsa-ca FILE] "
-				     "[--witness KEY --quorum N] only");
-		return cmd_verify_dossier(dossier, trust, ntrust, cpath, tsa_ca, &w);
+				     "[--witness KEY --quorum N | --policy FILE] only");
+		return cmd_verify_dossier(dossier, trust, ntrust, cpath, tsa_ca, w);
 	}
 	if (receipt) {
 		struct note_verifier rv[MAX_TRUST];
 		struct err re = { 0 };
 		if (exp || proof || cpath || tsa_ca || ntrust == 0)
-			return usage("--receipt FILE goes with --trust KEY [--witness KEY --quorum N] only");
+			return usage("--receipt FILE goes with --trust KEY [--witness KEY --quorum N | --policy FILE] only");
 		for (size_t i = 0; i < ntrust; i++)
 			if (trust_parse(trust[i], &rv[i], &re)) {
 				fprintf(stderr, "scopectl: %s\n", re.msg);
 				return CTL_EXIT_USAGE;
 			}
-		return verify_receipt(receipt, rv, ntrust, &w, json);
+		return verify_receipt(receipt, rv, ntrust, w, json);
 	}
 	if ((exp == NULL) == (proof == NULL))
 		return usage("give either --export FILE or --proof FILE");

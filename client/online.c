@@ -98,6 +98,7 @@ int conn_option(int c, const char *arg, struct profile *p, struct err *e)
 	case 'T': return profile_set(p, "trust", arg, NULL, e);
 	case 'W': return profile_set(p, "witness", arg, NULL, e);
 	case 'Q': return profile_set(p, "quorum", arg, NULL, e);
+	case CONN_OPT_POLICY: return profile_set(p, "policy", arg, NULL, e);
 	default: return 1;	/* not a connection option */
 	}
 }
@@ -171,6 +172,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		{ "tsa-ca", required_argument, NULL, 'Z' },
 		{ "witness", required_argument, NULL, 'W' },
 		{ "quorum", required_argument, NULL, 'Q' },
+		{ "policy", required_argument, NULL, CONN_OPT_POLICY },
 		{ 0, 0, 0, 0 },
 	};
 	struct err e = { 0 };
@@ -203,6 +205,7 @@ static int parse(const char *cmd, int argc, char **argv, struct profile *p, stru
 		case 'Z': rc = profile_set(p, "tsa_ca", optarg, NULL, &e); break;
 		case 'W': rc = profile_set(p, "witness", optarg, NULL, &e); break;
 		case 'Q': rc = profile_set(p, "quorum", optarg, NULL, &e); break;
+		case CONN_OPT_POLICY: rc = profile_set(p, "policy", optarg, NULL, &e); break;
 		case 'j': a->json = true; break;
 		case 'p': a->project = optarg; break;
 		case 'k': a->kind = optarg; break;

@@ -22,7 +22,9 @@ int cmd_online(const char *cmd, int argc, char **argv);
 	{ "server-name", required_argument, NULL, 'N' },                                     \
 	{ "cert", required_argument, NULL, 'C' }, { "key", required_argument, NULL, 'K' },     \
 	{ "ca", required_argument, NULL, 'A' }, { "trust", required_argument, NULL, 'T' },    \
-	{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' }
+	{ "witness", required_argument, NULL, 'W' }, { "quorum", required_argument, NULL, 'Q' }, \
+	{ "policy", required_argument, NULL, CONN_OPT_POLICY }
+#define CONN_OPT_POLICY 0x7001
 /* First pass over argv: loads the profile named by --config or $SCOPECTL_CONFIG. */
 int conn_preload(int argc, char **argv, const struct option *opts, const char *shortopts,
 		 struct profile *p);

@@ -109,6 +109,13 @@ int profile_set(struct profile *p, const char *name, const char *value, const ch
 		p->quorum = v;
 		return 0;
 	}
+	if (strcmp(name, "policy") == 0) {
+		char path[4096];
+		if (set_path(path, sizeof path, value, base, e) || policy_load(path, &p->policy, e))
+			return err_prefix(e, "policy");
+		p->has_policy = true;
+		return 0;
+	}
 	if (strcmp(name, "upload") == 0) {
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
 			return err_set(e, "upload is yes or no, not \"%.80s\"", value);
@@ -172,10 +179,32 @@ int profile_check(const struct profile *p, struct err *e)
 			       p->nwitnesses);
 	if (p->ntrust == 0)
 		return err_set(e, "no trusted verifier key (--trust KEY): checkpoints could not be checked");
+	if (p->has_policy && (p->nwitnesses || p->quorum))
+		return err_set(e, "a policy names the witnesses and the quorum: give it (policy, --policy FILE) "
+			       "instead of witness and quorum (--witness, --quorum), not with them");
+	for (size_t i = 0; p->has_policy && i < p->ntrust; i++)
+		if (!policy_accepts_log(&p->policy, &p->trust[i])) {
+			struct buf b;
+			buf_init(&b);
+			note_verifier_format(&p->trust[i], &b);
+			err_set(e, "the policy does not list the trusted log key; add the line \"log %s\" to it",
+				buf_cstr(&b));
+			buf_free(&b);
+			return -1;
+		}
 	return 0;
 }
 
 size_t profile_quorum(const struct profile *p)
 {
+	if (p->has_policy)
+		return p->policy.quorum != POLICY_NONE;
 	return p->quorum ? p->quorum : p->nwitnesses;
+}
+
+int profile_cosigned(const struct profile *p, const char *note, size_t n, struct err *e)
+{
+	if (p->has_policy)
+		return policy_check(&p->policy, note, n, e);
+	return cosig_quorum(note, n, p->witnesses, p->nwitnesses, profile_quorum(p), e);
 }

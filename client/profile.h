@@ -4,7 +4,9 @@
  * server (HOST:PORT), server_name (checked against the server certificate),
  * cert, key, ca (paths relative to the file), trust (verifier keys; may
  * repeat), tsa_ca (the TSA's CA certificates, for checking anchor tokens), witness
- * (a witness's cosignature/v1 verifier key; may repeat) and quorum (how many must cosign).  --config FILE, else $SCOPECTL_CONFIG; flags override it.
+ * (a witness's cosignature/v1 verifier key; may repeat) and quorum (how many must cosign), or
+ * instead of those policy (a C2SP tlog-policy file).  --config FILE, else
+ * $SCOPECTL_CONFIG; flags override it.
  */
 #ifndef SCOPECTL_PROFILE_H
 #define SCOPECTL_PROFILE_H
@@ -14,6 +16,7 @@
 #include "cosig.h"
 #include "err.h"
 #include "note.h"
+#include "policy.h"
 
 #define PROFILE_MAX_TRUST 8
 
@@ -32,12 +35,20 @@ struct profile {
 	 * every checkpoint accepted must carry that many valid cosignatures */
 	struct cosig_verifier witnesses[COSIG_MAX_COSIGNERS];
 	size_t nwitnesses, quorum;
+	/* policy = FILE (C2SP tlog-policy): its witnesses and quorum instead */
+	bool has_policy;
+	struct policy policy;
 };
-/* The cosignatures a checkpoint needs: 0 without witnesses. */
+/* The cosignatures a checkpoint needs: 0 without witnesses (with a policy,
+ * 1 unless its quorum is none). */
 size_t profile_quorum(const struct profile *p);
+/* The signed checkpoint note carries the witnesses' quorum (the policy's,
+ * with one): 0, else -1 with e naming those that did not cosign. */
+int profile_cosigned(const struct profile *p, const char *note, size_t n, struct err *e);
 
 int profile_load(struct profile *p, const char *path, struct err *e);
-/* name is one of server, server_name, cert, key, ca, trust, tsa_ca, upload. */
+/* name is one of server, server_name, cert, key, ca, trust, tsa_ca, upload,
+ * witness, quorum, policy. */
 int profile_set(struct profile *p, const char *name, const char *value, const char *base,
 		struct err *e);
 /* Everything needed to connect is there. */

@@ -185,8 +185,7 @@ static int accept_cp(struct session *s, const char *note, size_t n, bool newest,
 					  ke.msg[0] ? "" : " (nor with a key its key history introduced)");
 		}
 	}
-	if (profile_quorum(s->prof) > 0 && cosig_quorum(note, n, s->prof->witnesses, s->prof->nwitnesses,
-							  profile_quorum(s->prof), e)) {
+	if (profile_quorum(s->prof) > 0 && profile_cosigned(s->prof, note, n, e)) {
 		e->code = CTL_EXIT_VERIFY;
 		return err_prefix(e, "refused checkpoint %llu of %s", (unsigned long long)cp->size, cp->origin);
 	}

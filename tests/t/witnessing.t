@@ -123,6 +123,24 @@ exits 1 "  w1's name with another key: the dossier is refused" "$SCOPECTL" verif
 has "  naming the witness" "$tmp/err" "VERIFICATION FAILED: witnesses: checkpoint.txt: checkpoint is cosigned by 0 of the trusted witnesses, 1 needed (no cosignature from: w1.example/w)"
 ok "verify --receipt --json" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2) --json
 is "  lists the cosigners and when" "$(/usr/bin/python3 -c 'import json,sys; print(" ".join("%s:%s:%d" % (w["name"], w["cosigned"], w["time_s"] > 0) for w in json.load(sys.stdin)["cosigners"]))' < "$tmp/out")" "w1.example/w:True:1 w2.example/w:True:1"
+# the same witnesses as a C2SP tlog-policy file
+printf 'log %s\n# both must cosign\nwitness one %s\nwitness two %s\ngroup both all one two\nquorum both\n' \
+	"$key_a" "$w1_vkey" "$w2_vkey" > "$tmp/both.policy"
+ok "verify --receipt --policy: the policy's log is the key trusted" "$SCOPECTL" verify --receipt "$tmp/r2.json" --policy "$tmp/both.policy"
+has "  saying who cosigned" "$tmp/out" "ok: witness w2.example/w cosigned the checkpoint at "
+ok "  with --trust too" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" --policy "$tmp/both.policy"
+ok "verify --dossier --policy" "$SCOPECTL" verify --dossier "$tmp/d2" --policy "$tmp/both.policy"
+printf 'witness three %s\nquorum three\n' "$w3_vkey" > "$tmp/w3.policy"
+exits 1 "  a policy whose witness did not cosign refuses the receipt" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" --policy "$tmp/w3.policy"
+has "  naming the quorum" "$tmp/err" "does not meet the policy's quorum three (cosigned by: none of its witnesses; not by: three)"
+printf 'log %s\nwitness one %s\nquorum one\n' "$key_b" "$w1_vkey" > "$tmp/b.policy"
+exits 2 "  a --trust key the policy does not list is refused" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" --policy "$tmp/b.policy"
+has "  saying which line to add" "$tmp/err" "does not list the log key given with --trust; add the line \"log $key_a\""
+exits 1 "  without --trust, the policy's other log does not sign the receipt" "$SCOPECTL" verify --receipt "$tmp/r2.json" --policy "$tmp/b.policy"
+exits 2 "  --policy with --witness is refused" "$SCOPECTL" verify --receipt "$tmp/r2.json" --policy "$tmp/both.policy" --witness "$w1_vkey"
+printf 'witness one %s\ngroup g any one nobody\nquorum g\n' "$w1_vkey" > "$tmp/bad.policy"
+exits 2 "  a policy with a fault is refused" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" --policy "$tmp/bad.policy"
+has "  naming its line and fault" "$tmp/err" "bad.policy: policy line 2: \"nobody\" is not a witness or group defined on an earlier line"
 exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
 has "  naming it" "$tmp/err" "no cosignature from: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
@@ -147,6 +165,21 @@ ok "  verifies with quorum 1, saying w2 did not cosign" "$SCOPECTL" verify --rec
 has "  (w2)" "$tmp/out" "note: witness w2.example/w did not cosign the checkpoint"
 exits 1 "  verify --receipt with quorum 2 refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" $(q2)
 has "  naming w2" "$tmp/err" "no cosignature from: w2.example/w"
+printf 'witness one %s\nwitness two %s\ngroup either any one two\nquorum either\n' "$w1_vkey" "$w2_vkey" > "$tmp/either.policy"
+ok "  a policy of either witness accepts it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --trust "$key_a" --policy "$tmp/either.policy"
+exits 1 "  the policy of both refuses it" "$SCOPECTL" verify --receipt "$tmp/r1.json" --policy "$tmp/both.policy"
+has "  saying who did not cosign" "$tmp/err" "does not meet the policy's quorum both (cosigned by: one; not by: two)"
+ok "  online, --policy with either witness accepts the checkpoint" c "$a" auditor checkpoint --policy "$tmp/either.policy"
+exits 1 "  --policy with both refuses it" c "$a" auditor checkpoint --policy "$tmp/both.policy"
+has "  naming the witness that did not cosign" "$tmp/err" "VERIFICATION FAILED: refused checkpoint"
+has "  (two)" "$tmp/err" "cosigned by: one; not by: two"
+cp "$a/clients/auditor.conf" "$a/clients/policy.conf"
+echo "policy = $tmp/either.policy" >> "$a/clients/policy.conf"
+ok "  a profile's policy line" "$SCOPECTL" checkpoint --config "$a/clients/policy.conf" --server "127.0.0.1:${P[$a]}"
+exits 2 "  --policy with --quorum is refused" c "$a" auditor checkpoint --policy "$tmp/either.policy" --quorum 1 --witness "$w1_vkey"
+has "  saying to give one or the other" "$tmp/err" "a policy names the witnesses and the quorum"
+exits 2 "  a policy that does not list the trusted log is refused" c "$a" auditor checkpoint --policy "$tmp/b.policy"
+has "  saying which line to add" "$tmp/err" "the policy does not list the trusted log key; add the line \"log $key_a\""
 
 # ---- a witness restarted, behind the log's record of it: 409, then from its size ----
 rm -rf "$tmp/w2/data"; cp -a "$tmp/w2.early" "$tmp/w2/data"	# w2 comes back knowing less than the log thinks
