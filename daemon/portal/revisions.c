@@ -52,7 +52,7 @@ static int rev_unindexed(struct revs *r)
 	struct view *v = r->v;
 	r->quoted = true;
 	if (r->rev == r->ch->quote_rev && r->ch->quote_seq)
-		return view_quote_facts(v, r->ch->quote_seq);
+		return view_quote_facts(v, r->ch->quote_seq, false);
 	buf_printf(v->b, "<p class=\"none\">%s</p>\n", view_tr(v, "quote.unlisted"));
 	return 0;
 }
@@ -76,7 +76,7 @@ static int rev_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *val, s
 		return -1;
 	if (is_kind(&en, "quote")) {
 		r->quoted = true;
-		return view_quote_facts(v, seq) ? -1 : 0;
+		return view_quote_facts(v, seq, false) ? -1 : 0;
 	}
 	if (!r->quoted && rev_unindexed(r))
 		return -1;
@@ -101,7 +101,7 @@ int view_revisions(struct view *v, const struct chg *ch)
 		/* recorded before the revisions were: the quote in force, its answer */
 		buf_printf(v->b, "<section class=\"revision\">\n<h4>%s %llu</h4>\n", view_tr(v, "quote.revision"),
 			   (unsigned long long)ch->quote_rev);
-		if (view_quote_facts(v, ch->quote_seq) || view_answered(v, ch->response_seq))
+		if (view_quote_facts(v, ch->quote_seq, false) || view_answered(v, ch->response_seq))
 			return -1;
 		buf_adds(v->b, "</section>\n");
 		if (ch->quote_rev > 1)

@@ -249,7 +249,7 @@ static void days(struct view *v, bool present, uint64_t n, bool earlier)
 		buf_printf(v->b, "%llu%s", (unsigned long long)n, view_tr(v, earlier ? "days.earlier" : "days.later"));
 }
 
-int view_quote_facts(struct view *v, uint64_t seq)
+int view_quote_facts(struct view *v, uint64_t seq, bool rev_fact)
 {
 	struct entry q;
 	struct buf body;
@@ -262,10 +262,12 @@ int view_quote_facts(struct view *v, uint64_t seq)
 		return -1;
 	}
 	buf_adds(v->b, "<dl class=\"money\">\n");
-	html_dt(v->b, view_tr(v, "quote.revision"));
-	fld_u64(&q, "revision", &u);
-	buf_printf(v->b, "%llu", (unsigned long long)u);
-	html_dd_end(v->b);
+	if (rev_fact) {
+		html_dt(v->b, view_tr(v, "quote.revision"));
+		fld_u64(&q, "revision", &u);
+		buf_printf(v->b, "%llu", (unsigned long long)u);
+		html_dd_end(v->b);
+	}
 	fld_u64(&q, "fee_minor", &fee);
 	fld_u64(&q, "tax_minor", &tax);
 	html_dt(v->b, view_tr(v, "quote.fee"));
@@ -310,7 +312,7 @@ static int quote(struct view *v, const struct chg *ch, uint64_t rev)
 		buf_printf(v->b, "<p class=\"warning\">%s%llu%s</p>\n", view_tr(v, "quote.replaced"),
 			   (unsigned long long)rev, view_tr(v, "quote.replaced.end"));
 	}
-	return view_quote_facts(v, ch->quote_seq);
+	return view_quote_facts(v, ch->quote_seq, true);
 }
 
 /* A change's section; its quote in force (for a link to revision rev), or

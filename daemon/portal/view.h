@@ -54,8 +54,9 @@ int view_documents(struct view *v, const struct entry *en);
 int view_items(struct view *v, const struct entry *en, const char *label);
 
 /* The facts of quote entry seq as corrected (fld_entry_shown): its
- * revision, fee, tax, total, effort, schedule, validity and documents. */
-int view_quote_facts(struct view *v, uint64_t seq);
+ * revision (rev_fact), fee, tax, total, effort, schedule, validity and
+ * documents. */
+int view_quote_facts(struct view *v, uint64_t seq, bool rev_fact);
 /* The answer in force for an item under its heading; nothing for seq 0. */
 int view_answered(struct view *v, uint64_t seq);
 /* Every quote revision of change ch (the 'y' records), oldest first, each
