@@ -195,6 +195,19 @@ static int k_assessment(struct ctx *x)
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
+/* y: project, change, quote revision, seq -> "": the quote entry of that
+ * revision, then each response that answered it (the portal's project page
+ * lists every revision with its own answers). */
+static int quote_rev_put(struct ctx *x, uint64_t number, uint64_t rev)
+{
+	struct key k;
+	key_init(&k, 'y', x->in->project, x->in->project_len);
+	key_u64(&k, number);
+	key_u64(&k, rev);
+	key_u64(&k, x->in->seq);
+	return kv_put(x->t, k.b, k.n, "", 0, x->e);
+}
+
 static int k_quote(struct ctx *x)
 {
 	struct key k;
@@ -224,6 +237,8 @@ static int k_quote(struct ctx *x)
 	x->add_name = "revision";
 	x->add_type = F_UINT;
 	x->add_u = c.quote_rev;
+	if (quote_rev_put(x, number, c.quote_rev))
+		return -1;
 	return SAVE(x->t, &k, CHG, &c, x->e);
 }
 
@@ -335,6 +350,8 @@ static int k_response(struct ctx *x)
 		char what[48];
 		snprintf(what, sizeof what, "the quote of CR-%llu", (unsigned long long)number);
 		if (signatory_allows(x, approved, c.fee + c.tax, what))
+			return -1;
+		if (quote_rev_put(x, number, c.quote_rev))
 			return -1;
 		if (approved) {
 			snprintf(c.status, sizeof c.status, "approved");

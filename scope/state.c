@@ -207,6 +207,7 @@ static const struct {
 	{ 'm', "agreement", "u" },
 	{ 't', "notice", "u" },
 	{ 'q', "link", "u" }, { 'j', "link token", "s" },
+	{ 'y', "quote revision", "uuu" },
 };
 
 bool state_key_name(const uint8_t *k, size_t n, struct buf *out)

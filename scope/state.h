@@ -30,6 +30,8 @@
  *   t  project, number      -> struct ntc (a notice to the client, NTC-number)
  *   q  project, number      -> struct lnk (a client link, LNK-number; link.h)
  *   j  "", token_sha256     -> project id, u64be number (a link by its token)
+ *   y  project, number, revision, seq -> "" (a quote revision of a change: its
+ *                              quote entry, then each response that answered it)
  *
  * (The log keeps its own records beside these: K, the signing keys,
  * daemon/log/keys.c.)  Read and written through a kv (kv.h).

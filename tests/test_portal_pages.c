@@ -490,6 +490,107 @@ static void test_receipt_error(void)
 	buf_free(&b);
 }
 
+/* Deletes every 'y' record of project pr-rev whose key ends with seq (0: all). */
+static uint64_t drop_seq;
+static int drop_one(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, struct err *e)
+{
+	(void)ctx, (void)v, (void)vn;
+	uint64_t seq = 0;
+	for (size_t i = kn - 8; i < kn; i++)
+		seq = seq << 8 | k[i];
+	return drop_seq == 0 || seq == drop_seq ? KV.del(KV.ctx, k, kn, e) : 0;
+}
+
+static void drop_revisions(uint64_t seq)
+{
+	struct err e = { 0 };
+	uint8_t prefix[] = "y\0pr-rev";
+	drop_seq = seq;
+	KV.scan(KV.ctx, prefix, sizeof prefix, drop_one, NULL, &e);	/* with the NUL after the project */
+}
+
+/* Every quote revision with its own answers on the project's record, each
+ * quote as corrected; the change's link shows its quote as corrected too. */
+static void test_revisions(void)
+{
+	rec("project", "pr-rev", false,
+	    "{\"client\":\"R Corp\",\"title\":\"Revisions\",\"contract_type\":\"fixed\",\"currency\":\"JPY\","
+	    "\"amount_minor\":1000000}");
+	rec("change", "pr-rev", true,
+	    "{\"title\":\"A gallery\",\"raised_by\":\"Ms. R\",\"channel\":\"email\",\"reason\":\"client_request\"}");
+	rec("assessment", "pr-rev", false, "{\"change\":\"CR-1\",\"class\":\"out_of_scope\",\"rationale\":\"New page\"}");
+	rec("quote", "pr-rev", false,
+	    "{\"change\":\"CR-1\",\"fee_minor\":100000,\"tax_minor\":10000,\"effort_hours\":10,\"schedule_days\":5,"
+	    "\"valid_until\":\"2026-03-31\",\"documents\":[{\"name\":\"q1.pdf\",\"sha256\":"
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":11}]}");
+	rec("response", "pr-rev", true,
+	    "{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"revise\",\"reason\":\"Cheaper, please\","
+	    "\"respondent\":\"Ms. R\",\"channel\":\"phone\"}");
+	uint64_t q2 = rec("quote", "pr-rev", false,
+	    "{\"change\":\"CR-1\",\"fee_minor\":90000,\"tax_minor\":9000,\"effort_hours\":9,\"schedule_days\":4,"
+	    "\"valid_until\":\"2026-04-30\",\"documents\":[{\"name\":\"q2.pdf\",\"sha256\":"
+	    "\"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\",\"size\":22}]}");
+	char json[600];
+	snprintf(json, sizeof json,
+		 "{\"target\":%llu,\"reason\":\"typed wrong\",\"set\":{\"fee_minor\":85000,\"effort_hours\":7,"
+		 "\"effort_minutes\":15,\"schedule_days\":3,\"valid_until\":\"2026-05-15\",\"documents\":[{\"name\":"
+		 "\"q2-fixed.pdf\",\"sha256\":\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\",\"size\":33}]}}",
+		 (unsigned long long)q2);
+	rec("correction", "pr-rev", false, json);
+
+	/* the change's link, for revision 2: its quote as corrected */
+	struct lnk l = link_for("change", 1, 2, "Ms. R");
+	struct page_ctx c = ctx_for("pr-rev", &l, PAGE_EN);
+	char *s = content(&c);
+	like(s, "94,000 JPY", "corrected quote: the total of the corrected fee and the tax");
+	like(s, "<dd>7 h 15 min</dd>", "corrected quote: the corrected effort");
+	like(s, "<dd>3 days later</dd>", "corrected quote: the corrected schedule");
+	like(s, "2026-05-15", "corrected quote: the corrected validity");
+	like(s, "q2-fixed.pdf", "corrected quote: the corrected documents");
+	ok(strstr(s, "9 h") == NULL && strstr(s, "2026-04-30") == NULL && strstr(s, "q2.pdf") == NULL,
+	   "corrected quote: none of the values it replaced");
+	like(s, "the values shown are the corrected ones", "corrected quote: said to be corrected");
+
+	rec("response", "pr-rev", true,
+	    "{\"change\":\"CR-1\",\"quote\":2,\"decision\":\"approved\",\"respondent\":\"Mr. A\",\"channel\":\"meeting\"}");
+	l = link_for("project", 0, 0, "Ms. R");
+	char *rec_en = strdup(content(&c));
+	s = rec_en;
+	like(s, "Every quote revision and its answers", "revisions: listed on the project's record");
+	const char *r1 = strstr(s, "<h4>Quote revision 1</h4>"), *r2 = strstr(s, "<h4>Quote revision 2</h4>");
+	const char *revise = strstr(s, "Cheaper, please"), *approved = strstr(s, "Mr. A");
+	ok(r1 && r2 && revise && approved && r1 < revise && revise < r2 && r2 < approved,
+	   "revisions: revision 1, its answer, revision 2, its answer, in that order");
+	ok(r1 && r2 && strstr(r1, "110,000 JPY") && strstr(r1, "110,000 JPY") < r2, "revisions: revision 1's own total");
+	ok(r1 && r2 && strstr(r1, "q1.pdf") && strstr(r1, "q1.pdf") < r2, "revisions: revision 1's own documents");
+	ok(revise && r2 && strstr(r1, "a revised quote asked for") < r2 && strstr(r1, "Ms. R") < r2 &&
+		   strstr(r1, "phone") < r2,
+	   "revisions: revision 1's answer, by whom and how");
+	ok(r1 && r2 && strstr(r1, "replaced by revision 2") && strstr(r1, "replaced by revision 2") < r2,
+	   "revisions: revision 1 says it was replaced");
+	ok(r2 && strstr(r2, "94,000 JPY") && strstr(r2, "7 h 15 min") && strstr(r2, "q2-fixed.pdf") &&
+		   !strstr(r2, "q2.pdf"),
+	   "revisions: revision 2 as corrected");
+	ok(r2 && strstr(r2, "approved") && strstr(r2, "a meeting"), "revisions: revision 2's answer and its channel");
+	ok(strstr(s, "Earlier revisions are not listed") == NULL, "revisions: none missing");
+	safe("revisions", s);
+
+	/* a data directory whose revision 2 quote predates the records: the quote in force stands in */
+	drop_revisions(q2);
+	s = content(&c);
+	r2 = strstr(s, "<h4>Quote revision 2</h4>");
+	ok(r2 && strstr(r2, "94,000 JPY") && strstr(r2, "Mr. A"), "revisions: an unrecorded quote in force is still shown");
+	/* none recorded (before scoped reindex): the quote in force and its answer */
+	drop_revisions(0);
+	s = content(&c);
+	r2 = strstr(s, "<h4>Quote revision 2</h4>");
+	ok(r2 && strstr(r2, "94,000 JPY") && strstr(r2, "Mr. A") && strstr(r2, "approved"),
+	   "revisions, none recorded: the quote in force and its answer");
+	like(s, "Earlier revisions are not listed", "revisions, none recorded: the earlier ones said to be missing");
+	ok(strstr(s, "<h4>Quote revision 1</h4>") == NULL, "revisions, none recorded: no revision 1");
+	free(rec_en);
+}
+
 static void test_lang(void)
 {
 	is_int(page_lang_pick("ja,en;q=0.5"), PAGE_JA, "lang: ja,en;q=0.5 is ja");
@@ -516,6 +617,7 @@ int main(void)
 	test_receipt_error();
 	test_recorded_link();
 	test_state_changes();
+	test_revisions();
 	test_lang();
 	scope_mem_free(M);
 	return done_testing();

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "entry.h"
 #include "err.h"
 #include "kv.h"
@@ -16,6 +17,12 @@
 
 /* Entry seq, decoded (its strings point into the kv's copy). */
 int fld_entry(struct scope_kv *kv, uint64_t seq, struct entry *en, struct err *e);
+/* Entry seq as it now reads: its body with every field the corrections of
+ * it set (the 'x' records of its project, in order: the latest wins) put
+ * in place of the recorded one, made into *body (the caller frees it; the
+ * entry's other strings point into the kv's copy).  An entry never
+ * corrected is read as fld_entry reads it. */
+int fld_entry_shown(struct scope_kv *kv, uint64_t seq, struct entry *en, struct buf *body, struct err *e);
 /* The body's text field key: true with it in *s / *n; false (s = "",
  * n = 0) when absent or not text. */
 bool fld_str(const struct entry *en, const char *key, const char **s, size_t *n);

@@ -8,8 +8,8 @@
 #include "i18n.h"
 
 /* A `project` link's page: the project's objective record (the agreed
- * scope, every change with its state, quote and answer, what awaits the
- * client), and the answers as recorded. */
+ * scope, every change with its state, every quote revision and the answers
+ * given to it, what awaits the client), and the answers as recorded. */
 
 static void word(struct view *v, const char *value, size_t n)
 {
@@ -18,13 +18,15 @@ static void word(struct view *v, const char *value, size_t n)
 	html_escs(v->b, view_tr(v, key));
 }
 
-int view_answer(struct view *v, uint64_t seq)
+/* The answer as it now reads: a correction of who answered, their title,
+ * the channel or the reason shows (fld_entry_shown). */
+static int answer_facts(struct view *v, uint64_t seq, struct buf *body)
 {
 	struct entry en;
 	const char *s;
 	size_t n;
 	uint64_t u;
-	if (fld_entry(v->c->kv, seq, &en, v->e))
+	if (fld_entry_shown(v->c->kv, seq, &en, body, v->e))
 		return -1;
 	bool accept = en.kind_len == 6 && memcmp(en.kind, "accept", 6) == 0;
 	bool deemed = en.kind_len == 13 && memcmp(en.kind, "deemed_passed", 13) == 0;
@@ -75,6 +77,15 @@ int view_answer(struct view *v, uint64_t seq)
 	return buf_failed(v->b) ? err_set(v->e, "out of memory") : 0;
 }
 
+int view_answer(struct view *v, uint64_t seq)
+{
+	struct buf body;
+	buf_init(&body);
+	int rc = answer_facts(v, seq, &body);
+	buf_free(&body);
+	return rc;
+}
+
 /* Each record of one type of the project, in number order. */
 struct each {
 	struct view *v;
@@ -115,7 +126,7 @@ static int each(struct view *v, char type, int (*fn)(struct view *, const uint8_
 static int change_row(struct view *v, const uint8_t *rec, size_t n, uint64_t number)
 {
 	(void)rec, (void)n;
-	return view_change(v, number, 0) ? -1 : 1;
+	return view_change_record(v, number) ? -1 : 1;
 }
 
 static int notice_row(struct view *v, const uint8_t *rec, size_t n, uint64_t number)

@@ -84,7 +84,7 @@ static int failed(struct view *v)
 }
 
 /* The answer in force for an item (seq 0: none yet). */
-static int answered(struct view *v, uint64_t seq)
+int view_answered(struct view *v, uint64_t seq)
 {
 	if (seq == 0)
 		return 0;
@@ -249,36 +249,35 @@ static void days(struct view *v, bool present, uint64_t n, bool earlier)
 		buf_printf(v->b, "%llu%s", (unsigned long long)n, view_tr(v, earlier ? "days.earlier" : "days.later"));
 }
 
-/* The quote in force: fee, tax, total, effort, schedule, validity, documents. */
-static int quote(struct view *v, const struct chg *ch, uint64_t rev)
+int view_quote_facts(struct view *v, uint64_t seq, bool rev_fact)
 {
 	struct entry q;
-	uint64_t u, m;
+	struct buf body;
+	uint64_t u, m, fee, tax;
 	const char *s;
 	size_t n;
-	buf_printf(v->b, "<h3>%s</h3>\n", view_tr(v, "quote"));
-	if (ch->quote_rev == 0 || ch->quote_seq == 0 || strcmp(ch->cls, "out_of_scope") != 0) {
-		buf_printf(v->b, "<p class=\"none\">%s</p>\n", view_tr(v, "quote.none"));
-		return failed(v);
-	}
-	if (rev && rev != ch->quote_rev) {
-		buf_printf(v->b, "<p class=\"warning\">%s%llu%s</p>\n", view_tr(v, "quote.replaced"),
-			   (unsigned long long)rev, view_tr(v, "quote.replaced.end"));
-	}
-	if (fld_entry(v->c->kv, ch->quote_seq, &q, v->e))
+	buf_init(&body);
+	if (fld_entry_shown(v->c->kv, seq, &q, &body, v->e)) {
+		buf_free(&body);
 		return -1;
+	}
 	buf_adds(v->b, "<dl class=\"money\">\n");
-	html_dt(v->b, view_tr(v, "quote.revision"));
-	buf_printf(v->b, "%llu", (unsigned long long)ch->quote_rev);
-	html_dd_end(v->b);
+	if (rev_fact) {
+		html_dt(v->b, view_tr(v, "quote.revision"));
+		fld_u64(&q, "revision", &u);
+		buf_printf(v->b, "%llu", (unsigned long long)u);
+		html_dd_end(v->b);
+	}
+	fld_u64(&q, "fee_minor", &fee);
+	fld_u64(&q, "tax_minor", &tax);
 	html_dt(v->b, view_tr(v, "quote.fee"));
-	money(v, ch->fee);
+	money(v, fee);
 	html_dd_end(v->b);
 	html_dt(v->b, view_tr(v, "quote.tax"));
-	money(v, ch->tax);
+	money(v, tax);
 	html_dd_end(v->b);
 	buf_printf(v->b, "<dt class=\"total\">%s</dt><dd class=\"total\">", view_tr(v, "quote.total"));
-	money(v, ch->fee + ch->tax);
+	money(v, fee + tax);	/* each at most AMOUNT_MAX: no overflow */
 	html_dd_end(v->b);
 	fld_u64(&q, "effort_hours", &u);
 	fld_u64(&q, "effort_minutes", &m);
@@ -291,11 +290,34 @@ static int quote(struct view *v, const struct chg *ch, uint64_t rev)
 	html_dd_end(v->b);
 	if (fld_str(&q, "valid_until", &s, &n))
 		html_fact(v->b, view_tr(v, "quote.valid_until"), s, n);
+	if (body.len)
+		html_fact(v->b, view_tr(v, "quote.corrected"), view_tr(v, "quote.corrected.yes"),
+			  strlen(view_tr(v, "quote.corrected.yes")));
 	buf_adds(v->b, "</dl>\n");
-	return view_documents(v, &q);
+	int rc = view_documents(v, &q);
+	buf_free(&body);
+	return rc;
 }
 
-int view_change(struct view *v, uint64_t number, uint64_t rev)
+/* The quote in force, as corrected: fee, tax, total, effort, schedule,
+ * validity, documents. */
+static int quote(struct view *v, const struct chg *ch, uint64_t rev)
+{
+	buf_printf(v->b, "<h3>%s</h3>\n", view_tr(v, "quote"));
+	if (ch->quote_rev == 0 || ch->quote_seq == 0 || strcmp(ch->cls, "out_of_scope") != 0) {
+		buf_printf(v->b, "<p class=\"none\">%s</p>\n", view_tr(v, "quote.none"));
+		return failed(v);
+	}
+	if (rev && rev != ch->quote_rev) {
+		buf_printf(v->b, "<p class=\"warning\">%s%llu%s</p>\n", view_tr(v, "quote.replaced"),
+			   (unsigned long long)rev, view_tr(v, "quote.replaced.end"));
+	}
+	return view_quote_facts(v, ch->quote_seq, true);
+}
+
+/* A change's section; its quote in force (for a link to revision rev), or
+ * every revision with its answers (all). */
+static int change_section(struct view *v, uint64_t number, uint64_t rev, bool all)
 {
 	struct chg ch;
 	struct entry en, as;
@@ -342,10 +364,20 @@ int view_change(struct view *v, uint64_t number, uint64_t rev)
 	} else {
 		buf_printf(v->b, "<p class=\"none\">%s</p>\n", view_tr(v, "assessment.none"));
 	}
-	if (quote(v, &ch, rev) || answered(v, ch.response_seq))
+	if (all ? view_revisions(v, &ch) : (quote(v, &ch, rev) || view_answered(v, ch.response_seq)))
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);
+}
+
+int view_change(struct view *v, uint64_t number, uint64_t rev)
+{
+	return change_section(v, number, rev, false);
+}
+
+int view_change_record(struct view *v, uint64_t number)
+{
+	return change_section(v, number, 0, true);
 }
 
 int view_baseline(struct view *v, uint64_t version)
@@ -448,7 +480,7 @@ int view_amendment(struct view *v, uint64_t number)
 	buf_printf(v->b, "<dt class=\"total\">%s</dt><dd class=\"total\">", view_tr(v, "amendment.total"));
 	money(v, a.total);
 	buf_adds(v->b, "</dd>\n</dl>\n");
-	if (view_documents(v, &en) || answered(v, a.response_seq))
+	if (view_documents(v, &en) || view_answered(v, a.response_seq))
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);
@@ -495,7 +527,7 @@ int view_notice(struct view *v, uint64_t number)
 		html_fact(v->b, view_tr(v, "notice.opens"), ref, strlen(ref));
 	}
 	buf_adds(v->b, "</dl>\n");
-	if (view_documents(v, &en) || answered(v, t.response_seq))
+	if (view_documents(v, &en) || view_answered(v, t.response_seq))
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);
@@ -549,7 +581,7 @@ int view_delivery(struct view *v, uint64_t number)
 	}
 	if (n)
 		buf_adds(v->b, "</ul>\n");
-	if (view_documents(v, &en) || answered(v, d.outcome_seq))
+	if (view_documents(v, &en) || view_answered(v, d.outcome_seq))
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);

@@ -40,6 +40,9 @@ int view_load(const struct view *v, char type, uint64_t number, const struct rfi
 int view_project(struct view *v);
 /* Each item a link is for, as a <section>. */
 int view_change(struct view *v, uint64_t number, uint64_t quote);
+/* A change as the project's record shows it: every quote revision with
+ * the answers given to it (view_revisions), not the quote in force alone. */
+int view_change_record(struct view *v, uint64_t number);
 int view_baseline(struct view *v, uint64_t version);
 int view_amendment(struct view *v, uint64_t number);
 int view_notice(struct view *v, uint64_t number);
@@ -50,8 +53,20 @@ int view_documents(struct view *v, const struct entry *en);
  * from the baseline version in force when en was recorded. */
 int view_items(struct view *v, const struct entry *en, const char *label);
 
+/* The facts of quote entry seq as corrected (fld_entry_shown): its
+ * revision (rev_fact), fee, tax, total, effort, schedule, validity and
+ * documents. */
+int view_quote_facts(struct view *v, uint64_t seq, bool rev_fact);
+/* The answer in force for an item under its heading; nothing for seq 0. */
+int view_answered(struct view *v, uint64_t seq);
+/* Every quote revision of change ch (the 'y' records), oldest first, each
+ * with its facts as corrected and the answers given to it; for a change
+ * whose revisions predate those records, its quote in force and answer. */
+int view_revisions(struct view *v, const struct chg *ch);
+
 /* The project's record (a `project` link): the baseline, every change
- * with its state, quote and answer, the open notices and deliveries. */
+ * with its state, every quote revision and its answers, the open notices
+ * and deliveries. */
 int view_record(struct view *v);
 /* An answer (a response or accept entry) as facts: the decision, who,
  * when, by what channel, whether on the client's behalf, the reason. */

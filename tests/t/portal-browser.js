@@ -19,8 +19,9 @@ for (const line of fs.readFileSync(linksFile, 'utf8').split('\n').filter(Boolean
 const check = (cond, what, why) => console.log(cond ? 'ok|' + what
   : 'not ok|' + what + '|' + String(why || '').replace(/\s+/g, ' ').slice(0, 400));
 // With PORTAL_DOCS set, the pages the README shows are also saved there, the
-// top 1300 px only (how docs/portal/ is made).
-const DOCS = ['change-ja', 'change-en', 'receipt', 'used', 'project', 'refused'];
+// top 1300 px only (how docs/portal/ is made; then pngquant).
+const DOCS = ['change-ja', 'change-en', 'receipt', 'used', 'project', 'refused', 'superseded', 'expired',
+  'forged', 'notice', 'delivery'];
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
   if (process.env.PORTAL_DOCS && DOCS.includes(name)) {
@@ -168,6 +169,18 @@ async function fontsOf(page, selector) {
       'the project page: read only, every change', t.slice(0, 300));
     check(t.includes('承認済') && t.includes('却下'), '  with the answers recorded through the portal');
     await shot(page, 'project');
+    // CR-3, quoted twice: each revision with its own fee, the first marked replaced
+    const cr3 = page.locator('section.item', { hasText: 'お問い合わせフォームの項目追加' });
+    const revs = await cr3.locator('section.revision').allTextContents();
+    check(revs.length === 2 && revs[0].includes('見積版数 1') && revs[0].includes('80,000円') &&
+      revs[0].includes('第2版に差し替えられています') && revs[0].includes('項目は3つまでに絞ってください。') &&
+      revs[0].includes('打合せ') && revs[1].includes('見積版数 2') && revs[1].includes('60,000円'),
+      '  every quote revision of CR-3, each with its own fee, the first replaced, with the revision asked for', JSON.stringify(revs).slice(0, 400));
+    const cr2 = await page.locator('section.item', { hasText: '英語版トップページ' }).locator('section.revision').allTextContents();
+    check(cr2.length === 1 && cr2[0].includes('予算の都合により今回は見送ります。') && cr2[0].includes('木村'),
+      '  CR-2\'s revision with its rejection, who and why', JSON.stringify(cr2).slice(0, 400));
+    await cr3.screenshot({ path: path.join(shots, 'project-revisions.png') });
+    if (process.env.PORTAL_DOCS) await cr3.screenshot({ path: path.join(process.env.PORTAL_DOCS, 'project-revisions.png') });
   } finally {
     attacker.close();
     await browser.close();

@@ -8,9 +8,11 @@
 # (a copy of the instance under scoped-testclock, 2 hours ahead), a forged
 # token and a cross-site form post refused, nothing recorded; a notice
 # acknowledged and a delivery failed through their links; the read-only
-# project page; no horizontal scroll on a phone.  Screenshots of every page
-# go to $tmp/shots (and $PORTAL_SHOTS when set).  Skipped when chromium or
-# playwright-core is missing (deploy/install-deps.sh --test installs both).
+# project page with every quote revision and its answers; no horizontal
+# scroll on a phone.  Screenshots of every page are kept in $PORTAL_SHOTS
+# (ctest sets it to build/tests/portal-shots; by hand it defaults to the
+# same), replaced on each run.  Skipped when chromium or playwright-core is
+# missing (deploy/install-deps.sh --test installs both).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -52,8 +54,9 @@ change "採用ページの追加" R2 200000		# CR-1: approved in the browser
 link approve --change CR-1 --to "木村"
 change "英語版トップページ" R1 350000		# CR-2: rejected, first without a reason
 link reject --change CR-2 --to "木村"
-change "お問い合わせフォームの項目追加" R3 80000	# CR-3: quoted twice
+change "お問い合わせフォームの項目追加" R3 80000	# CR-3: a revision asked for, quoted again
 link old --change CR-3 --to "木村"
+rec client respond -p pr-web --change CR-3 --quote 1 --decision revise --reason "項目は3つまでに絞ってください。" --by "木村" --via meeting
 rec lead change quote -p pr-web CR-3 --fee 60000 --effort-hours 6
 link cross --change CR-3 --to "木村"
 change "ニュース一覧ページ" R1 120000		# CR-4: its link expires in an hour
@@ -92,7 +95,9 @@ done < "$tmp/browser.out"
 is "the browser's script ran to its end" "$rc" 0
 [ "$rc" -eq 0 ] || sed 's/^/#   /' "$tmp/browser.err" | head -20
 kill "$ahead_pid" 2>/dev/null; wait "$ahead_pid" 2>/dev/null
-[ -n "${PORTAL_SHOTS:-}" ] && mkdir -p "$PORTAL_SHOTS" && cp "$shots"/*.png "$PORTAL_SHOTS"/
+keep=${PORTAL_SHOTS:-$here/../../build/tests/portal-shots}
+mkdir -p "$keep" && rm -f "$keep"/*.png && cp "$shots"/*.png "$keep"/
+ok "the screenshots are kept in $keep" test -s "$keep/project-revisions.png"
 
 # ---- what the ledger holds now ----
 ok "the downloaded receipt verifies offline" "$SCOPECTL" verify --receipt "$shots/receipt-approve.json" --trust "$inst/keys/verifier.txt"
