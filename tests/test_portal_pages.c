@@ -591,6 +591,54 @@ static void test_revisions(void)
 	free(rec_en);
 }
 
+/* The project, the baseline, the change and its assessment shown as their
+ * corrections make them read, and said to be corrected. */
+static void test_corrected_records(void)
+{
+	char json[400];
+	uint64_t pr = rec("project", "pr-cor", false,
+	    "{\"client\":\"C Corp\",\"title\":\"Old title\",\"contract_type\":\"fixed\",\"currency\":\"JPY\","
+	    "\"amount_minor\":1000000}");
+	uint64_t bl = rec("baseline", "pr-cor", false,
+	    "{\"items\":[{\"id\":\"a\",\"text\":\"Everything\"}],\"rule\":\"Old rule\"}");
+	uint64_t ch = rec("change", "pr-cor", true,
+	    "{\"title\":\"A form\",\"description\":\"Old description\",\"raised_by\":\"Ms. C\",\"channel\":\"email\","
+	    "\"reason\":\"client_request\",\"items\":[\"a\"]}");
+	uint64_t as = rec("assessment", "pr-cor", false,
+	    "{\"change\":\"CR-1\",\"class\":\"out_of_scope\",\"rationale\":\"Old rationale\"}");
+	struct lnk l = link_for("change", 1, 0, "Ms. C");
+	struct page_ctx c = ctx_for("pr-cor", &l, PAGE_EN);
+	char *s = content(&c);
+	ok(strstr(s, "Old description") && strstr(s, "Old rationale") && !strstr(s, "this record was corrected"),
+	   "uncorrected: the values as recorded, nothing said of corrections");
+	snprintf(json, sizeof json, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"description\":\"New description\","
+		 "\"raised_by\":\"Mr. D\"}}", (unsigned long long)ch);
+	rec("correction", "pr-cor", false, json);
+	snprintf(json, sizeof json, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"rationale\":\"New rationale\"}}",
+		 (unsigned long long)as);
+	rec("correction", "pr-cor", false, json);
+	snprintf(json, sizeof json, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"rule\":\"New rule\"}}",
+		 (unsigned long long)bl);
+	rec("correction", "pr-cor", false, json);
+	snprintf(json, sizeof json, "{\"target\":%llu,\"reason\":\"typo\",\"set\":{\"client\":\"D Corp\"}}",
+		 (unsigned long long)pr);
+	rec("correction", "pr-cor", false, json);
+	s = content(&c);
+	ok(strstr(s, "New description") && !strstr(s, "Old description"), "corrected change: its description");
+	ok(strstr(s, "Mr. D") && !strstr(s, "Ms. C</dd>"), "corrected change: who raised it");
+	ok(strstr(s, "New rationale") && !strstr(s, "Old rationale"), "corrected assessment: its rationale");
+	ok(strstr(s, "D Corp") && !strstr(s, "C Corp"), "corrected project: its client");
+	const char *said = strstr(s, "this record was corrected");
+	ok(said && strstr(said + 1, "this record was corrected") && strstr(s, "New rationale") > said,
+	   "the change, the assessment and the project are each said to be corrected");
+	l = link_for("baseline", 1, 0, "Ms. C");
+	c = ctx_for("pr-cor", &l, PAGE_EN);
+	s = content(&c);
+	ok(strstr(s, "New rule") && !strstr(s, "Old rule"), "corrected baseline: its rule");
+	like(s, "this record was corrected", "corrected baseline: said to be corrected");
+	safe("corrected", s);
+}
+
 static void test_lang(void)
 {
 	is_int(page_lang_pick("ja,en;q=0.5"), PAGE_JA, "lang: ja,en;q=0.5 is ja");
@@ -618,6 +666,7 @@ int main(void)
 	test_recorded_link();
 	test_state_changes();
 	test_revisions();
+	test_corrected_records();
 	test_lang();
 	scope_mem_free(M);
 	return done_testing();

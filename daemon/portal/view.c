@@ -92,13 +92,25 @@ int view_answered(struct view *v, uint64_t seq)
 	return view_answer(v, seq);
 }
 
+/* "Corrected" in a section's facts when its entry's body was (fld_entry_shown). */
+static void corrected_fact(struct view *v, const struct buf *body)
+{
+	if (body->len)
+		html_fact(v->b, view_tr(v, "record.corrected"), view_tr(v, "record.corrected.yes"),
+			  strlen(view_tr(v, "record.corrected.yes")));
+}
+
 int view_project(struct view *v)
 {
 	struct entry en;
+	struct buf body;
 	const char *s;
 	size_t n;
-	if (fld_entry(v->c->kv, v->proj.seq, &en, v->e))
+	buf_init(&body);
+	if (fld_entry_shown(v->c->kv, v->proj.seq, &en, &body, v->e)) {
+		buf_free(&body);
 		return -1;
+	}
 	buf_printf(v->b, "<header class=\"project\">\n<p class=\"kicker\">%s</p>\n<h1>", view_tr(v, "project"));
 	fld_str(&en, "title", &s, &n);
 	html_esc(v->b, s, n);
@@ -117,7 +129,9 @@ int view_project(struct view *v)
 	html_dt(v->b, view_tr(v, "project.contract"));
 	money(v, v->proj.amount);
 	html_dd_end(v->b);
+	corrected_fact(v, &body);
 	buf_adds(v->b, "</dl>\n</header>\n");
+	buf_free(&body);
 	return failed(v);
 }
 
@@ -317,7 +331,8 @@ static int quote(struct view *v, const struct chg *ch, uint64_t rev)
 
 /* A change's section; its quote in force (for a link to revision rev), or
  * every revision with its answers (all). */
-static int change_section(struct view *v, uint64_t number, uint64_t rev, bool all)
+/* The change and its assessment as corrected; their bodies in cb and ab. */
+static int change_body(struct view *v, uint64_t number, uint64_t rev, bool all, struct buf *cb, struct buf *ab)
 {
 	struct chg ch;
 	struct entry en, as;
@@ -328,7 +343,7 @@ static int change_section(struct view *v, uint64_t number, uint64_t rev, bool al
 	int rc = VIEW_LOAD(v, 'c', number, CHG, &ch);
 	if (rc <= 0)
 		return rc < 0 ? -1 : err_set(v->e, "CR-%llu does not exist", (unsigned long long)number);
-	if (fld_entry(v->c->kv, ch.seq, &en, v->e))
+	if (fld_entry_shown(v->c->kv, ch.seq, &en, cb, v->e))
 		return -1;
 	snprintf(ref, sizeof ref, "CR-%llu", (unsigned long long)number);
 	heading(v, "for.change", ref, ch.title, strlen(ch.title));
@@ -345,6 +360,7 @@ static int change_section(struct view *v, uint64_t number, uint64_t rev, bool al
 		word_fact(v, "change.channel", s, n);
 	if (fld_str(&en, "reason", &s, &n))
 		word_fact(v, "change.reason", s, n);
+	corrected_fact(v, cb);
 	buf_adds(v->b, "</dl>\n");
 	if (view_items(v, &en, "change.items"))
 		return -1;
@@ -353,13 +369,14 @@ static int change_section(struct view *v, uint64_t number, uint64_t rev, bool al
 	key_init(&ak, 's', v->c->project, v->c->plen);
 	key_u64(&ak, number);
 	rc = ch.assessed ? state_get_seq(v->c->kv, &ak, &aseq, v->e) : 0;
-	if (rc < 0 || (rc == 1 && fld_entry(v->c->kv, aseq, &as, v->e)))
+	if (rc < 0 || (rc == 1 && fld_entry_shown(v->c->kv, aseq, &as, ab, v->e)))
 		return -1;
 	if (rc == 1) {
 		buf_adds(v->b, "<dl>\n");
 		word_fact(v, "assessment.class", ch.cls, strlen(ch.cls));
 		if (fld_str(&as, "rationale", &s, &n))
 			text_fact(v, "assessment.rationale", s, n);
+		corrected_fact(v, ab);
 		buf_adds(v->b, "</dl>\n");
 	} else {
 		buf_printf(v->b, "<p class=\"none\">%s</p>\n", view_tr(v, "assessment.none"));
@@ -368,6 +385,17 @@ static int change_section(struct view *v, uint64_t number, uint64_t rev, bool al
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);
+}
+
+static int change_section(struct view *v, uint64_t number, uint64_t rev, bool all)
+{
+	struct buf cb, ab;
+	buf_init(&cb);
+	buf_init(&ab);
+	int rc = change_body(v, number, rev, all, &cb, &ab);
+	buf_free(&cb);
+	buf_free(&ab);
+	return rc;
 }
 
 int view_change(struct view *v, uint64_t number, uint64_t rev)
@@ -380,7 +408,7 @@ int view_change_record(struct view *v, uint64_t number)
 	return change_section(v, number, 0, true);
 }
 
-int view_baseline(struct view *v, uint64_t version)
+static int baseline_body(struct view *v, uint64_t version, struct buf *body)
 {
 	struct base b;
 	struct entry en;
@@ -397,7 +425,7 @@ int view_baseline(struct view *v, uint64_t version)
 			   view_tr(v, "for.baseline"), view_tr(v, "baseline.none"));
 		return failed(v);
 	}
-	if (fld_entry(v->c->kv, b.seq, &en, v->e))
+	if (fld_entry_shown(v->c->kv, b.seq, &en, body, v->e))
 		return -1;
 	snprintf(ref, sizeof ref, "(%s %llu)", view_tr(v, "baseline.version"), (unsigned long long)version);
 	heading(v, "for.baseline", ref, "", 0);
@@ -408,6 +436,7 @@ int view_baseline(struct view *v, uint64_t version)
 	time_fact(v, "change.raised_at", en.time_us);
 	if (fld_str(&en, "rule", &s, &sn))
 		text_fact(v, "baseline.rule", s, sn);
+	corrected_fact(v, body);
 	buf_printf(v->b, "</dl>\n<h3>%s</h3>\n<dl class=\"items\">\n", view_tr(v, "baseline.items"));
 	fld_array(&en, "items", &c, &n);
 	for (uint32_t i = 0; i < n; i++) {
@@ -429,6 +458,15 @@ int view_baseline(struct view *v, uint64_t version)
 		return -1;
 	buf_adds(v->b, "</section>\n");
 	return failed(v);
+}
+
+int view_baseline(struct view *v, uint64_t version)
+{
+	struct buf body;
+	buf_init(&body);
+	int rc = baseline_body(v, version, &body);
+	buf_free(&body);
+	return rc;
 }
 
 int view_amendment(struct view *v, uint64_t number)
