@@ -75,7 +75,8 @@ static const struct cmd_help HELP[] = {
 	  "valid-until date cannot be approved (record a new revision). An amendment is approved "
 	  "(signed) or rejected, once; signing binds its changes at the amounts it lists. Once the "
 	  "project has a signatory register, --by must be on it, and an approval within the "
-	  "signatory's limit.", "response" },
+	  "signatory's limit. revise asks for a revised quote of a change (only that: a baseline, "
+	  "amendment or agreement is approved or rejected) and needs --reason, what to revise.", "response" },
 	{ "amendment", RECORD,
 	  "amendment -p ID --changes CR-N,... [--doc FILE...] [--effective DATE] [--title TEXT]",
 	  "Groups approved changes into the next contract amendment, AMD-N (the change agreement "
