@@ -164,13 +164,9 @@ static int answerable(struct ctx *x, const char *what, uint64_t item)
 
 static int signatory_named(struct ctx *x, const struct value *to)
 {
-	struct sig s;
-	struct key k;
 	if (x->proj.signatories == 0)
 		return 0;
-	key_init(&k, 'g', x->in->project, x->in->project_len);
-	key_str(&k, to->s, to->len);
-	int rc = LOAD(x->t, &k, SIG, &s, x->e);
+	int rc = state_signatory(x->t, x->in->project, x->in->project_len, to->s, to->len, NULL, x->e);
 	if (rc < 0)
 		return -1;
 	return rc ? 0 : refuse(x, "%.*s is not on project %.*s's signatory register: a link is for one signatory "

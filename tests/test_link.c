@@ -254,6 +254,18 @@ static void signatories(void)
 	appended("another", V, "signatory", "sg", "{\"action\":\"add\",\"name\":\"Mr D\",\"title\":\"Manager\"}");
 	refused("a link for someone not on the register", "Mr X is not on project sg's signatory register", V, "link",
 		"sg", link_json(CR1, "Mr X", DAY, '2'));
+	/* 200 characters of 3 bytes: longer than any name a register holds */
+	char long_name[601], body[1024];
+	for (int i = 0; i < 200; i++)
+		memcpy(long_name + 3 * i, "\xe3\x81\x82", 3);
+	long_name[600] = '\0';
+	snprintf(body, sizeof body, "{" CR1 ",\"to\":\"%s\",\"expires_at\":%llu,\"token_sha256\":\"%064d\"}", long_name,
+		 (unsigned long long)(fake_now + DAY), 0);
+	refused("a link for a name longer than any on the register (named first: the message is cut)", "\xe3\x81\x82\xe3\x81\x82", V,
+		"link", "sg", body);
+	snprintf(body, sizeof body, "{" ANS1 ",\"decision\":\"approved\",\"respondent\":\"%s\",\"channel\":\"email\"}",
+		 long_name);
+	refused("a response by such a name", "\xe3\x81\x82\xe3\x81\x82", V, "response", "sg", body);
 	appended("a link for Ms C", V, "link", "sg", link_json(CR1, "Ms C", DAY, '3'));
 	refused("another signatory answering through it", "LNK-1 is for Ms C", D, "response", "sg",
 		portal_json(ANS1, 1, "Mr D"));

@@ -320,12 +320,8 @@ static int respondent_fields(struct buf *b, const struct page_ctx *c, struct err
 	if (LOAD(c->kv, &k, PROJ, &p, e) != 1)
 		return -1;
 	bool reg = p.signatories != 0;
-	if (reg) {
-		key_init(&k, 'g', c->project, c->plen);
-		key_str(&k, c->link->to, strnlen(c->link->to, STATE_NAME_MAX));
-		if ((rc = LOAD(c->kv, &k, SIG, &s, e)) < 0)
-			return -1;
-	}
+	if (reg && (rc = state_signatory(c->kv, c->project, c->plen, c->link->to, strlen(c->link->to), &s, e)) < 0)
+		return -1;
 	buf_printf(b, "<p class=\"note\">%s</p>\n<label class=\"field\" for=\"respondent\">%s</label>\n"
 		   "<input type=\"text\" id=\"respondent\" name=\"%s\" required maxlength=\"200\" "
 		   "autocomplete=\"name\" value=\"",
