@@ -270,6 +270,33 @@ static bool is(const struct value *v, const char *s)
 	return v && v->present && v->len == strlen(s) && memcmp(v->s, s, v->len) == 0;
 }
 
+/* With a signatory register: the signatory the link was made for is still
+ * on it, and the answer names them and their title there, byte for byte
+ * (the page prefills both from the register). */
+static int signatory_answers(struct ctx *x, const struct lnk *l)
+{
+	const struct value *who = val(x, "respondent"), *title = val(x, "respondent_title");
+	unsigned long long number = (unsigned long long)l->number;
+	struct sig s;
+	int rc = state_signatory(x->t, x->in->project, x->in->project_len, l->to, strlen(l->to), &s, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return refuse(x, "LNK-%llu is for %s, who is not on project %.*s's signatory register now: the link "
+			      "answers nothing now (make a new link for a signatory on it: scopectl link create)", number,
+			      l->to, P(x));
+	if (strlen(l->to) != who->len || memcmp(l->to, who->s, who->len) != 0)
+		return refuse(x, "LNK-%llu is for %s: the signatory it was made for answers through it, not %.*s",
+			      number, l->to, (int)who->len, who->s);
+	bool same = has(x, "respondent_title") && strlen(s.title) == title->len &&
+		    memcmp(s.title, title->s, title->len) == 0;
+	if (!same)
+		return refuse(x, "LNK-%llu is for %s, whose title on project %.*s's signatory register is \"%s\": the "
+			      "answer gives that title exactly, not \"%.*s\"", number, l->to, P(x), s.title,
+			      has(x, "respondent_title") ? (int)title->len : 0, has(x, "respondent_title") ? title->s : "");
+	return 0;
+}
+
 int link_answer(struct ctx *x)
 {
 	size_t given = 0;
@@ -310,10 +337,8 @@ int link_answer(struct ctx *x)
 			      l.what, (unsigned long long)l.item, l.quote ? " quote revision " : "",
 			      (unsigned long long)l.quote);
 	}
-	const struct value *who = val(x, "respondent");
-	if (x->proj.signatories && (strlen(l.to) != who->len || memcmp(l.to, who->s, who->len) != 0))
-		return refuse(x, "LNK-%llu is for %s: the signatory it was made for answers through it, not %.*s",
-			      (unsigned long long)number, l.to, (int)who->len, who->s);
+	if (x->proj.signatories && signatory_answers(x, &l))
+		return -1;
 	struct key k;
 	l.used_seq = x->in->seq;
 	lnk_key(x->in->project, x->in->project_len, number, &k);

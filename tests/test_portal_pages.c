@@ -505,6 +505,22 @@ static void test_lang(void)
 	is_str(page_lang_code(PAGE_EN), "en", "lang: code en");
 }
 
+/* A signatory who left the register after their link was made: the page
+ * shows the item without a form and says why (the rules refuse the answer). */
+static void test_signatory_gone(void)
+{
+	struct lnk u = link_for("baseline", 1, 0, "Tanaka \"T\"");
+	struct page_ctx c = ctx_for("us-site", &u, PAGE_EN);
+	ok(strstr(document(&c, NULL), "<form") != NULL, "signatory on the register: the form");
+	rec("signatory", "us-site", false, "{\"action\":\"remove\",\"name\":\"Tanaka \\\"T\\\"\",\"reason\":\"left\"}");
+	char *s = document(&c, NULL);
+	ok(strstr(s, "<form") == NULL, "signatory removed from the register: no form");
+	like(s, "is no longer on the client", "signatory removed: why");
+	like(s, "Everything", "signatory removed: the item is still shown");
+	c.lang = PAGE_JA;
+	like(document(&c, NULL), "署名者）として登録されていません", "signatory removed: why, in Japanese");
+}
+
 int main(void)
 {
 	M = scope_mem_new();
@@ -517,6 +533,7 @@ int main(void)
 	test_recorded_link();
 	test_state_changes();
 	test_lang();
+	test_signatory_gone();
 	scope_mem_free(M);
 	return done_testing();
 }

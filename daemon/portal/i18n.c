@@ -198,6 +198,10 @@ static const struct {
 	  "What this link was for has changed since: please ask the vendor for a new link." },
 	{ "closed.answered", "この件には既に回答が記録されています。", "This has already been answered." },
 	{ "closed.not_awaiting", "この件は現在、回答を受け付けていません。", "This does not await an answer now." },
+	{ "closed.not_signatory",
+	  "このリンクの宛先の方は、現在、回答できる方（署名者）として登録されていません。担当者にご連絡ください。",
+	  "The person this link is for is no longer on the client's register of signatories: please contact the "
+	  "vendor." },
 	{ "closed.project", "このページは閲覧専用です。", "This page is for reading only." },
 	{ "closed.project_closed", "このプロジェクトは終了しています。", "This project is closed." },
 	{ "closed.what", "記録されている回答", "The answer on record" },
