@@ -180,7 +180,9 @@ static const struct cmd_help HELP[] = {
 	  "the server reports no portal_url (set portal_listen and portal_url in scoped.conf). "
 	  "list shows every link with what it is for, whom, when made, when it expires, its state "
 	  "(open, used, expired, revoked, superseded) and the answer's entry (report links); "
-	  "revoke ends a link (or, once used, its read-only view of the answer).",
+	  "revoke ends a link: its page, documents and form answer 410 from then on, as a project "
+	  "link's do once it expires; only the receipt of an answer already given through it still "
+	  "downloads. An item link past its expiry still shows its item, without the form.",
 	  "create=link revoke=revoke" },
 	{ "evidence", RECORD,
 	  "evidence add -p ID FILE... [--description TEXT] [--media-type TYPE] [--response SEQ]\n"

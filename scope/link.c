@@ -92,6 +92,11 @@ const char *link_state(const struct lnk *l, uint64_t now_us)
 	return now_us >= l->expires_at ? "expired" : "open";
 }
 
+bool link_gone(const struct lnk *l, uint64_t now_us)
+{
+	return l->revoke_seq != 0 || (strcmp(l->what, "project") == 0 && now_us >= l->expires_at);
+}
+
 /* ---- recording a link ---- */
 
 /* The item the link names can be answered now. */

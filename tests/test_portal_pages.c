@@ -383,7 +383,7 @@ static void test_document(void)
 	l.expires_at = T0;
 	s = document(&c, NULL);
 	ok(strstr(s, "<form") == NULL, "expired link: no form");
-	like(s, "has expired", "expired link: why");
+	like(s, "has expired unanswered", "expired link: why, and that nothing was answered");
 	l = link_for("change", 2, 1, "Ms. C");
 	s = document(&c, NULL);
 	ok(strstr(s, "<form") == NULL, "an item answered another way: no form");

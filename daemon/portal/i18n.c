@@ -190,8 +190,9 @@ static const struct {
 	/* a link that cannot be answered */
 	{ "closed", "このリンクでは回答できません", "This link cannot be used to answer" },
 	{ "closed.used", "このリンクからは既にご回答いただいています。", "This link has already been used to answer." },
-	{ "closed.expired", "このリンクの有効期限が切れています。担当者に新しいリンクをご依頼ください。",
-	  "This link has expired. Please ask the vendor for a new link." },
+	{ "closed.expired",
+	  "このリンクは、回答のないまま有効期限が切れました。担当者に新しいリンクをご依頼ください。",
+	  "This link has expired unanswered. Please ask the vendor for a new link." },
 	{ "closed.revoked", "このリンクは担当者により無効にされました。", "The vendor has revoked this link." },
 	{ "closed.superseded",
 	  "内容が更新されたため、このリンクは使えなくなりました。担当者から新しいリンクをお受け取りください。",
@@ -204,6 +205,11 @@ static const struct {
 	  "vendor." },
 	{ "closed.project", "このページは閲覧専用です。", "This page is for reading only." },
 	{ "closed.project_closed", "このプロジェクトは終了しています。", "This project is closed." },
+	/* a link that shows nothing more (410) */
+	{ "gone.revoked", "このリンクは担当者により無効にされました。記録の内容は表示されません。",
+	  "The vendor has revoked this link: nothing of the record is shown through it." },
+	{ "gone.expired", "この閲覧用リンクの有効期限が切れました。記録の内容は表示されません。",
+	  "This read-only link has expired: nothing of the record is shown through it." },
 	{ "closed.what", "記録されている回答", "The answer on record" },
 	{ "closed.receipt", "回答の控えを表示する", "Show the receipt" },
 	/* the receipt */
