@@ -288,7 +288,7 @@ static int signatory_answers(struct ctx *x, const struct lnk *l)
 		return -1;
 	if (rc == 0)
 		return refuse(x, "LNK-%llu is for %s, who is not on project %.*s's signatory register now: the link "
-			      "answers nothing now (make a new link for a signatory on it: scopectl link create)", number,
+			      "answers nothing (make a new link for a signatory on it: scopectl link create)", number,
 			      l->to, P(x));
 	if (strlen(l->to) != who->len || memcmp(l->to, who->s, who->len) != 0)
 		return refuse(x, "LNK-%llu is for %s: the signatory it was made for answers through it, not %.*s",
