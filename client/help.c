@@ -75,7 +75,8 @@ static const struct cmd_help HELP[] = {
 	  "valid-until date cannot be approved (record a new revision). An amendment is approved "
 	  "(signed) or rejected, once; signing binds its changes at the amounts it lists. Once the "
 	  "project has a signatory register, --by must be on it, and an approval within the "
-	  "signatory's limit.", "response" },
+	  "signatory's limit. revise asks for a revised quote of a change (only that: a baseline, "
+	  "amendment or agreement is approved or rejected) and needs --reason, what to revise.", "response" },
 	{ "amendment", RECORD,
 	  "amendment -p ID --changes CR-N,... [--doc FILE...] [--effective DATE] [--title TEXT]",
 	  "Groups approved changes into the next contract amendment, AMD-N (the change agreement "
@@ -174,12 +175,15 @@ static const struct cmd_help HELP[] = {
 	  "version; an amendment; a notice; a delivery's inspection), once, until it expires "
 	  "(--expires, default 7d, at most 90d); --project links to the project's read-only "
 	  "record instead (default 90d, at most 400d). With a signatory register, --to must be a "
-	  "signatory, and only they answer through it. A new quote revision, a correction or a "
+	  "signatory, and only they answer through it, with their title as the register has it; "
+	  "once they leave the register the link answers nothing. A new quote revision, a correction or a "
 	  "void of the item supersedes its open links. create refuses, recording nothing, when "
 	  "the server reports no portal_url (set portal_listen and portal_url in scoped.conf). "
 	  "list shows every link with what it is for, whom, when made, when it expires, its state "
 	  "(open, used, expired, revoked, superseded) and the answer's entry (report links); "
-	  "revoke ends a link (or, once used, its read-only view of the answer).",
+	  "revoke ends a link: its page, documents and form answer 410 from then on, as a project "
+	  "link's do once it expires; only the receipt of an answer already given through it still "
+	  "downloads. An item link past its expiry still shows its item, without the form.",
 	  "create=link revoke=revoke" },
 	{ "evidence", RECORD,
 	  "evidence add -p ID FILE... [--description TEXT] [--media-type TYPE] [--response SEQ]\n"

@@ -229,8 +229,7 @@ int signatory_allows(struct ctx *x, bool approving, uint64_t total, const char *
 	const struct value *who = val(x, "respondent");
 	struct sig s;
 	struct key k;
-	sig_key(x, who->s, who->len, &k);
-	int rc = LOAD(x->t, &k, SIG, &s, x->e);
+	int rc = state_signatory(x->t, x->in->project, x->in->project_len, who->s, who->len, &s, x->e);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {

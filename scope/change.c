@@ -285,6 +285,7 @@ static int k_response(struct ctx *x)
 	bool approved = decision->len == 8 && memcmp(decision->s, "approved", 8) == 0;
 	bool rejected = decision->len == 8 && memcmp(decision->s, "rejected", 8) == 0;
 	bool disputed = decision->len == 8 && memcmp(decision->s, "disputed", 8) == 0;
+	bool revise = decision->len == 6 && memcmp(decision->s, "revise", 6) == 0;
 	bool for_notice = decision->len == 12 || disputed;	/* acknowledged or disputed */
 	if ((rejected || disputed) && !has(x, "reason"))
 		return refuse(x, "a %s needs a reason", rejected ? "rejection" : "dispute");
@@ -316,6 +317,10 @@ static int k_response(struct ctx *x)
 			return refuse(x, "baseline version %llu does not exist", (unsigned long long)version);
 		if (b.confirmed)
 			return refuse(x, "baseline version %llu is already confirmed", (unsigned long long)version);
+		if (revise)
+			return refuse(x, "baseline version %llu is approved or rejected; revise asks for a revised quote "
+				      "of a change, and a revised baseline is a new version (scopectl baseline add)",
+				      (unsigned long long)version);
 		char what[40];
 		snprintf(what, sizeof what, "baseline %llu", (unsigned long long)version);
 		if (signatory_allows(x, false, 0, what) || mark_unconfirmed(x) || response_in_force(x, what, 0))
@@ -347,6 +352,8 @@ static int k_response(struct ctx *x)
 				      (unsigned long long)val(x, "quote")->u, (unsigned long long)c.quote_rev);
 		if (approved && quote_expired(x, &c))
 			return -1;
+		if (revise && !has(x, "reason"))
+			return refuse(x, "a request for a revised quote needs a reason: what to revise (--reason TEXT)");
 		char what[48];
 		snprintf(what, sizeof what, "the quote of CR-%llu", (unsigned long long)number);
 		if (signatory_allows(x, approved, c.fee + c.tax, what))
@@ -364,6 +371,9 @@ static int k_response(struct ctx *x)
 	} else if (strcmp(c.status, "no_charge") == 0) {
 		if (has(x, "quote"))
 			return refuse(x, "CR-%llu is %s: it has no quote", (unsigned long long)number, c.cls);
+		if (revise)
+			return refuse(x, "CR-%llu is %s: it has no quote to revise; it is approved or rejected",
+				      (unsigned long long)number, c.cls);
 		char what[24];
 		snprintf(what, sizeof what, "CR-%llu", (unsigned long long)number);
 		if (signatory_allows(x, approved, 0, what))

@@ -92,6 +92,11 @@ const char *link_state(const struct lnk *l, uint64_t now_us)
 	return now_us >= l->expires_at ? "expired" : "open";
 }
 
+bool link_gone(const struct lnk *l, uint64_t now_us)
+{
+	return l->revoke_seq != 0 || (strcmp(l->what, "project") == 0 && now_us >= l->expires_at);
+}
+
 /* ---- recording a link ---- */
 
 /* The item the link names can be answered now. */
@@ -164,13 +169,9 @@ static int answerable(struct ctx *x, const char *what, uint64_t item)
 
 static int signatory_named(struct ctx *x, const struct value *to)
 {
-	struct sig s;
-	struct key k;
 	if (x->proj.signatories == 0)
 		return 0;
-	key_init(&k, 'g', x->in->project, x->in->project_len);
-	key_str(&k, to->s, to->len);
-	int rc = LOAD(x->t, &k, SIG, &s, x->e);
+	int rc = state_signatory(x->t, x->in->project, x->in->project_len, to->s, to->len, NULL, x->e);
 	if (rc < 0)
 		return -1;
 	return rc ? 0 : refuse(x, "%.*s is not on project %.*s's signatory register: a link is for one signatory "
@@ -274,6 +275,33 @@ static bool is(const struct value *v, const char *s)
 	return v && v->present && v->len == strlen(s) && memcmp(v->s, s, v->len) == 0;
 }
 
+/* With a signatory register: the signatory the link was made for is still
+ * on it, and the answer names them and their title there, byte for byte
+ * (the page prefills both from the register). */
+static int signatory_answers(struct ctx *x, const struct lnk *l)
+{
+	const struct value *who = val(x, "respondent"), *title = val(x, "respondent_title");
+	unsigned long long number = (unsigned long long)l->number;
+	struct sig s;
+	int rc = state_signatory(x->t, x->in->project, x->in->project_len, l->to, strlen(l->to), &s, x->e);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return refuse(x, "LNK-%llu is for %s, who is not on project %.*s's signatory register now: the link "
+			      "answers nothing (make a new link for a signatory on it: scopectl link create)", number,
+			      l->to, P(x));
+	if (strlen(l->to) != who->len || memcmp(l->to, who->s, who->len) != 0)
+		return refuse(x, "LNK-%llu is for %s: the signatory it was made for answers through it, not %.*s",
+			      number, l->to, (int)who->len, who->s);
+	bool same = has(x, "respondent_title") && strlen(s.title) == title->len &&
+		    memcmp(s.title, title->s, title->len) == 0;
+	if (!same)
+		return refuse(x, "LNK-%llu is for %s, whose title on project %.*s's signatory register is \"%s\": the "
+			      "answer gives that title exactly, not \"%.*s\"", number, l->to, P(x), s.title,
+			      has(x, "respondent_title") ? (int)title->len : 0, has(x, "respondent_title") ? title->s : "");
+	return 0;
+}
+
 int link_answer(struct ctx *x)
 {
 	size_t given = 0;
@@ -314,10 +342,8 @@ int link_answer(struct ctx *x)
 			      l.what, (unsigned long long)l.item, l.quote ? " quote revision " : "",
 			      (unsigned long long)l.quote);
 	}
-	const struct value *who = val(x, "respondent");
-	if (x->proj.signatories && (strlen(l.to) != who->len || memcmp(l.to, who->s, who->len) != 0))
-		return refuse(x, "LNK-%llu is for %s: the signatory it was made for answers through it, not %.*s",
-			      (unsigned long long)number, l.to, (int)who->len, who->s);
+	if (x->proj.signatories && signatory_answers(x, &l))
+		return -1;
 	struct key k;
 	l.used_seq = x->in->seq;
 	lnk_key(x->in->project, x->in->project_len, number, &k);

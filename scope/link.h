@@ -51,5 +51,9 @@ int link_load(struct scope_kv *kv, const char *project, size_t plen, uint64_t nu
 	      struct err *e);
 /* "open", "used", "expired" (at now_us), "revoked" or "superseded". */
 const char *link_state(const struct lnk *l, uint64_t now_us);
+/* Whether the portal shows nothing more through the link: it is revoked
+ * (an item or a project link), or it is a project link past expires_at.
+ * An item link past expires_at still shows its item, without the form. */
+bool link_gone(const struct lnk *l, uint64_t now_us);
 
 #endif

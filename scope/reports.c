@@ -318,14 +318,9 @@ static int status_response(void *ctx, const uint8_t *k, size_t kn, const uint8_t
 	(void)k, (void)kn;
 	struct stctx *s = ctx;
 	struct resp r;
-	struct key gk;
-	const uint8_t *gv;
-	size_t gn;
 	if (rec_unpack(RESP, RESP_N, v, vn, &r, e))
 		return -1;
-	key_init(&gk, 'g', s->project, s->plen);
-	key_str(&gk, r.respondent, strlen(r.respondent));
-	int rc = kv_get(s->t, gk.b, gk.n, &gv, &gn, e);
+	int rc = state_signatory(s->t, s->project, s->plen, r.respondent, strlen(r.respondent), NULL, e);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	mp_pack_map(&s->off_register, 4);

@@ -135,6 +135,18 @@ void key_str(struct key *k, const char *s, size_t n)
 	k->n += n;
 }
 
+int state_signatory(struct scope_kv *t, const char *project, size_t plen, const char *name, size_t n,
+		    struct sig *out, struct err *e)
+{
+	struct key k;
+	struct sig s;
+	if (n > STATE_NAME_MAX || plen > ENTRY_PROJECT_MAX)
+		return 0;
+	key_init(&k, 'g', project, plen);
+	key_str(&k, name, n);
+	return state_load(t, &k, SIG, SIG_N, out ? out : &s, sizeof s, e);
+}
+
 int state_load(struct scope_kv *t, const struct key *k, const struct rfield *f, size_t nf,
 		void *obj, size_t objsize, struct err *e)
 {

@@ -206,6 +206,13 @@ int state_save(struct scope_kv *t, const struct key *k, const struct rfield *f, 
 int state_put_seq(struct scope_kv *t, const struct key *k, uint64_t seq, struct err *e);
 int state_get_seq(struct scope_kv *t, const struct key *k, uint64_t *seq, struct err *e);
 
+/* 1 with the signatory name (n bytes) of project's register into out
+ * (NULL: only whether), 0 if not on it, -1 error.  A name longer than
+ * STATE_NAME_MAX bytes is on no register (its key is never made: a
+ * respondent or a link's to may be 200 characters). */
+int state_signatory(struct scope_kv *t, const char *project, size_t plen, const char *name, size_t n,
+		    struct sig *out, struct err *e);
+
 #define LOAD(t, k, F, obj, e) state_load(t, k, F, F##_N, obj, sizeof *(obj), e)
 #define SAVE(t, k, F, obj, e) state_save(t, k, F, F##_N, obj, e)
 

@@ -144,6 +144,9 @@ static void worked_case(void)
 		 "\"rule\":\"Changes after this definition are additional orders with an additional fee.\"}");
 	like(body_of(1), "\"version\":1", "  the ledger numbered it version 1");
 	like(status_json("pr-site"), "\"baseline_confirmed\":false", "  a baseline is a draft until confirmed");
+	refused("a revision asked of a baseline", "revise asks for a revised quote of a change", "response", "pr-site",
+		true, "{\"baseline\":1,\"decision\":\"revise\",\"reason\":\"six pages\",\"respondent\":\"C manager\","
+		"\"channel\":\"email\"}");
 	APPENDED("the client confirms the baseline", "response", "pr-site", true,
 		 "{\"baseline\":1,\"decision\":\"approved\",\"respondent\":\"C manager\",\"channel\":\"email\"}");
 	approval_seq = last.seq;
@@ -181,6 +184,9 @@ static void worked_case(void)
 		 "{\"change\":\"CR-2\",\"class\":\"minor_revision\",\"rationale\":\"Included in the contract\"}");
 	refused("a quote for a no-charge change", "no quote for a change that is not out of scope", "quote",
 		"pr-site", false, "{\"change\":\"CR-2\",\"fee_minor\":1,\"effort_hours\":1}");
+	refused("a revision asked of a no-charge change", "CR-2 is minor_revision: it has no quote to revise",
+		"response", "pr-site", true, "{\"change\":\"CR-2\",\"decision\":\"revise\",\"reason\":\"bluer\","
+		"\"respondent\":\"C manager\",\"channel\":\"email\"}");
 	APPENDED("the client approves it at no charge", "response", "pr-site", true,
 		 "{\"change\":\"CR-2\",\"decision\":\"approved\",\"respondent\":\"C manager\",\"channel\":\"email\"}");
 	const char *st = status_json("pr-site");
@@ -208,8 +214,12 @@ static void invoicing(void)
 		"{\"change\":\"CR-1\",\"fee_minor\":1000000000000001,\"effort_hours\":40}");
 	APPENDED("quote revision 1", "quote", "pr-app", false,
 		 "{\"change\":\"CR-1\",\"fee_minor\":400000,\"effort_hours\":40}");
+	refused("a revision asked without saying what to revise", "a request for a revised quote needs a reason",
+		"response", "pr-app", true,
+		"{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"revise\",\"respondent\":\"D\",\"channel\":\"chat\"}");
 	APPENDED("the client asks for a revision", "response", "pr-app", true,
-		 "{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"revise\",\"respondent\":\"D\",\"channel\":\"chat\"}");
+		 "{\"change\":\"CR-1\",\"quote\":1,\"decision\":\"revise\",\"reason\":\"fewer hours\","
+		 "\"respondent\":\"D\",\"channel\":\"chat\"}");
 	APPENDED("quote revision 2", "quote", "pr-app", false,
 		 "{\"change\":\"CR-1\",\"fee_minor\":500000,\"effort_hours\":40}");
 	refused("a response to the superseded revision", "not the current one", "response", "pr-app", true,

@@ -2,7 +2,8 @@
  * The client's links on a real ledger (scope/link.c): recording a link and
  * every refusal of one, answering through one (only as scoped's portal
  * records it), used, expired, revoked and superseded links, the signatory
- * a link is for, and a rebuilt state equal to the live one.
+ * a link is for (name and title as on the register, and on it still), and
+ * a rebuilt state equal to the live one.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -81,15 +82,24 @@ static const char *link_json(const char *item, const char *to, uint64_t expires_
 	return out;
 }
 
-/* A response through LNK-n as the portal records it. */
-static const char *portal_json(const char *item, int n, const char *respondent)
+/* A response through LNK-n as the portal records it, with the title typed
+ * (NULL: none). */
+static const char *portal_json_t(const char *item, int n, const char *respondent, const char *title)
 {
 	static char out[768];
-	snprintf(out, sizeof out, "{%s,\"decision\":\"approved\",\"respondent\":\"%s\",\"channel\":\"portal\","
+	char t[128] = "";
+	if (title)
+		snprintf(t, sizeof t, ",\"respondent_title\":\"%s\"", title);
+	snprintf(out, sizeof out, "{%s,\"decision\":\"approved\",\"respondent\":\"%s\"%s,\"channel\":\"portal\","
 		 "\"link\":\"LNK-%d\",\"address\":\"192.0.2.7\",\"user_agent\":\"Mozilla/5.0 test\","
-		 "\"page_sha256\":\"%s\",\"page_lang\":\"en\"}", item, respondent, n,
+		 "\"page_sha256\":\"%s\",\"page_lang\":\"en\"}", item, respondent, t, n,
 		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	return out;
+}
+
+static const char *portal_json(const char *item, int n, const char *respondent)
+{
+	return portal_json_t(item, n, respondent, NULL);
 }
 
 /* LNK-number's state in the links report, now. */
@@ -254,17 +264,59 @@ static void signatories(void)
 	appended("another", V, "signatory", "sg", "{\"action\":\"add\",\"name\":\"Mr D\",\"title\":\"Manager\"}");
 	refused("a link for someone not on the register", "Mr X is not on project sg's signatory register", V, "link",
 		"sg", link_json(CR1, "Mr X", DAY, '2'));
+	/* 200 characters of 3 bytes: longer than any name a register holds */
+	char long_name[601], body[1024];
+	for (int i = 0; i < 200; i++)
+		memcpy(long_name + 3 * i, "\xe3\x81\x82", 3);
+	long_name[600] = '\0';
+	snprintf(body, sizeof body, "{" CR1 ",\"to\":\"%s\",\"expires_at\":%llu,\"token_sha256\":\"%064d\"}", long_name,
+		 (unsigned long long)(fake_now + DAY), 0);
+	refused("a link for a name longer than any on the register (named first: the message is cut)", "\xe3\x81\x82\xe3\x81\x82", V,
+		"link", "sg", body);
+	snprintf(body, sizeof body, "{" ANS1 ",\"decision\":\"approved\",\"respondent\":\"%s\",\"channel\":\"email\"}",
+		 long_name);
+	refused("a response by such a name", "\xe3\x81\x82\xe3\x81\x82", V, "response", "sg", body);
 	appended("a link for Ms C", V, "link", "sg", link_json(CR1, "Ms C", DAY, '3'));
 	refused("another signatory answering through it", "LNK-1 is for Ms C", D, "response", "sg",
 		portal_json(ANS1, 1, "Mr D"));
-	appended("Ms C answering through it", D, "response", "sg", portal_json(ANS1, 1, "Ms C"));
+	refused("Ms C answering through it without her title", "whose title on project sg's signatory register is "
+		"\"Director\": the answer gives that title exactly, not \"\"", D, "response", "sg", portal_json(ANS1, 1, "Ms C"));
+	refused("Ms C answering with another signatory's title", "not \"Manager\"", D, "response", "sg",
+		portal_json_t(ANS1, 1, "Ms C", "Manager"));
+	refused("Ms C answering with her title and a space", "not \"Director \"", D, "response", "sg",
+		portal_json_t(ANS1, 1, "Ms C", "Director "));
+	refused("Ms C answering with her title in other case", "not \"director\"", D, "response", "sg",
+		portal_json_t(ANS1, 1, "Ms C", "director"));
+	appended("Ms C answering through it with her title", D, "response", "sg",
+		 portal_json_t(ANS1, 1, "Ms C", "Director"));
 	appended("a delivery", V, "delivery", "sg", "{\"deliverable\":\"The site\"}");
 	appended("a link for DLV-1", V, "link", "sg", link_json("\"for\":\"delivery\",\"delivery\":\"DLV-1\"", "Ms C", DAY, '4'));
+	refused("an accept through it with another title", "whose title on project sg's signatory register is "
+		"\"Director\"", D, "accept", "sg",
+		"{\"delivery\":\"DLV-1\",\"outcome\":\"passed\",\"respondent\":\"Ms C\",\"respondent_title\":\"CEO\","
+		"\"channel\":\"portal\",\"link\":\"LNK-2\",\"address\":\"192.0.2.7\",\"user_agent\":\"UA\",\"page_lang\":\"ja\","
+		"\"page_sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}");
 	appended("accepted through it", D, "accept", "sg",
-		 "{\"delivery\":\"DLV-1\",\"outcome\":\"passed\",\"respondent\":\"Ms C\",\"channel\":\"portal\","
+		 "{\"delivery\":\"DLV-1\",\"outcome\":\"passed\",\"respondent\":\"Ms C\",\"respondent_title\":\"Director\","
+		 "\"channel\":\"portal\","
 		 "\"link\":\"LNK-2\",\"address\":\"192.0.2.7\",\"user_agent\":\"UA\",\"page_lang\":\"ja\","
 		 "\"page_sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}");
 	is_str(state_of("sg", 2), "used", "  LNK-2 is used");
+	appended("a link for Mr D to CR-2", V, "link", "sg",
+		 link_json("\"for\":\"change\",\"change\":\"CR-2\",\"quote\":1", "Mr D", DAY, '8'));
+	appended("Mr D leaves the register", V, "signatory", "sg",
+		 "{\"action\":\"remove\",\"name\":\"Mr D\",\"reason\":\"left the client\"}");
+	refused("his link answers nothing", "LNK-3 is for Mr D, who is not on project sg's signatory register now: "
+		"the link answers nothing", D, "response", "sg",
+		portal_json_t("\"change\":\"CR-2\",\"quote\":1", 3, "Mr D", "Manager"));
+	refused("  not even with a name on the register", "LNK-3 is for Mr D, who is not on", D, "response", "sg",
+		portal_json_t("\"change\":\"CR-2\",\"quote\":1", 3, "Ms C", "Director"));
+	appended("Mr D on the register again", V, "signatory", "sg",
+		 "{\"action\":\"add\",\"name\":\"Mr D\",\"title\":\"Adviser\"}");
+	refused("  his old title no longer his", "is \"Adviser\"", D, "response", "sg",
+		portal_json_t("\"change\":\"CR-2\",\"quote\":1", 3, "Mr D", "Manager"));
+	appended("  his title now answers", D, "response", "sg",
+		 portal_json_t("\"change\":\"CR-2\",\"quote\":1", 3, "Mr D", "Adviser"));
 	appended("a project is closed", V, "closure", "sg", "{\"outcome\":\"closed\",\"reason\":\"done\"}");
 	refused("an item link in a closed project", "was closed by entry", V, "link", "sg",
 		link_json("\"for\":\"baseline\",\"baseline\":1", "Ms C", DAY, '5'));

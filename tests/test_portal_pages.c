@@ -383,7 +383,7 @@ static void test_document(void)
 	l.expires_at = T0;
 	s = document(&c, NULL);
 	ok(strstr(s, "<form") == NULL, "expired link: no form");
-	like(s, "has expired", "expired link: why");
+	like(s, "has expired unanswered", "expired link: why, and that nothing was answered");
 	l = link_for("change", 2, 1, "Ms. C");
 	s = document(&c, NULL);
 	ok(strstr(s, "<form") == NULL, "an item answered another way: no form");
@@ -654,6 +654,22 @@ static void test_lang(void)
 	is_str(page_lang_code(PAGE_EN), "en", "lang: code en");
 }
 
+/* A signatory who left the register after their link was made: the page
+ * shows the item without a form and says why (the rules refuse the answer). */
+static void test_signatory_gone(void)
+{
+	struct lnk u = link_for("baseline", 1, 0, "Tanaka \"T\"");
+	struct page_ctx c = ctx_for("us-site", &u, PAGE_EN);
+	ok(strstr(document(&c, NULL), "<form") != NULL, "signatory on the register: the form");
+	rec("signatory", "us-site", false, "{\"action\":\"remove\",\"name\":\"Tanaka \\\"T\\\"\",\"reason\":\"left\"}");
+	char *s = document(&c, NULL);
+	ok(strstr(s, "<form") == NULL, "signatory removed from the register: no form");
+	like(s, "is no longer on the client", "signatory removed: why");
+	like(s, "Everything", "signatory removed: the item is still shown");
+	c.lang = PAGE_JA;
+	like(document(&c, NULL), "署名者）として登録されていません", "signatory removed: why, in Japanese");
+}
+
 int main(void)
 {
 	M = scope_mem_new();
@@ -668,6 +684,7 @@ int main(void)
 	test_revisions();
 	test_corrected_records();
 	test_lang();
+	test_signatory_gone();
 	scope_mem_free(M);
 	return done_testing();
 }

@@ -207,7 +207,7 @@ struct post {
 	const struct route *r;
 	const struct form *f;
 	enum page_lang lang;
-	bool found, replied;
+	bool found, replied, gone;
 	char project[ENTRY_PROJECT_MAX];
 	size_t plen;
 	struct lnk link;
@@ -242,6 +242,10 @@ static int read_post(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err
 	if (f <= 0)
 		return f;
 	x->found = true;
+	if (link_gone(&x->link, now_us)) {
+		x->gone = true;
+		return 0;
+	}
 	struct route r = *x->r;
 	r.lang = x->lang;
 	struct page_ctx c = { kv, x->project, x->plen, &x->link, x->lang, now_us, r.token, NULL };
@@ -254,12 +258,14 @@ static int read_post(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err
 	hex_encode(x->page_sha, sizeof x->page_sha, hex);
 	if (!yes || x->f->n[F_SHOWN] != 64 || memcmp(hex, x->f->v[F_SHOWN], 64) != 0) {
 		x->p->st.refused[PREF_CHANGED]++;
-		x->replied = true;
 		struct page_answer typed;
 		typed_of(x->f, &typed);
-		return routes_page(x->p, kv, now_us, x->req, &r, x->project, x->plen, &x->link,
-				   yes ? "the page changed since it was shown: read it again and answer again" : NULL,
-				   yes ? &typed : NULL, 409, e);
+		/* replied only when sent: a page that failed is answered 500 */
+		int rc = routes_page(x->p, kv, now_us, x->req, &r, x->project, x->plen, &x->link,
+				     yes ? "the page changed since it was shown: read it again and answer again" : NULL,
+				     yes ? &typed : NULL, 409, e);
+		x->replied = rc == 0;
+		return rc;
 	}
 	struct buf ua;
 	buf_init(&ua);
@@ -480,6 +486,10 @@ void answer_post(struct portal *p, struct evhttp_request *req, const struct rout
 			routes_refuse(p, req, r, PREF_COUNT, 500, e.msg);
 	} else if (!x.found) {
 		routes_refuse(p, req, r, PREF_TOKEN, 404, NULL);
+	} else if (x.gone) {
+		struct route rl = *r;
+		rl.lang = x.lang;
+		routes_gone(p, req, &rl, &x.link);
 	} else if (!x.replied) {
 		enqueue(&x);
 	}

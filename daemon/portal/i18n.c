@@ -202,16 +202,26 @@ static const struct {
 	/* a link that cannot be answered */
 	{ "closed", "このリンクでは回答できません", "This link cannot be used to answer" },
 	{ "closed.used", "このリンクからは既にご回答いただいています。", "This link has already been used to answer." },
-	{ "closed.expired", "このリンクの有効期限が切れています。担当者に新しいリンクをご依頼ください。",
-	  "This link has expired. Please ask the vendor for a new link." },
+	{ "closed.expired",
+	  "このリンクは、回答のないまま有効期限が切れました。担当者に新しいリンクをご依頼ください。",
+	  "This link has expired unanswered. Please ask the vendor for a new link." },
 	{ "closed.revoked", "このリンクは担当者により無効にされました。", "The vendor has revoked this link." },
 	{ "closed.superseded",
 	  "内容が更新されたため、このリンクは使えなくなりました。担当者から新しいリンクをお受け取りください。",
 	  "What this link was for has changed since: please ask the vendor for a new link." },
 	{ "closed.answered", "この件には既に回答が記録されています。", "This has already been answered." },
 	{ "closed.not_awaiting", "この件は現在、回答を受け付けていません。", "This does not await an answer now." },
+	{ "closed.not_signatory",
+	  "このリンクの宛先の方は、現在、回答できる方（署名者）として登録されていません。担当者にご連絡ください。",
+	  "The person this link is for is no longer on the client's register of signatories: please contact the "
+	  "vendor." },
 	{ "closed.project", "このページは閲覧専用です。", "This page is for reading only." },
 	{ "closed.project_closed", "このプロジェクトは終了しています。", "This project is closed." },
+	/* a link that shows nothing more (410) */
+	{ "gone.revoked", "このリンクは担当者により無効にされました。記録の内容は表示されません。",
+	  "The vendor has revoked this link: nothing of the record is shown through it." },
+	{ "gone.expired", "この閲覧用リンクの有効期限が切れました。記録の内容は表示されません。",
+	  "This read-only link has expired: nothing of the record is shown through it." },
 	{ "closed.what", "記録されている回答", "The answer on record" },
 	{ "closed.receipt", "回答の控えを表示する", "Show the receipt" },
 	/* the receipt */

@@ -181,6 +181,20 @@ static int awaits(const struct page_ctx *c, const struct view *v, const char **k
 	return rc;
 }
 
+/* 1 when the project has no signatory register or the link's to is on
+ * it, 0 when a register no longer names them (the link answers nothing). */
+static int signatory_on(const struct page_ctx *c, struct err *e)
+{
+	struct key k;
+	struct proj p;
+	key_init(&k, 'p', c->project, c->plen);
+	if (LOAD(c->kv, &k, PROJ, &p, e) != 1)
+		return -1;
+	if (p.signatories == 0)
+		return 1;
+	return state_signatory(c->kv, c->project, c->plen, c->link->to, strlen(c->link->to), NULL, e);
+}
+
 int page_answerable(const struct page_ctx *c, bool *yes, char *why, size_t whylen, struct err *e)
 {
 	struct view v = { c, NULL, NULL, NULL, { 0 }, e };
@@ -208,6 +222,12 @@ int page_answerable(const struct page_ctx *c, bool *yes, char *why, size_t whyle
 	rc = awaits(c, &v, &key, e);
 	if (rc < 0)
 		return -1;
+	if (rc == 1) {
+		if ((rc = signatory_on(c, e)) < 0)
+			return -1;
+		if (rc == 0)
+			key = "closed.not_signatory";
+	}
 	*yes = rc == 1;
 	set_why(why, whylen, rc == 1 ? "" : tr(c->lang, key));
 	return 0;
@@ -320,12 +340,8 @@ static int respondent_fields(struct buf *b, const struct page_ctx *c, struct err
 	if (LOAD(c->kv, &k, PROJ, &p, e) != 1)
 		return -1;
 	bool reg = p.signatories != 0;
-	if (reg) {
-		key_init(&k, 'g', c->project, c->plen);
-		key_str(&k, c->link->to, strnlen(c->link->to, STATE_NAME_MAX));
-		if ((rc = LOAD(c->kv, &k, SIG, &s, e)) < 0)
-			return -1;
-	}
+	if (reg && (rc = state_signatory(c->kv, c->project, c->plen, c->link->to, strlen(c->link->to), &s, e)) < 0)
+		return -1;
 	buf_printf(b, "<p class=\"note\">%s</p>\n<label class=\"field\" for=\"respondent\">%s</label>\n"
 		   "<input type=\"text\" id=\"respondent\" name=\"%s\" required maxlength=\"200\" "
 		   "autocomplete=\"name\" value=\"",

@@ -12,6 +12,7 @@
 #include "answer.h"
 #include "enc.h"
 #include "filestore.h"
+#include "i18n.h"
 #include "merkle.h"
 #include "portal.h"
 #include "rules_hook.h"
@@ -52,8 +53,14 @@ void routes_refuse(struct portal *p, struct evhttp_request *req, const struct ro
 	if (why < PREF_COUNT)
 		p->st.refused[why]++;
 	page_error(r ? r->lang : PAGE_EN, status, detail, &b);
-	routes_reply(req, r, status, "text/html; charset=utf-8", &b, NULL);
+	/* out of memory: the status alone, never half a page */
+	routes_reply(req, r, status, "text/html; charset=utf-8", buf_failed(&b) ? NULL : &b, NULL);
 	buf_free(&b);
+}
+
+void routes_gone(struct portal *p, struct evhttp_request *req, const struct route *r, const struct lnk *l)
+{
+	routes_refuse(p, req, r, PREF_COUNT, 410, tr(r->lang, l->revoke_seq ? "gone.revoked" : "gone.expired"));
 }
 
 bool routes_has_file(void *ctx, const char *sha256_hex)
@@ -83,6 +90,10 @@ int routes_page(struct portal *p, struct scope_kv *kv, uint64_t now_us, struct e
 	struct buf content, doc;
 	bool yes = false;
 	char why[512] = "", csrf[65] = "", shown[65] = "";
+	if (link_gone(l, now_us)) {
+		routes_gone(p, req, r, l);
+		return 0;
+	}
 	buf_init(&content);
 	buf_init(&doc);
 	int rc = -1;
@@ -162,6 +173,12 @@ static int read_get(void *ctx, struct scope_kv *kv, uint64_t now_us, struct err 
 	if (f <= 0)
 		return f;
 	g->found = true;
+	/* a receipt of what was answered through it stays the client's */
+	if (link_gone(&g->link, now_us) && !(g->sub == SUB_RECEIPT && g->link.used_seq)) {
+		g->status = 410;
+		g->detail = tr(g->r->lang, g->link.revoke_seq ? "gone.revoked" : "gone.expired");
+		return 0;
+	}
 	if (g->sub == SUB_PAGE)
 		return routes_page(g->p, kv, now_us, g->req, g->r, g->project, g->plen, &g->link, NULL, NULL, 200, e);
 	if (g->sub == SUB_DOC) {

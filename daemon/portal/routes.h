@@ -10,7 +10,9 @@
  *
  * A token is 43 base64url characters; anything else is 404 without a
  * lookup.  Each request reads the state in one read transaction.  Every
- * reply carries guard.h's headers.
+ * reply carries guard.h's headers.  A revoked link, and a project link past
+ * its expiry, is 410 on every route but the receipt of an answer already
+ * given through it.
  */
 #ifndef SCOPE_PORTAL_ROUTES_H
 #define SCOPE_PORTAL_ROUTES_H
@@ -48,9 +50,14 @@ void routes_reply(struct evhttp_request *req, const struct route *r, int status,
 void routes_refuse(struct portal *p, struct evhttp_request *req, const struct route *r, enum portal_refusal why,
 		   int status, const char *detail);
 
+/* The 410 for a link that shows nothing more (link_gone): why (revoked,
+ * expired) in the route's language, nothing of the record. */
+void routes_gone(struct portal *p, struct evhttp_request *req, const struct route *r, const struct lnk *l);
+
 /* The page of a link (GET /l/TOKEN, and a refused answer's form again):
  * error above the form, or NULL; typed, what the refused answer sent (its
- * form filled in again), or NULL; status of the reply. */
+ * form filled in again), or NULL; status of the reply.  A link that is
+ * gone (link_gone) gets routes_gone's 410 instead, whatever status says. */
 int routes_page(struct portal *p, struct scope_kv *kv, uint64_t now_us, struct evhttp_request *req,
 		const struct route *r, const char *project, size_t plen, const struct lnk *l, const char *error,
 		const struct page_answer *typed, int status, struct err *e);

@@ -81,6 +81,8 @@ exits 4 "a respondent not on the register is refused" approve CR-6 1 "Somebody"
 has "  naming the register" "$tmp/err" "Somebody is not on project pr-a's signatory register (C buyer, C manager); add them with scopectl signatory add"
 exits 4 "an approval beyond the signatory's limit is refused" approve CR-6 1 "C buyer"
 has "  naming the limit" "$tmp/err" "C buyer may approve up to 60000 JPY (their limit on the signatory register); the quote of CR-6 totals 70000 JPY"
+exits 4 "a revision request without saying what to revise is refused" ctl "$inst" client respond -p pr-a --change CR-6 --quote 1 --decision revise --by "C buyer" --via email
+has "  asking for the reason" "$tmp/err" "a request for a revised quote needs a reason: what to revise (--reason TEXT)"
 ok "a revision request needs only the register" ctl "$inst" client respond -p pr-a --change CR-6 --quote 1 --decision revise --reason "cheaper" --by "C buyer" --via email
 ok "a new revision within the limit" ctl "$inst" lead change quote -p pr-a CR-6 --fee 55000 --tax 5000 --effort-hours 8
 ok "  is approved by C buyer" approve CR-6 2 "C buyer"
@@ -113,6 +115,8 @@ has "  re-derived" "$tmp/err" "verified: re-derived"
 ok "a baseline" ctl "$inst" lead baseline add -p pr-a --item R1="Five pages"
 exits 4 "  confirmed by someone not on the register is refused" ctl "$inst" client respond -p pr-a --baseline 1 --decision approved --by "C buyer" --via email
 has "  naming the register" "$tmp/err" "C buyer is not on project pr-a's signatory register (C manager)"
+exits 4 "  a revision of it is refused" ctl "$inst" client respond -p pr-a --baseline 1 --decision revise --reason "more" --by "C manager" --via email
+has "  as revise is for a change's quote" "$tmp/err" "revise asks for a revised quote of a change"
 ok "  confirmed by a signatory" ctl "$inst" client respond -p pr-a --baseline 1 --decision approved --by "C manager" --via email
 
 # ---- report quotes ----
