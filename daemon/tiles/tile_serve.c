@@ -76,14 +76,19 @@ static bool reads_everything(struct tiles *t, struct evhttp_request *req, bool *
 
 static int checkpoint(struct tiles *t, struct evbuffer *out, struct err *e)
 {
-	struct buf note;
+	struct buf note, lines;
 	buf_init(&note);
-	/* the note exactly as the log signed it; cosignatures, when the log
-	 * holds some, are further signature lines of the same note */
+	buf_init(&lines);
+	/* the note exactly as the log signed it, then the cosignature lines
+	 * the log holds for exactly that
+	 * checkpoint: further signature lines of the same note */
 	int rc = ledger_checkpoint(t->s->ledger, &note, e);
-	if (rc == 0 && evbuffer_add(out, note.data, note.len))
+	if (rc == 0 && witnessing_lines(&t->s->witnessing, note.data, note.len, &lines))
+		rc = err_set(e, "out of memory");
+	if (rc == 0 && (evbuffer_add(out, note.data, note.len) || evbuffer_add(out, lines.data, lines.len)))
 		rc = err_set(e, "out of memory");
 	buf_free(&note);
+	buf_free(&lines);
 	return rc;
 }
 
