@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "follow.h"
 #include "logger.h"
 #include "roles.h"
 #include "server.h"
@@ -80,10 +81,11 @@ static int checkpoint(struct tiles *t, struct evbuffer *out, struct err *e)
 	buf_init(&note);
 	buf_init(&lines);
 	/* the note exactly as the log signed it, then the cosignature lines
-	 * the log holds for exactly that
+	 * the log (or, on a follower, the copy) holds for exactly that
 	 * checkpoint: further signature lines of the same note */
 	int rc = ledger_checkpoint(t->s->ledger, &note, e);
-	if (rc == 0 && witnessing_lines(&t->s->witnessing, note.data, note.len, &lines))
+	if (rc == 0 && (t->s->follow ? follow_cosig_lines(t->s, note.data, note.len, &lines)
+				     : witnessing_lines(&t->s->witnessing, note.data, note.len, &lines)))
 		rc = err_set(e, "out of memory");
 	if (rc == 0 && (evbuffer_add(out, note.data, note.len) || evbuffer_add(out, lines.data, lines.len)))
 		rc = err_set(e, "out of memory");
