@@ -74,10 +74,11 @@ struct follow {
 	uint64_t bundles_end;		/* the entry after those */
 	/* for info */
 	uint64_t interval_s, backoff_s, rounds, failures, fetched, last_ok_us;
-	uint64_t cosig_refused;
-	bool failing, forked;
+	uint64_t cosig_refused, rollbacks;
+	bool failing, forked, rolled_back;
 	char last_error[240];
 	char fork_msg[480];
+	char rollback_msg[480];
 };
 
 static void schedule(struct follow *f, uint64_t s)
@@ -162,6 +163,39 @@ static void write_fork_file(struct follow *f, const struct buf *held)
 {
 	write_evidence(f, "follow-fork.txt", "signed two checkpoints that are not consistent",
 		       "which no append-only history can join to it", held);
+}
+
+/* ---- a rollback: refused, said loudly, followed again once it ends ---- */
+
+static void rolled_back(struct follow *f, const struct buf *held, uint64_t held_size)
+{
+	f->rollbacks++;
+	if (!f->rolled_back) {
+		snprintf(f->rollback_msg, sizeof f->rollback_msg,
+			 "the primary serves a checkpoint of size %llu, smaller than the one of size %llu it signed "
+			 "and this copy holds: refused, the copy keeps what it holds; both checkpoints are in "
+			 "%.200s/follow-rollback.txt", (unsigned long long)f->cp.size, (unsigned long long)held_size,
+			 f->s->cfg.data_dir);
+		write_evidence(f, "follow-rollback.txt", "signed a checkpoint smaller than one it signed before",
+			       "of a smaller tree (a rollback)", held);
+		log_msg(LOG_ERROR, "follow: ROLLBACK: %s", f->rollback_msg);
+	} else {
+		log_msg(LOG_DEBUG, "follow: the primary still serves the smaller checkpoint of size %llu",
+			(unsigned long long)f->cp.size);
+	}
+	f->rolled_back = true;
+	round_reset(f);
+	schedule(f, f->interval_s);
+}
+
+static void rollback_over(struct follow *f)
+{
+	if (!f->rolled_back)
+		return;
+	f->rolled_back = false;
+	log_msg(LOG_WARN, "follow: the primary's checkpoint (size %llu) is no longer smaller than the one held; "
+		"the rollback's checkpoints stay in %s/follow-rollback.txt", (unsigned long long)f->cp.size,
+		f->s->cfg.data_dir);
 }
 
 /* ---- cosignatures: those of the checkpoint held, verified when it can ---- */
@@ -558,8 +592,16 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		}
 		struct buf held;
 		struct checkpoint hc;
+		size_t hl;
 		buf_init(&held);
 		bool read = ledger_checkpoint(f->s->ledger, &held, &e) == 0;
+		/* the checkpoint held was verified when stored: its size only */
+		if (read && note_split((const char *)held.data, held.len, &hl, NULL) == 0 &&
+		    checkpoint_parse((const char *)held.data, hl, &hc, NULL) == 0 && f->cp.size < hc.size) {
+			rolled_back(f, &held, hc.size);
+			buf_free(&held);
+			return;
+		}
 		bool behind = f->cp.size == have &&
 			      (!read || checkpoint_open((const char *)held.data, held.len, keys, nkeys, &hc, NULL) != 0 ||
 			       hc.size < have);
@@ -569,10 +611,12 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 			failed(f, "%s", e.msg);
 			return;
 		}
+		rollback_over(f);
 		keep_cosigs(f);
 		round_done(f);
 		return;
 	}
+	rollback_over(f);
 	if (f->cp.size - have > SIZE_MAX / HASH_LEN) {	/* the leaf hashes' size would wrap */
 		failed(f, "the primary's checkpoint claims %llu more entries than the copy holds: more leaf hashes "
 		       "than this machine can hold", (unsigned long long)(f->cp.size - have));
@@ -892,16 +936,16 @@ void follow_pack_info(const struct server *s, struct buf *out)
 	if (f == NULL)
 		return;
 	mp_pack_cstr(out, "follow");
-	mp_pack_map(out, 10);
+	mp_pack_map(out, 12);
 	mp_pack_cstr(out, "from");
 	mp_pack_cstr(out, f->from);
 	mp_pack_cstr(out, "state");
-	mp_pack_cstr(out, f->forked ? "forked" : f->failing ? "retrying" : "following");
-	static const char *const NAMES[] = { "rounds",	   "failures", "fetched", "last_ok_us", "cosignatures_refused",
-					     "cosigned_size" };
-	const uint64_t v[] = { f->rounds,	  f->failures,	    f->fetched,
-			       f->last_ok_us, f->cosig_refused, f->cosigned_size };
-	for (size_t i = 0; i < 6; i++) {
+	mp_pack_cstr(out, f->forked ? "forked" : f->rolled_back ? "rolled_back" : f->failing ? "retrying" : "following");
+	static const char *const NAMES[] = { "rounds",	 "failures",		 "fetched",	  "last_ok_us",
+					     "rollbacks", "cosignatures_refused", "cosigned_size" };
+	const uint64_t v[] = { f->rounds,    f->failures,      f->fetched,	    f->last_ok_us,
+			       f->rollbacks, f->cosig_refused, f->cosigned_size };
+	for (size_t i = 0; i < 7; i++) {
 		mp_pack_cstr(out, NAMES[i]);
 		mp_pack_uint(out, v[i]);
 	}
@@ -909,6 +953,8 @@ void follow_pack_info(const struct server *s, struct buf *out)
 	mp_pack_cstr(out, f->last_error);
 	mp_pack_cstr(out, "fork");
 	mp_pack_cstr(out, f->forked ? f->fork_msg : "");
+	mp_pack_cstr(out, "rollback");
+	mp_pack_cstr(out, f->rolled_back ? f->rollback_msg : "");
 }
 
 const struct buf *follow_cosigned(const struct server *s, uint64_t *size)

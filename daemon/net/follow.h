@@ -18,6 +18,11 @@
  * DATA_DIR/follow-fork.txt, logged at error level at every start and shown
  * by info; the copy keeps serving what it verified.
  *
+ * A checkpoint smaller than the one held (a rollback, even a consistent
+ * one) is refused: the copy keeps what it holds, logs ROLLBACK, keeps both
+ * checkpoints in DATA_DIR/follow-rollback.txt, counts it (info rollbacks,
+ * state rolled_back) and asks again every interval.
+ *
  * The cosignature lines (cosignature/v1) of the primary's checkpoint are
  * taken apart from the log's note: kept, verified with the witness lines
  * configured if any (else left to the clients), only for exactly the
