@@ -83,6 +83,8 @@ pids+=($FOLLOW_PID)
 FP[f]=$FOLLOW_PORT
 is "restarted, the follower still holds the cosigned checkpoint" "$(finfo f cosigned_size)" 3
 ok "  and serves it with the quorum" fc f auditor checkpoint $(q1)
+kill -TERM "$FOLLOW_PID"; wait "$FOLLOW_PID" 2>/dev/null
+ok "scoped verify on the follower's store holding the cosigned checkpoint" "$SCOPED" verify -c "$tmp/f/scoped.conf"
 
 # ---- a cosignature altered in transit ----
 echo cosig > "$tmp/mode"
