@@ -1258,7 +1258,8 @@ static int meta_known(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, 
 	(void)v;
 	(void)vn;
 	static const char *const NAMES[] = { "format", "origin", "size", "root", "last_time", "checkpoint",
-					     "signing_keys", "key_seqs", "follow_fork", "witness_quorum" };
+					     "signing_keys", "key_seqs", "follow_fork", "follow_cosigned",
+					     "witness_quorum" };
 	const struct vctx *c = ctx;
 	uint64_t seq;
 	for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)

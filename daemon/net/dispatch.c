@@ -77,7 +77,11 @@ static int latest(struct ctx *x, struct buf *note, uint64_t *size, struct err *e
 	struct checkpoint cp;
 	size_t tlen;
 	if (x->r->cosigned) {
-		const struct buf *q = witnessing_cosigned(&x->s->witnessing, size);
+		const struct buf *q = x->s->follow ? follow_cosigned(x->s, size)
+						   : witnessing_cosigned(&x->s->witnessing, size);
+		if (q == NULL && x->s->follow)
+			return err_setc(e, NO_COSIGNED, "this follower holds no cosigned checkpoint yet: its primary's "
+					"checkpoint carried no cosignature it could keep (info: follow.cosignatures_refused)");
 		if (q == NULL)
 			return err_setc(e, NO_COSIGNED, "%s", x->s->witnessing.enabled
 				? "no checkpoint carries the quorum of witness cosignatures yet: ask again in a few seconds"

@@ -17,13 +17,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cosig.h"
 #include "enc.h"
 #include "fileio.h"
 #include "logger.h"
 #include "mp.h"
 #include "server.h"
 #include "stats.h"
+#include "store.h"
 #include "tile_path.h"
+
+#define COSIGNED_META "follow_cosigned"
+#define COSIG_BLOB 76		/* a cosignature/v1 line: key id, u64 time, Ed25519 signature */
 
 enum step { STEP_IDLE, STEP_CHECKPOINT, STEP_TILE, STEP_BUNDLE };
 
@@ -49,7 +54,12 @@ struct follow {
 	enum step step;
 	char want[128];			/* the resource in flight, below from */
 	/* the round */
-	struct buf note;		/* the primary's checkpoint being followed */
+	struct buf note;		/* the primary's checkpoint being followed, its cosignatures taken out */
+	struct buf lines;		/* the cosignature lines that came with it and were kept */
+	struct buf cosigned;		/* the newest checkpoint held with cosignatures, and them; or empty */
+	uint64_t cosigned_size;
+	struct cosig_verifier wkeys[CONFIG_MAX_WITNESSES];	/* the configured witness lines */
+	size_t nw;
 	struct checkpoint cp;
 	uint64_t base;			/* the copy's size when the round began */
 	uint8_t (*leaves)[HASH_LEN];	/* leaf hashes of base..cp.size, from the level-0 tiles */
@@ -64,9 +74,11 @@ struct follow {
 	uint64_t bundles_end;		/* the entry after those */
 	/* for info */
 	uint64_t interval_s, backoff_s, rounds, failures, fetched, last_ok_us;
-	bool failing, forked;
+	uint64_t cosig_refused, rollbacks;
+	bool failing, forked, rolled_back;
 	char last_error[240];
 	char fork_msg[480];
+	char rollback_msg[480];
 };
 
 static void schedule(struct follow *f, uint64_t s)
@@ -127,22 +139,219 @@ static void round_done(struct follow *f)
 
 /* ---- the fork: kept for good, said loudly ---- */
 
-static void write_fork_file(struct follow *f, const struct buf *held)
+/* Two checkpoints of the primary kept as evidence in DATA_DIR/file: the
+ * one held, then the one served later. */
+static void write_evidence(struct follow *f, const char *file, const char *what, const char *later,
+			   const struct buf *held)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	snprintf(path, sizeof path, "%s/follow-fork.txt", f->s->cfg.data_dir);
+	snprintf(path, sizeof path, "%s/%s", f->s->cfg.data_dir, file);
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b, "scoped follow: the primary %s signed two checkpoints that are not consistent.\n"
-		 "The checkpoint this copy holds, verified with everything before it:\n\n", f->from);
+	buf_printf(&b, "scoped follow: the primary %s %s.\n"
+		 "The checkpoint this copy holds, verified with everything before it:\n\n", f->from, what);
 	buf_add(&b, held->data, held->len);
-	buf_printf(&b, "\nThe checkpoint the primary served later, signed by the same key, which no "
-		 "append-only history can join to it:\n\n");
+	buf_printf(&b, "\nThe checkpoint the primary served later, signed by the same key, %s:\n\n", later);
 	buf_add(&b, f->note.data, f->note.len);
 	struct err e = { 0 };
 	if (write_file_atomic(path, b.data, b.len, 0644, &e))
-		log_msg(LOG_ERROR, "follow: cannot keep the fork's checkpoints in %s: %s", path, e.msg);
+		log_msg(LOG_ERROR, "follow: cannot keep the checkpoints in %s: %s", path, e.msg);
 	buf_free(&b);
+}
+
+static void write_fork_file(struct follow *f, const struct buf *held)
+{
+	write_evidence(f, "follow-fork.txt", "signed two checkpoints that are not consistent",
+		       "which no append-only history can join to it", held);
+}
+
+/* ---- a rollback: refused, said loudly, followed again once it ends ---- */
+
+static void rolled_back(struct follow *f, const struct buf *held, uint64_t held_size)
+{
+	f->rollbacks++;
+	if (!f->rolled_back) {
+		snprintf(f->rollback_msg, sizeof f->rollback_msg,
+			 "the primary serves a checkpoint of size %llu, smaller than the one of size %llu it signed "
+			 "and this copy holds: refused, the copy keeps what it holds; both checkpoints are in "
+			 "%.200s/follow-rollback.txt", (unsigned long long)f->cp.size, (unsigned long long)held_size,
+			 f->s->cfg.data_dir);
+		write_evidence(f, "follow-rollback.txt", "signed a checkpoint smaller than one it signed before",
+			       "of a smaller tree (a rollback)", held);
+		log_msg(LOG_ERROR, "follow: ROLLBACK: %s", f->rollback_msg);
+	} else {
+		log_msg(LOG_DEBUG, "follow: the primary still serves the smaller checkpoint of size %llu",
+			(unsigned long long)f->cp.size);
+	}
+	f->rolled_back = true;
+	round_reset(f);
+	schedule(f, f->interval_s);
+}
+
+static void rollback_over(struct follow *f)
+{
+	if (!f->rolled_back)
+		return;
+	f->rolled_back = false;
+	log_msg(LOG_WARN, "follow: the primary's checkpoint (size %llu) is no longer smaller than the one held; "
+		"the rollback's checkpoints stay in %s/follow-rollback.txt", (unsigned long long)f->cp.size,
+		f->s->cfg.data_dir);
+}
+
+/* ---- cosignatures: those of the checkpoint held, verified when it can ---- */
+
+/* Whether a cosignature line over text may be kept: with witness lines
+ * configured, only if it verifies with one of them. */
+static bool cosig_ok(const struct follow *f, const char *text, size_t tlen, const char *line, size_t len,
+		     const struct note_sig *sig, char *why, size_t cap)
+{
+	if (f->nw == 0)
+		return true;	/* nothing to check it with here: clients check it (--witness, --quorum) */
+	for (size_t k = 0; k < f->nw; k++) {
+		if (!note_sig_is(sig, f->wkeys[k].name, f->wkeys[k].key_id))
+			continue;
+		uint64_t when;
+		struct err e = { 0 };
+		if (cosig_verify_line(&f->wkeys[k], text, tlen, line, len, &when, &e) == 0)
+			return true;
+		snprintf(why, cap, "%.190s", e.msg);
+		return false;
+	}
+	snprintf(why, cap, "no witness line of the configuration has its name and key id");
+	return false;
+}
+
+/* A signed note split into the log's note (its text and every signature
+ * line but the cosignatures) and the cosignature lines that may be kept;
+ * with count, the others are counted and logged. */
+static int split_cosigs(struct follow *f, const char *p, size_t n, struct buf *note, struct buf *lines, bool count,
+			struct err *e)
+{
+	size_t tlen;
+	if (note_split(p, n, &tlen, e))
+		return -1;
+	buf_reset(note);
+	buf_reset(lines);
+	buf_add(note, p, tlen + 1);
+	for (size_t pos = tlen + 1, k = 1; pos < n; k++) {
+		size_t start = pos;
+		struct note_sig sig;
+		char why[200];
+		if (note_sig_next(p, n, &pos, k, &sig, e))
+			return -1;
+		if (sig.bloblen != COSIG_BLOB)
+			buf_add(note, p + start, pos - start);
+		else if (cosig_ok(f, p, tlen, p + start, pos - start, &sig, why, sizeof why))
+			buf_add(lines, p + start, pos - start);
+		else if (count) {
+			f->cosig_refused++;
+			log_msg(f->cosig_refused == 1 ? LOG_WARN : LOG_DEBUG,
+				"follow: a cosignature line by %.*s on the primary's checkpoint of size %llu is refused "
+				"(info: follow.cosignatures_refused): %s", (int)sig.namelen, sig.name,
+				(unsigned long long)f->cp.size, why);
+		}
+	}
+	return buf_failed(note) || buf_failed(lines) ? err_set(e, "out of memory") : 0;
+}
+
+/* How many distinct cosigners a note's kept lines count for. */
+static size_t cosigners(const struct follow *f, const struct buf *q, size_t nlines)
+{
+	struct cosig_seen seen[CONFIG_MAX_WITNESSES];
+	size_t count = 0;
+	if (f->nw == 0)
+		return nlines;
+	return cosig_check((const char *)q->data, q->len, f->wkeys, f->nw, seen, &count, NULL) ? 0 : count;
+}
+
+/* The round ends holding the primary's checkpoint: with the cosignature
+ * lines that came with it, and if it is exactly the checkpoint held (its
+ * text: origin, size and root), it becomes the cosigned checkpoint served,
+ * once it has witness_quorum of the configured witnesses (default all; one
+ * line without witness lines). */
+static void keep_cosigs(struct follow *f)
+{
+	if (f->lines.len == 0 || f->cp.size < f->cosigned_size)
+		return;
+	struct err e = { 0 };
+	struct buf held, q;
+	size_t hl, nl, nlines = 0;
+	buf_init(&held);
+	buf_init(&q);
+	int rc = ledger_checkpoint(f->s->ledger, &held, &e);
+	if (rc == 0 && (note_split((const char *)held.data, held.len, &hl, &e) ||
+			note_split((const char *)f->note.data, f->note.len, &nl, &e)))
+		rc = -1;
+	bool same = rc == 0 && hl == nl && memcmp(held.data, f->note.data, hl) == 0;
+	if (same) {
+		buf_add(&q, held.data, held.len);
+		if (buf_failed(&q) || cosig_append(&q, (const char *)f->lines.data, f->lines.len, &e))
+			rc = -1;
+		for (size_t i = 0; i < f->lines.len; i++)
+			nlines += f->lines.data[i] == '\n';
+	}
+	size_t need = f->nw ? (f->s->cfg.witness_quorum ? (size_t)f->s->cfg.witness_quorum : f->nw) : 1;
+	if (rc == 0 && same && cosigners(f, &q, nlines) >= need &&
+	    (q.len != f->cosigned.len || memcmp(q.data, f->cosigned.data, q.len) != 0)) {
+		struct store_txn *t = NULL;
+		if (store_begin(ledger_store(f->s->ledger), true, &t, &e) == 0) {
+			store_meta_put(t, COSIGNED_META, q.data, q.len, &e);
+			rc = store_commit(t, &e);
+		} else {
+			rc = -1;
+		}
+		if (rc == 0) {
+			if (f->cp.size > f->cosigned_size || f->cosigned.len == 0)
+				log_msg(LOG_INFO, "follow: holding the primary's checkpoint of size %llu with %zu "
+					"cosignature lines", (unsigned long long)f->cp.size, nlines);
+			buf_reset(&f->cosigned);
+			buf_add(&f->cosigned, q.data, q.len);
+			f->cosigned_size = f->cp.size;
+		}
+	}
+	if (rc)
+		log_msg(LOG_ERROR, "follow: cannot keep the cosignatures of checkpoint %llu: %s",
+			(unsigned long long)f->cp.size, e.msg);
+	buf_free(&held);
+	buf_free(&q);
+}
+
+/* At start: the cosigned checkpoint kept, if the copy holds its tree and
+ * its lines still verify with the witness lines configured now. */
+static int load_cosigned(struct follow *f, struct err *e)
+{
+	struct store_txn *t = NULL;
+	const uint8_t *v;
+	size_t n;
+	struct buf raw, note, lines;
+	buf_init(&raw);
+	buf_init(&note);
+	buf_init(&lines);
+	if (store_begin(ledger_store(f->s->ledger), false, &t, e))
+		return -1;
+	int rc = store_meta_get(t, COSIGNED_META, &v, &n, e);
+	if (rc == 1)
+		buf_add(&raw, v, n);
+	store_abort(t);
+	if (rc < 0)
+		return -1;
+	struct checkpoint cp;
+	size_t tlen;
+	uint8_t root[HASH_LEN];
+	struct err ce = { 0 };
+	if (rc == 1 && !buf_failed(&raw) &&
+	    split_cosigs(f, (const char *)raw.data, raw.len, &note, &lines, false, &ce) == 0 && lines.len &&
+	    note_split((const char *)raw.data, raw.len, &tlen, &ce) == 0 &&
+	    checkpoint_parse((const char *)raw.data, tlen, &cp, &ce) == 0 && cp.size <= ledger_size(f->s->ledger) &&
+	    ledger_root(f->s->ledger, cp.size, root, &ce) == 0 && memcmp(root, cp.root, HASH_LEN) == 0) {
+		buf_add(&f->cosigned, note.data, note.len);
+		buf_add(&f->cosigned, lines.data, lines.len);
+		f->cosigned_size = cp.size;
+	}
+	buf_free(&raw);
+	buf_free(&note);
+	buf_free(&lines);
+	return 0;
 }
 
 static void forked(struct follow *f, const char *why)
@@ -365,6 +574,11 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		       "has in use: a key change is followed only through a checkpoint both keys signed): %s", e.msg);
 		return;
 	}
+	/* what is stored is the log's note; the witnesses' lines apart */
+	if (split_cosigs(f, (const char *)p, n, &f->note, &f->lines, true, &e)) {
+		failed(f, "the primary's checkpoint: %s", e.msg);
+		return;
+	}
 	uint64_t have = ledger_size(f->s->ledger);
 	uint8_t root[HASH_LEN];
 	if (f->cp.size <= have) {	/* nothing new: it must be a tree the copy holds */
@@ -378,10 +592,18 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 		}
 		struct buf held;
 		struct checkpoint hc;
+		size_t hl;
 		buf_init(&held);
+		bool read = ledger_checkpoint(f->s->ledger, &held, &e) == 0;
+		/* the checkpoint held was verified when stored: its size only */
+		if (read && note_split((const char *)held.data, held.len, &hl, NULL) == 0 &&
+		    checkpoint_parse((const char *)held.data, hl, &hc, NULL) == 0 && f->cp.size < hc.size) {
+			rolled_back(f, &held, hc.size);
+			buf_free(&held);
+			return;
+		}
 		bool behind = f->cp.size == have &&
-			      (ledger_checkpoint(f->s->ledger, &held, &e) != 0 ||
-			       checkpoint_open((const char *)held.data, held.len, keys, nkeys, &hc, NULL) != 0 ||
+			      (!read || checkpoint_open((const char *)held.data, held.len, keys, nkeys, &hc, NULL) != 0 ||
 			       hc.size < have);
 		buf_free(&held);
 		/* entries stored by a round that stopped before its checkpoint */
@@ -389,9 +611,12 @@ static void take_checkpoint(struct follow *f, const uint8_t *p, size_t n)
 			failed(f, "%s", e.msg);
 			return;
 		}
+		rollback_over(f);
+		keep_cosigs(f);
 		round_done(f);
 		return;
 	}
+	rollback_over(f);
 	if (f->cp.size - have > SIZE_MAX / HASH_LEN) {	/* the leaf hashes' size would wrap */
 		failed(f, "the primary's checkpoint claims %llu more entries than the copy holds: more leaf hashes "
 		       "than this machine can hold", (unsigned long long)(f->cp.size - have));
@@ -490,6 +715,7 @@ static void store_bundles(struct follow *f, bool head)
 		log_msg(LOG_INFO, "follow: verified and stored entries %llu..%llu; holding the primary's checkpoint "
 			"of size %llu", (unsigned long long)f->base, (unsigned long long)(f->cp.size - 1),
 			(unsigned long long)f->cp.size);
+		keep_cosigs(f);
 		round_done(f);
 		return;
 	}
@@ -622,6 +848,8 @@ int follow_trust(struct server *s, const char *from, struct err *e)
 	struct follow *f = s->follow;
 	f->s = s;
 	buf_init(&f->note);
+	buf_init(&f->lines);
+	buf_init(&f->cosigned);
 	buf_init(&f->bundles);
 	size_t n = strlen(from);
 	while (n > 8 && from[n - 1] == '/')
@@ -648,6 +876,13 @@ int follow_start(struct server *s, struct err *e)
 	struct follow *f = s->follow;
 	const struct config *c = &s->cfg;
 	f->interval_s = c->follow_interval_s;
+	/* witness lines: a follower checks the cosignatures it keeps (their
+	 * URLs are the primary's business) */
+	for (size_t i = 0; i < c->nwitnesses; i++)
+		if (cosig_verifier_parse(c->witnesses[i].vkey, strlen(c->witnesses[i].vkey), &f->wkeys[f->nw++], e))
+			return err_prefix(e, "witness %s", c->witnesses[i].name);
+	if (load_cosigned(f, e))
+		return err_prefix(e, "reading the cosigned checkpoint kept");
 	struct buf fork;
 	buf_init(&fork);
 	int rc = ledger_follow_fork_get(s->ledger, &fork, e);
@@ -701,14 +936,16 @@ void follow_pack_info(const struct server *s, struct buf *out)
 	if (f == NULL)
 		return;
 	mp_pack_cstr(out, "follow");
-	mp_pack_map(out, 8);
+	mp_pack_map(out, 12);
 	mp_pack_cstr(out, "from");
 	mp_pack_cstr(out, f->from);
 	mp_pack_cstr(out, "state");
-	mp_pack_cstr(out, f->forked ? "forked" : f->failing ? "retrying" : "following");
-	static const char *const NAMES[] = { "rounds", "failures", "fetched", "last_ok_us" };
-	const uint64_t v[] = { f->rounds, f->failures, f->fetched, f->last_ok_us };
-	for (size_t i = 0; i < 4; i++) {
+	mp_pack_cstr(out, f->forked ? "forked" : f->rolled_back ? "rolled_back" : f->failing ? "retrying" : "following");
+	static const char *const NAMES[] = { "rounds",	 "failures",		 "fetched",	  "last_ok_us",
+					     "rollbacks", "cosignatures_refused", "cosigned_size" };
+	const uint64_t v[] = { f->rounds,    f->failures,      f->fetched,	    f->last_ok_us,
+			       f->rollbacks, f->cosig_refused, f->cosigned_size };
+	for (size_t i = 0; i < 7; i++) {
 		mp_pack_cstr(out, NAMES[i]);
 		mp_pack_uint(out, v[i]);
 	}
@@ -716,6 +953,24 @@ void follow_pack_info(const struct server *s, struct buf *out)
 	mp_pack_cstr(out, f->last_error);
 	mp_pack_cstr(out, "fork");
 	mp_pack_cstr(out, f->forked ? f->fork_msg : "");
+	mp_pack_cstr(out, "rollback");
+	mp_pack_cstr(out, f->rolled_back ? f->rollback_msg : "");
+}
+
+const struct buf *follow_cosigned(const struct server *s, uint64_t *size)
+{
+	const struct follow *f = s->follow;
+	*size = f ? f->cosigned_size : 0;
+	return f && f->cosigned.len ? &f->cosigned : NULL;
+}
+
+int follow_cosig_lines(const struct server *s, const uint8_t *note, size_t n, struct buf *out)
+{
+	const struct follow *f = s->follow;
+	/* the kept note is the held one, then its cosignature lines */
+	if (f && f->cosigned.len > n && memcmp(f->cosigned.data, note, n) == 0)
+		buf_add(out, f->cosigned.data + n, f->cosigned.len - n);
+	return buf_failed(out) ? -1 : 0;
 }
 
 void follow_free(struct server *s)
@@ -730,6 +985,8 @@ void follow_free(struct server *s)
 		evdns_base_free(f->dns, 0);
 	SSL_CTX_free(f->tls);
 	buf_free(&f->note);
+	buf_free(&f->lines);
+	buf_free(&f->cosigned);
 	buf_free(&f->bundles);
 	free(f);
 	s->follow = NULL;

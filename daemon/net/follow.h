@@ -18,6 +18,18 @@
  * DATA_DIR/follow-fork.txt, logged at error level at every start and shown
  * by info; the copy keeps serving what it verified.
  *
+ * A checkpoint smaller than the one held (a rollback, even a consistent
+ * one) is refused: the copy keeps what it holds, logs ROLLBACK, keeps both
+ * checkpoints in DATA_DIR/follow-rollback.txt, counts it (info rollbacks,
+ * state rolled_back) and asks again every interval.
+ *
+ * The cosignature lines (cosignature/v1) of the primary's checkpoint are
+ * taken apart from the log's note: kept, verified with the witness lines
+ * configured if any (else left to the clients), only for exactly the
+ * checkpoint the copy holds; the others are counted (cosignatures_refused).
+ * The newest held checkpoint with them is kept in meta follow_cosigned and
+ * served as the cosigned checkpoint and on the tiles' /checkpoint.
+ *
  *   server --owns--> follow --ledger_follow_store--> ledger
  */
 #ifndef SCOPE_FOLLOW_H
@@ -45,6 +57,13 @@ int follow_start(struct server *s, struct err *e);
 const char *follow_refusal(const struct server *s, const char *op, char *msg, size_t cap);
 /* info's "follow" member (a map); nothing on a primary. */
 void follow_pack_info(const struct server *s, struct buf *out);
+/* The newest checkpoint the copy holds with the cosignature lines the
+ * primary served with it (NULL if none); *size its tree size. */
+const struct buf *follow_cosigned(const struct server *s, uint64_t *size);
+/* Appends the cosignature lines kept for exactly the signed note
+ * note[0..n) (the copy's checkpoint as ledger_checkpoint reads it), if
+ * any; -1 out of memory. */
+int follow_cosig_lines(const struct server *s, const uint8_t *note, size_t n, struct buf *out);
 /* The one teardown. */
 void follow_free(struct server *s);
 

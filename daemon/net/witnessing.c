@@ -467,6 +467,21 @@ const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size
 	return w->quorum_note.len ? &w->quorum_note : NULL;
 }
 
+int witnessing_lines(const struct witnessing *w, const uint8_t *note, size_t n, struct buf *out)
+{
+	size_t tlen, plen;
+	if (!w->enabled || note_split((const char *)note, n, &tlen, NULL))
+		return 0;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct witness_peer *p = &w->peers[i];
+		if (p->note_len == 0 || note_split((const char *)p->note.data, p->note_len, &plen, NULL) ||
+		    plen != tlen || memcmp(p->note.data, note, tlen) != 0)
+			continue;
+		buf_add(out, p->note.data + p->note_len, p->note.len - p->note_len);
+	}
+	return buf_failed(out) ? -1 : 0;
+}
+
 void witnessing_pack_info(const struct witnessing *w, struct buf *out)
 {
 	mp_pack_cstr(out, "witnesses");

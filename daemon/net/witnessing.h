@@ -90,6 +90,10 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e);
  * or when the interval allows; arg is the witnessing. */
 void witnessing_grew(void *arg);
 const struct buf *witnessing_cosigned(const struct witnessing *w, uint64_t *size);
+/* Appends the cosignature lines the witnesses gave for exactly the signed
+ * note note[0..n) (the same checkpoint text: origin, size, root); -1 out
+ * of memory. */
+int witnessing_lines(const struct witnessing *w, const uint8_t *note, size_t n, struct buf *out);
 /* info's "witnesses" member. */
 void witnessing_pack_info(const struct witnessing *w, struct buf *out);
 /* The one teardown: before the event base goes. */

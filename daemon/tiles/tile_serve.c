@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "follow.h"
 #include "logger.h"
 #include "roles.h"
 #include "server.h"
@@ -76,14 +77,20 @@ static bool reads_everything(struct tiles *t, struct evhttp_request *req, bool *
 
 static int checkpoint(struct tiles *t, struct evbuffer *out, struct err *e)
 {
-	struct buf note;
+	struct buf note, lines;
 	buf_init(&note);
-	/* the note exactly as the log signed it; cosignatures, when the log
-	 * holds some, are further signature lines of the same note */
+	buf_init(&lines);
+	/* the note exactly as the log signed it, then the cosignature lines
+	 * the log (or, on a follower, the copy) holds for exactly that
+	 * checkpoint: further signature lines of the same note */
 	int rc = ledger_checkpoint(t->s->ledger, &note, e);
-	if (rc == 0 && evbuffer_add(out, note.data, note.len))
+	if (rc == 0 && (t->s->follow ? follow_cosig_lines(t->s, note.data, note.len, &lines)
+				     : witnessing_lines(&t->s->witnessing, note.data, note.len, &lines)))
+		rc = err_set(e, "out of memory");
+	if (rc == 0 && (evbuffer_add(out, note.data, note.len) || evbuffer_add(out, lines.data, lines.len)))
 		rc = err_set(e, "out of memory");
 	buf_free(&note);
+	buf_free(&lines);
 	return rc;
 }
 

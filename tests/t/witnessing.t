@@ -6,7 +6,8 @@
 # that is down; a witness whose state is behind the log's record (409, then
 # the retry from its size); scoped restarted keeps what was cosigned; a
 # forked log (the same key, two data directories with different histories)
-# never reaches the quorum; a commit that grows the log starts a round at once,
+# never reaches the quorum; the tiles' /checkpoint carries the cosignature
+# lines of exactly that checkpoint, which verify; a commit that grows the log starts a round at once,
 # and at most one round runs per witness_interval_s.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,7 @@ cat "$tmp/w1/ca.crt" "$tmp/w2/ca.crt" > "$tmp/witness-ca.pem"
 start_witness w1
 start_witness w2
 for i in "$a" "$b" "$f" "$f2" "$s"; do add_witnesses "$i" 0; done
+printf '%s\n' "tiles_listen = 127.0.0.1:0" "tiles_public = yes" >> "$a/scoped.conf"
 run_log "$a"
 run_log "$b"
 
@@ -105,6 +107,13 @@ has "  and w2's" "$tmp/out" "— w2.example/w "
 ok "  status with the quorum too" c "$a" auditor status pr-a $(q2)
 ok "an append with the quorum waits for the witnesses and is proven in a cosigned checkpoint" c "$a" lead append --project pr-a --kind note --body-json '{"text":"witnessed"}' $(q2)
 has "  proven" "$tmp/out" "proven in the checkpoint of size 2"
+tport_a=$(sed -n 's/.*tiles listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$a.log" | tail -n 1)
+ok "the tiles' /checkpoint of log a" curl -sfk -o "$tmp/tcp" "https://127.0.0.1:$tport_a/checkpoint"
+is "  is the latest, of size 2" "$(sed -n 2p "$tmp/tcp")" 2
+has "  signed by the log" "$tmp/tcp" "— test.example/wit-a "
+has "  with w1's cosignature line" "$tmp/tcp" "— w1.example/w "
+has "  and w2's" "$tmp/tcp" "— w2.example/w "
+ok "  the log's signature and both cosignatures verify" /usr/bin/python3 "$(dirname "$0")/cosig_verify.py" "$tmp/tcp" "$key_a" "$w1_vkey" "$w2_vkey"
 ok "log b with the quorum" c "$b" auditor checkpoint $(q2)
 ok "a receipt with the quorum carries the cosigned checkpoint" c "$a" auditor receipt 1 -o "$tmp/r2.json" $(q2)
 ok "  verify --receipt checks the cosignatures" "$SCOPECTL" verify --receipt "$tmp/r2.json" --trust "$key_a" $(q2)
