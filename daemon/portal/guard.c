@@ -13,7 +13,7 @@
 const char *portal_refusal_name(enum portal_refusal r)
 {
 	static const char *const N[PREF_COUNT] = { "rate", "csrf", "origin", "token", "size", "method",
-						   "changed_page", "connections" };
+						   "changed_page", "connections", "gone" };
 	return (unsigned)r < PREF_COUNT ? N[r] : "?";
 }
 

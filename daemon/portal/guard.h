@@ -26,6 +26,7 @@ enum portal_refusal {
 	PREF_METHOD,		/* 405 */
 	PREF_CHANGED,		/* 409: the page changed since it was shown */
 	PREF_CONNECTIONS,	/* the oldest connection ended for a new one (portal.h) */
+	PREF_GONE,		/* 410: a revoked link, or an expired project link */
 	PREF_COUNT
 };
 const char *portal_refusal_name(enum portal_refusal r);

@@ -60,7 +60,7 @@ void routes_refuse(struct portal *p, struct evhttp_request *req, const struct ro
 
 void routes_gone(struct portal *p, struct evhttp_request *req, const struct route *r, const struct lnk *l)
 {
-	routes_refuse(p, req, r, PREF_COUNT, 410, tr(r->lang, l->revoke_seq ? "gone.revoked" : "gone.expired"));
+	routes_refuse(p, req, r, PREF_GONE, 410, tr(r->lang, l->revoke_seq ? "gone.revoked" : "gone.expired"));
 }
 
 bool routes_has_file(void *ctx, const char *sha256_hex)
@@ -215,7 +215,7 @@ static void serve_get(struct portal *p, struct evhttp_request *req, struct route
 		return;
 	}
 	if (g.status) {
-		routes_refuse(p, req, r, PREF_COUNT, g.status, g.detail);
+		routes_refuse(p, req, r, g.status == 410 ? PREF_GONE : PREF_COUNT, g.status, g.detail);
 		return;
 	}
 	if (sub == SUB_DOC)

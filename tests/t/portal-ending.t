@@ -173,5 +173,8 @@ c -D "$tmp/h21" -o "$tmp/b21" "$base/l/$s2"
 is "the link of a signatory who left the register: 200" "$(status "$tmp/h21")" 200
 has "  saying so" "$tmp/b21" "is no longer on the client"
 is "  without the form" "$(grep -c '<form' "$tmp/b21")" 0
+rec admin info --json
+cp "$tmp/out" "$tmp/info.json"
+ok "info counts the 410s as refusals (gone)" python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["stats"]["portal"]["refused"]["gone"] < 1)' "$tmp/info.json"
 ok "scoped stops cleanly on SIGTERM" stop_daemon
 finish
