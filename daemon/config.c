@@ -151,13 +151,17 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 	if (c->nwitnesses == CONFIG_MAX_WITNESSES)
 		return err_set(e, "witness: more than %d witnesses", CONFIG_MAX_WITNESSES);
 	struct config_witness *w = &c->witnesses[c->nwitnesses];
-	char name[sizeof w->name + 1], vkey[sizeof w->vkey + 1], url[sizeof w->url + 1], rest[2];
-	int n = sscanf(value, "%256s %310s %1024s %1s", name, vkey, url, rest);
+	/* vkey: room for a key of another type (an ML-DSA-44 one is some 1760
+	 * bytes), so that the error names what it is */
+	char name[sizeof w->name + 1], vkey[4096], url[sizeof w->url + 1], rest[2];
+	int n = sscanf(value, "%256s %4095s %1024s %1s", name, vkey, url, rest);
 	if (n != 3)
 		return err_set(e, "witness: expected NAME VKEY URL (got \"%.200s\")", value);
 	struct cosig_verifier k;
 	if (cosig_verifier_parse(vkey, strlen(vkey), &k, e))
 		return err_prefix(e, "witness %.100s", name);
+	if (strlen(vkey) >= sizeof w->vkey)
+		return err_set(e, "witness %.100s: the verifier key is longer than %zu bytes", name, sizeof w->vkey - 1);
 	if (strcmp(k.name, name) != 0)
 		return err_set(e, "witness %.100s: its key is named \"%s\", not \"%.100s\"", name, k.name, name);
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
