@@ -432,6 +432,9 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("unexpected argument");
 	if (w.quorum > w.n)
 		return usage("--quorum is more than the witnesses given with --witness NAME+ID+KEY");
+	char why[400];
+	if (cosig_quorum_is_minority(w.quorum, w.n, why, sizeof why))
+		fprintf(stderr, "scopectl: warning: --quorum: %s\n", why);
 	if (w.n && receipt == NULL && dossier == NULL)
 		return usage("--witness goes with --receipt or --dossier (online, in the profile or as an option of "
 			     "any command)");

@@ -172,6 +172,9 @@ int profile_check(const struct profile *p, struct err *e)
 			       p->nwitnesses);
 	if (p->ntrust == 0)
 		return err_set(e, "no trusted verifier key (--trust KEY): checkpoints could not be checked");
+	char why[400];
+	if (cosig_quorum_is_minority(p->quorum, p->nwitnesses, why, sizeof why))	/* a warning, not a refusal */
+		fprintf(stderr, "scopectl: warning: --quorum (or quorum in the profile): %s\n", why);
 	return 0;
 }
 

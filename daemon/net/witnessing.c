@@ -457,6 +457,9 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
 	log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
 		(unsigned long long)s->cfg.witness_interval_s);
+	char why[600];
+	if (config_quorum_minority(&s->cfg, why, sizeof why))
+		log_msg(LOG_WARN, "witnesses: %s", why);
 	schedule(w, 0);	/* what the log holds and they have not cosigned yet */
 	return 0;
 }
