@@ -136,14 +136,14 @@ static const struct opt OPTS[] = {
 	  "cosigned: true); 0: every configured witness; it should be more than half of the witness lines "
 	  "(the majority rule, SECURITY.md): else two disjoint sets of witnesses could each cosign a different "
 	  "history, and scoped warns at startup, on SIGHUP and in scoped config; witness, witness_quorum and "
-	  "witness_ca take effect on restart" },
+	  "witness_ca take effect on restart (a change on SIGHUP is logged)" },
 	{ "witness_ca", OPT_PATH, STR(witness_ca), 0, 0, "",
 	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
 	  "with an https witness" },
 	{ "witness_interval_s", OPT_U64, offsetof(struct config, witness_interval_s), 0, 1, 86400, "10",
 	  "seconds between rounds of submissions to the witnesses at least: a commit that grows the log "
 	  "starts one at once if the last is this old, else when it will be; a witness that is behind is "
-	  "tried again this often (a failing one backs off up to 8 times this); reloaded on SIGHUP" },
+	  "tried again this often (a failing one backs off up to 8 times this); takes effect on restart" },
 };
 
 /* witness = NAME VKEY URL */
@@ -363,7 +363,7 @@ bool config_quorum_minority(const struct config *c, char *out, size_t n)
 bool config_witnesses_differ(const struct config *a, const struct config *b)
 {
 	if (a->nwitnesses != b->nwitnesses || a->witness_quorum != b->witness_quorum ||
-	    strcmp(a->witness_ca, b->witness_ca) != 0)
+	    a->witness_interval_s != b->witness_interval_s || strcmp(a->witness_ca, b->witness_ca) != 0)
 		return true;
 	for (size_t i = 0; i < a->nwitnesses; i++)
 		if (strcmp(a->witnesses[i].name, b->witnesses[i].name) || strcmp(a->witnesses[i].vkey, b->witnesses[i].vkey) ||

@@ -87,7 +87,7 @@ int config_check_origin(const char *origin, struct err *e);
  * a warning naming witness_quorum in out, if it is not more than half of
  * the witness lines. */
 bool config_quorum_minority(const struct config *c, char *out, size_t n);
-/* witness lines, witness_quorum or witness_ca differ. */
+/* witness lines, witness_quorum, witness_ca or witness_interval_s differ. */
 bool config_witnesses_differ(const struct config *a, const struct config *b);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);

@@ -181,11 +181,10 @@ static void reload(struct server *s)
 	/* the witnesses' peers, keys, state and TLS are set up once (witnessing.c) */
 	char why[600];
 	if (!s->follow && config_witnesses_differ(&s->cfg, nc))
-		log_msg(LOG_WARN, "SIGHUP: the witness settings (witness, witness_quorum, witness_ca) changed in the "
-			"configuration; they take effect on restart, the running ones stay");
+		log_msg(LOG_WARN, "SIGHUP: the witness settings (witness, witness_quorum, witness_ca, witness_interval_s) "
+			"changed in the configuration; they take effect on restart, the running ones stay");
 	if (!s->follow && config_quorum_minority(nc, why, sizeof why))
 		log_msg(LOG_WARN, "SIGHUP: %s", why);
-	s->cfg.witness_interval_s = nc->witness_interval_s;
 	if (load_tls(nc, &ctx, &e) == 0) {
 		tls_ctx_free(s->tls);	/* open connections keep a reference */
 		s->tls = ctx;

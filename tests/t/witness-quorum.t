@@ -4,7 +4,7 @@
 # scoped warns (never refuses) at startup, on SIGHUP and in `scoped config`;
 # scopectl warns for --quorum (or a profile's quorum) with its --witness keys.
 # On SIGHUP a change of the witness settings is logged as taking effect on
-# restart, and the running ones stay; witness_interval_s is reloaded.  A
+# restart (witness_interval_s too), and the running ones stay.  A
 # witness key of type 0x06 (ML-DSA-44, subtree/v1) is refused, naming OpenSSL.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -60,15 +60,18 @@ is "  says nothing of the witnesses" "$(grep -c 'witness settings' "$tmp/scoped.
 conf 1 2
 ok "SIGHUP with quorum 1 of 2" reload_daemon
 has "  warns of the majority rule" "$tmp/scoped.log" "SIGHUP: witness_quorum: a quorum of 1 of 2 witnesses $warning"
-has "  and that the witness settings take effect on restart" "$tmp/scoped.log" "SIGHUP: the witness settings (witness, witness_quorum, witness_ca) changed in the configuration; they take effect on restart, the running ones stay"
+has "  and that the witness settings take effect on restart" "$tmp/scoped.log" "SIGHUP: the witness settings (witness, witness_quorum, witness_ca, witness_interval_s) changed in the configuration; they take effect on restart, the running ones stay"
 ok "  info" ctl "$inst" admin info --json
 is "  still shows the running quorum" "$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["witnesses"]["quorum"])' < "$tmp/out")" 2
 conf 2 3
 ok "SIGHUP with a third witness" reload_daemon
-is "  a change again" "$(grep -c 'witness settings (witness, witness_quorum, witness_ca) changed' "$tmp/scoped.log")" 2
+is "  a change again" "$(grep -c 'witness settings (witness, witness_quorum, witness_ca, witness_interval_s) changed' "$tmp/scoped.log")" 2
 is "  but quorum 2 of 3 is a majority" "$(grep -c "$warning" "$tmp/scoped.log")" 1
 ok "  info" ctl "$inst" admin info --json
 is "  still the two witnesses of the start" "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["stats"]["witnesses"]["each"]))' < "$tmp/out")" 2
+echo "witness_interval_s = 5" >> "$inst/scoped.conf"
+ok "SIGHUP with only witness_interval_s changed" reload_daemon
+is "  a change too" "$(grep -c 'witness settings (witness, witness_quorum, witness_ca, witness_interval_s) changed' "$tmp/scoped.log")" 3
 stop_daemon
 
 # ---- scopectl ----
