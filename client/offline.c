@@ -507,6 +507,13 @@ static int verify_offline(struct cosigners *w, const char *exp, const char *proo
 {
 	if (w->quorum > w->n)
 		return usage("--quorum is more than the witnesses given with --witness NAME+ID+KEY");
+	char why[400];
+	if (!w->policy && cosig_quorum_is_minority(w->quorum, w->n, why, sizeof why))
+		fprintf(stderr, "scopectl: warning: --quorum: %s\n", why);
+	if (w->policy && w->policy->quorum != POLICY_NONE && policy_split_possible(w->policy))
+		fprintf(stderr, "scopectl: warning: --policy: two disjoint sets of its witnesses could each meet its "
+			"quorum %s, so a log could show two histories each witnessed as it requires (the majority "
+			"rule, SECURITY.md)\n", policy_quorum_name(w->policy));
 	if (w->n && receipt == NULL && dossier == NULL)
 		return usage("--witness goes with --receipt or --dossier (online, in the profile or as an option of "
 			     "any command)");

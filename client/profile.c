@@ -192,6 +192,13 @@ int profile_check(const struct profile *p, struct err *e)
 			buf_free(&b);
 			return -1;
 		}
+	char why[400];
+	if (!p->has_policy && cosig_quorum_is_minority(p->quorum, p->nwitnesses, why, sizeof why))	/* a warning, not a refusal */
+		fprintf(stderr, "scopectl: warning: --quorum (or quorum in the profile): %s\n", why);
+	if (p->has_policy && p->policy.quorum != POLICY_NONE && policy_split_possible(&p->policy))
+		fprintf(stderr, "scopectl: warning: the policy: two disjoint sets of its witnesses could each meet its "
+			"quorum %s, so a log could show two histories each witnessed as it requires (the majority "
+			"rule, SECURITY.md)\n", policy_quorum_name(&p->policy));
 	return 0;
 }
 

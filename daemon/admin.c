@@ -864,6 +864,9 @@ int admin_config(int argc, char **argv)
 	config_defaults(&cfg);
 	if (conf && config_load(&cfg, conf, &e))
 		return fail(EXIT_USAGE, "%s", e.msg);
+	char why[600];
+	if (config_quorum_minority(&cfg, why, sizeof why))
+		fprintf(stderr, "scoped config: warning: %s\n", why);
 	config_print(&cfg, stdout);
 	return EXIT_OK;
 }

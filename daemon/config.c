@@ -133,14 +133,17 @@ static const struct opt OPTS[] = {
 	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 16)" },
 	{ "witness_quorum", OPT_U64, offsetof(struct config, witness_quorum), 0, 0, CONFIG_MAX_WITNESSES, "0",
 	  "how many witnesses must cosign a checkpoint before it is served as cosigned (checkpoint with "
-	  "cosigned: true); 0: every configured witness" },
+	  "cosigned: true); 0: every configured witness; it should be more than half of the witness lines "
+	  "(the majority rule, SECURITY.md): else two disjoint sets of witnesses could each cosign a different "
+	  "history, and scoped warns at startup, on SIGHUP and in scoped config; witness, witness_quorum and "
+	  "witness_ca take effect on restart (a change on SIGHUP is logged)" },
 	{ "witness_ca", OPT_PATH, STR(witness_ca), 0, 0, "",
 	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
 	  "with an https witness" },
 	{ "witness_interval_s", OPT_U64, offsetof(struct config, witness_interval_s), 0, 1, 86400, "10",
 	  "seconds between rounds of submissions to the witnesses at least: a commit that grows the log "
 	  "starts one at once if the last is this old, else when it will be; a witness that is behind is "
-	  "tried again this often (a failing one backs off up to 8 times this)" },
+	  "tried again this often (a failing one backs off up to 8 times this); takes effect on restart" },
 };
 
 /* witness = NAME VKEY URL */
@@ -151,13 +154,17 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 	if (c->nwitnesses == CONFIG_MAX_WITNESSES)
 		return err_set(e, "witness: more than %d witnesses", CONFIG_MAX_WITNESSES);
 	struct config_witness *w = &c->witnesses[c->nwitnesses];
-	char name[sizeof w->name + 1], vkey[sizeof w->vkey + 1], url[sizeof w->url + 1], rest[2];
-	int n = sscanf(value, "%256s %310s %1024s %1s", name, vkey, url, rest);
+	/* vkey: room for a key of another type (an ML-DSA-44 one is some 1760
+	 * bytes), so that the error names what it is */
+	char name[sizeof w->name + 1], vkey[4096], url[sizeof w->url + 1], rest[2];
+	int n = sscanf(value, "%256s %4095s %1024s %1s", name, vkey, url, rest);
 	if (n != 3)
 		return err_set(e, "witness: expected NAME VKEY URL (got \"%.200s\")", value);
 	struct cosig_verifier k;
 	if (cosig_verifier_parse(vkey, strlen(vkey), &k, e))
 		return err_prefix(e, "witness %.100s", name);
+	if (strlen(vkey) >= sizeof w->vkey)
+		return err_set(e, "witness %.100s: the verifier key is longer than %zu bytes", name, sizeof w->vkey - 1);
 	if (strcmp(k.name, name) != 0)
 		return err_set(e, "witness %.100s: its key is named \"%s\", not \"%.100s\"", name, k.name, name);
 	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
@@ -342,6 +349,27 @@ int config_validate(const struct config *c, struct err *e)
 			return err_set(e, "witness %s has an https URL: set witness_ca to the PEM file of its CA",
 				       c->witnesses[i].name);
 	return 0;
+}
+
+bool config_quorum_minority(const struct config *c, char *out, size_t n)
+{
+	char why[400];
+	if (!cosig_quorum_is_minority((size_t)c->witness_quorum, c->nwitnesses, why, sizeof why))
+		return false;
+	snprintf(out, n, "witness_quorum: %s", why);
+	return true;
+}
+
+bool config_witnesses_differ(const struct config *a, const struct config *b)
+{
+	if (a->nwitnesses != b->nwitnesses || a->witness_quorum != b->witness_quorum ||
+	    a->witness_interval_s != b->witness_interval_s || strcmp(a->witness_ca, b->witness_ca) != 0)
+		return true;
+	for (size_t i = 0; i < a->nwitnesses; i++)
+		if (strcmp(a->witnesses[i].name, b->witnesses[i].name) || strcmp(a->witnesses[i].vkey, b->witnesses[i].vkey) ||
+		    strcmp(a->witnesses[i].url, b->witnesses[i].url))
+			return true;
+	return false;
 }
 
 static void roff_text(FILE *f, const char *s)

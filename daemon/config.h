@@ -8,6 +8,7 @@
 #ifndef SCOPE_CONFIG_H
 #define SCOPE_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -82,6 +83,12 @@ int config_validate(const struct config *c, struct err *e);
 /* The origin is a valid key name of at most NOTE_NAME_MAX bytes; the error
  * names what is wrong and the maximum. */
 int config_check_origin(const char *origin, struct err *e);
+/* The majority rule (proto/cosig.h, cosig_quorum_is_minority): true, with
+ * a warning naming witness_quorum in out, if it is not more than half of
+ * the witness lines. */
+bool config_quorum_minority(const struct config *c, char *out, size_t n);
+/* witness lines, witness_quorum, witness_ca or witness_interval_s differ. */
+bool config_witnesses_differ(const struct config *a, const struct config *b);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);
 /* Every option with its description, bounds and default, as roff for

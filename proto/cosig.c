@@ -1,7 +1,11 @@
 #include "cosig.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "enc.h"
 
 #define COSIG_BLOB_LEN	(4 + 8 + 64)	/* key id, timestamp, signature */
 /* "cosignature/v1\n" "time " 19 digits "\n" */
@@ -12,8 +16,42 @@ void cosig_key_id(const char *name, const uint8_t pub[32], uint8_t out[4])
 	note_key_id_typed(name, COSIG_TYPE, pub, out);
 }
 
+bool cosig_mldsa_available(void)
+{
+	EVP_SIGNATURE *sig = EVP_SIGNATURE_fetch(NULL, "ML-DSA-44", NULL);
+	EVP_SIGNATURE_free(sig);
+	return sig != NULL;
+}
+
+/* The key type: the first byte of the key after <name>+<key id>+, read
+ * before the whole key, whose length depends on it; -1 if unreadable. */
+static int vkey_type(const char *s, size_t n)
+{
+	const char *p1 = memchr(s, '+', n);
+	if (p1 == NULL || (size_t)(p1 - s) + 10 + 4 > n || p1[9] != '+')
+		return -1;
+	uint8_t raw[3];
+	size_t rawn;
+	if (b64_decode(p1 + 10, 4, raw, sizeof raw, &rawn) || rawn < 1)
+		return -1;
+	return raw[0];
+}
+
 int cosig_verifier_parse(const char *s, size_t n, struct cosig_verifier *v, struct err *e)
 {
+	if (vkey_type(s, n) == COSIG_TYPE_MLDSA) {
+		const char *name_end = memchr(s, '+', n);
+		int nl = (int)(name_end - s > 100 ? 100 : name_end - s);
+		if (!cosig_mldsa_available())
+			return err_set(e, "verifier key %.*s: an ML-DSA-44 key (subtree/v1, type 0x06), but this "
+				       "OpenSSL (%s) has no ML-DSA-44, and Scope Ledger does not implement subtree/v1: "
+				       "use the witness's Ed25519 cosignature/v1 key (type 0x04)",
+				       nl, s, OpenSSL_version(OPENSSL_VERSION));
+		return err_set(e, "verifier key %.*s: an ML-DSA-44 key (subtree/v1, type 0x06): this OpenSSL (%s) "
+			       "has ML-DSA-44, but Scope Ledger does not implement subtree/v1 cosignatures yet: use "
+			       "the witness's Ed25519 cosignature/v1 key (type 0x04)",
+			       nl, s, OpenSSL_version(OPENSSL_VERSION));
+	}
 	return note_vkey_parse(s, n, COSIG_TYPE, "a cosignature/v1 (timestamped Ed25519) key",
 			       v->name, v->key_id, v->pub, e);
 }
@@ -256,4 +294,15 @@ int cosig_append(struct buf *note, const char *lines, size_t n, struct err *e)
 	buf_free(note);
 	*note = nb;
 	return 0;
+}
+
+bool cosig_quorum_is_minority(size_t quorum, size_t n, char *out, size_t outn)
+{
+	size_t q = quorum ? quorum : n;
+	if (n == 0 || q * 2 > n)
+		return false;
+	snprintf(out, outn, "a quorum of %zu of %zu witnesses is not a majority: two disjoint sets of %zu "
+		 "witnesses could each cosign a different history of the log (a split view); a quorum of at least "
+		 "%zu (more than half) rules that out (SECURITY.md, \"Majority rule\")", q, n, q, n / 2 + 1);
+	return true;
 }

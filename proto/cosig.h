@@ -9,7 +9,9 @@
  *
  * A cosignature says: at time T, this checkpoint is the largest consistent
  * tree head the cosigner has seen for its origin.  The ML-DSA-44 form
- * (`subtree/v1`, type 0x06) is not supported: OpenSSL 3.0 has no ML-DSA.
+ * (`subtree/v1`, type 0x06) is not implemented: a verifier key of that type
+ * is refused, naming whether the OpenSSL in use has ML-DSA-44 at all
+ * (asked at run time, cosig_mldsa_available).
  */
 #ifndef SCOPE_COSIG_H
 #define SCOPE_COSIG_H
@@ -23,6 +25,7 @@
 #include "note.h"
 
 #define COSIG_TYPE		0x04
+#define COSIG_TYPE_MLDSA	0x06	/* subtree/v1, ML-DSA-44: refused (see above) */
 #define COSIG_TIME_MAX		UINT64_C(0x7fffffffffffffff)	/* 2^63 - 1 */
 /* The most cosigners a verifier is configured with. */
 #define COSIG_MAX_COSIGNERS	32
@@ -40,6 +43,9 @@ struct cosig_signer {
 };
 
 void cosig_key_id(const char *name, const uint8_t pub[32], uint8_t out[4]);
+/* A cosignature/v1 verifier key.  One of type 0x06 (ML-DSA-44) is refused
+ * with a message saying why: this OpenSSL (named with its version) has no
+ * ML-DSA-44, or it has but Scope Ledger does not implement subtree/v1. */
 int cosig_verifier_parse(const char *s, size_t n, struct cosig_verifier *v, struct err *e);
 void cosig_verifier_format(const struct cosig_verifier *v, struct buf *out);
 
@@ -80,6 +86,16 @@ int cosig_check(const char *msg, size_t n, const struct cosig_verifier *ws, size
  * the missing ones. */
 int cosig_quorum(const char *msg, size_t n, const struct cosig_verifier *ws, size_t nw,
 		 size_t quorum, struct err *e);
+
+/* Whether the OpenSSL in use provides ML-DSA-44 signatures
+ * (EVP_SIGNATURE_fetch), asked once per call. */
+bool cosig_mldsa_available(void);
+
+/* The majority rule: a quorum of `quorum` of n witnesses (quorum 0: all n)
+ * that is not more than half of them lets two disjoint sets of witnesses
+ * each reach it on a different history (a split view).  Then writes a
+ * warning saying so and the smallest majority into out and returns true. */
+bool cosig_quorum_is_minority(size_t quorum, size_t n, char *out, size_t outn);
 
 /* Appends signature lines (a witness's answer: one or more complete
  * "— name sig\n" lines) to a signed note in *note, each checked for form;

@@ -1,4 +1,8 @@
 /* C2SP tlog-cosignature cosignature/v1, with a third-party known answer. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cosig.h"
 #include "enc.h"
 #include "note.h"
@@ -167,6 +171,53 @@ int main(void)
 		ok(cosig_verify_line(&wit, TEXT, strlen(TEXT), (const char *)t.data, t.len, &when, &e) != 0,
 		   "  the cosignature is refused");
 		like(e.msg, "2^63-1", "  the error names the limit");
+	}
+
+	/* an ML-DSA-44 verifier key (type 0x06, 1312 bytes): refused, saying
+	 * whether this OpenSSL has ML-DSA-44, naming its version */
+	{
+		static uint8_t pqraw[1 + 1312];
+		static char vk[2048];
+		uint8_t pqid[4];
+		pqraw[0] = COSIG_TYPE_MLDSA;
+		for (size_t i = 1; i < sizeof pqraw; i++)
+			pqraw[i] = (uint8_t)(i * 7);
+		note_key_id_typed("pq.example/w", COSIG_TYPE_MLDSA, pqraw + 1, pqid);	/* the first 32 bytes only */
+		char hex[9], *b64 = malloc(b64_encoded_len(sizeof pqraw) + 1);
+		hex_encode(pqid, 4, hex);
+		b64_encode(pqraw, sizeof pqraw, b64);
+		snprintf(vk, sizeof vk, "pq.example/w+%s+%s", hex, b64);
+		free(b64);
+		struct cosig_verifier pq;
+		ok(cosig_verifier_parse(vk, strlen(vk), &pq, &e) != 0, "an ML-DSA-44 verifier key is refused");
+		like(e.msg, "an ML-DSA-44 key (subtree/v1, type 0x06)", "  saying what it is");
+		like(e.msg, "pq.example/w", "  naming the key");
+		like(e.msg, OpenSSL_version(OPENSSL_VERSION), "  naming the OpenSSL version");
+		if (cosig_mldsa_available())
+			like(e.msg, "has ML-DSA-44, but Scope Ledger does not implement subtree/v1",
+			     "  this OpenSSL has ML-DSA-44: not implemented by Scope Ledger");
+		else
+			like(e.msg, "has no ML-DSA-44", "  this OpenSSL has no ML-DSA-44");
+		like(e.msg, "cosignature/v1 key (type 0x04)", "  saying what to use");
+		/* cut short, type 0x06 all the same: the same answer, not a base64 error */
+		vk[strlen(vk) - 8] = '\0';
+		ok(cosig_verifier_parse(vk, strlen(vk), &pq, &e) != 0, "a truncated ML-DSA-44 key");
+		like(e.msg, "ML-DSA-44", "  is named as one too");
+		ok(cosig_verifier_parse(WIT_VKEY, strlen(WIT_VKEY), &pq, &e) == 0, "an Ed25519 key still parses");
+	}
+
+	/* the majority rule */
+	{
+		char why[400];
+		ok(!cosig_quorum_is_minority(2, 3, why, sizeof why), "2 of 3 is a majority");
+		ok(!cosig_quorum_is_minority(0, 4, why, sizeof why), "0 (all) of 4 is a majority");
+		ok(!cosig_quorum_is_minority(1, 1, why, sizeof why), "1 of 1 is a majority");
+		ok(!cosig_quorum_is_minority(0, 0, why, sizeof why), "no witnesses: nothing to warn of");
+		ok(cosig_quorum_is_minority(1, 2, why, sizeof why), "1 of 2 is not");
+		like(why, "a quorum of 1 of 2 witnesses is not a majority", "  saying so");
+		ok(cosig_quorum_is_minority(2, 4, why, sizeof why), "2 of 4 is not");
+		like(why, "a quorum of at least 3 (more than half)", "  naming the smallest majority");
+		ok(!cosig_quorum_is_minority(3, 5, why, sizeof why), "3 of 5 is");
 	}
 
 	cosig_signer_free(&s);

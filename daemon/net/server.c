@@ -178,6 +178,13 @@ static void reload(struct server *s)
 		return;
 	}
 	warn_restart_only(&s->cfg, nc);
+	/* the witnesses' peers, keys, state and TLS are set up once (witnessing.c) */
+	char why[600];
+	if (!s->follow && config_witnesses_differ(&s->cfg, nc))
+		log_msg(LOG_WARN, "SIGHUP: the witness settings (witness, witness_quorum, witness_ca, witness_interval_s) "
+			"changed in the configuration; they take effect on restart, the running ones stay");
+	if (!s->follow && config_quorum_minority(nc, why, sizeof why))
+		log_msg(LOG_WARN, "SIGHUP: %s", why);
 	if (load_tls(nc, &ctx, &e) == 0) {
 		tls_ctx_free(s->tls);	/* open connections keep a reference */
 		s->tls = ctx;

@@ -28,7 +28,7 @@
 #define QUORUM_META "witness_quorum"
 
 static const char *const CAUSES[WC_COUNT] = { "transport", "forbidden", "not_found", "conflict",
-					      "unprocessable", "http", "bad_reply" };
+					      "unprocessable", "http", "bad_reply", "ahead" };
 
 static void meta_name(const struct witness_peer *p, char *out, size_t n)
 {
@@ -58,8 +58,10 @@ static void failed(struct witness_peer *p, enum witness_cause c, const char *fmt
 	vsnprintf(p->last_error, sizeof p->last_error, fmt, ap);
 	va_end(ap);
 	p->failures[c]++;
-	log_msg(p->failing ? LOG_DEBUG : LOG_WARN, "witness %s: %s (%s); retrying with back-off", p->key.name,
-		p->last_error, CAUSES[c]);
+	/* a size beyond the log's is an error every time it changes: another
+	 * history under this log's key, or a witness that lies */
+	enum log_level lvl = c == WC_AHEAD && p->ahead == 0 ? LOG_ERROR : p->failing ? LOG_DEBUG : LOG_WARN;
+	log_msg(lvl, "witness %s: %s (%s); retrying with back-off", p->key.name, p->last_error, CAUSES[c]);
 	p->failing = true;
 	p->skip = p->backoff;
 	p->backoff = p->backoff ? (p->backoff * 2 > MAX_SKIP ? MAX_SKIP : p->backoff * 2) : 1;
@@ -131,6 +133,7 @@ static void take_cosignature(struct witness_peer *p, const char *body, size_t n)
 			log_msg(p->failing ? LOG_INFO : LOG_DEBUG, "witness %s cosigned checkpoint %llu%s", p->key.name,
 				(unsigned long long)p->size, p->failing ? " (it answers again)" : "");
 			p->failing = false;
+			p->ahead = 0;
 			p->last_error[0] = '\0';
 			check_quorum(p->w, p);
 			rc = 2;
@@ -160,12 +163,19 @@ static void take_conflict(struct witness_peer *p, struct evhttp_request *req, co
 		return;
 	}
 	uint64_t have = ledger_size(p->w->s->ledger);
+	if (size > have) {	/* never a base for a proof: this log has no such tree */
+		if (p->ahead != size)
+			p->ahead = 0;	/* a new claim is logged as an error */
+		failed(p, WC_AHEAD, "409: it says it cosigned size %llu, but this log has only %llu entries: another "
+		       "history under this log's key, or a witness that lies; check its latest cosigned checkpoint "
+		       "and the signing key's custody", (unsigned long long)size, (unsigned long long)have);
+		p->ahead = size;
+		return;
+	}
 	if (size > p->sent_size) {
-		failed(p, WC_CONFLICT, "it has cosigned size %llu, beyond the submitted %llu%s",
-		       (unsigned long long)size, (unsigned long long)p->sent_size,
-		       size > have ? ": this log never had that size (another history under its key?)" : "");
-		if (size <= have)
-			p->old = size;	/* the next round starts from it */
+		failed(p, WC_CONFLICT, "it has cosigned size %llu, beyond the submitted %llu", (unsigned long long)size,
+		       (unsigned long long)p->sent_size);
+		p->old = size;	/* the next round starts from it */
 		return;
 	}
 	if (p->retried) {
@@ -177,6 +187,19 @@ static void take_conflict(struct witness_peer *p, struct evhttp_request *req, co
 	struct err e = { 0 };
 	if (submit(p, &e))
 		failed(p, WC_TRANSPORT, "%s", e.msg);
+}
+
+/* The first line of a refusal's body, as "; it says: ...", printable
+ * ASCII only and cut short: for the log and info, from a peer. */
+static const char *reason(const char *body, size_t n)
+{
+	static char out[72];
+	size_t k = 0, o = snprintf(out, sizeof out, "; it says: ");
+	size_t start = o;
+	for (; k < n && body[k] != '\n' && o + 1 < sizeof out; k++)
+		out[o++] = body[k] >= 0x20 && body[k] < 0x7f ? body[k] : '?';
+	out[o] = '\0';
+	return o > start ? out : "";
 }
 
 static void on_reply(struct evhttp_request *req, void *arg)
@@ -203,18 +226,20 @@ static void on_reply(struct evhttp_request *req, void *arg)
 		take_conflict(p, req, body, n);
 		break;
 	case 403:
-		failed(p, WC_FORBIDDEN, "403: it does not trust this log's key");
+		failed(p, WC_FORBIDDEN, "403 Forbidden: it finds no valid signature by a key it trusts for this origin: "
+		       "give it this log's verifier key (scoped checkpoint shows it)%s", reason(body, n));
 		break;
 	case 404:
-		failed(p, WC_NOT_FOUND, "404: it does not know this log's origin");
+		failed(p, WC_NOT_FOUND, "404 Not Found: it does not witness this origin, or %.60s is not its submission "
+		       "prefix: configure the origin there%s", p->cfg->url, reason(body, n));
 		break;
 	case 422:
 		failed(p, WC_UNPROCESSABLE,
-		       "422: it refused checkpoint %llu as inconsistent with size %llu it cosigned",
-		       (unsigned long long)p->sent_size, (unsigned long long)p->old);
+		       "422: it refused checkpoint %llu as inconsistent with size %llu it cosigned%s",
+		       (unsigned long long)p->sent_size, (unsigned long long)p->old, reason(body, n));
 		break;
 	default:
-		failed(p, WC_HTTP, "HTTP %d", code);
+		failed(p, WC_HTTP, "HTTP %d%s", code, reason(body, n));
 	}
 }
 
@@ -457,6 +482,9 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
 	log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
 		(unsigned long long)s->cfg.witness_interval_s);
+	char why[600];
+	if (config_quorum_minority(&s->cfg, why, sizeof why))
+		log_msg(LOG_WARN, "witnesses: %s", why);
 	schedule(w, 0);	/* what the log holds and they have not cosigned yet */
 	return 0;
 }

@@ -11,7 +11,9 @@
  *   200  the cosignature lines, checked against the configured key before
  *        they are kept;
  *   409  the witness's size (text/x.tlog.size): if the log has that size,
- *        the request is sent again from it, once per round;
+ *        the request is sent again from it, once per round; a size beyond
+ *        the log's own is counted as "ahead", logged as an error and never
+ *        used as the base of a consistency proof;
  *   403, 404, 422, other codes, transport errors: counted per witness and
  *        logged once per change of state; the witness is skipped for a
  *        doubling number of rounds (at most 8).
@@ -46,6 +48,7 @@ struct witnessing;
 
 enum witness_cause {
 	WC_TRANSPORT, WC_FORBIDDEN, WC_NOT_FOUND, WC_CONFLICT, WC_UNPROCESSABLE, WC_HTTP, WC_BAD_REPLY,
+	WC_AHEAD,	/* a 409 naming a size this log never had */
 	WC_COUNT
 };
 
@@ -63,10 +66,11 @@ struct witness_peer {
 	bool retried;			/* a 409 was answered once this round */
 	unsigned skip, backoff;		/* rounds left to skip, and the next back-off */
 	bool failing;
+	uint64_t ahead;			/* the last size a 409 claimed beyond this log's, 0 if none */
 	char reply_error[160];		/* a transport error, from libevent's callback */
 	/* for info */
 	uint64_t cosigned, last_ok_s, failures[WC_COUNT];
-	char last_error[200];
+	char last_error[400];
 };
 
 struct witnessing {
