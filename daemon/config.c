@@ -130,13 +130,20 @@ static const struct opt OPTS[] = {
 	{ "witness", OPT_WITNESS, 0, 0, 0, 0, "",
 	  "a witness that cosigns the log's checkpoints (C2SP tlog-witness): NAME VKEY URL, its name, its "
 	  "cosignature/v1 verifier key (NAME+ID+KEY, Ed25519 only) and its submission prefix (https://, "
-	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 16)" },
+	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 16); "
+	  "a follower (scoped follow) checks the cosignature lines it fetches with these keys and serves a "
+	  "checkpoint as cosigned once they meet the quorum" },
 	{ "witness_quorum", OPT_U64, offsetof(struct config, witness_quorum), 0, 0, CONFIG_MAX_WITNESSES, "0",
 	  "how many witnesses must cosign a checkpoint before it is served as cosigned (checkpoint with "
 	  "cosigned: true); 0: every configured witness; it should be more than half of the witness lines "
 	  "(the majority rule, SECURITY.md): else two disjoint sets of witnesses could each cosign a different "
 	  "history, and scoped warns at startup, on SIGHUP and in scoped config; witness, witness_quorum and "
 	  "witness_ca take effect on restart (a change on SIGHUP is logged)" },
+	{ "witness_policy", OPT_PATH, STR(witness_policy), 0, 0, "",
+	  "a C2SP tlog-policy file naming the witnesses and the quorum instead of witness and witness_quorum "
+	  "lines: its witness lines (NAME VKEY URL, each with its submission URL) are the witnesses, its group "
+	  "and quorum lines decide when a checkpoint is cosigned, and its log lines, if any, must list this log's "
+	  "key; takes effect on restart" },
 	{ "witness_ca", OPT_PATH, STR(witness_ca), 0, 0, "",
 	  "CA certificates (PEM) that the https witnesses' server certificates must chain to; required "
 	  "with an https witness" },
@@ -186,6 +193,32 @@ static int set_witness(struct config *c, const char *value, struct err *e)
 	strcpy(w->vkey, vkey);
 	strcpy(w->url, url);
 	c->nwitnesses++;
+	return 0;
+}
+
+/* witness_policy: its witnesses become witness lines (each checked as one). */
+static int load_policy(struct config *c, struct err *e)
+{
+	if (c->nwitnesses || c->witness_quorum)
+		return err_set(e, "witness_policy names the witnesses and the quorum: give it instead of witness and "
+			       "witness_quorum lines, not with them");
+	if (policy_load(c->witness_policy, &c->policy, e))
+		return err_prefix(e, "witness_policy");
+	for (size_t i = 0; i < c->policy.nwitnesses; i++) {
+		const struct policy_witness *pw = &c->policy.witness[i];
+		char line[NOTE_NAME_MAX + NOTE_VKEY_MAX + POLICY_URL_MAX + 4];
+		struct buf vk;
+		if (pw->url[0] == '\0')
+			return err_set(e, "witness_policy %s: witness %s has no URL: give its submission prefix after its "
+				       "key (witness NAME VKEY URL)", c->witness_policy, pw->name);
+		buf_init(&vk);
+		cosig_verifier_format(&pw->key, &vk);
+		snprintf(line, sizeof line, "%s %s %s", pw->key.name, buf_cstr(&vk), pw->url);
+		buf_free(&vk);
+		if (set_witness(c, line, e))
+			return err_prefix(e, "witness_policy %s (witness %s)", c->witness_policy, pw->name);
+	}
+	c->has_policy = true;
 	return 0;
 }
 
@@ -301,6 +334,8 @@ int config_load(struct config *c, const char *path, struct err *e)
 	if (rc == 0 && ferror(f))
 		rc = err_set(e, "configuration %s: read error", path);
 	fclose(f);
+	if (rc == 0 && c->witness_policy[0] && load_policy(c, e))
+		rc = err_prefix(e, "configuration %s", path);
 	return rc;
 }
 
@@ -351,9 +386,24 @@ int config_validate(const struct config *c, struct err *e)
 	return 0;
 }
 
+bool config_quorum_met(const struct config *c, const char *note, size_t n, size_t count)
+{
+	if (c->has_policy)
+		return policy_check(&c->policy, note, n, NULL) == 0;
+	return count >= (c->witness_quorum ? (size_t)c->witness_quorum : c->nwitnesses);
+}
+
 bool config_quorum_minority(const struct config *c, char *out, size_t n)
 {
 	char why[400];
+	if (c->has_policy) {
+		if (c->policy.quorum == POLICY_NONE || !policy_split_possible(&c->policy))
+			return false;
+		snprintf(out, n, "witness_policy: two disjoint sets of its witnesses could each meet its quorum %s, so "
+			 "the log could show two histories each cosigned as it requires (the majority rule, SECURITY.md)",
+			 policy_quorum_name(&c->policy));
+		return true;
+	}
 	if (!cosig_quorum_is_minority((size_t)c->witness_quorum, c->nwitnesses, why, sizeof why))
 		return false;
 	snprintf(out, n, "witness_quorum: %s", why);
@@ -363,7 +413,9 @@ bool config_quorum_minority(const struct config *c, char *out, size_t n)
 bool config_witnesses_differ(const struct config *a, const struct config *b)
 {
 	if (a->nwitnesses != b->nwitnesses || a->witness_quorum != b->witness_quorum ||
-	    a->witness_interval_s != b->witness_interval_s || strcmp(a->witness_ca, b->witness_ca) != 0)
+	    a->witness_interval_s != b->witness_interval_s || strcmp(a->witness_ca, b->witness_ca) != 0 ||
+	    strcmp(a->witness_policy, b->witness_policy) != 0 || a->has_policy != b->has_policy ||
+	    (a->has_policy && memcmp(&a->policy, &b->policy, sizeof a->policy) != 0))
 		return true;
 	for (size_t i = 0; i < a->nwitnesses; i++)
 		if (strcmp(a->witnesses[i].name, b->witnesses[i].name) || strcmp(a->witnesses[i].vkey, b->witnesses[i].vkey) ||
@@ -416,7 +468,9 @@ void config_print(const struct config *c, FILE *f)
 		const struct opt *o = &OPTS[i];
 		const char *p = (const char *)c + o->offset;
 		fprintf(f, "# %s (default: %s)\n", o->help, o->def[0] ? o->def : "none");
-		if (o->type == OPT_WITNESS) {
+		if (o->type == OPT_WITNESS && c->has_policy) {
+			fprintf(f, "# (the witnesses are witness_policy's)\n\n");
+		} else if (o->type == OPT_WITNESS) {
 			for (size_t w = 0; w < c->nwitnesses; w++)
 				fprintf(f, "witness = %s %s %s\n", c->witnesses[w].name, c->witnesses[w].vkey,
 					c->witnesses[w].url);

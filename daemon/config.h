@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "note.h"
+#include "policy.h"
 
 #define CONFIG_PATH_MAX 4096
 #define CONFIG_MAX_WITNESSES 16
@@ -69,6 +70,11 @@ struct config {
 	struct config_witness witnesses[CONFIG_MAX_WITNESSES];
 	size_t nwitnesses;
 	uint64_t witness_quorum;	/* 0: every configured witness */
+	/* witness_policy = FILE (C2SP tlog-policy): config_load fills witnesses[]
+	 * from its witness lines, in order, and its quorum rules instead */
+	char witness_policy[CONFIG_PATH_MAX];
+	bool has_policy;
+	struct policy policy;
 	char witness_ca[CONFIG_PATH_MAX];
 	uint64_t witness_interval_s;
 };
@@ -87,7 +93,11 @@ int config_check_origin(const char *origin, struct err *e);
  * a warning naming witness_quorum in out, if it is not more than half of
  * the witness lines. */
 bool config_quorum_minority(const struct config *c, char *out, size_t n);
-/* witness lines, witness_quorum, witness_ca or witness_interval_s differ. */
+/* Whether a checkpoint note carrying `count` verified cosignatures of the
+ * configured witnesses meets the quorum: witness_quorum's count, or the
+ * policy's rule. */
+bool config_quorum_met(const struct config *c, const char *note, size_t n, size_t count);
+/* witness lines, witness_quorum, witness_policy, witness_ca or witness_interval_s differ. */
 bool config_witnesses_differ(const struct config *a, const struct config *b);
 /* Writes every option with its value and help, in file syntax. */
 void config_print(const struct config *c, FILE *f);

@@ -267,8 +267,8 @@ static size_t cosigners(const struct follow *f, const struct buf *q, size_t nlin
 /* The round ends holding the primary's checkpoint: with the cosignature
  * lines that came with it, and if it is exactly the checkpoint held (its
  * text: origin, size and root), it becomes the cosigned checkpoint served,
- * once it has witness_quorum of the configured witnesses (default all; one
- * line without witness lines). */
+ * once it has the configured witnesses' quorum (witness_quorum of them,
+ * default all, or witness_policy's rule; one line without witness lines). */
 static void keep_cosigs(struct follow *f)
 {
 	if (f->lines.len == 0 || f->cp.size < f->cosigned_size)
@@ -290,8 +290,9 @@ static void keep_cosigs(struct follow *f)
 		for (size_t i = 0; i < f->lines.len; i++)
 			nlines += f->lines.data[i] == '\n';
 	}
-	size_t need = f->nw ? (f->s->cfg.witness_quorum ? (size_t)f->s->cfg.witness_quorum : f->nw) : 1;
-	if (rc == 0 && same && cosigners(f, &q, nlines) >= need &&
+	size_t got = rc == 0 && same ? cosigners(f, &q, nlines) : 0;
+	bool met = f->nw ? config_quorum_met(&f->s->cfg, (const char *)q.data, q.len, got) : got >= 1;
+	if (rc == 0 && same && met &&
 	    (q.len != f->cosigned.len || memcmp(q.data, f->cosigned.data, q.len) != 0)) {
 		struct store_txn *t = NULL;
 		if (store_begin(ledger_store(f->s->ledger), true, &t, &e) == 0) {

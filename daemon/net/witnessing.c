@@ -84,7 +84,8 @@ static void check_quorum(struct witnessing *w, const struct witness_peer *p)
 		}
 	}
 	struct err e = { 0 };
-	if (count >= w->quorum && p->size >= w->quorum_size && !buf_failed(&q) && meta_put(w, QUORUM_META, &q, &e) == 0) {
+	if (!buf_failed(&q) && config_quorum_met(&w->s->cfg, (const char *)q.data, q.len, count) &&
+	    p->size >= w->quorum_size && meta_put(w, QUORUM_META, &q, &e) == 0) {
 		if (p->size > w->quorum_size || w->quorum_note.len == 0)
 			log_msg(LOG_INFO, "witnesses: checkpoint %llu carries %zu cosignatures (quorum %zu)",
 				(unsigned long long)p->size, count, w->quorum);
@@ -436,7 +437,9 @@ static int load(struct witnessing *w, struct err *e)
 		keys[i] = w->peers[i].key;
 	struct checkpoint cp;
 	size_t tlen, by;
-	if (rc == 1 && cosig_quorum((const char *)q, qn, keys, w->n, w->quorum, NULL) == 0 &&
+	bool met = rc == 1 && (w->s->cfg.has_policy ? policy_check(&w->s->cfg.policy, (const char *)q, qn, NULL) == 0
+						     : cosig_quorum((const char *)q, qn, keys, w->n, w->quorum, NULL) == 0);
+	if (met &&
 	    note_open((const char *)q, qn, &w->s->verifier, 1, &tlen, &by, NULL) == 0 &&
 	    checkpoint_parse((const char *)q, tlen, &cp, NULL) == 0) {
 		buf_add(&w->quorum_note, q, qn);
@@ -466,6 +469,15 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 	}
 	if (w->n == 0)
 		return 0;
+	if (s->cfg.has_policy && !policy_accepts_log(&s->cfg.policy, &s->verifier)) {
+		struct buf vk;
+		buf_init(&vk);
+		note_verifier_format(&s->verifier, &vk);
+		err_set(e, "witness_policy %s lists logs, but not this log's key: add the line \"log %s\"",
+			s->cfg.witness_policy, buf_cstr(&vk));
+		buf_free(&vk);
+		return -1;
+	}
 	w->enabled = true;
 	if (load(w, e))
 		return err_prefix(e, "reading what the witnesses cosigned");
@@ -480,8 +492,12 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 	w->timer = evtimer_new(s->base, on_timer, w);
 	if (w->dns == NULL || w->timer == NULL)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
-	log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
-		(unsigned long long)s->cfg.witness_interval_s);
+	if (s->cfg.has_policy)
+		log_msg(LOG_INFO, "witnesses: %zu from witness_policy %s, quorum %s, every %llu s at most", w->n,
+			s->cfg.witness_policy, policy_quorum_name(&s->cfg.policy), (unsigned long long)s->cfg.witness_interval_s);
+	else
+		log_msg(LOG_INFO, "witnesses: %zu configured, quorum %zu, every %llu s at most", w->n, w->quorum,
+			(unsigned long long)s->cfg.witness_interval_s);
 	char why[600];
 	if (config_quorum_minority(&s->cfg, why, sizeof why))
 		log_msg(LOG_WARN, "witnesses: %s", why);
@@ -513,9 +529,14 @@ int witnessing_lines(const struct witnessing *w, const uint8_t *note, size_t n, 
 void witnessing_pack_info(const struct witnessing *w, struct buf *out)
 {
 	mp_pack_cstr(out, "witnesses");
-	mp_pack_map(out, 4);
+	bool pol = w->s && w->s->cfg.has_policy;
+	mp_pack_map(out, 4 + pol);
 	mp_pack_cstr(out, "quorum");
 	mp_pack_uint(out, w->quorum);
+	if (pol) {
+		mp_pack_cstr(out, "policy");
+		mp_pack_cstr(out, policy_quorum_name(&w->s->cfg.policy));
+	}
 	mp_pack_cstr(out, "rounds");
 	mp_pack_uint(out, w->rounds);
 	mp_pack_cstr(out, "cosigned_size");

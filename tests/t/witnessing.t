@@ -247,4 +247,38 @@ cp "$s/scoped.conf" "$tmp/alias.conf"
 echo "witness = alias.example/w $alias_vkey https://127.0.0.1:1" >> "$tmp/alias.conf"
 exits 2 "w1's key under another name is refused" "$SCOPED" config -c "$tmp/alias.conf"
 has "  naming both" "$tmp/err" "witness alias.example/w: its public key is witness w1.example/w's"
+
+# ---- the log's witnesses and quorum from a C2SP tlog-policy file ----
+stop_log "$s"
+grep -v '^witness = \|^witness_quorum = ' "$s/scoped.conf" > "$tmp/s.conf" && mv "$tmp/s.conf" "$s/scoped.conf"
+printf 'log %s\nwitness one %s https://127.0.0.1:%s\nwitness two %s https://127.0.0.1:%s\ngroup both all one two\nquorum both\n' \
+	"$(sed -n 's/^trust = //p' "$s/clients/admin.conf")" "$w1_vkey" "$w1_port" "$w2_vkey" "$w2_port" > "$tmp/s.policy"
+echo "witness_policy = $tmp/s.policy" >> "$s/scoped.conf"
+ok "witness_policy: scoped config reads its witnesses" "$SCOPED" config -c "$s/scoped.conf"
+exits 1 "  no majority-rule warning for all of two" grep -q "two disjoint" "$tmp/err"
+sed -i 's/^witness_interval_s = 60$/witness_interval_s = 1/' "$s/scoped.conf"
+run_log "$s"
+has "  scoped says where its witnesses come from" "$s.log" "witnesses: 2 from witness_policy $tmp/s.policy, quorum both"
+ok "  an append" c "$s" lead append --project pr-s --kind note --body-json '{"text":"policy"}'
+size_s=$(size_of "$s")
+ok "  is cosigned by both" wait_for eval '[ "$(stat_w "$s" 0 cosigned_size)" -ge '"$size_s"' ] && [ "$(stat_w "$s" 1 cosigned_size)" -ge '"$size_s"' ]'
+ok "  and served as cosigned under the policy's quorum" wait_for c "$s" auditor checkpoint $(q2)
+is "  info names the policy's quorum" "$(c "$s" admin info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["witnesses"]["policy"])')" both
+stop_log "$s"
+sed -i 's/^group both all one two$/group both any one two/' "$tmp/s.policy"
+ok "  a policy of either witness" "$SCOPED" config -c "$s/scoped.conf"
+has "  warns of the majority rule" "$tmp/err" "witness_policy: two disjoint sets of its witnesses could each meet its quorum both"
+cp "$s/scoped.conf" "$tmp/both.conf"; echo "witness_quorum = 1" >> "$tmp/both.conf"
+exits 2 "  witness_policy with witness_quorum is refused" "$SCOPED" config -c "$tmp/both.conf"
+has "  saying to give one" "$tmp/err" "witness_policy names the witnesses and the quorum: give it instead of witness and witness_quorum lines"
+printf 'witness one %s\nquorum one\n' "$w1_vkey" > "$tmp/nourl.policy"
+sed "s|^witness_policy = .*|witness_policy = $tmp/nourl.policy|" "$s/scoped.conf" > "$tmp/nourl.conf"
+exits 2 "  a policy witness without a URL is refused" "$SCOPED" config -c "$tmp/nourl.conf"
+has "  naming it" "$tmp/err" "witness one has no URL"
+printf 'log %s\nwitness one %s https://127.0.0.1:%s\nquorum one\n' "$key_b" "$w1_vkey" "$w1_port" > "$tmp/otherlog.policy"
+sed "s|^witness_policy = .*|witness_policy = $tmp/otherlog.policy|" "$s/scoped.conf" > "$s/other.conf"
+"$SCOPED" -c "$s/other.conf" --listen 127.0.0.1:0 > "$tmp/other.out" 2> "$tmp/other.err"
+rc=$?
+ok "  a policy not listing this log's key: scoped does not start" [ "$rc" -ne 0 ]
+has "  saying which line to add" "$tmp/other.err" "lists logs, but not this log's key: add the line"
 finish
