@@ -36,6 +36,13 @@ int main(void)
 	ok(rate_allow(&rt, "2001:db8::1", now, 1) && !rate_allow(&rt, "2001:db8::ffff", now, 1),
 	   "an IPv6 /64 is one address");
 	ok(!rate_allow(&rt, "not-an-address", now, 3), "a name that is not an address is refused");
+	/* a [::] listener sees IPv4 peers as ::ffff:a.b.c.d: each is its own address */
+	ok(rate_allow(&rt, "::ffff:192.0.2.10", now, 1) && !rate_allow(&rt, "::ffff:192.0.2.10", now, 1),
+	   "an IPv4-mapped address is counted");
+	ok(rate_allow(&rt, "::ffff:192.0.2.11", now, 1), "another IPv4-mapped address has its own count");
+	ok(!rate_allow(&rt, "192.0.2.10", now, 1), "and it is the same address as its IPv4 form");
+	ok(rate_allow(&rt, "64:ff9b::192.0.2.12", now, 1) && rate_allow(&rt, "64:ff9b::192.0.2.13", now, 1),
+	   "NAT64 addresses count as the IPv4 ones they carry");
 	rate_init(&rt, 99);
 	int refused = 0;
 	char a[64];
@@ -56,6 +63,10 @@ int main(void)
 	ok(strcmp(out, "203.0.113.5") == 0, "without portal_proxy X-Forwarded-For is ignored");
 	guard_address("203.0.113.5", "127.0.0.1", "198.51.100.1", out);
 	ok(strcmp(out, "203.0.113.5") == 0, "from another peer than the proxy it is ignored");
+	guard_address("::ffff:203.0.113.5", "", NULL, out);
+	ok(strcmp(out, "203.0.113.5") == 0, "an IPv4 peer of a dual-stack listener is recorded as IPv4");
+	guard_address("::ffff:127.0.0.1", "127.0.0.1", "198.51.100.2", out);
+	ok(strcmp(out, "198.51.100.2") == 0, "  and matches portal_proxy written as IPv4");
 	guard_address("127.0.0.1", "127.0.0.1", "10.9.9.9, 198.51.100.1", out);
 	ok(strcmp(out, "198.51.100.1") == 0, "from the proxy its last hop is the browser");
 	guard_address("127.0.0.1", "127.0.0.1", "198.51.100.1, <script>", out);

@@ -34,7 +34,18 @@ void rate_init(struct rate_table *t, uint64_t seed)
 	t->seed = seed | 1;
 }
 
-/* family, then the IPv4 address or the IPv6 /64; false if not numeric */
+/* An IPv6 address that stands for an IPv4 one: ::ffff:a.b.c.d (an IPv4
+ * peer of a dual-stack listener) or 64:ff9b::a.b.c.d (NAT64, RFC 6052). */
+static bool v4_inside(const uint8_t a[16])
+{
+	static const uint8_t MAPPED[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t NAT64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+	return memcmp(a, MAPPED, 12) == 0 || memcmp(a, NAT64, 12) == 0;
+}
+
+/* family, then the IPv4 address or the IPv6 /64; false if not numeric.
+ * An IPv4 address inside IPv6 counts as that IPv4 address: on a [::]
+ * listener every IPv4 peer would otherwise share the /64 ::ffff:0:0. */
 static bool rate_key(const char *address, uint8_t key[9])
 {
 	uint8_t a[16];
@@ -45,11 +56,21 @@ static bool rate_key(const char *address, uint8_t key[9])
 		return true;
 	}
 	if (inet_pton(AF_INET6, address, a) == 1) {
-		key[0] = 6;
-		memcpy(key + 1, a, 8);
+		bool v4 = v4_inside(a);
+		key[0] = v4 ? 4 : 6;
+		memcpy(key + 1, v4 ? a + 12 : a, v4 ? 4 : 8);
 		return true;
 	}
 	return false;
+}
+
+void guard_canon(const char *address, char out[64])
+{
+	uint8_t a[16];
+	if (inet_pton(AF_INET6, address, a) == 1 && memcmp(a, (const uint8_t[12]){ [10] = 0xff, [11] = 0xff }, 12) == 0)
+		inet_ntop(AF_INET, a + 12, out, 64);
+	else
+		snprintf(out, 64, "%s", address);
 }
 
 bool rate_allow(struct rate_table *t, const char *address, uint64_t now_us, uint64_t per_min)
@@ -90,8 +111,10 @@ static bool numeric(const char *s)
 
 void guard_address(const char *peer, const char *proxy, const char *xff, char out[64])
 {
-	snprintf(out, 64, "%s", peer);
-	if (proxy[0] == '\0' || strcmp(peer, proxy) != 0 || xff == NULL)
+	char p[64];
+	guard_canon(peer, p);
+	snprintf(out, 64, "%s", p);
+	if (proxy[0] == '\0' || strcmp(p, proxy) != 0 || xff == NULL)
 		return;
 	const char *last = strrchr(xff, ',');
 	last = last ? last + 1 : xff;

@@ -59,6 +59,9 @@ bool rate_allow(struct rate_table *t, const char *address, uint64_t now_us, uint
  * (not empty), the last address of xff (X-Forwarded-For) when that is a
  * numeric address.  The result is numeric text, at most 63 bytes. */
 void guard_address(const char *peer, const char *proxy, const char *xff, char out[64]);
+/* The address as recorded: an IPv4 peer of a dual-stack listener
+ * (::ffff:a.b.c.d) as a.b.c.d, anything else as it is. */
+void guard_canon(const char *address, char out[64]);
 
 /* CSRF: the cookie (__Host-sl) is 43 base64url characters of randomness;
  * the form's field is HMAC-SHA256(secret, cookie || token_sha256) in
