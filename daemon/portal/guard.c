@@ -19,7 +19,7 @@ const char *portal_refusal_name(enum portal_refusal r)
 
 const struct guard_header GUARD_HEADERS[] = {
 	{ "Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-				     "frame-ancestors 'none'; base-uri 'none'" },
+				     "frame-ancestors 'none'; base-uri 'self'" },
 	{ "X-Frame-Options", "DENY" },
 	{ "Referrer-Policy", "no-referrer" },
 	{ "Strict-Transport-Security", "max-age=31536000" },

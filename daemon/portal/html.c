@@ -37,11 +37,17 @@ void html_escs(struct buf *b, const char *s)
 	html_esc(b, s, strlen(s));
 }
 
-void html_open(struct buf *b, enum page_lang lang, const char *title)
+void html_open(struct buf *b, enum page_lang lang, const char *title, const char *base)
 {
 	buf_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		   "<meta name=\"referrer\" content=\"no-referrer\">\n<title>", page_lang_code(lang));
+		   "<meta name=\"referrer\" content=\"no-referrer\">\n", page_lang_code(lang));
+	if (base) {
+		buf_adds(b, "<base href=\"");
+		html_escs(b, base);
+		buf_adds(b, "\">\n");
+	}
+	buf_adds(b, "<title>");
 	html_escs(b, title);
 	buf_adds(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/portal.css\">\n</head>\n<body>\n");
 }

@@ -21,7 +21,9 @@ void html_escs(struct buf *b, const char *s);
 
 /* <!DOCTYPE html> to <body>: the language, a viewport for phones, the
  * title (escaped), the stylesheet /static/portal.css. */
-void html_open(struct buf *b, enum page_lang lang, const char *title);
+/* base: the page's base path (a link's /l/TOKEN/, so that the content's
+ * relative links, which name no token, resolve under it), or NULL. */
+void html_open(struct buf *b, enum page_lang lang, const char *title, const char *base);
 void html_close(struct buf *b);	/* </body></html> */
 
 /* The language switch: links to ?lang=ja and ?lang=en of path. */

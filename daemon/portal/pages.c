@@ -278,6 +278,14 @@ static void link_path(struct buf *b, const struct page_ctx *c, const char *tail)
 	buf_adds(b, tail);
 }
 
+/* The link's base path, /l/TOKEN/: the content's document links are
+ * relative to it, so the content hashed, stored as evidence and put in
+ * receipts never holds the token. */
+static void base_path(const struct page_ctx *c, char out[160])
+{
+	snprintf(out, 160, "/l/%.150s/", c->token);
+}
+
 /* The language switch of the link's page, /l/TOKEN?lang=... */
 static void lang_switch(struct buf *b, const struct page_ctx *c)
 {
@@ -366,7 +374,9 @@ int page_document(const struct page_ctx *c, const struct buf *content, bool answ
 	char title[64];
 	buf_init(&b);
 	snprintf(title, sizeof title, "for.%s", c->link->what);
-	html_open(&b, c->lang, tr(c->lang, strcmp(c->link->what, "project") ? "page.title" : title));
+	char base[160];
+	base_path(c, base);
+	html_open(&b, c->lang, tr(c->lang, strcmp(c->link->what, "project") ? "page.title" : title), base);
 	lang_switch(&b, c);
 	buf_add(&b, content->data, content->len);
 	if (error) {
@@ -418,7 +428,9 @@ int page_receipt(const struct page_ctx *c, uint64_t seq, const uint8_t leaf[32],
 	struct buf b;
 	buf_init(&b);
 	struct view v = { c, NULL, NULL, &b, { 0 }, e };
-	html_open(&b, c->lang, tr(c->lang, "page.receipt"));
+	char base[160];
+	base_path(c, base);
+	html_open(&b, c->lang, tr(c->lang, "page.receipt"), base);
 	lang_switch(&b, c);
 	buf_printf(&b, "<main lang=\"%s\" class=\"receipt\">\n", page_lang_code(c->lang));
 	int rc = view_begin(&v) || view_project(&v) ? -1 : 0;
@@ -456,7 +468,7 @@ void page_error(enum page_lang lang, int status, const char *detail, struct buf 
 	for (size_t i = 0; i < sizeof KNOWN / sizeof KNOWN[0]; i++)
 		if (KNOWN[i] == status)
 			snprintf(key, sizeof key, "error.%d", status);
-	html_open(out, lang, tr(lang, "page.error"));
+	html_open(out, lang, tr(lang, "page.error"), NULL);
 	buf_printf(out, "<main lang=\"%s\" class=\"error-page\">\n<h1>%s (%d)</h1>\n<p>%s</p>\n",
 		   page_lang_code(lang), tr(lang, "page.error"), status, tr(lang, key));
 	if (detail && *detail) {

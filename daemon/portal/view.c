@@ -164,9 +164,8 @@ int view_documents(struct view *v, const struct entry *en)
 		html_escs(v->b, hex);
 		buf_adds(v->b, "</code>");
 		if (v->has_file && v->has_file(v->fctx, hex)) {
-			buf_adds(v->b, "<br><a class=\"download\" href=\"/l/");
-			html_escs(v->b, v->c->token);
-			buf_adds(v->b, "/doc/");
+			/* relative to the document's base, /l/TOKEN/: the content names no token */
+			buf_adds(v->b, "<br><a class=\"download\" href=\"doc/");
 			html_escs(v->b, hex);
 			buf_printf(v->b, "\" download>%s</a>", view_tr(v, "document.download"));
 		} else if (fld_map_bool(p, pn, "held_elsewhere")) {

@@ -35,7 +35,7 @@ is "  under the portal's URL" "$url" "$base/l/$tok"
 
 c() { curl -sk -A "portal-test/1 (curl)" "$@"; }
 headers_ok() {	# headers_ok FILE: the strict headers are all there
-	grep -qi "^content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" "$1" &&
+	grep -qi "^content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'" "$1" &&
 		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: no-referrer' "$1" &&
 		grep -qi '^strict-transport-security: max-age=31536000' "$1" && grep -qi '^x-content-type-options: nosniff' "$1"
 }
@@ -154,6 +154,9 @@ json.dump(r, open(sys.argv[2], "w"))
 PY
 ok "  a receipt without its page verifies" "$SCOPECTL" verify --receipt "$tmp/nopage.json" --trust "$inst/keys/verifier.txt"
 has "  saying the page is not checked" "$tmp/out" "the receipt carries no page: the page is not checked"
+exits 1 "  the receipt does not hold the link's token" grep -qF "$tok" "$tmp/r.json"
+exits 1 "  nor does the data directory, the page kept as evidence included" grep -rqF "$tok" "$inst/data"
+has "  the page shown links its document relative to its base" "$tmp/receipt.html" "<base href=\"/l/$tok/\">"
 rec lead receipt 1 -o "$tmp/r1.json"
 python3 - "$tmp/r1.json" "$tmp/r.json" "$tmp/forged.json" <<'PY'
 import json, sys
