@@ -96,6 +96,20 @@ stop_daemon() {
 }
 
 # ctl INSTANCE ROLE ARGS...: scopectl as ROLE against the running daemon.
+# status FILE: the HTTP status of the headers curl -D wrote to FILE.
+status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
+# field FILE NAME: the value of the form's input NAME in the HTML page FILE.
+field() { python3 - "$1" "$2" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+for tag in re.findall(r"<input[^>]*>", html):
+    if re.search(r'name="%s"' % re.escape(sys.argv[2]), tag):
+        m = re.search(r'value="([^"]*)"', tag)
+        print(m.group(1) if m else "")
+        break
+PY
+}
+
 ctl() {
 	local inst=$1 role=$2; shift 2
 	"$SCOPECTL" "$@" --config "$inst/clients/$role.conf" --server "127.0.0.1:$PORT"

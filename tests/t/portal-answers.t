@@ -36,17 +36,6 @@ rec lead delivery -p pr-a --deliverable "The top page" --items R1
 rec lead delivery -p pr-a --deliverable "The contact form" --items R2
 
 c() { curl -sk -A "answers-test/2 (curl)" -b "$tmp/jar" -c "$tmp/jar" "$@"; }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
-field() { python3 - "$1" "$2" <<'PY'
-import re, sys
-html = open(sys.argv[1], encoding="utf-8").read()
-for tag in re.findall(r"<input[^>]*>", html):
-    if re.search(r'name="%s"' % re.escape(sys.argv[2]), tag):
-        m = re.search(r'value="([^"]*)"', tag)
-        print(m.group(1) if m else "")
-        break
-PY
-}
 last_seq() { rec admin info --json; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tree_size"] - 1)' "$tmp/out"; }
 # answer NAME LANG DATA: the page of $tok read in LANG, answered with DATA
 # (urlencoded decision, reason...), as "Ms. Sato", "Buyer"; the entry it

@@ -35,17 +35,6 @@ quoted() {	# quoted TITLE CR-N: a change raised, assessed and quoted with the es
 	rec lead change quote -p "$P" "$2" --fee 100000 --effort-hours 5 --doc "$tmp/estimate.txt" --upload
 }
 c() { curl -sk -A "portal-test/1 (curl)" "$@"; }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
-field() { python3 - "$1" "$2" <<'PY'
-import re, sys
-html = open(sys.argv[1], encoding="utf-8").read()
-for tag in re.findall(r"<input[^>]*>", html):
-    if re.search(r'name="%s"' % re.escape(sys.argv[2]), tag):
-        m = re.search(r'value="([^"]*)"', tag)
-        print(m.group(1) if m else "")
-        break
-PY
-}
 size() { ctl "$inst" auditor checkpoint | sed -n '2p'; }
 open_form() {	# open_form TOKEN JAR: GET the page, its form's csrf and shown into $csrf, $shown
 	c -b "$2" -c "$2" -o "$tmp/form.html" "$base/l/$1"

@@ -39,7 +39,6 @@ headers_ok() {	# headers_ok FILE: the strict headers are all there
 		grep -qi '^x-frame-options: DENY' "$1" && grep -qi '^referrer-policy: no-referrer' "$1" &&
 		grep -qi '^strict-transport-security: max-age=31536000' "$1" && grep -qi '^x-content-type-options: nosniff' "$1"
 }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
 
 # ---- the page ----
 c -D "$tmp/h1" -c "$tmp/jar" -o "$tmp/page.html" "$base/l/$tok"
@@ -48,16 +47,6 @@ ok "  with the strict headers" headers_ok "$tmp/h1"
 has "  and no-store" "$tmp/h1" "Cache-Control: no-store"
 has "  sets the CSRF cookie" "$tmp/h1" "__Host-sl="
 has "  Secure, HttpOnly, SameSite=Strict" "$tmp/h1" "Secure; HttpOnly; SameSite=Strict; Path=/"
-field() { python3 - "$1" "$2" <<'PY'
-import re, sys
-html = open(sys.argv[1], encoding="utf-8").read()
-for tag in re.findall(r"<input[^>]*>", html):
-    if re.search(r'name="%s"' % re.escape(sys.argv[2]), tag):
-        m = re.search(r'value="([^"]*)"', tag)
-        print(m.group(1) if m else "")
-        break
-PY
-}
 csrf=$(field "$tmp/page.html" csrf)
 shown=$(field "$tmp/page.html" shown)
 is "  the form carries a csrf field" "${#csrf}" 64

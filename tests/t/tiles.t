@@ -28,7 +28,6 @@ ok "an entry of 90 kB appended (entry 600)" ctl "$inst" admin append --project "
 
 c() { curl -sk "$@"; }
 as() { local r=$1; shift; curl -sk --cert "$inst/clients/$r.crt" --key "$inst/clients/$r.key" "$@"; }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$1"; }
 get() {	# get WHO PATH OUT: HTTP status, headers in OUT.h
 	local who=$1 path=$2 out=$3
 	if [ "$who" = - ]; then c -D "$out.h" -o "$out" "$base$path"; else as "$who" -D "$out.h" -o "$out" "$base$path"; fi
