@@ -51,8 +51,10 @@ struct follow {
 	struct evhttp_connection *conn;	/* kept between the requests of a round */
 	unsigned conn_uses;
 	bool in_flight, retried;
+	bool too_large;			/* the reply in flight went beyond max_body */
 	enum step step;
 	char want[128];			/* the resource in flight, below from */
+	size_t max_body;		/* the most its reply may be: what the resource can hold */
 	/* the round */
 	struct buf note;		/* the primary's checkpoint being followed, its cosignatures taken out */
 	struct buf lines;		/* the cosignature lines that came with it and were kept */
@@ -70,13 +72,13 @@ struct follow {
 	bool checking_fork;
 	bool rooted;			/* the leaves gave the checkpoint's root */
 	uint64_t next;			/* the next entry to store */
-	struct buf bundles;		/* bundles fetched, not yet stored */
+	struct buf bundles;		/* entries next..bundles_end, verified against their leaves, not yet stored */
 	uint64_t bundles_end;		/* the entry after those */
 	/* for info */
 	uint64_t interval_s, backoff_s, rounds, failures, fetched, last_ok_us;
 	uint64_t cosig_refused, rollbacks;
 	bool failing, forked, rolled_back;
-	char last_error[240];
+	char last_error[400];
 	char fork_msg[480];
 	char rollback_msg[480];
 };
@@ -98,7 +100,7 @@ static void round_reset(struct follow *f)
 	f->ntiles = 0;
 	f->checking_fork = false;
 	f->rooted = false;
-	buf_reset(&f->bundles);
+	buf_free(&f->bundles);	/* up to FOLLOW_HELD_BYTES and a bundle: given back */
 	if (f->conn) {	/* one connection per round: idle, the primary would close it */
 		evhttp_connection_free(f->conn);
 		f->conn = NULL;
@@ -391,10 +393,22 @@ static void on_reply(struct evhttp_request *req, void *arg)
 static void on_error(enum evhttp_request_error err, void *arg)
 {
 	struct follow *f = arg;
-	static const char *const why[] = { "timed out", "the primary closed the connection", "the connection failed",
-					   "the request was cancelled", "the reply is too large or malformed" };
-	unsigned i = (unsigned)err;
-	snprintf(f->last_error, sizeof f->last_error, "%.100s/%.100s: %s", f->from, f->want, i < 5 ? why[i] : "HTTP error");
+	const char *why = "HTTP error";
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT: why = "nothing received for the timeout"; break;
+	case EVREQ_HTTP_EOF: why = "the primary closed the connection"; break;
+	case EVREQ_HTTP_INVALID_HEADER: why = "the connection failed or the reply is malformed"; break;
+	case EVREQ_HTTP_BUFFER_ERROR: why = "the connection failed"; break;
+	case EVREQ_HTTP_REQUEST_CANCEL: why = "the request was cancelled"; break;
+	case EVREQ_HTTP_DATA_TOO_LONG: why = "the reply is too large"; break;
+	}
+	f->too_large = err == EVREQ_HTTP_DATA_TOO_LONG;
+	if (f->too_large)
+		snprintf(f->last_error, sizeof f->last_error, "%.100s/%.100s: the reply (or its headers) is larger "
+			 "than the %zu bytes that resource can hold: refused before it was all read", f->from, f->want,
+			 f->max_body);
+	else
+		snprintf(f->last_error, sizeof f->last_error, "%.100s/%.100s: %s", f->from, f->want, why);
 }
 
 static struct bufferevent *connect_bev(struct follow *f)
@@ -412,9 +426,13 @@ static struct bufferevent *connect_bev(struct follow *f)
 					      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 }
 
-static void get(struct follow *f, enum step step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void get(struct follow *f, enum step step, size_t max, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void get(struct follow *f, enum step step, const char *fmt, ...)
+/* GET fmt below the primary's URL, its reply at most max bytes: read no
+ * further than the resource can hold (a checkpoint note, a tile of W
+ * hashes, a bundle of W entries), so a hostile primary is refused early. */
+static void get(struct follow *f, enum step step, size_t max, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -433,12 +451,14 @@ static void get(struct follow *f, enum step step, const char *fmt, ...)
 			return;
 		}
 		evhttp_connection_set_timeout(f->conn, FOLLOW_TIMEOUT_S);
-		/* a bundle: 256 entries of at most max_frame bytes */
-		evhttp_connection_set_max_body_size(f->conn, (ev_ssize_t)(256 * (f->s->cfg.max_frame + 4)));
 		evhttp_connection_set_max_headers_size(f->conn, 16384);
 		evhttp_connection_set_retries(f->conn, 0);
 		f->conn_uses = 0;
 	}
+	/* read for each reply as it comes in: one request at a time */
+	f->max_body = max;
+	f->too_large = false;
+	evhttp_connection_set_max_body_size(f->conn, (ev_ssize_t)max);
 	struct evhttp_request *req = evhttp_request_new(on_reply, f);
 	if (req == NULL) {
 		failed(f, "out of memory");
@@ -465,7 +485,8 @@ static void get_tile(struct follow *f, enum step step, bool entries, unsigned le
 	struct tile_ref t = { entries ? TILE_ENTRIES32 : TILE_HASH_TILE, level, index, width };
 	char p[80];
 	tile_path_format(&t, p, sizeof p);
-	get(f, step, "%s", p);
+	/* a bundle: W entries of at most max_frame bytes, each after its uint32 length */
+	get(f, step, entries ? (size_t)width * (f->s->cfg.max_frame + 4) : (size_t)width * HASH_LEN, "%s", p);
 }
 
 /* ---- the round ---- */
@@ -477,7 +498,7 @@ static void attempt(struct follow *f)
 	if (f->s->stopping || f->forked || f->in_flight)
 		return;
 	f->base = ledger_size(f->s->ledger);
-	get(f, STEP_CHECKPOINT, "checkpoint");
+	get(f, STEP_CHECKPOINT, FOLLOW_MAX_CHECKPOINT, "checkpoint");
 }
 
 /* The node (level k, index i) of the primary's tree from the fetched
@@ -666,9 +687,20 @@ static void take_tile(struct follow *f, const uint8_t *p, size_t n)
 	fork_check(f);
 }
 
-/* Splits bundles (Scope Ledger's entries32: uint32 length-prefixed
- * entries, so that an entry longer than 65535 bytes fits) into entries, each
- * checked against its leaf hash; then stores them. */
+/* The next length-prefixed entry (Scope Ledger's entries32: a uint32
+ * length, so that an entry longer than 65535 bytes fits) of p[0..*left):
+ * its length in *len, -1 if it is cut short. */
+static int next_entry(const uint8_t *p, size_t left, size_t *len)
+{
+	if (left < 4)
+		return -1;
+	*len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	return left - 4 < *len ? -1 : 0;
+}
+
+/* Stores the entries held (f->next..f->bundles_end, each verified against
+ * its leaf as its bundle came) in one transaction; with head, the
+ * checkpoint too. */
 static void store_bundles(struct follow *f, bool head)
 {
 	struct err e = { 0 };
@@ -676,31 +708,18 @@ static void store_bundles(struct follow *f, bool head)
 	const uint8_t **ents = calloc(count ? count : 1, sizeof *ents);
 	size_t *lens = calloc(count ? count : 1, sizeof *lens);
 	const uint8_t *p = f->bundles.data;
-	size_t left = f->bundles.len, k = 0;
-	uint64_t seq = f->next & ~(uint64_t)255;	/* the bundles begin at a tile's start */
+	size_t left = f->bundles.len, k = 0, len;
 	int rc = ents && lens ? 0 : err_set(&e, "out of memory");
-	for (; rc == 0 && seq < f->bundles_end; seq++) {
-		size_t len = left < 4 ? 0 : (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-		if (left < 4 || left - 4 < len) {
-			rc = err_set(&e, "the entry bundle of entry %llu is cut short", (unsigned long long)seq);
+	for (; rc == 0 && k < count; k++) {
+		if (next_entry(p, left, &len)) {
+			rc = err_set(&e, "the entries held are cut short at entry %llu", (unsigned long long)(f->next + k));
 			break;
 		}
-		uint8_t leaf[HASH_LEN];
-		if (seq >= f->next) {
-			merkle_leaf_hash(p + 4, len, leaf);
-			if (memcmp(leaf, f->leaves[seq - f->base], HASH_LEN) != 0) {
-				rc = err_set(&e, "entry %llu of the bundle does not hash to its leaf in the level-0 tile: "
-					     "altered in transit or by the primary", (unsigned long long)seq);
-				break;
-			}
-			ents[k] = p + 4;
-			lens[k++] = len;
-		}
+		ents[k] = p + 4;
+		lens[k] = len;
 		p += 4 + len;
 		left -= 4 + len;
 	}
-	if (rc == 0 && left != 0)
-		rc = err_set(&e, "an entry bundle holds more entries than its width");
 	if (rc == 0)
 		rc = ledger_follow_store(f->s->ledger, ents, lens, k, f->note.data, f->note.len, head, &e);
 	free(ents);
@@ -723,15 +742,44 @@ static void store_bundles(struct follow *f, bool head)
 	advance(f);
 }
 
+/* A bundle, as it comes: each entry the copy lacks must hash to its leaf
+ * from the level-0 tiles (verified against the signed root), and only
+ * then is it held; stored every FOLLOW_CHUNK_BUNDLES bundles or
+ * FOLLOW_HELD_BYTES, and at the checkpoint. */
 static void take_bundle(struct follow *f, const uint8_t *p, size_t n)
 {
-	buf_add(&f->bundles, p, n);
+	uint64_t seq = (f->bundles_end - 1) & ~(uint64_t)255;	/* the bundle's first entry */
+	size_t left = n, len;
+	for (; seq < f->bundles_end; seq++) {
+		if (next_entry(p, left, &len)) {
+			failed(f, "%s/%s: the entry bundle is cut short at entry %llu", f->from, f->want,
+			       (unsigned long long)seq);
+			return;
+		}
+		if (seq >= f->next) {
+			uint8_t leaf[HASH_LEN];
+			merkle_leaf_hash(p + 4, len, leaf);
+			if (memcmp(leaf, f->leaves[seq - f->base], HASH_LEN) != 0) {
+				failed(f, "entry %llu of the bundle does not hash to its leaf in the level-0 tile: "
+				       "altered in transit or by the primary", (unsigned long long)seq);
+				return;
+			}
+			buf_add(&f->bundles, p, 4 + len);
+		}
+		p += 4 + len;
+		left -= 4 + len;
+	}
+	if (left != 0) {
+		failed(f, "%s/%s: the entry bundle holds more entries than its width", f->from, f->want);
+		return;
+	}
 	if (buf_failed(&f->bundles)) {
 		failed(f, "out of memory");
 		return;
 	}
 	bool last = f->bundles_end == f->cp.size;
-	if (last || ((f->bundles_end >> 8) - (f->next >> 8)) >= FOLLOW_CHUNK_BUNDLES)
+	if (last || ((f->bundles_end >> 8) - (f->next >> 8)) >= FOLLOW_CHUNK_BUNDLES ||
+	    f->bundles.len >= FOLLOW_HELD_BYTES)
 		store_bundles(f, last);
 	else
 		advance(f);
@@ -770,18 +818,20 @@ static void advance(struct follow *f)
 static void take_reply(struct follow *f, struct evhttp_request *req)
 {
 	int code = req ? evhttp_request_get_response_code(req) : 0;
-	if (code == 0 && f->conn_uses > 1 && !f->retried) {	/* the primary closed the kept connection */
+	if (code == 0 && f->conn_uses > 1 && !f->retried && !f->too_large) {	/* the primary closed the kept connection */
 		f->retried = true;
 		evhttp_connection_free(f->conn);
 		f->conn = NULL;
 		char want[sizeof f->want];
 		memcpy(want, f->want, sizeof want);
-		get(f, f->step, "%s", want);
+		get(f, f->step, f->max_body, "%s", want);
 		return;
 	}
 	f->retried = false;
 	if (code == 0) {
-		failed(f, "%s", f->last_error[0] ? f->last_error : "no reply from the primary");
+		char why[sizeof f->last_error];	/* failed() writes last_error: not from itself */
+		snprintf(why, sizeof why, "%s", f->last_error[0] ? f->last_error : "no reply from the primary");
+		failed(f, "%s", why);
 		return;
 	}
 	if (code != 200) {

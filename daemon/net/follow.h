@@ -9,8 +9,12 @@
  * its tile, and only then stores them with ledger_follow_store (the
  * primary's bytes, derived state rebuilt by the same rules).  Requests go
  * one at a time over one HTTPS connection with follow_cert (mutual TLS,
- * the server checked against follow_ca), bounded in size and time; a
- * failure is retried with a doubling back-off capped at the interval.
+ * the server checked against follow_ca), bounded in time and each reply
+ * in size by what its resource can hold (a checkpoint note, W hashes, W
+ * entries of max_frame), refused as it is read past that; a bundle's
+ * entries are checked as it comes and held, verified, until 16 bundles or
+ * FOLLOW_HELD_BYTES are stored in one transaction.  A failure is retried
+ * with a doubling back-off capped at the interval.
  *
  * A checkpoint that is not consistent with the copy (a fork: another
  * history under the same key) stops the following for good: the two
@@ -44,7 +48,8 @@ struct server;
 
 #define FOLLOW_TIMEOUT_S 30		/* one request, connect to reply */
 #define FOLLOW_MAX_CHECKPOINT 16384	/* bytes of a checkpoint note */
-#define FOLLOW_CHUNK_BUNDLES 16		/* bundles stored per transaction */
+#define FOLLOW_CHUNK_BUNDLES 16		/* bundles stored per transaction, at most */
+#define FOLLOW_HELD_BYTES (32u << 20)	/* verified entries held before they are stored, at most (and one bundle) */
 
 /* Reads follow_trust into s->verifier and s->verifier_key and remembers
  * the primary's URL. */

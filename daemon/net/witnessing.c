@@ -28,7 +28,7 @@
 #define QUORUM_META "witness_quorum"
 
 static const char *const CAUSES[WC_COUNT] = { "transport", "forbidden", "not_found", "conflict",
-					      "unprocessable", "http", "bad_reply", "ahead" };
+					      "unprocessable", "http", "bad_reply", "ahead", "timeout" };
 
 static void meta_name(const struct witness_peer *p, char *out, size_t n)
 {
@@ -207,6 +207,7 @@ static void on_reply(struct evhttp_request *req, void *arg)
 {
 	struct witness_peer *p = arg;
 	p->conn = NULL;	/* freed by libevent once this returns */
+	evtimer_del(p->deadline);
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	if (code == 0) {
 		failed(p, WC_TRANSPORT, "%s", p->reply_error[0] ? p->reply_error : "no reply");
@@ -247,11 +248,31 @@ static void on_reply(struct evhttp_request *req, void *arg)
 static void on_error(enum evhttp_request_error err, void *arg)
 {
 	struct witness_peer *p = arg;
-	static const char *const why[] = { "timed out", "the witness closed the connection",
-					   "the connection failed", "the request was cancelled",
-					   "the reply is too large or malformed" };
-	unsigned i = (unsigned)err;
-	snprintf(p->reply_error, sizeof p->reply_error, "%s (%.100s)", i < 5 ? why[i] : "HTTP error", p->cfg->url);
+	const char *why = "HTTP error";
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT: why = "nothing received for the timeout"; break;
+	case EVREQ_HTTP_EOF: why = "the witness closed the connection"; break;
+	case EVREQ_HTTP_INVALID_HEADER: why = "the connection failed or the reply is malformed"; break;
+	case EVREQ_HTTP_BUFFER_ERROR: why = "the connection failed"; break;
+	case EVREQ_HTTP_REQUEST_CANCEL: why = "the request was cancelled"; break;
+	case EVREQ_HTTP_DATA_TOO_LONG: why = "the reply is too large"; break;
+	}
+	snprintf(p->reply_error, sizeof p->reply_error, "%s (%.100s)", why, p->cfg->url);
+}
+
+/* The request's whole life is over with no whole reply: a witness that
+ * trickles bytes keeps libevent's inactivity timeout off, not this. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct witness_peer *p = arg;
+	if (p->conn == NULL)
+		return;
+	evhttp_connection_free(p->conn);	/* the request with it, and no callback */
+	p->conn = NULL;
+	failed(p, WC_TIMEOUT, "no whole reply within %d seconds from %.100s: the witness or the network is too slow",
+	       WITNESSING_TIMEOUT_S, p->cfg->url);
 }
 
 /* The add-checkpoint body: "old N", the proof from N, a blank line, the note. */
@@ -318,6 +339,9 @@ static int submit(struct witness_peer *p, struct err *e)
 		if (rc) {	/* libevent has freed the request */
 			evhttp_connection_free(p->conn);
 			err_set(e, "cannot send the request to %s", p->cfg->url);
+		} else {
+			struct timeval tv = { WITNESSING_TIMEOUT_S, 0 };
+			evtimer_add(p->deadline, &tv);
 		}
 	}
 	if (rc)
@@ -492,6 +516,9 @@ int witnessing_start(struct witnessing *w, struct server *s, struct err *e)
 	w->timer = evtimer_new(s->base, on_timer, w);
 	if (w->dns == NULL || w->timer == NULL)
 		return err_set(e, "cannot set up the witnesses (DNS or timer)");
+	for (size_t i = 0; i < w->n; i++)
+		if ((w->peers[i].deadline = evtimer_new(s->base, on_deadline, &w->peers[i])) == NULL)
+			return err_set(e, "cannot set up the witnesses (timer)");
 	if (s->cfg.has_policy)
 		log_msg(LOG_INFO, "witnesses: %zu from witness_policy %s, quorum %s, every %llu s at most", w->n,
 			s->cfg.witness_policy, policy_quorum_name(&s->cfg.policy), (unsigned long long)s->cfg.witness_interval_s);
@@ -571,6 +598,8 @@ void witnessing_free(struct witnessing *w)
 		struct witness_peer *p = &w->peers[i];
 		if (p->conn)
 			evhttp_connection_free(p->conn);
+		if (p->deadline)
+			event_free(p->deadline);
 		buf_free(&p->note);
 		buf_free(&p->sent);
 	}

@@ -17,6 +17,10 @@
  *   403, 404, 422, other codes, transport errors: counted per witness and
  *        logged once per change of state; the witness is skipped for a
  *        doubling number of rounds (at most 8).
+ * A request has WITNESSING_TIMEOUT_S from connect to the whole reply (a
+ * timer per witness, since libevent's own timeout is one of inactivity
+ * that a witness trickling bytes would keep off): past it the connection
+ * is dropped and counted as "timeout", like the failures above.
  * Per witness, the size and checkpoint it last cosigned are kept in the
  * ledger's meta database ("witness:NAME"); the newest checkpoint cosigned
  * by witness_quorum of them (default: all) is kept as "witness_quorum" and
@@ -43,12 +47,13 @@ struct evdns_base;
 struct ssl_ctx_st;
 struct witnessing;
 
-#define WITNESSING_TIMEOUT_S 30	/* a request's whole life, connect to reply */
+#define WITNESSING_TIMEOUT_S 30	/* a request's whole life, connect to reply (p->deadline) */
 #define WITNESSING_MAX_REPLY 65536
 
 enum witness_cause {
 	WC_TRANSPORT, WC_FORBIDDEN, WC_NOT_FOUND, WC_CONFLICT, WC_UNPROCESSABLE, WC_HTTP, WC_BAD_REPLY,
 	WC_AHEAD,	/* a 409 naming a size this log never had */
+	WC_TIMEOUT,	/* no whole reply within WITNESSING_TIMEOUT_S */
 	WC_COUNT
 };
 
@@ -57,6 +62,7 @@ struct witness_peer {
 	const struct config_witness *cfg;
 	struct cosig_verifier key;
 	struct evhttp_connection *conn;	/* the request in flight, if any */
+	struct event *deadline;		/* its whole life: fires WITNESSING_TIMEOUT_S after submit */
 	uint64_t size;			/* the size it last cosigned, as far as this log knows */
 	uint64_t old;			/* the old size to send: its own size after a 409 */
 	struct buf note;		/* the checkpoint it last cosigned, with its cosignature line */

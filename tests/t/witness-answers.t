@@ -4,7 +4,10 @@
 # with a message saying what the witness means; a 409 whose size is beyond
 # the log's own is counted as "ahead" (not "conflict"), logged as an error,
 # and never used as the base of a consistency proof, while a 409 with a size
-# the log has is (the control that the fake's 409 is read at all).
+# the log has is (the control that the fake's 409 is read at all).  A
+# witness that trickles its reply a byte a second (never idle for libevent's
+# inactivity timeout) is given up on after the request's 30 s, counted as
+# "timeout" and logged.
 set -u
 . "$(dirname "$0")/lib.sh"
 fpid=
@@ -78,5 +81,14 @@ is "  every request is still from size 0, never from 1000" "$(sort -u "$tmp/requ
 is "  logged as an error once for that size" "$(grep -c 'scoped: error: witness fake.example/w: 409' "$tmp/scoped.log")" 1
 ok "  info" last_error
 has "  last_error names both sizes" "$tmp/out" "cosigned size 1000, but this log has only 4 entries"
-ok "  scoped stops cleanly" stop_daemon
+
+ok "a witness that trickles its reply: scoped starts" answer trickle
+# the request's 30 s, and a margin for a loaded machine
+wait_long() { for _ in $(seq 1 90); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
+ok "  counted as timeout within 45 s" wait_long at_least timeout 1
+has "  logged" "$tmp/scoped.log" "witness fake.example/w: no whole reply within 30 seconds from http://127.0.0.1:$wport: the witness or the network is too slow (timeout); retrying with back-off"
+ok "  info" last_error
+has "  last_error says so" "$tmp/out" "no whole reply within 30 seconds"
+is "  not as transport" "$(failures transport)" 0
+ok "  scoped stops cleanly, a request in flight" stop_daemon
 finish

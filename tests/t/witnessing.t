@@ -155,7 +155,7 @@ has "  naming its line and fault" "$tmp/err" "bad.policy: policy line 2: \"nobod
 exits 1 "w1's name with another key: its cosignature does not count" c "$a" auditor checkpoint --witness "$w3_vkey" --quorum 1
 has "  naming it" "$tmp/err" "no cosignature from: w1.example/w"
 ok "info counts per witness" stat_w "$a" 0 cosigned
-is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0,'ahead':0}"
+is "  with no failures" "$(stat_w "$a" 0 failures | tr -d ' ')" "{'transport':0,'forbidden':0,'not_found':0,'conflict':0,'unprocessable':0,'http':0,'bad_reply':0,'ahead':0,'timeout':0}"
 
 # ---- a witness that is down ----
 stop_witness w2
