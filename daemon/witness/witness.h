@@ -27,7 +27,9 @@
 #define WITNESS_MAX_LOG_KEYS	4	/* verifier keys per origin (a key rotation) */
 #define WITNESS_MAX_BODY	(NOTE_MAX_BYTES + 64 * 48)	/* a note and 63 proof lines */
 #define WITNESS_MAX_CONNECTIONS	128
-#define WITNESS_TIMEOUT_S	10
+#define WITNESS_EVICT_AT	(WITNESS_MAX_CONNECTIONS - 32)	/* then a new one ends the busiest address's oldest */
+#define WITNESS_PER_ADDRESS	16	/* connections from one address (IPv4, IPv6 /64) */
+#define WITNESS_TIMEOUT_S	10	/* for a request to arrive whole (handshake included) */
 #define WITNESS_MAX_EVIDENCE	1000	/* refused checkpoints kept; the oldest goes first */
 
 struct witness_log {

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "conn.h"
+#include "connbound.h"
 #include "enc.h"
 #include "logger.h"
 #include "merkle.h"
@@ -52,48 +53,14 @@ struct wserver {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	SSL_CTX *tls;
-	unsigned nconns;
-	bool paused;
+	struct connbound conns;		/* the connections open and their bounds (connbound.h) */
 	struct event *sigterm, *sigint;
 };
-
-static struct wserver *live;
-static int ex_index = -1;
-
-static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	struct wserver *w = ptr;
-	if (w == NULL || w != live)
-		return;
-	w->nconns--;
-	if (w->paused && w->nconns < WITNESS_MAX_CONNECTIONS) {
-		w->paused = false;
-		evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
-	}
-}
 
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct wserver *w = arg;
-	SSL *ssl = SSL_new(w->tls);
-	if (ssl == NULL)
-		return NULL;
-	struct bufferevent *bev =
-		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		return NULL;
-	SSL_set_ex_data(ssl, ex_index, w);
-	if (++w->nconns >= WITNESS_MAX_CONNECTIONS && !w->paused) {
-		w->paused = true;
-		evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
-		log_msg(LOG_WARN, "witness: %u connections open: accepting again when one closes", w->nconns);
-	}
-	return bev;
+	return connbound_new_bev(&w->conns, base, w->tls);
 }
 
 static void reply(struct evhttp_request *req, int status, const char *type, const void *p, size_t n)
@@ -163,6 +130,7 @@ static void get_checkpoint(struct wserver *w, struct evhttp_request *req, const 
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct wserver *w = arg;
+	connbound_arrived(req);
 	const char *uri = evhttp_request_get_uri(req);
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	if (uri == NULL) {
@@ -220,13 +188,14 @@ static int start(struct wserver *w, struct err *e)
 	cosig_signer_adopt(&w->signer, &ns);
 	if (wstate_open(&w->state, w->cfg.data_dir, e))
 		return -1;
-	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
-		return err_set(e, "cannot set up TLS connection data");
+	static const struct connbound_limits lim = { WITNESS_MAX_CONNECTIONS, WITNESS_EVICT_AT,
+						     WITNESS_PER_ADDRESS, WITNESS_TIMEOUT_S };
+	if (connbound_init(&w->conns, "witness", &lim, e))
+		return -1;
 	if (tls_portal_ctx(&w->tls, w->cfg.tls_cert, w->cfg.tls_key, e))
 		return -1;
 	if ((w->base = event_base_new()) == NULL || (w->http = evhttp_new(w->base)) == NULL)
 		return err_set(e, "cannot create the HTTP server");
-	live = w;
 	evhttp_set_bevcb(w->http, make_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
 	evhttp_set_timeout(w->http, WITNESS_TIMEOUT_S);
@@ -236,6 +205,7 @@ static int start(struct wserver *w, struct err *e)
 						     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	if ((w->bound = evhttp_bind_socket_with_handle(w->http, host, port)) == NULL)
 		return err_set(e, "listen: cannot listen on %s", w->cfg.listen);
+	connbound_listening(&w->conns, evhttp_bound_socket_get_listener(w->bound));
 	w->sigterm = evsignal_new(w->base, SIGTERM, on_signal, w);
 	w->sigint = evsignal_new(w->base, SIGINT, on_signal, w);
 	if (!w->sigterm || !w->sigint || event_add(w->sigterm, NULL) || event_add(w->sigint, NULL))
@@ -260,7 +230,7 @@ static void teardown(struct wserver *w)
 {
 	if (w->http)
 		evhttp_free(w->http);
-	live = NULL;
+	connbound_release(&w->conns);
 	if (w->sigterm)
 		event_free(w->sigterm);
 	if (w->sigint)
