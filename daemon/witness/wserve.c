@@ -39,7 +39,7 @@ static const char USAGE[] =
 	"  tls_cert = FILE           the server certificate (PEM)\n"
 	"  tls_key = FILE            its private key\n"
 	"  data_dir = DIR            the witness's LMDB: each log's last cosigned size and\n"
-	"                            root, and refused checkpoints kept as evidence\n"
+	"                            root, and conflicting checkpoints kept as evidence\n"
 	"  name = NAME               the witness's key name (e.g. witness.example.org/w1)\n"
 	"  signing_key = FILE        its Ed25519 key (PEM PKCS#8, mode 0600)\n"
 	"  log = ORIGIN VKEY         a log to witness and its verifier key (repeatable; the\n"
@@ -54,6 +54,9 @@ struct wserver {
 	struct evhttp_bound_socket *bound;
 	SSL_CTX *tls;
 	struct connbound conns;		/* the connections open and their bounds (connbound.h) */
+	int64_t log_minute;		/* the minute of log_refusal's lines: its start */
+	unsigned log_lines;		/* lines logged in it */
+	uint64_t log_skipped;		/* refusals not logged in it */
 	struct event *sigterm, *sigint;
 };
 
@@ -85,6 +88,31 @@ static void reply(struct evhttp_request *req, int status, const char *type, cons
 		evbuffer_free(out);
 }
 
+/* A refused request's line: WITNESS_LOG_PER_MIN a minute, then one line a
+ * minute counting those not logged (anyone may send any number). */
+static void log_refusal(struct wserver *w, const struct wadd_result *r)
+{
+	int64_t now = (int64_t)time(NULL);
+	if (now - w->log_minute >= 60) {
+		if (w->log_skipped)
+			log_msg(LOG_WARN, "witness: add-checkpoint: %llu more refusals in the last minute not logged",
+				(unsigned long long)w->log_skipped);
+		w->log_minute = now;
+		w->log_lines = 0;
+		w->log_skipped = 0;
+	}
+	if (w->log_lines >= WITNESS_LOG_PER_MIN) {
+		w->log_skipped++;
+		return;
+	}
+	w->log_lines++;
+	log_msg(r->status == 409 ? LOG_INFO : LOG_WARN, "witness: add-checkpoint: %d %.*s%s", r->status,
+		(int)(r->body.len ? r->body.len - 1 : 0), (const char *)r->body.data,
+		r->conflict == WSTATE_KEPT_ALREADY   ? " (a conflict kept as evidence before)"
+		: r->conflict == WSTATE_KEPT_COUNTED ? " (a conflict past the evidence kept for this log: counted)"
+						     : "");
+}
+
 static void add_checkpoint(struct wserver *w, struct evhttp_request *req)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -97,9 +125,8 @@ static void add_checkpoint(struct wserver *w, struct evhttp_request *req)
 	struct wadd_result r = { 0 };
 	buf_init(&r.body);
 	wadd(w->state, &w->cfg, &w->signer, body ? body : "", body ? n : 0, (uint64_t)time(NULL), &r);
-	if (r.status != 200)
-		log_msg(r.status == 409 ? LOG_INFO : LOG_WARN, "witness: add-checkpoint: %d %.*s", r.status,
-			(int)(r.body.len ? r.body.len - 1 : 0), (const char *)r.body.data);
+	if (r.status != 200 && r.conflict != WSTATE_KEPT_NEW)	/* a new conflict: wadd logged it */
+		log_refusal(w, &r);
 	reply(req, r.status, r.status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8",
 	      r.body.data, r.body.len);
 	buf_free(&r.body);
