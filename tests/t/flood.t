@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# One address cannot lock the others out of the tiles listener or of
-# scoped witness (PROTOCOL.md sections 12 and 13; connbound.h): 260
+# One address cannot lock the others out of the tiles listener, the portal
+# or scoped witness (PROTOCOL.md sections 12 and 13; connbound.h): 260
 # connections from 127.0.0.1, more than the tiles' 256 and the witness's
 # 128, each trickling its TLS handshake a byte every 4 s (evhttp's timeout
 # restarts at every byte), and all the while a client from 127.0.0.2 is
 # served.  The flood's connections are ended (its address's limit, then the
-# request deadline) and counted in info's stats.tiles.refused.
+# request deadline) and counted in info's stats.tiles.refused and
+# stats.portal.refused.
 set -u
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed (deploy/install-deps.sh --test)"; exit 0; }
@@ -39,7 +40,7 @@ stop_flood() { kill $fpid 2>/dev/null; wait $fpid 2>/dev/null; fpid=; }
 # ---- tiles ----
 inst=$tmp/inst
 "$SCOPED" init "$inst" --origin test.example/flood >/dev/null || { echo "Bail out! init"; exit 1; }
-printf '%s\n' "tiles_listen = 127.0.0.1:0" "tiles_public = yes" >> "$inst/scoped.conf"
+printf '%s\n' "tiles_listen = 127.0.0.1:0" "tiles_public = yes" "portal_listen = 127.0.0.1:0" >> "$inst/scoped.conf"
 start_daemon "$inst" || { echo "Bail out! no daemon"; exit 1; }
 tport=$(sed -n 's/.*tiles listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log" | tail -n 1)
 ok "260 slow connections to the tiles listener from 127.0.0.1" flood "$tport"
@@ -55,6 +56,19 @@ is "  info counts each end once: connections + address_limit + deadline = 260" \
 is "  the address's limit ended some" "$([ "$(tiles_refused address_limit)" -gt 0 ] && echo yes)" yes
 is "  the deadline the last ones" "$([ "$(tiles_refused deadline)" -gt 0 ] && echo yes)" yes
 has "  a WARN line says so" "$tmp/scoped.log" "tiles: connections ended so far"
+
+# ---- the portal (the same bounds) ----
+pport=$(sed -n 's/.*portal listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log" | tail -n 1)
+ok "260 slow connections to the portal from 127.0.0.1" flood "$pport"
+sleep 2
+is "  a browser from 127.0.0.2 is answered meanwhile (404 for a short token)" \
+	"$(curl -sk --interface 127.0.0.2 --max-time 30 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$pport/l/x")" 404
+ok "  every flood connection is ended" all_closed
+stop_flood
+ctl "$inst" admin info --json > "$tmp/info" 2>&1
+portal_refused() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['stats']['portal']['refused'].get(sys.argv[2], -1))" "$tmp/info" "$1"; }
+is "  info counts each end once (connections + address_limit + deadline = 260)" \
+	"$(( $(portal_refused connections) + $(portal_refused address_limit) + $(portal_refused deadline) ))" 260
 
 # ---- scoped witness ----
 vk=$(cat "$inst/keys/verifier.txt")
