@@ -54,7 +54,8 @@ static SSL *portal_tls(SSL_CTX *ctx, int *fd)
 }
 
 /* The portal's counters from scopectl info --json (as an auditor):
- * connections open, and connections ended for a new one; -1 if unread. */
+ * connections open, and connections ended for a new one (the busiest
+ * address's oldest, or its own address's past the limit); -1 if unread. */
 static void portal_info(long *open, long *evicted)
 {
 	char cmd[2048], path[300], js[16384];
@@ -72,8 +73,9 @@ static void portal_info(long *open, long *evicted)
 	const char *e = r ? strstr(r, "\"connections\":") : NULL;
 	if (c && (r == NULL || c < r))
 		*open = atol(c + strlen("\"connections\":"));
+	const char *a = r ? strstr(r, "\"address_limit\":") : NULL;
 	if (e)
-		*evicted = atol(e + strlen("\"connections\":"));
+		*evicted = atol(e + strlen("\"connections\":")) + (a ? atol(a + strlen("\"address_limit\":")) : 0);
 }
 
 /* The status line of GET path from a new portal connection ("" if none). */

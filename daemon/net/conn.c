@@ -103,7 +103,7 @@ void conn_format_addr(const struct sockaddr *sa, char *out, size_t n)
 	}
 }
 
-static void source_of(const struct sockaddr *sa, struct conn_source *src)
+void conn_source_of(const struct sockaddr *sa, struct conn_source *src)
 {
 	memset(src, 0, sizeof *src);
 	if (sa->sa_family == AF_INET) {
@@ -281,7 +281,7 @@ void conn_accept(struct server *s, int fd, const struct sockaddr *sa, int salen)
 		free(c);
 		return;
 	}
-	source_of(sa, &c->source);
+	conn_source_of(sa, &c->source);
 	make_room(s, &c->source);
 	c->srv = s;
 	c->sink.result = on_committed;

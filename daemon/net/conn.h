@@ -78,6 +78,9 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+/* The source sa counts as (an unknown family: all zero; also the
+ * listeners' bounds, connbound.h). */
+void conn_source_of(const struct sockaddr *sa, struct conn_source *src);
 /* "1.2.3.4:5" or "[::1]:5". */
 void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
 /* Takes ownership of fd. */

@@ -13,7 +13,8 @@
 const char *portal_refusal_name(enum portal_refusal r)
 {
 	static const char *const N[PREF_COUNT] = { "rate", "csrf", "origin", "token", "size", "method",
-						   "changed_page", "connections", "gone" };
+						   "changed_page", "connections", "gone",
+						   "address_limit", "deadline" };
 	return (unsigned)r < PREF_COUNT ? N[r] : "?";
 }
 

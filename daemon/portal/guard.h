@@ -25,8 +25,10 @@ enum portal_refusal {
 	PREF_SIZE,		/* 413/400: a body or form past its bounds, or malformed */
 	PREF_METHOD,		/* 405 */
 	PREF_CHANGED,		/* 409: the page changed since it was shown */
-	PREF_CONNECTIONS,	/* the oldest connection ended for a new one (portal.h) */
+	PREF_CONNECTIONS,	/* the busiest address's oldest connection ended for a new one (portal.h) */
 	PREF_GONE,		/* 410: a revoked link, or an expired project link */
+	PREF_ADDRESS_LIMIT,	/* an address's oldest connection ended past PORTAL_PER_ADDRESS */
+	PREF_DEADLINE,		/* a connection ended: no whole request within PORTAL_TIMEOUT_S */
 	PREF_COUNT
 };
 const char *portal_refusal_name(enum portal_refusal r);

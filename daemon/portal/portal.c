@@ -14,117 +14,22 @@
 #include <sys/socket.h>
 
 #include "answer.h"
+#include "connbound.h"
 #include "logger.h"
 #include "mp.h"
 #include "routes.h"
 #include "server.h"
 #include "tls.h"
 
-/* One open connection, in the portal's list from the newest to the oldest
- * until it is evicted or closes. */
-struct pconn {
-	struct portal *p;
-	struct bufferevent *bev;
-	struct pconn *prev, *next;
-	bool listed;
-};
-
-static void pconn_unlist(struct pconn *c)
-{
-	struct portal *p = c->p;
-	if (!c->listed)
-		return;
-	c->listed = false;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		p->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		p->oldest = c->prev;
-}
-
-/* The SSL of each portal connection carries its pconn: freeing the SSL
- * (the connection's end, whatever ended it) counts it out.  libevent may
- * free a bufferevent, and so its SSL, after the portal is gone (its
- * finalizers run as late as event_base_free): only the live portal is
- * counted. */
-static int ex_index = -1;
-static struct portal *live;
-
-static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	struct pconn *c = ptr;
-	if (c == NULL)
-		return;
-	struct portal *p = c->p;
-	if (p == live) {
-		pconn_unlist(c);
-		p->nconns--;
-		if (p->paused && !p->stopping && p->nconns < PORTAL_MAX_CONNECTIONS) {
-			p->paused = false;
-			evconnlistener_enable(evhttp_bound_socket_get_listener(p->bound));
-		}
-	}
-	free(c);
-}
-
-/* From PORTAL_EVICT_AT on, a new connection ends the oldest (its socket
- * shut down: libevent closes it on its next read), so connections held
- * open by one peer never lock the others out; only when evicted ones have
- * not closed yet at PORTAL_MAX_CONNECTIONS does the listener wait. */
-static void evict_oldest(struct portal *p)
-{
-	struct pconn *o = p->oldest;
-	if (o == NULL)
-		return;
-	pconn_unlist(o);
-	evutil_socket_t fd = bufferevent_getfd(o->bev);
-	if (fd >= 0)
-		shutdown(fd, SHUT_RDWR);
-	p->st.refused[PREF_CONNECTIONS]++;
-}
-
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct portal *p = arg;
-	struct pconn *c = calloc(1, sizeof *c);
-	SSL *ssl = c ? SSL_new(p->tls) : NULL;
-	if (ssl == NULL) {
-		free(c);
-		return NULL;
-	}
-	struct bufferevent *bev =
-		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		free(c);
-		return NULL;	/* it freed ssl */
-	}
-	if (p->nconns >= PORTAL_EVICT_AT)
-		evict_oldest(p);
-	*c = (struct pconn){ p, bev, NULL, p->conns, true };
-	if (p->conns)
-		p->conns->prev = c;
-	else
-		p->oldest = c;
-	p->conns = c;
-	SSL_set_ex_data(ssl, ex_index, c);
-	if (++p->nconns >= PORTAL_MAX_CONNECTIONS && !p->paused) {
-		p->paused = true;
-		evconnlistener_disable(evhttp_bound_socket_get_listener(p->bound));
-		log_msg(LOG_WARN, "portal: %u connections open: accepting again when one closes", p->nconns);
-	}
-	return bev;
+	return connbound_new_bev(&p->bound_conns, base, p->tls);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
+	connbound_arrived(req);
 	routes_serve(arg, req);
 }
 
@@ -167,14 +72,18 @@ int portal_start(struct server *s, struct err *e)
 	}
 	if (portal_split_listen("portal_listen", c->portal_listen, host, sizeof host, &port, e))
 		return -1;
-	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
-		return err_set(e, "portal: cannot set up TLS connection data");
 	struct portal *p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return err_set(e, "out of memory");
 	s->portal = p;
-	live = p;
 	p->s = s;
+	/* behind portal_proxy every connection comes from the proxy: no
+	 * per-address limit then (the proxy's own bounds the clients) */
+	struct connbound_limits lim = { PORTAL_MAX_CONNECTIONS, PORTAL_EVICT_AT,
+					c->portal_proxy[0] ? PORTAL_MAX_CONNECTIONS : PORTAL_PER_ADDRESS,
+					PORTAL_TIMEOUT_S };
+	if (connbound_init(&p->bound_conns, "portal", &lim, e))
+		return -1;
 	uint64_t seed;
 	if (RAND_bytes(p->secret, sizeof p->secret) != 1 || RAND_bytes((uint8_t *)&seed, sizeof seed) != 1)
 		return err_set(e, "portal: no random bytes for the CSRF key");
@@ -197,6 +106,7 @@ int portal_start(struct server *s, struct err *e)
 	p->bound = evhttp_bind_socket_with_handle(p->http, host, port);
 	if (p->bound == NULL)
 		return err_set(e, "portal_listen: cannot listen on %s", c->portal_listen);
+	connbound_listening(&p->bound_conns, evhttp_bound_socket_get_listener(p->bound));
 	portal_nodelay(evhttp_bound_socket_get_fd(p->bound));
 	char bound[96] = "?";
 	struct sockaddr_storage ss;
@@ -222,8 +132,7 @@ void portal_stop(struct server *s)
 	if (p == NULL || p->stopping)
 		return;
 	p->stopping = true;
-	if (p->bound)
-		evconnlistener_disable(evhttp_bound_socket_get_listener(p->bound));
+	connbound_stop(&p->bound_conns);
 }
 
 void portal_free(struct server *s)
@@ -235,9 +144,9 @@ void portal_free(struct server *s)
 	answers_drop(p);	/* before the connections their requests belong to */
 	if (p->http)
 		evhttp_free(p->http);	/* closes every connection: their SSLs count out */
+	connbound_release(&p->bound_conns);
 	SSL_CTX_free(p->tls);
 	OPENSSL_cleanse(p->secret, sizeof p->secret);
-	live = NULL;
 	free(p);
 	s->portal = NULL;
 }
@@ -256,15 +165,19 @@ void portal_pack_stats(const struct server *s, struct buf *out)
 	mp_pack_cstr(out, "on");
 	mp_pack_bool(out, p != NULL);
 	mp_pack_cstr(out, "connections");
-	mp_pack_uint(out, p ? p->nconns : 0);
+	mp_pack_uint(out, p ? p->bound_conns.nconns : 0);
 	mp_pack_cstr(out, "requests");
 	mp_pack_uint(out, st->requests);
 	mp_pack_cstr(out, "answers");
 	mp_pack_uint(out, st->answers);
 	mp_pack_cstr(out, "refused");
 	mp_pack_map(out, PREF_COUNT);
+	const struct connbound_stats *cs = p ? &p->bound_conns.st : NULL;
 	for (int r = 0; r < PREF_COUNT; r++) {
+		uint64_t n = r == PREF_CONNECTIONS ? (cs ? cs->evicted : 0)
+			     : r == PREF_ADDRESS_LIMIT ? (cs ? cs->address : 0)
+			     : r == PREF_DEADLINE ? (cs ? cs->deadline : 0) : st->refused[r];
 		mp_pack_cstr(out, portal_refusal_name((enum portal_refusal)r));
-		mp_pack_uint(out, st->refused[r]);
+		mp_pack_uint(out, n);
 	}
 }

@@ -9,12 +9,14 @@
  *   portal -> routes (every request) -> pages (HTML), answer (POST)
  *   answer -> commit (commit_enqueue); results to the answer's own sink
  *
- * From PORTAL_EVICT_AT connections on, each new one ends the oldest, so
- * connections held open (slow headers) never lock other browsers out.  At
- * most PORTAL_MAX_CONNECTIONS are open: at that limit (evicted ones not yet
- * closed) the listener stops accepting (the kernel's backlog holds the
- * rest, using no descriptor) until one closes, so the portal can never take
- * the descriptors the mutual-TLS port needs.
+ * The connections are bounded (connbound.h): from PORTAL_EVICT_AT on, each
+ * new one ends the oldest of the address holding the most, PORTAL_PER_ADDRESS
+ * from one address (none behind portal_proxy), each request whole within
+ * PORTAL_TIMEOUT_S, so connections held open (slow headers) never lock other
+ * browsers out.  At most PORTAL_MAX_CONNECTIONS are open: at that limit
+ * (ended ones not yet closed) the listener stops accepting (the kernel's
+ * backlog holds the rest, using no descriptor) until one closes, so the
+ * portal can never take the descriptors the mutual-TLS port needs.
  */
 #ifndef SCOPE_PORTAL_H
 #define SCOPE_PORTAL_H
@@ -23,12 +25,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "connbound.h"
 #include "err.h"
 #include "guard.h"
 
 #define PORTAL_MAX_CONNECTIONS 256
 #define PORTAL_EVICT_AT (PORTAL_MAX_CONNECTIONS - 32)
-#define PORTAL_TIMEOUT_S 10		/* a request (from the handshake on) must arrive within this */
+#define PORTAL_PER_ADDRESS 64
+#define PORTAL_TIMEOUT_S 10		/* a request (from the handshake on) must arrive whole within this */
 #define PORTAL_MAX_HEADERS 8192		/* bytes of the request line and headers */
 
 struct server;
@@ -36,7 +40,6 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct ssl_ctx_st;
 struct answer;
-struct pconn;
 
 struct portal {
 	struct server *s;
@@ -45,9 +48,7 @@ struct portal {
 	struct ssl_ctx_st *tls;
 	char url[1024];			/* portal_url, or https:// and the address bound */
 	char origin[1024];		/* its scheme://host[:port], the one Origin a form may come from */
-	unsigned nconns;		/* connections open (counted by their SSL's lifetime) */
-	struct pconn *conns, *oldest;	/* those not evicted, newest first (portal.c) */
-	bool paused;			/* the listener stopped: evicted ones still closing */
+	struct connbound bound_conns;	/* the connections open and their bounds */
 	bool stopping;
 	uint8_t secret[32];		/* the CSRF key, new at every start */
 	struct answer *answers;		/* answers waiting for their commit (answer.h) */

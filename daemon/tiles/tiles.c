@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connbound.h"
 #include "logger.h"
 #include "mp.h"
 #include "portal.h"
@@ -16,51 +17,15 @@
 #include "tile_serve.h"
 #include "tls.h"
 
-/* Each connection's SSL carries the listener, and freeing it (whatever
- * ended the connection) counts it out; only the live listener counts,
- * since libevent may free an SSL as late as event_base_free. */
-static int ex_index = -1;
-static struct tiles *live;
-
-static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	struct tiles *t = ptr;
-	if (t == NULL || t != live)
-		return;
-	t->nconns--;
-	if (t->paused && !t->stopping && t->nconns < TILES_MAX_CONNECTIONS) {
-		t->paused = false;
-		evconnlistener_enable(evhttp_bound_socket_get_listener(t->bound));
-	}
-}
-
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct tiles *t = arg;
-	SSL *ssl = SSL_new(t->tls);
-	if (ssl == NULL)
-		return NULL;
-	struct bufferevent *bev =
-		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		return NULL;	/* it freed ssl */
-	SSL_set_ex_data(ssl, ex_index, t);
-	if (++t->nconns >= TILES_MAX_CONNECTIONS && !t->paused) {
-		t->paused = true;
-		t->st.refused[TREF_CONNECTIONS]++;
-		evconnlistener_disable(evhttp_bound_socket_get_listener(t->bound));
-		log_msg(LOG_WARN, "tiles: %u connections open: accepting again when one closes", t->nconns);
-	}
-	return bev;
+	return connbound_new_bev(&t->bound_conns, base, t->tls);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
+	connbound_arrived(req);
 	tile_serve(arg, req);
 }
 
@@ -83,14 +48,15 @@ int tiles_start(struct server *s, struct err *e)
 		return 0;
 	if (portal_split_listen("tiles_listen", c->tiles_listen, host, sizeof host, &port, e))
 		return -1;
-	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
-		return err_set(e, "tiles: cannot set up TLS connection data");
 	struct tiles *t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return err_set(e, "out of memory");
 	s->tiles = t;
-	live = t;
 	t->s = s;
+	static const struct connbound_limits lim = { TILES_MAX_CONNECTIONS, TILES_EVICT_AT, TILES_PER_ADDRESS,
+						     TILES_TIMEOUT_S };
+	if (connbound_init(&t->bound_conns, "tiles", &lim, e))
+		return -1;
 	uint64_t seed;
 	if (RAND_bytes((uint8_t *)&seed, sizeof seed) != 1)
 		return err_set(e, "tiles: no random bytes for the rate table");
@@ -111,6 +77,7 @@ int tiles_start(struct server *s, struct err *e)
 	t->bound = evhttp_bind_socket_with_handle(t->http, host, port);
 	if (t->bound == NULL)
 		return err_set(e, "tiles_listen: cannot listen on %s", c->tiles_listen);
+	connbound_listening(&t->bound_conns, evhttp_bound_socket_get_listener(t->bound));
 	portal_nodelay(evhttp_bound_socket_get_fd(t->bound));
 	char bound[96] = "?";
 	struct sockaddr_storage ss;
@@ -142,8 +109,7 @@ void tiles_stop(struct server *s)
 	if (t == NULL || t->stopping)
 		return;
 	t->stopping = true;
-	if (t->bound)
-		evconnlistener_disable(evhttp_bound_socket_get_listener(t->bound));
+	connbound_stop(&t->bound_conns);
 }
 
 void tiles_free(struct server *s)
@@ -154,8 +120,8 @@ void tiles_free(struct server *s)
 	t->stopping = true;
 	if (t->http)
 		evhttp_free(t->http);	/* closes every connection: their SSLs count out */
+	connbound_release(&t->bound_conns);
 	SSL_CTX_free(t->tls);
-	live = NULL;
 	free(t);
 	s->tiles = NULL;
 }
@@ -163,7 +129,8 @@ void tiles_free(struct server *s)
 static const char *tiles_refusal_name(enum tiles_refusal r)
 {
 	static const char *const N[TREF_COUNT] = { "rate", "forbidden", "bad_path", "not_found", "method",
-						   "error", "connections" };
+						   "error", "connections", "address_limit",
+						   "deadline" };
 	return N[r];
 }
 
@@ -176,7 +143,7 @@ void tiles_pack_stats(const struct server *s, struct buf *out)
 	mp_pack_cstr(out, "on");
 	mp_pack_bool(out, t != NULL);
 	mp_pack_cstr(out, "connections");
-	mp_pack_uint(out, t ? t->nconns : 0);
+	mp_pack_uint(out, t ? t->bound_conns.nconns : 0);
 	mp_pack_cstr(out, "requests");
 	mp_pack_uint(out, st->requests);
 	mp_pack_cstr(out, "checkpoints");
@@ -189,8 +156,12 @@ void tiles_pack_stats(const struct server *s, struct buf *out)
 	mp_pack_uint(out, st->bytes);
 	mp_pack_cstr(out, "refused");
 	mp_pack_map(out, TREF_COUNT);
+	const struct connbound_stats *cs = t ? &t->bound_conns.st : NULL;
 	for (int r = 0; r < TREF_COUNT; r++) {
+		uint64_t n = r == TREF_CONNECTIONS ? (cs ? cs->evicted : 0)
+			     : r == TREF_ADDRESS_LIMIT ? (cs ? cs->address : 0)
+			     : r == TREF_DEADLINE ? (cs ? cs->deadline : 0) : st->refused[r];
 		mp_pack_cstr(out, tiles_refusal_name((enum tiles_refusal)r));
-		mp_pack_uint(out, st->refused[r]);
+		mp_pack_uint(out, n);
 	}
 }

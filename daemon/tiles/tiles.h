@@ -10,9 +10,11 @@
  *   tiles -> tile_serve (every request) -> the ledger (read transactions)
  *
  * The resources are read from the stored tree nodes and entries on
- * demand: nothing is written, nothing is cached in memory.  At most
- * TILES_MAX_CONNECTIONS connections are open: at the limit the listener
- * stops accepting until one closes.
+ * demand: nothing is written, nothing is cached in memory.  The
+ * connections are bounded as the portal's (connbound.h): at most
+ * TILES_MAX_CONNECTIONS, from TILES_EVICT_AT on each new one ends the
+ * oldest of the address holding the most, TILES_PER_ADDRESS from one
+ * address, each request whole within TILES_TIMEOUT_S.
  */
 #ifndef SCOPE_TILES_H
 #define SCOPE_TILES_H
@@ -21,11 +23,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "connbound.h"
 #include "err.h"
 #include "guard.h"
 
 #define TILES_MAX_CONNECTIONS 256
-#define TILES_TIMEOUT_S 10		/* a request (from the handshake on) must arrive within this */
+#define TILES_EVICT_AT (TILES_MAX_CONNECTIONS - 32)
+#define TILES_PER_ADDRESS 64
+#define TILES_TIMEOUT_S 10		/* a request (from the handshake on) must arrive whole within this */
 #define TILES_MAX_HEADERS 8192		/* bytes of the request line and headers */
 
 /* Why the tiles listener refused a request (the names are info's). */
@@ -36,7 +41,9 @@ enum tiles_refusal {
 	TREF_NOT_FOUND,		/* 404: beyond the tree, or a bundle with an entry past 65535 bytes */
 	TREF_METHOD,		/* 405: not GET or HEAD */
 	TREF_ERROR,		/* 500: the ledger could not be read */
-	TREF_CONNECTIONS,	/* TILES_MAX_CONNECTIONS open: the listener paused */
+	TREF_CONNECTIONS,	/* connections: the busiest address's oldest, ended for a new one */
+	TREF_ADDRESS_LIMIT,	/* connections: an address's oldest, past TILES_PER_ADDRESS */
+	TREF_DEADLINE,		/* connections: no whole request within TILES_TIMEOUT_S */
 	TREF_COUNT
 };
 
@@ -55,8 +62,7 @@ struct tiles {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	struct ssl_ctx_st *tls;
-	unsigned nconns;		/* connections open (counted by their SSL's lifetime) */
-	bool paused;			/* the listener stopped at TILES_MAX_CONNECTIONS */
+	struct connbound bound_conns;	/* the connections open and their bounds */
 	bool stopping;
 	struct rate_table rate;
 	struct tiles_stats st;

@@ -94,14 +94,26 @@ static void keep_note(const struct request *q, const char *cosig, size_t n, stru
 	buf_add(out, cosig, n);
 }
 
-static enum wstate_act refuse_evidence(struct request *q, int status, const char *why, struct buf *bytes)
+/* A checkpoint the log signed (checked before) of the size the witness
+ * cosigned with another root: two signed tree heads of one size, a fork
+ * shown by what the log signed alone, whoever sends it. */
+static enum wstate_act conflict(struct request *q, struct wrecord *rec, struct buf *bytes)
 {
-	answer(q->r, status, why);
-	log_msg(LOG_WARN, "witness: %s: refused size %llu (old %llu): %s: kept as evidence", q->cp.origin,
-		(unsigned long long)q->cp.size, (unsigned long long)q->old, why);
-	buf_printf(bytes, "%d %s\n", status, why);
+	static const char why[] = "same size as the last cosigned checkpoint, another root";
+	answer(q->r, 422, why);
+	rec->size = q->cp.size;
+	memcpy(rec->root, q->cp.root, HASH_LEN);
+	buf_printf(bytes, "422 %s\n", why);
 	buf_add(bytes, q->body, q->body_len);
-	return WSTATE_EVIDENCE;
+	return WSTATE_CONFLICT;
+}
+
+/* A 422 that shows nothing against the log: the proof is the sender's,
+ * and anyone can pair a public checkpoint with a garbage one. */
+static enum wstate_act bad_request(struct request *q, const char *why)
+{
+	answer(q->r, 422, why);
+	return WSTATE_NONE;
 }
 
 static enum wstate_act decide(void *ctx, const struct wrecord *old, struct wrecord *rec, struct buf *bytes)
@@ -115,15 +127,15 @@ static enum wstate_act decide(void *ctx, const struct wrecord *old, struct wreco
 		return WSTATE_NONE;
 	}
 	if (q->old == 0 && q->nproof != 0)
-		return refuse_evidence(q, 422, "a consistency proof from size 0 must be empty", bytes);
+		return bad_request(q, "a consistency proof from size 0 must be empty");
 	if (q->old > 0 && q->old == q->cp.size) {
 		if (memcmp(old->root, q->cp.root, HASH_LEN) != 0)
-			return refuse_evidence(q, 422, "same size as the last cosigned checkpoint, another root", bytes);
+			return conflict(q, rec, bytes);
 		if (q->nproof != 0)
-			return refuse_evidence(q, 422, "a consistency proof between equal sizes must be empty", bytes);
+			return bad_request(q, "a consistency proof between equal sizes must be empty");
 	} else if (q->old > 0 &&
 		   merkle_verify_consistency(q->old, q->cp.size, old->root, q->cp.root, q->proof, q->nproof, &e))
-		return refuse_evidence(q, 422, "the consistency proof does not verify", bytes);
+		return bad_request(q, "the consistency proof does not verify");
 	struct buf line;
 	buf_init(&line);
 	if (cosig_sign(q->signer, q->note, q->text_len, q->now, &line, &e)) {
@@ -176,8 +188,12 @@ void wadd(struct wstate *w, const struct witness_config *c, const struct cosig_s
 		answer(r, 422, "a checkpoint of size 0 must have the empty tree's root");
 		return;
 	}
-	if (wstate_update(w, q.cp.origin, decide, &q, &e)) {
+	if (wstate_update(w, q.cp.origin, decide, &q, &r->conflict, &e)) {
+		r->conflict = WSTATE_KEPT_NONE;
 		log_msg(LOG_ERROR, "witness: %s", e.msg);
 		answer(r, 500, "the witness could not record the checkpoint");
+	} else if (r->conflict == WSTATE_KEPT_NEW) {
+		log_msg(LOG_ERROR, "witness: %s: a fork: size %llu signed by the log with another root than the "
+			"checkpoint it cosigned: kept as evidence", q.cp.origin, (unsigned long long)q.cp.size);
 	}
 }

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "conn.h"
+#include "connbound.h"
 #include "enc.h"
 #include "logger.h"
 #include "merkle.h"
@@ -38,7 +39,7 @@ static const char USAGE[] =
 	"  tls_cert = FILE           the server certificate (PEM)\n"
 	"  tls_key = FILE            its private key\n"
 	"  data_dir = DIR            the witness's LMDB: each log's last cosigned size and\n"
-	"                            root, and refused checkpoints kept as evidence\n"
+	"                            root, and conflicting checkpoints kept as evidence\n"
 	"  name = NAME               the witness's key name (e.g. witness.example.org/w1)\n"
 	"  signing_key = FILE        its Ed25519 key (PEM PKCS#8, mode 0600)\n"
 	"  log = ORIGIN VKEY         a log to witness and its verifier key (repeatable; the\n"
@@ -52,48 +53,17 @@ struct wserver {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound;
 	SSL_CTX *tls;
-	unsigned nconns;
-	bool paused;
+	struct connbound conns;		/* the connections open and their bounds (connbound.h) */
+	int64_t log_minute;		/* the minute of log_refusal's lines: its start */
+	unsigned log_lines;		/* lines logged in it */
+	uint64_t log_skipped;		/* refusals not logged in it */
 	struct event *sigterm, *sigint;
 };
-
-static struct wserver *live;
-static int ex_index = -1;
-
-static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	struct wserver *w = ptr;
-	if (w == NULL || w != live)
-		return;
-	w->nconns--;
-	if (w->paused && w->nconns < WITNESS_MAX_CONNECTIONS) {
-		w->paused = false;
-		evconnlistener_enable(evhttp_bound_socket_get_listener(w->bound));
-	}
-}
 
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct wserver *w = arg;
-	SSL *ssl = SSL_new(w->tls);
-	if (ssl == NULL)
-		return NULL;
-	struct bufferevent *bev =
-		bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		return NULL;
-	SSL_set_ex_data(ssl, ex_index, w);
-	if (++w->nconns >= WITNESS_MAX_CONNECTIONS && !w->paused) {
-		w->paused = true;
-		evconnlistener_disable(evhttp_bound_socket_get_listener(w->bound));
-		log_msg(LOG_WARN, "witness: %u connections open: accepting again when one closes", w->nconns);
-	}
-	return bev;
+	return connbound_new_bev(&w->conns, base, w->tls);
 }
 
 static void reply(struct evhttp_request *req, int status, const char *type, const void *p, size_t n)
@@ -118,6 +88,31 @@ static void reply(struct evhttp_request *req, int status, const char *type, cons
 		evbuffer_free(out);
 }
 
+/* A refused request's line: WITNESS_LOG_PER_MIN a minute, then one line a
+ * minute counting those not logged (anyone may send any number). */
+static void log_refusal(struct wserver *w, const struct wadd_result *r)
+{
+	int64_t now = (int64_t)time(NULL);
+	if (now - w->log_minute >= 60) {
+		if (w->log_skipped)
+			log_msg(LOG_WARN, "witness: add-checkpoint: %llu more refusals in the last minute not logged",
+				(unsigned long long)w->log_skipped);
+		w->log_minute = now;
+		w->log_lines = 0;
+		w->log_skipped = 0;
+	}
+	if (w->log_lines >= WITNESS_LOG_PER_MIN) {
+		w->log_skipped++;
+		return;
+	}
+	w->log_lines++;
+	log_msg(r->status == 409 ? LOG_INFO : LOG_WARN, "witness: add-checkpoint: %d %.*s%s", r->status,
+		(int)(r->body.len ? r->body.len - 1 : 0), (const char *)r->body.data,
+		r->conflict == WSTATE_KEPT_ALREADY   ? " (a conflict kept as evidence before)"
+		: r->conflict == WSTATE_KEPT_COUNTED ? " (a conflict past the evidence kept for this log: counted)"
+						     : "");
+}
+
 static void add_checkpoint(struct wserver *w, struct evhttp_request *req)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -130,9 +125,8 @@ static void add_checkpoint(struct wserver *w, struct evhttp_request *req)
 	struct wadd_result r = { 0 };
 	buf_init(&r.body);
 	wadd(w->state, &w->cfg, &w->signer, body ? body : "", body ? n : 0, (uint64_t)time(NULL), &r);
-	if (r.status != 200)
-		log_msg(r.status == 409 ? LOG_INFO : LOG_WARN, "witness: add-checkpoint: %d %.*s", r.status,
-			(int)(r.body.len ? r.body.len - 1 : 0), (const char *)r.body.data);
+	if (r.status != 200 && r.conflict != WSTATE_KEPT_NEW)	/* a new conflict: wadd logged it */
+		log_refusal(w, &r);
 	reply(req, r.status, r.status == 409 ? "text/x.tlog.size" : "text/plain; charset=utf-8",
 	      r.body.data, r.body.len);
 	buf_free(&r.body);
@@ -163,6 +157,7 @@ static void get_checkpoint(struct wserver *w, struct evhttp_request *req, const 
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct wserver *w = arg;
+	connbound_arrived(req);
 	const char *uri = evhttp_request_get_uri(req);
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	if (uri == NULL) {
@@ -220,13 +215,14 @@ static int start(struct wserver *w, struct err *e)
 	cosig_signer_adopt(&w->signer, &ns);
 	if (wstate_open(&w->state, w->cfg.data_dir, e))
 		return -1;
-	if (ex_index < 0 && (ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, on_ssl_free)) < 0)
-		return err_set(e, "cannot set up TLS connection data");
+	static const struct connbound_limits lim = { WITNESS_MAX_CONNECTIONS, WITNESS_EVICT_AT,
+						     WITNESS_PER_ADDRESS, WITNESS_TIMEOUT_S };
+	if (connbound_init(&w->conns, "witness", &lim, e))
+		return -1;
 	if (tls_portal_ctx(&w->tls, w->cfg.tls_cert, w->cfg.tls_key, e))
 		return -1;
 	if ((w->base = event_base_new()) == NULL || (w->http = evhttp_new(w->base)) == NULL)
 		return err_set(e, "cannot create the HTTP server");
-	live = w;
 	evhttp_set_bevcb(w->http, make_bev, w);
 	evhttp_set_gencb(w->http, on_request, w);
 	evhttp_set_timeout(w->http, WITNESS_TIMEOUT_S);
@@ -236,6 +232,7 @@ static int start(struct wserver *w, struct err *e)
 						     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	if ((w->bound = evhttp_bind_socket_with_handle(w->http, host, port)) == NULL)
 		return err_set(e, "listen: cannot listen on %s", w->cfg.listen);
+	connbound_listening(&w->conns, evhttp_bound_socket_get_listener(w->bound));
 	w->sigterm = evsignal_new(w->base, SIGTERM, on_signal, w);
 	w->sigint = evsignal_new(w->base, SIGINT, on_signal, w);
 	if (!w->sigterm || !w->sigint || event_add(w->sigterm, NULL) || event_add(w->sigint, NULL))
@@ -260,7 +257,7 @@ static void teardown(struct wserver *w)
 {
 	if (w->http)
 		evhttp_free(w->http);
-	live = NULL;
+	connbound_release(&w->conns);
 	if (w->sigterm)
 		event_free(w->sigterm);
 	if (w->sigint)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # scoped witness: C2SP tlog-witness add-checkpoint with every status code of
 # the spec, the GET of a log's checkpoint, two logs, durability across a
-# restart, and refused checkpoints kept as evidence.
+# restart; a fork (a signed checkpoint of the cosigned size with another
+# root) kept as evidence, a garbage proof neither kept nor logged past a
+# minute's lines.
 . "$(dirname "$0")/lib.sh"
 
 wpid=
@@ -97,19 +99,35 @@ append 1 "$tmp/l1"
 body 5 "$tmp/l1" > "$tmp/b"
 awk 'NR==2{print "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; next} {print}' "$tmp/b" > "$tmp/bad"
 is "a consistency proof that does not verify: 422" "$(post "$tmp/bad")" 422
-has "  logged as evidence" "$tmp/w.log" "kept as evidence"
+# anyone can pair the log's public checkpoint with a garbage proof: a bad
+# request, not evidence, and its log lines are limited (10 a minute)
+for _ in $(seq 1 30); do post "$tmp/bad" >/dev/null; done
+is "  30 more of them: 422 each" "$(post "$tmp/bad")" 422
+is "  at most 10 lines logged for them" "$([ "$(grep -c "consistency proof does not verify" "$tmp/w.log")" -le 10 ] && echo yes)" yes
+is "  none kept as evidence" "$(grep -c 'kept as evidence' "$tmp/w.log")" 0
+is "  nothing of them stored" "$(grep -c -a 'the consistency proof does not verify' "$W/data/data.mdb")" 0
 # a forked log: same key, another history of the same size
 cp -r "$tmp/l1" "$tmp/fork"
 "$SCOPED" append -c "$tmp/fork/scoped.conf" --project site --kind note --body-json '{"text":"other"}' >/dev/null
 is "the real history goes on: 200" "$(post "$tmp/b")" 200
 { echo "old 6"; echo; "$SCOPED" checkpoint -c "$tmp/fork/scoped.conf"; } > "$tmp/b"
+is "the fork one entry on, without a proof: 422" "$(post "$tmp/b")" 422
+is "  a bad request, not kept" "$(grep -c 'kept as evidence' "$tmp/w.log")" 0
+append 1 "$tmp/l1"
+body 6 "$tmp/l1" > "$tmp/b"
+is "the real history to 7: 200" "$(post "$tmp/b")" 200
+{ echo "old 7"; echo; "$SCOPED" checkpoint -c "$tmp/fork/scoped.conf"; } > "$tmp/b"
 is "the fork at the same size, another root: 422" "$(post "$tmp/b")" 422
+has "  logged as a fork kept as evidence" "$tmp/w.log" "log1.example/scope: a fork: size 7 signed by the log with another root"
+is "  stored" "$(grep -c -a 'another root' "$W/data/data.mdb")" 1
+is "  the same fork again: 422" "$(post "$tmp/b")" 422
+is "  logged as a fork once" "$(grep -c 'a fork: size 7' "$tmp/w.log")" 1
 
 # GET the checkpoint; the second log
 h1=$(printf 'log1.example/scope' | sha256sum | cut -d' ' -f1)
 h2=$(printf 'log2.example/scope' | sha256sum | cut -d' ' -f1)
 is "GET the checkpoint of log 1: 200" "$(curl -s --cacert "$W/ca.crt" -o "$tmp/g" -w '%{http_code}' "https://127.0.0.1:$WPORT/$h1/checkpoint")" 200
-is "  at size 6" "$(sed -n 2p "$tmp/g")" 6
+is "  at size 7" "$(sed -n 2p "$tmp/g")" 7
 has "  with the log's signature" "$tmp/g" "— log1.example/scope "
 has "  and the witness's" "$tmp/g" "— w.example/w1 "
 is "GET of a log never cosigned: 404" "$(curl -s --cacert "$W/ca.crt" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$WPORT/$h2/checkpoint")" 404
@@ -122,8 +140,8 @@ is "GET on add-checkpoint: 405" "$(curl -s --cacert "$W/ca.crt" -o /dev/null -w 
 kill -TERM $wpid; wait $wpid; wpid=
 ok "the witness restarts" start_witness "$WPORT"
 body 0 "$tmp/l1" > "$tmp/b"
-is "after a restart it still holds log 1 at 6: 409" "$(post "$tmp/b")" 409
-is "  6" "$(cat "$tmp/ans")" 6
+is "after a restart it still holds log 1 at 7: 409" "$(post "$tmp/b")" 409
+is "  7" "$(cat "$tmp/ans")" 7
 body 0 "$tmp/l2" > "$tmp/b"
 is "and log 2 at 2: 409" "$(post "$tmp/b")" 409
 is "  2" "$(cat "$tmp/ans")" 2
