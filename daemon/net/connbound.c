@@ -107,9 +107,15 @@ static void end_conn(struct cb_conn *c, enum end_cause why)
 	}
 }
 
+/* Connections whose address is not read yet (it is, on the loop's next
+ * turn) count as one address: a burst that libevent accepts in one
+ * callback is then the busiest, and ends its own oldest, not another
+ * address's connections. */
 static bool same_source(const struct cb_conn *a, const struct cb_conn *o)
 {
-	return a->known && o->known && memcmp(&a->src, &o->src, sizeof a->src) == 0;
+	if (!a->known || !o->known)
+		return !a->known && !o->known;
+	return memcmp(&a->src, &o->src, sizeof a->src) == 0;
 }
 
 /* The oldest held connection of the address holding the most (at most

@@ -5,7 +5,9 @@
  *
  *  - at most max open.  From evict_at on, each new connection ends the
  *    oldest connection of the address holding the most (on a tie, the
- *    oldest of those): a new connection is never refused for want of room.
+ *    oldest of those; connections whose address is not read yet count as
+ *    one address, so a burst accepted at once ends its own): a new
+ *    connection is never refused for want of room.
  *    Only at max (ended ones not yet closed) does the listener stop
  *    accepting until one closes (the kernel's backlog holds the rest).
  *  - at most per_address from one address (IPv4, or IPv6 /64, as conn.h's

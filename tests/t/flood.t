@@ -57,6 +57,11 @@ is "  the address's limit ended some" "$([ "$(tiles_refused address_limit)" -gt 
 is "  the deadline the last ones" "$([ "$(tiles_refused deadline)" -gt 0 ] && echo yes)" yes
 has "  a WARN line says so" "$tmp/scoped.log" "tiles: connections ended so far"
 
+# ---- a burst from one address, accepted before its addresses are read ----
+n=$(python3 "$here/burst_flood.py" "$tport" 224 100 2>"$tmp/burst.err")
+is "a burst of 100 from 127.0.0.1 while 224 other addresses hold one connection each ends at most a few of theirs" \
+	"$([ -n "$n" ] && [ "$n" -le 4 ] && echo yes || echo "no: $n ended $(cat "$tmp/burst.err")")" yes
+
 # ---- the portal (the same bounds) ----
 pport=$(sed -n 's/.*portal listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/scoped.log" | tail -n 1)
 ok "260 slow connections to the portal from 127.0.0.1" flood "$pport"
