@@ -130,7 +130,7 @@ static const struct opt OPTS[] = {
 	{ "witness", OPT_WITNESS, 0, 0, 0, 0, "",
 	  "a witness that cosigns the log's checkpoints (C2SP tlog-witness): NAME VKEY URL, its name, its "
 	  "cosignature/v1 verifier key (NAME+ID+KEY, Ed25519 only) and its submission prefix (https://, "
-	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 16); "
+	  "checked against witness_ca, or http:// on loopback); repeat the line for each witness (at most 32); "
 	  "a follower (scoped follow) checks the cosignature lines it fetches with these keys and serves a "
 	  "checkpoint as cosigned once they meet the quorum" },
 	{ "witness_quorum", OPT_U64, offsetof(struct config, witness_quorum), 0, 0, CONFIG_MAX_WITNESSES, "0",

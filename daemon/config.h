@@ -17,7 +17,7 @@
 #include "policy.h"
 
 #define CONFIG_PATH_MAX 4096
-#define CONFIG_MAX_WITNESSES 16
+#define CONFIG_MAX_WITNESSES 32	/* as many as a tlog-policy should list (COSIG_MAX_COSIGNERS) */
 
 /* One `witness = NAME VKEY URL` line. */
 struct config_witness {

@@ -271,6 +271,17 @@ has "  warns of the majority rule" "$tmp/err" "witness_policy: two disjoint sets
 cp "$s/scoped.conf" "$tmp/both.conf"; echo "witness_quorum = 1" >> "$tmp/both.conf"
 exits 2 "  witness_policy with witness_quorum is refused" "$SCOPED" config -c "$tmp/both.conf"
 has "  saying to give one" "$tmp/err" "witness_policy names the witnesses and the quorum: give it instead of witness and witness_quorum lines"
+python3 - "$tmp/many.policy" <<'EOF'
+import base64, hashlib, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(32):
+        name, pub = "w%02d.example/w" % i, bytes([0x04]) + hashlib.sha256(b"key %d" % i).digest()
+        kid = hashlib.sha256(name.encode() + b"\n" + pub).digest()[:4].hex()
+        f.write("witness w%d %s+%s+%s https://127.0.0.1:%d\n" % (i, name, kid, base64.b64encode(pub).decode(), 1000 + i))
+    f.write("group g 17 " + " ".join("w%d" % i for i in range(32)) + "\nquorum g\n")
+EOF
+sed "s|^witness_policy = .*|witness_policy = $tmp/many.policy|" "$s/scoped.conf" > "$tmp/many.conf"
+ok "  a policy of 32 witnesses (as many as the format recommends supporting)" "$SCOPED" config -c "$tmp/many.conf"
 printf 'witness one %s\nquorum one\n' "$w1_vkey" > "$tmp/nourl.policy"
 sed "s|^witness_policy = .*|witness_policy = $tmp/nourl.policy|" "$s/scoped.conf" > "$tmp/nourl.conf"
 exits 2 "  a policy witness without a URL is refused" "$SCOPED" config -c "$tmp/nourl.conf"
