@@ -485,8 +485,8 @@ static void get_tile(struct follow *f, enum step step, bool entries, unsigned le
 	struct tile_ref t = { entries ? TILE_ENTRIES32 : TILE_HASH_TILE, level, index, width };
 	char p[80];
 	tile_path_format(&t, p, sizeof p);
-	/* a bundle: W entries of at most max_frame bytes, each after its uint32 length */
-	get(f, step, entries ? (size_t)width * (f->s->cfg.max_frame + 4) : (size_t)width * HASH_LEN, "%s", p);
+	/* a bundle: W entries of at most ENTRY_MAX_BYTES (no append can be longer), each after its length */
+	get(f, step, entries ? (size_t)width * (ENTRY_MAX_BYTES + 4) : (size_t)width * HASH_LEN, "%s", p);
 }
 
 /* ---- the round ---- */

@@ -2,7 +2,7 @@
 # scoped follow against a primary that lies with its own signing key and
 # sends more than a resource can hold: a checkpoint of 600 MB, or an entry
 # bundle of 2 entries that is 600 MB, is refused as it is read past what
-# that resource can hold (16 KiB; 2 x (max_frame + 4)), with a log line
+# that resource can hold (16 KiB; 2 x (ENTRY_MAX_BYTES + 4), the longest entry any append can be), with a log line
 # naming the resource and the bound; 17 bundles of 256 entries of 60000
 # bytes (each 15 MB, hashing to their leaves) are checked as they come and
 # stored (here: refused by the store) every 32 MiB, not held 16 at a time.
@@ -67,7 +67,7 @@ ok "  the follower is still running" kill -0 "$fpid"
 ok "  its peak RSS stays under 200 MB" bounded
 
 ok "an entry bundle of 2 entries that is 600 MB: the follower starts" against big-bundle 2
-ok "  refused as it is read, naming the bound" logged "/tile/entries32/000.p/2: the reply (or its headers) is larger than the 2097160 bytes that resource can hold"
+ok "  refused as it is read, naming the bound" logged "/tile/entries32/000.p/2: the reply (or its headers) is larger than the 526344 bytes that resource can hold"
 sleep 2
 ok "  the follower is still running" kill -0 "$fpid"
 ok "  its peak RSS stays under 200 MB" bounded
