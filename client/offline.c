@@ -493,8 +493,10 @@ int cmd_verify_offline(int argc, char **argv)
 		return usage("--policy goes with --receipt or --dossier (online, in the profile)");
 	if (policy) {
 		int rc = verify_policy(&w, policy, trust, &ntrust, policy_trust);
-		if (rc)
+		if (rc) {
+			cosigners_free(&w);
 			return rc;
+		}
 	}
 	int rc = verify_offline(&w, exp, proof, entry, cpath, receipt, dossier, tsa_ca, trust, ntrust, json, threads);
 	cosigners_free(&w);

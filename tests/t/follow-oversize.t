@@ -59,23 +59,33 @@ bounded() {
 	echo "VmHWM $kb kB"
 	[ -n "$kb" ] && [ "$kb" -lt 204800 ]
 }
+# rss_bounded DESCRIPTION: bounded, except in a sanitizer build (SKIP_VALGRIND,
+# set by check.sh), whose shadow memory and quarantine of freed blocks are in
+# the RSS too
+rss_bounded() {
+	if [ -n "${SKIP_VALGRIND:-}" ]; then
+		n=$((n + 1)); echo "ok $n - $1 # SKIP a sanitizer build's RSS holds its shadow memory and quarantine"
+		return
+	fi
+	ok "$1" bounded
+}
 
 ok "a checkpoint of 600 MB: the follower starts" against big-checkpoint 1
 ok "  refused as it is read, naming the bound" logged "/checkpoint: the reply (or its headers) is larger than the 16384 bytes that resource can hold: refused before it was all read; nothing of it stored"
 sleep 2	# a retry or two
 ok "  the follower is still running" kill -0 "$fpid"
-ok "  its peak RSS stays under 200 MB" bounded
+rss_bounded "  its peak RSS stays under 200 MB"
 
 ok "an entry bundle of 2 entries that is 600 MB: the follower starts" against big-bundle 2
 ok "  refused as it is read, naming the bound" logged "/tile/entries32/000.p/2: the reply (or its headers) is larger than the 526344 bytes that resource can hold"
 sleep 2
 ok "  the follower is still running" kill -0 "$fpid"
-ok "  its peak RSS stays under 200 MB" bounded
+rss_bounded "  its peak RSS stays under 200 MB"
 
 ok "17 bundles of 15 MB, each entry hashing to its leaf: the follower starts" against many-bundles 4352
 ok "  checked and handed to the store (which refuses them)" logged "follow: entry 0: not a canonical msgpack entry"
 sleep 3
 ok "  the follower is still running" kill -0 "$fpid"
-ok "  its peak RSS stays under 200 MB" bounded
+rss_bounded "  its peak RSS stays under 200 MB"
 ok "  nothing was stored" eval '! grep -q "verified and stored" "$f/log"'
 finish
