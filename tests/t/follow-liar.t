@@ -5,15 +5,8 @@
 # or allocated for it, and the follower keeps running.
 . "$(dirname "$0")/lib.sh"
 p=$tmp/p f=$tmp/f
-"$SCOPED" init "$p" --listen 127.0.0.1:0 >/dev/null 2>&1 || { echo "Bail out! init"; exit 1; }
-if ! "$SCOPED" config -c "$p/scoped.conf" 2>/dev/null | grep -q '^tiles_listen'; then
-	echo "1..0 # SKIP scoped has no tiles listener to follow"
-	exit 0
-fi
-if ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
-	echo "1..0 # SKIP python3-cryptography is not installed"
-	exit 0
-fi
+follow_primary "$p"
+need_cryptography
 start_daemon "$p" || exit 1
 vkey=$(sed -n 's/.*verifier key \(.*\)$/\1/p' "$tmp/scoped.log" | head -n 1)
 /usr/bin/python3 "$here/liar_primary.py" "$p/tls/server.crt" "$p/tls/server.key" "$p/keys/signing.key" \

@@ -8,11 +8,7 @@
 # no longer smaller, it follows again.
 . "$(dirname "$0")/lib.sh"
 p=$tmp/p f=$tmp/f
-"$SCOPED" init "$p" --listen 127.0.0.1:0 >/dev/null 2>&1 || { echo "Bail out! init"; exit 1; }
-if ! "$SCOPED" config -c "$p/scoped.conf" 2>/dev/null | grep -q '^tiles_listen'; then
-	echo "1..0 # SKIP scoped has no tiles listener to follow"
-	exit 0
-fi
+follow_primary "$p"
 tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo "tiles_listen = 127.0.0.1:$tport" >> "$p/scoped.conf"
 start_daemon "$p" || exit 1

@@ -10,10 +10,7 @@
 # refuses it itself.
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed (deploy/install-deps.sh --test)"; exit 0; }
-if ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
-	echo "1..0 # SKIP python3-cryptography is not installed"
-	exit 0
-fi
+need_cryptography
 pids=()
 trap 'for x in "${pids[@]}"; do kill -9 "$x" 2>/dev/null; done; cleanup' EXIT
 wait_for() {	# wait_for CMD...: up to 30 s until CMD succeeds

@@ -115,6 +115,24 @@ ctl() {
 	"$SCOPECTL" "$@" --config "$inst/clients/$role.conf" --server "127.0.0.1:$PORT"
 }
 
+# follow_primary DIR: scoped init DIR for a primary to follow, or a SKIP
+# (and exit) when this scoped has no tiles listener.
+follow_primary() {
+	"$SCOPED" init "$1" --listen 127.0.0.1:0 >/dev/null 2>&1 || { echo "Bail out! init"; exit 1; }
+	if ! "$SCOPED" config -c "$1/scoped.conf" 2>/dev/null | grep -q '^tiles_listen'; then
+		echo "1..0 # SKIP scoped has no tiles listener to follow"
+		exit 0
+	fi
+}
+# need_cryptography: a SKIP (and exit) without python3-cryptography (the
+# lying primaries and tampered cosignatures sign with it).
+need_cryptography() {
+	if ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
+		echo "1..0 # SKIP python3-cryptography is not installed"
+		exit 0
+	fi
+}
+
 # follow_conf PRIMARY-DIR VERIFIER-KEY: a follower's scoped.conf (data_dir
 # "data" beside it) for a primary `scoped init` made: its server
 # certificate, and its auditor's to fetch the entry bundles.
